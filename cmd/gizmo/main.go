@@ -1,0 +1,119 @@
+// Command gizmo brings Gizmo's generated robot assets into simulators: it
+// talks to the Gizmo API, mirrors assets into a local cache, validates URDF and
+// MJCF, places files into Isaac Sim and MuJoCo projects, and runs a local
+// Gizmo-compatible emulator.
+//
+// Each command lives in its own cmd_<verb>.go file, which registers itself in
+// init with register. main only wires the app and maps errors to exit codes
+// (package exitcode) in one place.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sort"
+	"syscall"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/antimlabs/gizmo/internal/exitcode"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+// commands holds every command; cmd_*.go files add theirs in init.
+var commands []*cli.Command
+
+func register(c *cli.Command) { commands = append(commands, c) }
+
+// Global flag names, shared by the commands that read them.
+const (
+	flagAPIURL     = "api-url"
+	flagAPIKey     = "api-key"
+	flagAPIKeyFile = "api-key-file"
+	flagCacheDir   = "cache-dir"
+	flagJSON       = "json"
+	flagQuiet      = "quiet"
+	flagVerbose    = "verbose"
+	flagTimeout    = "timeout"
+)
+
+// defaultAPIURL is the vendor's documented base URL.
+const defaultAPIURL = "https://api.gizmo.antimlabs.com/v1"
+
+func globalFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: flagAPIURL, Value: defaultAPIURL, EnvVars: []string{"GIZMO_API_URL"}, Usage: "base URL of the Gizmo API"},
+		&cli.StringFlag{Name: flagAPIKey, EnvVars: []string{"GIZMO_API_KEY"}, Usage: "API key (prefer GIZMO_API_KEY or --api-key-file: flags show in ps)"},
+		&cli.StringFlag{Name: flagAPIKeyFile, EnvVars: []string{"GIZMO_API_KEY_FILE"}, Usage: "read the API key from `FILE` (must not be readable by group or others)"},
+		&cli.StringFlag{Name: flagCacheDir, EnvVars: []string{"GIZMO_CACHE_DIR"}, Usage: "cache directory (default $XDG_CACHE_HOME/gizmo or ~/.cache/gizmo)"},
+		&cli.BoolFlag{Name: flagJSON, EnvVars: []string{"GIZMO_JSON"}, Usage: "machine-readable JSON output"},
+		&cli.BoolFlag{Name: flagQuiet, Aliases: []string{"q"}, EnvVars: []string{"GIZMO_QUIET"}, Usage: "print only results and errors"},
+		&cli.BoolFlag{Name: flagVerbose, EnvVars: []string{"GIZMO_VERBOSE"}, Usage: "log every request and retry to stderr"},
+		&cli.DurationFlag{Name: flagTimeout, Value: 0, EnvVars: []string{"GIZMO_TIMEOUT"}, Usage: "give up after this long (0: no limit)"},
+	}
+}
+
+func newApp(stdout, stderr io.Writer) *cli.App {
+	cmds := append([]*cli.Command(nil), commands...)
+	sort.Slice(cmds, func(i, j int) bool { return cmds[i].Name < cmds[j].Name })
+	return &cli.App{
+		Name:                 "gizmo",
+		Usage:                "bring Gizmo's generated robot assets into Isaac Sim and MuJoCo",
+		Version:              version,
+		Flags:                globalFlags(),
+		Commands:             cmds,
+		Writer:               stdout,
+		ErrWriter:            stderr,
+		EnableBashCompletion: true,
+		// Errors are printed once, by main; usage errors get exit code 2.
+		ExitErrHandler: func(*cli.Context, error) {},
+		OnUsageError: func(c *cli.Context, err error, _ bool) error {
+			return exitcode.With(exitcode.Usage, fmt.Errorf("%w (see 'gizmo %s --help')", err, c.Command.FullName()))
+		},
+		CommandNotFound: func(c *cli.Context, name string) {
+			fmt.Fprintf(stderr, "gizmo: unknown command %q (see 'gizmo --help')\n", name)
+			os.Exit(exitcode.Usage)
+		},
+	}
+}
+
+// commandContext returns the command's context, bounded by --timeout.
+func commandContext(c *cli.Context) (context.Context, context.CancelFunc) {
+	ctx := c.Context
+	if d := c.Duration(flagTimeout); d > 0 {
+		return context.WithTimeout(ctx, d)
+	}
+	return context.WithCancel(ctx)
+}
+
+func main() {
+	os.Exit(run(os.Args, os.Stdout, os.Stderr))
+}
+
+// run runs gizmo with args and returns the process exit code.
+func run(args []string, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err := newApp(stdout, stderr).RunContext(ctx, args)
+	if err == nil {
+		return exitcode.OK
+	}
+	code := exitcode.Of(err)
+	var e *exitcode.Error
+	if !(errors.As(err, &e) && e.Err == nil) {
+		fmt.Fprintf(stderr, "gizmo: %v\n", err)
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		fmt.Fprintf(stderr, "gizmo: gave up after --timeout; raise it or drop it\n")
+	}
+	if errors.Is(err, context.Canceled) && ctx.Err() != nil {
+		return 130
+	}
+	return code
+}

@@ -1,0 +1,78 @@
+package validate
+
+import (
+	"fmt"
+
+	"github.com/antimlabs/gizmo/formats"
+)
+
+// Severity says whether a problem makes a simulator fail (Error) or only
+// misbehave (Warning). --strict turns warnings into errors.
+type Severity string
+
+// The severities.
+const (
+	Error   Severity = "error"
+	Warning Severity = "warning"
+)
+
+// Problem is one finding in one file.
+type Problem struct {
+	Severity Severity `json:"severity"`
+	Rule     string   `json:"rule"`              // stable id, e.g. "urdf-joint-limit"
+	Message  string   `json:"message"`           // what is wrong and what to do
+	File     string   `json:"file"`              // the file the problem is in (an included file, a zip entry)
+	Line     int      `json:"line,omitempty"`    // 1-based; 0 when unknown
+	Col      int      `json:"col,omitempty"`     // 1-based; 0 when unknown
+	Element  string   `json:"element,omitempty"` // element path, e.g. "/robot/joint[@name='j1']/limit"
+}
+
+// String formats the problem like a compiler: file:line:col: severity: message [rule].
+func (p Problem) String() string {
+	loc := p.File
+	if p.Line > 0 {
+		loc = fmt.Sprintf("%s:%d", loc, p.Line)
+		if p.Col > 0 {
+			loc = fmt.Sprintf("%s:%d", loc, p.Col)
+		}
+	}
+	return fmt.Sprintf("%s: %s: %s [%s]", loc, p.Severity, p.Message, p.Rule)
+}
+
+// Report is the result of validating one model file.
+type Report struct {
+	Path     string       `json:"path"`
+	Format   formats.Kind `json:"format"`
+	Valid    bool         `json:"valid"`
+	Errors   []Problem    `json:"errors"`
+	Warnings []Problem    `json:"warnings"`
+	// NotChecked lists what gizmo could not check in this file (for example
+	// the contents of a binary USD crate), so nothing passes by pretending.
+	NotChecked []string `json:"not_checked,omitempty"`
+}
+
+// Add files a problem under errors or warnings and keeps Valid current.
+func (r *Report) Add(p Problem) {
+	if p.File == "" {
+		p.File = r.Path
+	}
+	if p.Severity == Error {
+		r.Errors = append(r.Errors, p)
+	} else {
+		r.Warnings = append(r.Warnings, p)
+	}
+	r.Valid = len(r.Errors) == 0
+}
+
+// Strict returns a copy of the report with warnings promoted to errors.
+func (r Report) Strict() Report {
+	out := r
+	out.Errors = append([]Problem(nil), r.Errors...)
+	for _, w := range r.Warnings {
+		w.Severity = Error
+		out.Errors = append(out.Errors, w)
+	}
+	out.Warnings = nil
+	out.Valid = len(out.Errors) == 0
+	return out
+}

@@ -1,0 +1,52 @@
+package xmlpos
+
+import (
+	"errors"
+	"testing"
+)
+
+func TestPositions(t *testing.T) {
+	src := "<?xml version=\"1.0\"?>\n<!-- c -->\n<robot name=\"r\">\n  <link name=\"a\"/>\n  text <link\n     name=\"b\"><visual/></link>\n</robot>\n"
+	d, err := Parse([]byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := d.Root()
+	want := map[string]Pos{"robot": {3, 1}}
+	if got := d.Pos(root); got != want["robot"] {
+		t.Errorf("robot at %v, want %v", got, want["robot"])
+	}
+	links := root.SelectElements("link")
+	if got := d.Pos(links[0]); got != (Pos{4, 3}) {
+		t.Errorf("link a at %v, want 4:3", got)
+	}
+	if got := d.Pos(links[1]); got != (Pos{5, 8}) {
+		t.Errorf("link b at %v, want 5:8", got)
+	}
+	if got := d.Line(links[1].SelectElement("visual")); got != 6 {
+		t.Errorf("visual on line %d, want 6", got)
+	}
+}
+
+func TestSyntaxError(t *testing.T) {
+	for _, src := range []string{"<robot><link></robot>", "<robot>", "", "<a/><b/>", "no xml"} {
+		_, err := Parse([]byte(src))
+		var se *SyntaxError
+		if !errors.As(err, &se) {
+			t.Errorf("Parse(%q) = %v, want a SyntaxError", src, err)
+		}
+	}
+}
+
+func TestDepthLimit(t *testing.T) {
+	var b []byte
+	for i := 0; i < MaxDepth+1; i++ {
+		b = append(b, "<a>"...)
+	}
+	for i := 0; i < MaxDepth+1; i++ {
+		b = append(b, "</a>"...)
+	}
+	if _, err := Parse(b); err == nil {
+		t.Fatal("deep nesting accepted")
+	}
+}
