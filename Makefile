@@ -1,0 +1,54 @@
+# gizmo — see README.md. Every target works on a fresh clone with only Go
+# installed; tests that need the reference parsers skip with a message when
+# they are missing (.ci/run installs them).
+
+GO       ?= go
+BIN      ?= bin/gizmo
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS  := -X main.version=$(VERSION)
+PREFIX   ?= $(HOME)/.local
+FUZZTIME ?= 10s
+BENCHTIME ?= 1s
+
+.PHONY: all build test vet race bench demo fuzz install clean fmt
+
+all: build
+
+build:
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/gizmo
+
+# vet, then every test with the race detector. The CLI scripts
+# (cmd/gizmo/testdata/script/*.txtar) run inside `go test ./cmd/gizmo`.
+test: vet
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
+	$(GO) test -race -timeout 20m ./...
+
+vet:
+	$(GO) vet ./...
+
+# Benchmarks print their figures (see BENCHMARKS.md for the last measured ones).
+bench: build
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -timeout 60m ./...
+	@for s in $$(find . -path ./node_modules -prune -o -name 'bench*.sh' -print | sort); do \
+	  echo "== $$s"; GIZMO=$(CURDIR)/$(BIN) bash $$s || exit 1; done
+
+demo: build
+	GIZMO=$(CURDIR)/$(BIN) bash internal/scripts/demo.sh
+
+# A short run of every fuzz target (FUZZTIME each).
+fuzz:
+	@set -e; for pkg in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz' || true); do \
+	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \
+	  done; done
+
+install:
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(PREFIX)/bin/gizmo ./cmd/gizmo
+	@echo "installed $(PREFIX)/bin/gizmo"
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+clean:
+	rm -rf bin demo-out
