@@ -18,6 +18,9 @@ var (
 	ErrBadRequest   = errors.New("invalid request")                 // 400 and other 4xx
 	ErrURLExpired   = errors.New("download URL expired or refused") // 403 on a download URL
 	ErrTruncated    = errors.New("download cut short")
+	// ErrGenerationFailed is what WaitReady returns (with the asset) when
+	// the generation ended in status failed.
+	ErrGenerationFailed = errors.New("generation failed")
 )
 
 // Error is a non-2xx answer of the API or of a download URL. It never holds

@@ -1,0 +1,526 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"iter"
+	"log/slog"
+	"mime"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/antimlabs/gizmo/formats"
+)
+
+// DefaultUserAgent is sent when Options.UserAgent is empty.
+const DefaultUserAgent = "gizmo (+https://github.com/antimlabs/gizmo)"
+
+// maxJSONBody bounds a JSON answer of the API.
+const maxJSONBody = 32 << 20
+
+// Options configure a Client. Only BaseURL is required.
+type Options struct {
+	BaseURL    string // e.g. https://api.gizmo.antimlabs.com/v1
+	APIKey     string // sent as a Bearer token on API requests only
+	UserAgent  string // e.g. "gizmo/1.2.0"; DefaultUserAgent when empty
+	HTTPClient *http.Client
+
+	// MaxAttempts bounds the tries of one call, the first included
+	// (default 6). MaxBackoff caps one backoff delay (default 10s);
+	// BaseBackoff is the ceiling of the first one (default 200ms), doubling
+	// with every retry. MaxRetryAfter caps a 429's Retry-After (default 60s).
+	MaxAttempts   int
+	MaxBackoff    time.Duration
+	BaseBackoff   time.Duration
+	MaxRetryAfter time.Duration
+
+	// PollInterval is WaitReady's first delay between polls (default 1s);
+	// it grows by half each poll up to PollMax (default 10s), with jitter.
+	PollInterval time.Duration
+	PollMax      time.Duration
+
+	Logger *slog.Logger // nil: silent
+}
+
+// Client calls the Gizmo API. It is safe for concurrent use; all its
+// goroutines share one rate gate.
+type Client struct {
+	base         string // without a trailing slash
+	key          string
+	ua           string
+	hc           *http.Client
+	log          *slog.Logger
+	retry        retrier
+	gate         gate
+	pollInterval time.Duration
+	pollMax      time.Duration
+}
+
+// New returns a Client for o.BaseURL.
+func New(o Options) (*Client, error) {
+	u, err := url.Parse(strings.TrimSpace(o.BaseURL))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("API URL %q: want an http:// or https:// URL such as https://api.gizmo.antimlabs.com/v1", o.BaseURL)
+	}
+	if u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return nil, fmt.Errorf("API URL %q: must not carry a query, fragment or user info", RedactURL(o.BaseURL))
+	}
+	for _, r := range o.APIKey {
+		if r <= ' ' || r == 0x7f {
+			return nil, errors.New("API key contains whitespace or control characters: check how it was set")
+		}
+	}
+	c := &Client{
+		base:         strings.TrimRight(u.String(), "/"),
+		key:          o.APIKey,
+		ua:           o.UserAgent,
+		hc:           o.HTTPClient,
+		log:          o.Logger,
+		retry:        newRetrier(o),
+		pollInterval: o.PollInterval,
+		pollMax:      o.PollMax,
+	}
+	if c.ua == "" {
+		c.ua = DefaultUserAgent
+	}
+	if c.hc == nil {
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.ResponseHeaderTimeout = 2 * time.Minute
+		c.hc = &http.Client{Transport: t}
+	}
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
+	}
+	if c.pollInterval <= 0 {
+		c.pollInterval = DefaultPollInterval
+	}
+	if c.pollMax <= 0 {
+		c.pollMax = DefaultPollMax
+	}
+	c.pollMax = max(c.pollMax, c.pollInterval)
+	return c, nil
+}
+
+// BaseURL is the API base URL the client calls.
+func (c *Client) BaseURL() string { return c.base }
+
+// call is one API request.
+type call struct {
+	op     string // for errors and logs, e.g. "get ast_1"
+	method string
+	path   string // relative to the base URL, escaped
+	body   any    // marshalled as JSON when non-nil
+	out    any    // the 2xx body is decoded into it when non-nil
+	// create marks POST /assets: retried only when the server certainly did
+	// not act on it (the connection was never made, or 429).
+	create bool
+}
+
+// do runs a call with retries.
+func (c *Client) do(ctx context.Context, cl call) error {
+	var body []byte
+	if cl.body != nil {
+		var err error
+		if body, err = json.Marshal(cl.body); err != nil {
+			return fmt.Errorf("%s: %w", cl.op, err)
+		}
+	}
+	target := c.base + cl.path
+	var last error
+	for attempt := 1; ; attempt++ {
+		if err := c.gate.wait(ctx, c.retry); err != nil {
+			return ctxError(cl.op, err, last)
+		}
+		req, err := http.NewRequestWithContext(ctx, cl.method, target, bytes.NewReader(body))
+		if err != nil {
+			return fmt.Errorf("%s: %w", cl.op, err)
+		}
+		req.Header.Set("User-Agent", c.ua)
+		req.Header.Set("Accept", "application/json")
+		if body != nil {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		if c.key != "" {
+			req.Header.Set("Authorization", "Bearer "+c.key)
+		}
+		start := time.Now()
+		resp, err := c.hc.Do(req)
+		var delay time.Duration
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctxError(cl.op, ctx.Err(), last)
+			}
+			last = fmt.Errorf("%s: %w", cl.op, err)
+			c.log.Debug("gizmo api", "op", cl.op, "method", cl.method, "url", target, "attempt", attempt, "error", err)
+			if cl.create && !notSent(err) {
+				return fmt.Errorf("%s: %w (not retried: the server may have created the asset; run 'gizmo ls' before trying again)", cl.op, err)
+			}
+			delay = c.retry.backoff(attempt)
+		} else {
+			c.log.Debug("gizmo api", "op", cl.op, "method", cl.method, "url", target, "attempt", attempt, "status", resp.StatusCode, "elapsed", time.Since(start).Round(time.Millisecond))
+			if resp.StatusCode/100 == 2 {
+				err := decode(resp, cl.out)
+				if err != nil {
+					return fmt.Errorf("%s: reading the answer: %w", cl.op, err)
+				}
+				return nil
+			}
+			apiErr := readError(cl.op, resp, false)
+			resp.Body.Close()
+			last = apiErr
+			switch {
+			case resp.StatusCode == http.StatusTooManyRequests:
+				d, ok := c.retry.retryAfter(resp.Header)
+				if !ok {
+					d = c.retry.backoff(attempt)
+				}
+				apiErr.RetryAfter = d
+				c.gate.hold(c.retry.now(), d)
+				delay = 0 // the gate does the waiting, for every goroutine
+			case resp.StatusCode >= 500 && !cl.create:
+				delay = c.retry.backoff(attempt)
+			default:
+				return apiErr
+			}
+		}
+		if attempt >= c.retry.attempts {
+			if attempt > 1 {
+				return fmt.Errorf("%w (gave up after %d attempts)", last, attempt)
+			}
+			return last
+		}
+		c.log.Info("gizmo api: retrying", "op", cl.op, "attempt", attempt+1, "of", c.retry.attempts, "after", delay.Round(time.Millisecond), "cause", last)
+		if err := c.retry.sleep(ctx, delay); err != nil {
+			return ctxError(cl.op, err, last)
+		}
+	}
+}
+
+// ctxError reports a cancelled or timed-out call, with the last failure seen.
+func ctxError(op string, err, last error) error {
+	if last != nil {
+		return fmt.Errorf("%s: %w (last failure: %v)", op, err, last)
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}
+
+// notSent reports whether a transport error proves the request never reached
+// a server: the connection could not be made.
+func notSent(err error) bool {
+	if errors.Is(err, syscall.ECONNREFUSED) {
+		return true
+	}
+	var dns *net.DNSError
+	if errors.As(err, &dns) {
+		return true
+	}
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial"
+}
+
+func decode(resp *http.Response, out any) error {
+	defer resp.Body.Close()
+	if out == nil {
+		_, err := io.Copy(io.Discard, io.LimitReader(resp.Body, maxJSONBody))
+		return err
+	}
+	return json.NewDecoder(io.LimitReader(resp.Body, maxJSONBody)).Decode(out)
+}
+
+// Create asks for a new asset (POST /assets). The asset comes back pending;
+// WaitReady waits for it.
+func (c *Client) Create(ctx context.Context, r CreateRequest) (*Asset, error) {
+	var a Asset
+	if err := c.do(ctx, call{op: "create asset", method: http.MethodPost, path: "/assets", body: r, out: &a, create: true}); err != nil {
+		return nil, err
+	}
+	if a.ID == "" {
+		return nil, errors.New("create asset: the server answered without an asset id")
+	}
+	return &a, nil
+}
+
+// Get returns one asset with its formats (GET /assets/{id}).
+func (c *Client) Get(ctx context.Context, id string) (*Asset, error) {
+	if id == "" {
+		return nil, errors.New("get asset: empty asset id")
+	}
+	var a Asset
+	if err := c.do(ctx, call{op: "get " + id, method: http.MethodGet, path: "/assets/" + url.PathEscape(id), out: &a}); err != nil {
+		return nil, err
+	}
+	return &a, nil
+}
+
+// List returns one page (GET /assets). limit <= 0 leaves the server's default
+// (20); the server refuses a limit above 100.
+func (c *Client) List(ctx context.Context, limit, offset int) (*Page, error) {
+	q := url.Values{}
+	if limit > 0 {
+		q.Set("limit", strconv.Itoa(limit))
+	}
+	if offset > 0 {
+		q.Set("offset", strconv.Itoa(offset))
+	}
+	p := "/assets"
+	if len(q) > 0 {
+		p += "?" + q.Encode()
+	}
+	var page Page
+	if err := c.do(ctx, call{op: fmt.Sprintf("list assets (offset %d)", offset), method: http.MethodGet, path: p, out: &page}); err != nil {
+		return nil, err
+	}
+	if page.Assets == nil {
+		page.Assets = []Asset{}
+	}
+	return &page, nil
+}
+
+// PageSize is the page size All asks for: the API's maximum.
+const PageSize = 100
+
+// All yields every asset of the account once, paging by PageSize. It stops
+// when the offset reaches the latest total or on an empty page. Assets that
+// appear or vanish while it lists are tolerated: an asset already yielded is
+// never yielded again, and when the total drops the next page starts that
+// many places earlier so that nothing shifted past the offset is skipped.
+// On an error it yields (Asset{}, err) once and stops.
+func (c *Client) All(ctx context.Context) iter.Seq2[Asset, error] {
+	return func(yield func(Asset, error) bool) {
+		seen := make(map[string]bool)
+		offset, lastTotal := 0, -1
+		for {
+			page, err := c.List(ctx, PageSize, offset)
+			if err != nil {
+				yield(Asset{}, err)
+				return
+			}
+			if lastTotal >= 0 && page.Total < lastTotal && offset > 0 {
+				// Assets vanished before this page: some not yet seen may
+				// have shifted below offset. Step back and read again.
+				back := lastTotal - page.Total
+				lastTotal = page.Total
+				offset = max(0, offset-back)
+				continue
+			}
+			lastTotal = page.Total
+			if len(page.Assets) == 0 {
+				return
+			}
+			for _, a := range page.Assets {
+				if a.ID == "" || seen[a.ID] {
+					continue
+				}
+				seen[a.ID] = true
+				if !yield(a, nil) {
+					return
+				}
+			}
+			offset += len(page.Assets)
+			if offset >= page.Total {
+				return
+			}
+		}
+	}
+}
+
+// Export asks for a download URL (POST /assets/{id}/export). The URL is
+// pre-signed and expires; request a new one when Download says ErrURLExpired.
+func (c *Client) Export(ctx context.Context, id string, f formats.Format) (*Export, error) {
+	if id == "" || f == "" {
+		return nil, fmt.Errorf("export %q/%q: asset id and format are required", id, f)
+	}
+	var e Export
+	op := fmt.Sprintf("export %s/%s", id, f)
+	err := c.do(ctx, call{op: op, method: http.MethodPost, path: "/assets/" + url.PathEscape(id) + "/export",
+		body: map[string]string{"format": string(f)}, out: &e})
+	if err != nil {
+		return nil, err
+	}
+	if e.URL == "" {
+		return nil, fmt.Errorf("%s: the server answered without a download_url", op)
+	}
+	return &e, nil
+}
+
+// WaitReady polls the asset until its status is ready or failed, with a
+// growing, jittered delay, until ctx is done. onStatus (optional) sees every
+// poll's answer. A failed generation returns the asset and an error matching
+// ErrGenerationFailed.
+func (c *Client) WaitReady(ctx context.Context, id string, onStatus func(Asset)) (*Asset, error) {
+	delay := c.pollInterval
+	for {
+		a, err := c.Get(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if onStatus != nil {
+			onStatus(*a)
+		}
+		switch a.Status {
+		case StatusReady:
+			return a, nil
+		case StatusFailed:
+			reason := ""
+			if a.Error != "" {
+				reason = ": " + a.Error
+			}
+			return a, fmt.Errorf("asset %s: %w%s", id, ErrGenerationFailed, reason)
+		}
+		d := delay/2 + time.Duration(c.retry.jitter(int64(delay/2)+1))
+		if err := c.retry.sleep(ctx, d); err != nil {
+			return a, fmt.Errorf("wait for asset %s (still %s): %w", id, a.Status, err)
+		}
+		delay = min(delay*3/2, c.pollMax)
+	}
+}
+
+// Download streams the body of a pre-signed download URL into w. It sends no
+// Authorization header: the URL carries its own signature, and its host may
+// be another than the API's. It retries 429, 5xx and connection errors while
+// nothing has been written to w. The result carries the size, the ETag and
+// the untrusted filename hint.
+//
+// Errors: ErrURLExpired (403: ask Export for a new URL), ErrTruncated (the
+// body ended before Content-Length: w holds a partial copy; start over, or use
+// DownloadFile which does). progress, when non-nil, is called as bytes arrive
+// with total -1 when the length is unknown.
+func (c *Client) Download(ctx context.Context, rawURL string, w io.Writer, progress func(done, total int64)) (*Download, error) {
+	op := "download " + RedactURL(rawURL)
+	var last error
+	for attempt := 1; ; attempt++ {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", op, redactErr(err))
+		}
+		req.Header.Set("User-Agent", c.ua)
+		resp, err := c.hc.Do(req)
+		var delay time.Duration
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, ctxError(op, ctx.Err(), last)
+			}
+			last = fmt.Errorf("%s: %w", op, redactErr(err))
+			delay = c.retry.backoff(attempt)
+		} else if resp.StatusCode != http.StatusOK {
+			apiErr := readError(op, resp, true)
+			resp.Body.Close()
+			c.log.Debug("gizmo download", "url", RedactURL(rawURL), "attempt", attempt, "status", resp.StatusCode)
+			last = apiErr
+			switch {
+			case resp.StatusCode == http.StatusTooManyRequests:
+				d, ok := c.retry.retryAfter(resp.Header)
+				if !ok {
+					d = c.retry.backoff(attempt)
+				}
+				apiErr.RetryAfter = d
+				delay = d
+			case resp.StatusCode >= 500:
+				delay = c.retry.backoff(attempt)
+			default:
+				return nil, apiErr
+			}
+		} else {
+			c.log.Debug("gizmo download", "url", RedactURL(rawURL), "attempt", attempt, "status", resp.StatusCode, "length", resp.ContentLength)
+			return c.stream(op, resp, w, progress)
+		}
+		if attempt >= c.retry.attempts {
+			return nil, last
+		}
+		c.log.Info("gizmo download: retrying", "url", RedactURL(rawURL), "attempt", attempt+1, "of", c.retry.attempts, "after", delay.Round(time.Millisecond), "cause", last)
+		if err := c.retry.sleep(ctx, delay); err != nil {
+			return nil, ctxError(op, err, last)
+		}
+	}
+}
+
+// stream copies a 200 answer's body into w and checks its length.
+func (c *Client) stream(op string, resp *http.Response, w io.Writer, progress func(done, total int64)) (*Download, error) {
+	defer resp.Body.Close()
+	d := &Download{ETag: resp.Header.Get("ETag")}
+	if cd := resp.Header.Get("Content-Disposition"); cd != "" {
+		if _, params, err := mime.ParseMediaType(cd); err == nil {
+			d.Filename = params["filename"]
+		}
+	}
+	total := resp.ContentLength
+	cw := &countWriter{w: w, total: total, progress: progress}
+	if progress != nil {
+		progress(0, total)
+	}
+	_, err := io.Copy(cw, resp.Body)
+	d.Size = cw.n
+	if cw.err != nil {
+		return d, fmt.Errorf("%s: writing: %w", op, cw.err)
+	}
+	if err != nil {
+		if errors.Is(err, io.ErrUnexpectedEOF) || total >= 0 && cw.n < total {
+			return d, fmt.Errorf("%s: got %d of %d bytes: %w", op, cw.n, total, ErrTruncated)
+		}
+		return d, fmt.Errorf("%s: after %d bytes: %w (%w)", op, cw.n, redactErr(err), ErrTruncated)
+	}
+	if total >= 0 && cw.n != total {
+		return d, fmt.Errorf("%s: got %d of %d bytes: %w", op, cw.n, total, ErrTruncated)
+	}
+	return d, nil
+}
+
+// countWriter counts bytes, reports progress and remembers a write error so
+// that it is not mistaken for a network failure.
+type countWriter struct {
+	w        io.Writer
+	n, total int64
+	progress func(done, total int64)
+	err      error
+}
+
+func (cw *countWriter) Write(p []byte) (int, error) {
+	n, err := cw.w.Write(p)
+	cw.n += int64(n)
+	if err != nil {
+		cw.err = err
+	}
+	if cw.progress != nil && n > 0 {
+		cw.progress(cw.n, cw.total)
+	}
+	return n, err
+}
+
+// Rewindable is a download destination that can start over: *os.File is one.
+type Rewindable interface {
+	io.Writer
+	io.Seeker
+	Truncate(size int64) error
+}
+
+// DownloadFile is Download into a file that it empties and refills when the
+// body is cut short, up to the client's MaxAttempts. ErrURLExpired is
+// returned at once: request a new URL with Export.
+func (c *Client) DownloadFile(ctx context.Context, rawURL string, f Rewindable, progress func(done, total int64)) (*Download, error) {
+	for attempt := 1; ; attempt++ {
+		if err := f.Truncate(0); err != nil {
+			return nil, err
+		}
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			return nil, err
+		}
+		d, err := c.Download(ctx, rawURL, f, progress)
+		if err == nil || !errors.Is(err, ErrTruncated) || attempt >= c.retry.attempts {
+			return d, err
+		}
+		delay := c.retry.backoff(attempt)
+		c.log.Info("gizmo download: body cut short, starting over", "url", RedactURL(rawURL), "attempt", attempt+1, "of", c.retry.attempts, "after", delay.Round(time.Millisecond))
+		if err2 := c.retry.sleep(ctx, delay); err2 != nil {
+			return nil, fmt.Errorf("%w (then %w)", err, err2)
+		}
+	}
+}

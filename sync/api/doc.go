@@ -1,0 +1,24 @@
+// Package api is the Gizmo asset API client: every piece of HTTP knowledge the
+// project has about Gizmo lives here.
+//
+// A Client makes typed calls for the four endpoints (Create, Get, List and the
+// All iterator, Export), waits for generations (WaitReady) and streams
+// downloads from pre-signed URLs (Download, DownloadFile).
+//
+// Retries: 429 (honouring Retry-After, capped), 5xx and connection errors are
+// retried with capped exponential backoff and full jitter, bounded by
+// Options.MaxAttempts and by the context. Other 4xx are not retried. POST
+// /assets is retried only when the server certainly created nothing
+// (connection refused, 429), so a retry never makes a duplicate asset. A 429
+// on any call closes a gate shared by every goroutine using the Client until
+// the Retry-After delay has passed, so one rate limit slows every worker.
+//
+// Secrets: the API key goes only into the Authorization header of API
+// requests. It is never sent to a download URL's host, never logged, never put
+// in an error. A signed download URL's query string (its signature) is
+// redacted from every error and log line (RedactURL).
+//
+// Errors are *Error values carrying the HTTP status and the server's
+// error/code/message; errors.Is matches them against the sentinels
+// (ErrNotFound, ErrUnauthorized, ErrURLExpired, ...).
+package api
