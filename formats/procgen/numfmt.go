@@ -1,0 +1,52 @@
+package procgen
+
+import (
+	"math"
+	"strconv"
+	"strings"
+)
+
+// num formats a number with at most 6 significant digits, without a
+// negative zero, so exports are short and stable.
+func num(v float64) string {
+	if math.Abs(v) < 1e-12 {
+		return "0"
+	}
+	return strconv.FormatFloat(v, 'g', 6, 64)
+}
+
+// nums joins numbers with single spaces.
+func nums(vs ...float64) string {
+	s := make([]string, len(vs))
+	for i, v := range vs {
+		s[i] = num(v)
+	}
+	return strings.Join(s, " ")
+}
+
+// xmlAttr escapes a string for a double-quoted XML attribute.
+func xmlAttr(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch r {
+		case '&':
+			b.WriteString("&amp;")
+		case '<':
+			b.WriteString("&lt;")
+		case '>':
+			b.WriteString("&gt;")
+		case '"':
+			b.WriteString("&quot;")
+		case '\'':
+			b.WriteString("&apos;")
+		case '\n', '\r', '\t':
+			b.WriteByte(' ')
+		default:
+			if r < 0x20 || r == 0xFFFD {
+				continue
+			}
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
