@@ -1,0 +1,292 @@
+package cache
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/antimlabs/gizmo/cache/archive"
+	"github.com/antimlabs/gizmo/cache/lockedfile"
+	"github.com/antimlabs/gizmo/formats"
+)
+
+// Errors callers branch on with errors.Is.
+var (
+	// ErrNotFound: no asset with that id or name is known to the cache.
+	ErrNotFound = errors.New("not found in the cache")
+	// ErrNotCached: the asset is known but this format has not been downloaded.
+	ErrNotCached = errors.New("not cached")
+	// ErrSchemaTooNew: the index was written by a newer gizmo.
+	ErrSchemaTooNew = errors.New("cache index schema is newer than this gizmo understands")
+	// ErrHostileArchive: a download is a zip that could escape its directory
+	// or exhaust the disk. The error names the archive and the entry.
+	ErrHostileArchive = archive.ErrHostile
+	// ErrNoModel: a download holds no URDF, MJCF or USD model file.
+	ErrNoModel = errors.New("no model file found")
+)
+
+const (
+	dbName      = "index.db"
+	dbLockName  = "index.lock"
+	tagName     = "CACHEDIR.TAG"
+	blobsDir    = "blobs"
+	treesDir    = "trees"
+	tmpDir      = "tmp"
+	locksDir    = "locks"
+	gcLockName  = "gc.lock"
+	lockTimeout = 10 * time.Second
+)
+
+const cachedirTag = "Signature: 8a477f597d28d172789f06886806bc55\n" +
+	"# This file is a cache directory tag created by gizmo.\n" +
+	"# For information about cache directory tags, see https://bford.info/cachedir/\n"
+
+// AssetMeta is an asset's metadata as last seen in the account's listing.
+type AssetMeta struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	Prompt    string    `json:"prompt"`
+	Status    string    `json:"status"`
+	Error     string    `json:"error,omitempty"`
+	Tags      []string  `json:"tags,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+	FirstSeen time.Time `json:"first_seen"`
+	LastSeen  time.Time `json:"last_seen"`
+	Formats   []string  `json:"formats,omitempty"`
+	// Vanished is set when a complete listing no longer holds the asset.
+	Vanished bool `json:"vanished,omitempty"`
+}
+
+// Entry is one downloaded (asset, format).
+type Entry struct {
+	AssetID string       `json:"asset_id"`
+	Format  string       `json:"format"`
+	Hash    string       `json:"sha256"` // SHA-256 of the download, hex
+	Size    int64        `json:"size"`   // bytes of the download
+	Kind    formats.Kind `json:"kind"`   // what the download is: zip, urdf, mjcf, usda, usdc
+	// Files lists a zip's regular files, or the single stored file's name.
+	Files []string `json:"files"`
+	// Model is the model file's path relative to the tree, slash-separated.
+	Model      string       `json:"model"`
+	ModelKind  formats.Kind `json:"model_kind"`
+	ETag       string       `json:"etag,omitempty"`
+	FetchedAt  time.Time    `json:"fetched_at"`
+	Validation *Validation  `json:"validation,omitempty"`
+}
+
+// Validation is the result of validating an entry's model.
+type Validation struct {
+	Valid    bool      `json:"valid"`
+	Errors   int       `json:"errors"`
+	Warnings int       `json:"warnings"`
+	Checked  time.Time `json:"checked"`
+	Summary  []string  `json:"summary,omitempty"`
+}
+
+// tempFile is what Store writes a download into; tests swap it to inject
+// disk-full and permission errors.
+type tempFile interface {
+	io.Writer
+	Name() string
+	Sync() error
+	Close() error
+}
+
+// Cache is a cache directory. It holds no file open between operations, so
+// any number of Cache values and processes can share one directory.
+type Cache struct {
+	root string
+	// Limits bound what a downloaded zip may expand to.
+	limits archive.Limits
+
+	// Test seams.
+	createTemp func(dir, pattern string) (tempFile, error)
+	rename     func(oldpath, newpath string) error
+	now        func() time.Time
+}
+
+// DefaultDir is $XDG_CACHE_HOME/gizmo, else ~/.cache/gizmo.
+func DefaultDir() (string, error) {
+	if x := os.Getenv("XDG_CACHE_HOME"); x != "" && filepath.IsAbs(x) {
+		return filepath.Join(x, "gizmo"), nil
+	}
+	home, err := os.UserHomeDir()
+	if err != nil || home == "" {
+		return "", fmt.Errorf("no cache directory: set --cache-dir, GIZMO_CACHE_DIR or XDG_CACHE_HOME (%v)", err)
+	}
+	return filepath.Join(home, ".cache", "gizmo"), nil
+}
+
+// Open opens the cache at dir, creating its layout (CACHEDIR.TAG, the
+// directories, the index at the current schema) if needed and migrating an
+// older index. An index written by a newer gizmo is refused
+// (ErrSchemaTooNew), never rewritten.
+func Open(dir string) (*Cache, error) {
+	if dir == "" {
+		return nil, errors.New("open cache: empty directory name")
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, fmt.Errorf("open cache %s: %w", dir, err)
+	}
+	c := &Cache{
+		root:   abs,
+		limits: archive.DefaultLimits,
+		createTemp: func(dir, pattern string) (tempFile, error) {
+			return os.CreateTemp(dir, pattern)
+		},
+		rename: os.Rename,
+		now:    time.Now,
+	}
+	for _, d := range []string{"", blobsDir, treesDir, tmpDir, locksDir} {
+		if err := os.MkdirAll(filepath.Join(abs, d), 0o755); err != nil {
+			return nil, fmt.Errorf("open cache %s: %w (check the permissions, or pick another --cache-dir)", abs, err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(abs, tagName)); errors.Is(err, os.ErrNotExist) {
+		if err := writeFileAtomic(filepath.Join(abs, tagName), []byte(cachedirTag), 0o644); err != nil {
+			return nil, fmt.Errorf("open cache %s: %w", abs, err)
+		}
+	}
+	if err := c.migrate(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// Close releases the cache. It holds nothing open, so Close only exists for
+// symmetry and future use; it is safe to call more than once.
+func (c *Cache) Close() error { return nil }
+
+// Root is the cache's absolute directory.
+func (c *Cache) Root() string { return c.root }
+
+// ModelPath is the absolute path of e's model file inside its immutable tree.
+func (c *Cache) ModelPath(e Entry) string {
+	return filepath.Join(c.TreePath(e), filepath.FromSlash(e.Model))
+}
+
+// TreePath is the absolute path of the root of e's immutable tree: the folder
+// holding the model file (perhaps in a subfolder, see Entry.Model) and the
+// meshes and textures it references.
+func (c *Cache) TreePath(e Entry) string {
+	return filepath.Join(c.root, treesDir, e.Hash)
+}
+
+// blobPath is where a download with hash h is stored.
+func (c *Cache) blobPath(h string) string {
+	return filepath.Join(c.root, blobsDir, h[:2], h)
+}
+
+func (c *Cache) dbPath() string { return filepath.Join(c.root, dbName) }
+
+// keyHash names an (id, format) on disk: ids are never used as paths.
+func keyHash(id, format string) string {
+	s := sha256.Sum256([]byte(id + "\x00" + format))
+	return hex.EncodeToString(s[:16])
+}
+
+func (c *Cache) keyLockPath(kh string) string {
+	return filepath.Join(c.root, locksDir, kh+".lock")
+}
+
+func checkKey(id, format string) error {
+	switch {
+	case id == "":
+		return errors.New("empty asset id")
+	case format == "":
+		return fmt.Errorf("asset %s: empty format", id)
+	case strings.ContainsRune(id, 0) || strings.ContainsRune(format, 0):
+		return fmt.Errorf("asset %q: id or format holds a NUL byte", id)
+	}
+	return nil
+}
+
+// processLocks serialises index access among the Cache values of this
+// process (flock would too, but with polling); index.lock does it across
+// processes.
+var processLocks sync.Map // db path → *sync.RWMutex
+
+func (c *Cache) withIndex(write bool, fn func(tx *bolt.Tx) error) error {
+	mu, _ := processLocks.LoadOrStore(c.dbPath(), new(sync.RWMutex))
+	rw := mu.(*sync.RWMutex)
+	if write {
+		rw.Lock()
+		defer rw.Unlock()
+	} else {
+		rw.RLock()
+		defer rw.RUnlock()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), lockTimeout)
+	defer cancel()
+	lk, err := lockedfile.Acquire(ctx, filepath.Join(c.root, dbLockName), write)
+	if err != nil {
+		return fmt.Errorf("cache index %s is held by another process for over %v: %w", c.dbPath(), lockTimeout, err)
+	}
+	defer lk.Unlock()
+	db, err := bolt.Open(c.dbPath(), 0o644, &bolt.Options{Timeout: 2 * time.Second, ReadOnly: !write})
+	if err != nil {
+		return fmt.Errorf("open cache index %s: %w (run 'gizmo cache verify')", c.dbPath(), err)
+	}
+	if write {
+		err = db.Update(fn)
+	} else {
+		err = db.View(fn)
+	}
+	if cerr := db.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("close cache index %s: %w", c.dbPath(), cerr)
+	}
+	return err
+}
+
+func (c *Cache) view(fn func(tx *bolt.Tx) error) error   { return c.withIndex(false, fn) }
+func (c *Cache) update(fn func(tx *bolt.Tx) error) error { return c.withIndex(true, fn) }
+
+// writeFileAtomic writes a small file via a temp file and a rename.
+func writeFileAtomic(name string, data []byte, perm os.FileMode) error {
+	f, err := os.CreateTemp(filepath.Dir(name), ".tmp-"+filepath.Base(name)+"-*")
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(f.Name(), perm)
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), name)
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return err
+	}
+	return syncDir(filepath.Dir(name))
+}
+
+// syncDir makes a rename in dir durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}

@@ -1,0 +1,428 @@
+package cache
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/antimlabs/gizmo/cache/archive"
+	"github.com/antimlabs/gizmo/cache/lockedfile"
+	"github.com/antimlabs/gizmo/formats"
+)
+
+// FetchFunc streams a download into w and returns its ETag (may be empty).
+type FetchFunc func(ctx context.Context, w io.Writer) (etag string, err error)
+
+// headSize is how many leading bytes are kept to detect a download's kind.
+const headSize = 8 << 10
+
+// Store downloads (id, format) with fetch into the cache, unless it is there
+// already, and returns its entry. See the package comment for the protocol.
+// When another goroutine or process is storing the same key, Store waits for
+// it and returns its result instead of downloading again. On any error
+// nothing is left at a final path and the index is unchanged.
+func (c *Cache) Store(ctx context.Context, id, format string, fetch FetchFunc) (Entry, error) {
+	if err := checkKey(id, format); err != nil {
+		return Entry{}, fmt.Errorf("store: %w", err)
+	}
+	if e, ok := c.present(id, format); ok {
+		return e, nil
+	}
+	kh := keyHash(id, format)
+	lk, err := lockedfile.Acquire(ctx, c.keyLockPath(kh), true)
+	if err != nil {
+		return Entry{}, fmt.Errorf("store %s/%s: %w", id, format, err)
+	}
+	defer lk.Unlock()
+	// Re-check: whoever held the lock may have stored it.
+	if e, ok := c.present(id, format); ok {
+		return e, nil
+	}
+	// Any temp file of this key is stale: its writer held the lock we hold.
+	c.removeTemps(kh)
+	e, err := c.fetchAndPublish(ctx, id, format, kh, fetch)
+	if err != nil {
+		return Entry{}, fmt.Errorf("store %s/%s: %w", id, format, err)
+	}
+	return e, nil
+}
+
+// present returns the entry of (id, format) when it is indexed and its files
+// are in place.
+func (c *Cache) present(id, format string) (Entry, bool) {
+	e, err := c.Entry(id, format)
+	if err != nil {
+		return Entry{}, false
+	}
+	if _, err := os.Stat(c.ModelPath(e)); err != nil {
+		return Entry{}, false
+	}
+	if _, err := os.Stat(c.blobPath(e.Hash)); err != nil {
+		return Entry{}, false
+	}
+	return e, true
+}
+
+// removeTemps removes the temp files and trees of key kh. Callers hold the
+// key's lock.
+func (c *Cache) removeTemps(kh string) {
+	matches, _ := filepath.Glob(filepath.Join(c.root, tmpDir, kh+"-*"))
+	for _, m := range matches {
+		removeTree(m)
+	}
+}
+
+// writeErr remembers a failure of the cache's own writes, to tell it apart
+// from a failure of the download.
+type writeErr struct {
+	w   io.Writer
+	err error
+}
+
+func (w *writeErr) Write(p []byte) (int, error) {
+	n, err := w.w.Write(p)
+	if err != nil && w.err == nil {
+		w.err = err
+	}
+	return n, err
+}
+
+// headWriter keeps the first headSize bytes.
+type headWriter struct{ buf []byte }
+
+func (h *headWriter) Write(p []byte) (int, error) {
+	if room := headSize - len(h.buf); room > 0 {
+		if len(p) < room {
+			room = len(p)
+		}
+		h.buf = append(h.buf, p[:room]...)
+	}
+	return len(p), nil
+}
+
+type countWriter struct{ n int64 }
+
+func (c *countWriter) Write(p []byte) (int, error) { c.n += int64(len(p)); return len(p), nil }
+
+func (c *Cache) fetchAndPublish(ctx context.Context, id, format, kh string, fetch FetchFunc) (Entry, error) {
+	tmp := filepath.Join(c.root, tmpDir)
+	f, err := c.createTemp(tmp, kh+"-*.part")
+	if err != nil {
+		return Entry{}, fmt.Errorf("create a temp file in %s: %w (check free space and permissions)", tmp, err)
+	}
+	partName := f.Name()
+	keepPart := false
+	defer func() {
+		if !keepPart {
+			os.Remove(partName)
+		}
+	}()
+	h := sha256.New()
+	var head headWriter
+	var n countWriter
+	fw := &writeErr{w: f}
+	etag, err := fetch(ctx, io.MultiWriter(fw, h, &head, &n))
+	if fw.err != nil {
+		f.Close()
+		return Entry{}, fmt.Errorf("write the download to %s: %w (check free space and permissions)", tmp, fw.err)
+	}
+	if err != nil {
+		f.Close()
+		return Entry{}, fmt.Errorf("download: %w", err)
+	}
+	if err := ctx.Err(); err != nil {
+		f.Close()
+		return Entry{}, err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return Entry{}, fmt.Errorf("sync %s: %w (check free space)", partName, err)
+	}
+	if err := f.Close(); err != nil {
+		return Entry{}, fmt.Errorf("close %s: %w (check free space)", partName, err)
+	}
+	if st, err := os.Stat(partName); err != nil || st.Size() != n.n {
+		return Entry{}, fmt.Errorf("the download's temp file %s does not hold the %d bytes written (%v): the disk may be failing", partName, n.n, err)
+	}
+	sum := hex.EncodeToString(h.Sum(nil))
+	kind := formats.Detect(head.buf)
+	e := Entry{AssetID: id, Format: format, Hash: sum, Size: n.n, Kind: kind, ETag: etag, FetchedAt: c.now().UTC()}
+
+	treeTmp := strings.TrimSuffix(partName, ".part") + ".tree"
+	defer removeTree(treeTmp) // gone after a successful rename
+	name := fmt.Sprintf("download of %s/%s", id, format)
+	switch kind {
+	case formats.KindZip:
+		pf, err := os.Open(partName)
+		if err != nil {
+			return Entry{}, err
+		}
+		files, err := archive.Extract(pf, n.n, name, treeTmp, c.limits)
+		pf.Close()
+		if err != nil {
+			return Entry{}, err
+		}
+		for _, fl := range files {
+			e.Files = append(e.Files, fl.Name)
+		}
+		e.Model, e.ModelKind, err = findModel(treeTmp, e.Files, format)
+		if err != nil {
+			return Entry{}, fmt.Errorf("%s: %w", name, err)
+		}
+	case formats.KindURDF, formats.KindMJCF, formats.KindUSDA, formats.KindUSDC:
+		model := singleName[kind]
+		if err := os.Mkdir(treeTmp, 0o755); err != nil {
+			return Entry{}, err
+		}
+		if err := linkOrCopy(partName, filepath.Join(treeTmp, model)); err != nil {
+			return Entry{}, fmt.Errorf("place the model in %s: %w", treeTmp, err)
+		}
+		e.Files, e.Model, e.ModelKind = []string{model}, model, kind
+	default:
+		return Entry{}, fmt.Errorf("%s is neither a zip archive nor a URDF, MJCF or USD file (it starts with %q): %w",
+			name, preview(head.buf), ErrNoModel)
+	}
+	if err := freeze(treeTmp); err != nil {
+		return Entry{}, fmt.Errorf("seal %s: %w", treeTmp, err)
+	}
+
+	// Publish: blob, tree, then the index record, with gc.lock shared so
+	// that GC never takes them for garbage in between.
+	gcl, err := lockedfile.Acquire(ctx, filepath.Join(c.root, locksDir, gcLockName), false)
+	if err != nil {
+		return Entry{}, err
+	}
+	defer gcl.Unlock()
+	blob := c.blobPath(sum)
+	if st, err := os.Stat(blob); err == nil && st.Size() == n.n {
+		// Same content already stored (another asset, or a lost index record).
+	} else {
+		if err := os.MkdirAll(filepath.Dir(blob), 0o755); err != nil {
+			return Entry{}, err
+		}
+		if err := os.Chmod(partName, 0o444); err != nil {
+			return Entry{}, err
+		}
+		if err := c.rename(partName, blob); err != nil {
+			return Entry{}, fmt.Errorf("move the download into %s: %w (check permissions)", filepath.Dir(blob), err)
+		}
+		keepPart = true
+		if err := syncDir(filepath.Dir(blob)); err != nil {
+			return Entry{}, err
+		}
+	}
+	tree := c.TreePath(e)
+	if st, err := os.Stat(tree); err == nil && st.IsDir() {
+		// Already unpacked by an earlier store of the same bytes.
+	} else if err := c.rename(treeTmp, tree); err != nil {
+		if st, serr := os.Stat(tree); serr != nil || !st.IsDir() {
+			return Entry{}, fmt.Errorf("move the unpacked tree into %s: %w (check permissions)", filepath.Dir(tree), err)
+		}
+	}
+	if err := syncDir(filepath.Join(c.root, treesDir)); err != nil {
+		return Entry{}, err
+	}
+	v, err := json.Marshal(e)
+	if err != nil {
+		return Entry{}, err
+	}
+	err = c.update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketEntries).Put(entryKey(id, format), v)
+	})
+	if err != nil {
+		return Entry{}, fmt.Errorf("record in the index: %w", err)
+	}
+	return e, nil
+}
+
+// singleName is the file name a single-file download gets in its tree: the
+// extension simulators and importers expect.
+var singleName = map[formats.Kind]string{
+	formats.KindURDF: "model.urdf",
+	formats.KindMJCF: "model.xml",
+	formats.KindUSDA: "model.usda",
+	formats.KindUSDC: "model.usdc",
+}
+
+func preview(b []byte) string {
+	if len(b) > 16 {
+		b = b[:16]
+	}
+	return string(b)
+}
+
+var modelExt = map[string]bool{".urdf": true, ".xml": true, ".mjcf": true, ".usd": true, ".usda": true, ".usdc": true}
+
+var includeRE = regexp.MustCompile(`<include\s+file\s*=\s*["']([^"']+)["']`)
+
+// findModel picks the model file of an unpacked zip: a .urdf/.xml with a
+// <robot> or <mujoco> root, or a USD file, at the top level (or inside the
+// single top-level folder). It prefers the kind that matches format, skips
+// MJCF files that another one includes, then takes the first by name.
+func findModel(dir string, files []string, format string) (string, formats.Kind, error) {
+	var cands []string
+	for _, depth := range []int{0, 1} {
+		for _, f := range files {
+			if strings.Count(f, "/") == depth && modelExt[strings.ToLower(path.Ext(f))] {
+				cands = append(cands, f)
+			}
+		}
+		if len(cands) > 0 {
+			break
+		}
+	}
+	want := map[string][]formats.Kind{
+		string(formats.IsaacURDF): {formats.KindURDF},
+		string(formats.MuJoCo):    {formats.KindMJCF},
+		string(formats.IsaacUSD):  {formats.KindUSDA, formats.KindUSDC},
+	}[format]
+	kinds := map[string]formats.Kind{}
+	included := map[string]bool{}
+	for _, f := range cands {
+		b, err := readHead(filepath.Join(dir, filepath.FromSlash(f)), 1<<20)
+		if err != nil {
+			return "", "", err
+		}
+		k := formats.Detect(b)
+		if k == formats.KindUnknown || k == formats.KindZip {
+			continue
+		}
+		kinds[f] = k
+		for _, m := range includeRE.FindAllSubmatch(b, -1) {
+			included[path.Join(path.Dir(f), string(m[1]))] = true
+		}
+	}
+	var best []string
+	for _, pass := range []func(string) bool{
+		func(f string) bool { return containsKind(want, kinds[f]) && !included[f] },
+		func(f string) bool { return containsKind(want, kinds[f]) },
+		func(f string) bool { return !included[f] },
+		func(string) bool { return true },
+	} {
+		for f := range kinds {
+			if pass(f) {
+				best = append(best, f)
+			}
+		}
+		if len(best) > 0 {
+			break
+		}
+	}
+	if len(best) == 0 {
+		return "", "", fmt.Errorf("%w: the zip holds no .urdf/.xml with a <robot> or <mujoco> root, nor a USD file, at its top level (entries: %s)",
+			ErrNoModel, abbreviate(files, 8))
+	}
+	sort.Strings(best)
+	return best[0], kinds[best[0]], nil
+}
+
+func containsKind(ks []formats.Kind, k formats.Kind) bool {
+	for _, x := range ks {
+		if x == k {
+			return true
+		}
+	}
+	return false
+}
+
+func abbreviate(s []string, n int) string {
+	if len(s) <= n {
+		return strings.Join(s, ", ")
+	}
+	return strings.Join(s[:n], ", ") + fmt.Sprintf(", … (%d more)", len(s)-n)
+}
+
+func readHead(name string, n int64) ([]byte, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var b bytes.Buffer
+	_, err = io.Copy(&b, io.LimitReader(f, n))
+	return b.Bytes(), err
+}
+
+// linkOrCopy hard-links src to dst, or copies it (synced) when linking fails.
+func linkOrCopy(src, dst string) error {
+	if err := os.Link(src, dst); err == nil {
+		return nil
+	}
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return err
+	}
+	_, err = io.Copy(out, in)
+	if err == nil {
+		err = out.Sync()
+	}
+	if cerr := out.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// freeze makes a finished tree read-only and its directory entries durable.
+func freeze(root string) error {
+	var dirs []string
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			dirs = append(dirs, p)
+			return nil
+		}
+		return os.Chmod(p, 0o444)
+	})
+	if err != nil {
+		return err
+	}
+	// Deepest first, so that a directory is synced after its children.
+	for i := len(dirs) - 1; i >= 0; i-- {
+		if err := syncDir(dirs[i]); err != nil {
+			return err
+		}
+		if err := os.Chmod(dirs[i], 0o555); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// removeTree removes a file or a (possibly read-only) tree. Missing is fine.
+func removeTree(p string) error {
+	if err := os.RemoveAll(p); err == nil {
+		return nil
+	}
+	filepath.WalkDir(p, func(q string, d fs.DirEntry, err error) error {
+		if err == nil && d.IsDir() {
+			os.Chmod(q, 0o755)
+		}
+		return nil
+	})
+	err := os.RemoveAll(p)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	return err
+}
