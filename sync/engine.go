@@ -1,0 +1,629 @@
+package sync
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	stdsync "sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/antimlabs/gizmo/cache"
+	"github.com/antimlabs/gizmo/formats"
+	"github.com/antimlabs/gizmo/sync/api"
+)
+
+// PageSize is the list page size the engine asks for: the API's maximum.
+const PageSize = 100
+
+// Defaults for Options.
+const (
+	DefaultConcurrency = 8
+	DefaultURLMargin   = 2 * time.Minute
+	DefaultAttempts    = 8
+)
+
+// Options says what Run syncs and how.
+type Options struct {
+	// Formats are the wanted formats; empty means every format an asset offers.
+	Formats []formats.Format
+	// Tags, when set, limit fetching to assets carrying at least one of them.
+	// Every listed asset is still recorded.
+	Tags []string
+	// Concurrency bounds the downloads (and, separately, the metadata
+	// requests) in flight. 0 means DefaultConcurrency.
+	Concurrency int
+	// Wait polls pending and processing assets until they settle and fetches
+	// those that become ready.
+	Wait bool
+	// Prune removes vanished assets from the cache (after a complete listing).
+	Prune bool
+	// DryRun reports what would be fetched and changes nothing: no export, no
+	// download, no write to the cache.
+	DryRun bool
+	// URLMargin is how long before its expiry a recorded export URL stops
+	// being reused (clock skew plus download time). 0 means DefaultURLMargin.
+	URLMargin time.Duration
+	// Attempts bounds the tries per file (fresh URL after a 403, restart
+	// after a cut-short download or a failed verification). 0 means
+	// DefaultAttempts.
+	Attempts int
+	// Validator, when set, checks every stored URDF and MJCF model; the
+	// outcome is recorded in the cache.
+	Validator Validator
+	// OnEvent receives every event, one at a time. May be nil.
+	OnEvent func(Event)
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// run is the state of one Run.
+type run struct {
+	remote Remote
+	store  Store
+	opts   Options
+	now    func() time.Time
+
+	mu  stdsync.Mutex // guards sum and serializes OnEvent
+	sum Summary
+
+	cached map[string]cache.Entry // id NUL format → entry, read once
+
+	metaMu  stdsync.Mutex
+	updated []cache.AssetMeta // metadata learnt from get/wait, recorded in one batch
+	queued  int               // files sent to the download workers
+}
+
+// job is one file to fetch.
+type job struct {
+	id     string
+	name   string
+	format formats.Format
+}
+
+// Run mirrors the account behind remote into store, as opts say. It returns
+// the summary and an error only for what stops the whole run: the listing
+// failing before its first page (the server is down or refuses the key), a
+// cache that cannot be written, or ctx ending. Files that fail are listed in
+// Summary.Failures; the run goes on without them.
+func Run(ctx context.Context, remote Remote, store Store, opts Options) (*Summary, error) {
+	if opts.Concurrency <= 0 {
+		opts.Concurrency = DefaultConcurrency
+	}
+	if opts.URLMargin <= 0 {
+		opts.URLMargin = DefaultURLMargin
+	}
+	if opts.Attempts <= 0 {
+		opts.Attempts = DefaultAttempts
+	}
+	r := &run{remote: remote, store: store, opts: opts, now: opts.Now}
+	if r.now == nil {
+		r.now = time.Now
+	}
+	start := r.now()
+	err := r.run(ctx)
+	r.mu.Lock()
+	r.sum.Duration = r.now().Sub(start)
+	sum := r.sum
+	sum.Failures = slices.Clone(r.sum.Failures)
+	r.mu.Unlock()
+	slices.SortFunc(sum.Failures, func(a, b Failure) int {
+		if a.ID != b.ID {
+			if a.ID < b.ID {
+				return -1
+			}
+			return 1
+		}
+		if a.Format < b.Format {
+			return -1
+		}
+		if a.Format > b.Format {
+			return 1
+		}
+		return 0
+	})
+	if err == nil {
+		r.emit(Event{Type: EventSummary, Summary: &sum})
+	}
+	return &sum, err
+}
+
+func (r *run) run(ctx context.Context) error {
+	listed, complete, pages, listErr := r.list(ctx)
+	if listErr != nil && pages == 0 {
+		return listErr
+	}
+	if listErr != nil {
+		r.fail("", "", fmt.Sprintf("%v (listing stopped early: assets after it were not synced; run gizmo sync again)", listErr))
+	}
+	knownList, err := r.store.Assets()
+	if err != nil {
+		return fmt.Errorf("read the cache index: %w", err)
+	}
+	known := make(map[string]cache.AssetMeta, len(knownList))
+	for _, m := range knownList {
+		known[m.ID] = m
+	}
+	entries, err := r.store.Entries()
+	if err != nil {
+		return fmt.Errorf("read the cache index: %w", err)
+	}
+	r.cached = make(map[string]cache.Entry, len(entries))
+	for _, e := range entries {
+		r.cached[e.AssetID+"\x00"+e.Format] = e
+	}
+
+	inList := make(map[string]bool, len(listed))
+	records := make([]record, 0, len(listed))
+	metas := make([]cache.AssetMeta, 0, len(listed))
+	for _, a := range listed {
+		inList[a.ID] = true
+		prev, ok := known[a.ID]
+		rec := mergeRecord(a, prev, ok)
+		records = append(records, rec)
+		metas = append(metas, rec.meta)
+	}
+	r.count(func(s *Summary) { s.Seen = len(listed); s.Complete = complete })
+	r.emit(Event{Type: EventListed, Count: len(listed), Complete: complete})
+
+	if !r.opts.DryRun {
+		if err := r.store.RecordAssets(metas, complete); err != nil {
+			return fmt.Errorf("record asset metadata in the cache: %w", err)
+		}
+	}
+	if complete {
+		if err := r.vanished(knownList, inList); err != nil {
+			return err
+		}
+	}
+
+	q := newQueue()
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		defer q.close()
+		return r.resolve(gctx, records, known, q)
+	})
+	for range r.opts.Concurrency {
+		g.Go(func() error {
+			for {
+				j, ok := q.pop(gctx)
+				if !ok {
+					return gctx.Err()
+				}
+				if err := r.fetch(gctx, j); err != nil {
+					return err
+				}
+			}
+		})
+	}
+	err = g.Wait()
+	if !r.opts.DryRun {
+		// Record what get and wait taught, even after an interruption, so
+		// that the next run does not ask again.
+		r.metaMu.Lock()
+		upd := r.updated
+		r.metaMu.Unlock()
+		if len(upd) > 0 {
+			if rerr := r.store.RecordAssets(upd, false); rerr != nil && err == nil {
+				err = fmt.Errorf("record asset metadata in the cache: %w", rerr)
+			}
+		}
+	}
+	if err == nil && ctx.Err() != nil {
+		err = ctx.Err()
+	}
+	return err
+}
+
+// list reads every page. complete is true when every page answered with
+// the same total and the distinct assets add up to it: only then may assets
+// missing from the listing be taken as gone. pages counts the pages read.
+func (r *run) list(ctx context.Context) (assets []api.Asset, complete bool, pages int, err error) {
+	seen := make(map[string]bool)
+	total, stable := -1, true
+	offset := 0
+	for {
+		p, err := r.remote.List(ctx, PageSize, offset)
+		if err != nil {
+			return assets, false, pages, fmt.Errorf("list assets (offset %d): %w", offset, err)
+		}
+		pages++
+		if total >= 0 && p.Total != total {
+			stable = false
+		}
+		total = p.Total
+		if len(p.Assets) == 0 {
+			break
+		}
+		for _, a := range p.Assets {
+			if a.ID == "" || seen[a.ID] {
+				continue
+			}
+			seen[a.ID] = true
+			assets = append(assets, a)
+		}
+		offset += len(p.Assets)
+		if offset >= p.Total {
+			break
+		}
+	}
+	return assets, stable && len(assets) == total, pages, nil
+}
+
+// vanished reports the assets the cache knows that the (complete) listing
+// did not show, and removes them with Prune.
+func (r *run) vanished(known []cache.AssetMeta, inList map[string]bool) error {
+	for _, m := range known {
+		if inList[m.ID] {
+			continue
+		}
+		r.count(func(s *Summary) { s.Vanished++ })
+		r.emit(Event{Type: EventVanished, ID: m.ID, Name: m.Name})
+		if !r.opts.Prune || r.opts.DryRun {
+			continue
+		}
+		if err := r.store.Remove(m.ID); err != nil {
+			return fmt.Errorf("prune %s from the cache: %w", m.ID, err)
+		}
+		r.count(func(s *Summary) { s.Pruned++ })
+		r.emit(Event{Type: EventPruned, ID: m.ID, Name: m.Name})
+	}
+	return nil
+}
+
+const pendingReason = "not ready yet: the next gizmo sync (or gizmo sync --wait) picks it up"
+
+// resolve decides, asset by asset, which files to fetch and queues them. It
+// asks the server for an asset only when the cache does not know it as ready
+// with its formats (or, with Tags, does not know its tags), when a failed
+// asset's reason is unknown, or when waiting for it.
+func (r *run) resolve(ctx context.Context, records []record, known map[string]cache.AssetMeta, q *queue) error {
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(r.opts.Concurrency)
+	for _, rec := range records {
+		if gctx.Err() != nil {
+			break
+		}
+		prev, wasKnown := known[rec.ID]
+		switch rec.Status {
+		case api.StatusReady:
+			r.count(func(s *Summary) { s.Ready++ })
+			needGet := len(rec.Formats) == 0 || !wasKnown || prev.Status != string(api.StatusReady)
+			if len(r.opts.Tags) > 0 && len(rec.Tags) == 0 {
+				needGet = true
+			}
+			if !needGet {
+				r.plan(rec, q)
+				continue
+			}
+			g.Go(func() error {
+				a, err := r.remote.Get(gctx, rec.ID)
+				if err != nil {
+					if gctx.Err() != nil {
+						return gctx.Err()
+					}
+					r.fail(rec.ID, "", fmt.Sprintf("get asset: %v", err))
+					return nil
+				}
+				r.settled(*a, prev, wasKnown, q, false)
+				return nil
+			})
+		case api.StatusPending, api.StatusProcessing:
+			if !r.opts.Wait {
+				r.count(func(s *Summary) { s.Pending++ })
+				r.emit(Event{Type: EventPending, ID: rec.ID, Name: rec.Name, Status: rec.Status, Reason: pendingReason})
+				continue
+			}
+			g.Go(func() error {
+				a, err := r.remote.WaitReady(gctx, rec.ID, nil)
+				if a == nil {
+					if gctx.Err() != nil {
+						return gctx.Err()
+					}
+					r.fail(rec.ID, "", fmt.Sprintf("wait for generation: %v", err))
+					return nil
+				}
+				if a.Status == api.StatusReady {
+					r.count(func(s *Summary) { s.Ready++ })
+				}
+				r.settled(*a, prev, wasKnown, q, true)
+				return nil
+			})
+		case api.StatusFailed:
+			if rec.Error != "" || (wasKnown && prev.Status == string(api.StatusFailed)) {
+				r.genFailed(rec)
+				continue
+			}
+			// The list page may not carry the reason; the asset does.
+			g.Go(func() error {
+				a, err := r.remote.Get(gctx, rec.ID)
+				if err != nil {
+					if gctx.Err() != nil {
+						return gctx.Err()
+					}
+					r.genFailed(rec)
+					return nil
+				}
+				r.settled(*a, prev, wasKnown, q, false)
+				return nil
+			})
+		default:
+			r.unknownStatus(rec)
+		}
+	}
+	return g.Wait()
+}
+
+// settled handles an asset read from the server (get or wait): keeps what it
+// says for the index and plans its files when it is ready.
+func (r *run) settled(a api.Asset, prev cache.AssetMeta, wasKnown bool, q *queue, waited bool) {
+	rec := mergeRecord(a, prev, wasKnown)
+	r.metaMu.Lock()
+	r.updated = append(r.updated, rec.meta)
+	r.metaMu.Unlock()
+	switch rec.Status {
+	case api.StatusReady:
+		r.plan(rec, q)
+	case api.StatusFailed:
+		r.genFailed(rec)
+	case api.StatusPending, api.StatusProcessing:
+		r.count(func(s *Summary) { s.Pending++ })
+		reason := pendingReason
+		if waited {
+			reason = "still not ready when waiting stopped"
+		}
+		r.emit(Event{Type: EventPending, ID: rec.ID, Name: rec.Name, Status: rec.Status, Reason: reason})
+	default:
+		r.unknownStatus(rec)
+	}
+}
+
+func (r *run) genFailed(rec record) {
+	r.count(func(s *Summary) { s.GenFailed++ })
+	reason := rec.Error
+	if reason == "" {
+		reason = "the server gave no reason"
+	}
+	r.emit(Event{Type: EventGenerationFailed, ID: rec.ID, Name: rec.Name, Status: rec.Status, Reason: reason})
+}
+
+func (r *run) unknownStatus(rec record) {
+	r.emit(Event{Type: EventUnknownStatus, ID: rec.ID, Name: rec.Name, Status: rec.Status,
+		Reason: "status unknown to this version of gizmo: recorded, not fetched"})
+}
+
+// plan queues the files of a ready asset that the cache lacks.
+func (r *run) plan(rec record, q *queue) {
+	if len(r.opts.Tags) > 0 && !hasAnyTag(rec.Tags, r.opts.Tags) {
+		return
+	}
+	want := rec.Formats
+	if len(r.opts.Formats) > 0 {
+		want = nil
+		for _, f := range r.opts.Formats {
+			if slices.Contains(rec.Formats, f) {
+				want = append(want, f)
+				continue
+			}
+			r.count(func(s *Summary) { s.NotOffered++ })
+			r.emit(Event{Type: EventSkip, ID: rec.ID, Name: rec.Name, Format: f, Reason: "the asset does not offer this format"})
+		}
+	}
+	for _, f := range want {
+		if e, ok := r.cached[rec.ID+"\x00"+string(f)]; ok && r.present(e) {
+			r.count(func(s *Summary) { s.Skipped++ })
+			r.emit(Event{Type: EventSkip, ID: rec.ID, Name: rec.Name, Format: f, Size: e.Size, Reason: "already cached"})
+			continue
+		}
+		if r.opts.DryRun {
+			r.count(func(s *Summary) { s.Planned++ })
+			r.emit(Event{Type: EventPlan, ID: rec.ID, Name: rec.Name, Format: f})
+			continue
+		}
+		r.metaMu.Lock()
+		r.queued++
+		n := r.queued
+		r.metaMu.Unlock()
+		q.push(job{id: rec.ID, name: rec.Name, format: f})
+		r.emit(Event{Type: EventQueued, ID: rec.ID, Name: rec.Name, Format: f, Count: n})
+	}
+}
+
+// fetch gets one file into the cache: an export URL (a recorded one while it
+// is usable, else a fresh one), a download streamed into the cache, which
+// verifies and commits it, then validation. A 403 on the download gets a
+// fresh URL; a cut-short or unverifiable download is restarted; after
+// Attempts tries the file is listed as failed. Only ctx ending stops the run.
+func (r *run) fetch(ctx context.Context, j job) (err error) {
+	r.emit(Event{Type: EventStart, ID: j.id, Name: j.name, Format: j.format})
+	var (
+		url        string
+		expires    time.Time
+		recordedOK = true  // the recorded URL may still be tried
+		unrecorded = false // url is fresh and not yet in the cache
+		lastErr    error
+	)
+	defer func() {
+		// A URL that did not bring the file home is kept for the next
+		// run (after an interruption, say). One that did is of no more use.
+		if unrecorded && url != "" {
+			_ = r.store.RecordURL(j.id, string(j.format), url, expires)
+		}
+	}()
+	for attempt := 1; attempt <= r.opts.Attempts; attempt++ {
+		if attempt > 1 {
+			if err := sleep(ctx, retryDelay(attempt)); err != nil {
+				return err
+			}
+		}
+		if url != "" && !expires.IsZero() && !r.now().Before(expires) {
+			url, unrecorded = "", false // expired while we were trying
+		}
+		if url == "" && recordedOK {
+			recordedOK = false
+			if u, exp, ok := r.store.URL(j.id, string(j.format)); ok && r.now().Add(r.opts.URLMargin).Before(exp) {
+				url, expires = u, exp
+			}
+		}
+		if url == "" {
+			ex, err := r.remote.Export(ctx, j.id, j.format)
+			if err != nil {
+				if ctx.Err() != nil {
+					return ctx.Err()
+				}
+				lastErr = err
+				if !retryable(err) {
+					break
+				}
+				r.emit(Event{Type: EventRetry, ID: j.id, Name: j.name, Format: j.format, Reason: err.Error()})
+				continue
+			}
+			url, expires, unrecorded = ex.URL, ex.ExpiresAt, true
+		}
+		e, n, err := r.download(ctx, j, url)
+		if err == nil {
+			unrecorded = false
+			r.stored(ctx, j, e, n)
+			return nil
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		lastErr = err
+		if errors.Is(err, api.ErrURLExpired) {
+			url, unrecorded = "", false // ask for a fresh one
+		} else if !retryable(err) && !errors.Is(err, api.ErrTruncated) && isAPIError(err) {
+			break // 401, 404...: trying again will not help
+		}
+		if attempt < r.opts.Attempts {
+			r.emit(Event{Type: EventRetry, ID: j.id, Name: j.name, Format: j.format, Reason: err.Error()})
+		}
+	}
+	r.fail(j.id, j.format, lastErr.Error())
+	return nil
+}
+
+// download streams url into the cache and returns the committed entry and
+// the bytes received.
+func (r *run) download(ctx context.Context, j job, url string) (cache.Entry, int64, error) {
+	var got int64
+	var last time.Time
+	progress := func(done, total int64) {
+		got = done
+		if now := time.Now(); now.Sub(last) >= 100*time.Millisecond || (total > 0 && done >= total) {
+			last = now
+			r.emit(Event{Type: EventProgress, ID: j.id, Name: j.name, Format: j.format, Bytes: done, Size: max(total, 0)})
+		}
+	}
+	e, err := r.store.Store(ctx, j.id, string(j.format), func(ctx context.Context, w io.Writer) (string, error) {
+		d, err := r.remote.Download(ctx, url, w, progress)
+		if err != nil {
+			return "", err
+		}
+		got = d.Size
+		return d.ETag, nil
+	})
+	return e, got, err
+}
+
+// stored validates a freshly stored model when there is a validator, and
+// reports the file as done.
+func (r *run) stored(ctx context.Context, j job, e cache.Entry, n int64) {
+	ev := Event{Type: EventDone, ID: j.id, Name: j.name, Format: j.format, Size: e.Size, SHA256: e.Hash, Path: r.store.ModelPath(e), Bytes: n}
+	if r.opts.Validator != nil && validatable(e) {
+		v := r.opts.Validator(ctx, ev.Path)
+		ev.Valid = &v.Valid
+		err := r.store.SetValidation(j.id, string(j.format), cache.Validation{
+			Valid: v.Valid, Errors: v.Errors, Warnings: v.Warnings, Checked: r.now().UTC(), Summary: v.Summary})
+		switch {
+		case err != nil:
+			ev.Reason = fmt.Sprintf("validation not recorded: %v", err)
+		case !v.Valid:
+			ev.Reason = fmt.Sprintf("%d validation errors (see gizmo validate %s)", v.Errors, ev.Path)
+		}
+	}
+	r.count(func(s *Summary) { s.New++; s.Bytes += n })
+	r.emit(ev)
+}
+
+// fail lists a failed file (or asset, or listing) in the summary.
+func (r *run) fail(id string, f formats.Format, reason string) {
+	r.count(func(s *Summary) {
+		s.Failed++
+		s.Failures = append(s.Failures, Failure{ID: id, Format: f, Reason: reason})
+	})
+	r.emit(Event{Type: EventFail, ID: id, Format: f, Reason: reason})
+}
+
+func (r *run) count(f func(*Summary)) {
+	r.mu.Lock()
+	f(&r.sum)
+	r.mu.Unlock()
+}
+
+func (r *run) emit(e Event) {
+	if r.opts.OnEvent == nil {
+		return
+	}
+	if e.Time.IsZero() {
+		e.Time = r.now()
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.opts.OnEvent(e)
+}
+
+// retryable tells whether an export error may go away on its own. The
+// client has already retried 5xx and 429; one more round costs little.
+func retryable(err error) bool {
+	return errors.Is(err, api.ErrServer) || errors.Is(err, api.ErrRateLimited)
+}
+
+// retryDelay is the pause before attempt n of a file (n ≥ 2).
+func retryDelay(n int) time.Duration {
+	return min(time.Duration(n-1)*100*time.Millisecond, time.Second)
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func hasAnyTag(have, want []string) bool {
+	for _, w := range want {
+		if slices.Contains(have, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// validatable tells whether a stored file's model is one the validators
+// check: URDF or MJCF.
+func validatable(e cache.Entry) bool {
+	return e.ModelKind == formats.KindURDF || e.ModelKind == formats.KindMJCF
+}
+
+// present tells whether an indexed entry's model file is in place (the
+// cache's own Store checks the same before downloading).
+func (r *run) present(e cache.Entry) bool {
+	_, err := os.Stat(r.store.ModelPath(e))
+	return err == nil
+}
+
+// isAPIError tells whether err is an answer of the server (as opposed to a
+// local failure such as a full disk, or a verification that failed).
+func isAPIError(err error) bool {
+	var e *api.Error
+	return errors.As(err, &e)
+}

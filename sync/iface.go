@@ -1,0 +1,108 @@
+package sync
+
+import (
+	"context"
+	"io"
+	"slices"
+	"time"
+
+	"github.com/antimlabs/gizmo/cache"
+	"github.com/antimlabs/gizmo/formats"
+	"github.com/antimlabs/gizmo/sync/api"
+)
+
+// Remote is what the engine needs from the Gizmo API. *api.Client satisfies
+// it; another API adapter only has to provide these calls.
+type Remote interface {
+	// List returns one page of the account's assets.
+	List(ctx context.Context, limit, offset int) (*api.Page, error)
+	// Get returns one asset with its formats.
+	Get(ctx context.Context, id string) (*api.Asset, error)
+	// WaitReady polls an asset until it is ready or failed.
+	WaitReady(ctx context.Context, id string, onStatus func(api.Asset)) (*api.Asset, error)
+	// Export mints a download URL for an asset in a format.
+	Export(ctx context.Context, id string, f formats.Format) (*api.Export, error)
+	// Download streams a download URL's body into w; api.ErrURLExpired on a
+	// refused URL, api.ErrTruncated on a body cut short.
+	Download(ctx context.Context, url string, w io.Writer, progress func(done, total int64)) (*api.Download, error)
+}
+
+// Store is what the engine needs from the cache. *cache.Cache satisfies it.
+type Store interface {
+	Assets() ([]cache.AssetMeta, error)
+	RecordAssets(seen []cache.AssetMeta, complete bool) error
+	Entries() ([]cache.Entry, error)
+	Store(ctx context.Context, id, format string, fetch cache.FetchFunc) (cache.Entry, error)
+	RecordURL(id, format, url string, expires time.Time) error
+	URL(id, format string) (url string, expires time.Time, ok bool)
+	SetValidation(id, format string, v cache.Validation) error
+	Remove(id string) error
+	ModelPath(e cache.Entry) string
+}
+
+// Validator checks a stored model file (URDF or MJCF) and tells whether it
+// is valid, with its error and warning counts and a few summary lines. The
+// command wires the validators in; this package does not import them.
+type Validator func(ctx context.Context, path string) Validation
+
+// Validation is a Validator's verdict.
+type Validation struct {
+	Valid            bool
+	Errors, Warnings int
+	Summary          []string
+}
+
+// Compile-time checks that the project's client and cache fit.
+var (
+	_ Remote = (*api.Client)(nil)
+	_ Store  = (*cache.Cache)(nil)
+)
+
+// record is an asset as the engine sees it: the server's view merged with
+// what the cache already knew.
+type record struct {
+	ID      string
+	Name    string
+	Status  api.Status
+	Error   string
+	Tags    []string
+	Formats []formats.Format
+	meta    cache.AssetMeta
+}
+
+// mergeRecord merges an asset from the server with the cache's record of
+// it: a list page carries no formats (nor, perhaps, tags or a failure's
+// reason), so those are kept from the cache while the status is unchanged.
+func mergeRecord(a api.Asset, prev cache.AssetMeta, known bool) record {
+	m := cache.AssetMeta{
+		ID:        a.ID,
+		Name:      a.Name,
+		Prompt:    a.Prompt,
+		Status:    string(a.Status),
+		Error:     a.Error,
+		Tags:      slices.Clone(a.Tags),
+		CreatedAt: a.CreatedAt,
+	}
+	for _, f := range a.Formats {
+		m.Formats = append(m.Formats, string(f))
+	}
+	if known {
+		m.FirstSeen = prev.FirstSeen
+		if len(m.Tags) == 0 {
+			m.Tags = slices.Clone(prev.Tags)
+		}
+		if prev.Status == m.Status {
+			if len(m.Formats) == 0 {
+				m.Formats = slices.Clone(prev.Formats)
+			}
+			if m.Error == "" {
+				m.Error = prev.Error
+			}
+		}
+	}
+	r := record{ID: m.ID, Name: m.Name, Status: api.Status(m.Status), Error: m.Error, Tags: m.Tags, meta: m}
+	for _, f := range m.Formats {
+		r.Formats = append(r.Formats, formats.Format(f))
+	}
+	return r
+}
