@@ -1,0 +1,29 @@
+// Package emulator is a Gizmo-compatible HTTP server: the tests, the
+// benchmarks and the demo run against it instead of the hosted service.
+//
+// It implements every endpoint of the API contract (docs: gizmo-api.md) with
+// its validation and its errors, serves the download URLs it mints, and adds
+// GET /_emulator/stats (request and non-2xx counts per route).
+//
+// Assets live in memory, ordered by creation; with Config.StateDir they are
+// kept in state.json there (written to a temporary file and renamed) and come
+// back after a restart. Seeded assets (Config.Assets, Seed) have ids "ast_" +
+// base36 chosen by the seed, prompts cycling over robot kinds, and a fixed
+// status: most ready, some pending, processing or failed. Created assets are
+// pending, then processing after GenDelay/2, then ready (or failed, with
+// FailRate) after GenDelay, computed from the clock: no goroutine runs.
+//
+// Download URLs are /_download/{id}/{format}?expires=UNIX&sig=HEX, signed
+// with HMAC-SHA256 over id, format and expiry. An expired or tampered URL gets
+// 403 with an XML error body, as object stores answer; a download request
+// carrying an Authorization header gets 400 (and is counted in Stats, so tests
+// can prove the API key never reaches the download host). Export bodies come
+// from the procedural robot generator (formats/procgen), kept in an LRU
+// bounded in bytes; the ETag is the quoted hex SHA-256 prefix of the body.
+//
+// Fault injection, seeded and safe for concurrent use, can change at run time
+// (SetFaults): a share of 5xx answers, a token bucket of requests per second
+// beyond which API calls get 429 with Retry-After: 1, a share of downloads
+// cut short after the full Content-Length was announced, slow download bodies,
+// and a share of generations that end failed.
+package emulator

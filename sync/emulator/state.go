@@ -1,0 +1,296 @@
+package emulator
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/antimlabs/gizmo/formats"
+	"github.com/antimlabs/gizmo/sync/api"
+)
+
+// record is one asset as the emulator keeps it.
+type record struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	Prompt    string    `json:"prompt"`
+	Tags      []string  `json:"tags,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+	// Status is the fixed status of a seeded or added asset, or the final
+	// status (ready or failed) of a created one, reached at SettleAt.
+	Status api.Status `json:"status"`
+	// ProcessingAt and SettleAt are zero for a fixed status.
+	ProcessingAt time.Time `json:"processing_at,omitzero"`
+	SettleAt     time.Time `json:"settle_at,omitzero"`
+}
+
+// failReason is the error a failed generation reports.
+const failReason = "the generator could not produce a consistent model from this prompt (emulated failure)"
+
+func (r *record) status(now time.Time) api.Status {
+	switch {
+	case r.SettleAt.IsZero() || !now.Before(r.SettleAt):
+		return r.Status
+	case !now.Before(r.ProcessingAt):
+		return api.StatusProcessing
+	}
+	return api.StatusPending
+}
+
+// asset is the record as the API shows it; withFormats for GET /assets/{id}.
+func (r *record) asset(now time.Time, withFormats bool) api.Asset {
+	a := api.Asset{
+		ID: r.ID, Status: r.status(now), Name: r.Name, Prompt: r.Prompt,
+		Tags: append([]string(nil), r.Tags...), CreatedAt: r.CreatedAt,
+	}
+	if withFormats && a.Status == api.StatusReady {
+		a.Formats = append([]formats.Format(nil), formats.All...)
+	}
+	if a.Status == api.StatusFailed {
+		a.Error = failReason
+	}
+	return a
+}
+
+// seedPrompts are the prompts seeded assets cycle over, with their tags.
+var seedPrompts = []struct {
+	prompt string
+	tags   []string
+}{
+	{"A 6-DOF industrial robotic arm with a parallel jaw gripper", []string{"arm", "industrial"}},
+	{"A parallel jaw gripper with two fingers", []string{"gripper", "v2"}},
+	{"A four-legged quadruped robot for rough terrain", []string{"quadruped", "legged"}},
+	{"A humanoid robot with two arms and two legs", []string{"humanoid"}},
+	{"A wheeled mobile base with a differential drive", []string{"mobile", "warehouse"}},
+	{"An articulated cabinet with drawers and doors", []string{"fixture", "kitchen"}},
+	{"A 4-DOF SCARA-style robotic arm", []string{"arm", "warehouse"}},
+	{"A 7-DOF collaborative robot arm", []string{"arm", "cobot"}},
+}
+
+// seedEpoch is the created_at of the first seeded asset.
+var seedEpoch = time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC)
+
+// seedStatus gives seeded asset i its fixed status: most ready, one in ten
+// pending, one in ten processing, one in twenty failed.
+func seedStatus(i int) api.Status {
+	switch {
+	case i%10 == 3:
+		return api.StatusPending
+	case i%10 == 6:
+		return api.StatusProcessing
+	case i%20 == 9:
+		return api.StatusFailed
+	}
+	return api.StatusReady
+}
+
+// newIDLocked returns a fresh id: "ast_" and 8 base36 digits from the seeded
+// source.
+func (s *Server) newIDLocked() string {
+	for {
+		id := "ast_" + fmt.Sprintf("%08s", strconv.FormatUint(s.idRNG.Uint64N(2821109907456), 36)) // 36^8
+		if _, dup := s.byID[id]; !dup {
+			return id
+		}
+	}
+}
+
+func (s *Server) seedLocked(n int) {
+	base := len(s.assets)
+	for k := range n {
+		i := base + k
+		p := seedPrompts[i%len(seedPrompts)]
+		s.addLocked(&record{
+			ID:        s.newIDLocked(),
+			Name:      fmt.Sprintf("%s %d", strings.Fields(p.tags[0])[0], i+1),
+			Prompt:    p.prompt,
+			Tags:      append([]string(nil), p.tags...),
+			CreatedAt: seedEpoch.Add(time.Duration(i) * time.Minute),
+			Status:    seedStatus(i),
+		})
+	}
+}
+
+func (s *Server) addLocked(r *record) {
+	s.assets = append(s.assets, r)
+	s.byID[r.ID] = r
+}
+
+// Seed adds n seeded assets (statuses fixed as at start-up).
+func (s *Server) Seed(n int) error {
+	s.mu.Lock()
+	s.seedLocked(n)
+	s.mu.Unlock()
+	return s.save()
+}
+
+// AddAsset adds an asset with a fixed status, created now.
+func (s *Server) AddAsset(prompt, name string, tags []string, status api.Status) (api.Asset, error) {
+	if strings.TrimSpace(prompt) == "" {
+		return api.Asset{}, errors.New("emulator: empty prompt")
+	}
+	now := s.now()
+	s.mu.Lock()
+	r := &record{
+		ID: s.newIDLocked(), Name: defaultName(name, prompt), Prompt: prompt,
+		Tags: append([]string(nil), tags...), CreatedAt: now.UTC().Truncate(time.Second), Status: status,
+	}
+	s.addLocked(r)
+	a := r.asset(now, true)
+	s.mu.Unlock()
+	return a, s.save()
+}
+
+// Delete removes an asset; it reports whether there was one.
+func (s *Server) Delete(id string) bool {
+	s.mu.Lock()
+	_, ok := s.byID[id]
+	if ok {
+		delete(s.byID, id)
+		for i, r := range s.assets {
+			if r.ID == id {
+				s.assets = append(s.assets[:i], s.assets[i+1:]...)
+				break
+			}
+		}
+	}
+	s.mu.Unlock()
+	if ok {
+		s.cache.dropAsset(id)
+		_ = s.save()
+	}
+	return ok
+}
+
+// create makes an asset the way POST /assets does.
+func (s *Server) create(prompt, name string, tags []string) (api.Asset, error) {
+	now := s.now()
+	final := api.StatusReady
+	if s.chance(s.Faults().FailRate) {
+		final = api.StatusFailed
+	}
+	s.mu.Lock()
+	r := &record{
+		ID: s.newIDLocked(), Name: defaultName(name, prompt), Prompt: prompt,
+		Tags: tags, CreatedAt: now.UTC().Truncate(time.Second), Status: final,
+	}
+	if d := s.cfg.GenDelay; d > 0 {
+		r.ProcessingAt, r.SettleAt = now.Add(d/2), now.Add(d)
+	}
+	s.addLocked(r)
+	a := r.asset(now, false)
+	s.mu.Unlock()
+	return a, s.save()
+}
+
+// defaultName is name, or the prompt cut to 48 characters.
+func defaultName(name, prompt string) string {
+	if n := strings.TrimSpace(name); n != "" {
+		return n
+	}
+	p := strings.Join(strings.Fields(prompt), " ")
+	if utf8.RuneCountInString(p) > 48 {
+		p = strings.TrimSpace(string([]rune(p)[:47])) + "…"
+	}
+	return p
+}
+
+// page returns assets [offset, offset+limit) and the total.
+func (s *Server) page(limit, offset int) ([]api.Asset, int) {
+	now := s.now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	total := len(s.assets)
+	out := []api.Asset{}
+	for i := offset; i < total && i < offset+limit; i++ {
+		out = append(out, s.assets[i].asset(now, false))
+	}
+	return out, total
+}
+
+// persisted is the shape of StateDir/state.json.
+type persisted struct {
+	Version int       `json:"version"`
+	Secret  []byte    `json:"secret"`
+	Assets  []*record `json:"assets"`
+}
+
+const stateFile = "state.json"
+
+// load reads StateDir/state.json; false when there is none yet.
+func (s *Server) load() (bool, error) {
+	p := filepath.Join(s.cfg.StateDir, stateFile)
+	b, err := os.ReadFile(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("emulator: read state: %w", err)
+	}
+	var st persisted
+	if err := json.Unmarshal(b, &st); err != nil {
+		return false, fmt.Errorf("emulator: state file %s is corrupt (%v): remove it to start afresh", p, err)
+	}
+	if st.Version != 1 {
+		return false, fmt.Errorf("emulator: state file %s has version %d, want 1: remove it to start afresh", p, st.Version)
+	}
+	s.secret = st.Secret
+	for _, r := range st.Assets {
+		if r != nil && r.ID != "" && s.byID[r.ID] == nil {
+			s.addLocked(r)
+		}
+	}
+	// Ids minted after a restart must not repeat the seeded sequence.
+	for range len(s.assets) {
+		s.idRNG.Uint64()
+	}
+	return true, nil
+}
+
+// save writes the state when StateDir is set: a temporary file renamed over
+// state.json, so a crash never leaves half a state.
+func (s *Server) save() error {
+	if s.cfg.StateDir == "" {
+		return nil
+	}
+	// Saves go one at a time, each taking its snapshot once it holds the
+	// turn, so the last rename always carries the latest state.
+	s.saveMu.Lock()
+	defer s.saveMu.Unlock()
+	s.mu.Lock()
+	st := persisted{Version: 1, Secret: s.secret, Assets: s.assets}
+	b, err := json.MarshalIndent(st, "", "  ")
+	s.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(s.cfg.StateDir, 0o755); err != nil {
+		return fmt.Errorf("emulator: state dir: %w", err)
+	}
+	f, err := os.CreateTemp(s.cfg.StateDir, ".state-*.tmp")
+	if err != nil {
+		return fmt.Errorf("emulator: save state: %w", err)
+	}
+	_, err = f.Write(b)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), filepath.Join(s.cfg.StateDir, stateFile))
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return fmt.Errorf("emulator: save state: %w", err)
+	}
+	return nil
+}
