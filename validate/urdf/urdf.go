@@ -1,35 +1,820 @@
-// Package urdf checks URDF robot descriptions the way urdfdom (ROS's
-// parser, check_urdf) and Isaac Sim's URDF importer read them.
+// Package urdf checks URDF robot descriptions the way the programs that
+// load them do: urdfdom (ROS's parser, check_urdf; the reference for what is
+// an error) and Isaac Sim's URDF importer (which also opens the meshes).
+//
+// The rule is agreement with urdfdom 3.x: whatever makes urdfdom fail, or
+// log an error while it reads the file, is an error here; whatever urdfdom
+// accepts is at most a warning (negative mass, lower > upper, a zero axis, a
+// non-physical inertia, an undefined material). Meshes that do not resolve
+// are errors too, because Isaac Sim's importer skips them. Options.Target
+// adds the checks of one simulator's importer.
 package urdf
 
 import (
+	"bytes"
+	"encoding/xml"
 	"errors"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/beevik/etree"
 
 	"github.com/antimlabs/gizmo/formats"
 	"github.com/antimlabs/gizmo/validate"
+	"github.com/antimlabs/gizmo/validate/xmlpos"
 )
+
+// MaxFileSize bounds what Check reads; bigger files are refused.
+const MaxFileSize = 256 << 20
 
 // Check validates the URDF file at path.
 func Check(path string, opts validate.Options) validate.Report {
-	data, err := os.ReadFile(path)
+	data, err := readFile(path)
 	if err != nil {
 		r := validate.Report{Path: path, Format: formats.KindURDF}
-		r.Add(validate.Problem{Severity: validate.Error, Rule: "file-unreadable", File: path, Message: "cannot read the file: " + err.Error()})
-		return r
+		r.Add(validate.Problem{Severity: validate.Error, Rule: "file-unreadable", File: path, Message: err.Error()})
+		return opts.Finish(r)
 	}
 	return CheckBytes(path, data, filepath.Dir(path), opts)
 }
 
-// CheckBytes validates data as a URDF named name; dir is the folder mesh
-// paths resolve against.
-func CheckBytes(name string, data []byte, dir string, opts validate.Options) validate.Report {
-	r := validate.Report{Path: name, Format: formats.KindURDF, Valid: true}
-	return opts.Finish(r)
+func readFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the file: %v", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the file: %v", err)
+	}
+	if len(data) > MaxFileSize {
+		return nil, fmt.Errorf("the file is larger than %d MiB; gizmo does not read model files that big", MaxFileSize>>20)
+	}
+	return data, nil
 }
 
-// Tree returns the kinematic tree of the URDF at path.
-func Tree(path string) (*validate.TreeNode, error) {
-	return nil, errors.New("not yet")
+// CheckBytes validates data as a URDF named name (the name problems carry);
+// dir is the folder mesh paths resolve against (the URDF's own folder).
+func CheckBytes(name string, data []byte, dir string, opts validate.Options) validate.Report {
+	m, r := parse(name, data, dir, opts)
+	if m != nil {
+		m.checkTree()
+		m.checkPhysics()
+		m.checkMeshes()
+		m.checkTarget()
+	}
+	return opts.Finish(*r)
+}
+
+// model is what the checks learn while reading a URDF.
+type model struct {
+	name string
+	doc  *xmlpos.Doc
+	dir  string
+	opts validate.Options
+	r    *validate.Report
+
+	robot       *etree.Element
+	materials   map[string]bool
+	links       []*link
+	linkByName  map[string]*link
+	joints      []*joint
+	jointByName map[string]*joint
+	// fatal is set once urdfdom would have given up on the file; the tree
+	// checks need a complete model and are skipped.
+	fatal bool
+}
+
+type link struct {
+	name     string
+	el       *etree.Element
+	inertial *inertial
+	meshes   []mesh
+}
+
+type inertial struct {
+	el                           *etree.Element
+	mass                         float64
+	ixx, ixy, ixz, iyy, iyz, izz float64
+	ok                           bool
+}
+
+type mesh struct {
+	el       *etree.Element
+	filename string
+}
+
+type joint struct {
+	name, typ     string
+	el            *etree.Element
+	parent, child string
+	axis          [3]float64
+	hasAxis       bool
+	lower, upper  *float64
+	mimic         string
+	mimicEl       *etree.Element
+}
+
+func (m *model) add(sev validate.Severity, el *etree.Element, rule, format string, args ...any) {
+	m.r.Add(validate.At(m.doc, el, m.name, sev, rule, format, args...))
+}
+
+func (m *model) errorf(el *etree.Element, rule, format string, args ...any) {
+	m.add(validate.Error, el, rule, format, args...)
+}
+
+func (m *model) warnf(el *etree.Element, rule, format string, args ...any) {
+	m.add(validate.Warning, el, rule, format, args...)
+}
+
+// child returns the first child element named exactly tag (no namespace
+// prefix), as tinyxml2's FirstChildElement does.
+func child(e *etree.Element, tag string) *etree.Element {
+	for _, c := range e.ChildElements() {
+		if c.Space == "" && c.Tag == tag {
+			return c
+		}
+	}
+	return nil
+}
+
+func children(e *etree.Element, tag string) []*etree.Element {
+	var out []*etree.Element
+	for _, c := range e.ChildElements() {
+		if c.Space == "" && c.Tag == tag {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// attr returns the attribute named exactly key, and whether it is present.
+func attr(e *etree.Element, key string) (string, bool) {
+	for _, a := range e.Attr {
+		if a.Space == "" && a.Key == key {
+			return a.Value, true
+		}
+	}
+	return "", false
+}
+
+// parse reads the document and runs every check urdfdom's parser makes.
+func parse(name string, data []byte, dir string, opts validate.Options) (*model, *validate.Report) {
+	r := &validate.Report{Path: name, Format: formats.KindURDF, Valid: true}
+	data = blankDecl(data)
+	doc, err := xmlpos.Parse(data)
+	if err != nil {
+		p := validate.Problem{Severity: validate.Error, Rule: "urdf-xml", File: name,
+			Message: "the file is not well-formed XML: " + err.Error()}
+		var se *xmlpos.SyntaxError
+		if errors.As(err, &se) {
+			p.Line, p.Col = se.Line, se.Col
+			p.Message = "the file is not well-formed XML: " + se.Msg
+		}
+		r.Add(p)
+		return nil, r
+	}
+	if p, ok := duplicateAttr(data, name); !ok {
+		r.Add(p)
+		return nil, r
+	}
+	m := &model{name: name, doc: doc, dir: dir, opts: opts, r: r,
+		materials: map[string]bool{}, linkByName: map[string]*link{}, jointByName: map[string]*joint{}}
+	root := doc.Root()
+	if root.Space != "" || root.Tag != "robot" {
+		m.errorf(root, "urdf-robot", "the root element is <%s>; a URDF's root must be <robot> with no namespace prefix", root.FullTag())
+		return nil, r
+	}
+	m.robot = root
+	if _, ok := attr(root, "name"); !ok {
+		m.errorf(root, "urdf-robot-name", "<robot> has no name attribute; add name=\"...\" (urdfdom refuses the file)")
+		m.fatal = true
+	}
+	if v, ok := attr(root, "version"); ok {
+		if err := parseVersion(v); err != nil {
+			m.errorf(root, "urdf-version", "%v", err)
+			m.fatal = true
+		}
+	}
+	m.readMaterials()
+	m.readLinks()
+	m.readJoints()
+	return m, r
+}
+
+// blankDecl returns data with its XML declaration replaced by spaces (same
+// length, so positions hold). tinyxml2, which urdfdom and Isaac Sim use,
+// ignores the declaration; encoding/xml refuses versions other than 1.0
+// and encodings it has no reader for, which would turn files urdfdom reads
+// into errors.
+func blankDecl(data []byte) []byte {
+	start := 0
+	if bytes.HasPrefix(data, []byte("\xef\xbb\xbf")) {
+		start = 3
+	}
+	if !bytes.HasPrefix(data[start:], []byte("<?xml")) || len(data) < start+6 || !isSpace(data[start+5]) {
+		return data
+	}
+	end := bytes.Index(data[start:], []byte("?>"))
+	if end < 0 {
+		return data
+	}
+	end += start + 2
+	out := make([]byte, len(data))
+	copy(out, data)
+	for i := start; i < end; i++ {
+		if out[i] != '\n' {
+			out[i] = ' '
+		}
+	}
+	return out
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+// duplicateAttr finds an element with the same attribute twice, which
+// tinyxml2 (and so urdfdom and Isaac Sim) refuses but encoding/xml allows.
+func duplicateAttr(data []byte, name string) (validate.Problem, bool) {
+	dec := xml.NewDecoder(bytes.NewReader(data))
+	dec.Strict = true
+	for {
+		line, col := dec.InputPos()
+		tok, err := dec.RawToken()
+		if err != nil {
+			return validate.Problem{}, true // xmlpos already accepted the document
+		}
+		se, ok := tok.(xml.StartElement)
+		if !ok || len(se.Attr) < 2 {
+			continue
+		}
+		seen := make(map[xml.Name]bool, len(se.Attr))
+		for _, a := range se.Attr {
+			if seen[a.Name] {
+				n := a.Name.Local
+				if a.Name.Space != "" {
+					n = a.Name.Space + ":" + n
+				}
+				return validate.Problem{Severity: validate.Error, Rule: "urdf-xml", File: name, Line: line, Col: col,
+					Message: fmt.Sprintf("<%s> has the attribute %s twice; XML parsers used by urdfdom and Isaac Sim refuse the file", se.Name.Local, n)}, false
+			}
+			seen[a.Name] = true
+		}
+	}
+}
+
+// readMaterials mirrors the top-level <material> loop of urdfdom's parseURDF.
+func (m *model) readMaterials() {
+	for _, el := range children(m.robot, "material") {
+		name, ok := attr(el, "name")
+		if !ok {
+			m.errorf(el, "urdf-material", "<material> has no name attribute; add name=\"...\"")
+		} else {
+			m.parseMaterial(el, name, false)
+		}
+		if m.materials[name] {
+			m.errorf(el, "urdf-material-duplicate", "material %q is defined twice; urdfdom refuses the file: rename or remove one", name)
+			m.fatal = true
+			continue
+		}
+		m.materials[name] = true
+	}
+}
+
+// parseMaterial checks a material's color and texture. Top-level materials
+// (inline false) must have an rgba color or a texture file; inline ones in a
+// <visual> may be a bare reference by name. It reports whether the
+// material defines a color or texture.
+func (m *model) parseMaterial(el *etree.Element, name string, inline bool) bool {
+	hasTexture := false
+	if t := child(el, "texture"); t != nil {
+		if _, ok := attr(t, "filename"); ok {
+			hasTexture = true
+		}
+	}
+	hasRGB := false
+	if c := child(el, "color"); c != nil {
+		if v, ok := attr(c, "rgba"); ok {
+			switch res, msg := parseColor(v); res {
+			case colorBad:
+				m.errorf(c, "urdf-material-color", "material %q: rgba %q: %s; give four numbers between 0 and 1", name, v, msg)
+			case colorNotFour:
+				hasRGB = true
+				m.warnf(c, "urdf-material-color", "material %q: rgba %q %s; urdfdom ignores it and uses the default color: give r g b a", name, v, msg)
+			default:
+				hasRGB = true
+			}
+		}
+	}
+	if !hasRGB && !hasTexture {
+		if !inline {
+			m.errorf(el, "urdf-material-color", "material %q has neither <color rgba> nor <texture filename>; urdfdom logs an error: give it a color", name)
+		}
+		return false
+	}
+	return true
+}
+
+// readLinks mirrors the <link> loop: parseLink's errors are logged (an error
+// here) but the link is kept; a repeated name is fatal.
+func (m *model) readLinks() {
+	els := children(m.robot, "link")
+	for _, el := range els {
+		l := &link{el: el}
+		name, ok := attr(el, "name")
+		if !ok {
+			m.errorf(el, "urdf-link-name", "<link> has no name attribute; add name=\"...\"")
+		} else {
+			l.name = name
+			m.readLink(l)
+		}
+		if _, dup := m.linkByName[l.name]; dup {
+			m.errorf(el, "urdf-link-duplicate", "link %q is defined twice; urdfdom refuses the file: link names must be unique", l.name)
+			m.fatal = true
+			continue
+		}
+		m.linkByName[l.name] = l
+		m.links = append(m.links, l)
+	}
+	if len(els) == 0 {
+		m.errorf(m.robot, "urdf-no-links", "the robot has no <link>; urdfdom refuses a URDF without links")
+		m.fatal = true
+	}
+}
+
+func (m *model) readLink(l *link) {
+	if el := child(l.el, "inertial"); el != nil {
+		l.inertial = m.readInertial(l, el)
+	}
+	for _, v := range children(l.el, "visual") {
+		m.readVisual(l, v, true)
+	}
+	for _, c := range children(l.el, "collision") {
+		m.readVisual(l, c, false)
+	}
+}
+
+func (m *model) readPose(owner string, el *etree.Element) bool {
+	ok := true
+	for _, key := range []string{"xyz", "rpy"} {
+		if v, has := attr(el, key); has {
+			if _, err := parseVec3(v); err != nil {
+				m.errorf(el, "urdf-number", "%s: <origin %s=%q>: %v", owner, key, v, err)
+				ok = false
+			}
+		}
+	}
+	return ok
+}
+
+func (m *model) readInertial(l *link, el *etree.Element) *inertial {
+	in := &inertial{el: el}
+	owner := fmt.Sprintf("link %q inertial", l.name)
+	if o := child(el, "origin"); o != nil {
+		m.readPose(owner, o)
+	}
+	ok := true
+	if mass := child(el, "mass"); mass == nil {
+		m.errorf(el, "urdf-inertial", "%s has no <mass>; add <mass value=\"...\"/>", owner)
+		ok = false
+	} else if v, has := attr(mass, "value"); !has {
+		m.errorf(mass, "urdf-inertial", "%s: <mass> has no value attribute", owner)
+		ok = false
+	} else if f, good := parseDouble(v); !good {
+		m.errorf(mass, "urdf-number", "%s: mass %q is not a number%s", owner, v, hint(v))
+		ok = false
+	} else {
+		in.mass = f
+	}
+	inertia := child(el, "inertia")
+	if inertia == nil {
+		m.errorf(el, "urdf-inertial", "%s has no <inertia>; add <inertia ixx=\"\" ixy=\"\" ixz=\"\" iyy=\"\" iyz=\"\" izz=\"\"/>", owner)
+		return in
+	}
+	dst := []*float64{&in.ixx, &in.ixy, &in.ixz, &in.iyy, &in.iyz, &in.izz}
+	for i, key := range []string{"ixx", "ixy", "ixz", "iyy", "iyz", "izz"} {
+		v, has := attr(inertia, key)
+		if !has {
+			m.errorf(inertia, "urdf-inertial", "%s: <inertia> has no %s attribute; give all six of ixx ixy ixz iyy iyz izz", owner, key)
+			ok = false
+			continue
+		}
+		f, good := parseDouble(v)
+		if !good {
+			m.errorf(inertia, "urdf-number", "%s: %s %q is not a number%s", owner, key, v, hint(v))
+			ok = false
+			continue
+		}
+		*dst[i] = f
+	}
+	in.ok = ok
+	return in
+}
+
+// readVisual checks a <visual> (visual true) or <collision>.
+func (m *model) readVisual(l *link, el *etree.Element, visual bool) {
+	kind := "collision"
+	if visual {
+		kind = "visual"
+	}
+	owner := fmt.Sprintf("link %q %s", l.name, kind)
+	if o := child(el, "origin"); o != nil {
+		m.readPose(owner, o)
+	}
+	g := child(el, "geometry")
+	if g == nil {
+		m.errorf(el, "urdf-geometry", "%s has no <geometry>; urdfdom cannot read it", owner)
+	} else {
+		m.readGeometry(l, owner, g)
+	}
+	if !visual {
+		return
+	}
+	mat := child(el, "material")
+	if mat == nil {
+		return
+	}
+	name, ok := attr(mat, "name")
+	if !ok {
+		m.errorf(mat, "urdf-material", "%s: <material> has no name attribute; add name=\"...\"", owner)
+		return
+	}
+	defined := m.parseMaterial(mat, name, true)
+	if name == "" {
+		return
+	}
+	if m.materials[name] {
+		return
+	}
+	if defined {
+		m.materials[name] = true
+		return
+	}
+	m.warnf(mat, "urdf-material-undefined", "%s uses material %q, which is not defined (yet): define it at the top of the file with <material name=%q><color rgba=\"r g b a\"/></material>", owner, name, name)
+}
+
+func (m *model) readGeometry(l *link, owner string, g *etree.Element) {
+	shapes := g.ChildElements()
+	if len(shapes) == 0 {
+		m.errorf(g, "urdf-geometry", "%s: <geometry> is empty; give it a <box>, <cylinder>, <sphere> or <mesh>", owner)
+		return
+	}
+	s := shapes[0]
+	num := func(key string) (float64, bool) {
+		v, has := attr(s, key)
+		if !has {
+			return 0, false
+		}
+		f, ok := parseDouble(v)
+		if !ok {
+			m.errorf(s, "urdf-number", "%s: <%s %s=%q>: not a number%s", owner, s.Tag, key, v, hint(v))
+			return 0, false
+		}
+		return f, true
+	}
+	positive := func(key string, f float64) {
+		if f <= 0 {
+			m.warnf(s, "urdf-geometry-size", "%s: <%s %s=\"%g\">: sizes must be positive; simulators drop or misbehave on this shape", owner, s.Tag, key, f)
+		}
+	}
+	tag := s.FullTag()
+	switch tag {
+	case "sphere":
+		if _, has := attr(s, "radius"); !has {
+			m.errorf(s, "urdf-geometry", "%s: <sphere> has no radius attribute", owner)
+		} else if f, ok := num("radius"); ok {
+			positive("radius", f)
+		}
+	case "box":
+		v, has := attr(s, "size")
+		if !has {
+			m.errorf(s, "urdf-geometry", "%s: <box> has no size attribute; add size=\"x y z\"", owner)
+			return
+		}
+		size, err := parseVec3(v)
+		if err != nil {
+			m.errorf(s, "urdf-number", "%s: <box size=%q>: %v", owner, v, err)
+			return
+		}
+		for i, f := range size {
+			positive([]string{"size x", "size y", "size z"}[i], f)
+		}
+	case "cylinder":
+		_, hasL := attr(s, "length")
+		_, hasR := attr(s, "radius")
+		if !hasL || !hasR {
+			m.errorf(s, "urdf-geometry", "%s: <cylinder> needs both length and radius", owner)
+			return
+		}
+		if f, ok := num("length"); ok {
+			positive("length", f)
+		} else {
+			return
+		}
+		if f, ok := num("radius"); ok {
+			positive("radius", f)
+		}
+	case "mesh":
+		fn, has := attr(s, "filename")
+		if !has {
+			m.errorf(s, "urdf-geometry", "%s: <mesh> has no filename attribute", owner)
+			return
+		}
+		if v, has := attr(s, "scale"); has {
+			if _, err := parseVec3(v); err != nil {
+				m.errorf(s, "urdf-number", "%s: <mesh scale=%q>: %v", owner, v, err)
+			}
+		}
+		l.meshes = append(l.meshes, mesh{el: s, filename: fn})
+	default:
+		extra := ""
+		if tag == "capsule" {
+			extra = " (Isaac Sim and PyBullet read <capsule>, but urdfdom and ROS tools do not: use a cylinder or a mesh)"
+		}
+		m.errorf(s, "urdf-geometry", "%s: unknown geometry <%s>; URDF knows box, cylinder, sphere and mesh%s", owner, tag, extra)
+	}
+}
+
+var jointTypes = map[string]bool{"revolute": true, "continuous": true, "prismatic": true, "fixed": true, "floating": true, "planar": true}
+
+// readJoints mirrors the <joint> loop: any error in a joint is fatal.
+func (m *model) readJoints() {
+	for _, el := range children(m.robot, "joint") {
+		j, ok := m.readJoint(el)
+		if !ok {
+			m.fatal = true
+			continue
+		}
+		if _, dup := m.jointByName[j.name]; dup {
+			m.errorf(el, "urdf-joint-duplicate", "joint %q is defined twice; urdfdom refuses the file: joint names must be unique", j.name)
+			m.fatal = true
+			continue
+		}
+		m.jointByName[j.name] = j
+		m.joints = append(m.joints, j)
+	}
+}
+
+func (m *model) readJoint(el *etree.Element) (*joint, bool) {
+	j := &joint{el: el}
+	ok := true
+	name, has := attr(el, "name")
+	if !has {
+		m.errorf(el, "urdf-joint-name", "<joint> has no name attribute; add name=\"...\" (urdfdom refuses the file)")
+		ok = false
+	}
+	j.name = name
+	owner := fmt.Sprintf("joint %q", name)
+	if o := child(el, "origin"); o != nil {
+		if !m.readPose(owner, o) {
+			ok = false
+		}
+	}
+	if p := child(el, "parent"); p != nil {
+		j.parent, _ = attr(p, "link")
+	}
+	if c := child(el, "child"); c != nil {
+		j.child, _ = attr(c, "link")
+	}
+	typ, has := attr(el, "type")
+	j.typ = typ
+	if !has {
+		m.errorf(el, "urdf-joint-type", "%s has no type; give type=\"revolute|continuous|prismatic|fixed|floating|planar\"", owner)
+		return j, false
+	}
+	if !jointTypes[typ] {
+		extra := ""
+		if typ == "spherical" || typ == "ball" {
+			extra = " (Isaac Sim's importer reads spherical, urdfdom does not)"
+		}
+		m.errorf(el, "urdf-joint-type", "%s has unknown type %q; URDF joint types are revolute, continuous, prismatic, fixed, floating and planar%s", owner, typ, extra)
+		return j, false
+	}
+	if typ != "fixed" && typ != "floating" {
+		j.axis = [3]float64{1, 0, 0}
+		if a := child(el, "axis"); a != nil {
+			j.axis = [3]float64{}
+			if v, has := attr(a, "xyz"); has {
+				ax, err := parseVec3(v)
+				if err != nil {
+					m.errorf(a, "urdf-number", "%s: <axis xyz=%q>: %v", owner, v, err)
+					ok = false
+				}
+				j.axis = ax
+			}
+			j.hasAxis = true
+			if j.axis == [3]float64{} && ok {
+				m.warnf(a, "urdf-axis-zero", "%s has a zero axis; urdfdom accepts it but the joint cannot move: give a unit vector like xyz=\"0 0 1\"", owner)
+			}
+		}
+	}
+	if lim := child(el, "limit"); lim != nil {
+		if !m.readLimit(j, owner, lim) {
+			ok = false
+		}
+	} else if typ == "revolute" || typ == "prismatic" {
+		m.errorf(el, "urdf-joint-limit", "%s is %s but has no <limit>; add <limit lower=\"...\" upper=\"...\" effort=\"...\" velocity=\"...\"/> (urdfdom refuses the file)", owner, typ)
+		ok = false
+	}
+	if s := child(el, "safety_controller"); s != nil {
+		for _, key := range []string{"soft_lower_limit", "soft_upper_limit", "k_position", "k_velocity"} {
+			v, has := attr(s, key)
+			if !has {
+				if key == "k_velocity" {
+					m.errorf(s, "urdf-joint-safety", "%s: <safety_controller> has no k_velocity, which urdfdom requires", owner)
+					ok = false
+				}
+				continue
+			}
+			if _, good := parseDouble(v); !good {
+				m.errorf(s, "urdf-number", "%s: <safety_controller %s=%q>: not a number%s", owner, key, v, hint(v))
+				ok = false
+			}
+		}
+	}
+	if c := child(el, "calibration"); c != nil {
+		for _, key := range []string{"rising", "falling"} {
+			if v, has := attr(c, key); has {
+				if _, good := parseDouble(v); !good {
+					m.errorf(c, "urdf-number", "%s: <calibration %s=%q>: not a number%s", owner, key, v, hint(v))
+					ok = false
+				}
+			}
+		}
+	}
+	if mi := child(el, "mimic"); mi != nil {
+		if v, has := attr(mi, "joint"); !has {
+			m.errorf(mi, "urdf-joint-mimic", "%s: <mimic> has no joint attribute; name the joint to mimic", owner)
+			ok = false
+		} else {
+			j.mimic, j.mimicEl = v, mi
+		}
+		for _, key := range []string{"multiplier", "offset"} {
+			if v, has := attr(mi, key); has {
+				if _, good := parseDouble(v); !good {
+					m.errorf(mi, "urdf-number", "%s: <mimic %s=%q>: not a number%s", owner, key, v, hint(v))
+					ok = false
+				}
+			}
+		}
+	}
+	if d := child(el, "dynamics"); d != nil {
+		_, hasD := attr(d, "damping")
+		_, hasF := attr(d, "friction")
+		for _, key := range []string{"damping", "friction"} {
+			if v, has := attr(d, key); has {
+				if _, good := parseDouble(v); !good {
+					m.errorf(d, "urdf-number", "%s: <dynamics %s=%q>: not a number%s", owner, key, v, hint(v))
+					ok = false
+				}
+			}
+		}
+		if !hasD && !hasF {
+			m.errorf(d, "urdf-joint-dynamics", "%s: <dynamics> has neither damping nor friction; give one or drop the element (urdfdom refuses the file)", owner)
+			ok = false
+		}
+	}
+	return j, ok
+}
+
+func (m *model) readLimit(j *joint, owner string, lim *etree.Element) bool {
+	ok := true
+	for _, key := range []string{"lower", "upper", "effort", "velocity"} {
+		v, has := attr(lim, key)
+		if !has {
+			if key == "effort" || key == "velocity" {
+				m.errorf(lim, "urdf-joint-limit", "%s: <limit> has no %s attribute, which urdfdom requires", owner, key)
+				ok = false
+			}
+			continue
+		}
+		f, good := parseDouble(v)
+		if !good {
+			m.errorf(lim, "urdf-number", "%s: <limit %s=%q>: not a number%s", owner, key, v, hint(v))
+			ok = false
+			continue
+		}
+		switch key {
+		case "lower":
+			j.lower = &f
+		case "upper":
+			j.upper = &f
+		}
+	}
+	if ok && (j.typ == "revolute" || j.typ == "prismatic") {
+		lo, hi := 0.0, 0.0
+		if j.lower != nil {
+			lo = *j.lower
+		}
+		if j.upper != nil {
+			hi = *j.upper
+		}
+		if lo > hi {
+			m.warnf(lim, "urdf-limit-order", "%s: lower limit %g is above upper limit %g; urdfdom accepts it but the joint cannot move: swap them", owner, lo, hi)
+		}
+	}
+	return ok
+}
+
+// checkTree mirrors urdfdom's initTree and initRoot, then looks for what
+// urdfdom lets through (a link with two parents, cycles, links the root
+// cannot reach) and warns about it.
+func (m *model) checkTree() {
+	if m.fatal {
+		return
+	}
+	sorted := append([]*joint(nil), m.joints...)
+	sort.Slice(sorted, func(a, b int) bool { return sorted[a].name < sorted[b].name })
+	parentOf := map[string]string{}
+	treeOK := true
+	for _, j := range sorted {
+		if j.parent == "" || j.child == "" {
+			m.errorf(j.el, "urdf-joint-links", "joint %q is missing a parent or child link; give <parent link=\"...\"/> and <child link=\"...\"/>", j.name)
+			treeOK = false
+			continue
+		}
+		if m.linkByName[j.child] == nil {
+			m.errorf(j.el, "urdf-joint-links", "joint %q: child link %q is not defined; add <link name=%q/> or fix the name", j.name, j.child, j.child)
+			treeOK = false
+			continue
+		}
+		if m.linkByName[j.parent] == nil {
+			m.errorf(j.el, "urdf-joint-links", "joint %q: parent link %q is not defined; add <link name=%q/> or fix the name", j.name, j.parent, j.parent)
+			treeOK = false
+			continue
+		}
+		parentOf[j.child] = j.parent
+	}
+	if !treeOK {
+		return
+	}
+	var roots []*link
+	for _, l := range m.sortedLinks() {
+		if _, has := parentOf[l.name]; !has {
+			roots = append(roots, l)
+		}
+	}
+	switch {
+	case len(roots) == 0:
+		m.errorf(m.robot, "urdf-tree", "no root link: every link has a parent, so the joints form a cycle; the links must form one tree")
+		return
+	case len(roots) > 1:
+		names := make([]string, len(roots))
+		for i, l := range roots {
+			names[i] = fmt.Sprintf("%q", l.name)
+		}
+		m.errorf(roots[1].el, "urdf-tree", "more than one root link (%s): join them with joints so that the links form one tree (a link with two parents also shows as this)", strings.Join(names, ", "))
+		return
+	}
+	// urdfdom is satisfied; look for what it misses.
+	parents := map[string][]*joint{}
+	for _, j := range m.joints {
+		parents[j.child] = append(parents[j.child], j)
+	}
+	for _, l := range m.links {
+		if ps := parents[l.name]; len(ps) > 1 {
+			sev := validate.Warning
+			if m.opts.Target == validate.TargetMuJoCo {
+				sev = validate.Error
+			}
+			m.add(sev, ps[1].el, "urdf-tree-parents", "link %q is the child of %d joints (%q and %q); urdfdom keeps one, MuJoCo refuses the file: give each link one parent joint", l.name, len(ps), ps[0].name, ps[1].name)
+		}
+	}
+	reach := m.reachable(roots[0].name)
+	for _, l := range m.links {
+		if !reach[l.name] {
+			m.warnf(l.el, "urdf-tree-unreachable", "link %q cannot be reached from the root link %q (its joints form a cycle); simulators drop it: fix the joints so the links form one tree", l.name, roots[0].name)
+		}
+	}
+}
+
+func (m *model) sortedLinks() []*link {
+	out := append([]*link(nil), m.links...)
+	sort.Slice(out, func(a, b int) bool { return out[a].name < out[b].name })
+	return out
+}
+
+// reachable lists the links reachable from root along parent→child joints.
+func (m *model) reachable(root string) map[string]bool {
+	kids := map[string][]string{}
+	for _, j := range m.joints {
+		kids[j.parent] = append(kids[j.parent], j.child)
+	}
+	seen := map[string]bool{root: true}
+	stack := []string{root}
+	for len(stack) > 0 {
+		n := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		for _, c := range kids[n] {
+			if !seen[c] {
+				seen[c] = true
+				stack = append(stack, c)
+			}
+		}
+	}
+	return seen
 }
