@@ -1,0 +1,542 @@
+package mjcf
+
+import (
+	"math"
+
+	"github.com/beevik/etree"
+)
+
+// bodyInfo is what the mass checks need of one body.
+type bodyInfo struct {
+	elem     *etree.Element
+	parent   *bodyInfo
+	children []*bodyInfo
+	joints   []*etree.Element // joint and freejoint, frames dissolved
+	geoms    []*etree.Element
+	inertial *etree.Element
+	moving   bool // this body or an ancestor has a joint
+	mass     float64
+	inertia  float64 // smallest principal inertia (approximate for geoms)
+}
+
+var orientAttrs = []string{"quat", "axisangle", "xyaxes", "zaxis", "euler"}
+
+func (c *checker) worldbody(wb *etree.Element) {
+	world := &bodyInfo{elem: wb}
+	c.collectBody(world, wb)
+	for _, j := range world.joints {
+		c.m.errorf(j, "mjcf-worldbody", "world body cannot have joints: put the <%s> in a <body>", j.Tag)
+	}
+	if world.inertial != nil {
+		c.m.errorf(world.inertial, "mjcf-worldbody", "world body cannot have inertia: remove the <inertial> or put it in a <body>")
+	}
+	for _, b := range world.children {
+		c.body(b, 1)
+	}
+	for _, g := range world.geoms {
+		c.geom(g, world)
+	}
+}
+
+// collectBody gathers the joints, geoms and child bodies of body e into b,
+// looking through frames as MuJoCo dissolves them.
+func (c *checker) collectBody(b *bodyInfo, e *etree.Element) {
+	for _, k := range e.ChildElements() {
+		if c.bad[k] {
+			continue
+		}
+		c.orientation(k)
+		switch k.Tag {
+		case "frame":
+			if a := k.SelectAttr("childclass"); a != nil {
+				c.childclass(k, a.Value)
+			}
+			c.collectBody(b, k)
+		case "replicate", "attach":
+			c.complex = true
+			if k.Tag == "replicate" {
+				c.collectBody(b, k)
+			}
+		case "composite", "flexcomp":
+			c.complex = true
+		case "joint", "freejoint":
+			b.joints = append(b.joints, k)
+		case "geom":
+			b.geoms = append(b.geoms, k)
+		case "site", "camera", "light":
+			c.classRef(k)
+			c.ref(k, "material", "material", true)
+			if k.Tag != "site" {
+				c.ref(k, "target", "body", false)
+			}
+			if k.Tag == "light" {
+				c.ref(k, "texture", "texture", false)
+			}
+			if k.Tag == "site" {
+				c.siteCheck(k)
+			}
+		case "inertial":
+			b.inertial = k
+		case "body":
+			child := &bodyInfo{elem: k, parent: b}
+			b.children = append(b.children, child)
+		}
+	}
+}
+
+func (c *checker) childclass(e *etree.Element, name string) {
+	if _, ok := c.classes[name]; !ok {
+		c.m.errorf(e, "mjcf-default", "unknown default childclass '%s'; define it in <default>", name)
+	}
+}
+
+// orientation refuses more than one orientation form on one element.
+func (c *checker) orientation(e *etree.Element) {
+	n := 0
+	for _, a := range orientAttrs {
+		if e.SelectAttr(a) != nil {
+			n++
+		}
+	}
+	if n > 1 && e.Tag != "composite" {
+		c.m.errorf(e, "mjcf-orientation", "multiple orientation specifiers on <%s>: use one of quat, axisangle, xyaxes, zaxis, euler", e.Tag)
+	}
+}
+
+func (c *checker) body(b *bodyInfo, depth int) {
+	e := b.elem
+	if a := e.SelectAttr("childclass"); a != nil {
+		c.childclass(e, a.Value)
+	}
+	c.collectBody(b, e)
+	c.bodies = append(c.bodies, e)
+	if e.SelectAttrValue("mocap", "false") == "true" {
+		c.nmocap++
+		if depth != 1 {
+			c.m.errorf(e, "mjcf-mocap", "mocap body must be a child of the world body")
+		}
+		if len(b.joints) > 0 {
+			c.m.errorf(e, "mjcf-mocap", "mocap body cannot have joints")
+		}
+	}
+	b.moving = len(b.joints) > 0 || (b.parent != nil && b.parent.moving)
+	for _, j := range b.joints {
+		c.joint(j, b, depth)
+	}
+	c.jointLayout(b)
+	for _, g := range b.geoms {
+		c.geom(g, b)
+	}
+	c.inertial(b)
+	for _, k := range b.children {
+		c.body(k, depth+1)
+	}
+	c.massCheck(b)
+}
+
+func (c *checker) jointType(j *etree.Element) string {
+	if j.Tag == "freejoint" {
+		return "free"
+	}
+	return c.attrOr(j, "type", "hinge")
+}
+
+func (c *checker) joint(j *etree.Element, b *bodyInfo, depth int) {
+	if j.Tag == "joint" {
+		c.classRef(j)
+	}
+	typ := c.jointType(j)
+	switch typ {
+	case "free":
+		c.nq, c.nv = c.nq+7, c.nv+6
+		if depth != 1 {
+			c.m.errorf(j, "mjcf-freejoint", "free joint can only be used on top level: its body must be a direct child of <worldbody>")
+		}
+		return
+	case "ball":
+		c.nq, c.nv = c.nq+4, c.nv+3
+	case "hinge", "slide":
+		c.nq, c.nv = c.nq+1, c.nv+1
+	default:
+		return // invalid keyword, reported by the schema pass
+	}
+	if typ == "hinge" || typ == "slide" {
+		if ax, ok := c.numsOf(j, "axis"); ok && len(ax) == 3 {
+			if ax[0]*ax[0]+ax[1]*ax[1]+ax[2]*ax[2] < 1e-14 {
+				c.m.errorf(j, "mjcf-axis", "axis too small in joint: give a non-zero axis")
+			}
+		}
+	}
+	limited := c.attrOr(j, "limited", "auto")
+	rng, ok := c.numsOf(j, "range")
+	if !ok || len(rng) != 2 {
+		rng = []float64{0, 0}
+	}
+	hasRange := !(rng[0] == 0 && rng[1] == 0)
+	if limited == "auto" && hasRange && !c.comp.autolimits {
+		c.m.errorf(j, "mjcf-limited", "joint has 'range' but not 'limited': set limited=\"true\" or \"false\", or compiler autolimits=\"true\"")
+		return
+	}
+	isLimited := limited == "true" || (limited == "auto" && rng[0] < rng[1])
+	if !isLimited {
+		if limited == "auto" && hasRange && typ != "ball" {
+			c.m.warnf(j, "mjcf-range", "joint range %g %g is not increasing, so MuJoCo leaves the joint unlimited; swap the bounds", rng[0], rng[1])
+		}
+		return
+	}
+	if typ != "ball" && rng[0] >= rng[1] {
+		c.m.errorf(j, "mjcf-range", "range[0] should be smaller than range[1] in joint (got %g %g)", rng[0], rng[1])
+	}
+	if typ == "ball" && rng[0] != 0 {
+		c.m.errorf(j, "mjcf-range", "range[0] should be 0 in ball joint (got %g)", rng[0])
+	}
+}
+
+// jointLayout applies MuJoCo's per-body joint rules: at most 6 dofs, and no
+// rotation after a ball joint.
+func (c *checker) jointLayout(b *bodyInfo) {
+	dofs := 0
+	ball := false
+	for _, j := range b.joints {
+		switch t := c.jointType(j); t {
+		case "free":
+			dofs += 6
+		case "ball":
+			if ball {
+				c.m.errorf(j, "mjcf-joint-layout", "ball followed by rotation in body: a ball joint must be the body's last rotational joint")
+			}
+			dofs += 3
+			ball = true
+		case "hinge":
+			if ball {
+				c.m.errorf(j, "mjcf-joint-layout", "ball followed by rotation in body: a ball joint must be the body's last rotational joint")
+			}
+			dofs++
+		case "slide":
+			dofs++
+		}
+	}
+	if dofs > 6 {
+		c.m.errorf(b.elem, "mjcf-joint-layout", "more than 6 dofs in body (%d): split the joints over several bodies", dofs)
+	}
+}
+
+func (c *checker) siteCheck(s *etree.Element) {
+	typ := c.attrOr(s, "type", "sphere")
+	if s.SelectAttr("fromto") != nil {
+		switch typ {
+		case "capsule", "cylinder", "box", "ellipsoid":
+		default:
+			c.m.errorf(s, "mjcf-fromto", "fromto requires capsule, cylinder, box or ellipsoid in site, not %s", typ)
+		}
+	}
+}
+
+var validCondim = map[int]bool{1: true, 3: true, 4: true, 6: true}
+
+func (c *checker) geom(g *etree.Element, b *bodyInfo) {
+	c.classRef(g)
+	typ := c.attrOr(g, "type", "sphere")
+	c.ref(g, "material", "material", true)
+	c.ref(g, "mesh", "mesh", true)
+	c.ref(g, "hfield", "hfield", true)
+	if cd, ok := c.numsOf(g, "condim"); ok && !validCondim[int(cd[0])] {
+		c.m.errorf(g, "mjcf-condim", "invalid condim %g in geom: use 1, 3, 4 or 6", cd[0])
+	}
+	_, hasFromto := c.attr(g, "fromto")
+	if hasFromto {
+		switch typ {
+		case "capsule", "cylinder", "box", "ellipsoid":
+		default:
+			c.m.errorf(g, "mjcf-fromto", "fromto requires capsule, cylinder, box or ellipsoid in geom, not %s", typ)
+		}
+	}
+	switch typ {
+	case "mesh", "sdf":
+		if v, _ := c.attr(g, "mesh"); v == "" && typ == "mesh" {
+			c.m.errorf(g, "mjcf-geom", "mesh geom has no mesh: set the mesh attribute")
+		}
+	case "hfield":
+		if v, _ := c.attr(g, "hfield"); v == "" {
+			c.m.errorf(g, "mjcf-geom", "hfield geom has no hfield: set the hfield attribute")
+		}
+	}
+	if typ == "plane" && b.moving {
+		c.m.errorf(g, "mjcf-plane", "plane only allowed in static bodies: this body or an ancestor has a joint")
+	}
+	size, _ := c.numsOf(g, "size")
+	sz := func(i int) float64 {
+		if i < len(size) {
+			return size[i]
+		}
+		return 0
+	}
+	_, hasMesh := c.attr(g, "mesh")
+	need := 0
+	switch typ {
+	case "sphere":
+		need = 1
+	case "capsule", "cylinder":
+		need = 2
+		if hasFromto {
+			need = 1
+		}
+	case "ellipsoid", "box":
+		need = 3
+		if hasFromto && typ == "ellipsoid" || hasFromto && typ == "box" {
+			need = 2
+		}
+	case "plane":
+		if len(size) >= 3 && sz(2) <= 0 {
+			c.m.errorf(g, "mjcf-size", "plane size(3) must be positive (the grid spacing)")
+		}
+	}
+	if !hasMesh || typ == "mesh" {
+		for i := 0; i < need; i++ {
+			if sz(i) <= 0 {
+				c.m.errorf(g, "mjcf-size", "size %d must be positive in geom of type %s (size=%q)", i+1, typ, c.attrOr(g, "size", ""))
+				break
+			}
+		}
+	}
+	mass, hasMass := c.numsOf(g, "mass")
+	dens, hasDens := c.numsOf(g, "density")
+	if (hasMass && mass[0] < 0) || (hasDens && dens[0] < 0 && !hasMass) {
+		c.m.errorf(g, "mjcf-mass", "mass, inertia or density are negative in geom")
+	}
+}
+
+// geomMass estimates the mass a geom adds to its body (0 when it adds none).
+func (c *checker) geomMass(g *etree.Element) float64 {
+	grp := 0.0
+	if v, ok := c.numsOf(g, "group"); ok {
+		grp = v[0]
+	}
+	if int(grp) < c.comp.grouplo || int(grp) > c.comp.grouphi {
+		return 0
+	}
+	if m, ok := c.numsOf(g, "mass"); ok {
+		return m[0]
+	}
+	dens := 1000.0
+	if d, ok := c.numsOf(g, "density"); ok {
+		dens = d[0]
+	}
+	typ := c.attrOr(g, "type", "sphere")
+	size, _ := c.numsOf(g, "size")
+	sz := func(i int) float64 {
+		if i < len(size) {
+			return size[i]
+		}
+		return 0
+	}
+	var vol float64
+	switch typ {
+	case "plane":
+		vol = 0
+	case "sphere":
+		vol = 4.0 / 3 * math.Pi * sz(0) * sz(0) * sz(0)
+	case "capsule", "cylinder":
+		h := sz(1)
+		if ft, ok := c.numsOf(g, "fromto"); ok && len(ft) == 6 {
+			dx, dy, dz := ft[3]-ft[0], ft[4]-ft[1], ft[5]-ft[2]
+			h = math.Sqrt(dx*dx+dy*dy+dz*dz) / 2
+		}
+		vol = math.Pi * sz(0) * sz(0) * 2 * h
+		if typ == "capsule" {
+			vol += 4.0 / 3 * math.Pi * sz(0) * sz(0) * sz(0)
+		}
+	case "box":
+		vol = 8 * sz(0) * sz(1) * sz(2)
+	case "ellipsoid":
+		vol = 4.0 / 3 * math.Pi * sz(0) * sz(1) * sz(2)
+	default: // mesh, sdf, hfield: volume from data we do not read
+		vol = 1
+	}
+	return dens * vol
+}
+
+func (c *checker) inertial(b *bodyInfo) {
+	in := b.inertial
+	useGeoms := c.comp.inertiafromgeom == "true" || (in == nil && c.comp.inertiafromgeom == "auto")
+	if in != nil {
+		hasPos := in.SelectAttr("pos") != nil
+		hasMass := in.SelectAttr("mass") != nil
+		if !hasPos {
+			c.m.errorf(in, "mjcf-required", "required attribute missing: 'pos' on <inertial>")
+		}
+		if !hasMass {
+			c.m.errorf(in, "mjcf-required", "required attribute missing: 'mass' on <inertial>")
+		}
+		_, diag := c.nums(in, "diaginertia")
+		full, hasFull := c.nums(in, "fullinertia")
+		if hasFull && diag {
+			c.m.errorf(in, "mjcf-inertia", "fullinertia and diaginertia cannot both be specified; keep one")
+		}
+		if hasFull {
+			for _, a := range orientAttrs {
+				if in.SelectAttr(a) != nil {
+					c.m.errorf(in, "mjcf-inertia", "fullinertia and inertial orientation (%s) cannot both be specified", a)
+					break
+				}
+			}
+		}
+		if !useGeoms {
+			m, _ := c.nums(in, "mass")
+			if len(m) > 0 {
+				b.mass = m[0]
+			}
+			var ev []float64
+			if d, ok := c.nums(in, "diaginertia"); ok && len(d) == 3 {
+				ev = d
+			} else if hasFull && len(full) == 6 {
+				ev = eig3(full)
+				if ev[0] < 1e-14 {
+					c.m.errorf(in, "mjcf-inertia", "fullinertia must have positive eigenvalues (positive-definite matrix)")
+				}
+			}
+			if len(ev) == 3 {
+				if b.mass < 0 || ev[0] < 0 || ev[1] < 0 || ev[2] < 0 {
+					c.m.warnf(in, "mjcf-mass", "negative mass or inertia: MuJoCo clamps it to zero; give physical values")
+				}
+				for i := range ev {
+					ev[i] = math.Max(ev[i], c.comp.boundinertia)
+				}
+				if !c.comp.balanceinertia && (ev[0]+ev[1] < ev[2] || ev[0]+ev[2] < ev[1] || ev[1]+ev[2] < ev[0]) {
+					c.m.errorf(in, "mjcf-inertia", "inertia must satisfy A + B >= C (got %g %g %g); fix the values or set compiler balanceinertia=\"true\"", ev[0], ev[1], ev[2])
+				}
+				b.inertia = math.Min(ev[0], math.Min(ev[1], ev[2]))
+			}
+			b.mass = math.Max(b.mass, c.comp.boundmass)
+			if b.mass < 0 {
+				b.mass = 0
+			}
+			return
+		}
+	}
+	if !useGeoms {
+		b.mass = c.comp.boundmass
+		b.inertia = c.comp.boundinertia
+		return
+	}
+	for _, g := range b.geoms {
+		m := c.geomMass(g)
+		if m > 0 {
+			b.mass += m
+		}
+	}
+	if b.mass > 0 {
+		b.inertia = 1 // geoms with volume give positive inertia
+	}
+	b.mass = math.Max(b.mass, c.comp.boundmass)
+	b.inertia = math.Max(b.inertia, c.comp.boundinertia)
+}
+
+// massCheck refuses a moving body (one with joints) without mass or inertia,
+// unless static descendants carry it, as MuJoCo's compiler does.
+func (c *checker) massCheck(b *bodyInfo) {
+	if len(b.joints) == 0 {
+		return
+	}
+	if b.mass >= mjMINVAL && b.inertia >= mjMINVAL {
+		return
+	}
+	var rescue func(x *bodyInfo) bool
+	rescue = func(x *bodyInfo) bool {
+		for _, k := range x.children {
+			if len(k.joints) > 0 {
+				continue
+			}
+			if k.mass >= mjMINVAL && k.inertia >= mjMINVAL {
+				return true
+			}
+			if rescue(k) {
+				return true
+			}
+		}
+		return false
+	}
+	if rescue(b) {
+		return
+	}
+	c.m.errorf(b.elem, "mjcf-mass", "mass and inertia of moving bodies must be larger than mjMINVAL: give the body an <inertial> or geoms with mass")
+}
+
+// eig3 returns the eigenvalues, ascending, of the symmetric matrix given as
+// MuJoCo's fullinertia: ixx iyy izz ixy ixz iyz.
+func eig3(f []float64) []float64 {
+	a, b, cc, d, e, g := f[0], f[1], f[2], f[3], f[4], f[5]
+	p1 := d*d + e*e + g*g
+	if p1 == 0 {
+		ev := []float64{a, b, cc}
+		sortFloats(ev)
+		return ev
+	}
+	q := (a + b + cc) / 3
+	p2 := (a-q)*(a-q) + (b-q)*(b-q) + (cc-q)*(cc-q) + 2*p1
+	p := math.Sqrt(p2 / 6)
+	// B = (A - qI)/p
+	b11, b22, b33 := (a-q)/p, (b-q)/p, (cc-q)/p
+	b12, b13, b23 := d/p, e/p, g/p
+	det := b11*(b22*b33-b23*b23) - b12*(b12*b33-b23*b13) + b13*(b12*b23-b22*b13)
+	r := det / 2
+	var phi float64
+	switch {
+	case r <= -1:
+		phi = math.Pi / 3
+	case r >= 1:
+		phi = 0
+	default:
+		phi = math.Acos(r) / 3
+	}
+	e1 := q + 2*p*math.Cos(phi)
+	e3 := q + 2*p*math.Cos(phi+2*math.Pi/3)
+	e2 := 3*q - e1 - e3
+	ev := []float64{e1, e2, e3}
+	sortFloats(ev)
+	return ev
+}
+
+func sortFloats(v []float64) {
+	for i := 1; i < len(v); i++ {
+		for j := i; j > 0 && v[j] < v[j-1]; j-- {
+			v[j], v[j-1] = v[j-1], v[j]
+		}
+	}
+}
+
+// ---------------------------------------------------------------- keyframes
+
+func (c *checker) keyframes() {
+	if c.complex {
+		if len(c.m.root.SelectElements("keyframe")) > 0 {
+			c.m.report.NotChecked = append(c.m.report.NotChecked,
+				"keyframe sizes: the model uses composite, flexcomp, replicate or attach, whose generated joints gizmo does not count")
+		}
+		return
+	}
+	for _, kf := range c.m.root.SelectElements("keyframe") {
+		if c.bad[kf] {
+			continue
+		}
+		for _, k := range kf.SelectElements("key") {
+			name := k.SelectAttrValue("name", "")
+			for _, s := range []struct {
+				attr string
+				want int
+				what string
+			}{
+				{"qpos", c.nq, "nq"}, {"qvel", c.nv, "nv"}, {"act", c.na, "na"}, {"ctrl", c.nu, "nu"},
+				{"mpos", 3 * c.nmocap, "3 x mocap bodies"}, {"mquat", 4 * c.nmocap, "4 x mocap bodies"},
+			} {
+				v, ok := c.nums(k, s.attr)
+				if !ok {
+					continue
+				}
+				if len(v) != s.want {
+					c.m.errorf(k, "mjcf-keyframe", "keyframe '%s': invalid %s size, expected %d (%s), got %d", name, s.attr, s.want, s.what, len(v))
+				}
+			}
+		}
+	}
+}

@@ -1,0 +1,914 @@
+package mjcf
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/beevik/etree"
+
+	"github.com/antimlabs/gizmo/validate"
+)
+
+// mjMINVAL is MuJoCo's smallest mass or inertia of a moving body.
+const mjMINVAL = 1e-15
+
+// Check validates the MJCF model at path (with the files it includes) and
+// reports every problem MuJoCo 3.x would stop at, plus warnings for what it
+// lets through but a simulation mishandles. Problems in included files carry
+// that file's path and line.
+func Check(path string, opts validate.Options) validate.Report {
+	r := reportFor(path)
+	checkData(path, nil, &r)
+	return opts.Finish(r)
+}
+
+// CheckBytes validates data as if it were the file at path (includes and
+// asset files are looked up next to path).
+func CheckBytes(path string, data []byte, opts validate.Options) validate.Report {
+	if data == nil {
+		data = []byte{}
+	}
+	r := reportFor(path)
+	checkData(path, data, &r)
+	return opts.Finish(r)
+}
+
+func checkData(path string, data []byte, r *validate.Report) *checker {
+	m := load(path, data, r)
+	if m.fatal {
+		return nil
+	}
+	c := newChecker(m)
+	c.run()
+	return c
+}
+
+// compilerSettings are the <compiler> attributes the checks depend on.
+type compilerSettings struct {
+	degree           bool
+	autolimits       bool
+	meshdir          string
+	texturedir       string
+	strippath        bool
+	inertiafromgeom  string
+	grouplo, grouphi int
+	boundmass        float64
+	boundinertia     float64
+	balanceinertia   bool
+}
+
+// defClass is one default class.
+type defClass struct {
+	name   string
+	parent *defClass
+	elem   *etree.Element
+	attrs  map[string]map[string]string // element tag -> attribute -> value
+}
+
+type checker struct {
+	m       *model
+	comp    compilerSettings
+	classes map[string]*defClass
+	names   map[string]map[string]*etree.Element // kind -> name -> element
+	bad     map[*etree.Element]bool              // schema-rejected subtrees
+	complex bool                                 // composite, flexcomp, replicate, attach: sizes not computable
+	nq, nv  int
+	nu, na  int
+	nmocap  int
+	bodies  []*etree.Element
+}
+
+func newChecker(m *model) *checker {
+	return &checker{
+		m: m,
+		comp: compilerSettings{
+			degree: true, autolimits: true, inertiafromgeom: "auto", grouplo: 0, grouphi: 5,
+		},
+		classes: map[string]*defClass{},
+		names:   map[string]map[string]*etree.Element{},
+		bad:     map[*etree.Element]bool{},
+	}
+}
+
+func (c *checker) run() {
+	root := c.m.root
+	c.schema(root, schemaRoot, 0)
+	c.compiler()
+	c.defaults()
+	c.collectNames()
+	for _, wb := range root.SelectElements("worldbody") {
+		if c.bad[wb] {
+			continue
+		}
+		c.worldbody(wb)
+	}
+	c.assets()
+	c.references()
+	c.keyframes()
+}
+
+// ---------------------------------------------------------------- schema
+
+func (c *checker) schema(e *etree.Element, spec *elemSpec, level int) {
+	for _, a := range e.Attr {
+		key := a.Key
+		if a.Space != "" {
+			key = a.Space + ":" + a.Key
+		}
+		as, ok := spec.attrs[key]
+		if !ok {
+			c.m.errorf(e, "mjcf-schema-attr", "unrecognized attribute '%s' on <%s> (MuJoCo 3.3 schema); remove it or check its spelling", key, e.Tag)
+			continue
+		}
+		c.value(e, key, a.Value, as)
+	}
+	counts := map[*elemSpec]int{}
+	for _, k := range e.ChildElements() {
+		var ks *elemSpec
+		for _, cs := range spec.children {
+			if cs.name == k.Tag {
+				ks = cs
+				break
+			}
+		}
+		if ks == nil {
+			c.m.errorf(k, "mjcf-schema-element", "unrecognized element <%s> inside <%s> (MuJoCo 3.3 schema); remove it or move it where MuJoCo expects it", k.Tag, e.Tag)
+			c.markBad(k)
+			continue
+		}
+		counts[ks]++
+		if ks.card == '?' && counts[ks] == 2 {
+			c.m.errorf(k, "mjcf-schema-unique", "element <%s> may appear only once inside <%s>", k.Tag, e.Tag)
+		}
+		c.schema(k, ks, level+1)
+	}
+}
+
+func (c *checker) markBad(e *etree.Element) {
+	c.bad[e] = true
+	for _, k := range e.ChildElements() {
+		c.markBad(k)
+	}
+}
+
+// parseNumbers splits text as MuJoCo's ReadAttr does; ok is false when a
+// token is not a number of the kind.
+func parseNumbers(text string, kind valueKind) ([]float64, bool) {
+	fields := strings.Fields(text)
+	out := make([]float64, 0, len(fields))
+	for _, f := range fields {
+		if kind == kindInt {
+			v, err := strconv.ParseInt(f, 10, 32)
+			if err != nil {
+				return nil, false
+			}
+			out = append(out, float64(v))
+			continue
+		}
+		v, err := parseReal(f)
+		if err != nil {
+			return nil, false
+		}
+		out = append(out, v)
+	}
+	return out, true
+}
+
+func parseReal(f string) (float64, error) {
+	// strconv accepts forms C++ streams do not (underscores, hex floats);
+	// refuse those.
+	if strings.ContainsAny(f, "_xXpP") {
+		return 0, fmt.Errorf("bad number")
+	}
+	v, err := strconv.ParseFloat(f, 64)
+	if err != nil {
+		var ne *strconv.NumError
+		if ok := asNumErr(err, &ne); ok && ne.Err == strconv.ErrRange {
+			return v, nil
+		}
+		return 0, err
+	}
+	return v, nil
+}
+
+func asNumErr(err error, target **strconv.NumError) bool {
+	ne, ok := err.(*strconv.NumError)
+	if ok {
+		*target = ne
+	}
+	return ok
+}
+
+func (c *checker) value(e *etree.Element, attr, text string, as attrSpec) {
+	switch as.kind {
+	case kindKeyword:
+		if !slices.Contains(as.keywords, text) {
+			c.m.errorf(e, "mjcf-keyword", "invalid keyword '%s' in attribute '%s' of <%s>; use one of: %s", text, attr, e.Tag, strings.Join(as.keywords, ", "))
+		}
+	case kindReal, kindInt:
+		vals, ok := parseNumbers(text, as.kind)
+		what := "numbers"
+		if as.kind == kindInt {
+			what = "integers"
+		}
+		if !ok {
+			c.m.errorf(e, "mjcf-number", "bad format in attribute '%s' of <%s>: %q is not a list of %s", attr, e.Tag, text, what)
+			return
+		}
+		if len(vals) == 0 {
+			return
+		}
+		if as.max >= 0 && len(vals) > as.max {
+			c.m.errorf(e, "mjcf-count", "attribute '%s' of <%s> has too much data: %d values, at most %d", attr, e.Tag, len(vals), as.max)
+			return
+		}
+		if len(vals) < as.min {
+			c.m.errorf(e, "mjcf-count", "attribute '%s' of <%s> does not have enough data: %d values, needs %d", attr, e.Tag, len(vals), as.min)
+			return
+		}
+		if as.quat && vals[0] == 0 && vals[1] == 0 && vals[2] == 0 && vals[3] == 0 {
+			c.m.errorf(e, "mjcf-quat", "zero quaternion in attribute '%s' of <%s>; use 1 0 0 0 for no rotation", attr, e.Tag)
+		}
+	}
+}
+
+// ---------------------------------------------------------------- compiler
+
+func (c *checker) compiler() {
+	for _, ce := range c.m.root.SelectElements("compiler") {
+		if v := ce.SelectAttrValue("angle", ""); v != "" {
+			c.comp.degree = v != "radian"
+		}
+		if v := ce.SelectAttrValue("autolimits", ""); v != "" {
+			c.comp.autolimits = v == "true"
+		}
+		if v := ce.SelectAttr("assetdir"); v != nil {
+			c.comp.meshdir, c.comp.texturedir = v.Value, v.Value
+		}
+		if v := ce.SelectAttr("meshdir"); v != nil {
+			c.comp.meshdir = v.Value
+		}
+		if v := ce.SelectAttr("texturedir"); v != nil {
+			c.comp.texturedir = v.Value
+		}
+		if v := ce.SelectAttrValue("strippath", ""); v != "" {
+			c.comp.strippath = v == "true"
+		}
+		if v := ce.SelectAttrValue("inertiafromgeom", ""); v != "" {
+			c.comp.inertiafromgeom = v
+		}
+		if v := ce.SelectAttrValue("balanceinertia", ""); v != "" {
+			c.comp.balanceinertia = v == "true"
+		}
+		if v, ok := c.nums(ce, "inertiagrouprange"); ok && len(v) == 2 {
+			c.comp.grouplo, c.comp.grouphi = int(v[0]), int(v[1])
+		}
+		if v, ok := c.nums(ce, "boundmass"); ok && len(v) == 1 {
+			c.comp.boundmass = v[0]
+		}
+		if v, ok := c.nums(ce, "boundinertia"); ok && len(v) == 1 {
+			c.comp.boundinertia = v[0]
+		}
+		if ce.SelectAttrValue("coordinate", "") == "global" {
+			c.m.errorf(ce, "mjcf-compiler", "global coordinates are no longer supported by MuJoCo 3; convert the model with MuJoCo 2.3.3 or older")
+		}
+	}
+}
+
+// nums reads attribute attr of e as numbers; ok is false when absent or bad
+// (bad values are reported by the schema pass).
+func (c *checker) nums(e *etree.Element, attr string) ([]float64, bool) {
+	a := e.SelectAttr(attr)
+	if a == nil {
+		return nil, false
+	}
+	v, ok := parseNumbers(a.Value, kindReal)
+	if !ok || len(v) == 0 {
+		return nil, false
+	}
+	return v, true
+}
+
+// ---------------------------------------------------------------- defaults
+
+func (c *checker) defaults() {
+	main := &defClass{name: "main", attrs: map[string]map[string]string{}}
+	c.classes["main"] = main
+	for _, d := range c.m.root.SelectElements("default") {
+		if c.bad[d] {
+			continue
+		}
+		cls := main
+		if n := d.SelectAttr("class"); n != nil && n.Value != "main" {
+			if n.Value == "" {
+				c.m.errorf(d, "mjcf-default", "empty default class name; give the class a name")
+				continue
+			}
+			if _, dup := c.classes[n.Value]; dup {
+				c.m.errorf(d, "mjcf-default", "repeated default class name '%s'; class names must be unique", n.Value)
+				continue
+			}
+			cls = &defClass{name: n.Value, attrs: map[string]map[string]string{}}
+			c.classes[n.Value] = cls
+		}
+		cls.elem = d
+		c.defaultBody(d, cls)
+	}
+}
+
+func (c *checker) defaultBody(d *etree.Element, cls *defClass) {
+	for _, k := range d.ChildElements() {
+		if c.bad[k] {
+			continue
+		}
+		if k.Tag != "default" {
+			attrs := cls.attrs[k.Tag]
+			if attrs == nil {
+				attrs = map[string]string{}
+				cls.attrs[k.Tag] = attrs
+			}
+			for _, a := range k.Attr {
+				attrs[a.Key] = a.Value
+			}
+			continue
+		}
+		n := k.SelectAttr("class")
+		if n == nil || n.Value == "" {
+			c.m.errorf(k, "mjcf-default", "empty default class name: a nested <default> needs a class attribute")
+			continue
+		}
+		if _, dup := c.classes[n.Value]; dup {
+			c.m.errorf(k, "mjcf-default", "repeated default class name '%s'; class names must be unique", n.Value)
+			continue
+		}
+		sub := &defClass{name: n.Value, parent: cls, elem: k, attrs: map[string]map[string]string{}}
+		c.classes[n.Value] = sub
+		c.defaultBody(k, sub)
+	}
+}
+
+// defaultTag is the <default> child that holds defaults for element e.
+func defaultTag(e *etree.Element) string {
+	p := e.Parent()
+	switch {
+	case p != nil && p.Tag == "equality":
+		return "equality"
+	case p != nil && p.Tag == "tendon":
+		return "tendon"
+	}
+	return e.Tag
+}
+
+// classOf is the default class that applies to e: its class attribute, else
+// the childclass of the nearest enclosing body or frame, else main. Unknown
+// classes are reported once (by the caller of resolve) and yield main.
+func (c *checker) classOf(e *etree.Element) *defClass {
+	if a := e.SelectAttr("class"); a != nil {
+		if cl, ok := c.classes[a.Value]; ok {
+			return cl
+		}
+		return c.classes["main"]
+	}
+	for p := e.Parent(); p != nil; p = p.Parent() {
+		if p.Tag != "body" && p.Tag != "frame" && p.Tag != "replicate" {
+			if p.Tag == "worldbody" {
+				break
+			}
+			continue
+		}
+		if a := p.SelectAttr("childclass"); a != nil {
+			if cl, ok := c.classes[a.Value]; ok {
+				return cl
+			}
+			break
+		}
+	}
+	return c.classes["main"]
+}
+
+// attr returns the value of attribute name of e with defaults applied.
+func (c *checker) attr(e *etree.Element, name string) (string, bool) {
+	if a := e.SelectAttr(name); a != nil {
+		return a.Value, true
+	}
+	tag := defaultTag(e)
+	for cl := c.classOf(e); cl != nil; cl = cl.parent {
+		if v, ok := cl.attrs[tag][name]; ok {
+			return v, true
+		}
+	}
+	return "", false
+}
+
+func (c *checker) attrOr(e *etree.Element, name, def string) string {
+	if v, ok := c.attr(e, name); ok {
+		return v
+	}
+	return def
+}
+
+// numsOf reads a numeric attribute with defaults applied.
+func (c *checker) numsOf(e *etree.Element, name string) ([]float64, bool) {
+	v, ok := c.attr(e, name)
+	if !ok {
+		return nil, false
+	}
+	n, good := parseNumbers(v, kindReal)
+	if !good || len(n) == 0 {
+		return nil, false
+	}
+	return n, true
+}
+
+// ---------------------------------------------------------------- names
+
+// nameKinds maps an element (by tag and parent tag) to the kind of object
+// its name belongs to; names are unique per kind.
+func nameKind(e *etree.Element) string {
+	p := e.Parent()
+	pt := ""
+	if p != nil {
+		pt = p.Tag
+	}
+	switch pt {
+	case "asset":
+		switch e.Tag {
+		case "mesh", "hfield", "skin", "texture", "material", "model":
+			return e.Tag
+		}
+		return ""
+	case "deformable":
+		return e.Tag
+	case "contact":
+		return e.Tag
+	case "equality":
+		return "equality"
+	case "tendon":
+		return "tendon"
+	case "actuator":
+		return "actuator"
+	case "sensor":
+		return "sensor"
+	case "custom":
+		return e.Tag
+	case "keyframe":
+		return "key"
+	case "extension", "default", "composite", "flexcomp", "flex", "spatial", "fixed", "skin", "tuple":
+		return ""
+	}
+	switch e.Tag {
+	case "body", "geom", "site", "camera", "light", "frame":
+		return e.Tag
+	case "joint", "freejoint":
+		return "joint"
+	case "instance":
+		return "plugin"
+	}
+	return ""
+}
+
+// assetName is the name MuJoCo gives an asset: its name attribute, else
+// (mesh, hfield, skin, texture) the file name without folder or extension.
+func assetName(e *etree.Element) string {
+	if a := e.SelectAttr("name"); a != nil {
+		return a.Value
+	}
+	switch e.Tag {
+	case "mesh", "hfield", "skin", "texture":
+		f := e.SelectAttrValue("file", "")
+		if f == "" {
+			return ""
+		}
+		base := filepath.Base(strings.ReplaceAll(f, "\\", "/"))
+		return strings.TrimSuffix(base, filepath.Ext(base))
+	}
+	return ""
+}
+
+func (c *checker) collectNames() {
+	c.names["body"] = map[string]*etree.Element{"world": nil}
+	var walk func(e *etree.Element, inDefault bool)
+	walk = func(e *etree.Element, inDefault bool) {
+		if c.bad[e] || e.Tag == "default" {
+			return
+		}
+		if kind := nameKind(e); kind != "" {
+			name := ""
+			if e.Parent() != nil && e.Parent().Tag == "asset" {
+				name = assetName(e)
+			} else if a := e.SelectAttr("name"); a != nil {
+				name = a.Value
+			}
+			if name != "" {
+				tbl := c.names[kind]
+				if tbl == nil {
+					tbl = map[string]*etree.Element{}
+					c.names[kind] = tbl
+				}
+				if _, dup := tbl[name]; dup {
+					c.m.errorf(e, "mjcf-name", "repeated name '%s' in %s: names must be unique among %ss (a body and a geom may share one)", name, kind, kind)
+				} else {
+					tbl[name] = e
+				}
+			}
+		}
+		for _, k := range e.ChildElements() {
+			walk(k, inDefault)
+		}
+	}
+	walk(c.m.root, false)
+}
+
+func (c *checker) has(kind, name string) bool {
+	_, ok := c.names[kind][name]
+	return ok
+}
+
+// ---------------------------------------------------------------- references
+
+// ref checks that attribute attr of e (defaults applied when withDefault)
+// names an object of kind.
+func (c *checker) ref(e *etree.Element, attr, kind string, withDefault bool) {
+	var v string
+	var ok bool
+	if withDefault {
+		v, ok = c.attr(e, attr)
+	} else {
+		var a *etree.Attr
+		if a = e.SelectAttr(attr); a != nil {
+			v, ok = a.Value, true
+		}
+	}
+	if !ok || v == "" {
+		return
+	}
+	if !c.has(kind, v) {
+		c.m.errorf(e, "mjcf-ref", "%s '%s' not found (attribute '%s' of <%s>); define it or fix the name", kind, v, attr, e.Tag)
+	}
+}
+
+func (c *checker) require(e *etree.Element, attr string) bool {
+	if a := e.SelectAttr(attr); a == nil {
+		c.m.errorf(e, "mjcf-required", "required attribute missing: '%s' on <%s>", attr, e.Tag)
+		return false
+	}
+	return true
+}
+
+func (c *checker) references() {
+	root := c.m.root
+	for _, sec := range root.ChildElements() {
+		if c.bad[sec] {
+			continue
+		}
+		switch sec.Tag {
+		case "asset":
+			for _, a := range sec.ChildElements() {
+				switch a.Tag {
+				case "material":
+					c.classRef(a)
+					c.ref(a, "texture", "texture", true)
+					for _, l := range a.SelectElements("layer") {
+						c.ref(l, "texture", "texture", false)
+					}
+				case "skin":
+					c.ref(a, "material", "material", false)
+					for _, b := range a.SelectElements("bone") {
+						c.ref(b, "body", "body", false)
+					}
+				case "mesh":
+					c.classRef(a)
+				}
+			}
+		case "contact":
+			for _, p := range sec.ChildElements() {
+				switch p.Tag {
+				case "pair":
+					c.classRef(p)
+					if c.require(p, "geom1") {
+						c.ref(p, "geom1", "geom", false)
+					}
+					if c.require(p, "geom2") {
+						c.ref(p, "geom2", "geom", false)
+					}
+				case "exclude":
+					if c.require(p, "body1") {
+						c.ref(p, "body1", "body", false)
+					}
+					if c.require(p, "body2") {
+						c.ref(p, "body2", "body", false)
+					}
+				}
+			}
+		case "equality":
+			for _, q := range sec.ChildElements() {
+				c.classRef(q)
+				switch q.Tag {
+				case "connect", "weld":
+					c.ref(q, "body1", "body", false)
+					c.ref(q, "body2", "body", false)
+					c.ref(q, "site1", "site", false)
+					c.ref(q, "site2", "site", false)
+					if q.SelectAttr("body1") == nil && q.SelectAttr("site1") == nil {
+						c.m.errorf(q, "mjcf-required", "<%s> needs body1 (and anchor) or site1 and site2", q.Tag)
+					}
+				case "joint":
+					if c.require(q, "joint1") {
+						c.ref(q, "joint1", "joint", false)
+					}
+					c.ref(q, "joint2", "joint", false)
+				case "tendon":
+					if c.require(q, "tendon1") {
+						c.ref(q, "tendon1", "tendon", false)
+					}
+					c.ref(q, "tendon2", "tendon", false)
+				case "flex":
+					if c.require(q, "flex") {
+						c.ref(q, "flex", "flex", false)
+					}
+				}
+			}
+		case "tendon":
+			for _, t := range sec.ChildElements() {
+				c.classRef(t)
+				c.ref(t, "material", "material", true)
+				c.tendonLimits(t)
+				n := 0
+				for _, w := range t.ChildElements() {
+					n++
+					switch w.Tag {
+					case "site":
+						if c.require(w, "site") {
+							c.ref(w, "site", "site", false)
+						}
+					case "geom":
+						if c.require(w, "geom") {
+							c.ref(w, "geom", "geom", false)
+						}
+						c.ref(w, "sidesite", "site", false)
+					case "joint":
+						if c.require(w, "joint") {
+							c.ref(w, "joint", "joint", false)
+						}
+						if w.SelectAttr("coef") == nil {
+							c.require(w, "coef")
+						}
+					}
+				}
+				if n == 0 {
+					c.m.errorf(t, "mjcf-tendon", "tendon has no path: add <site>/<geom> (spatial) or <joint> (fixed) elements")
+				}
+			}
+		case "actuator":
+			for _, a := range sec.ChildElements() {
+				c.actuator(a)
+			}
+		case "sensor":
+			for _, s := range sec.ChildElements() {
+				c.sensor(s)
+			}
+		}
+	}
+}
+
+func (c *checker) classRef(e *etree.Element) {
+	if a := e.SelectAttr("class"); a != nil {
+		if _, ok := c.classes[a.Value]; !ok {
+			c.m.errorf(e, "mjcf-default", "unknown default class name '%s'; define it in <default>", a.Value)
+		}
+	}
+}
+
+func (c *checker) tendonLimits(t *etree.Element) {
+	limited := c.attrOr(t, "limited", "auto")
+	rng, hasRange := c.numsOf(t, "range")
+	nonzero := hasRange && len(rng) == 2 && !(rng[0] == 0 && rng[1] == 0)
+	if limited == "auto" && nonzero && !c.comp.autolimits {
+		c.m.errorf(t, "mjcf-limited", "tendon has 'range' but not 'limited': set limited, or compiler autolimits=\"true\"")
+	}
+	if limited == "true" && len(rng) == 2 && rng[0] >= rng[1] {
+		c.m.errorf(t, "mjcf-range", "invalid limits in tendon: range lower %g must be below upper %g", rng[0], rng[1])
+	}
+}
+
+var actDefaults = map[string]bool{"general": true, "motor": true, "position": true, "velocity": true, "intvelocity": true, "damper": true, "cylinder": true, "muscle": true, "adhesion": true, "plugin": true}
+
+func (c *checker) actuator(a *etree.Element) {
+	c.classRef(a)
+	c.nu++
+	targets := 0
+	for _, t := range []struct{ attr, kind string }{
+		{"joint", "joint"}, {"jointinparent", "joint"}, {"tendon", "tendon"}, {"site", "site"}, {"body", "body"}, {"cranksite", "site"},
+	} {
+		v := a.SelectAttrValue(t.attr, "")
+		if v == "" {
+			continue
+		}
+		targets++
+		if !c.has(t.kind, v) {
+			c.m.errorf(a, "mjcf-ref", "unknown transmission target '%s' for actuator (attribute '%s' of <%s>): no %s of that name", v, t.attr, a.Tag, t.kind)
+		}
+	}
+	c.ref(a, "slidersite", "site", false)
+	c.ref(a, "refsite", "site", false)
+	if a.SelectAttr("cranksite") != nil && a.SelectAttr("slidersite") == nil {
+		c.m.errorf(a, "mjcf-actuator", "slider-crank actuator needs slidersite as well as cranksite")
+	}
+	if targets == 0 && a.Tag != "plugin" {
+		c.m.errorf(a, "mjcf-actuator", "actuator has no transmission target: set joint, tendon, site or body")
+	}
+	if targets > 1 {
+		c.m.errorf(a, "mjcf-actuator", "actuator has more than one transmission target; keep exactly one of joint, jointinparent, tendon, site, body, cranksite")
+	}
+	// activation states
+	dyn := "none"
+	switch a.Tag {
+	case "general", "plugin":
+		dyn = c.attrOr(a, "dyntype", "none")
+	case "position":
+		if v, ok := c.numsOf(a, "timeconst"); ok && v[0] > 0 {
+			dyn = "filterexact"
+		}
+	case "intvelocity":
+		dyn = "integrator"
+	case "cylinder":
+		dyn = "filter"
+	case "muscle":
+		dyn = "muscle"
+	}
+	na := 0
+	if dyn != "none" {
+		na = 1
+	}
+	if v, ok := c.numsOf(a, "actdim"); ok && (a.Tag == "general" || a.Tag == "plugin") && v[0] >= 0 {
+		na = int(v[0])
+	}
+	c.na += na
+	// ranges
+	for _, pr := range []struct{ lim, rng, what string }{
+		{"ctrllimited", "ctrlrange", "control range"}, {"forcelimited", "forcerange", "force range"}, {"actlimited", "actrange", "actrange"},
+	} {
+		lim := c.attrOr(a, pr.lim, "auto")
+		if (a.Tag == "damper" || a.Tag == "adhesion") && pr.lim == "ctrllimited" {
+			lim = "true"
+		}
+		r, ok := c.numsOf(a, pr.rng)
+		nonzero := ok && len(r) == 2 && !(r[0] == 0 && r[1] == 0)
+		if lim == "auto" && nonzero && !c.comp.autolimits {
+			c.m.errorf(a, "mjcf-limited", "actuator has '%s' but not '%s': set %s, or compiler autolimits=\"true\"", pr.rng, pr.lim, pr.lim)
+		}
+		if lim == "true" {
+			if !ok || len(r) != 2 {
+				r = []float64{0, 0}
+			}
+			if r[0] >= r[1] {
+				c.m.errorf(a, "mjcf-range", "invalid %s for actuator: lower %g must be below upper %g", pr.what, r[0], r[1])
+			}
+		}
+	}
+}
+
+var sensorObj = map[string]string{
+	"touch": "site", "accelerometer": "site", "velocimeter": "site", "gyro": "site", "force": "site", "torque": "site",
+	"magnetometer": "site", "camprojection": "site", "rangefinder": "site", "insidesite": "site",
+	"jointpos": "joint", "jointvel": "joint", "jointactuatorfrc": "joint", "ballquat": "joint", "ballangvel": "joint",
+	"jointlimitpos": "joint", "jointlimitvel": "joint", "jointlimitfrc": "joint",
+	"tendonpos": "tendon", "tendonvel": "tendon", "tendonactuatorfrc": "tendon", "tendonlimitpos": "tendon",
+	"tendonlimitvel": "tendon", "tendonlimitfrc": "tendon",
+	"actuatorpos": "actuator", "actuatorvel": "actuator", "actuatorfrc": "actuator",
+	"subtreecom": "body", "subtreelinvel": "body", "subtreeangmom": "body",
+}
+
+var objKinds = map[string]string{"body": "body", "xbody": "body", "geom": "geom", "site": "site", "camera": "camera"}
+
+func (c *checker) sensor(s *etree.Element) {
+	if kind, ok := sensorObj[s.Tag]; ok {
+		if c.require(s, kind) {
+			c.ref(s, kind, kind, false)
+		}
+	}
+	switch s.Tag {
+	case "camprojection":
+		if c.require(s, "camera") {
+			c.ref(s, "camera", "camera", false)
+		}
+	case "framepos", "framequat", "framexaxis", "frameyaxis", "framezaxis", "framelinvel", "frameangvel", "framelinacc", "frameangacc":
+		c.frameRef(s, "objtype", "objname", true)
+		c.frameRef(s, "reftype", "refname", false)
+	case "distance", "normal", "fromto":
+		c.ref(s, "geom1", "geom", false)
+		c.ref(s, "geom2", "geom", false)
+		c.ref(s, "body1", "body", false)
+		c.ref(s, "body2", "body", false)
+	case "contact":
+		c.ref(s, "geom1", "geom", false)
+		c.ref(s, "geom2", "geom", false)
+		c.ref(s, "body1", "body", false)
+		c.ref(s, "body2", "body", false)
+		c.ref(s, "subtree1", "body", false)
+		c.ref(s, "subtree2", "body", false)
+		c.ref(s, "site", "site", false)
+	case "tactile":
+		c.ref(s, "geom", "geom", false)
+		c.ref(s, "mesh", "mesh", false)
+	}
+}
+
+func (c *checker) frameRef(s *etree.Element, typeAttr, nameAttr string, required bool) {
+	t := s.SelectAttrValue(typeAttr, "")
+	n := s.SelectAttrValue(nameAttr, "")
+	if t == "" && n == "" {
+		if required {
+			c.m.errorf(s, "mjcf-required", "<%s> needs %s and %s naming the measured object", s.Tag, typeAttr, nameAttr)
+		}
+		return
+	}
+	kind, ok := objKinds[t]
+	if !ok {
+		c.m.errorf(s, "mjcf-keyword", "invalid keyword '%s' in attribute '%s' of <%s>; use body, xbody, geom, site or camera", t, typeAttr, s.Tag)
+		return
+	}
+	if n == "" {
+		c.m.errorf(s, "mjcf-required", "<%s> has %s but no %s", s.Tag, typeAttr, nameAttr)
+		return
+	}
+	if !c.has(kind, n) {
+		c.m.errorf(s, "mjcf-ref", "%s '%s' not found (attribute '%s' of <%s>)", kind, n, nameAttr, s.Tag)
+	}
+}
+
+// ---------------------------------------------------------------- assets
+
+var meshExts = map[string]bool{".stl": true, ".obj": true, ".msh": true}
+
+func (c *checker) assets() {
+	for _, sec := range c.m.root.SelectElements("asset") {
+		if c.bad[sec] {
+			continue
+		}
+		for _, a := range sec.ChildElements() {
+			switch a.Tag {
+			case "mesh":
+				if f := a.SelectAttrValue("file", ""); f != "" {
+					ext := strings.ToLower(filepath.Ext(f))
+					if !meshExts[ext] && a.SelectAttr("content_type") == nil {
+						c.m.errorf(a, "mjcf-mesh-format", "unknown or unsupported mesh file '%s': MuJoCo reads .stl, .obj and .msh; convert the mesh", f)
+						continue
+					}
+					c.file(a, f, c.comp.meshdir)
+				}
+			case "hfield", "skin":
+				if f := a.SelectAttrValue("file", ""); f != "" {
+					c.file(a, f, c.comp.meshdir)
+				}
+				if a.Tag == "hfield" {
+					if v, ok := c.nums(a, "size"); ok && len(v) == 4 {
+						for _, x := range v {
+							if x <= 0 {
+								c.m.errorf(a, "mjcf-size", "size parameter is not positive in hfield: all four values must be > 0")
+								break
+							}
+						}
+					}
+				}
+			case "texture":
+				for _, attr := range []string{"file", "fileright", "fileleft", "fileup", "filedown", "filefront", "fileback"} {
+					if f := a.SelectAttrValue(attr, ""); f != "" {
+						c.file(a, f, c.comp.texturedir)
+					}
+				}
+			case "model":
+				if f := a.SelectAttrValue("file", ""); f != "" {
+					c.file(a, f, "")
+				}
+			}
+		}
+	}
+}
+
+// file checks that asset file name exists, resolved as MuJoCo does: as is
+// when absolute; dir/name when dir is absolute; else main folder/dir/name.
+func (c *checker) file(e *etree.Element, name, dir string) {
+	f := name
+	if c.comp.strippath {
+		f = filepath.Base(strings.ReplaceAll(f, "\\", "/"))
+	}
+	var full string
+	switch {
+	case filepath.IsAbs(f):
+		full = f
+	case filepath.IsAbs(dir):
+		full = filepath.Join(dir, f)
+	default:
+		full = filepath.Join(c.m.dir, dir, f)
+	}
+	st, err := os.Stat(full)
+	if err != nil || st.IsDir() {
+		shown := filepath.Join(dir, f)
+		c.m.errorf(e, "mjcf-file", "error opening file '%s': no such file (looked for %s); check the path and compiler meshdir/texturedir/assetdir", shown, full)
+	}
+}

@@ -1,0 +1,70 @@
+package mjcf
+
+import (
+	"bufio"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// repoRoot walks up from the working directory to the folder with go.mod.
+func repoRoot(t testing.TB) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		up := filepath.Dir(dir)
+		if up == dir {
+			t.Fatal("go.mod not found above the test's folder")
+		}
+		dir = up
+	}
+}
+
+// corpusDir locates the shared robot corpus (GIZMO_CORPUS overrides) or
+// skips the test.
+func corpusDir(t testing.TB) string {
+	t.Helper()
+	dir := os.Getenv("GIZMO_CORPUS")
+	if dir == "" {
+		dir = filepath.Join(repoRoot(t), "..", "shared", "corpus")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "MANIFEST.md")); err != nil {
+		t.Skipf("robot corpus not found at %s (set GIZMO_CORPUS): %v", dir, err)
+	}
+	return dir
+}
+
+// manifestVerdicts reads MANIFEST.md's MuJoCo 3.3.8 column for every MJCF
+// XML file: true when MuJoCo accepts the file.
+func manifestVerdicts(t testing.TB, corpus string) map[string]bool {
+	t.Helper()
+	f, err := os.Open(filepath.Join(corpus, "MANIFEST.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	out := map[string]bool{}
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if !strings.HasPrefix(line, "| mjcf/") && !strings.HasPrefix(line, "| synthetic/mjcf/") {
+			continue
+		}
+		cells := strings.Split(strings.Trim(line, "|"), "|")
+		name := strings.TrimSpace(cells[0])
+		if !strings.HasSuffix(name, ".xml") || len(cells) < 3 {
+			continue
+		}
+		last := strings.TrimSpace(cells[len(cells)-1])
+		out[name] = strings.HasPrefix(last, "OK")
+	}
+	return out
+}

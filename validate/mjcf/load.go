@@ -1,0 +1,246 @@
+package mjcf
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/beevik/etree"
+
+	"github.com/antimlabs/gizmo/formats"
+	"github.com/antimlabs/gizmo/validate"
+	"github.com/antimlabs/gizmo/validate/xmlpos"
+)
+
+// MaxFileSize bounds one MJCF file (the model or an included file). MuJoCo
+// models are small; a larger file is refused rather than read into memory.
+const MaxFileSize = 64 << 20
+
+// source is one XML file of a model: the main file or an included one.
+type source struct {
+	path string // as shown in problems
+	abs  string
+	doc  *xmlpos.Doc
+}
+
+// model is a model read with its includes spliced in, as MuJoCo's include
+// preprocessor leaves it, remembering where every element came from.
+type model struct {
+	path    string // main file, as given
+	dir     string // main file's folder, absolute
+	root    *etree.Element
+	origin  map[*etree.Element]*source
+	main    *source
+	files   []string // included files, absolute, in order
+	report  *validate.Report
+	fatal   bool // the model could not be read at all
+	visited map[string]bool
+}
+
+func (m *model) problem(sev validate.Severity, e *etree.Element, rule, format string, args ...any) {
+	src := m.main
+	if s, ok := m.origin[e]; ok {
+		src = s
+	}
+	var doc *xmlpos.Doc
+	if src != nil {
+		doc = src.doc
+	}
+	file := m.path
+	if src != nil {
+		file = src.path
+	}
+	p := validate.At(doc, e, file, sev, rule, format, args...)
+	m.report.Add(p)
+}
+
+func (m *model) errorf(e *etree.Element, rule, format string, args ...any) {
+	m.problem(validate.Error, e, rule, format, args...)
+}
+
+func (m *model) warnf(e *etree.Element, rule, format string, args ...any) {
+	m.problem(validate.Warning, e, rule, format, args...)
+}
+
+// readFile reads at most MaxFileSize bytes of path.
+func readFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > MaxFileSize {
+		return nil, fmt.Errorf("larger than %d MiB", MaxFileSize>>20)
+	}
+	return data, nil
+}
+
+// load reads the model at path and splices its includes. Problems go to
+// report; m.fatal says whether anything could be read.
+func load(path string, data []byte, report *validate.Report) *model {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		abs = path
+	}
+	m := &model{
+		path:    path,
+		dir:     filepath.Dir(abs),
+		origin:  map[*etree.Element]*source{},
+		report:  report,
+		visited: map[string]bool{abs: true},
+	}
+	if data == nil {
+		data, err = readFile(path)
+		if err != nil {
+			m.fatal = true
+			report.Add(validate.Problem{Severity: validate.Error, Rule: "mjcf-read", File: path,
+				Message: fmt.Sprintf("cannot read the model: %v", err)})
+			return m
+		}
+	}
+	doc, err := xmlpos.Parse(data)
+	if err != nil {
+		m.fatal = true
+		report.Add(syntaxProblem(path, err))
+		return m
+	}
+	m.main = &source{path: path, abs: abs, doc: doc}
+	m.note(m.main, doc.Root())
+	m.root = doc.Root()
+	if m.root.Tag != "mujoco" {
+		m.fatal = true
+		msg := fmt.Sprintf("root element is <%s>, not <mujoco>: this is not an MJCF model", m.root.Tag)
+		if m.root.Tag == "robot" {
+			msg = "root element is <robot>: MuJoCo reads this file as URDF, not MJCF; validate it as URDF"
+		}
+		m.errorf(m.root, "mjcf-root", "%s", msg)
+		return m
+	}
+	m.expand(m.root, m.main)
+	return m
+}
+
+func syntaxProblem(path string, err error) validate.Problem {
+	p := validate.Problem{Severity: validate.Error, Rule: "mjcf-xml", File: path,
+		Message: fmt.Sprintf("malformed XML: %v; fix the markup", err)}
+	var se *xmlpos.SyntaxError
+	if errors.As(err, &se) {
+		p.Line, p.Col = se.Line, se.Col
+		p.Message = fmt.Sprintf("malformed XML: %s; fix the markup", se.Msg)
+	}
+	return p
+}
+
+// note records src as the origin of e and everything below it.
+func (m *model) note(src *source, e *etree.Element) {
+	m.origin[e] = src
+	for _, c := range e.ChildElements() {
+		m.note(src, c)
+	}
+}
+
+// expand replaces every <include> below e (a tree from src) with the children
+// of the included file's root, as MuJoCo's XML preprocessor does.
+func (m *model) expand(e *etree.Element, src *source) {
+	for _, c := range e.ChildElements() {
+		if c.Tag != "include" {
+			m.expand(c, m.origin[c])
+			continue
+		}
+		m.include(e, c)
+	}
+}
+
+func (m *model) include(parent, inc *etree.Element) {
+	from := m.origin[inc]
+	idx := inc.Index()
+	parent.RemoveChildAt(idx)
+	if len(inc.ChildElements()) > 0 {
+		m.errorf(inc, "mjcf-include", "<include> cannot have children; move them into the included file or next to the <include>")
+		return
+	}
+	for _, a := range inc.Attr {
+		if a.Key != "file" {
+			m.errorf(inc, "mjcf-schema-attr", "unrecognized attribute '%s' on <include>: only 'file' is allowed", a.Key)
+		}
+	}
+	fa := inc.SelectAttr("file")
+	if fa == nil || fa.Value == "" {
+		m.errorf(inc, "mjcf-include", "<include> needs a file attribute naming the file to include")
+		return
+	}
+	name := fa.Value
+	var candidates []string
+	if filepath.IsAbs(name) {
+		candidates = []string{name}
+	} else {
+		candidates = []string{filepath.Join(m.dir, name)}
+		if from != nil {
+			if d := filepath.Dir(from.abs); d != m.dir {
+				candidates = append(candidates, filepath.Join(d, name))
+			}
+		}
+	}
+	var abs string
+	for _, c := range candidates {
+		if st, err := os.Stat(c); err == nil && !st.IsDir() {
+			abs = c
+			break
+		}
+	}
+	if abs == "" {
+		m.errorf(inc, "mjcf-include", "included file '%s' not found (looked in %s); include paths are relative to the main model's folder", name, candidates[0])
+		return
+	}
+	if m.visited[abs] {
+		m.errorf(inc, "mjcf-include", "file '%s' already included (a repeated or cyclic include); include each file once", name)
+		return
+	}
+	m.visited[abs] = true
+	m.files = append(m.files, abs)
+	shown := abs
+	if rel, err := filepath.Rel(filepath.Dir(m.path), abs); err == nil && !filepath.IsAbs(m.path) {
+		shown = filepath.Join(filepath.Dir(m.path), rel)
+	}
+	data, err := readFile(abs)
+	if err != nil {
+		m.errorf(inc, "mjcf-include", "cannot read included file '%s': %v", name, err)
+		return
+	}
+	doc, err := xmlpos.Parse(data)
+	if err != nil {
+		m.report.Add(syntaxProblem(shown, err))
+		m.errorf(inc, "mjcf-include", "included file '%s' is not well-formed XML", name)
+		return
+	}
+	src := &source{path: shown, abs: abs, doc: doc}
+	root := doc.Root()
+	m.note(src, root)
+	kids := root.ChildElements()
+	if len(kids) == 0 {
+		m.errorf(inc, "mjcf-include", "empty include file '%s': its root element has no children", name)
+		return
+	}
+	for i, k := range kids {
+		root.RemoveChild(k)
+		parent.InsertChildAt(idx+i, k)
+	}
+	for _, k := range kids {
+		if k.Tag == "include" {
+			m.include(parent, k)
+			continue
+		}
+		m.expand(k, src)
+	}
+}
+
+// reportFor starts the report of the model at path.
+func reportFor(path string) validate.Report {
+	return validate.Report{Path: path, Format: formats.KindMJCF, Valid: true}
+}
