@@ -2,6 +2,7 @@ package layout
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/xml"
 	"errors"
@@ -291,4 +292,9 @@ func readHead(p string) ([]byte, error) {
 		err = nil
 	}
 	return b[:n], err
+}
+
+func hashBytes(b []byte) string {
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:])
 }

@@ -159,6 +159,23 @@ func (t Target) Place(a Asset) (Placed, error) {
 		return Placed{}, fmt.Errorf("create %s: %w", state, err)
 	}
 	removeStale(state, "tmp-"+a.Slug+"-")
+	// The same sources give the same folder: reuse a version folder that
+	// is still intact (switching back to it is one rename).
+	if files, ok := intactVersion(state, a.Slug+"@"+p.Key); ok {
+		p.Version, p.Files = a.Slug+"@"+p.Key, files
+		for _, m := range readModels(state, p.Version) {
+			p.Models = append(p.Models, m)
+		}
+		if len(p.Models) == len(a.Sources) {
+			prev, err := t.swap(a.Slug, p.Version)
+			if err != nil {
+				return Placed{}, err
+			}
+			t.collect(a.Slug, p.Version, prev)
+			return p, nil
+		}
+		p.Models, p.Files = nil, nil
+	}
 	tmp := filepath.Join(state, "tmp-"+a.Slug+"-"+randSuffix())
 	if err := os.Mkdir(tmp, 0o755); err != nil {
 		return Placed{}, err
@@ -223,6 +240,9 @@ func (t Target) Place(a Asset) (Placed, error) {
 		p.Version = fmt.Sprintf("%s@%s.%d", a.Slug, p.Key, n)
 	}
 	ok = true
+	if err := writeSidecar(state, p); err != nil {
+		return Placed{}, err
+	}
 	if err := syncDir(state); err != nil {
 		return Placed{}, err
 	}
@@ -269,7 +289,8 @@ func (t Target) collect(slug, current, prev string) {
 	}
 	for _, e := range ents {
 		n := e.Name()
-		if !strings.HasPrefix(n, slug+"@") || n == current || n == prev {
+		v := strings.TrimSuffix(n, ".json")
+		if !strings.HasPrefix(n, slug+"@") || v == current || v == prev {
 			continue
 		}
 		os.RemoveAll(filepath.Join(state, n))
@@ -480,4 +501,53 @@ func WriteFileAtomic(name string, data []byte, perm fs.FileMode) error {
 		return err
 	}
 	return syncDir(dir)
+}
+
+// sidecar is what a version folder holds, kept beside it in
+// <dir>/.gizmo/<version>.json, so that the folder can be reused.
+type sidecar struct {
+	Models []Model `json:"models"`
+	Files  []File  `json:"files"`
+}
+
+func writeSidecar(state string, p Placed) error {
+	data, err := json.Marshal(sidecar{Models: p.Models, Files: p.Files})
+	if err != nil {
+		return err
+	}
+	return WriteFileAtomic(filepath.Join(state, p.Version+".json"), data, 0o644)
+}
+
+func readSidecar(state, version string) (sidecar, bool) {
+	var s sidecar
+	data, err := os.ReadFile(filepath.Join(state, version+".json"))
+	if err != nil || json.Unmarshal(data, &s) != nil || len(s.Files) == 0 {
+		return s, false
+	}
+	return s, true
+}
+
+func readModels(state, version string) []Model {
+	s, _ := readSidecar(state, version)
+	return s.Models
+}
+
+// intactVersion reports whether a version folder exists with every file
+// its sidecar lists, each with its hash.
+func intactVersion(state, version string) ([]File, bool) {
+	s, ok := readSidecar(state, version)
+	if !ok {
+		return nil, false
+	}
+	for _, f := range s.Files {
+		fp := filepath.Join(state, version, filepath.FromSlash(f.Path))
+		fi, err := os.Stat(fp)
+		if err != nil || fi.Size() != f.Size || fi.ModTime().UnixNano() != f.ModTime {
+			return nil, false
+		}
+		if sum, err := hashFile(fp); err != nil || sum != f.SHA256 {
+			return nil, false
+		}
+	}
+	return s.Files, true
 }

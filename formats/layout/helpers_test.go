@@ -1,0 +1,119 @@
+package layout
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/antimlabs/gizmo/formats"
+	"github.com/antimlabs/gizmo/formats/procgen"
+)
+
+// corpusDir finds the shared robot corpus (../shared/corpus from the
+// repository root, or $GIZMO_CORPUS), or skips.
+func corpusDir(t testing.TB) string {
+	t.Helper()
+	if d := os.Getenv("GIZMO_CORPUS"); d != "" {
+		return d
+	}
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			break
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Skip("no go.mod above the test; cannot locate the corpus")
+		}
+		dir = parent
+	}
+	c := filepath.Join(dir, "..", "shared", "corpus")
+	if _, err := os.Stat(c); err != nil {
+		t.Skipf("robot corpus not found at %s (set GIZMO_CORPUS)", c)
+	}
+	return c
+}
+
+// procgenSource writes a procedural robot's export into a folder, as the
+// cache would extract it, and returns it as a Source.
+func procgenSource(t testing.TB, id, name, prompt string, f formats.Format) Source {
+	t.Helper()
+	body, filename, err := procgen.Generate(id, name, prompt).Export(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "tree")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	src := Source{Format: f, Hash: sha(body), Tree: dir}
+	if formats.Detect(body) != formats.KindZip {
+		if err := os.WriteFile(filepath.Join(dir, filename), body, 0o444); err != nil {
+			t.Fatal(err)
+		}
+		src.Model = filename
+		return src
+	}
+	zr, err := zip.NewReader(bytes.NewReader(body), int64(len(body)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, zf := range zr.File {
+		rc, err := zf.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b bytes.Buffer
+		b.ReadFrom(rc)
+		rc.Close()
+		p := filepath.Join(dir, filepath.FromSlash(zf.Name))
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, b.Bytes(), 0o444); err != nil {
+			t.Fatal(err)
+		}
+		if k := formats.Detect(b.Bytes()); k == formats.KindURDF || k == formats.KindMJCF {
+			src.Model = zf.Name
+		}
+	}
+	return src
+}
+
+func sha(b []byte) string { return hashBytes(b) }
+
+// mujocoCompile compiles file with MuJoCo 2.2.2's mujoco-compile from its
+// folder; success is the word Done (its exit code is 0 even on failure).
+func mujocoCompile(t *testing.T, file string) (bool, string) {
+	t.Helper()
+	bin, err := exec.LookPath("mujoco-compile")
+	if err != nil {
+		t.Skip("mujoco-compile not installed (apt install libmujoco-samples); skipping the compile check")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, filepath.Base(file), filepath.Join(t.TempDir(), "out.mjb"))
+	cmd.Dir = filepath.Dir(file)
+	out, _ := cmd.CombinedOutput()
+	return strings.Contains(string(out), "Done"), strings.TrimSpace(string(out))
+}
+
+// checkURDF runs check_urdf; success is "Successfully Parsed XML".
+func checkURDF(t *testing.T, file string) (bool, string) {
+	t.Helper()
+	bin, err := exec.LookPath("check_urdf")
+	if err != nil {
+		t.Skip("check_urdf not installed (apt install liburdfdom-tools); skipping the URDF check")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	out, _ := exec.CommandContext(ctx, bin, file).CombinedOutput()
+	return strings.Contains(string(out), "Successfully Parsed XML"), strings.TrimSpace(string(out))
+}
