@@ -1,0 +1,165 @@
+// check.mjs loads MJCF models in MuJoCo 3.x (the official WebAssembly build,
+// npm mujoco-js) and prints one JSON line per model:
+//   {"path": "<relpath>", "ok": true|false, "error": "...", "nbody": N,
+//    "njnt": N, "ngeom": N, "nmesh": N, "version": "3.3.8"}
+//
+// Usage:
+//   node check.mjs <dir> <relpath> [<dir> <relpath> ...]
+//   node check.mjs -        (reads "<dir>\t<relpath>" lines from stdin)
+//
+// Each <dir> is copied whole into the in-memory file system (once per
+// process), so meshes, textures and includes resolve as they would on disk;
+// <relpath> is the model file inside it. The exit code is 0 when every line
+// was printed (whatever the verdicts), 2 on a usage or harness failure, and
+// 3 after a model aborted the WebAssembly module (its line is printed; the
+// models after it are not).
+import fs from 'node:fs';
+import path from 'node:path';
+import readline from 'node:readline';
+
+// The module does not export its WebAssembly memory, and MuJoCo's error
+// types (mjXError, mjCError) are not std::exceptions, so Emscripten's
+// getExceptionMessage only yields their type name. Their first member is
+// the C string message (char message[...]): keep a handle on the memory by
+// wrapping WebAssembly.instantiate before the module loads, and read the
+// message at the thrown object's pointer.
+let memory = null;
+for (const fn of ['instantiate', 'instantiateStreaming']) {
+  const orig = WebAssembly[fn];
+  if (typeof orig !== 'function') continue;
+  WebAssembly[fn] = async function (...args) {
+    const res = await orig.apply(this, args);
+    const inst = res instanceof WebAssembly.Instance ? res : res.instance;
+    if (inst && inst.exports && inst.exports.memory) memory = inst.exports.memory;
+    return res;
+  };
+}
+const { default: loadMujoco } = await import('mujoco-js');
+
+// cString reads the NUL-terminated string at ptr in WASM memory (at most max
+// bytes).
+function cString(ptr, max) {
+  if (!memory || !ptr) return '';
+  const heap = new Uint8Array(memory.buffer);
+  if (ptr < 0 || ptr >= heap.length) return '';
+  const b = heap.subarray(ptr, Math.min(ptr + max, heap.length));
+  const z = b.indexOf(0);
+  return new TextDecoder().decode(z < 0 ? b : b.subarray(0, z));
+}
+
+function usage(msg) {
+  process.stderr.write(`check.mjs: ${msg}\nusage: node check.mjs <dir> <relpath> [...] | node check.mjs -\n`);
+  process.exit(2);
+}
+
+// copyTree copies the host directory src into the in-memory FS at dst.
+// Directory symlinks are not followed (a loop would never end); file
+// symlinks are.
+function copyTree(FS, src, dst) {
+  FS.mkdirTree(dst);
+  for (const ent of fs.readdirSync(src, { withFileTypes: true })) {
+    if (ent.name === 'node_modules' || ent.name === '.git') continue;
+    const s = path.join(src, ent.name);
+    const d = dst + '/' + ent.name;
+    if (ent.isDirectory()) {
+      copyTree(FS, s, d);
+    } else if (ent.isFile() || (ent.isSymbolicLink() && fs.statSync(s, { throwIfNoEntry: false })?.isFile())) {
+      FS.writeFile(d, fs.readFileSync(s));
+    }
+  }
+}
+
+// errorText turns whatever loadFromXML threw into MuJoCo's message: a
+// CppException (or, in builds without the wrapper, the bare pointer) to an
+// mjXError/mjCError whose message is read from WASM memory, or a JS Error.
+function errorText(mj, e) {
+  let ptr = 0;
+  if (typeof e === 'number') ptr = e;
+  else if (e && typeof e === 'object' && typeof e.excPtr === 'number') ptr = e.excPtr;
+  if (ptr) {
+    const msg = cString(ptr, 1000).trim();
+    if (msg) return msg;
+    if (typeof mj.getExceptionMessage === 'function') {
+      try {
+        const [type, message] = mj.getExceptionMessage(ptr);
+        if (message || type) return String(message || type);
+      } catch (_) { /* fall through */ }
+    }
+    return `${(e && e.name) || 'C++ exception'} at ${ptr} (message unreadable)`;
+  }
+  if (e && e.message) return String(e.message);
+  return String(e);
+}
+
+async function main() {
+  let pairs = [];
+  const args = process.argv.slice(2);
+  if (args.length === 1 && args[0] === '-') {
+    const rl = readline.createInterface({ input: process.stdin, crlfDelay: Infinity });
+    for await (const line of rl) {
+      if (line.trim() === '') continue;
+      const i = line.indexOf('\t');
+      if (i < 0) usage(`stdin line without a tab: ${JSON.stringify(line)}`);
+      pairs.push([line.slice(0, i), line.slice(i + 1)]);
+    }
+  } else {
+    if (args.length === 0 || args.length % 2 !== 0) usage('expected <dir> <relpath> pairs');
+    for (let i = 0; i < args.length; i += 2) pairs.push([args[i], args[i + 1]]);
+  }
+
+  // Quiet the module: MuJoCo prints warnings on stdout, which is ours.
+  // MuJoCo prints some errors (a null model's "Loading error: ...") instead
+  // of throwing: collect what it prints during each load. Stdout is ours,
+  // so the module's output goes to stderr too.
+  let printed = [];
+  const sink = (s) => { printed.push(String(s)); process.stderr.write(s + '\n'); };
+  const mj = await loadMujoco({ print: sink, printErr: sink });
+  const version = typeof mj.mj_versionString === 'function' ? mj.mj_versionString() : '';
+  const mounted = new Map(); // host dir -> FS dir
+  for (const [dir, rel] of pairs) {
+    const out = { path: rel, ok: false, error: '', nbody: 0, njnt: 0, ngeom: 0, nmesh: 0, version };
+    try {
+      const host = path.resolve(dir);
+      let fsdir = mounted.get(host);
+      if (fsdir === undefined) {
+        fsdir = `/m${mounted.size}`;
+        copyTree(mj.FS, host, fsdir);
+        mounted.set(host, fsdir);
+      }
+      // Load by a path relative to the model's folder, so messages name
+      // files as the native compiler does ('assets/x.stl').
+      mj.FS.chdir(fsdir);
+      const file = rel.split(path.sep).join('/');
+      let model;
+      printed = [];
+      try {
+        model = mj.MjModel.loadFromXML(file);
+        if (!model) {
+          const said = printed.join('\n').trim();
+          throw new Error(said || 'loadFromXML returned no model');
+        }
+        Object.assign(out, { ok: true, nbody: model.nbody, njnt: model.njnt, ngeom: model.ngeom, nmesh: model.nmesh });
+      } catch (e) {
+        out.error = errorText(mj, e);
+        // An abort (out of memory, a trap) leaves the module unusable:
+        // report this model, then exit 3 so the caller restarts for the
+        // rest.
+        if (e instanceof WebAssembly.RuntimeError || /^Aborted\(/.test(String(e && e.message))) {
+          out.error = `aborted: ${out.error}`;
+          process.stdout.write(JSON.stringify(out) + '\n');
+          process.exit(3);
+        }
+      } finally {
+        model?.delete?.();
+      }
+    } catch (e) {
+      out.error = `harness: ${e && e.message ? e.message : e}`;
+    }
+    process.stdout.write(JSON.stringify(out) + '\n');
+  }
+}
+
+main().catch((e) => {
+  process.stderr.write(`check.mjs: ${e && e.stack ? e.stack : e}\n`);
+  process.exit(2);
+});
