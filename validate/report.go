@@ -19,12 +19,12 @@ const (
 // Problem is one finding in one file.
 type Problem struct {
 	Severity Severity `json:"severity"`
-	Rule     string   `json:"rule"`              // stable id, e.g. "urdf-joint-limit"
-	Message  string   `json:"message"`           // what is wrong and what to do
-	File     string   `json:"file"`              // the file the problem is in (an included file, a zip entry)
-	Line     int      `json:"line,omitempty"`    // 1-based; 0 when unknown
-	Col      int      `json:"col,omitempty"`     // 1-based; 0 when unknown
-	Element  string   `json:"element,omitempty"` // element path, e.g. "/robot/joint[@name='j1']/limit"
+	Rule     string   `json:"rule"`    // stable id, e.g. "urdf-joint-limit"
+	Message  string   `json:"message"` // what is wrong and what to do
+	File     string   `json:"file"`    // the file the problem is in (an included file, a zip entry)
+	Line     int      `json:"line"`    // 1-based; 0 when unknown
+	Col      int      `json:"col"`     // 1-based; 0 when unknown
+	Element  string   `json:"element"` // element path, e.g. "/robot/joint[@name='j1']/limit"
 }
 
 // String formats the problem like a compiler: file:line:col: severity: message [rule].

@@ -1,0 +1,231 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/antimlabs/gizmo/internal/exitcode"
+	"github.com/antimlabs/gizmo/validate"
+	"github.com/antimlabs/gizmo/validate/validator"
+)
+
+func init() {
+	register(&cli.Command{
+		Name:      "validate",
+		Usage:     "check URDF, MJCF and USD models for what would make a simulator fail to load them",
+		ArgsUsage: "PATH...",
+		Description: `Checks model files, folders (recursively) and zip archives as Gizmo exports
+them. Each file's format is told from its content: a URDF (<robot> root), an
+MJCF (<mujoco> root), a USD file (#usda or PXR-USDC header).
+
+Problems are printed like a compiler's, file:line:col: error|warning: message
+[rule], then a summary line. Errors are what the simulators' own parsers
+refuse (urdfdom's check_urdf for URDF, MuJoCo for MJCF) and mesh files that do
+not resolve; warnings are what they accept but handle badly (negative mass,
+lower > upper, a zero axis, a non-physical inertia). --strict makes warnings
+errors; --target adds the checks of one simulator's importer.
+
+Exit status: 0 when no file has errors; 4 when any has; 3 when a path does not
+exist; 2 for bad flags.`,
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "strict", Usage: "treat warnings as errors"},
+			&cli.StringFlag{Name: "target", Usage: "add the checks of one simulator's importer: `isaac` or mujoco"},
+			&cli.StringSliceFlag{Name: "package-path", Usage: "resolve package:// and relative mesh paths also under `DIR` (repeatable; ROS_PACKAGE_PATH is read too)"},
+			&cli.BoolFlag{Name: flagJSON, Usage: "print a JSON array, one object per file"},
+		},
+		Action: func(c *cli.Context) error {
+			opts, err := validateOptionsFrom(c)
+			if err != nil {
+				return exitcode.With(exitcode.Usage, err)
+			}
+			ctx, cancel := commandContext(c)
+			defer cancel()
+			return runValidate(ctx, opts, c.App.Writer, c.App.ErrWriter)
+		},
+	})
+}
+
+// validateOptions are the flags and arguments of gizmo validate.
+type validateOptions struct {
+	paths []string
+	check validate.Options
+	json  bool
+	quiet bool
+}
+
+func validateOptionsFrom(c *cli.Context) (validateOptions, error) {
+	o := validateOptions{
+		paths: c.Args().Slice(),
+		json:  jsonOutput(c),
+		quiet: c.Bool(flagQuiet),
+		check: validate.Options{
+			Strict:       c.Bool("strict"),
+			PackagePaths: c.StringSlice("package-path"),
+		},
+	}
+	if len(o.paths) == 0 {
+		return o, errors.New("validate needs at least one PATH (a model file, a folder or a zip archive)")
+	}
+	switch t := strings.ToLower(c.String("target")); t {
+	case "", validate.TargetIsaac, validate.TargetMuJoCo:
+		o.check.Target = t
+	case "isaac_sim", "isaacsim", "isaac-sim":
+		o.check.Target = validate.TargetIsaac
+	default:
+		return o, fmt.Errorf("unknown --target %q: use isaac or mujoco", c.String("target"))
+	}
+	return o, nil
+}
+
+// jsonReport is one file in the --json output. Slices are never null.
+type jsonReport struct {
+	Path       string             `json:"path"`
+	Format     string             `json:"format"`
+	Valid      bool               `json:"valid"`
+	Errors     []validate.Problem `json:"errors"`
+	Warnings   []validate.Problem `json:"warnings"`
+	NotChecked []string           `json:"not_checked"`
+}
+
+// runValidate validates every path and prints the reports. It returns an
+// exit-code error: NotFound when a path does not exist, Invalid when any
+// file has errors.
+func runValidate(ctx context.Context, o validateOptions, stdout, stderr io.Writer) error {
+	var reports []validate.Report
+	missing := 0
+	for _, p := range o.paths {
+		rs, err := validator.Path(ctx, p, o.check)
+		if errors.Is(err, validator.ErrNotFound) {
+			missing++
+			r := validate.Report{Path: p}
+			r.Add(validate.Problem{Severity: validate.Error, Rule: "path-not-found", File: p,
+				Message: "no such file or directory; check the path"})
+			reports = append(reports, r)
+			continue
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			r := validate.Report{Path: p}
+			r.Add(validate.Problem{Severity: validate.Error, Rule: "path-unreadable", File: p, Message: err.Error()})
+			reports = append(reports, r)
+			continue
+		}
+		reports = append(reports, rs...)
+	}
+
+	if o.json {
+		out := make([]jsonReport, 0, len(reports))
+		for _, r := range reports {
+			j := jsonReport{Path: r.Path, Format: string(r.Format), Valid: len(r.Errors) == 0,
+				Errors: r.Errors, Warnings: r.Warnings, NotChecked: r.NotChecked}
+			if j.Errors == nil {
+				j.Errors = []validate.Problem{}
+			}
+			if j.Warnings == nil {
+				j.Warnings = []validate.Problem{}
+			}
+			if j.NotChecked == nil {
+				j.NotChecked = []string{}
+			}
+			out = append(out, j)
+		}
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(out); err != nil {
+			return err
+		}
+	} else {
+		printReports(stdout, reports, o.quiet)
+	}
+
+	withErrors := 0
+	for _, r := range reports {
+		if len(r.Errors) > 0 {
+			withErrors++
+		}
+	}
+	switch {
+	case missing > 0:
+		return exitcode.Silent(exitcode.NotFound)
+	case withErrors > 0:
+		return exitcode.Silent(exitcode.Invalid)
+	}
+	return nil
+}
+
+// printReports writes the compiler-style lines and the summary.
+func printReports(w io.Writer, reports []validate.Report, quiet bool) {
+	nErr, nWarn, withErrors := 0, 0, 0
+	for _, r := range reports {
+		for _, p := range r.Errors {
+			fmt.Fprintln(w, display(p))
+		}
+		if !quiet {
+			for _, p := range r.Warnings {
+				fmt.Fprintln(w, display(p))
+			}
+			for _, n := range r.NotChecked {
+				fmt.Fprintf(w, "%s: note: not checked: %s\n", r.Path, n)
+			}
+		}
+		nErr += len(r.Errors)
+		nWarn += len(r.Warnings)
+		if len(r.Errors) > 0 {
+			withErrors++
+		}
+	}
+	if quiet && nErr == 0 {
+		return
+	}
+	summary := fmt.Sprintf("%s: ", plural(len(reports), "file", "files"))
+	if withErrors > 0 {
+		summary += fmt.Sprintf("%d with errors (%s)", withErrors, plural(nErr, "error", "errors"))
+	} else {
+		summary += "no errors"
+	}
+	summary += ", " + plural(nWarn, "warning", "warnings")
+	fmt.Fprintln(w, summary)
+}
+
+// display prints a problem with its file relative to the working directory
+// when that is shorter, as compilers do.
+func display(p validate.Problem) string {
+	if filepath.IsAbs(p.File) {
+		if wd, err := os.Getwd(); err == nil {
+			if rel, err := filepath.Rel(wd, p.File); err == nil && !strings.HasPrefix(rel, "..") {
+				p.File = rel
+			}
+		}
+	}
+	return p.String()
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
+// jsonOutput reports whether --json was given, before or after the command
+// name: the command's own flag would otherwise hide the global one.
+func jsonOutput(c *cli.Context) bool {
+	for _, x := range c.Lineage() {
+		if x.Command != nil || x.App != nil {
+			if x.Bool(flagJSON) {
+				return true
+			}
+		}
+	}
+	return false
+}
