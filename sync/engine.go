@@ -2,11 +2,15 @@ package sync
 
 import (
 	"context"
+	"crypto/md5"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"slices"
+	"strings"
 	stdsync "sync"
 	"time"
 
@@ -446,6 +450,9 @@ func (r *run) fetch(ctx context.Context, j job) (err error) {
 		recordedOK = true  // the recorded URL may still be tried
 		unrecorded = false // url is fresh and not yet in the cache
 		lastErr    error
+		// prevMismatch is the SHA-256 of the last body that disagreed with
+		// its ETag; sameBody the one accepted after it came twice.
+		prevMismatch, sameBody string
 	)
 	defer func() {
 		// A URL that did not bring the file home is kept for the next
@@ -484,7 +491,15 @@ func (r *run) fetch(ctx context.Context, j job) (err error) {
 			}
 			url, expires, unrecorded = ex.URL, ex.ExpiresAt, true
 		}
-		e, n, err := r.download(ctx, j, url)
+		e, n, mismatch, err := r.download(ctx, j, url, sameBody)
+		if mismatch != "" {
+			if mismatch == prevMismatch {
+				// Two identical bodies that both disagree with the ETag:
+				// the ETag is opaque, not a checksum. Take the body.
+				sameBody = mismatch
+			}
+			prevMismatch = mismatch
+		}
 		if err == nil {
 			unrecorded = false
 			r.stored(ctx, j, e, n)
@@ -496,8 +511,9 @@ func (r *run) fetch(ctx context.Context, j job) (err error) {
 		lastErr = err
 		if errors.Is(err, api.ErrURLExpired) {
 			url, unrecorded = "", false // ask for a fresh one
-		} else if !retryable(err) && !errors.Is(err, api.ErrTruncated) && isAPIError(err) {
-			break // 401, 404...: trying again will not help
+		} else if !retryable(err) && !errors.Is(err, api.ErrTruncated) && isAPIError(err) ||
+			errors.Is(err, cache.ErrHostileArchive) || errors.Is(err, cache.ErrNoModel) {
+			break // 401, 404, a hostile archive...: trying again will not help
 		}
 		if attempt < r.opts.Attempts {
 			r.emit(Event{Type: EventRetry, ID: j.id, Name: j.name, Format: j.format, Reason: err.Error()})
@@ -508,9 +524,11 @@ func (r *run) fetch(ctx context.Context, j job) (err error) {
 }
 
 // download streams url into the cache and returns the committed entry and
-// the bytes received.
-func (r *run) download(ctx context.Context, j job, url string) (cache.Entry, int64, error) {
-	var got int64
+// the bytes received. When the ETag looks like a checksum of the body (the
+// hex SHA-256 or a prefix of it of 32 digits or more, or an MD5) the body
+// must match it; mismatch carries the body's SHA-256 so that fetch can tell
+// a corrupt transfer (retried) from an opaque ETag (two identical bodies).
+func (r *run) download(ctx context.Context, j job, url string, acceptETag string) (e cache.Entry, got int64, mismatch string, err error) {
 	var last time.Time
 	progress := func(done, total int64) {
 		got = done
@@ -519,15 +537,38 @@ func (r *run) download(ctx context.Context, j job, url string) (cache.Entry, int
 			r.emit(Event{Type: EventProgress, ID: j.id, Name: j.name, Format: j.format, Bytes: done, Size: max(total, 0)})
 		}
 	}
-	e, err := r.store.Store(ctx, j.id, string(j.format), func(ctx context.Context, w io.Writer) (string, error) {
-		d, err := r.remote.Download(ctx, url, w, progress)
+	e, err = r.store.Store(ctx, j.id, string(j.format), func(ctx context.Context, w io.Writer) (string, error) {
+		sh, mh := sha256.New(), md5.New()
+		d, err := r.remote.Download(ctx, url, io.MultiWriter(w, sh, mh), progress)
 		if err != nil {
 			return "", err
 		}
 		got = d.Size
+		sum := hex.EncodeToString(sh.Sum(nil))
+		if !etagMatches(d.ETag, sum, hex.EncodeToString(mh.Sum(nil))) && sum != acceptETag {
+			mismatch = sum
+			return "", fmt.Errorf("%w: ETag %s, body SHA-256 %s", errChecksum, d.ETag, sum)
+		}
 		return d.ETag, nil
 	})
-	return e, got, err
+	return e, got, mismatch, err
+}
+
+// errChecksum: a download does not match the checksum its ETag announces.
+var errChecksum = errors.New("download does not match its checksum")
+
+// etagMatches tells whether a body with these SHA-256 and MD5 sums (hex)
+// fits the ETag. An ETag that is no hex checksum (weak, multipart, short,
+// opaque) fits anything.
+func etagMatches(etag, sha, md string) bool {
+	t := strings.ToLower(strings.Trim(strings.TrimPrefix(etag, "W/"), `"`))
+	if strings.HasPrefix(etag, "W/") || len(t) < 32 || len(t) > 64 {
+		return true
+	}
+	if _, err := hex.DecodeString(t); err != nil {
+		return true
+	}
+	return strings.HasPrefix(sha, t) || t == md
 }
 
 // stored validates a freshly stored model when there is a validator, and

@@ -288,31 +288,37 @@ func (c *Client) List(ctx context.Context, limit, offset int) (*Page, error) {
 // PageSize is the page size All asks for: the API's maximum.
 const PageSize = 100
 
-// All yields every asset of the account once, paging by PageSize. It stops
-// when the offset reaches the latest total or on an empty page. Assets that
-// appear or vanish while it lists are tolerated: an asset already yielded is
-// never yielded again, and when the total drops the next page starts that
-// many places earlier so that nothing shifted past the offset is skipped.
-// On an error it yields (Asset{}, err) once and stops.
+// All yields every asset of the account once, paging by PageSize, and stops
+// when it reaches the latest total or an empty page.
+//
+// Assets may appear or vanish while it lists. An asset is never yielded
+// twice, and none present all along is skipped: each page after the first
+// starts one place before where the previous one ended, and must begin with
+// an asset already seen; if it does not, assets vanished and shifted the
+// rest towards the start, so All steps back a page and reads again. On an
+// error it yields (Asset{}, err) once and stops.
 func (c *Client) All(ctx context.Context) iter.Seq2[Asset, error] {
 	return func(yield func(Asset, error) bool) {
 		seen := make(map[string]bool)
-		offset, lastTotal := 0, -1
+		offset, stepsBack, overlapped := 0, 0, false
 		for {
 			page, err := c.List(ctx, PageSize, offset)
 			if err != nil {
 				yield(Asset{}, err)
 				return
 			}
-			if lastTotal >= 0 && page.Total < lastTotal && offset > 0 {
-				// Assets vanished before this page: some not yet seen may
-				// have shifted below offset. Step back and read again.
-				back := lastTotal - page.Total
-				lastTotal = page.Total
-				offset = max(0, offset-back)
+			gap := overlapped && offset > 0 && page.Total > 0 &&
+				(len(page.Assets) == 0 || !seen[page.Assets[0].ID])
+			if gap {
+				// The page does not join the part already read: assets
+				// vanished before it. Step back and read again.
+				if stepsBack++; stepsBack > 100 {
+					yield(Asset{}, fmt.Errorf("list assets: the listing keeps changing under the client (stepped back %d times); try again", stepsBack-1))
+					return
+				}
+				offset = max(0, min(offset-PageSize, page.Total-1))
 				continue
 			}
-			lastTotal = page.Total
 			if len(page.Assets) == 0 {
 				return
 			}
@@ -325,9 +331,16 @@ func (c *Client) All(ctx context.Context) iter.Seq2[Asset, error] {
 					return
 				}
 			}
-			offset += len(page.Assets)
-			if offset >= page.Total {
+			next := offset + len(page.Assets)
+			if next >= page.Total {
 				return
+			}
+			// Overlap one asset so the next page can prove it joins this
+			// one (a page of one asset cannot overlap and still advance).
+			overlapped = len(page.Assets) > 1
+			offset = next
+			if overlapped {
+				offset--
 			}
 		}
 	}

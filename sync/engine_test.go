@@ -1,0 +1,511 @@
+package sync_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	stdsync "sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/antimlabs/gizmo/cache"
+	"github.com/antimlabs/gizmo/formats"
+	gsync "github.com/antimlabs/gizmo/sync"
+	"github.com/antimlabs/gizmo/sync/api"
+	"github.com/antimlabs/gizmo/sync/emulator"
+	"github.com/antimlabs/gizmo/sync/emulator/emulatortest"
+)
+
+const testKey = "test-key"
+
+// env is an emulator over loopback, a client for it and a cache in a temp dir.
+type env struct {
+	srv    *emulator.Server
+	url    string
+	client *api.Client
+	cache  *cache.Cache
+	dir    string
+}
+
+func newEnv(t *testing.T, cfg emulator.Config) *env {
+	t.Helper()
+	cfg.APIKey = testKey
+	srv, url := emulatortest.StartTest(t, cfg)
+	client, err := api.New(api.Options{
+		BaseURL: url, APIKey: testKey,
+		BaseBackoff: 5 * time.Millisecond, MaxBackoff: 50 * time.Millisecond, MaxRetryAfter: 50 * time.Millisecond,
+		MaxAttempts: 8, PollInterval: 20 * time.Millisecond, PollMax: 50 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	c, err := cache.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &env{srv: srv, url: url, client: client, cache: c, dir: dir}
+}
+
+// addReady adds n ready assets and returns their ids.
+func (e *env) addReady(t *testing.T, n int, tags ...string) []string {
+	t.Helper()
+	var ids []string
+	for i := range n {
+		a, err := e.srv.AddAsset(fmt.Sprintf("A %d-DOF robotic arm number %d", 3+i%5, i), "", tags, api.StatusReady)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, a.ID)
+	}
+	return ids
+}
+
+func (e *env) sync(t *testing.T, opts gsync.Options) (*gsync.Summary, []gsync.Event) {
+	t.Helper()
+	var mu stdsync.Mutex
+	var evs []gsync.Event
+	opts.OnEvent = func(ev gsync.Event) {
+		mu.Lock()
+		evs = append(evs, ev)
+		mu.Unlock()
+	}
+	sum, err := gsync.Run(context.Background(), e.client, e.cache, opts)
+	if err != nil {
+		t.Fatalf("sync: %v", err)
+	}
+	return sum, evs
+}
+
+// checkCached asserts that every (id, format) is in the cache, byte-identical
+// to what the emulator serves.
+func (e *env) checkCached(t *testing.T, ids []string, fs []formats.Format) {
+	t.Helper()
+	for _, id := range ids {
+		for _, f := range fs {
+			ent, err := e.cache.Entry(id, string(f))
+			if err != nil {
+				t.Errorf("%s/%s not cached: %v", id, f, err)
+				continue
+			}
+			want, err := e.srv.ExportBytes(id, f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sum := sha256.Sum256(want)
+			if got := fmt.Sprintf("%x", sum); ent.Hash != got || ent.Size != int64(len(want)) {
+				t.Errorf("%s/%s: cached sha256 %s size %d, emulator serves %s size %d", id, f, ent.Hash, ent.Size, got, len(want))
+			}
+			blob := filepath.Join(e.dir, "blobs", ent.Hash[:2], ent.Hash)
+			b, err := os.ReadFile(blob)
+			if err != nil {
+				t.Errorf("%s/%s: %v", id, f, err)
+			} else if !bytes.Equal(b, want) {
+				t.Errorf("%s/%s: blob %s differs from the emulator's bytes", id, f, blob)
+			}
+		}
+	}
+}
+
+func statsDelta(a, b emulator.Stats) emulator.Stats {
+	d := func(x, y emulator.RouteStats) emulator.RouteStats {
+		return emulator.RouteStats{Requests: y.Requests - x.Requests, Errors: y.Errors - x.Errors}
+	}
+	return emulator.Stats{List: d(a.List, b.List), Get: d(a.Get, b.Get), Create: d(a.Create, b.Create),
+		Export: d(a.Export, b.Export), Download: d(a.Download, b.Download),
+		DownloadAuthorization: b.DownloadAuthorization - a.DownloadAuthorization}
+}
+
+func ceilDiv(a, b int) int { return (a + b - 1) / b }
+
+// TestRequestEconomy: a first sync of N ready assets in F formats sends
+// ceil(N/100) list, at most N get, N×F export and N×F download requests; a
+// second sends only the list requests.
+func TestRequestEconomy(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		n       int
+		formats []formats.Format
+	}{
+		{"one asset all formats", 1, nil},
+		{"page boundary", 100, []formats.Format{formats.MuJoCo}},
+		{"three pages two formats", 230, []formats.Format{formats.IsaacURDF, formats.MuJoCo}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if testing.Short() && tc.n > 100 {
+				t.Skip("long in -short")
+			}
+			e := newEnv(t, emulator.Config{Seed: 1})
+			ids := e.addReady(t, tc.n)
+			f := len(tc.formats)
+			wantFormats := tc.formats
+			if f == 0 {
+				f, wantFormats = len(formats.All), formats.All
+			}
+			sum, _ := e.sync(t, gsync.Options{Formats: tc.formats})
+			st := e.srv.Stats()
+			pages := max(1, ceilDiv(tc.n, gsync.PageSize))
+			if st.List.Requests != int64(pages) || st.Get.Requests > int64(tc.n) ||
+				st.Export.Requests != int64(tc.n*f) || st.Download.Requests != int64(tc.n*f) || st.Create.Requests != 0 {
+				t.Errorf("first sync sent list %d get %d export %d download %d create %d; want list %d, get ≤ %d, export %d, download %d, create 0",
+					st.List.Requests, st.Get.Requests, st.Export.Requests, st.Download.Requests, st.Create.Requests, pages, tc.n, tc.n*f, tc.n*f)
+			}
+			if st.DownloadAuthorization != 0 {
+				t.Errorf("%d download requests carried the API key", st.DownloadAuthorization)
+			}
+			if sum.New != tc.n*f || sum.Failed != 0 || sum.Seen != tc.n || !sum.Complete {
+				t.Errorf("summary %+v; want %d new, 0 failed, %d seen, complete", sum, tc.n*f, tc.n)
+			}
+			e.checkCached(t, ids, wantFormats)
+
+			sum2, _ := e.sync(t, gsync.Options{Formats: tc.formats})
+			d := statsDelta(st, e.srv.Stats())
+			if d.List.Requests != int64(pages) || d.Get.Requests+d.Export.Requests+d.Download.Requests+d.Create.Requests != 0 {
+				t.Errorf("second sync sent %+v; want only %d list requests", d, pages)
+			}
+			if sum2.New != 0 || sum2.Skipped != tc.n*f {
+				t.Errorf("second summary: %d new, %d skipped; want 0 and %d", sum2.New, sum2.Skipped, tc.n*f)
+			}
+		})
+	}
+}
+
+// TestStatuses: pending and processing assets are recorded and left for
+// later; failed ones are shown with their reason; none makes the sync fail.
+func TestStatuses(t *testing.T) {
+	e := newEnv(t, emulator.Config{Seed: 7})
+	ready := e.addReady(t, 2)
+	pend, _ := e.srv.AddAsset("A gripper still pending", "p", nil, api.StatusPending)
+	proc, _ := e.srv.AddAsset("A quadruped processing", "q", nil, api.StatusProcessing)
+	failed, _ := e.srv.AddAsset("An impossible robot", "f", nil, api.StatusFailed)
+	sum, evs := e.sync(t, gsync.Options{Formats: []formats.Format{formats.MuJoCo}})
+	if sum.Ready != 2 || sum.Pending != 2 || sum.GenFailed != 1 || sum.New != 2 || !sum.OK() {
+		t.Fatalf("summary %+v", sum)
+	}
+	var reason string
+	pending := map[string]bool{}
+	for _, ev := range evs {
+		switch ev.Type {
+		case gsync.EventGenerationFailed:
+			if ev.ID == failed.ID {
+				reason = ev.Reason
+			}
+		case gsync.EventPending:
+			pending[ev.ID] = true
+		}
+	}
+	if reason == "" || reason == "the server gave no reason" {
+		t.Errorf("failed asset shown with reason %q; want the server's reason", reason)
+	}
+	if !pending[pend.ID] || !pending[proc.ID] {
+		t.Errorf("pending events for %v; want %s and %s", pending, pend.ID, proc.ID)
+	}
+	metas, err := e.cache.Assets()
+	if err != nil {
+		t.Fatal(err)
+	}
+	status := map[string]string{}
+	for _, m := range metas {
+		status[m.ID] = m.Status
+		if m.ID == failed.ID && m.Error == "" {
+			t.Errorf("failed asset recorded without its reason")
+		}
+	}
+	for id, want := range map[string]api.Status{pend.ID: api.StatusPending, proc.ID: api.StatusProcessing, failed.ID: api.StatusFailed, ready[0]: api.StatusReady} {
+		if status[id] != string(want) {
+			t.Errorf("cache records %s as %q; want %q", id, status[id], want)
+		}
+	}
+	// Rerun: the failed asset's reason is known, so no get for it.
+	before := e.srv.Stats()
+	e.sync(t, gsync.Options{Formats: []formats.Format{formats.MuJoCo}})
+	if d := statsDelta(before, e.srv.Stats()); d.Get.Requests != 0 {
+		t.Errorf("rerun sent %d get requests; want 0", d.Get.Requests)
+	}
+}
+
+// TestWait: with Wait, assets generated during the sync are waited for and
+// fetched.
+func TestWait(t *testing.T) {
+	e := newEnv(t, emulator.Config{Seed: 3, GenDelay: 300 * time.Millisecond})
+	a, err := e.client.Create(context.Background(), api.CreateRequest{Prompt: "A two-finger gripper"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, _ := e.sync(t, gsync.Options{Wait: true, Formats: []formats.Format{formats.IsaacURDF}})
+	if sum.New != 1 || sum.Pending != 0 || !sum.OK() {
+		t.Fatalf("summary %+v; want the created asset fetched", sum)
+	}
+	e.checkCached(t, []string{a.ID}, []formats.Format{formats.IsaacURDF})
+}
+
+// TestVanishedAndPrune: an asset gone from the account is marked, kept
+// without Prune, removed with it.
+func TestVanishedAndPrune(t *testing.T) {
+	e := newEnv(t, emulator.Config{Seed: 5})
+	ids := e.addReady(t, 3)
+	opts := gsync.Options{Formats: []formats.Format{formats.MuJoCo}}
+	e.sync(t, opts)
+	if !e.srv.Delete(ids[1]) {
+		t.Fatal("delete failed")
+	}
+	sum, _ := e.sync(t, opts)
+	if sum.Vanished != 1 || sum.Pruned != 0 {
+		t.Fatalf("summary %+v; want 1 vanished, 0 pruned", sum)
+	}
+	if _, err := e.cache.Entry(ids[1], string(formats.MuJoCo)); err != nil {
+		t.Fatalf("vanished asset removed without --prune: %v", err)
+	}
+	m, err := e.cache.Asset(ids[1])
+	if err != nil || !m.Vanished {
+		t.Fatalf("vanished asset not marked: %+v, %v", m, err)
+	}
+	dry, _ := e.sync(t, gsync.Options{Prune: true, DryRun: true})
+	if dry.Pruned != 0 {
+		t.Fatalf("dry run pruned %d", dry.Pruned)
+	}
+	sum, _ = e.sync(t, gsync.Options{Formats: opts.Formats, Prune: true})
+	if sum.Pruned != 1 {
+		t.Fatalf("summary %+v; want 1 pruned", sum)
+	}
+	if _, err := e.cache.Entry(ids[1], string(formats.MuJoCo)); err == nil {
+		t.Fatal("pruned asset still cached")
+	}
+	e.checkCached(t, []string{ids[0], ids[2]}, opts.Formats)
+}
+
+// TestDryRun: nothing is exported, downloaded or written.
+func TestDryRun(t *testing.T) {
+	e := newEnv(t, emulator.Config{Seed: 9})
+	e.addReady(t, 4)
+	sum, evs := e.sync(t, gsync.Options{DryRun: true})
+	st := e.srv.Stats()
+	if st.Export.Requests+st.Download.Requests != 0 {
+		t.Errorf("dry run sent %d exports and %d downloads", st.Export.Requests, st.Download.Requests)
+	}
+	if sum.Planned != 4*len(formats.All) || sum.New != 0 {
+		t.Errorf("dry run summary %+v; want %d planned", sum, 4*len(formats.All))
+	}
+	n := 0
+	for _, ev := range evs {
+		if ev.Type == gsync.EventPlan {
+			n++
+		}
+	}
+	if n != sum.Planned {
+		t.Errorf("%d would_fetch events; want %d", n, sum.Planned)
+	}
+	if metas, _ := e.cache.Assets(); len(metas) != 0 {
+		t.Errorf("dry run recorded %d assets in the cache", len(metas))
+	}
+}
+
+// TestFilters: --format and --tag choose what is fetched.
+func TestFilters(t *testing.T) {
+	e := newEnv(t, emulator.Config{Seed: 11})
+	arms := e.addReady(t, 2, "arm")
+	grips := e.addReady(t, 2, "gripper")
+	sum, _ := e.sync(t, gsync.Options{Tags: []string{"gripper"}, Formats: []formats.Format{formats.IsaacUSD}})
+	if sum.New != 2 {
+		t.Fatalf("summary %+v; want 2 new", sum)
+	}
+	e.checkCached(t, grips, []formats.Format{formats.IsaacUSD})
+	for _, id := range arms {
+		if _, err := e.cache.Entry(id, string(formats.IsaacUSD)); !errors.Is(err, cache.ErrNotCached) {
+			t.Errorf("%s (not tagged gripper) cached: %v", id, err)
+		}
+	}
+	for _, id := range grips {
+		if _, err := e.cache.Entry(id, string(formats.MuJoCo)); !errors.Is(err, cache.ErrNotCached) {
+			t.Errorf("%s mujoco cached though only usd was asked for: %v", id, err)
+		}
+	}
+}
+
+// TestFaults: with 5xx, 429 bursts, truncated downloads and URLs that expire
+// before slow downloads end, the sync converges and every file is
+// byte-identical to the emulator's.
+func TestFaults(t *testing.T) {
+	n := 60
+	if testing.Short() {
+		n = 20
+	}
+	e := newEnv(t, emulator.Config{Seed: 13, URLTTL: time.Second,
+		ErrorRate: 0.10, RateLimit: 400, TruncateRate: 0.05})
+	ids := e.addReady(t, n)
+	var sum *gsync.Summary
+	var err error
+	for round := 1; round <= 3; round++ {
+		sum, err = gsync.Run(context.Background(), e.client, e.cache, gsync.Options{Concurrency: 8})
+		if err != nil {
+			t.Fatalf("round %d: %v", round, err)
+		}
+		if sum.OK() {
+			break
+		}
+		t.Logf("round %d: %d failed: %v", round, sum.Failed, sum.Failures)
+	}
+	if !sum.OK() {
+		t.Fatalf("sync did not converge in 3 rounds: %v", sum.Failures)
+	}
+	st := e.srv.Stats()
+	t.Logf("stats with faults: %+v", st)
+	if st.Download.Errors == 0 && st.Export.Errors == 0 {
+		t.Errorf("no fault was injected (stats %+v): the test proves nothing", st)
+	}
+	e.checkCached(t, ids, formats.All)
+}
+
+// TestExpiredURLMidDownload: a download slower than its URL's life gets a
+// fresh URL when the old one is refused, and the file still arrives whole.
+func TestExpiredURLMidDownload(t *testing.T) {
+	e := newEnv(t, emulator.Config{Seed: 17, URLTTL: time.Second, Slow: 64 << 10, TruncateRate: 0})
+	ids := e.addReady(t, 2)
+	// Cut every first download short: its retry happens after the URL died.
+	if err := e.srv.SetFaults(emulator.Faults{TruncateRate: 1, Slow: 64 << 10}); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		time.Sleep(1500 * time.Millisecond)
+		e.srv.SetFaults(emulator.Faults{Slow: 1 << 20})
+		close(done)
+	}()
+	sum, _ := e.sync(t, gsync.Options{Formats: []formats.Format{formats.MuJoCo}, Attempts: 20})
+	<-done
+	if !sum.OK() {
+		t.Fatalf("failures: %v", sum.Failures)
+	}
+	st := e.srv.Stats()
+	if st.Export.Requests <= int64(len(ids)) {
+		t.Errorf("%d export requests for %d files: want fresh URLs after expiry", st.Export.Requests, len(ids))
+	}
+	e.checkCached(t, ids, []formats.Format{formats.MuJoCo})
+}
+
+// TestRefusedURL: a URL the client believes valid but the download host
+// refuses (403, here because the server's clock jumped past the expiry) is
+// replaced by a fresh export, and the file arrives whole.
+func TestRefusedURL(t *testing.T) {
+	var skew atomic.Int64
+	e := newEnv(t, emulator.Config{Seed: 29, Now: func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }})
+	ids := e.addReady(t, 3)
+	// Every first download is cut short; on the first retry the server's
+	// clock has moved an hour on, so the retried URL is refused.
+	if err := e.srv.SetFaults(emulator.Faults{TruncateRate: 1}); err != nil {
+		t.Fatal(err)
+	}
+	var once stdsync.Once
+	sum, err := gsync.Run(context.Background(), e.client, e.cache, gsync.Options{
+		Formats: []formats.Format{formats.IsaacURDF}, Concurrency: 1,
+		OnEvent: func(ev gsync.Event) {
+			if ev.Type == gsync.EventRetry {
+				once.Do(func() {
+					skew.Store(int64(time.Hour))
+					e.srv.SetFaults(emulator.Faults{})
+				})
+			}
+		}})
+	if err != nil || !sum.OK() {
+		t.Fatalf("sync: %v, failures %v", err, sum.Failures)
+	}
+	st := e.srv.Stats()
+	if st.Download.Errors < 1 || st.Export.Requests < int64(len(ids))+1 {
+		t.Errorf("stats %+v: want a refused download and a fresh export after it", st)
+	}
+	e.checkCached(t, ids, []formats.Format{formats.IsaacURDF})
+}
+
+// TestServerDown: the sync fails fast with an error and the cache is left
+// exactly as it was.
+func TestServerDown(t *testing.T) {
+	e := newEnv(t, emulator.Config{Seed: 19})
+	e.addReady(t, 2)
+	e.sync(t, gsync.Options{Formats: []formats.Format{formats.MuJoCo}})
+	before := snapshot(t, e.dir)
+
+	client, err := api.New(api.Options{BaseURL: "http://127.0.0.1:1", APIKey: testKey, MaxAttempts: 3, BaseBackoff: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = gsync.Run(context.Background(), client, e.cache, gsync.Options{})
+	if err == nil {
+		t.Fatal("sync against a dead server succeeded")
+	}
+	if after := snapshot(t, e.dir); !sameFiles(before, after) {
+		t.Errorf("the cache changed:\nbefore %v\nafter  %v", before, after)
+	}
+}
+
+// snapshot maps every file under dir (but the lock files, which flock
+// touches) to its size and modification time.
+func snapshot(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	m := map[string]string{}
+	filepath.Walk(dir, func(p string, fi os.FileInfo, err error) error {
+		if err != nil || fi.IsDir() || filepath.Ext(p) == ".lock" {
+			return nil
+		}
+		m[p] = fmt.Sprintf("%d %d", fi.Size(), fi.ModTime().UnixNano())
+		return nil
+	})
+	return m
+}
+
+func sameFiles(a, b map[string]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if b[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+// TestCancelAndRerun: a sync cancelled midway keeps what it finished; the
+// rerun fetches only the rest.
+func TestCancelAndRerun(t *testing.T) {
+	e := newEnv(t, emulator.Config{Seed: 23, Slow: 256 << 10})
+	ids := e.addReady(t, 12)
+	ctx, cancel := context.WithCancel(context.Background())
+	var mu stdsync.Mutex
+	var finished []string
+	_, err := gsync.Run(ctx, e.client, e.cache, gsync.Options{Concurrency: 4, Formats: []formats.Format{formats.MuJoCo}, OnEvent: func(ev gsync.Event) {
+		if ev.Type == gsync.EventDone {
+			mu.Lock()
+			finished = append(finished, ev.ID)
+			if len(finished) == 3 {
+				cancel()
+			}
+			mu.Unlock()
+		}
+	}})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled sync returned %v; want context.Canceled", err)
+	}
+	entries, _ := e.cache.Entries()
+	if len(entries) < 3 || len(entries) >= len(ids) {
+		t.Fatalf("%d entries after the cancel; want between 3 and %d", len(entries), len(ids)-1)
+	}
+	if err := e.srv.SetFaults(emulator.Faults{}); err != nil {
+		t.Fatal(err)
+	}
+	before := e.srv.Stats()
+	sum, _ := e.sync(t, gsync.Options{Formats: []formats.Format{formats.MuJoCo}})
+	d := statsDelta(before, e.srv.Stats())
+	if want := int64(len(ids) - len(entries)); d.Download.Requests != want || sum.New != int(want) || sum.Skipped != len(entries) {
+		t.Errorf("rerun downloaded %d (%d new, %d skipped); want %d new and %d skipped", d.Download.Requests, sum.New, sum.Skipped, want, len(entries))
+	}
+	// URLs minted for the interrupted downloads are reused, not asked again.
+	if d.Export.Requests >= d.Download.Requests && d.Download.Requests > 0 {
+		t.Logf("rerun exports %d for %d downloads", d.Export.Requests, d.Download.Requests)
+	}
+	e.checkCached(t, ids, []formats.Format{formats.MuJoCo})
+}
