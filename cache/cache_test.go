@@ -1,0 +1,678 @@
+package cache
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/antimlabs/gizmo/formats"
+)
+
+// openTest opens a cache in a temp dir and checks the index's consistency
+// when the test ends.
+func openTest(t testing.TB) *Cache {
+	t.Helper()
+	c, err := Open(filepath.Join(t.TempDir(), "cache"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { checkConsistent(t, c) })
+	return c
+}
+
+// checkConsistent runs bbolt's own consistency check on the index.
+func checkConsistent(t testing.TB, c *Cache) {
+	t.Helper()
+	err := c.view(func(tx *bolt.Tx) error {
+		for err := range tx.Check() {
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		t.Errorf("index inconsistent: %v", err)
+	}
+}
+
+// bytesFetch streams b.
+func bytesFetch(b []byte, etag string) FetchFunc {
+	return func(ctx context.Context, w io.Writer) (string, error) {
+		_, err := io.Copy(w, bytes.NewReader(b))
+		return etag, err
+	}
+}
+
+type zfile struct{ name, body string }
+
+func makeZip(t testing.TB, files ...zfile) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for _, f := range files {
+		w, err := zw.Create(f.name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.WriteString(w, f.body)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func sha(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
+}
+
+const (
+	urdfDoc = `<?xml version="1.0"?>
+<robot name="arm"><link name="base"><visual><geometry><mesh filename="meshes/base.stl"/></geometry></visual></link></robot>
+`
+	mjcfDoc = `<mujoco model="arm"><worldbody><body name="b"><geom type="box" size="1 1 1"/></body></worldbody></mujoco>
+`
+)
+
+func TestOpenLayout(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "a", "cache")
+	c, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tag, err := os.ReadFile(filepath.Join(dir, "CACHEDIR.TAG"))
+	if err != nil || !strings.HasPrefix(string(tag), "Signature: 8a477f597d28d172789f06886806bc55") {
+		t.Errorf("CACHEDIR.TAG = %q, %v", tag, err)
+	}
+	for _, d := range []string{"blobs", "trees", "tmp", "locks"} {
+		if st, err := os.Stat(filepath.Join(dir, d)); err != nil || !st.IsDir() {
+			t.Errorf("%s: %v", d, err)
+		}
+	}
+	in, err := c.Info()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in.SchemaVersion != SchemaVersion || in.Root != dir {
+		t.Errorf("info = %+v", in)
+	}
+	// Reopening is idempotent and keeps data.
+	if err := c.RecordAssets([]AssetMeta{{ID: "ast_1", Name: "arm"}}, false); err != nil {
+		t.Fatal(err)
+	}
+	c2, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, err := c2.Asset("ast_1"); err != nil || a.Name != "arm" {
+		t.Errorf("after reopen: %+v, %v", a, err)
+	}
+}
+
+func TestDefaultDir(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", "/xdg")
+	if d, _ := DefaultDir(); d != "/xdg/gizmo" {
+		t.Errorf("with XDG_CACHE_HOME: %s", d)
+	}
+	t.Setenv("XDG_CACHE_HOME", "relative") // ignored: the spec wants absolute
+	t.Setenv("HOME", "/home/u")
+	if d, _ := DefaultDir(); d != "/home/u/.cache/gizmo" {
+		t.Errorf("without XDG_CACHE_HOME: %s", d)
+	}
+}
+
+func TestRecordAssets(t *testing.T) {
+	c := openTest(t)
+	clock := time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)
+	c.now = func() time.Time { return clock }
+	a1 := AssetMeta{ID: "ast_1", Name: "arm", Status: "ready", Tags: []string{"v2"}, Formats: []string{"mujoco_mjcf"}}
+	a2 := AssetMeta{ID: "ast_2", Name: "gripper", Status: "pending"}
+	if err := c.RecordAssets([]AssetMeta{a1, a2}, true); err != nil {
+		t.Fatal(err)
+	}
+	first := clock
+	clock = clock.Add(time.Hour)
+	a1.Name = "arm-renamed"
+	if err := c.RecordAssets([]AssetMeta{a1}, true); err != nil { // ast_2 vanished
+		t.Fatal(err)
+	}
+	got, err := c.Asset("ast_1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.FirstSeen.Equal(first) || !got.LastSeen.Equal(clock) || got.Vanished || got.Name != "arm-renamed" {
+		t.Errorf("ast_1 = %+v", got)
+	}
+	if _, err := c.Asset("arm"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("old name still found: %v", err)
+	}
+	if got, err := c.Asset("arm-renamed"); err != nil || got.ID != "ast_1" {
+		t.Errorf("by new name: %+v %v", got, err)
+	}
+	g, _ := c.Asset("ast_2")
+	if !g.Vanished || !g.LastSeen.Equal(first) {
+		t.Errorf("ast_2 should be vanished and keep its last sighting: %+v", g)
+	}
+	// A partial listing does not vanish anyone; a reappearance un-vanishes.
+	clock = clock.Add(time.Hour)
+	if err := c.RecordAssets([]AssetMeta{a2}, false); err != nil {
+		t.Fatal(err)
+	}
+	g, _ = c.Asset("ast_2")
+	a, _ := c.Asset("ast_1")
+	if g.Vanished || a.Vanished || !g.FirstSeen.Equal(first) {
+		t.Errorf("after partial listing: ast_1 %+v ast_2 %+v", a, g)
+	}
+	all, err := c.Assets()
+	if err != nil || len(all) != 2 {
+		t.Fatalf("assets = %v, %v", all, err)
+	}
+}
+
+func TestAssetByName(t *testing.T) {
+	c := openTest(t)
+	err := c.RecordAssets([]AssetMeta{{ID: "ast_a", Name: "arm"}, {ID: "ast_b", Name: "arm"}, {ID: "ast_c", Name: "gripper"}}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		q, id, err string
+	}{
+		{"ast_a", "ast_a", ""},
+		{"gripper", "ast_c", ""},
+		{"arm", "", "ast_a, ast_b"},
+		{"nope", "", "not found"},
+		{"", "", "not found"},
+	}
+	for _, tt := range tests {
+		a, err := c.Asset(tt.q)
+		if tt.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.err) {
+				t.Errorf("Asset(%q) err = %v, want %q", tt.q, err, tt.err)
+			}
+			continue
+		}
+		if err != nil || a.ID != tt.id {
+			t.Errorf("Asset(%q) = %s, %v; want %s", tt.q, a.ID, err, tt.id)
+		}
+	}
+}
+
+func TestStoreKinds(t *testing.T) {
+	usdc := append([]byte("PXR-USDC"), make([]byte, 100)...)
+	tests := []struct {
+		name      string
+		format    string
+		data      []byte
+		kind      formats.Kind
+		model     string
+		modelKind formats.Kind
+		files     string
+	}{
+		{"urdf zip", "isaac_sim_urdf", makeZip(t, zfile{"robot.urdf", urdfDoc}, zfile{"meshes/base.stl", "solid"}),
+			formats.KindZip, "robot.urdf", formats.KindURDF, "meshes/base.stl robot.urdf"},
+		{"mjcf zip with include", "mujoco_mjcf", makeZip(t,
+			zfile{"arm.xml", mjcfDoc}, zfile{"scene.xml", `<mujoco><include file="arm.xml"/></mujoco>`}, zfile{"assets/l.stl", "x"}),
+			formats.KindZip, "scene.xml", formats.KindMJCF, "arm.xml assets/l.stl scene.xml"},
+		{"zip with one top folder", "mujoco_mjcf", makeZip(t, zfile{"arm/arm.xml", mjcfDoc}, zfile{"arm/README.md", "hi"}),
+			formats.KindZip, "arm/arm.xml", formats.KindMJCF, "arm/README.md arm/arm.xml"},
+		{"zip prefers the format's kind", "isaac_sim_urdf", makeZip(t, zfile{"a.xml", mjcfDoc}, zfile{"b.urdf", urdfDoc}),
+			formats.KindZip, "b.urdf", formats.KindURDF, "a.xml b.urdf"},
+		{"usd zip", "isaac_sim_usd", makeZip(t, zfile{"robot.usda", "#usda 1.0\n"}, zfile{"textures/a.png", "png"}),
+			formats.KindZip, "robot.usda", formats.KindUSDA, "robot.usda textures/a.png"},
+		{"single urdf", "isaac_sim_urdf", []byte(urdfDoc), formats.KindURDF, "model.urdf", formats.KindURDF, "model.urdf"},
+		{"single mjcf", "mujoco_mjcf", []byte(mjcfDoc), formats.KindMJCF, "model.xml", formats.KindMJCF, "model.xml"},
+		{"single usda", "isaac_sim_usd", []byte("#usda 1.0\n(\n)\n"), formats.KindUSDA, "model.usda", formats.KindUSDA, "model.usda"},
+		{"single usdc", "isaac_sim_usd", usdc, formats.KindUSDC, "model.usdc", formats.KindUSDC, "model.usdc"},
+	}
+	c := openTest(t)
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			id := fmt.Sprintf("ast_%d", i)
+			e, err := c.Store(context.Background(), id, tt.format, bytesFetch(tt.data, `"etag"`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if e.Hash != sha(tt.data) || e.Size != int64(len(tt.data)) || e.Kind != tt.kind || e.Model != tt.model ||
+				e.ModelKind != tt.modelKind || strings.Join(e.Files, " ") != tt.files || e.ETag != `"etag"` {
+				t.Errorf("entry = %+v", e)
+			}
+			got, err := c.Entry(id, tt.format)
+			if err != nil || got.Hash != e.Hash || got.Model != e.Model {
+				t.Errorf("Entry() = %+v, %v", got, err)
+			}
+			mp := c.ModelPath(e)
+			if !strings.HasPrefix(mp, c.TreePath(e)+string(filepath.Separator)) {
+				t.Errorf("model %s not under tree %s", mp, c.TreePath(e))
+			}
+			b, err := os.ReadFile(mp)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.kind != formats.KindZip && !bytes.Equal(b, tt.data) {
+				t.Errorf("model file differs from the download")
+			}
+			if st, _ := os.Stat(mp); st.Mode().Perm()&0o222 != 0 {
+				t.Errorf("model file is writable: %v", st.Mode())
+			}
+			if st, _ := os.Stat(c.TreePath(e)); st.Mode().Perm()&0o222 != 0 {
+				t.Errorf("tree is writable: %v", st.Mode())
+			}
+			if !c.Have(id, tt.format) {
+				t.Error("Have = false")
+			}
+		})
+	}
+	if ps, err := c.Verify(context.Background(), false); err != nil || len(ps) != 0 {
+		t.Errorf("verify after stores: %v %v", ps, err)
+	}
+	if ents, _ := os.ReadDir(filepath.Join(c.Root(), "tmp")); len(ents) != 0 {
+		t.Errorf("temp files left: %v", ents)
+	}
+}
+
+func TestStoreRefusals(t *testing.T) {
+	tests := []struct {
+		name   string
+		data   []byte
+		target error
+		text   string
+	}{
+		{"unknown bytes", []byte("<html>not a model</html>"), ErrNoModel, "neither a zip"},
+		{"zip without model", makeZip(t, zfile{"readme.txt", "hi"}, zfile{"mesh.stl", "x"}), ErrNoModel, "readme.txt"},
+		{"hostile zip", makeZip(t, zfile{"../../evil.urdf", urdfDoc}), ErrHostileArchive, "../../evil.urdf"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := openTest(t)
+			_, err := c.Store(context.Background(), "ast_x", "mujoco_mjcf", bytesFetch(tt.data, ""))
+			if !errors.Is(err, tt.target) || !strings.Contains(err.Error(), tt.text) || !strings.Contains(err.Error(), "ast_x/mujoco_mjcf") {
+				t.Fatalf("err = %v, want %v naming %q and the asset", err, tt.target, tt.text)
+			}
+			assertEmpty(t, c)
+		})
+	}
+}
+
+// assertEmpty checks that nothing was published: no index record, no blob,
+// no tree, no temp file.
+func assertEmpty(t *testing.T, c *Cache) {
+	t.Helper()
+	if es, err := c.Entries(); err != nil || len(es) != 0 {
+		t.Errorf("entries = %v, %v", es, err)
+	}
+	for _, d := range []string{"blobs", "trees", "tmp"} {
+		var files []string
+		filepath.WalkDir(filepath.Join(c.Root(), d), func(p string, de os.DirEntry, err error) error {
+			if err == nil && !de.IsDir() {
+				files = append(files, p)
+			}
+			if err == nil && de.IsDir() && d == "trees" && p != filepath.Join(c.Root(), d) {
+				files = append(files, p)
+			}
+			return nil
+		})
+		if len(files) != 0 {
+			t.Errorf("%s holds %v", d, files)
+		}
+	}
+}
+
+func TestStoreFetchErrorLeavesNothing(t *testing.T) {
+	c := openTest(t)
+	boom := errors.New("connection reset")
+	_, err := c.Store(context.Background(), "ast_1", "mujoco_mjcf", func(ctx context.Context, w io.Writer) (string, error) {
+		w.Write([]byte(mjcfDoc[:20]))
+		return "", boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("err = %v", err)
+	}
+	assertEmpty(t, c)
+	// Cancellation mid-download, too.
+	ctx, cancel := context.WithCancel(context.Background())
+	_, err = c.Store(ctx, "ast_1", "mujoco_mjcf", func(ctx context.Context, w io.Writer) (string, error) {
+		w.Write([]byte(mjcfDoc[:20]))
+		cancel()
+		return "", nil
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v", err)
+	}
+	assertEmpty(t, c)
+}
+
+// failingFile fails its writes after limit bytes, like a full disk.
+type failingFile struct {
+	*os.File
+	limit int64
+	err   error
+}
+
+func (f *failingFile) Write(p []byte) (int, error) {
+	if int64(len(p)) > f.limit {
+		n, _ := f.File.Write(p[:f.limit])
+		f.limit = 0
+		return n, f.err
+	}
+	f.limit -= int64(len(p))
+	return f.File.Write(p)
+}
+
+func TestStoreInjectedFailures(t *testing.T) {
+	good := makeZip(t, zfile{"robot.urdf", urdfDoc}, zfile{"meshes/base.stl", strings.Repeat("solid\n", 1000)})
+	tests := []struct {
+		name   string
+		inject func(c *Cache)
+		text   string
+		errno  error
+	}{
+		{"disk full mid-download", func(c *Cache) {
+			c.createTemp = func(dir, pattern string) (tempFile, error) {
+				f, err := os.CreateTemp(dir, pattern)
+				return &failingFile{File: f, limit: 100, err: syscall.ENOSPC}, err
+			}
+		}, "check free space", syscall.ENOSPC},
+		{"temp file not creatable", func(c *Cache) {
+			c.createTemp = func(dir, pattern string) (tempFile, error) {
+				return nil, &os.PathError{Op: "open", Path: dir, Err: syscall.EACCES}
+			}
+		}, "check free space and permissions", syscall.EACCES},
+		{"rename refused", func(c *Cache) {
+			c.rename = func(o, n string) error { return &os.LinkError{Op: "rename", Old: o, New: n, Err: syscall.EACCES} }
+		}, "check permissions", syscall.EACCES},
+		{"tree rename refused", func(c *Cache) {
+			c.rename = func(o, n string) error {
+				if strings.HasSuffix(o, ".tree") {
+					return &os.LinkError{Op: "rename", Old: o, New: n, Err: syscall.EROFS}
+				}
+				return os.Rename(o, n)
+			}
+		}, "check permissions", syscall.EROFS},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := openTest(t)
+			// A previous good entry must survive untouched.
+			prev, err := c.Store(context.Background(), "ast_0", "isaac_sim_urdf", bytesFetch([]byte(urdfDoc), ""))
+			if err != nil {
+				t.Fatal(err)
+			}
+			before := dumpIndex(t, c)
+			tt.inject(c)
+			_, err = c.Store(context.Background(), "ast_1", "isaac_sim_urdf", bytesFetch(good, ""))
+			if !errors.Is(err, tt.errno) || !strings.Contains(err.Error(), tt.text) || !strings.Contains(err.Error(), "ast_1/isaac_sim_urdf") {
+				t.Fatalf("err = %v, want %v with %q", err, tt.errno, tt.text)
+			}
+			if after := dumpIndex(t, c); after != before {
+				t.Errorf("index changed:\n%s\n---\n%s", before, after)
+			}
+			if ents, _ := os.ReadDir(filepath.Join(c.Root(), "tmp")); len(ents) != 0 {
+				t.Errorf("temp files left: %v", ents)
+			}
+			if _, err := os.Stat(c.blobPath(sha(good))); err == nil && tt.name != "tree rename refused" {
+				t.Errorf("blob of the failed store is at its final path")
+			}
+			if _, err := os.Stat(filepath.Join(c.Root(), "trees", sha(good))); err == nil {
+				t.Errorf("tree of the failed store is at its final path")
+			}
+			if !c.Have("ast_0", "isaac_sim_urdf") || c.Have("ast_1", "isaac_sim_urdf") {
+				t.Errorf("Have: ast_0 should be cached, ast_1 not")
+			}
+			// Once the fault is gone, the same store succeeds.
+			c.createTemp = func(dir, pattern string) (tempFile, error) { return os.CreateTemp(dir, pattern) }
+			c.rename = os.Rename
+			if _, err := c.Store(context.Background(), "ast_1", "isaac_sim_urdf", bytesFetch(good, "")); err != nil {
+				t.Fatal(err)
+			}
+			_ = prev
+			if ps, err := c.Verify(context.Background(), false); err != nil || len(ps) != 0 {
+				t.Errorf("verify: %v %v", ps, err)
+			}
+		})
+	}
+}
+
+// dumpIndex renders every bucket of the index.
+func dumpIndex(t *testing.T, c *Cache) string {
+	t.Helper()
+	var b strings.Builder
+	err := c.view(func(tx *bolt.Tx) error {
+		return tx.ForEach(func(name []byte, bk *bolt.Bucket) error {
+			return bk.ForEach(func(k, v []byte) error {
+				fmt.Fprintf(&b, "%s %q=%q\n", name, k, v)
+				return nil
+			})
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
+func TestStoreDedupAndIdempotence(t *testing.T) {
+	c := openTest(t)
+	data := makeZip(t, zfile{"robot.urdf", urdfDoc})
+	var calls atomic.Int32
+	fetch := func(ctx context.Context, w io.Writer) (string, error) {
+		calls.Add(1)
+		_, err := w.Write(data)
+		return "", err
+	}
+	e1, err := c.Store(context.Background(), "ast_1", "isaac_sim_urdf", fetch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e1b, err := c.Store(context.Background(), "ast_1", "isaac_sim_urdf", fetch)
+	if err != nil || calls.Load() != 1 || e1b.Hash != e1.Hash {
+		t.Fatalf("second store fetched again (calls=%d) or failed: %v", calls.Load(), err)
+	}
+	// Same bytes under another asset: one blob, one tree.
+	e2, err := c.Store(context.Background(), "ast_2", "isaac_sim_urdf", fetch)
+	if err != nil || c.TreePath(e2) != c.TreePath(e1) {
+		t.Fatalf("dedup: %v, %s vs %s", err, c.TreePath(e2), c.TreePath(e1))
+	}
+	in, _ := c.Info()
+	if in.Blobs != 1 || in.Trees != 1 || in.Entries != 2 {
+		t.Errorf("info = %+v", in)
+	}
+	// Removing one keeps the shared files for the other.
+	if err := c.Remove("ast_1"); err != nil {
+		t.Fatal(err)
+	}
+	if !c.Have("ast_2", "isaac_sim_urdf") {
+		t.Fatal("ast_2 lost its files when ast_1 was removed")
+	}
+	if err := c.Remove("ast_2"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Remove("ast_2"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("second remove: %v", err)
+	}
+	assertEmpty(t, c)
+}
+
+// TestStoreTornWrites: many goroutines store the same and different keys at
+// once; each key is fetched once, every result is whole, and verify is clean.
+func TestStoreTornWrites(t *testing.T) {
+	c := openTest(t)
+	const keys, perKey = 4, 8
+	var calls [keys]atomic.Int32
+	payload := func(k int) []byte {
+		return makeZip(t, zfile{"robot.urdf", urdfDoc}, zfile{"meshes/m.stl", strings.Repeat(fmt.Sprint(k), 200000)})
+	}
+	datas := make([][]byte, keys)
+	for k := range datas {
+		datas[k] = payload(k)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, keys*perKey)
+	for k := 0; k < keys; k++ {
+		for g := 0; g < perKey; g++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				// A second Cache value on the same dir, as another package would open.
+				cc := c
+				if g%2 == 1 {
+					var err error
+					if cc, err = Open(c.Root()); err != nil {
+						errs <- err
+						return
+					}
+				}
+				e, err := cc.Store(context.Background(), fmt.Sprintf("ast_%d", k), "isaac_sim_urdf", func(ctx context.Context, w io.Writer) (string, error) {
+					calls[k].Add(1)
+					// Write in small pieces to interleave with the others.
+					for b := datas[k]; len(b) > 0; {
+						n := min(4096, len(b))
+						if _, err := w.Write(b[:n]); err != nil {
+							return "", err
+						}
+						b = b[n:]
+					}
+					return "", nil
+				})
+				if err == nil && e.Hash != sha(datas[k]) {
+					err = fmt.Errorf("key %d: hash %s, want %s", k, e.Hash, sha(datas[k]))
+				}
+				errs <- err
+			}()
+		}
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+	for k := range calls {
+		if n := calls[k].Load(); n != 1 {
+			t.Errorf("key %d fetched %d times, want 1", k, n)
+		}
+	}
+	if ps, err := c.Verify(context.Background(), false); err != nil || len(ps) != 0 {
+		t.Errorf("verify: %v %v", ps, err)
+	}
+}
+
+func TestLeftoverTempFilesIgnoredAndCleaned(t *testing.T) {
+	c := openTest(t)
+	kh := keyHash("ast_1", "mujoco_mjcf")
+	other := keyHash("ast_9", "mujoco_mjcf")
+	tmp := filepath.Join(c.Root(), "tmp")
+	plant := []string{kh + "-123.part", kh + "-456.tree/", other + "-1.part", "junk-from-elsewhere"}
+	for _, p := range plant {
+		full := filepath.Join(tmp, p)
+		if strings.HasSuffix(p, "/") {
+			os.MkdirAll(filepath.Join(full, "meshes"), 0o755)
+			os.WriteFile(filepath.Join(full, "meshes", "half.stl"), []byte("sol"), 0o644)
+			os.Chmod(filepath.Join(full, "meshes"), 0o555)
+			continue
+		}
+		os.WriteFile(full, []byte("half a download"), 0o644)
+	}
+	e, err := c.Store(context.Background(), "ast_1", "mujoco_mjcf", bytesFetch([]byte(mjcfDoc), ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(c.ModelPath(e))
+	if string(b) != mjcfDoc {
+		t.Errorf("model = %q", b)
+	}
+	// The key's own leftovers went under its lock; the others stay for gc.
+	left := listDir(t, tmp)
+	if want := other + "-1.part junk-from-elsewhere"; left != want {
+		t.Errorf("tmp after store = %q, want %q", left, want)
+	}
+	ps, err := c.Verify(context.Background(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := countKind(ps, ProblemPartial); n != 2 || len(ps) != 2 {
+		t.Errorf("verify = %v", ps)
+	}
+	res, err := c.GC(context.Background(), GCOptions{})
+	if err != nil || len(res.Removed) != 2 {
+		t.Errorf("gc = %+v, %v", res, err)
+	}
+	if left := listDir(t, tmp); left != "" {
+		t.Errorf("tmp after gc = %q", left)
+	}
+}
+
+func listDir(t *testing.T, dir string) string {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range ents {
+		names = append(names, e.Name())
+	}
+	sort.Strings(names)
+	return strings.Join(names, " ")
+}
+
+func countKind(ps []Problem, kind string) int {
+	n := 0
+	for _, p := range ps {
+		if p.Kind == kind {
+			n++
+		}
+	}
+	return n
+}
+
+func TestURLsAndValidation(t *testing.T) {
+	c := openTest(t)
+	if _, _, ok := c.URL("ast_1", "mujoco_mjcf"); ok {
+		t.Fatal("URL before any record")
+	}
+	exp := time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
+	if err := c.RecordURL("ast_1", "mujoco_mjcf", "https://dl.example/x?sig=abc", exp); err != nil {
+		t.Fatal(err)
+	}
+	u, e, ok := c.URL("ast_1", "mujoco_mjcf")
+	if !ok || u != "https://dl.example/x?sig=abc" || !e.Equal(exp) {
+		t.Errorf("URL = %q %v %v", u, e, ok)
+	}
+	if _, _, ok := c.URL("ast_1", "isaac_sim_urdf"); ok {
+		t.Error("URL of another format")
+	}
+	v := Validation{Valid: false, Errors: 2, Warnings: 1, Checked: exp, Summary: []string{"model.xml:3: bad"}}
+	if err := c.SetValidation("ast_1", "mujoco_mjcf", v); !errors.Is(err, ErrNotCached) {
+		t.Errorf("SetValidation before store: %v", err)
+	}
+	if _, err := c.Store(context.Background(), "ast_1", "mujoco_mjcf", bytesFetch([]byte(mjcfDoc), "")); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.SetValidation("ast_1", "mujoco_mjcf", v); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := c.Entry("ast_1", "mujoco_mjcf")
+	if got.Validation == nil || got.Validation.Errors != 2 || got.Validation.Summary[0] != "model.xml:3: bad" {
+		t.Errorf("validation = %+v", got.Validation)
+	}
+	if _, err := c.Entry("ast_1", "isaac_sim_usd"); !errors.Is(err, ErrNotCached) {
+		t.Errorf("Entry of an unstored format: %v", err)
+	}
+}
