@@ -1,11 +1,9 @@
 package urdf
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -13,6 +11,8 @@ import (
 	"time"
 
 	"github.com/antimlabs/gizmo/validate"
+	"github.com/antimlabs/gizmo/validate/reference"
+	"github.com/antimlabs/gizmo/validate/reference/reftest"
 )
 
 // corpusDir finds ../shared/corpus relative to the repository root, or
@@ -57,36 +57,6 @@ func corpusURDFs(t testing.TB) []string {
 	return out
 }
 
-// checkURDF runs urdfdom's check_urdf. A file counts as rejected when it
-// fails or when check_urdf prints any error line (urdfdom logs link-level
-// errors and still returns the model).
-func checkURDF(ctx context.Context, path string) (accepted bool, first string, err error) {
-	cmd := exec.CommandContext(ctx, "check_urdf", path)
-	cmd.Dir = filepath.Dir(path)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	runErr := cmd.Run()
-	if ctx.Err() != nil {
-		return false, "", ctx.Err()
-	}
-	parsed := strings.Contains(out.String(), "Successfully Parsed XML")
-	for _, line := range strings.Split(out.String(), "\n") {
-		if strings.HasPrefix(line, "Error") || strings.HasPrefix(line, "ERROR") {
-			if first == "" {
-				first = strings.TrimSpace(strings.TrimPrefix(strings.TrimPrefix(line, "Error:"), "ERROR:"))
-			}
-			parsed = false
-		}
-	}
-	if runErr != nil {
-		if _, ok := runErr.(*exec.ExitError); !ok {
-			return false, "", runErr
-		}
-		parsed = false
-	}
-	return parsed, first, nil
-}
-
 // deliberate lists the rules where gizmo is stricter than urdfdom on
 // purpose, with the reason.
 var deliberate = map[string]string{
@@ -96,12 +66,13 @@ var deliberate = map[string]string{
 // knownDifferences lists files on which gizmo and urdfdom still disagree,
 // with the reason (the issue asks to list them rather than bend the
 // validator).
-var knownDifferences = map[string]string{}
+var knownDifferences = map[string]string{
+	"testdata/conformance/diff_two_root_elements.urdf": "two root elements are not well-formed XML; tinyxml2 (urdfdom) reads the first and ignores the rest, gizmo's XML reader (encoding/xml) refuses the document",
+	"testdata/conformance/diff_unknown_entity.urdf":    "an undefined entity (&nbsp;) is not well-formed XML; tinyxml2 keeps it as text, encoding/xml refuses it",
+}
 
 func TestConformanceCheckURDF(t *testing.T) {
-	if _, err := exec.LookPath("check_urdf"); err != nil {
-		t.Skip("check_urdf not installed (apt-get install liburdfdom-tools); skipping the urdfdom conformance test")
-	}
+	reftest.Require(t, reference.ToolCheckURDF)
 	files := corpusURDFs(t)
 	variants, _ := filepath.Glob(filepath.Join("testdata", "conformance", "*.urdf"))
 	sort.Strings(variants)
@@ -116,8 +87,9 @@ func TestConformanceCheckURDF(t *testing.T) {
 	agree, deliberateN := 0, 0
 	for _, f := range files {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		acc, first, err := checkURDF(ctx, f)
+		v, err := reference.CheckURDF(ctx, f)
 		cancel()
+		acc, first := v.Accepted, v.First()
 		if err != nil {
 			t.Fatalf("check_urdf %s: %v", f, err)
 		}
@@ -145,6 +117,9 @@ func TestConformanceCheckURDF(t *testing.T) {
 		case !acc && len(hard)+len(soft) > 0, acc && len(rep.Errors) == 0:
 			r.agree = true
 			agree++
+			if _, listed := knownDifferences[name]; listed {
+				t.Errorf("%s is listed in knownDifferences but now agrees with check_urdf: drop it from the list", name)
+			}
 		case acc && len(hard) == 0:
 			r.note = "deliberate: " + deliberate[soft[0].Rule]
 			deliberateN++
@@ -169,5 +144,5 @@ func TestConformanceCheckURDF(t *testing.T) {
 		fmt.Fprintf(&b, "%-75s | %-6s | %.70s / %.90s %s\n", r.file, mark, r.ref, r.gizmo, r.note)
 	}
 	t.Logf("agreement table:\n%s", b.String())
-	t.Logf("agreement %d/%d (%d deliberate differences: missing mesh files, see deliberate)", agree, len(rows), deliberateN)
+	t.Logf("agreement %d/%d (%d deliberate differences: missing mesh files, see deliberate; %d known differences: malformed XML tinyxml2 tolerates, see knownDifferences)", agree, len(rows), deliberateN, len(rows)-agree-deliberateN)
 }
