@@ -188,23 +188,26 @@ func MuJoCo222(ctx context.Context, path string) (Verdict, error) {
 			lines = append(lines, l)
 		}
 	}
-	v.Messages = mujocoMessages(lines)
+	v.Messages = compileMessages(lines)
 	_, mjbErr := os.Stat(filepath.Join(tmp, "model.mjb"))
 	v.Accepted = done && mjbErr == nil && runErr == nil
 	return v, nil
 }
 
-// mujocoMessages joins MuJoCo's locator lines ("Element 'geom', line 1",
-// "Element name 'x', id 0", "Object name = x, id = 0, …") to the message
-// line before them.
-func mujocoMessages(lines []string) []string {
-	var msgs []string
+// compileMessages makes mujoco-compile's output lines into messages: each
+// WARNING line is one, and the rest, MuJoCo's one error (which may span
+// lines: message, locator, a parse error's details), is joined into one.
+func compileMessages(lines []string) []string {
+	var msgs, errLines []string
 	for _, l := range lines {
-		if len(msgs) > 0 && (strings.HasPrefix(l, "Element ") || strings.HasPrefix(l, "Object name")) {
-			msgs[len(msgs)-1] += " " + l
+		if strings.HasPrefix(l, "WARNING") {
+			msgs = append(msgs, l)
 			continue
 		}
-		msgs = append(msgs, l)
+		errLines = append(errLines, l)
+	}
+	if len(errLines) > 0 {
+		msgs = append(msgs, strings.Join(errLines, " "))
 	}
 	return msgs
 }

@@ -1,0 +1,284 @@
+package reference_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/antimlabs/gizmo/validate/reference"
+	"github.com/antimlabs/gizmo/validate/reference/reftest"
+)
+
+func ctx(t *testing.T) context.Context {
+	c, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	t.Cleanup(cancel)
+	return c
+}
+
+// parseMJ reads a MuJoCo verdict cell: "OK", "OK nbody=1 njnt=0 ngeom=1
+// nmesh=0", "FAIL: message [locator]" or "FAIL(null model): message".
+func parseMJ(cell string) (ok bool, sizes string, msg string) {
+	switch {
+	case cell == "OK":
+		return true, "", ""
+	case strings.HasPrefix(cell, "OK "):
+		return true, strings.TrimPrefix(cell, "OK "), ""
+	case strings.HasPrefix(cell, "FAIL: "):
+		return false, "", strings.TrimPrefix(cell, "FAIL: ")
+	case strings.HasPrefix(cell, "FAIL(null model): "):
+		return false, "", strings.TrimPrefix(cell, "FAIL(null model): ")
+	}
+	return false, "", cell
+}
+
+// TestCheckURDFCorpus runs check_urdf on every URDF MANIFEST.md gives a
+// check_urdf verdict for and compares: parsed or rejected, and the first
+// Error/Warning line.
+func TestCheckURDFCorpus(t *testing.T) {
+	reftest.Require(t, reference.ToolCheckURDF)
+	root := corpusRoot(t)
+	n := 0
+	for _, r := range readManifest(t, root) {
+		if r.checkURDF == "" {
+			continue
+		}
+		n++
+		t.Run(r.file, func(t *testing.T) {
+			v, err := reference.CheckURDF(ctx(t), filepath.Join(root, r.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if v.Tool != reference.ToolCheckURDF {
+				t.Errorf("Tool = %q", v.Tool)
+			}
+			parts := strings.Split(r.checkURDF, " | ")
+			wantParsed := strings.HasPrefix(parts[0], "PARSED")
+			if got := strings.Contains(v.Output, "Successfully Parsed XML"); got != wantParsed {
+				t.Errorf("parsed = %v, MANIFEST says %s\n%s", got, parts[0], v.Output)
+			}
+			var first string
+			for _, p := range parts[1:] {
+				if m, ok := strings.CutPrefix(p, "first msg: "); ok {
+					first = m
+				}
+			}
+			if first == "" {
+				if v.Accepted != wantParsed {
+					t.Errorf("Accepted = %v, want %v (no message recorded)\n%s", v.Accepted, wantParsed, v.Output)
+				}
+				return
+			}
+			got := stripLevel(v.First())
+			first = stripLevel(first)
+			if !sameMessage(got, first) {
+				t.Errorf("first message %q, MANIFEST says %q", got, first)
+			}
+			if strings.Contains(v.First(), "Error") && v.Accepted {
+				t.Errorf("accepted although urdfdom logged %q", v.First())
+			}
+		})
+	}
+	if n < 40 {
+		t.Errorf("only %d check_urdf verdicts in MANIFEST.md", n)
+	}
+}
+
+// TestMuJoCo222Corpus compiles every file MANIFEST.md gives a MuJoCo 2.2.2
+// verdict for and compares the verdict and the error message. -short keeps
+// the synthetic files and a few real ones.
+func TestMuJoCo222Corpus(t *testing.T) {
+	reftest.Require(t, reference.ToolMuJoCo222)
+	root := corpusRoot(t)
+	real := 0
+	for _, r := range readManifest(t, root) {
+		if r.mj222 == "" {
+			continue
+		}
+		if testing.Short() && !strings.HasPrefix(r.file, "synthetic/") {
+			if real++; real > 6 {
+				continue
+			}
+		}
+		t.Run(r.file, func(t *testing.T) {
+			v, err := reference.MuJoCo222(ctx(t), filepath.Join(root, r.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ok, _, msg := parseMJ(r.mj222)
+			if v.Accepted != ok {
+				t.Fatalf("Accepted = %v, MANIFEST says %q\n%s", v.Accepted, r.mj222, v.Output)
+			}
+			if !ok && !sameMessage(v.First(), msg) {
+				t.Errorf("message %q, MANIFEST says %q", v.First(), msg)
+			}
+			if ok && len(v.Messages) != 0 {
+				t.Errorf("accepted with messages %q", v.Messages)
+			}
+		})
+	}
+}
+
+// TestMuJoCo3Corpus loads every file MANIFEST.md gives a MuJoCo 3.3.8
+// verdict for in one MuJoCo3Batch and compares the verdict, the model sizes
+// and the error message.
+func TestMuJoCo3Corpus(t *testing.T) {
+	reftest.Require(t, reference.ToolMuJoCo3)
+	root := corpusRoot(t)
+	var rows []manifestRow
+	var paths []string
+	for _, r := range readManifest(t, root) {
+		if r.mj3 == "" {
+			continue
+		}
+		rows = append(rows, r)
+		paths = append(paths, filepath.Join(root, r.file))
+	}
+	vs, err := reference.MuJoCo3Batch(ctx(t), paths)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(vs) != len(paths) {
+		t.Fatalf("%d verdicts for %d paths", len(vs), len(paths))
+	}
+	for i, r := range rows {
+		v := vs[i]
+		t.Run(r.file, func(t *testing.T) {
+			ok, sizes, msg := parseMJ(r.mj3)
+			if v.Accepted != ok {
+				t.Fatalf("Accepted = %v, MANIFEST says %q\n%s", v.Accepted, r.mj3, v.Output)
+			}
+			if v.Version != "3.3.8" {
+				t.Errorf("Version = %q", v.Version)
+			}
+			if ok {
+				if v.Model == nil {
+					t.Fatal("accepted without model sizes")
+				}
+				got := fmt.Sprintf("nbody=%d njnt=%d ngeom=%d nmesh=%d", v.Model.NBody, v.Model.NJnt, v.Model.NGeom, v.Model.NMesh)
+				if sizes != "" && got != sizes {
+					t.Errorf("sizes %s, MANIFEST says %s", got, sizes)
+				}
+				return
+			}
+			if !sameMessage(v.First(), msg) {
+				t.Errorf("message %q, MANIFEST says %q", v.First(), msg)
+			}
+		})
+	}
+}
+
+// TestMuJoCo3Single checks the one-file entry point against the batch on an
+// accepted and a rejected model.
+func TestMuJoCo3Single(t *testing.T) {
+	reftest.Require(t, reference.ToolMuJoCo3)
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.xml")
+	bad := filepath.Join(dir, "bad.xml")
+	write(t, good, `<mujoco><worldbody><body><joint type="hinge"/><geom size="0.1"/></body></worldbody></mujoco>`)
+	write(t, bad, `<mujoco><worldbody><body><geom type="sphere2" size="0.1"/></body></worldbody></mujoco>`)
+	v, err := reference.MuJoCo3(ctx(t), good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !v.Accepted || v.Model == nil || v.Model.NBody != 2 || v.Model.NJnt != 1 {
+		t.Errorf("good.xml: %+v", v)
+	}
+	v, err = reference.MuJoCo3(ctx(t), bad)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.Accepted || v.First() != "XML Error: invalid keyword: 'sphere2' Element 'geom', line 1" {
+		t.Errorf("bad.xml: %+v", v)
+	}
+}
+
+// TestMuJoCo222Scratch checks that mujoco-compile leaves nothing behind in
+// the model's directory and rejects a model 3.x accepts (range without
+// limited).
+func TestMuJoCo222Scratch(t *testing.T) {
+	reftest.Require(t, reference.ToolMuJoCo222)
+	dir := t.TempDir()
+	m := filepath.Join(dir, "m.xml")
+	write(t, m, `<mujoco><worldbody><body><joint type="hinge" range="0 1"/><geom size="0.1"/></body></worldbody></mujoco>`)
+	v, err := reference.MuJoCo222(ctx(t), m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.Accepted || !strings.HasPrefix(v.First(), "Error: joint has `range` but not `limited`") {
+		t.Errorf("verdict %+v", v)
+	}
+	ents, _ := os.ReadDir(dir)
+	if len(ents) != 1 {
+		var names []string
+		for _, e := range ents {
+			names = append(names, e.Name())
+		}
+		t.Errorf("model directory holds %v after compiling, want only m.xml", names)
+	}
+}
+
+// TestMissingInputs checks the errors for a missing model and an unknown
+// tool.
+func TestMissingInputs(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "nope.xml")
+	for name, run := range map[string]func(context.Context, string) (reference.Verdict, error){
+		reference.ToolCheckURDF: reference.CheckURDF,
+		reference.ToolMuJoCo222: reference.MuJoCo222,
+		reference.ToolMuJoCo3:   reference.MuJoCo3,
+	} {
+		t.Run(name, func(t *testing.T) {
+			reftest.Require(t, name)
+			_, err := run(ctx(t), missing)
+			if err == nil || !strings.Contains(err.Error(), "nope.xml") {
+				t.Errorf("err = %v, want one naming nope.xml", err)
+			}
+			if errors.Is(err, reference.ErrNotInstalled) {
+				t.Errorf("err = %v wraps ErrNotInstalled", err)
+			}
+		})
+	}
+	if ok, why := reference.Have("gazebo"); ok || !strings.Contains(why, "gazebo") {
+		t.Errorf("Have(gazebo) = %v, %q", ok, why)
+	}
+}
+
+// TestHaveMuJoCoJSOverride points GIZMO_MUJOCO_JS at a script without
+// node_modules and expects Have to say how to install mujoco-js.
+func TestHaveMuJoCoJSOverride(t *testing.T) {
+	dir := t.TempDir()
+	script := filepath.Join(dir, "check.mjs")
+	write(t, script, "")
+	t.Setenv(reference.EnvMuJoCoJS, script)
+	ok, why := reference.Have(reference.ToolMuJoCo3)
+	if ok || !strings.Contains(why, "npm ci") {
+		t.Errorf("Have(mujoco-js) = %v, %q", ok, why)
+	}
+	_, err := reference.MuJoCo3(context.Background(), script)
+	if !errors.Is(err, reference.ErrNotInstalled) {
+		t.Errorf("MuJoCo3 err = %v, want ErrNotInstalled", err)
+	}
+}
+
+func write(t *testing.T, path, s string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(s), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// stripLevel drops urdfdom's "Error: "/"Warning: " prefixes (messages may
+// repeat the level: "Error: Error: empty tag.").
+func stripLevel(s string) string {
+	for {
+		t := strings.TrimPrefix(strings.TrimPrefix(s, "Error: "), "Warning: ")
+		if t == s {
+			return s
+		}
+		s = strings.TrimSpace(t)
+	}
+}
