@@ -294,7 +294,7 @@ func (c *checker) geom(g *etree.Element, b *bodyInfo) {
 	if !hasMesh || typ == "mesh" {
 		for i := 0; i < need; i++ {
 			if sz(i) <= 0 {
-				c.m.errorf(g, "mjcf-size", "size %d must be positive in geom of type %s (size=%q)", i+1, typ, c.attrOr(g, "size", ""))
+				c.m.errorf(g, "mjcf-size", "size[%d] must be positive in geom of type %s (size=%q)", i, typ, c.attrOr(g, "size", ""))
 				break
 			}
 		}
@@ -533,8 +533,11 @@ func (c *checker) keyframes() {
 				if !ok {
 					continue
 				}
-				if len(v) != s.want {
+				switch {
+				case len(v) > s.want:
 					c.m.errorf(k, "mjcf-keyframe", "keyframe '%s': invalid %s size, expected %d (%s), got %d", name, s.attr, s.want, s.what, len(v))
+				case len(v) < s.want:
+					c.m.warnf(k, "mjcf-keyframe", "keyframe '%s': %s has %d values for %d (%s); MuJoCo fills the rest from the model's defaults", name, s.attr, len(v), s.want, s.what)
 				}
 			}
 		}

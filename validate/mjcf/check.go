@@ -1,7 +1,9 @@
 package mjcf
 
 import (
+	"encoding/binary"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -510,7 +512,7 @@ func (c *checker) collectNames() {
 					c.names[kind] = tbl
 				}
 				if _, dup := tbl[name]; dup {
-					c.m.errorf(e, "mjcf-name", "repeated name '%s' in %s: names must be unique among %ss (a body and a geom may share one)", name, kind, kind)
+					c.m.errorf(e, "mjcf-name", "repeated name '%s' in %s: names must be unique within each kind of object (a body and a geom may share one)", name, kind)
 				} else {
 					tbl[name] = e
 				}
@@ -859,7 +861,9 @@ func (c *checker) assets() {
 						c.m.errorf(a, "mjcf-mesh-format", "unknown or unsupported mesh file '%s': MuJoCo reads .stl, .obj and .msh; convert the mesh", f)
 						continue
 					}
-					c.file(a, f, c.comp.meshdir)
+					if full, ok := c.file(a, f, c.comp.meshdir); ok && ext == ".stl" {
+						c.stl(a, f, full)
+					}
 				}
 			case "hfield", "skin":
 				if f := a.SelectAttrValue("file", ""); f != "" {
@@ -890,9 +894,40 @@ func (c *checker) assets() {
 	}
 }
 
+// stl checks what MuJoCo's STL reader checks: a binary STL whose size
+// matches its face count (MuJoCo reads no ASCII STL).
+func (c *checker) stl(e *etree.Element, name, full string) {
+	f, err := os.Open(full)
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return
+	}
+	var head [84]byte
+	if st.Size() < 84 {
+		c.m.errorf(e, "mjcf-stl", "invalid header in STL file '%s': shorter than 84 bytes", name)
+		return
+	}
+	if _, err := io.ReadFull(f, head[:]); err != nil {
+		return
+	}
+	n := binary.LittleEndian.Uint32(head[80:])
+	if n < 1 || n > 200000 {
+		c.m.errorf(e, "mjcf-stl", "number of faces should be between 1 and 200000 in STL file '%s' (header says %d); perhaps this is an ASCII STL: MuJoCo reads only binary STL, convert it", name, n)
+		return
+	}
+	if want := 84 + 50*int64(n); st.Size() != want {
+		c.m.errorf(e, "mjcf-stl", "STL file '%s' has wrong size: %d bytes for %d faces, expected %d; the file is truncated or ASCII", name, st.Size(), n, want)
+	}
+}
+
 // file checks that asset file name exists, resolved as MuJoCo does: as is
 // when absolute; dir/name when dir is absolute; else main folder/dir/name.
-func (c *checker) file(e *etree.Element, name, dir string) {
+// It returns the resolved path and whether the file exists.
+func (c *checker) file(e *etree.Element, name, dir string) (string, bool) {
 	f := name
 	if c.comp.strippath {
 		f = filepath.Base(strings.ReplaceAll(f, "\\", "/"))
@@ -910,5 +945,7 @@ func (c *checker) file(e *etree.Element, name, dir string) {
 	if err != nil || st.IsDir() {
 		shown := filepath.Join(dir, f)
 		c.m.errorf(e, "mjcf-file", "error opening file '%s': no such file (looked for %s); check the path and compiler meshdir/texturedir/assetdir", shown, full)
+		return full, false
 	}
+	return full, true
 }

@@ -1,0 +1,159 @@
+package mjcf
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/antimlabs/gizmo/validate"
+	"github.com/antimlabs/gizmo/validate/reference"
+	"github.com/antimlabs/gizmo/validate/reference/reftest"
+)
+
+// knownDifferences are the files where gizmo and MuJoCo 3 disagree on
+// purpose, keyed by path relative to the corpus or to testdata/conformance,
+// with the reason. The test fails when one of them starts to agree, so the
+// list stays current.
+var knownDifferences = map[string]string{
+	"synthetic/mjcf/wrong_root.xml": "a URDF (<robot> root): MuJoCo reads it as URDF; gizmo's dispatcher sends it to the URDF validator and mjcf.Check refuses a non-<mujoco> root",
+}
+
+// conformanceFiles lists the MJCF files of the conformance run: every XML
+// in the corpus's mjcf/ (skipped with -short: the Menagerie models load many
+// meshes) and synthetic/mjcf/, and the variants in testdata/conformance/
+// (top level; inc/ holds files they include). Keys are display names.
+func conformanceFiles(t *testing.T) map[string]string {
+	t.Helper()
+	files := map[string]string{}
+	dirs := []string{"synthetic/mjcf"}
+	if !testing.Short() {
+		dirs = append(dirs, "mjcf")
+	}
+	if corpus, ok := corpusIfPresent(t); ok {
+		for _, d := range dirs {
+			err := filepath.WalkDir(filepath.Join(corpus, d), func(p string, de os.DirEntry, err error) error {
+				if err != nil {
+					return err
+				}
+				if !de.IsDir() && strings.HasSuffix(p, ".xml") {
+					rel, _ := filepath.Rel(corpus, p)
+					files[filepath.ToSlash(rel)] = p
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	variants, err := filepath.Glob(filepath.Join("testdata", "conformance", "*.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range variants {
+		abs, err := filepath.Abs(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files["testdata/conformance/"+filepath.Base(p)] = abs
+	}
+	return files
+}
+
+func corpusIfPresent(t *testing.T) (string, bool) {
+	dir := os.Getenv("GIZMO_CORPUS")
+	if dir == "" {
+		dir = filepath.Join(repoRoot(t), "..", "shared", "corpus")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "MANIFEST.md")); err != nil {
+		t.Logf("robot corpus not found at %s (set GIZMO_CORPUS): only testdata variants run", dir)
+		return "", false
+	}
+	return dir, true
+}
+
+// TestConformanceMuJoCo3 runs gizmo and MuJoCo 3.3.8 (mujoco-js) over every
+// conformance file: where MuJoCo rejects a file gizmo must report an error,
+// where it accepts one gizmo must report none.
+func TestConformanceMuJoCo3(t *testing.T) {
+	reftest.Require(t, reference.ToolMuJoCo3)
+	files := conformanceFiles(t)
+	names := make([]string, 0, len(files))
+	for n := range files {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	paths := make([]string, len(names))
+	for i, n := range names {
+		paths[i] = files[n]
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	verdicts, err := reference.MuJoCo3Batch(ctx, paths)
+	if err != nil {
+		t.Fatal(err)
+	}
+	agree := 0
+	for i, n := range names {
+		v := verdicts[i]
+		r := Check(paths[i], validate.Options{})
+		gizmoOK := len(r.Errors) == 0
+		first := ""
+		if len(r.Errors) > 0 {
+			first = r.Errors[0].Message
+		}
+		same := gizmoOK == v.Accepted
+		if same {
+			agree++
+		}
+		mark := "agree"
+		if !same {
+			mark = "DIFFER"
+		}
+		t.Logf("%-6s %-60s mujoco=%-5v gizmo=%-5v | mujoco: %.90s | gizmo: %.90s", mark, n, v.Accepted, gizmoOK, v.First(), first)
+		reason, known := knownDifferences[n]
+		switch {
+		case !same && !known:
+			t.Errorf("%s: MuJoCo 3 accepted=%v (%s) but gizmo errors=%v", n, v.Accepted, v.First(), r.Errors)
+		case same && known:
+			t.Errorf("%s is listed as a known difference (%s) but now agrees: remove it from knownDifferences", n, reason)
+		case !same:
+			t.Logf("       known difference: %s", reason)
+		}
+		// Variant names carry the verdict MuJoCo gives them: keep them honest.
+		if strings.HasPrefix(n, "testdata/") && strings.HasSuffix(n, "_ok.xml") != v.Accepted {
+			t.Errorf("%s: file name says accepted=%v, MuJoCo 3 says %v: rename it", n, strings.HasSuffix(n, "_ok.xml"), v.Accepted)
+		}
+	}
+	t.Logf("agreement %d/%d (known differences: %d)", agree, len(names), len(knownDifferences))
+}
+
+// TestVariants checks gizmo against the verdict each variant's name records
+// (name_ok.xml: MuJoCo 3 accepts it; otherwise it rejects it), which
+// TestConformanceMuJoCo3 verifies against MuJoCo itself. It runs without
+// Node.
+func TestVariants(t *testing.T) {
+	variants, err := filepath.Glob(filepath.Join("testdata", "conformance", "*.xml"))
+	if err != nil || len(variants) == 0 {
+		t.Fatalf("no variants in testdata/conformance: %v", err)
+	}
+	for _, p := range variants {
+		name := filepath.Base(p)
+		t.Run(strings.TrimSuffix(name, ".xml"), func(t *testing.T) {
+			r := Check(p, validate.Options{})
+			want := strings.HasSuffix(name, "_ok.xml")
+			if got := len(r.Errors) == 0; got != want {
+				t.Errorf("accepted=%v, want %v; errors: %v", got, want, r.Errors)
+			}
+			for _, e := range r.Errors {
+				if e.Line == 0 && e.Rule != "mjcf-read" {
+					t.Errorf("error without a line: %v", e)
+				}
+			}
+		})
+	}
+}
