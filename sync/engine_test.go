@@ -32,7 +32,7 @@ type env struct {
 	dir    string
 }
 
-func newEnv(t *testing.T, cfg emulator.Config) *env {
+func newEnv(t testing.TB, cfg emulator.Config) *env {
 	t.Helper()
 	cfg.APIKey = testKey
 	srv, url := emulatortest.StartTest(t, cfg)
@@ -53,7 +53,7 @@ func newEnv(t *testing.T, cfg emulator.Config) *env {
 }
 
 // addReady adds n ready assets and returns their ids.
-func (e *env) addReady(t *testing.T, n int, tags ...string) []string {
+func (e *env) addReady(t testing.TB, n int, tags ...string) []string {
 	t.Helper()
 	var ids []string
 	for i := range n {
