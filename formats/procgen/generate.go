@@ -364,8 +364,9 @@ func (b *builder) mobileBase() {
 			Effort: effort, Velocity: b.between(10, 20), Damping: 0.05})
 	}
 	if !four {
-		cr := math.Round((wr-h/2+h/2)*0.5*1000) / 1000 // caster sphere reaching the ground
-		cr = max(cr, 0.02)
+		// A caster ball half the wheel radius, its bottom level with the
+		// wheels' bottoms.
+		cr := max(math.Round(wr*0.5*1000)/1000, 0.02)
 		b.link("caster", sphere(cr, vec3{}, grey), metal*0.3)
 		b.joint(Joint{Name: "caster_joint", Type: Fixed, Parent: "chassis", Child: "caster",
 			Origin: vec3{-(l/2 - cr - 0.02), 0, -h/2 - (wr - cr)}})

@@ -15,13 +15,6 @@ const (
 	Z
 )
 
-// vec returns the unit vector of the axis.
-func (a Axis) vec() vec3 {
-	var v vec3
-	v[a] = 1
-	return v
-}
-
 // token is the axis as UsdPhysics spells it.
 func (a Axis) token() string { return [...]string{"X", "Y", "Z"}[a] }
 

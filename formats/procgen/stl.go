@@ -72,11 +72,14 @@ func cylinderMesh(r, h float64, axis Axis) []tri {
 	n := cylinderFacets
 	top, bot := vec3{0, 0, h / 2}, vec3{0, 0, -h / 2}
 	out := make([]tri, 0, 4*n)
+	// Rim points by index, so the last facet closes on the very first
+	// point (cos/sin of 2π are not exactly those of 0).
+	rim := func(i int) vec3 {
+		a := 2 * math.Pi * float64(i%n) / float64(n)
+		return vec3{r * math.Cos(a), r * math.Sin(a), 0}
+	}
 	for i := range n {
-		a0 := 2 * math.Pi * float64(i) / float64(n)
-		a1 := 2 * math.Pi * float64(i+1) / float64(n)
-		p0 := vec3{r * math.Cos(a0), r * math.Sin(a0), 0}
-		p1 := vec3{r * math.Cos(a1), r * math.Sin(a1), 0}
+		p0, p1 := rim(i), rim(i+1)
 		t0, t1 := p0.add(top), p1.add(top)
 		b0, b1 := p0.add(bot), p1.add(bot)
 		out = append(out,
