@@ -1,0 +1,15 @@
+// Package prepare makes a simulation project match its manifest: it resolves
+// gizmo.toml's selection to assets, fetches into the cache only what the
+// cache lacks, validates, places into each target's layout, repairs placed
+// files that were deleted or modified, and keeps gizmo.lock.
+//
+// When the lock was written for the current manifest and every placed file
+// still has the size and mtime it was placed with, Run reads gizmo.toml,
+// gizmo.lock and each target's state file, stats the placed files, and
+// returns: it opens no cache and sends no request. That is the cost of a
+// prepare before every simulation run.
+//
+// It is orchestration: it imports the cache, the API client's interface and
+// the placement packages, and is used by the gizmo prepare and gizmo place
+// commands.
+package prepare

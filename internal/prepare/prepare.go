@@ -1,0 +1,841 @@
+package prepare
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/antimlabs/gizmo/cache"
+	"github.com/antimlabs/gizmo/formats"
+	"github.com/antimlabs/gizmo/formats/layout"
+	"github.com/antimlabs/gizmo/formats/project"
+	"github.com/antimlabs/gizmo/sync/api"
+	"github.com/antimlabs/gizmo/validate"
+)
+
+// Cache is what prepare needs from the cache; *cache.Cache satisfies it.
+type Cache interface {
+	Assets() ([]cache.AssetMeta, error)
+	Asset(idOrName string) (cache.AssetMeta, error)
+	RecordAssets(seen []cache.AssetMeta, complete bool) error
+	Entry(id, format string) (cache.Entry, error)
+	Store(ctx context.Context, id, format string, fetch cache.FetchFunc) (cache.Entry, error)
+	TreePath(e cache.Entry) string
+}
+
+// Remote is what prepare needs from the Gizmo API; *api.Client satisfies it.
+type Remote interface {
+	List(ctx context.Context, limit, offset int) (*api.Page, error)
+	Get(ctx context.Context, id string) (*api.Asset, error)
+	Export(ctx context.Context, id string, f formats.Format) (*api.Export, error)
+	Download(ctx context.Context, url string, w io.Writer, progress func(done, total int64)) (*api.Download, error)
+}
+
+var (
+	_ Cache  = (*cache.Cache)(nil)
+	_ Remote = (*api.Client)(nil)
+)
+
+// Options says how Run prepares a project.
+type Options struct {
+	Dir string // the project root (holds gizmo.toml)
+	// Offline never touches the network: what the cache lacks is an error.
+	Offline bool
+	// Locked fails (LockedError) when what would be placed differs from
+	// gizmo.lock, and never writes the lock.
+	Locked bool
+	// Update resolves the manifest again (refreshing the asset list from the
+	// API unless Offline) and rewrites the lock.
+	Update bool
+	// Verify re-hashes every placed file instead of trusting size and mtime.
+	Verify bool
+	// OpenCache opens the cache; called only when something must be fetched,
+	// resolved or placed.
+	OpenCache func() (Cache, error)
+	// Remote makes the API client; called only when a request is needed.
+	Remote func() (Remote, error)
+	// Validate checks a model file; nil skips validation.
+	Validate func(ctx context.Context, path string) ([]validate.Report, error)
+	// Log receives progress lines; nil discards them.
+	Log func(format string, args ...any)
+}
+
+// Item is one placed model.
+type Item struct {
+	ID     string         `json:"id"`
+	Name   string         `json:"name"`
+	Format formats.Format `json:"format"`
+	Hash   string         `json:"hash"`
+	Target string         `json:"target"` // the target's dir, relative to the project
+	Layout layout.Layout  `json:"layout"`
+	Slug   string         `json:"slug"`
+	Path   string         `json:"path"`            // the model file, relative to the project
+	Scene  string         `json:"scene,omitempty"` // mujoco: the scene file beside it
+}
+
+// Result says what Run did.
+type Result struct {
+	Items []Item `json:"placed"`
+	// NoOp is set when everything was in place: no cache, no request.
+	NoOp     bool     `json:"noop"`
+	Fetched  int      `json:"fetched"`
+	Placed   int      `json:"written"`  // asset folders written (new or changed)
+	Repaired int      `json:"repaired"` // of those, folders whose files were damaged
+	Removed  int      `json:"removed"`  // asset folders no longer selected
+	Warnings []string `json:"warnings,omitempty"`
+}
+
+// LockedError is what --locked returns when what would be placed differs
+// from gizmo.lock; Diff names each asset.
+type LockedError struct{ Diff []string }
+
+func (e *LockedError) Error() string {
+	return "what would be placed differs from gizmo.lock (run 'gizmo prepare --update' and commit gizmo.lock if the change is wanted):\n  " + strings.Join(e.Diff, "\n  ")
+}
+
+// InvalidError is a model that fails validation; its reports carry
+// file:line for each problem.
+type InvalidError struct {
+	Asset   string
+	Format  formats.Format
+	Reports []validate.Report
+}
+
+func (e *InvalidError) Error() string {
+	var lines []string
+	for _, r := range e.Reports {
+		for _, p := range r.Errors {
+			lines = append(lines, p.String())
+		}
+	}
+	return fmt.Sprintf("asset %s (%s) is not valid, not placed (ask Gizmo to regenerate it, or remove it from gizmo.toml):\n  %s", e.Asset, e.Format.Short(), strings.Join(lines, "\n  "))
+}
+
+// MissingError lists what an offline prepare needs that the cache lacks.
+type MissingError struct{ Missing []string }
+
+func (e *MissingError) Error() string {
+	return "offline, and the cache lacks what the project needs (run 'gizmo prepare' without --offline, or 'gizmo sync'):\n  " + strings.Join(e.Missing, "\n  ")
+}
+
+// NotFoundError is an asset the manifest names that does not exist.
+type NotFoundError struct{ What string }
+
+func (e *NotFoundError) Error() string { return e.What }
+
+// target is a manifest target with its state.
+type target struct {
+	project.Target
+	lt    layout.Target
+	state *layout.State
+	dirty bool
+}
+
+// Run makes the project at o.Dir match its manifest; see the package doc.
+func Run(ctx context.Context, o Options) (*Result, error) {
+	m, err := project.LoadManifest(o.Dir)
+	if err != nil {
+		return nil, err
+	}
+	if len(m.Targets) == 0 {
+		return nil, &project.Error{File: m.Path, Msg: "no [[target]]: say where the assets go (see 'gizmo init')"}
+	}
+	lock, err := project.ReadLock(o.Dir)
+	if errors.Is(err, project.ErrNoLock) {
+		lock, err = nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	targets := make([]*target, len(m.Targets))
+	for i, t := range m.Targets {
+		abs := filepath.Join(o.Dir, filepath.FromSlash(t.Dir))
+		targets[i] = &target{Target: t, lt: layout.Target{Dir: abs, Layout: t.Layout, Link: t.Link}, state: layout.ReadState(abs)}
+	}
+	pinned := !o.Update && lock != nil && lock.Manifest == m.Digest
+	if pinned {
+		if res, ok := fast(lock, targets, o.Verify); ok {
+			return res, nil
+		}
+	}
+	if o.Locked && lock == nil {
+		return nil, &LockedError{Diff: []string{"the project has no gizmo.lock"}}
+	}
+	s := &slow{o: o, m: m, lock: lock, targets: targets, pinned: pinned, res: &Result{}}
+	return s.run(ctx)
+}
+
+// fast checks, without the cache, that every export in the lock is placed
+// as recorded and that nothing else is; it returns the result when so.
+func fast(lock *project.Lock, targets []*target, verify bool) (*Result, bool) {
+	res := &Result{NoOp: true}
+	byTarget := map[string]*target{}
+	for _, t := range targets {
+		byTarget[t.Dir] = t
+	}
+	want := map[*target]map[string][]project.Entry{}
+	for _, e := range lock.Entries {
+		t := byTarget[e.Target]
+		if t == nil {
+			return nil, false
+		}
+		if want[t] == nil {
+			want[t] = map[string][]project.Entry{}
+		}
+		want[t][e.ID] = append(want[t][e.ID], e)
+	}
+	for _, t := range targets {
+		if len(t.state.Assets) != len(want[t]) {
+			return nil, false
+		}
+		for id, entries := range want[t] {
+			p := t.state.Assets[id]
+			if p == nil || p.Link != t.Link || len(p.Models) != len(entries) {
+				return nil, false
+			}
+			for _, e := range entries {
+				mdl, ok := findModel(p, e.Format)
+				if !ok || mdl.Hash != e.Hash || e.Path != path.Join(t.Dir, p.Slug, mdl.Path) {
+					return nil, false
+				}
+				res.Items = append(res.Items, item(t, p, mdl))
+			}
+			if len(t.lt.Check(*p, verify)) > 0 {
+				return nil, false
+			}
+		}
+	}
+	sortItems(targets, res.Items)
+	return res, true
+}
+
+func findModel(p *layout.Placed, f formats.Format) (layout.Model, bool) {
+	for _, m := range p.Models {
+		if m.Format == f {
+			return m, true
+		}
+	}
+	return layout.Model{}, false
+}
+
+func item(t *target, p *layout.Placed, m layout.Model) Item {
+	it := Item{ID: p.ID, Name: p.Name, Format: m.Format, Hash: m.Hash, Target: t.Dir, Layout: t.Layout, Slug: p.Slug, Path: path.Join(t.Dir, p.Slug, m.Path)}
+	if m.Scene != "" {
+		it.Scene = path.Join(t.Dir, p.Slug, m.Scene)
+	}
+	return it
+}
+
+func sortItems(targets []*target, items []Item) {
+	order := map[string]int{}
+	for i, t := range targets {
+		order[t.Dir] = i
+	}
+	sort.SliceStable(items, func(i, j int) bool {
+		a, b := items[i], items[j]
+		if order[a.Target] != order[b.Target] {
+			return order[a.Target] < order[b.Target]
+		}
+		if a.Slug != b.Slug {
+			return a.Slug < b.Slug
+		}
+		return a.Format < b.Format
+	})
+}
+
+// slow is a prepare that resolves, fetches, validates and places.
+type slow struct {
+	o       Options
+	m       *project.Manifest
+	lock    *project.Lock
+	targets []*target
+	pinned  bool // the lock says which assets and hashes
+	res     *Result
+
+	cache  Cache
+	remote Remote
+	metas  map[string]cache.AssetMeta
+	listed bool
+	mu     sync.Mutex
+}
+
+func (s *slow) logf(format string, args ...any) {
+	if s.o.Log != nil {
+		s.o.Log(format, args...)
+	}
+}
+
+func (s *slow) warn(format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	s.res.Warnings = append(s.res.Warnings, msg)
+	s.logf("warning: %s", msg)
+}
+
+func (s *slow) api() (Remote, error) {
+	if s.o.Offline {
+		return nil, errors.New("offline")
+	}
+	if s.remote == nil {
+		if s.o.Remote == nil {
+			return nil, errors.New("no API client")
+		}
+		r, err := s.o.Remote()
+		if err != nil {
+			return nil, err
+		}
+		s.remote = r
+	}
+	return s.remote, nil
+}
+
+func (s *slow) run(ctx context.Context) (*Result, error) {
+	c, err := s.o.OpenCache()
+	if err != nil {
+		return nil, err
+	}
+	s.cache = c
+	metas, err := c.Assets()
+	if err != nil {
+		return nil, err
+	}
+	s.metas = map[string]cache.AssetMeta{}
+	for _, a := range metas {
+		s.metas[a.ID] = a
+	}
+	if s.o.Update && !s.o.Offline {
+		if err := s.list(ctx); err != nil {
+			return nil, err
+		}
+	}
+	selected, err := s.selected(ctx)
+	if err != nil {
+		return nil, err
+	}
+
+	// Which exports each target needs.
+	type need struct {
+		id string
+		f  formats.Format
+	}
+	perTarget := make([]map[string][]formats.Format, len(s.targets))
+	var needs []need
+	seenNeed := map[need]bool{}
+	for i, t := range s.targets {
+		perTarget[i] = map[string][]formats.Format{}
+		for _, id := range selected {
+			fs, err := s.formatsFor(ctx, t, id)
+			if err != nil {
+				return nil, err
+			}
+			perTarget[i][id] = fs
+			for _, f := range fs {
+				n := need{id, f}
+				if !seenNeed[n] {
+					seenNeed[n] = true
+					needs = append(needs, n)
+				}
+			}
+		}
+	}
+
+	// What the cache has, and what to fetch.
+	entries := map[need]cache.Entry{}
+	var missing []need
+	for _, n := range needs {
+		e, err := c.Entry(n.id, string(n.f))
+		switch {
+		case err == nil:
+			entries[n] = e
+		case errors.Is(err, cache.ErrNotCached):
+			missing = append(missing, n)
+		default:
+			return nil, err
+		}
+	}
+	if len(missing) > 0 {
+		if s.o.Offline {
+			var names []string
+			for _, n := range missing {
+				names = append(names, fmt.Sprintf("asset %s (%s): %s", n.id, s.name(n.id), n.f.Short()))
+			}
+			return nil, &MissingError{Missing: names}
+		}
+		g, gctx := errgroup.WithContext(ctx)
+		g.SetLimit(4)
+		for _, n := range missing {
+			g.Go(func() error {
+				e, err := s.fetch(gctx, n.id, n.f)
+				if err != nil {
+					return fmt.Errorf("fetch asset %s (%s) %s: %w", n.id, s.name(n.id), n.f.Short(), err)
+				}
+				s.mu.Lock()
+				entries[n] = e
+				s.res.Fetched++
+				s.mu.Unlock()
+				return nil
+			})
+		}
+		if err := g.Wait(); err != nil {
+			return nil, err
+		}
+	}
+
+	// Validate what will be placed.
+	if s.o.Validate != nil {
+		for _, n := range needs {
+			e := entries[n]
+			if e.Validation != nil && e.Validation.Valid && e.Validation.Errors == 0 {
+				continue // validated when it was stored
+			}
+			reps, err := s.o.Validate(ctx, filepath.Join(c.TreePath(e), filepath.FromSlash(e.Model)))
+			if err != nil {
+				return nil, fmt.Errorf("validate asset %s (%s) %s: %w", n.id, s.name(n.id), n.f.Short(), err)
+			}
+			for _, r := range reps {
+				if !r.Valid {
+					return nil, &InvalidError{Asset: fmt.Sprintf("%s (%s)", n.id, s.name(n.id)), Format: n.f, Reports: reps}
+				}
+			}
+		}
+	}
+
+	// The lock this would write; --locked compares it with the one there.
+	newLock := &project.Lock{Manifest: s.m.Digest}
+	plans := make([][]layout.Asset, len(s.targets))
+	for i, t := range s.targets {
+		var named []layout.Named
+		for _, id := range selected {
+			if len(perTarget[i][id]) > 0 {
+				named = append(named, layout.Named{ID: id, Name: s.name(id)})
+			}
+		}
+		slugs := layout.Slugs(named, t.state.Slugs())
+		for _, nm := range named {
+			a := layout.Asset{ID: nm.ID, Name: nm.Name, Slug: slugs[nm.ID]}
+			for _, f := range perTarget[i][nm.ID] {
+				e := entries[need{nm.ID, f}]
+				a.Sources = append(a.Sources, layout.Source{Format: f, Hash: e.Hash, Tree: c.TreePath(e), Model: e.Model})
+				newLock.Entries = append(newLock.Entries, project.Entry{
+					ID: nm.ID, Name: nm.Name, Format: f, Hash: e.Hash, Target: t.Dir,
+					Path: path.Join(t.Dir, a.Slug, modelPath(t.Layout, f, a.Slug, e)),
+				})
+			}
+			plans[i] = append(plans[i], a)
+		}
+	}
+	if s.lock != nil && (s.o.Locked || s.pinned) {
+		if diff := s.lock.Diff(newLock); len(diff) > 0 {
+			if s.o.Locked {
+				return nil, &LockedError{Diff: diff}
+			}
+			for _, d := range diff {
+				s.warn("%s; gizmo.lock updated", d)
+			}
+		}
+	}
+
+	// Place what is missing, changed or damaged; remove what is no longer
+	// selected.
+	for i, t := range s.targets {
+		keep := map[string]bool{}
+		for _, a := range plans[i] {
+			keep[a.ID] = true
+			key := layout.VersionKey(t.Layout, t.Link, a.Sources)
+			p := t.state.Assets[a.ID]
+			if p != nil && p.Key == key && p.Slug == a.Slug && p.Link == t.Link {
+				problems := t.lt.Check(*p, s.o.Verify)
+				if len(problems) == 0 {
+					continue
+				}
+				for _, pr := range problems {
+					s.logf("repairing %s", pr)
+				}
+				s.res.Repaired++
+			}
+			if p != nil && p.Slug != a.Slug {
+				if err := t.lt.Remove(p.Slug); err != nil {
+					return nil, err
+				}
+			}
+			placed, err := t.lt.Place(a)
+			if err != nil {
+				return nil, err
+			}
+			s.logf("placed %s (%s) in %s/%s", a.ID, a.Name, t.Dir, a.Slug)
+			t.state.Assets[a.ID] = &placed
+			t.state.Layout = t.Layout
+			t.dirty = true
+			s.res.Placed++
+		}
+		for id, p := range t.state.Assets {
+			if keep[id] {
+				continue
+			}
+			if err := t.lt.Remove(p.Slug); err != nil {
+				s.warn("%v", err)
+			}
+			delete(t.state.Assets, id)
+			t.dirty = true
+			s.res.Removed++
+			s.logf("removed %s (%s) from %s: no longer selected", id, p.Name, t.Dir)
+		}
+		if t.dirty || len(t.state.Assets) == 0 {
+			if err := t.state.Write(t.lt.Dir); err != nil {
+				return nil, fmt.Errorf("record placement in %s: %w", t.lt.Dir, err)
+			}
+		}
+		for _, a := range plans[i] {
+			p := t.state.Assets[a.ID]
+			for _, mdl := range p.Models {
+				s.res.Items = append(s.res.Items, item(t, p, mdl))
+			}
+		}
+	}
+	sortItems(s.targets, s.res.Items)
+	if !s.o.Locked {
+		if err := newLock.Write(s.o.Dir); err != nil {
+			return nil, fmt.Errorf("write gizmo.lock: %w", err)
+		}
+	}
+	return s.res, nil
+}
+
+// modelPath is where a layout puts an export's model file in <slug>/.
+func modelPath(l layout.Layout, f formats.Format, slug string, e cache.Entry) string {
+	switch f {
+	case formats.MuJoCo:
+		return slug + ".xml"
+	case formats.IsaacURDF:
+		return "urdf/" + slug + ".urdf"
+	}
+	if e.ModelKind == formats.KindUSDA || strings.HasSuffix(e.Model, ".usda") {
+		return slug + ".usda"
+	}
+	return slug + ".usd"
+}
+
+func (s *slow) name(id string) string {
+	if a, ok := s.metas[id]; ok && a.Name != "" {
+		return a.Name
+	}
+	if s.lock != nil {
+		for _, e := range s.lock.Entries {
+			if e.ID == id {
+				return e.Name
+			}
+		}
+	}
+	return id
+}
+
+// list refreshes the asset list from the API (once per run) and records it
+// in the cache.
+func (s *slow) list(ctx context.Context) error {
+	if s.listed {
+		return nil
+	}
+	r, err := s.api()
+	if err != nil {
+		return err
+	}
+	var seen []cache.AssetMeta
+	ids := map[string]bool{}
+	for offset := 0; ; {
+		page, err := r.List(ctx, 100, offset)
+		if err != nil {
+			return fmt.Errorf("list assets: %w", err)
+		}
+		for _, a := range page.Assets {
+			if a.ID == "" || ids[a.ID] {
+				continue
+			}
+			ids[a.ID] = true
+			seen = append(seen, s.merge(a))
+		}
+		offset += len(page.Assets)
+		if len(page.Assets) == 0 || offset >= page.Total {
+			break
+		}
+	}
+	for _, a := range seen {
+		s.metas[a.ID] = a
+	}
+	if err := s.cache.RecordAssets(seen, false); err != nil {
+		return err
+	}
+	s.listed = true
+	return nil
+}
+
+// merge turns an API asset into cache metadata, keeping what a list page
+// leaves out (formats, tags) from the cache's record.
+func (s *slow) merge(a api.Asset) cache.AssetMeta {
+	prev, known := s.metas[a.ID]
+	m := cache.AssetMeta{ID: a.ID, Name: a.Name, Prompt: a.Prompt, Status: string(a.Status), Error: a.Error, Tags: a.Tags, CreatedAt: a.CreatedAt}
+	for _, f := range a.Formats {
+		m.Formats = append(m.Formats, string(f))
+	}
+	if known {
+		m.FirstSeen = prev.FirstSeen
+		if len(m.Tags) == 0 {
+			m.Tags = prev.Tags
+		}
+		if len(m.Formats) == 0 && prev.Status == m.Status {
+			m.Formats = prev.Formats
+		}
+	}
+	return m
+}
+
+// selected resolves the manifest's selection (or, pinned, the lock's) to
+// asset ids, in order.
+func (s *slow) selected(ctx context.Context) ([]string, error) {
+	var out []string
+	add := func(id string) {
+		for _, x := range out {
+			if x == id {
+				return
+			}
+		}
+		out = append(out, id)
+	}
+	if s.pinned {
+		for _, e := range s.lock.Entries {
+			add(e.ID)
+		}
+		return out, nil
+	}
+	sel := s.m.Assets
+	if (sel.All || len(sel.Tags) > 0) && !s.o.Offline {
+		if err := s.list(ctx); err != nil {
+			return nil, err
+		}
+	}
+	for _, id := range sel.IDs {
+		if _, ok := s.metas[id]; !ok {
+			if err := s.get(ctx, id); err != nil {
+				return nil, err
+			}
+		}
+		add(id)
+	}
+	for _, name := range sel.Names {
+		ids := s.byName(name)
+		if len(ids) == 0 && !s.o.Offline && !s.listed {
+			if err := s.list(ctx); err != nil {
+				return nil, err
+			}
+			ids = s.byName(name)
+		}
+		switch len(ids) {
+		case 0:
+			return nil, &NotFoundError{What: fmt.Sprintf("%s: no asset is named %q%s", s.m.Path, name, s.offlineHint())}
+		case 1:
+			add(ids[0])
+		default:
+			return nil, &NotFoundError{What: fmt.Sprintf("%s: %d assets are named %q (%s): list the one you mean under ids", s.m.Path, len(ids), name, strings.Join(ids, ", "))}
+		}
+	}
+	var rest []string
+	for id, a := range s.metas {
+		if a.Vanished || api.Status(a.Status) != api.StatusReady {
+			continue
+		}
+		if sel.All || anyTag(a.Tags, sel.Tags) {
+			rest = append(rest, id)
+		}
+	}
+	sort.Strings(rest)
+	for _, id := range rest {
+		add(id)
+	}
+	return out, nil
+}
+
+func (s *slow) offlineHint() string {
+	if s.o.Offline {
+		return " in the cache (offline: run without --offline or 'gizmo sync')"
+	}
+	return ""
+}
+
+func (s *slow) byName(name string) []string {
+	var ids []string
+	for id, a := range s.metas {
+		if a.Name == name && !a.Vanished {
+			ids = append(ids, id)
+		}
+	}
+	sort.Strings(ids)
+	return ids
+}
+
+func anyTag(have, want []string) bool {
+	for _, w := range want {
+		for _, h := range have {
+			if h == w {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// get asks the API for one asset and records it.
+func (s *slow) get(ctx context.Context, id string) error {
+	r, err := s.api()
+	if err != nil {
+		return &NotFoundError{What: fmt.Sprintf("%s: asset %s is not in the cache (offline: run without --offline or 'gizmo sync')", s.m.Path, id)}
+	}
+	a, err := r.Get(ctx, id)
+	if errors.Is(err, api.ErrNotFound) {
+		return &NotFoundError{What: fmt.Sprintf("%s: asset %s does not exist in the account (check the id)", s.m.Path, id)}
+	}
+	if err != nil {
+		return fmt.Errorf("get asset %s: %w", id, err)
+	}
+	m := s.merge(*a)
+	s.metas[id] = m
+	return s.cache.RecordAssets([]cache.AssetMeta{m}, false)
+}
+
+// formatsFor returns the formats of target t to place for an asset: the
+// target's formats the asset offers (or has in the cache).
+func (s *slow) formatsFor(ctx context.Context, t *target, id string) ([]formats.Format, error) {
+	if s.pinned {
+		var out []formats.Format
+		for _, e := range s.lock.Entries {
+			if e.ID == id && e.Target == t.Dir {
+				out = append(out, e.Format)
+			}
+		}
+		return out, nil
+	}
+	a := s.metas[id]
+	offered := map[formats.Format]bool{}
+	for _, f := range a.Formats {
+		offered[formats.Format(f)] = true
+	}
+	var out, unknown []formats.Format
+	for _, f := range t.Formats {
+		switch {
+		case offered[f]:
+			out = append(out, f)
+		case s.cached(id, f):
+			out = append(out, f)
+		default:
+			unknown = append(unknown, f)
+		}
+	}
+	if len(unknown) > 0 && len(a.Formats) == 0 && !s.o.Offline {
+		// A list page carries no formats: ask for the asset.
+		if err := s.get(ctx, id); err != nil {
+			return nil, err
+		}
+		return s.formatsFor(ctx, t, id)
+	}
+	if len(unknown) > 0 && len(a.Formats) == 0 && s.o.Offline {
+		// Offline with no formats known: what the target wants is missing.
+		out = append(out, unknown...)
+		unknown = nil
+	}
+	if len(unknown) > 0 && api.Status(a.Status) == api.StatusReady {
+		var u []string
+		for _, f := range unknown {
+			u = append(u, f.Short())
+		}
+		s.warn("asset %s (%s) does not offer %s; target %s gets the rest", id, s.name(id), strings.Join(u, ", "), t.Dir)
+	}
+	if len(out) == 0 && a.Status != "" && api.Status(a.Status) != api.StatusReady {
+		s.warn("asset %s (%s) is %s, not ready: not placed in %s (run gizmo prepare again when it is)", id, s.name(id), a.Status, t.Dir)
+	}
+	return out, nil
+}
+
+func (s *slow) cached(id string, f formats.Format) bool {
+	_, err := s.cache.Entry(id, string(f))
+	return err == nil
+}
+
+// fetch exports and downloads one file into the cache; an expired or
+// refused URL, or a download cut short, gets a fresh URL.
+func (s *slow) fetch(ctx context.Context, id string, f formats.Format) (cache.Entry, error) {
+	r, err := s.api()
+	if err != nil {
+		return cache.Entry{}, err
+	}
+	var last error
+	for attempt := 0; attempt < 4; attempt++ {
+		ex, err := r.Export(ctx, id, f)
+		if err != nil {
+			return cache.Entry{}, err
+		}
+		s.logf("fetching %s (%s) %s", id, s.name(id), f.Short())
+		e, err := s.cache.Store(ctx, id, string(f), func(ctx context.Context, w io.Writer) (string, error) {
+			d, err := r.Download(ctx, ex.URL, w, nil)
+			if err != nil {
+				return "", err
+			}
+			return d.ETag, nil
+		})
+		if err == nil {
+			return e, nil
+		}
+		last = err
+		if !errors.Is(err, api.ErrURLExpired) && !errors.Is(err, api.ErrTruncated) {
+			return cache.Entry{}, err
+		}
+	}
+	return cache.Entry{}, last
+}
+
+// Resolve finds an asset by id or exact name: in the cache, else (unless
+// offline) from the API. It is what gizmo place uses to turn a name into
+// the id it records.
+func Resolve(ctx context.Context, o Options, idOrName string) (cache.AssetMeta, error) {
+	c, err := o.OpenCache()
+	if err != nil {
+		return cache.AssetMeta{}, err
+	}
+	a, err := c.Asset(idOrName)
+	if err == nil {
+		return a, nil
+	}
+	if !errors.Is(err, cache.ErrNotFound) || o.Offline {
+		if errors.Is(err, cache.ErrNotFound) {
+			return cache.AssetMeta{}, &NotFoundError{What: fmt.Sprintf("asset %q is not in the cache (offline: run without --offline or 'gizmo sync')", idOrName)}
+		}
+		return cache.AssetMeta{}, &NotFoundError{What: err.Error()}
+	}
+	s := &slow{o: o, cache: c, res: &Result{}, metas: map[string]cache.AssetMeta{}, m: &project.Manifest{Path: "gizmo"}}
+	metas, err := c.Assets()
+	if err != nil {
+		return cache.AssetMeta{}, err
+	}
+	for _, m := range metas {
+		s.metas[m.ID] = m
+	}
+	if err := s.get(ctx, idOrName); err == nil {
+		return s.metas[idOrName], nil
+	}
+	// Not an id: look for the name in the listing.
+	if err := s.list(ctx); err != nil {
+		return cache.AssetMeta{}, err
+	}
+	ids := s.byName(idOrName)
+	switch len(ids) {
+	case 0:
+		return cache.AssetMeta{}, &NotFoundError{What: fmt.Sprintf("no asset has the id or name %q (see 'gizmo ls')", idOrName)}
+	case 1:
+		return s.metas[ids[0]], nil
+	}
+	return cache.AssetMeta{}, &NotFoundError{What: fmt.Sprintf("%d assets are named %q (%s): use an id", len(ids), idOrName, strings.Join(ids, ", "))}
+}

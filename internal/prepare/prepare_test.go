@@ -1,0 +1,370 @@
+package prepare
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/antimlabs/gizmo/cache"
+	"github.com/antimlabs/gizmo/formats/project"
+	"github.com/antimlabs/gizmo/sync/api"
+	"github.com/antimlabs/gizmo/sync/emulator"
+	"github.com/antimlabs/gizmo/sync/emulator/emulatortest"
+	"github.com/antimlabs/gizmo/validate"
+	"github.com/antimlabs/gizmo/validate/validator"
+)
+
+// env is a project, a cache and an emulator for one test.
+type env struct {
+	t       *testing.T
+	srv     *emulator.Server
+	url     string
+	project string
+	cache   string
+	opened  atomic.Int64 // cache opens
+}
+
+func newEnv(t *testing.T, assets int) *env {
+	srv, url := emulatortest.StartTest(t, emulator.Config{Assets: assets, Seed: 7})
+	return &env{t: t, srv: srv, url: url, project: t.TempDir(), cache: t.TempDir()}
+}
+
+func (e *env) options() Options {
+	return Options{
+		Dir: e.project,
+		OpenCache: func() (Cache, error) {
+			e.opened.Add(1)
+			return cache.Open(e.cache)
+		},
+		Remote: func() (Remote, error) {
+			return api.New(api.Options{BaseURL: e.url, APIKey: emulator.DefaultAPIKey})
+		},
+		Validate: func(ctx context.Context, p string) ([]validate.Report, error) {
+			return validator.Path(ctx, p, validate.Options{})
+		},
+	}
+}
+
+func (e *env) requests() int64 {
+	s := e.srv.Stats()
+	return s.List.Requests + s.Get.Requests + s.Export.Requests + s.Download.Requests + s.Create.Requests
+}
+
+func (e *env) manifest(text string) {
+	e.t.Helper()
+	if err := os.WriteFile(filepath.Join(e.project, project.ManifestFile), []byte(text), 0o644); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// readyIDs lists the emulator's ready assets.
+func (e *env) readyIDs() []api.Asset {
+	e.t.Helper()
+	c, err := api.New(api.Options{BaseURL: e.url, APIKey: emulator.DefaultAPIKey})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	var out []api.Asset
+	for a, err := range c.All(context.Background()) {
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		if a.Status == api.StatusReady {
+			out = append(out, a)
+		}
+	}
+	if len(out) < 2 {
+		e.t.Fatalf("emulator has %d ready assets", len(out))
+	}
+	return out
+}
+
+func manifestFor(ids []string, targets string) string {
+	q := make([]string, len(ids))
+	for i, id := range ids {
+		q[i] = fmt.Sprintf("%q", id)
+	}
+	return fmt.Sprintf("[assets]\nids = [%s]\n\n%s", strings.Join(q, ", "), targets)
+}
+
+const bothTargets = `[[target]]
+layout = "mujoco"
+dir = "sim/mujoco"
+
+[[target]]
+layout = "isaac"
+dir = "sim/isaac"
+`
+
+func TestPrepareEndToEnd(t *testing.T) {
+	e := newEnv(t, 6)
+	ready := e.readyIDs()
+	ids := []string{ready[0].ID, ready[1].ID}
+	e.manifest(manifestFor(ids, bothTargets))
+	ctx := context.Background()
+
+	res, err := Run(ctx, e.options())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.NoOp || res.Fetched != 6 || res.Placed != 4 {
+		t.Fatalf("first prepare: %+v", res)
+	}
+	if len(res.Items) != 6 { // 2 assets × (mjcf + usd + urdf)
+		t.Fatalf("items: %+v", res.Items)
+	}
+	for _, it := range res.Items {
+		p := filepath.Join(e.project, it.Path)
+		if _, err := os.Stat(p); err != nil {
+			t.Errorf("placed model %s: %v", it.Path, err)
+		}
+		switch {
+		case it.Scene != "":
+			if ok, out := mujocoCompile(t, filepath.Join(e.project, it.Scene)); !ok {
+				t.Errorf("%s does not compile: %s", it.Scene, out)
+			}
+		case strings.HasSuffix(it.Path, ".urdf"):
+			if ok, out := checkURDF(t, p); !ok {
+				t.Errorf("check_urdf %s: %s", it.Path, out)
+			}
+		}
+	}
+	lock, err := project.ReadLock(e.project)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(lock.Entries) != 6 {
+		t.Fatalf("lock: %+v", lock)
+	}
+
+	// Nothing changed: no request, no cache.
+	before, opens := e.requests(), e.opened.Load()
+	res, err = Run(ctx, e.options())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.NoOp || len(res.Items) != 6 {
+		t.Errorf("second prepare is not a no-op: %+v", res)
+	}
+	if n := e.requests() - before; n != 0 {
+		t.Errorf("no-op prepare sent %d requests", n)
+	}
+	if e.opened.Load() != opens {
+		t.Error("no-op prepare opened the cache")
+	}
+
+	// A deleted mesh is restored, from the cache alone.
+	var mesh string
+	for _, it := range res.Items {
+		if it.Scene != "" {
+			assets := filepath.Join(e.project, filepath.Dir(it.Path), "assets")
+			ents, _ := os.ReadDir(assets)
+			for _, en := range ents {
+				if strings.HasSuffix(en.Name(), ".stl") {
+					mesh = filepath.Join(assets, en.Name())
+					break
+				}
+			}
+			break
+		}
+	}
+	if mesh == "" {
+		t.Fatal("no mesh placed")
+	}
+	if err := os.Remove(mesh); err != nil {
+		t.Fatal(err)
+	}
+	res, err = Run(ctx, e.options())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.NoOp || res.Repaired != 1 || res.Fetched != 0 {
+		t.Errorf("repair: %+v", res)
+	}
+	if _, err := os.Stat(mesh); err != nil {
+		t.Errorf("the deleted mesh was not restored: %v", err)
+	}
+	if n := e.requests() - before; n != 0 {
+		t.Errorf("repair sent %d requests; the cache had everything", n)
+	}
+	// --verify sees a change that keeps size and mtime.
+	if res, err := Run(ctx, withVerify(e.options())); err != nil || !res.NoOp {
+		t.Errorf("verify of an intact project: %+v %v", res, err)
+	}
+
+	// --locked passes as is, and fails naming the asset when the lock differs.
+	o := e.options()
+	o.Locked = true
+	if _, err := Run(ctx, o); err != nil {
+		t.Errorf("--locked on a matching lock: %v", err)
+	}
+	lock.Entries[0].Hash = strings.Repeat("0", 64)
+	lock.Manifest = "changed"
+	if err := lock.Write(e.project); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Run(ctx, o)
+	var le *LockedError
+	if !errors.As(err, &le) || !strings.Contains(err.Error(), lock.Entries[0].ID) {
+		t.Fatalf("--locked with a tampered lock: %v", err)
+	}
+	after, _ := project.ReadLock(e.project)
+	if after.Entries[0].Hash != lock.Entries[0].Hash {
+		t.Error("--locked rewrote the lock")
+	}
+	// A new asset in the manifest is named too.
+	e.manifest(manifestFor([]string{ids[0], ids[1], ready[2].ID}, bothTargets))
+	if _, err := Run(ctx, e.options()); err != nil { // rewrite the lock for two...
+		t.Fatal(err)
+	}
+	e.manifest(manifestFor(ids, bothTargets))
+	_, err = Run(ctx, o)
+	if !errors.As(err, &le) || !strings.Contains(err.Error(), ready[2].ID) {
+		t.Fatalf("--locked after dropping an asset: %v", err)
+	}
+	// Without --locked the project follows the manifest, removing the third.
+	res, err = Run(ctx, e.options())
+	if err != nil || res.Removed != 2 {
+		t.Fatalf("dropping an asset: %+v %v", res, err)
+	}
+}
+
+func withVerify(o Options) Options { o.Verify = true; return o }
+
+// TestOffline: an offline prepare sends no request; on a cold cache it
+// fails naming what is missing; on a warm one it places.
+func TestOffline(t *testing.T) {
+	e := newEnv(t, 4)
+	ready := e.readyIDs()
+	e.manifest(manifestFor([]string{ready[0].ID}, bothTargets))
+	before := e.requests()
+	o := e.options()
+	o.Offline = true
+	_, err := Run(context.Background(), o)
+	var nf *NotFoundError
+	if !errors.As(err, &nf) || !strings.Contains(err.Error(), ready[0].ID) {
+		t.Fatalf("offline on a cold cache: %v", err)
+	}
+	if n := e.requests() - before; n != 0 {
+		t.Errorf("offline prepare sent %d requests", n)
+	}
+	// Warm the metadata only: the files are still missing.
+	c, _ := cache.Open(e.cache)
+	c.RecordAssets([]cache.AssetMeta{{ID: ready[0].ID, Name: ready[0].Name, Status: "ready", Formats: []string{"mujoco_mjcf", "isaac_sim_usd", "isaac_sim_urdf"}}}, false)
+	_, err = Run(context.Background(), o)
+	var me *MissingError
+	if !errors.As(err, &me) || len(me.Missing) != 3 || !strings.Contains(err.Error(), ready[0].ID) {
+		t.Fatalf("offline with metadata only: %v", err)
+	}
+	if n := e.requests() - before; n != 0 {
+		t.Errorf("offline prepare sent %d requests", n)
+	}
+	if _, err := Run(context.Background(), e.options()); err != nil {
+		t.Fatal(err)
+	}
+	mid := e.requests()
+	os.Remove(filepath.Join(e.project, project.LockFile)) // force the slow path
+	res, err := Run(context.Background(), o)
+	if err != nil || len(res.Items) != 3 {
+		t.Fatalf("offline on a warm cache: %+v %v", res, err)
+	}
+	if n := e.requests() - mid; n != 0 {
+		t.Errorf("offline prepare sent %d requests", n)
+	}
+}
+
+// TestHostileNames: asset names from the API never place outside the target.
+func TestHostileNames(t *testing.T) {
+	e := newEnv(t, 0)
+	names := []string{"../../etc", "a/b/../../../c", "Robot\x00\x1b[2J", strings.Repeat("long ", 60), "Gripper", "gripper", "GRIPPER", "..", ""}
+	var ids []string
+	for _, n := range names {
+		a, err := e.srv.AddAsset("a two finger gripper", n, []string{"hostile"}, api.StatusReady)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, a.ID)
+	}
+	e.manifest("[assets]\ntags = [\"hostile\"]\n\n[[target]]\nlayout = \"mujoco\"\ndir = \"models\"\n")
+	res, err := Run(context.Background(), e.options())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Items) != len(names) {
+		t.Fatalf("placed %d of %d", len(res.Items), len(names))
+	}
+	slugs := map[string]bool{}
+	for _, it := range res.Items {
+		if slugs[strings.ToLower(it.Slug)] {
+			t.Errorf("slug %s used twice", it.Slug)
+		}
+		slugs[strings.ToLower(it.Slug)] = true
+		if !strings.HasPrefix(it.Path, "models/"+it.Slug+"/") || strings.Contains(it.Path, "..") {
+			t.Errorf("%q placed at %s", it.Name, it.Path)
+		}
+	}
+	ents, _ := os.ReadDir(e.project)
+	for _, en := range ents {
+		if n := en.Name(); n != "models" && n != project.ManifestFile && n != project.LockFile {
+			t.Errorf("unexpected %s in the project", n)
+		}
+	}
+	// Stable across runs: a second resolution keeps every slug.
+	os.Remove(filepath.Join(e.project, project.LockFile))
+	again, err := Run(context.Background(), e.options())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range again.Items {
+		if again.Items[i].Path != res.Items[i].Path {
+			t.Errorf("path changed across runs: %s -> %s", res.Items[i].Path, again.Items[i].Path)
+		}
+	}
+	if again.Placed != 0 {
+		t.Errorf("second run re-placed %d assets", again.Placed)
+	}
+}
+
+func TestManifestErrors(t *testing.T) {
+	e := newEnv(t, 0)
+	e.manifest("[assets]\nids = []\nidz = [\"x\"]\n")
+	_, err := Run(context.Background(), e.options())
+	var pe *project.Error
+	if !errors.As(err, &pe) || pe.Line != 3 || !strings.Contains(err.Error(), "idz") {
+		t.Fatalf("unknown key: %v", err)
+	}
+	e.manifest("[assets]\nids = [\"ast_nope\"]\n[[target]]\nlayout = \"mujoco\"\ndir = \"m\"\n")
+	_, err = Run(context.Background(), e.options())
+	var nf *NotFoundError
+	if !errors.As(err, &nf) || !strings.Contains(err.Error(), "ast_nope") {
+		t.Fatalf("unknown asset: %v", err)
+	}
+}
+
+func mujocoCompile(t *testing.T, file string) (bool, string) {
+	t.Helper()
+	bin, err := exec.LookPath("mujoco-compile")
+	if err != nil {
+		t.Skip("mujoco-compile not installed; skipping the compile check")
+	}
+	cmd := exec.Command(bin, filepath.Base(file), filepath.Join(t.TempDir(), "out.mjb"))
+	cmd.Dir = filepath.Dir(file)
+	out, _ := cmd.CombinedOutput()
+	return strings.Contains(string(out), "Done"), string(out)
+}
+
+func checkURDF(t *testing.T, file string) (bool, string) {
+	t.Helper()
+	bin, err := exec.LookPath("check_urdf")
+	if err != nil {
+		t.Skip("check_urdf not installed; skipping the URDF check")
+	}
+	out, _ := exec.Command(bin, file).CombinedOutput()
+	return strings.Contains(string(out), "Successfully Parsed XML"), string(out)
+}
