@@ -32,10 +32,10 @@ import (
 // replicate share body's children, as mjXSchema::NameMatch has it.
 const schemaTable = `
 mujoco! model
-  compiler* autolimits:b boundmass:r boundinertia:r settotalmass:r balanceinertia:b strippath:b coordinate:local|global angle:radian|degree fitaabb:b eulerseq meshdir texturedir discardvisual:b usethread:b fusestatic:b inertiafromgeom:@tfa inertiagrouprange:i2 saveinertial:b assetdir alignfree:b convexhull:b exactmeshinertia:b
+  compiler* autolimits:b boundmass:r boundinertia:r settotalmass:r balanceinertia:b strippath:b coordinate:local|global angle:radian|degree fitaabb:b eulerseq meshdir texturedir discardvisual:b usethread:b fusestatic:b inertiafromgeom:@tfa inertiagrouprange:i2 saveinertial:b assetdir alignfree:b
     lengthrange? mode:none|muscle|muscleuser|all useexisting:b uselimit:b accel:r maxforce:r timeconst:r timestep:r inttotal:r interval:r tolrange:r
-  option* timestep:r apirate:r impratio:r tolerance:r ls_tolerance:r noslip_tolerance:r ccd_tolerance:r gravity:r3 wind:r3 magnetic:r3 density:r viscosity:r o_margin:r o_solref:r1-2 o_solimp:r1-5 o_friction:r1-5 integrator:Euler|RK4|implicit|implicitfast cone:pyramidal|elliptic jacobian:dense|sparse|auto solver:PGS|CG|Newton iterations:i ls_iterations:i noslip_iterations:i ccd_iterations:i sdf_iterations:i sdf_initpoints:i actuatorgroupdisable:i*
-    flag? constraint:@ed equality:@ed frictionloss:@ed limit:@ed contact:@ed passive:@ed spring:@ed damper:@ed gravity:@ed clampctrl:@ed warmstart:@ed filterparent:@ed actuation:@ed refsafe:@ed sensor:@ed midphase:@ed eulerdamp:@ed autoreset:@ed override:@ed energy:@ed fwdinv:@ed invdiscrete:@ed multiccd:@ed island:@ed nativeccd:@ed
+  option* timestep:r impratio:r tolerance:r ls_tolerance:r noslip_tolerance:r ccd_tolerance:r gravity:r3 wind:r3 magnetic:r3 density:r viscosity:r o_margin:r o_solref:r1-2 o_solimp:r1-5 o_friction:r1-5 integrator:Euler|RK4|implicit|implicitfast cone:pyramidal|elliptic jacobian:dense|sparse|auto solver:PGS|CG|Newton iterations:i ls_iterations:i noslip_iterations:i ccd_iterations:i sdf_iterations:i sdf_initpoints:i actuatorgroupdisable:i*
+    flag? constraint:@ed equality:@ed frictionloss:@ed limit:@ed contact:@ed spring:@ed damper:@ed gravity:@ed clampctrl:@ed warmstart:@ed filterparent:@ed actuation:@ed refsafe:@ed sensor:@ed midphase:@ed eulerdamp:@ed autoreset:@ed override:@ed energy:@ed fwdinv:@ed invdiscrete:@ed multiccd:@ed island:@ed nativeccd:@ed
   size* memory njmax:i nconmax:i nstack:i nuserdata:i nkey:i nuser_body:i nuser_jnt:i nuser_geom:i nuser_site:i nuser_cam:i nuser_tendon:i nuser_actuator:i nuser_sensor:i
   visual*
     global? orthographic:b fovy:r ipd:r azimuth:r elevation:r linewidth:r glow:r offwidth:i offheight:i realtime:r ellipsoidinertia:b bvactive:b cameraid:i
@@ -55,13 +55,13 @@ mujoco! model
     light? pos:r3 dir:r3 bulbradius:r intensity:r range:r directional:b type:spot|directional|point|image castshadow:b active:b attenuation:r3 cutoff:r exponent:r ambient:r3 diffuse:r3 specular:r3 mode:@camlight
     pair? condim:i friction:r1-5 solref:r1-2 solreffriction:r1-2 solimp:r1-5 gap:r margin:r
     equality? active:b solref:r1-2 solimp:r1-5
-    tendon? group:i limited:@tfa actuatorfrclimited:@tfa range:r2 actuatorfrcrange:r2 solreflimit:r1-2 solimplimit:r1-5 solreffriction:r1-2 solimpfriction:r1-5 frictionloss:r springlength:r1-2 width:r material margin:r stiffness:r damping:r armature:r rgba:r4 user:r*
+    tendon? group:i limited:@tfa range:r2 solreflimit:r1-2 solimplimit:r1-5 solreffriction:r1-2 solimpfriction:r1-5 frictionloss:r springlength:r1-2 width:r material margin:r stiffness:r damping:r rgba:r4 user:r*
     general? @actbase actlimited:@tfa actrange:r2 actdim:i dyntype:@dyn gaintype:@gain biastype:@bias dynprm:r1-10 gainprm:r1-10 biasprm:r1-10 actearly:b
     motor? @actbase
     position? @actbase inheritrange:r kp:r kv:r dampratio:r timeconst:r
     velocity? @actbase kv:r
     intvelocity? @actbase actrange:r2 inheritrange:r kp:r kv:r dampratio:r
-    damper? @actbase kv:r
+    damper? @damperbase kv:r
     cylinder? @actbase timeconst:r area:r diameter:r bias:r3
     muscle? @actbase timeconst:r2 range:r2 force:r scale:r lmin:r lmax:r vmax:r fpmax:r fvmax:r
     adhesion? forcelimited:@tfa ctrlrange:r2 forcerange:r2 gain:r user:r* group:i
@@ -144,7 +144,7 @@ mujoco! model
     position* name class @actbase @trn inheritrange:r kp:r kv:r dampratio:r timeconst:r
     velocity* name class @actbase @trn kv:r
     intvelocity* name class @actbase @trn actrange:r2 inheritrange:r kp:r kv:r dampratio:r
-    damper* name class @actbase @trn kv:r
+    damper* name class @damperbase @trn kv:r
     cylinder* name class @actbase @trn timeconst:r area:r diameter:r bias:r3
     muscle* name class @actbase lengthrange:r2 joint jointinparent tendon slidersite cranksite timeconst:r2 tausmooth:r range:r2 force:r scale:r lmin:r lmax:r vmax:r fpmax:r fvmax:r
     adhesion* name class group:i forcelimited:@tfa ctrlrange:r2 forcerange:r2 user:r* body gain:r
@@ -193,13 +193,13 @@ mujoco! model
     distance* geom1 geom2 body1 body2 @sens
     normal* geom1 geom2 body1 body2 @sens
     fromto* geom1 geom2 body1 body2 @sens
-    contact* geom1 geom2 body1 body2 subtree1 subtree2 site num:i data reduce @sens
+    contact* name geom1 geom2 body1 body2 subtree1 subtree2 site num:i data reduce cutoff:r
     e_potential* @sens
     e_kinetic* @sens
     clock* @sens
     tactile* name geom mesh user:r*
     user* objtype objname datatype:real|positive|axis|quaternion needstage:none|pos|vel|acc dim:i @sens
-    plugin* plugin instance objtype objname reftype refname @sens
+    plugin* name plugin instance objtype objname reftype refname cutoff:r user:r*
       config* key value
   keyframe*
     key* name time:r qpos:r* qvel:r* act:r* mpos:r* mquat:r* ctrl:r*
@@ -207,10 +207,11 @@ mujoco! model
 
 // Macros expanded inside schemaTable rows.
 var schemaMacros = map[string]string{
-	"@orient":  "quat:q axisangle:r4 xyaxes:r6 zaxis:r3 euler:r3",
-	"@actbase": "group:i ctrllimited:@tfa forcelimited:@tfa ctrlrange:r2 forcerange:r2 gear:r1-6 cranklength:r user:r*",
-	"@trn":     "lengthrange:r2 joint jointinparent tendon slidersite cranksite site refsite",
-	"@sens":    "name cutoff:r noise:r user:r*",
+	"@orient":     "quat:q axisangle:r4 xyaxes:r6 zaxis:r3 euler:r3",
+	"@actbase":    "group:i ctrllimited:@tfa forcelimited:@tfa ctrlrange:r2 forcerange:r2 gear:r1-6 cranklength:r user:r*",
+	"@damperbase": "group:i forcelimited:@tfa ctrlrange:r2 forcerange:r2 gear:r1-6 cranklength:r user:r*",
+	"@trn":        "lengthrange:r2 joint jointinparent tendon slidersite cranksite site refsite",
+	"@sens":       "name cutoff:r noise:r user:r*",
 }
 
 var keywordMacros = map[string]string{
