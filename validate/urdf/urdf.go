@@ -12,7 +12,6 @@ package urdf
 
 import (
 	"bytes"
-	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
@@ -67,6 +66,7 @@ func CheckBytes(name string, data []byte, dir string, opts validate.Options) val
 		m.checkPhysics()
 		m.checkMeshes()
 		m.checkTarget()
+		m.finish()
 	}
 	return opts.Finish(*r)
 }
@@ -79,12 +79,13 @@ type model struct {
 	opts validate.Options
 	r    *validate.Report
 
-	robot       *etree.Element
-	materials   map[string]bool
-	links       []*link
-	linkByName  map[string]*link
-	joints      []*joint
-	jointByName map[string]*joint
+	robot                          *etree.Element
+	materials                      map[string]bool
+	links                          []*link
+	linkByName                     map[string]*link
+	joints                         []*joint
+	jointByName                    map[string]*joint
+	droppedErrors, droppedWarnings int
 	// fatal is set once urdfdom would have given up on the file; the tree
 	// checks need a complete model and are skipped.
 	fatal bool
@@ -120,8 +121,32 @@ type joint struct {
 	mimicEl       *etree.Element
 }
 
+// MaxProblems bounds the problems one report lists; the rest are counted
+// in a last "urdf-too-many" problem.
+const MaxProblems = 500
+
 func (m *model) add(sev validate.Severity, el *etree.Element, rule, format string, args ...any) {
+	if len(m.r.Errors)+len(m.r.Warnings) >= MaxProblems {
+		if sev == validate.Error {
+			m.droppedErrors++
+		} else {
+			m.droppedWarnings++
+		}
+		return
+	}
 	m.r.Add(validate.At(m.doc, el, m.name, sev, rule, format, args...))
+}
+
+// finish adds the count of problems past MaxProblems.
+func (m *model) finish() {
+	if n := m.droppedErrors + m.droppedWarnings; n > 0 {
+		sev := validate.Warning
+		if m.droppedErrors > 0 {
+			sev = validate.Error
+		}
+		m.r.Add(validate.Problem{Severity: sev, Rule: "urdf-too-many", File: m.name,
+			Message: fmt.Sprintf("%d more problems (%d errors) not listed; fix the ones above and run again", n, m.droppedErrors)})
+	}
 }
 
 func (m *model) errorf(el *etree.Element, rule, format string, args ...any) {
@@ -239,32 +264,97 @@ func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\
 
 // duplicateAttr finds an element with the same attribute twice, which
 // tinyxml2 (and so urdfdom and Isaac Sim) refuses but encoding/xml allows.
+// It scans the bytes of a document already known to be well-formed.
 func duplicateAttr(data []byte, name string) (validate.Problem, bool) {
-	dec := xml.NewDecoder(bytes.NewReader(data))
-	dec.Strict = true
-	for {
-		line, col := dec.InputPos()
-		tok, err := dec.RawToken()
-		if err != nil {
-			return validate.Problem{}, true // xmlpos already accepted the document
-		}
-		se, ok := tok.(xml.StartElement)
-		if !ok || len(se.Attr) < 2 {
-			continue
-		}
-		seen := make(map[xml.Name]bool, len(se.Attr))
-		for _, a := range se.Attr {
-			if seen[a.Name] {
-				n := a.Name.Local
-				if a.Name.Space != "" {
-					n = a.Name.Space + ":" + n
-				}
-				return validate.Problem{Severity: validate.Error, Rule: "urdf-xml", File: name, Line: line, Col: col,
-					Message: fmt.Sprintf("<%s> has the attribute %s twice; XML parsers used by urdfdom and Isaac Sim refuse the file", se.Name.Local, n)}, false
-			}
-			seen[a.Name] = true
+	i := 0
+	skipTo := func(end string) {
+		if j := bytes.Index(data[i:], []byte(end)); j >= 0 {
+			i += j + len(end)
+		} else {
+			i = len(data)
 		}
 	}
+	var names [][]byte
+	for i < len(data) {
+		j := bytes.IndexByte(data[i:], '<')
+		if j < 0 {
+			break
+		}
+		i += j
+		tagStart := i
+		rest := data[i:]
+		switch {
+		case bytes.HasPrefix(rest, []byte("<!--")):
+			skipTo("-->")
+			continue
+		case bytes.HasPrefix(rest, []byte("<![CDATA[")):
+			skipTo("]]>")
+			continue
+		case bytes.HasPrefix(rest, []byte("<?")):
+			skipTo("?>")
+			continue
+		case bytes.HasPrefix(rest, []byte("<!")):
+			// A DOCTYPE, possibly with an internal subset in brackets.
+			depth := 0
+			for i < len(data) {
+				c := data[i]
+				i++
+				if c == '[' {
+					depth++
+				} else if c == ']' {
+					depth--
+				} else if c == '>' && depth <= 0 {
+					break
+				}
+			}
+			continue
+		case bytes.HasPrefix(rest, []byte("</")):
+			skipTo(">")
+			continue
+		}
+		// A start tag: the name, then name="value" pairs.
+		i++
+		for i < len(data) && !isSpace(data[i]) && data[i] != '>' && data[i] != '/' {
+			i++
+		}
+		names = names[:0]
+		for i < len(data) {
+			for i < len(data) && isSpace(data[i]) {
+				i++
+			}
+			if i >= len(data) || data[i] == '>' || data[i] == '/' {
+				break
+			}
+			n0 := i
+			for i < len(data) && data[i] != '=' && !isSpace(data[i]) {
+				i++
+			}
+			attrName := data[n0:i]
+			for _, prev := range names {
+				if bytes.Equal(prev, attrName) {
+					line := 1 + bytes.Count(data[:tagStart], []byte("\n"))
+					col := tagStart - bytes.LastIndexByte(data[:tagStart], '\n')
+					return validate.Problem{Severity: validate.Error, Rule: "urdf-xml", File: name, Line: line, Col: col,
+						Message: fmt.Sprintf("an element has the attribute %s twice; the XML parser urdfdom and Isaac Sim use (tinyxml2) refuses the file", attrName)}, false
+				}
+			}
+			names = append(names, attrName)
+			q := bytes.IndexAny(data[i:], "\"'")
+			if q < 0 {
+				break
+			}
+			i += q
+			quote := data[i]
+			i++
+			if k := bytes.IndexByte(data[i:], quote); k >= 0 {
+				i += k + 1
+			} else {
+				i = len(data)
+			}
+		}
+		skipTo(">")
+	}
+	return validate.Problem{}, true
 }
 
 // readMaterials mirrors the top-level <material> loop of urdfdom's parseURDF.
