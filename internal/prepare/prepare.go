@@ -265,10 +265,13 @@ type slow struct {
 	metas  map[string]cache.AssetMeta
 	listed bool
 	mu     sync.Mutex
+	logMu  sync.Mutex
 }
 
 func (s *slow) logf(format string, args ...any) {
 	if s.o.Log != nil {
+		s.logMu.Lock()
+		defer s.logMu.Unlock()
 		s.o.Log(format, args...)
 	}
 }
@@ -367,6 +370,9 @@ func (s *slow) run(ctx context.Context) (*Result, error) {
 				names = append(names, fmt.Sprintf("asset %s (%s): %s", n.id, s.name(n.id), n.f.Short()))
 			}
 			return nil, &MissingError{Missing: names}
+		}
+		if _, err := s.api(); err != nil {
+			return nil, err
 		}
 		g, gctx := errgroup.WithContext(ctx)
 		g.SetLimit(4)
