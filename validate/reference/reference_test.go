@@ -197,6 +197,37 @@ func TestMuJoCo3Single(t *testing.T) {
 	}
 }
 
+// TestMuJoCo3BatchOutOfMemory checks that a model whose loading throws
+// something other than a MuJoCo error (std::bad_alloc for a 30000×30000
+// height field; the allocation is refused, not made) is reported with the
+// C++ exception's type and does not disturb the models after it.
+func TestMuJoCo3BatchOutOfMemory(t *testing.T) {
+	reftest.Require(t, reference.ToolMuJoCo3)
+	dir := t.TempDir()
+	oom := filepath.Join(dir, "oom.xml")
+	good := filepath.Join(dir, "sub", "good.xml")
+	write(t, oom, `<mujoco><asset><hfield name="h" nrow="30000" ncol="30000" size="1 1 1 1"/></asset><worldbody><geom type="hfield" hfield="h"/></worldbody></mujoco>`)
+	if err := os.Mkdir(filepath.Dir(good), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	write(t, good, `<mujoco><worldbody><body><joint/><geom size="0.1"/></body></worldbody></mujoco>`)
+	vs, err := reference.MuJoCo3Batch(ctx(t), []string{oom, good, oom})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(vs) != 3 {
+		t.Fatalf("%d verdicts", len(vs))
+	}
+	for _, i := range []int{0, 2} {
+		if vs[i].Accepted || !strings.Contains(vs[i].First(), "bad_alloc") {
+			t.Errorf("oom.xml: %+v", vs[i])
+		}
+	}
+	if !vs[1].Accepted || vs[1].Model.NJnt != 1 {
+		t.Errorf("good.xml after oom.xml: %+v", vs[1])
+	}
+}
+
 // TestMuJoCo222Scratch checks that mujoco-compile leaves nothing behind in
 // the model's directory and rejects a model 3.x accepts (range without
 // limited).

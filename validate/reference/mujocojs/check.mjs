@@ -69,26 +69,30 @@ function copyTree(FS, src, dst) {
   }
 }
 
-// errorText turns whatever loadFromXML threw into MuJoCo's message: a
-// CppException (or, in builds without the wrapper, the bare pointer) to an
-// mjXError/mjCError whose message is read from WASM memory, or a JS Error.
+// errorText turns whatever loadFromXML threw into MuJoCo's message. A C++
+// exception arrives as a CppException (or, in builds without the wrapper,
+// the bare pointer); Emscripten's getExceptionMessage names its type and,
+// for std::exception types (std::bad_alloc), gives what(). MuJoCo's own
+// mjXError/mjCError are not std::exceptions: their message is read from
+// WASM memory at the thrown object.
 function errorText(mj, e) {
   let ptr = 0;
   if (typeof e === 'number') ptr = e;
   else if (e && typeof e === 'object' && typeof e.excPtr === 'number') ptr = e.excPtr;
-  if (ptr) {
+  if (!ptr) return e && e.message ? String(e.message) : String(e);
+  let type = e && e.name ? String(e.name) : '';
+  let what = e && e.message ? String(e.message) : '';
+  if (!type && typeof mj.getExceptionMessage === 'function') {
+    try {
+      [type, what] = mj.getExceptionMessage(ptr);
+    } catch (_) { /* keep what we have */ }
+  }
+  if (!type || /mj[XC]Error/.test(type)) {
     const msg = cString(ptr, 1000).trim();
     if (msg) return msg;
-    if (typeof mj.getExceptionMessage === 'function') {
-      try {
-        const [type, message] = mj.getExceptionMessage(ptr);
-        if (message || type) return String(message || type);
-      } catch (_) { /* fall through */ }
-    }
-    return `${(e && e.name) || 'C++ exception'} at ${ptr} (message unreadable)`;
   }
-  if (e && e.message) return String(e.message);
-  return String(e);
+  if (what) return `${type}: ${what}`;
+  return `C++ exception ${type || 'of unknown type'} (message unreadable)`;
 }
 
 async function main() {
