@@ -57,7 +57,7 @@ type jsonReporter struct {
 }
 
 func (j *jsonReporter) Event(e Event) {
-	if e.Type == EventProgress {
+	if e.Type == EventProgress || e.Type == EventQueued {
 		return
 	}
 	j.mu.Lock()
@@ -251,8 +251,9 @@ func (t *termReporter) Event(e Event) {
 	switch e.Type {
 	case EventListed:
 		t.listed = true
+	case EventQueued:
+		t.planned = max(t.planned, e.Count)
 	case EventStart:
-		t.planned++
 		t.active[key] = &active{label: e.ID + " " + e.Format.Short(), started: t.now()}
 	case EventProgress:
 		if a := t.active[key]; a != nil {
@@ -271,6 +272,12 @@ func (t *termReporter) Event(e Event) {
 		}
 	case EventSummary:
 		t.summary = e.Summary
+	}
+	if e.Type == EventDone && !t.verbose && e.Valid != nil && *e.Valid {
+		return // the bar shows it; only what needs attention scrolls
+	}
+	if e.Type == EventDone && !t.verbose && e.Valid == nil {
+		return
 	}
 	if s := itemLine(e, t.quiet, t.verbose); s != "" {
 		t.queued = append(t.queued, s)
