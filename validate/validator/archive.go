@@ -22,6 +22,12 @@ const (
 	MaxArchiveBytes   = 1 << 30 // total uncompressed size
 )
 
+// The limits in force; tests lower them.
+var (
+	maxArchiveEntries       = MaxArchiveEntries
+	maxArchiveBytes   int64 = MaxArchiveBytes
+)
+
 // ErrUnsafeArchive is the cause of every refused archive.
 var ErrUnsafeArchive = errors.New("unsafe archive")
 
@@ -71,8 +77,8 @@ func Extract(ctx context.Context, zipPath, dest string) error {
 		return fmt.Errorf("%s is not a readable zip archive: %v", zipPath, err)
 	}
 	defer zr.Close()
-	if len(zr.File) > MaxArchiveEntries {
-		return fmt.Errorf("%s has %d entries, more than the %d gizmo opens: %w", zipPath, len(zr.File), MaxArchiveEntries, ErrUnsafeArchive)
+	if len(zr.File) > maxArchiveEntries {
+		return fmt.Errorf("%s has %d entries, more than the %d gizmo opens: %w", zipPath, len(zr.File), maxArchiveEntries, ErrUnsafeArchive)
 	}
 	var total int64
 	for _, f := range zr.File {
@@ -99,7 +105,7 @@ func Extract(ctx context.Context, zipPath, dest string) error {
 		if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
 			return err
 		}
-		n, err := extractFile(f, target, MaxArchiveBytes-total)
+		n, err := extractFile(f, target, maxArchiveBytes-total)
 		total += n
 		if err != nil {
 			return fmt.Errorf("%s: entry %q: %w", zipPath, f.Name, err)
@@ -151,7 +157,7 @@ func extractFile(f *zip.File, target string, budget int64) (int64, error) {
 		return n, err
 	}
 	if n > budget {
-		return n, fmt.Errorf("the archive unpacks to more than %d bytes: %w", int64(MaxArchiveBytes), ErrUnsafeArchive)
+		return n, fmt.Errorf("the archive unpacks to more than %d bytes: %w", maxArchiveBytes, ErrUnsafeArchive)
 	}
 	return n, nil
 }

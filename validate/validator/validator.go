@@ -21,7 +21,9 @@ import (
 
 	"github.com/antimlabs/gizmo/formats"
 	"github.com/antimlabs/gizmo/validate"
+	"github.com/antimlabs/gizmo/validate/mjcf"
 	"github.com/antimlabs/gizmo/validate/urdf"
+	"github.com/antimlabs/gizmo/validate/usd"
 )
 
 // CheckFunc validates one model file on disk.
@@ -67,6 +69,21 @@ func includer(kind formats.Kind) IncludesFunc {
 
 func init() {
 	Register(formats.KindURDF, urdf.Check)
+	Register(formats.KindMJCF, mjcf.Check)
+	Register(formats.KindUSDA, usd.Check)
+	Register(formats.KindUSDC, usd.Check)
+	RegisterIncludes(formats.KindMJCF, mjcfIncludes)
+}
+
+// mjcfIncludes lists what an MJCF model includes: mjcf.Includes when the
+// model reads cleanly, else a plain scan of its <include file> elements (a
+// model with errors still owns its fragments; they must not be validated
+// alone).
+func mjcfIncludes(path string) ([]string, error) {
+	if list, err := mjcf.Includes(path); err == nil {
+		return list, nil
+	}
+	return scanIncludes(path), nil
 }
 
 // ErrNotFound is returned (wrapped) when a path given to Path does not exist.
@@ -252,6 +269,9 @@ func dir(ctx context.Context, root string, opts validate.Options, display string
 		list, err := inc(f.path)
 		if err != nil {
 			continue // the file's own check reports it
+		}
+		if len(list) == 0 {
+			continue
 		}
 		for _, l := range list {
 			if !filepath.IsAbs(l) {
