@@ -1,0 +1,205 @@
+package main
+
+import (
+	"fmt"
+	"path"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/antimlabs/gizmo/formats"
+	"github.com/antimlabs/gizmo/formats/layout"
+	"github.com/antimlabs/gizmo/formats/project"
+	"github.com/antimlabs/gizmo/internal/exitcode"
+	"github.com/antimlabs/gizmo/internal/prepare"
+)
+
+func init() {
+	register(&cli.Command{
+		Name:      "place",
+		Usage:     "place one asset into the project and record it in gizmo.toml and gizmo.lock",
+		ArgsUsage: "ID|NAME",
+		Description: `Finds the asset (in the cache, else from the API), adds its id to gizmo.toml's
+[assets] ids (keeping the file's comments), adds a [[target]] for --layout if
+the manifest has none, then prepares the project: the asset is fetched if the
+cache lacks it, validated, placed, and recorded in gizmo.lock.
+
+Without --layout the asset goes to every target of gizmo.toml. A project
+without gizmo.toml gets one.`,
+		Flags: []cli.Flag{
+			projectFlag(),
+			&cli.StringFlag{Name: "layout", Aliases: []string{"l"}, Usage: "place into the target of `LAYOUT` (mujoco or isaac), adding one if needed"},
+			&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Usage: "for a new target: place only `FORMAT` (usd, urdf, mjcf)"},
+			&cli.StringFlag{Name: "dir", Usage: "for a new target: its `DIR` relative to the project (default assets/<layout>)"},
+			&cli.StringFlag{Name: "link", Usage: "for a new target: link `MODE` copy (default), hardlink or symlink"},
+			&cli.BoolFlag{Name: "offline", Usage: "never touch the network"},
+			&cli.BoolFlag{Name: flagJSON, Usage: "print the result as JSON"},
+		},
+		Action: func(c *cli.Context) error {
+			arg, err := placeArgs(c)
+			if err != nil {
+				return exitcode.With(exitcode.Usage, err)
+			}
+			ctx, cancel := commandContext(c)
+			defer cancel()
+			o := prepareOptions(c)
+			o.Offline = c.Bool("offline")
+			want, err := placeTarget(c)
+			if err != nil {
+				return exitcode.With(exitcode.Usage, err)
+			}
+			meta, err := prepare.Resolve(ctx, o, arg)
+			if err != nil {
+				return prepareError(err)
+			}
+			if _, err := project.Edit(o.Dir, func(data []byte) ([]byte, error) {
+				if len(data) == 0 {
+					data = project.StarterManifest(nil)
+				}
+				m, err := project.ParseManifest(project.ManifestFile, data)
+				if err != nil {
+					return nil, err
+				}
+				if want != nil {
+					if t, ok := findTarget(m, *want); ok {
+						if len(want.Formats) > 0 && !hasFormats(t, want.Formats) {
+							return nil, fmt.Errorf("the %s target in %s (line %d) does not place %s: add it to its formats", t.Layout, t.Dir, t.Line, want.Formats[0].Short())
+						}
+					} else {
+						data = project.AddTarget(data, *want)
+					}
+				} else if len(m.Targets) == 0 {
+					return nil, fmt.Errorf("gizmo.toml has no [[target]]: give --layout mujoco or --layout isaac")
+				}
+				if !m.Assets.Lists(meta.ID) {
+					data = project.AddID(data, meta.ID)
+				}
+				return data, nil
+			}); err != nil {
+				return prepareError(err)
+			}
+			res, err := prepare.Run(ctx, o)
+			if err != nil {
+				return prepareError(err)
+			}
+			// Print only this asset's models.
+			mine := *res
+			mine.Items = nil
+			for _, it := range res.Items {
+				if it.ID == meta.ID {
+					mine.Items = append(mine.Items, it)
+				}
+			}
+			if len(mine.Items) == 0 {
+				return exitcode.With(exitcode.NotFound, fmt.Errorf("asset %s (%s) was recorded in gizmo.toml but nothing was placed: it offers none of the target's formats, or is not ready (status %s)", meta.ID, meta.Name, meta.Status))
+			}
+			return printPrepared(c.App.Writer, c.App.ErrWriter, o.Dir, &mine, printMode{json: lineageBool(c, flagJSON), quiet: lineageBool(c, flagQuiet)})
+		},
+	})
+}
+
+// placeArgs returns the asset argument. Flags may follow it, as in
+// 'gizmo place ID --layout mujoco' (urfave/cli stops parsing flags at the
+// first argument): those are set on the command here.
+func placeArgs(c *cli.Context) (string, error) {
+	args := c.Args().Slice()
+	if len(args) == 0 {
+		return "", fmt.Errorf("place takes one asset id or name")
+	}
+	bools := map[string]bool{"offline": true, flagJSON: true}
+	strs := map[string]bool{flagProject: true, "C": true, "layout": true, "l": true, "format": true, "f": true, "dir": true, "link": true}
+	alias := map[string]string{"C": flagProject, "l": "layout", "f": "format"}
+	var asset []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		name, val, hasVal := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		switch {
+		case !strings.HasPrefix(a, "-") || a == "-":
+			asset = append(asset, a)
+			continue
+		case bools[name]:
+			if hasVal {
+				return "", fmt.Errorf("flag --%s takes no value", name)
+			}
+			val = "true"
+		case strs[name]:
+			if !hasVal {
+				if i+1 >= len(args) {
+					return "", fmt.Errorf("flag --%s needs a value", name)
+				}
+				i++
+				val = args[i]
+			}
+		default:
+			return "", fmt.Errorf("unknown flag %s (see 'gizmo place --help')", a)
+		}
+		if n, ok := alias[name]; ok {
+			name = n
+		}
+		if err := c.Set(name, val); err != nil {
+			return "", fmt.Errorf("flag --%s: %w", name, err)
+		}
+	}
+	if len(asset) != 1 {
+		return "", fmt.Errorf("place takes one asset id or name (got %d: %s)", len(asset), strings.Join(asset, " "))
+	}
+	return asset[0], nil
+}
+
+// placeTarget is the target --layout asks for, or nil.
+func placeTarget(c *cli.Context) (*project.Target, error) {
+	if c.String("layout") == "" {
+		for _, f := range []string{"format", "dir", "link"} {
+			if c.IsSet(f) {
+				return nil, fmt.Errorf("--%s needs --layout", f)
+			}
+		}
+		return nil, nil
+	}
+	l, err := layout.ParseLayout(c.String("layout"))
+	if err != nil {
+		return nil, err
+	}
+	t := &project.Target{Layout: l, Dir: c.String("dir")}
+	if t.Dir == "" {
+		t.Dir = path.Join("assets", string(l))
+	}
+	if s := c.String("format"); s != "" {
+		f, err := formats.Parse(s)
+		if err != nil {
+			return nil, err
+		}
+		if !l.Accepts(f) {
+			return nil, fmt.Errorf("the %s layout does not place %s", l, f.Short())
+		}
+		t.Formats = []formats.Format{f}
+	}
+	if t.Link, err = layout.ParseLinkMode(c.String("link")); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// findTarget finds the manifest's target of the wanted layout (and folder,
+// when --dir was given).
+func findTarget(m *project.Manifest, want project.Target) (project.Target, bool) {
+	for _, t := range m.Targets {
+		if t.Layout == want.Layout && (want.Dir == path.Join("assets", string(want.Layout)) || t.Dir == path.Clean(want.Dir)) {
+			return t, true
+		}
+	}
+	return project.Target{}, false
+}
+
+func hasFormats(t project.Target, fs []formats.Format) bool {
+	for _, f := range fs {
+		found := false
+		for _, g := range t.Formats {
+			found = found || f == g
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,216 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/antimlabs/gizmo/cache"
+	"github.com/antimlabs/gizmo/formats"
+	"github.com/antimlabs/gizmo/formats/project"
+	"github.com/antimlabs/gizmo/internal/exitcode"
+	"github.com/antimlabs/gizmo/internal/prepare"
+	"github.com/antimlabs/gizmo/validate"
+	"github.com/antimlabs/gizmo/validate/validator"
+)
+
+// flagProject is the project root flag of init, place and prepare.
+const flagProject = "project"
+
+func projectFlag() cli.Flag {
+	return &cli.StringFlag{Name: flagProject, Aliases: []string{"C"}, Value: ".", EnvVars: []string{"GIZMO_PROJECT"}, Usage: "the simulation project's root `DIR` (holds gizmo.toml)"}
+}
+
+func init() {
+	register(&cli.Command{
+		Name:      "prepare",
+		Usage:     "make the project's placed assets match gizmo.toml (run before every simulation)",
+		ArgsUsage: " ",
+		Description: `Reads gizmo.toml, fetches into the cache only what it lacks, validates,
+places every selected asset into each target's layout, repairs placed files
+that were deleted or modified, and prints the placed model paths.
+
+When gizmo.lock was written for the current gizmo.toml and every placed file
+still has the size and mtime it was placed with, prepare opens no cache and
+sends no request: it costs about what listing the placed files costs.
+
+gizmo.lock is written when it is missing or gizmo.toml changed, and with
+--update (which also refreshes the asset list from the API).
+
+Exit status: 0 placed; 2 gizmo.toml or gizmo.lock has an error (file:line);
+3 an asset does not exist, or --offline and the cache lacks a file; 4 a model
+fails validation (file:line of each problem); 6 the API key is refused;
+7 --locked and what would be placed differs from gizmo.lock.`,
+		Flags: []cli.Flag{
+			projectFlag(),
+			&cli.BoolFlag{Name: "offline", Usage: "never touch the network; fail naming what the cache lacks"},
+			&cli.BoolFlag{Name: "locked", Usage: "fail (exit 7), naming the asset, if what would be placed differs from gizmo.lock; never write it"},
+			&cli.BoolFlag{Name: "update", Usage: "resolve gizmo.toml again (refreshing the asset list) and rewrite gizmo.lock"},
+			&cli.BoolFlag{Name: "verify", Usage: "re-hash every placed file instead of trusting size and mtime"},
+			&cli.BoolFlag{Name: "print-env", Usage: "print shell export lines (GIZMO_<SLUG>_<FORMAT>=path) for a launch script to eval"},
+			&cli.BoolFlag{Name: flagJSON, Usage: "print the result as JSON"},
+		},
+		Action: func(c *cli.Context) error {
+			if c.NArg() > 0 {
+				return exitcode.With(exitcode.Usage, fmt.Errorf("prepare takes no arguments (got %q); the project is --project DIR", c.Args().First()))
+			}
+			if c.Bool("locked") && c.Bool("update") {
+				return exitcode.With(exitcode.Usage, errors.New("--locked and --update contradict each other: --locked never changes gizmo.lock"))
+			}
+			ctx, cancel := commandContext(c)
+			defer cancel()
+			o := prepareOptions(c)
+			o.Offline = c.Bool("offline")
+			o.Locked = c.Bool("locked")
+			o.Update = c.Bool("update")
+			o.Verify = c.Bool("verify")
+			res, err := prepare.Run(ctx, o)
+			if err != nil {
+				return prepareError(err)
+			}
+			return printPrepared(c.App.Writer, c.App.ErrWriter, o.Dir, res, printMode{
+				json: lineageBool(c, flagJSON), env: c.Bool("print-env"), quiet: lineageBool(c, flagQuiet),
+			})
+		},
+	})
+}
+
+// prepareOptions wires prepare to the cache, the API client and the
+// validators; nothing is opened until prepare asks.
+func prepareOptions(c *cli.Context) prepare.Options {
+	stderr := c.App.ErrWriter
+	quiet := lineageBool(c, flagQuiet)
+	o := prepare.Options{
+		Dir: c.String(flagProject),
+		OpenCache: func() (prepare.Cache, error) {
+			dir := c.String(flagCacheDir)
+			if dir == "" {
+				d, err := cache.DefaultDir()
+				if err != nil {
+					return nil, err
+				}
+				dir = d
+			}
+			return cache.Open(dir)
+		},
+		Remote: func() (prepare.Remote, error) {
+			return newClient(c)
+		},
+		Validate: func(ctx context.Context, path string) ([]validate.Report, error) {
+			return validator.Path(ctx, path, validate.Options{})
+		},
+	}
+	if !quiet && !lineageBool(c, flagJSON) {
+		o.Log = func(format string, args ...any) { fmt.Fprintf(stderr, "gizmo: "+format+"\n", args...) }
+	}
+	return o
+}
+
+// prepareError gives prepare's errors their exit codes.
+func prepareError(err error) error {
+	var (
+		pe *project.Error
+		le *prepare.LockedError
+		ie *prepare.InvalidError
+		me *prepare.MissingError
+		nf *prepare.NotFoundError
+	)
+	switch {
+	case errors.As(err, &pe), errors.Is(err, project.ErrNoManifest):
+		return exitcode.With(exitcode.Usage, err)
+	case errors.As(err, &le):
+		return exitcode.With(exitcode.Locked, err)
+	case errors.As(err, &ie):
+		return exitcode.With(exitcode.Invalid, err)
+	case errors.As(err, &me), errors.As(err, &nf):
+		return exitcode.With(exitcode.NotFound, err)
+	}
+	return exitForAPI(err)
+}
+
+type printMode struct{ json, env, quiet bool }
+
+// printPrepared prints the placed models: one path per line, export lines
+// with --print-env, or JSON.
+func printPrepared(stdout, stderr io.Writer, dir string, res *prepare.Result, m printMode) error {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return err
+	}
+	switch {
+	case m.json:
+		return printJSON(stdout, struct {
+			Project string `json:"project"`
+			*prepare.Result
+		}{abs, res})
+	case m.env:
+		fmt.Fprintf(stdout, "export GIZMO_PROJECT=%s\n", shellQuote(abs))
+		for _, l := range envLines(abs, res.Items) {
+			fmt.Fprintln(stdout, l)
+		}
+		return nil
+	}
+	for _, it := range res.Items {
+		fmt.Fprintln(stdout, filepath.Join(dir, filepath.FromSlash(it.Path)))
+	}
+	if !m.quiet {
+		switch {
+		case res.NoOp:
+			fmt.Fprintf(stderr, "gizmo: %d models in place\n", len(res.Items))
+		default:
+			fmt.Fprintf(stderr, "gizmo: %d models in place (%d fetched, %d folders written, %d repaired, %d removed)\n",
+				len(res.Items), res.Fetched, res.Placed, res.Repaired, res.Removed)
+		}
+	}
+	return nil
+}
+
+// envLines names each placed model GIZMO_<SLUG>_<FORMAT> (and the MuJoCo
+// scene GIZMO_<SLUG>_SCENE); a name taken twice (one slug in two targets)
+// gets the target folder in it.
+func envLines(abs string, items []prepare.Item) []string {
+	type kv struct{ k, v string }
+	var vars []kv
+	count := map[string]int{}
+	name := func(parts ...string) string {
+		s := strings.ToUpper(strings.Join(parts, "_"))
+		return "GIZMO_" + strings.Map(func(r rune) rune {
+			if r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' {
+				return r
+			}
+			return '_'
+		}, s)
+	}
+	for _, it := range items {
+		count[name(it.Slug, it.Format.Short())]++
+	}
+	for _, it := range items {
+		k := name(it.Slug, it.Format.Short())
+		scene := name(it.Slug, "scene")
+		if count[k] > 1 {
+			k = name(it.Target, it.Slug, it.Format.Short())
+			scene = name(it.Target, it.Slug, "scene")
+		}
+		vars = append(vars, kv{k, filepath.Join(abs, filepath.FromSlash(it.Path))})
+		if it.Scene != "" && it.Format == formats.MuJoCo {
+			vars = append(vars, kv{scene, filepath.Join(abs, filepath.FromSlash(it.Scene))})
+		}
+	}
+	sort.SliceStable(vars, func(i, j int) bool { return vars[i].k < vars[j].k })
+	out := make([]string, len(vars))
+	for i, v := range vars {
+		out[i] = "export " + v.k + "=" + shellQuote(v.v)
+	}
+	return out
+}
+
+// shellQuote quotes s for a POSIX shell.
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
