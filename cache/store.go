@@ -209,7 +209,10 @@ func (c *Cache) fetchAndPublish(ctx context.Context, id, format, kh string, fetc
 	defer gcl.Unlock()
 	blob := c.blobPath(sum)
 	if st, err := os.Stat(blob); err == nil && st.Size() == n.n {
-		// Same content already stored (another asset, or a lost index record).
+		// Same content already stored (another asset, or a lost index
+		// record). Drop the temp file now, before the index record, so that
+		// a crash after the commit leaves no temp file behind.
+		os.Remove(partName)
 	} else {
 		if err := os.MkdirAll(filepath.Dir(blob), 0o755); err != nil {
 			return Entry{}, err
@@ -228,6 +231,9 @@ func (c *Cache) fetchAndPublish(ctx context.Context, id, format, kh string, fetc
 	tree := c.TreePath(e)
 	if st, err := os.Stat(tree); err == nil && st.IsDir() {
 		// Already unpacked by an earlier store of the same bytes.
+		if err := removeTree(treeTmp); err != nil {
+			return Entry{}, err
+		}
 	} else if err := c.rename(treeTmp, tree); err != nil {
 		if st, serr := os.Stat(tree); serr != nil || !st.IsDir() {
 			return Entry{}, fmt.Errorf("move the unpacked tree into %s: %w (check permissions)", filepath.Dir(tree), err)
@@ -381,7 +387,9 @@ func linkOrCopy(src, dst string) error {
 	return err
 }
 
-// freeze makes a finished tree read-only and its directory entries durable.
+// freeze makes a finished tree read-only, then durable: one syncfs(2) of its
+// file system flushes every file and directory entry of the tree at once
+// (much cheaper than an fsync per file and per directory).
 func freeze(root string) error {
 	var dirs []string
 	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
@@ -397,16 +405,12 @@ func freeze(root string) error {
 	if err != nil {
 		return err
 	}
-	// Deepest first, so that a directory is synced after its children.
 	for i := len(dirs) - 1; i >= 0; i-- {
-		if err := syncDir(dirs[i]); err != nil {
-			return err
-		}
 		if err := os.Chmod(dirs[i], 0o555); err != nil {
 			return err
 		}
 	}
-	return nil
+	return syncFS(root)
 }
 
 // removeTree removes a file or a (possibly read-only) tree. Missing is fine.

@@ -211,8 +211,9 @@ func fold(s string) string {
 }
 
 // Extract checks the zip (see Check), then writes its files under dest, which
-// must not exist yet, with mode 0644 (directories 0755). Each file is synced.
-// It returns the regular files written, sorted by name. On error dest is
+// must not exist yet, with mode 0644 (directories 0755). Files are not
+// synced one by one: a caller that needs durability syncs the file system once
+// (syncfs) before publishing the tree. It returns the regular files written, sorted by name. On error dest is
 // removed.
 func Extract(r io.ReaderAt, size int64, archiveName, dest string, lim Limits) (_ []File, err error) {
 	zr, err := zip.NewReader(r, size)
@@ -293,9 +294,6 @@ func extractFile(f *zip.File, target, archiveName string, lim Limits, remaining 
 		}
 	} else if !errors.Is(err, ErrHostile) {
 		err = bad("cannot be decompressed: %v", err)
-	}
-	if err == nil {
-		err = w.Sync()
 	}
 	if cerr := w.Close(); err == nil && cerr != nil {
 		err = cerr

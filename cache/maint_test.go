@@ -1,0 +1,227 @@
+package cache
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// storeN stores a few entries of different kinds and returns them.
+func storeSome(t *testing.T, c *Cache) []Entry {
+	t.Helper()
+	var es []Entry
+	for _, s := range []struct {
+		id, format string
+		data       []byte
+	}{
+		{"ast_1", "isaac_sim_urdf", makeZip(t, zfile{"robot.urdf", urdfDoc}, zfile{"meshes/base.stl", "solid base"})},
+		{"ast_1", "mujoco_mjcf", []byte(mjcfDoc)},
+		{"ast_2", "mujoco_mjcf", makeZip(t, zfile{"arm.xml", mjcfDoc}, zfile{"assets/l.stl", "mesh"})},
+	} {
+		e, err := c.Store(context.Background(), s.id, s.format, bytesFetch(s.data, ""))
+		if err != nil {
+			t.Fatal(err)
+		}
+		es = append(es, e)
+	}
+	return es
+}
+
+// overwrite replaces a (read-only) file's bytes in place.
+func overwrite(t *testing.T, p string, data []byte) {
+	t.Helper()
+	os.Chmod(filepath.Dir(p), 0o755)
+	os.Chmod(p, 0o644)
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestVerifyFindsAndRepairs(t *testing.T) {
+	tests := []struct {
+		name    string
+		damage  func(t *testing.T, c *Cache, es []Entry)
+		kind    string
+		badKeys string // asset/format pairs that must be dropped by repair
+	}{
+		{"corrupt blob", func(t *testing.T, c *Cache, es []Entry) {
+			overwrite(t, c.blobPath(es[0].Hash), []byte("PK\x03\x04 flipped bits"))
+		}, ProblemCorrupt, "ast_1/isaac_sim_urdf"},
+		{"missing blob", func(t *testing.T, c *Cache, es []Entry) {
+			os.Remove(c.blobPath(es[2].Hash))
+		}, ProblemMissing, "ast_2/mujoco_mjcf"},
+		{"corrupt mesh in tree", func(t *testing.T, c *Cache, es []Entry) {
+			overwrite(t, filepath.Join(c.TreePath(es[0]), "meshes", "base.stl"), []byte("solid BASE"))
+		}, ProblemCorrupt, "ast_1/isaac_sim_urdf"},
+		{"truncated single model", func(t *testing.T, c *Cache, es []Entry) {
+			// The tree's model is a hard link of the blob: truncating it
+			// corrupts both.
+			overwrite(t, c.ModelPath(es[1]), []byte("<mujoco"))
+		}, ProblemCorrupt, "ast_1/mujoco_mjcf"},
+		{"missing tree file", func(t *testing.T, c *Cache, es []Entry) {
+			p := filepath.Join(c.TreePath(es[2]), "assets", "l.stl")
+			os.Chmod(filepath.Dir(p), 0o755)
+			os.Remove(p)
+		}, ProblemMissing, "ast_2/mujoco_mjcf"},
+		{"extra file in tree", func(t *testing.T, c *Cache, es []Entry) {
+			os.Chmod(c.TreePath(es[2]), 0o755)
+			os.WriteFile(filepath.Join(c.TreePath(es[2]), "intruder.stl"), []byte("x"), 0o644)
+		}, ProblemCorrupt, "ast_2/mujoco_mjcf"},
+		{"missing tree", func(t *testing.T, c *Cache, es []Entry) {
+			removeTree(c.TreePath(es[0]))
+		}, ProblemMissing, "ast_1/isaac_sim_urdf"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := openTest(t)
+			es := storeSome(t, c)
+			tt.damage(t, c, es)
+			ps, err := c.Verify(context.Background(), false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(ps) == 0 || countKind(ps, tt.kind) == 0 {
+				t.Fatalf("verify = %v, want a %s problem", ps, tt.kind)
+			}
+			for _, p := range ps {
+				if p.AssetID+"/"+p.Format != tt.badKeys || p.Repaired {
+					t.Errorf("unexpected problem %v", p)
+				}
+			}
+			// Without --repair nothing changed.
+			if _, err := c.Entry(splitKey(tt.badKeys)); err != nil {
+				t.Fatalf("verify without repair dropped the entry: %v", err)
+			}
+			ps, err = c.Verify(context.Background(), true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range ps {
+				if !p.Repaired {
+					t.Errorf("not repaired: %v", p)
+				}
+			}
+			id, format := splitKey(tt.badKeys)
+			if _, err := c.Entry(id, format); !errors.Is(err, ErrNotCached) {
+				t.Errorf("bad entry still indexed: %v", err)
+			}
+			// The good entries are intact, and a clean verify follows.
+			if ps, err := c.Verify(context.Background(), false); err != nil || len(ps) != 0 {
+				// Extra files of the dropped entry may remain only if shared.
+				t.Errorf("verify after repair: %v %v", ps, err)
+			}
+			n := 0
+			for _, e := range es {
+				if e.AssetID+"/"+e.Format != tt.badKeys && c.Have(e.AssetID, e.Format) {
+					n++
+				}
+			}
+			if n != len(es)-1 {
+				t.Errorf("%d good entries left, want %d", n, len(es)-1)
+			}
+		})
+	}
+}
+
+func TestVerifyReportsExtra(t *testing.T) {
+	c := openTest(t)
+	es := storeSome(t, c)
+	// An index record lost (e.g. a crash between publishing and indexing).
+	if err := c.update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketEntries).Delete(entryKey(es[2].AssetID, es[2].Format))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	ps, err := c.Verify(context.Background(), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ps) != 2 || countKind(ps, ProblemExtra) != 2 {
+		t.Fatalf("verify = %v, want the blob and the tree as extra", ps)
+	}
+	res, err := c.GC(context.Background(), GCOptions{DryRun: true})
+	if err != nil || len(res.Removed) != 2 || res.Bytes == 0 {
+		t.Fatalf("gc dry run = %+v %v", res, err)
+	}
+	if _, err := os.Stat(c.blobPath(es[2].Hash)); err != nil {
+		t.Fatal("dry run removed a file")
+	}
+	res, err = c.GC(context.Background(), GCOptions{})
+	if err != nil || len(res.Removed) != 2 {
+		t.Fatalf("gc = %+v %v", res, err)
+	}
+	if ps, err := c.Verify(context.Background(), false); err != nil || len(ps) != 0 {
+		t.Errorf("verify after gc: %v %v", ps, err)
+	}
+	for _, e := range es[:2] {
+		if !c.Have(e.AssetID, e.Format) {
+			t.Errorf("gc removed %s/%s", e.AssetID, e.Format)
+		}
+	}
+}
+
+func TestGCPrune(t *testing.T) {
+	c := openTest(t)
+	if err := c.RecordAssets([]AssetMeta{{ID: "ast_1", Name: "a"}, {ID: "ast_2", Name: "b"}}, true); err != nil {
+		t.Fatal(err)
+	}
+	storeSome(t, c)
+	c.RecordURL("ast_2", "mujoco_mjcf", "https://x", time.Time{})
+	if err := c.RecordAssets([]AssetMeta{{ID: "ast_1", Name: "a"}}, true); err != nil { // ast_2 vanished
+		t.Fatal(err)
+	}
+	// Without --prune a vanished asset stays.
+	if res, err := c.GC(context.Background(), GCOptions{}); err != nil || len(res.Removed) != 0 {
+		t.Fatalf("gc = %+v %v", res, err)
+	}
+	res, err := c.GC(context.Background(), GCOptions{Prune: true, DryRun: true})
+	if err != nil || len(res.Pruned) != 1 || len(res.Removed) != 2 || !c.Have("ast_2", "mujoco_mjcf") {
+		t.Fatalf("dry-run prune = %+v %v", res, err)
+	}
+	res, err = c.GC(context.Background(), GCOptions{Prune: true})
+	if err != nil || strings.Join(res.Pruned, ",") != "ast_2" || len(res.Removed) != 2 {
+		t.Fatalf("prune = %+v %v", res, err)
+	}
+	if _, err := c.Asset("ast_2"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("pruned asset still known: %v", err)
+	}
+	if _, _, ok := c.URL("ast_2", "mujoco_mjcf"); ok {
+		t.Error("pruned asset's URL kept")
+	}
+	if !c.Have("ast_1", "isaac_sim_urdf") || !c.Have("ast_1", "mujoco_mjcf") {
+		t.Error("prune removed a live asset")
+	}
+	if ps, err := c.Verify(context.Background(), false); err != nil || len(ps) != 0 {
+		t.Errorf("verify: %v %v", ps, err)
+	}
+}
+
+func TestInfo(t *testing.T) {
+	c := openTest(t)
+	es := storeSome(t, c)
+	c.RecordAssets([]AssetMeta{{ID: "ast_1"}, {ID: "ast_2"}, {ID: "ast_3", Vanished: true}}, false)
+	c.RecordAssets([]AssetMeta{{ID: "ast_1"}, {ID: "ast_2"}}, true)
+	in, err := c.Info()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum int64
+	for _, e := range es {
+		sum += e.Size
+	}
+	if in.Assets != 3 || in.Vanished != 1 || in.Entries != 3 || in.Blobs != 3 || in.Trees != 3 || in.TempFiles != 0 ||
+		in.DownloadBytes != sum || in.DiskBytes < sum {
+		t.Errorf("info = %+v (downloads %d)", in, sum)
+	}
+}
+
+func splitKey(s string) (string, string) {
+	id, format, _ := strings.Cut(s, "/")
+	return id, format
+}

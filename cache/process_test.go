@@ -1,0 +1,366 @@
+package cache
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// The test binary doubles as a helper process: with GIZMO_CACHE_HELPER set,
+// TestMain runs the helper instead of the tests (the classic helper-process
+// pattern), so the tests can run real gizmo cache code in other processes.
+func TestMain(m *testing.M) {
+	switch os.Getenv("GIZMO_CACHE_HELPER") {
+	case "":
+		os.Exit(m.Run())
+	case "store":
+		os.Exit(helperStore())
+	case "reader":
+		os.Exit(helperReader())
+	default:
+		fmt.Fprintln(os.Stderr, "unknown GIZMO_CACHE_HELPER")
+		os.Exit(2)
+	}
+}
+
+// helperStore stores every key of GIZMO_KEYS (id|format|url, comma-separated)
+// into GIZMO_CACHE_DIR, downloading from url, and records asset metadata.
+func helperStore() int {
+	c, err := Open(os.Getenv("GIZMO_CACHE_DIR"))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	for _, k := range strings.Split(os.Getenv("GIZMO_KEYS"), ",") {
+		parts := strings.SplitN(k, "|", 3)
+		id, format, url := parts[0], parts[1], parts[2]
+		if err := c.RecordAssets([]AssetMeta{{ID: id, Name: "n-" + id, Status: "ready"}}, false); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		_, err := c.Store(context.Background(), id, format, httpFetch(url))
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		if err := c.RecordURL(id, format, url, time.Now().Add(time.Hour)); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+	}
+	return 0
+}
+
+// helperReader reads the index in a loop until GIZMO_STOP_FILE exists and
+// prints the slowest read, in microseconds.
+func helperReader() int {
+	c, err := Open(os.Getenv("GIZMO_CACHE_DIR"))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	var worst time.Duration
+	n := 0
+	for {
+		if _, err := os.Stat(os.Getenv("GIZMO_STOP_FILE")); err == nil && n > 0 {
+			break
+		}
+		t0 := time.Now()
+		es, err := c.Entries()
+		if err == nil {
+			_, err = c.Assets()
+		}
+		if err == nil {
+			for _, e := range es {
+				c.Have(e.AssetID, e.Format)
+			}
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		worst = max(worst, time.Since(t0))
+		n++
+	}
+	fmt.Printf("%d %d\n", n, worst.Microseconds())
+	return 0
+}
+
+func httpFetch(url string) FetchFunc {
+	return func(ctx context.Context, w io.Writer) (string, error) {
+		req, err := http.NewRequestWithContext(ctx, "GET", url, nil)
+		if err != nil {
+			return "", err
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return "", err
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != 200 {
+			return "", fmt.Errorf("GET: %s", resp.Status)
+		}
+		n, err := io.Copy(w, resp.Body)
+		if err == nil && resp.ContentLength >= 0 && n != resp.ContentLength {
+			err = fmt.Errorf("download cut short: %d of %d bytes", n, resp.ContentLength)
+		}
+		return resp.Header.Get("ETag"), err
+	}
+}
+
+// payloadZip is a deterministic zip of a URDF and files meshes of size
+// bytes each (incompressible, so the zip is about files*size bytes).
+func payloadZip(seed int64, files, size int) []byte {
+	r := rand.New(rand.NewSource(seed))
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	w, _ := zw.Create("robot.urdf")
+	fmt.Fprintf(w, "<robot name=\"r%d\"><link name=\"base\"/></robot>\n", seed)
+	chunk := make([]byte, size)
+	for i := 0; i < files; i++ {
+		w, _ := zw.Create(fmt.Sprintf("meshes/part%03d.stl", i))
+		r.Read(chunk)
+		w.Write(chunk)
+	}
+	zw.Close()
+	return buf.Bytes()
+}
+
+// slowServer serves payloads[name] at /name in chunks with a pause between
+// them, and counts downloads per name.
+type slowServer struct {
+	*httptest.Server
+	mu       sync.Mutex
+	payloads map[string][]byte
+	hits     map[string]int
+}
+
+func newSlowServer(t *testing.T, chunk int, pause time.Duration) *slowServer {
+	s := &slowServer{payloads: map[string][]byte{}, hits: map[string]int{}}
+	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		name := strings.TrimPrefix(r.URL.Path, "/")
+		s.mu.Lock()
+		b, ok := s.payloads[name]
+		s.hits[name]++
+		s.mu.Unlock()
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+		w.Header().Set("ETag", `"`+sha(b)[:16]+`"`)
+		for len(b) > 0 {
+			n := min(chunk, len(b))
+			if _, err := w.Write(b[:n]); err != nil {
+				return
+			}
+			w.(http.Flusher).Flush()
+			b = b[n:]
+			time.Sleep(pause)
+		}
+	}))
+	t.Cleanup(s.Close)
+	return s
+}
+
+func (s *slowServer) add(name string, b []byte) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.payloads[name] = b
+	return s.URL + "/" + name
+}
+
+func helperCmd(mode, dir string, env ...string) *exec.Cmd {
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "GIZMO_CACHE_HELPER="+mode, "GIZMO_CACHE_DIR="+dir)
+	cmd.Env = append(cmd.Env, env...)
+	return cmd
+}
+
+// TestManyProcesses runs real processes side by side on one cache: three
+// writers storing the same two keys and one key each, with asset records and
+// URL records, and one reader looping over the index. None may fail; each
+// key is downloaded exactly once; verify is clean afterwards.
+func TestManyProcesses(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "cache")
+	if _, err := Open(dir); err != nil {
+		t.Fatal(err)
+	}
+	srv := newSlowServer(t, 32<<10, time.Millisecond)
+	shared := []string{
+		"ast_s1|isaac_sim_urdf|" + srv.add("s1", payloadZip(1, 20, 16<<10)),
+		"ast_s2|isaac_sim_urdf|" + srv.add("s2", payloadZip(2, 20, 16<<10)),
+	}
+	const writers = 3
+	stop := filepath.Join(t.TempDir(), "stop")
+	reader := helperCmd("reader", dir, "GIZMO_STOP_FILE="+stop)
+	var readerOut, readerErr bytes.Buffer
+	reader.Stdout, reader.Stderr = &readerOut, &readerErr
+	if err := reader.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var cmds []*exec.Cmd
+	var outs []*bytes.Buffer
+	for i := 0; i < writers; i++ {
+		own := fmt.Sprintf("ast_own%d|mujoco_mjcf|%s", i, srv.add(fmt.Sprint("own", i), payloadZip(int64(10+i), 10, 16<<10)))
+		keys := append([]string{own}, shared...)
+		if i%2 == 1 { // different orders, so that processes meet on each key
+			keys = []string{shared[1], own, shared[0]}
+		}
+		cmd := helperCmd("store", dir, "GIZMO_KEYS="+strings.Join(keys, ","))
+		var out bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		cmds = append(cmds, cmd)
+		outs = append(outs, &out)
+	}
+	for i, cmd := range cmds {
+		if err := cmd.Wait(); err != nil {
+			t.Errorf("writer %d: %v: %s", i, err, outs[i])
+		}
+	}
+	os.WriteFile(stop, nil, 0o644)
+	if err := reader.Wait(); err != nil {
+		t.Errorf("reader: %v: %s", err, readerErr.String())
+	}
+	var reads, worstUS int
+	fmt.Sscan(readerOut.String(), &reads, &worstUS)
+	t.Logf("reader: %d passes over the index, slowest %v", reads, time.Duration(worstUS)*time.Microsecond)
+	for name, n := range srv.hits {
+		if n != 1 {
+			t.Errorf("%s downloaded %d times, want 1", name, n)
+		}
+	}
+	c, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkConsistent(t, c)
+	es, err := c.Entries()
+	if err != nil || len(es) != 2+writers {
+		t.Fatalf("entries = %d, %v", len(es), err)
+	}
+	if as, _ := c.Assets(); len(as) != 2+writers {
+		t.Errorf("assets = %d", len(as))
+	}
+	if ps, err := c.Verify(context.Background(), false); err != nil || len(ps) != 0 {
+		t.Errorf("verify: %v %v", ps, err)
+	}
+}
+
+// TestCrashConsistency kills a real process storing into the cache with
+// SIGKILL at random instants during download, extraction and publishing.
+// After each kill, verify finds nothing missing or corrupt (only leftovers
+// of the interrupted store), and a rerun finishes with a clean cache.
+// Trials: 3 with -short, 6 by default, 50 with GIZMO_LONG=1.
+func TestCrashConsistency(t *testing.T) {
+	trials := 6
+	switch {
+	case testing.Short():
+		trials = 3
+	case os.Getenv("GIZMO_LONG") != "":
+		trials = 50
+	}
+	dir := filepath.Join(t.TempDir(), "cache")
+	if _, err := Open(dir); err != nil {
+		t.Fatal(err)
+	}
+	srv := newSlowServer(t, 64<<10, 2*time.Millisecond)
+	// A few contents, shared by several keys, so that kills also land while
+	// another key's files are reused.
+	urls := []string{
+		srv.add("a", payloadZip(100, 60, 8<<10)),
+		srv.add("b", payloadZip(101, 20, 32<<10)),
+		srv.add("c", payloadZip(102, 120, 2<<10)),
+	}
+	// Measure an undisturbed run to spread the kills over its length.
+	t0 := time.Now()
+	if out, err := helperCmd("store", dir, "GIZMO_KEYS=ast_warm|isaac_sim_urdf|"+urls[0]).CombinedOutput(); err != nil {
+		t.Fatalf("warm-up run: %v: %s", err, out)
+	}
+	span := time.Since(t0)
+	rng := rand.New(rand.NewSource(time.Now().UnixNano()))
+	c, _ := Open(dir)
+	phases := map[string]int{}
+	for i := 0; i < trials; i++ {
+		key := fmt.Sprintf("ast_%d|isaac_sim_urdf|%s", i, urls[i%len(urls)])
+		cmd := helperCmd("store", dir, "GIZMO_KEYS="+key)
+		var out bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		delay := time.Duration(rng.Int63n(int64(span)))
+		time.Sleep(delay)
+		cmd.Process.Signal(syscall.SIGKILL)
+		err := cmd.Wait()
+		var ee *exec.ExitError
+		killed := errors.As(err, &ee) && !ee.Exited()
+		if err != nil && !killed {
+			t.Fatalf("trial %d: helper failed on its own: %v: %s", i, err, out.String())
+		}
+		ps, err := c.Verify(context.Background(), false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range ps {
+			if p.Kind != ProblemPartial && p.Kind != ProblemExtra {
+				t.Errorf("trial %d (killed after %v): %v", i, delay, p)
+			}
+		}
+		switch id := fmt.Sprintf("ast_%d", i); {
+		case !killed || c.Have(id, "isaac_sim_urdf"):
+			phases["after the index commit"]++
+		case countKind(ps, ProblemPartial) > 0:
+			phases["mid-download or mid-extraction"]++
+		case countKind(ps, ProblemExtra) > 0:
+			phases["between publishing and indexing"]++
+		default:
+			phases["before the download began"]++
+		}
+		if out, err := helperCmd("store", dir, "GIZMO_KEYS="+key).CombinedOutput(); err != nil {
+			t.Fatalf("trial %d: rerun failed: %v: %s", i, err, out)
+		}
+		id := fmt.Sprintf("ast_%d", i)
+		if !c.Have(id, "isaac_sim_urdf") {
+			t.Fatalf("trial %d: rerun did not store %s", i, id)
+		}
+		// After the rerun only harmless leftovers may remain: the key's own
+		// temp files are gone, and no entry is bad.
+		ps, err = c.Verify(context.Background(), false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range ps {
+			if p.Kind != ProblemExtra {
+				t.Errorf("trial %d after rerun: %v", i, p)
+			}
+		}
+	}
+	res, err := c.GC(context.Background(), GCOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ps, err := c.Verify(context.Background(), false); err != nil || len(ps) != 0 {
+		t.Errorf("verify after gc: %v %v", ps, err)
+	}
+	checkConsistent(t, c)
+	t.Logf("%d trials over a %v store; killed %v; gc removed %d leftovers", trials, span, phases, len(res.Removed))
+}
