@@ -16,11 +16,9 @@ import (
 	"github.com/antimlabs/gizmo/formats"
 	"github.com/antimlabs/gizmo/internal/exitcode"
 	"github.com/antimlabs/gizmo/validate"
+	"github.com/antimlabs/gizmo/validate/mjcf"
 	"github.com/antimlabs/gizmo/validate/urdf"
 )
-
-// treeMJCF reads an MJCF model's tree; nil until an MJCF reader is wired in.
-var treeMJCF func(path string) (*validate.TreeNode, error)
 
 func init() {
 	register(&cli.Command{
@@ -71,10 +69,7 @@ func runTree(ctx context.Context, o treeOptions, stdout io.Writer) error {
 	case formats.KindURDF:
 		root, err = urdf.Tree(o.path)
 	case formats.KindMJCF:
-		if treeMJCF == nil {
-			return exitcode.With(exitcode.Failure, fmt.Errorf("tree %s: MJCF trees are not supported by this build yet", o.path))
-		}
-		root, err = treeMJCF(o.path)
+		root, err = mjcf.Tree(o.path)
 	default:
 		return exitcode.With(exitcode.Usage, fmt.Errorf("tree %s: not a URDF (<robot>) or MJCF (<mujoco>) model", o.path))
 	}

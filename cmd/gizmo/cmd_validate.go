@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -144,8 +142,8 @@ func runValidate(ctx context.Context, o validateOptions, stdout, stderr io.Write
 		if err := enc.Encode(out); err != nil {
 			return err
 		}
-	} else {
-		printReports(stdout, reports, o.quiet)
+	} else if err := validate.WriteText(stdout, reports, o.quiet); err != nil {
+		return err
 	}
 
 	withErrors := 0
@@ -161,60 +159,6 @@ func runValidate(ctx context.Context, o validateOptions, stdout, stderr io.Write
 		return exitcode.Silent(exitcode.Invalid)
 	}
 	return nil
-}
-
-// printReports writes the compiler-style lines and the summary.
-func printReports(w io.Writer, reports []validate.Report, quiet bool) {
-	nErr, nWarn, withErrors := 0, 0, 0
-	for _, r := range reports {
-		for _, p := range r.Errors {
-			fmt.Fprintln(w, display(p))
-		}
-		if !quiet {
-			for _, p := range r.Warnings {
-				fmt.Fprintln(w, display(p))
-			}
-			for _, n := range r.NotChecked {
-				fmt.Fprintf(w, "%s: note: not checked: %s\n", r.Path, n)
-			}
-		}
-		nErr += len(r.Errors)
-		nWarn += len(r.Warnings)
-		if len(r.Errors) > 0 {
-			withErrors++
-		}
-	}
-	if quiet && nErr == 0 {
-		return
-	}
-	summary := fmt.Sprintf("%s: ", plural(len(reports), "file", "files"))
-	if withErrors > 0 {
-		summary += fmt.Sprintf("%d with errors (%s)", withErrors, plural(nErr, "error", "errors"))
-	} else {
-		summary += "no errors"
-	}
-	summary += ", " + plural(nWarn, "warning", "warnings")
-	fmt.Fprintln(w, summary)
-}
-
-// display prints a problem with its file relative to the working directory
-// when that is shorter, as compilers do.
-func display(p validate.Problem) string {
-	if filepath.IsAbs(p.File) {
-		if wd, err := os.Getwd(); err == nil {
-			if rel, err := filepath.Rel(wd, p.File); err == nil && !strings.HasPrefix(rel, "..") {
-				p.File = rel
-			}
-		}
-	}
-	return p.String()
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return fmt.Sprintf("%d %s", n, many)
 }
 
 // jsonOutput reports whether --json was given, before or after the command

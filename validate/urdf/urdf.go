@@ -386,11 +386,12 @@ func (m *model) parseMaterial(el *etree.Element, name string, inline bool) bool 
 			hasTexture = true
 		}
 	}
-	hasRGB := false
+	hasRGB, badRGB := false, false
 	if c := child(el, "color"); c != nil {
 		if v, ok := attr(c, "rgba"); ok {
 			switch res, msg := parseColor(v); res {
 			case colorBad:
+				badRGB = true
 				m.errorf(c, "urdf-material-color", "material %q: rgba %q: %s; give four numbers between 0 and 1", name, v, msg)
 			case colorNotFour:
 				hasRGB = true
@@ -401,7 +402,7 @@ func (m *model) parseMaterial(el *etree.Element, name string, inline bool) bool 
 		}
 	}
 	if !hasRGB && !hasTexture {
-		if !inline {
+		if !inline && !badRGB {
 			m.errorf(el, "urdf-material-color", "material %q has neither <color rgba> nor <texture filename>; urdfdom logs an error: give it a color", name)
 		}
 		return false

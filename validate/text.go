@@ -1,0 +1,96 @@
+package validate
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// WriteText prints reports the way `gizmo validate` does: one line per
+// problem, file:line:col: error|warning: message [rule] (errors first
+// within a file), a note per thing not checked, then the summary line.
+// quiet leaves out warnings and notes, and the summary when nothing failed.
+// File names are shown relative to the working directory when they are
+// below it.
+func WriteText(w io.Writer, reports []Report, quiet bool) error {
+	var b strings.Builder
+	for _, r := range reports {
+		for _, p := range r.Errors {
+			b.WriteString(relative(p).String() + "\n")
+		}
+		if quiet {
+			continue
+		}
+		for _, p := range r.Warnings {
+			b.WriteString(relative(p).String() + "\n")
+		}
+		for _, n := range r.NotChecked {
+			fmt.Fprintf(&b, "%s: note: not checked: %s\n", relPath(r.Path), n)
+		}
+	}
+	if s := Summarize(reports); !quiet || s.Errors > 0 {
+		b.WriteString(s.String() + "\n")
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// Summary counts a validation run.
+type Summary struct {
+	Files, FilesWithErrors, Errors, Warnings int
+}
+
+// Summarize counts reports.
+func Summarize(reports []Report) Summary {
+	var s Summary
+	for _, r := range reports {
+		s.Files++
+		s.Errors += len(r.Errors)
+		s.Warnings += len(r.Warnings)
+		if len(r.Errors) > 0 {
+			s.FilesWithErrors++
+		}
+	}
+	return s
+}
+
+// String is the summary line: "3 files: 1 with errors (2 errors), 1 warning".
+func (s Summary) String() string {
+	out := plural(s.Files, "file", "files") + ": "
+	if s.FilesWithErrors > 0 {
+		out += fmt.Sprintf("%d with errors (%s)", s.FilesWithErrors, plural(s.Errors, "error", "errors"))
+	} else {
+		out += "no errors"
+	}
+	return out + ", " + plural(s.Warnings, "warning", "warnings")
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
+func relative(p Problem) Problem {
+	p.File = relPath(p.File)
+	return p
+}
+
+// relPath shows an absolute path relative to the working directory when it
+// lies below it, as compilers do.
+func relPath(path string) string {
+	if !filepath.IsAbs(path) {
+		return path
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return path
+	}
+	if rel, err := filepath.Rel(wd, path); err == nil && !strings.HasPrefix(rel, "..") {
+		return rel
+	}
+	return path
+}
