@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# Benchmark of gizmo sync against the emulator on loopback (make bench runs it
+# with GIZMO set to the freshly built binary). It prints:
+#   - requests sent by the first sync / the minimum (ceil(N/100) list + R get
+#     + R*F export + R*F download, N assets listed, R of them ready); goal 1.00
+#   - wall time of the first sync / wall time of curl --parallel downloading
+#     the same files (URLs from the export endpoint) at the same concurrency
+#     in the same run: the physical-limit baseline; goal <= 1.3
+#   - wall time and requests of a no-op resync
+#   - peak memory (max RSS) of the first sync
+#
+# Knobs (environment): GIZMO (binary, default: gizmo on PATH),
+# GIZMO_BENCH_ASSETS (seeded assets, default 1334: 1,000 of them ready),
+# GIZMO_BENCH_CONCURRENCY (default 8), GIZMO_BENCH_SYNC_FLAGS (extra flags
+# for gizmo sync, e.g. --no-validate).
+set -euo pipefail
+
+GIZMO=${GIZMO:-gizmo}
+SEEDED=${GIZMO_BENCH_ASSETS:-1334}
+CONC=${GIZMO_BENCH_CONCURRENCY:-8}
+SYNC_FLAGS=${GIZMO_BENCH_SYNC_FLAGS:-}
+KEY=bench-key
+
+for tool in curl jq; do
+	command -v "$tool" >/dev/null || { echo "bench.sh: $tool is not installed: skipped"; exit 0; }
+done
+
+work=$(mktemp -d)
+emu_pid=
+cleanup() {
+	if [ -n "$emu_pid" ]; then kill "$emu_pid" 2>/dev/null || true; wait "$emu_pid" 2>/dev/null || true; fi
+	chmod -R u+w "$work" 2>/dev/null || true
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+"$GIZMO" emulator --addr 127.0.0.1:0 --assets "$SEEDED" --api-key "$KEY" >"$work/emu.out" 2>"$work/emu.err" &
+emu_pid=$!
+for _ in $(seq 100); do
+	[ -s "$work/emu.out" ] && break
+	sleep 0.1
+done
+URL=$(head -n1 "$work/emu.out")
+[ -n "$URL" ] || { echo "bench.sh: the emulator did not start:"; cat "$work/emu.err"; exit 1; }
+export GIZMO_API_URL=$URL GIZMO_API_KEY=$KEY
+
+now() { date +%s.%N; }
+stats() { curl -sf "$URL/_emulator/stats"; }
+# total requests in a stats document
+reqs() { jq '.list.requests + .get.requests + .create.requests + .export.requests + .download.requests'; }
+
+# The account: every page, to count assets and ready ones.
+: >"$work/assets.jsonl"
+offset=0
+while :; do
+	page=$(curl -sf -H "Authorization: Bearer $KEY" "$URL/assets?limit=100&offset=$offset")
+	n=$(jq '.assets | length' <<<"$page")
+	total=$(jq '.total' <<<"$page")
+	jq -c '.assets[]' <<<"$page" >>"$work/assets.jsonl"
+	offset=$((offset + n))
+	{ [ "$n" -eq 0 ] || [ "$offset" -ge "$total" ]; } && break
+done
+N=$(wc -l <"$work/assets.jsonl")
+jq -r 'select(.status == "ready") | .id' "$work/assets.jsonl" >"$work/ready.txt"
+R=$(wc -l <"$work/ready.txt")
+F=3
+FORMATS="isaac_sim_usd isaac_sim_urdf mujoco_mjcf"
+
+# Download URLs from the export endpoint, in one curl run.
+mkdir -p "$work/exp" "$work/curl"
+{
+	sep=
+	while read -r id; do
+		for f in $FORMATS; do
+			printf '%surl = "%s/assets/%s/export"\nheader = "Authorization: Bearer %s"\nheader = "Content-Type: application/json"\ndata = "{\\"format\\":\\"%s\\"}"\noutput = "%s/exp/%s.%s.json"\n' \
+				"$sep" "$URL" "$id" "$KEY" "$f" "$work" "$id" "$f"
+			sep=$'next\n'
+		done
+	done <"$work/ready.txt"
+} >"$work/export.cfg"
+curl -sSf --parallel --parallel-max "$CONC" --config "$work/export.cfg" 2>>"$work/curl.err"
+jq -r '"url = \"" + .download_url + "\"\noutput = \"'"$work"'/curl/" + (input_filename | split("/") | last | sub(".json$"; "")) + "\""' "$work"/exp/*.json >"$work/download.cfg"
+
+# Warm the emulator's export generator, then time curl on warm bodies.
+curl -sSf --parallel --parallel-max "$CONC" --config "$work/download.cfg" 2>>"$work/curl.err"
+rm -rf "$work/curl" && mkdir -p "$work/curl"
+t0=$(now)
+curl -sSf --parallel --parallel-max "$CONC" --config "$work/download.cfg" 2>>"$work/curl.err"
+t1=$(now)
+curl_s=$(echo "$t1 - $t0" | bc -l)
+
+# The first sync.
+s0=$(stats)
+timefmt=()
+if [ -x /usr/bin/time ]; then timefmt=(/usr/bin/time -f '%M' -o "$work/rss"); fi
+t0=$(now)
+# shellcheck disable=SC2086
+"${timefmt[@]}" "$GIZMO" --cache-dir "$work/cache" sync --concurrency "$CONC" $SYNC_FLAGS >"$work/sync1.out" 2>&1 || {
+	echo "bench.sh: the first sync failed:"; tail -20 "$work/sync1.out"; exit 1; }
+t1=$(now)
+s1=$(stats)
+first_s=$(echo "$t1 - $t0" | bc -l)
+sent=$(( $(reqs <<<"$s1") - $(reqs <<<"$s0") ))
+min=$(( (N + 99) / 100 + R + 2 * R * F ))
+rss="n/a"
+[ -s "$work/rss" ] && rss="$(( $(tail -n1 "$work/rss") / 1024 )) MiB"
+
+# The no-op resync.
+t0=$(now)
+# shellcheck disable=SC2086
+"$GIZMO" --cache-dir "$work/cache" sync --concurrency "$CONC" $SYNC_FLAGS >"$work/sync2.out" 2>&1
+t1=$(now)
+s2=$(stats)
+noop_s=$(echo "$t1 - $t0" | bc -l)
+noop_req=$(( $(reqs <<<"$s2") - $(reqs <<<"$s1") ))
+noop_list=$(( $(jq .list.requests <<<"$s2") - $(jq .list.requests <<<"$s1") ))
+
+printf 'gizmo sync benchmark: %d assets listed, %d ready, %d formats, %d files, concurrency %d %s\n' "$N" "$R" "$F" $((R * F)) "$CONC" "$SYNC_FLAGS"
+printf '  first sync requests:  %d sent / %d minimum = %.2f (goal 1.00)\n' "$sent" "$min" "$(echo "$sent / $min" | bc -l)"
+printf '  first sync wall time: %.2fs; curl --parallel: %.2fs; ratio %.2f (goal <= 1.3)\n' "$first_s" "$curl_s" "$(echo "$first_s / $curl_s" | bc -l)"
+printf '  no-op resync:         %.2fs, %d requests (%d list)\n' "$noop_s" "$noop_req" "$noop_list"
+printf '  peak memory (max RSS) of the first sync: %s\n' "$rss"
