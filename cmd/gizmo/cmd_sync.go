@@ -1,0 +1,187 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"syscall"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/antimlabs/gizmo/formats"
+	"github.com/antimlabs/gizmo/internal/exitcode"
+	gsync "github.com/antimlabs/gizmo/sync"
+	"github.com/antimlabs/gizmo/sync/api"
+	"github.com/antimlabs/gizmo/validate"
+	"github.com/antimlabs/gizmo/validate/validator"
+)
+
+func init() {
+	register(&cli.Command{
+		Name:  "sync",
+		Usage: "mirror every ready asset of the account into the cache",
+		Description: `Lists every asset of the account, records their metadata in the cache, then
+exports, downloads, verifies and stores each wanted format of each ready asset
+that the cache lacks. URDF and MJCF models are validated as they are stored.
+
+Pending and processing assets are picked up by the next sync (or waited for
+with --wait); failed generations are shown with their reason. Assets gone from
+the account are marked vanished, and removed from the cache only with --prune.
+
+Exit status: 0 when everything wanted is in the cache; 5 when some files
+failed (each is listed with its reason); 6 when the API key is refused; 1 when
+the API cannot be reached (the cache is left as it was).`,
+		Flags: []cli.Flag{
+			&cli.StringSliceFlag{Name: "format", Aliases: []string{"f"}, Usage: "fetch only `FORMAT` (usd, urdf, mjcf; repeatable; default: every format an asset offers)"},
+			&cli.StringSliceFlag{Name: "tag", Aliases: []string{"t"}, Usage: "fetch only assets carrying `TAG` (repeatable: any of them)"},
+			&cli.IntFlag{Name: "concurrency", Aliases: []string{"j"}, Value: gsync.DefaultConcurrency, Usage: "downloads in flight at once"},
+			&cli.BoolFlag{Name: "wait", Usage: "wait for pending and processing assets to settle, and fetch those that become ready"},
+			&cli.BoolFlag{Name: "prune", Usage: "remove assets that are gone from the account from the cache"},
+			&cli.BoolFlag{Name: "dry-run", Aliases: []string{"n"}, Usage: "say what would be fetched; fetch and change nothing"},
+			&cli.BoolFlag{Name: "no-validate", Usage: "do not validate URDF and MJCF models as they are stored"},
+			&cli.BoolFlag{Name: flagJSON, Usage: "one JSON event per line on stdout"},
+		},
+		Action: func(c *cli.Context) error {
+			opts, err := syncOptionsFrom(c)
+			if err != nil {
+				return exitcode.With(exitcode.Usage, err)
+			}
+			ctx, cancel := commandContext(c)
+			defer cancel()
+			client, err := newClient(c)
+			if err != nil {
+				return err
+			}
+			store, err := openCache(c)
+			if err != nil {
+				return err
+			}
+			defer store.Close()
+			return runSync(ctx, opts, syncDeps{
+				remote: client,
+				store:  store,
+				apiURL: client.BaseURL(),
+				stdout: c.App.Writer,
+				stderr: c.App.ErrWriter,
+				tty:    isTerminal(c.App.ErrWriter),
+			})
+		},
+	})
+}
+
+// syncOptions are the flags of gizmo sync.
+type syncOptions struct {
+	engine   gsync.Options
+	json     bool
+	quiet    bool
+	verbose  bool
+	validate bool
+}
+
+// syncDeps are what runSync works with; tests pass their own.
+type syncDeps struct {
+	remote         gsync.Remote
+	store          gsync.Store
+	apiURL         string // for error messages
+	stdout, stderr io.Writer
+	tty            bool // stderr is a terminal: draw live progress
+}
+
+func syncOptionsFrom(c *cli.Context) (syncOptions, error) {
+	o := syncOptions{
+		json:     lineageBool(c, flagJSON),
+		quiet:    lineageBool(c, flagQuiet),
+		verbose:  lineageBool(c, flagVerbose),
+		validate: !c.Bool("no-validate"),
+	}
+	for _, s := range c.StringSlice("format") {
+		f, err := formats.Parse(s)
+		if err != nil {
+			return o, fmt.Errorf("--format: %w", err)
+		}
+		o.engine.Formats = append(o.engine.Formats, f)
+	}
+	o.engine.Tags = c.StringSlice("tag")
+	if n := c.Int("concurrency"); n < 1 || n > 256 {
+		return o, fmt.Errorf("--concurrency %d: want 1 to 256", n)
+	}
+	o.engine.Concurrency = c.Int("concurrency")
+	o.engine.Wait = c.Bool("wait")
+	o.engine.Prune = c.Bool("prune")
+	o.engine.DryRun = c.Bool("dry-run")
+	return o, nil
+}
+
+// runSync runs the sync engine and reports: live progress on a terminal,
+// one line per finished item otherwise, one JSON event per line with --json.
+func runSync(ctx context.Context, o syncOptions, d syncDeps) error {
+	var rep gsync.Reporter
+	switch {
+	case o.json:
+		rep = gsync.NewReporter(d.stdout, gsync.ReportJSON, false, false)
+	case d.tty && !o.quiet:
+		rep = gsync.NewReporter(d.stderr, gsync.ReportTerminal, o.quiet, o.verbose)
+	default:
+		rep = gsync.NewReporter(d.stderr, gsync.ReportLines, o.quiet, o.verbose)
+	}
+	opts := o.engine
+	opts.OnEvent = rep.Event
+	if o.validate {
+		opts.Validator = syncValidator
+	}
+	sum, err := gsync.Run(ctx, d.remote, d.store, opts)
+	rep.Close()
+	if err != nil {
+		return syncError(err, d.apiURL)
+	}
+	if !sum.OK() {
+		// Every failure is in the summary already.
+		return exitcode.Silent(exitcode.Partial)
+	}
+	return nil
+}
+
+// syncError turns a run-stopping error into a message that says what to do,
+// with the exit code for it.
+func syncError(err error, apiURL string) error {
+	switch {
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return fmt.Errorf("sync interrupted: %w (files finished so far are kept; run gizmo sync again to go on)", err)
+	case errors.Is(err, api.ErrUnauthorized), errors.Is(err, api.ErrForbidden):
+		return exitcode.With(exitcode.Auth, fmt.Errorf("sync: %w (check the API key: GIZMO_API_KEY, --api-key-file or --api-key)", err))
+	case syncUnreachable(err):
+		return fmt.Errorf("sync: cannot reach the Gizmo API at %s: %w (check --api-url or GIZMO_API_URL, and the network; the cache was not changed)", apiURL, err)
+	}
+	return fmt.Errorf("sync: %w", err)
+}
+
+// syncUnreachable tells whether err is a failure to connect to the server.
+func syncUnreachable(err error) bool {
+	var op *net.OpError
+	var dns *net.DNSError
+	return errors.Is(err, syscall.ECONNREFUSED) || errors.As(err, &dns) || (errors.As(err, &op) && op.Op == "dial")
+}
+
+// syncValidator validates a stored model with the project's validators.
+func syncValidator(ctx context.Context, path string) gsync.Validation {
+	reps, err := validator.Path(ctx, path, validate.Options{})
+	if err != nil {
+		return gsync.Validation{Valid: false, Errors: 1, Summary: []string{err.Error()}}
+	}
+	v := gsync.Validation{Valid: true}
+	for _, r := range reps {
+		if !r.Valid {
+			v.Valid = false
+		}
+		v.Errors += len(r.Errors)
+		v.Warnings += len(r.Warnings)
+		for _, p := range r.Errors {
+			if len(v.Summary) < 5 {
+				v.Summary = append(v.Summary, p.String())
+			}
+		}
+	}
+	return v
+}
