@@ -11,7 +11,6 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/antimlabs/gizmo/cache"
 	"github.com/antimlabs/gizmo/formats"
 	"github.com/antimlabs/gizmo/formats/project"
 	"github.com/antimlabs/gizmo/internal/exitcode"
@@ -89,15 +88,7 @@ func prepareOptions(c *cli.Context) prepare.Options {
 	o := prepare.Options{
 		Dir: c.String(flagProject),
 		OpenCache: func() (prepare.Cache, error) {
-			dir := c.String(flagCacheDir)
-			if dir == "" {
-				d, err := cache.DefaultDir()
-				if err != nil {
-					return nil, err
-				}
-				dir = d
-			}
-			return cache.Open(dir)
+			return openCache(c)
 		},
 		Remote: func() (prepare.Remote, error) {
 			return newClient(c)
