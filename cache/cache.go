@@ -97,6 +97,8 @@ type Validation struct {
 // disk-full and permission errors.
 type tempFile interface {
 	io.Writer
+	io.Seeker
+	Truncate(size int64) error
 	Name() string
 	Sync() error
 	Close() error

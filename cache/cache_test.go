@@ -676,3 +676,42 @@ func TestURLsAndValidation(t *testing.T) {
 		t.Errorf("Entry of an unstored format: %v", err)
 	}
 }
+
+// rewindable is the interface api.Client.DownloadFile needs.
+type rewindable interface {
+	io.Writer
+	io.Seeker
+	Truncate(size int64) error
+}
+
+func TestStoreWriterStartsOver(t *testing.T) {
+	c := openTest(t)
+	good := makeZip(t, zfile{"robot.urdf", urdfDoc})
+	e, err := c.Store(context.Background(), "ast_1", "isaac_sim_urdf", func(ctx context.Context, w io.Writer) (string, error) {
+		rw, ok := w.(rewindable)
+		if !ok {
+			return "", errors.New("the store writer cannot start over")
+		}
+		rw.Write([]byte("PK\x03\x04 a body cut short"))
+		if err := rw.Truncate(0); err != nil {
+			return "", err
+		}
+		if _, err := rw.Seek(0, io.SeekStart); err != nil {
+			return "", err
+		}
+		if _, err := rw.Seek(5, io.SeekStart); err == nil {
+			return "", errors.New("seek to 5 accepted")
+		}
+		_, err := rw.Write(good)
+		return "", err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.Hash != sha(good) || e.Size != int64(len(good)) || e.Model != "robot.urdf" {
+		t.Errorf("entry = %+v", e)
+	}
+	if ps, err := c.Verify(context.Background(), false); err != nil || len(ps) != 0 {
+		t.Errorf("verify: %v %v", ps, err)
+	}
+}

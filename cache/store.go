@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"io/fs"
 	"os"
@@ -25,6 +26,8 @@ import (
 )
 
 // FetchFunc streams a download into w and returns its ETag (may be empty).
+// w also implements Seek and Truncate, to start over from byte 0 after a
+// body cut short (it satisfies api.Rewindable, for Client.DownloadFile).
 type FetchFunc func(ctx context.Context, w io.Writer) (etag string, err error)
 
 // headSize is how many leading bytes are kept to detect a download's kind.
@@ -86,37 +89,56 @@ func (c *Cache) removeTemps(kh string) {
 	}
 }
 
-// writeErr remembers a failure of the cache's own writes, to tell it apart
-// from a failure of the download.
-type writeErr struct {
-	w   io.Writer
-	err error
+// storeWriter is what fetch writes a download into: the temp file, the
+// hash, the byte count and the head used to detect the kind. It can start
+// over (Truncate(0) then Seek(0, io.SeekStart), as api.Client.DownloadFile
+// does after a body cut short), and it remembers a failure of the cache's own
+// writes to tell it apart from a failure of the download.
+type storeWriter struct {
+	f    tempFile
+	h    hash.Hash
+	head []byte
+	n    int64
+	err  error // first write error of the temp file
 }
 
-func (w *writeErr) Write(p []byte) (int, error) {
-	n, err := w.w.Write(p)
+func (w *storeWriter) Write(p []byte) (int, error) {
+	n, err := w.f.Write(p)
 	if err != nil && w.err == nil {
 		w.err = err
 	}
+	w.h.Write(p[:n])
+	if room := headSize - len(w.head); room > 0 {
+		w.head = append(w.head, p[:min(room, n)]...)
+	}
+	w.n += int64(n)
 	return n, err
 }
 
-// headWriter keeps the first headSize bytes.
-type headWriter struct{ buf []byte }
-
-func (h *headWriter) Write(p []byte) (int, error) {
-	if room := headSize - len(h.buf); room > 0 {
-		if len(p) < room {
-			room = len(p)
-		}
-		h.buf = append(h.buf, p[:room]...)
+// Truncate empties the download to start over; only size 0 is supported.
+func (w *storeWriter) Truncate(size int64) error {
+	if size != 0 {
+		return fmt.Errorf("cache: a download can only be truncated to 0 bytes, not %d", size)
 	}
-	return len(p), nil
+	if err := w.f.Truncate(0); err != nil {
+		return err
+	}
+	w.h.Reset()
+	w.head, w.n, w.err = w.head[:0], 0, nil
+	return nil
 }
 
-type countWriter struct{ n int64 }
-
-func (c *countWriter) Write(p []byte) (int, error) { c.n += int64(len(p)); return len(p), nil }
+// Seek rewinds to the start; only Seek(0, io.SeekStart) is supported, and
+// it empties the download like Truncate(0).
+func (w *storeWriter) Seek(offset int64, whence int) (int64, error) {
+	if offset != 0 || whence != io.SeekStart {
+		return 0, errors.New("cache: a download can only seek back to its start")
+	}
+	if _, err := w.f.Seek(0, io.SeekStart); err != nil {
+		return 0, err
+	}
+	return 0, w.Truncate(0)
+}
 
 func (c *Cache) fetchAndPublish(ctx context.Context, id, format, kh string, fetch FetchFunc) (Entry, error) {
 	tmp := filepath.Join(c.root, tmpDir)
@@ -131,14 +153,11 @@ func (c *Cache) fetchAndPublish(ctx context.Context, id, format, kh string, fetc
 			os.Remove(partName)
 		}
 	}()
-	h := sha256.New()
-	var head headWriter
-	var n countWriter
-	fw := &writeErr{w: f}
-	etag, err := fetch(ctx, io.MultiWriter(fw, h, &head, &n))
-	if fw.err != nil {
+	sw := &storeWriter{f: f, h: sha256.New()}
+	etag, err := fetch(ctx, sw)
+	if sw.err != nil {
 		f.Close()
-		return Entry{}, fmt.Errorf("write the download to %s: %w (check free space and permissions)", tmp, fw.err)
+		return Entry{}, fmt.Errorf("write the download to %s: %w (check free space and permissions)", tmp, sw.err)
 	}
 	if err != nil {
 		f.Close()
@@ -155,12 +174,13 @@ func (c *Cache) fetchAndPublish(ctx context.Context, id, format, kh string, fetc
 	if err := f.Close(); err != nil {
 		return Entry{}, fmt.Errorf("close %s: %w (check free space)", partName, err)
 	}
-	if st, err := os.Stat(partName); err != nil || st.Size() != n.n {
-		return Entry{}, fmt.Errorf("the download's temp file %s does not hold the %d bytes written (%v): the disk may be failing", partName, n.n, err)
+	if st, err := os.Stat(partName); err != nil || st.Size() != sw.n {
+		return Entry{}, fmt.Errorf("the download's temp file %s does not hold the %d bytes written (%v): the disk may be failing", partName, sw.n, err)
 	}
-	sum := hex.EncodeToString(h.Sum(nil))
-	kind := formats.Detect(head.buf)
-	e := Entry{AssetID: id, Format: format, Hash: sum, Size: n.n, Kind: kind, ETag: etag, FetchedAt: c.now().UTC()}
+	n := sw.n
+	sum := hex.EncodeToString(sw.h.Sum(nil))
+	kind := formats.Detect(sw.head)
+	e := Entry{AssetID: id, Format: format, Hash: sum, Size: n, Kind: kind, ETag: etag, FetchedAt: c.now().UTC()}
 
 	treeTmp := strings.TrimSuffix(partName, ".part") + ".tree"
 	defer removeTree(treeTmp) // gone after a successful rename
@@ -171,7 +191,7 @@ func (c *Cache) fetchAndPublish(ctx context.Context, id, format, kh string, fetc
 		if err != nil {
 			return Entry{}, err
 		}
-		files, err := archive.Extract(pf, n.n, name, treeTmp, c.limits)
+		files, err := archive.Extract(pf, n, name, treeTmp, c.limits)
 		pf.Close()
 		if err != nil {
 			return Entry{}, err
@@ -194,7 +214,7 @@ func (c *Cache) fetchAndPublish(ctx context.Context, id, format, kh string, fetc
 		e.Files, e.Model, e.ModelKind = []string{model}, model, kind
 	default:
 		return Entry{}, fmt.Errorf("%s is neither a zip archive nor a URDF, MJCF or USD file (it starts with %q): %w",
-			name, preview(head.buf), ErrNoModel)
+			name, preview(sw.head), ErrNoModel)
 	}
 	if err := freeze(treeTmp); err != nil {
 		return Entry{}, fmt.Errorf("seal %s: %w", treeTmp, err)
@@ -208,7 +228,7 @@ func (c *Cache) fetchAndPublish(ctx context.Context, id, format, kh string, fetc
 	}
 	defer gcl.Unlock()
 	blob := c.blobPath(sum)
-	if st, err := os.Stat(blob); err == nil && st.Size() == n.n {
+	if st, err := os.Stat(blob); err == nil && st.Size() == n {
 		// Same content already stored (another asset, or a lost index
 		// record). Drop the temp file now, before the index record, so that
 		// a crash after the commit leaves no temp file behind.
