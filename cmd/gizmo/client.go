@@ -1,0 +1,107 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/antimlabs/gizmo/internal/exitcode"
+	"github.com/antimlabs/gizmo/sync/api"
+)
+
+// keyHelp says how to give gizmo an API key.
+const keyHelp = "set GIZMO_API_KEY, or put the key in a file readable only by you (chmod 600 FILE) and pass --api-key-file FILE"
+
+// newClient builds the API client from the global flags: --api-url, the key
+// from --api-key / GIZMO_API_KEY or else --api-key-file, and --verbose for a
+// request log on stderr.
+func newClient(c *cli.Context) (*api.Client, error) {
+	key, err := apiKey(c)
+	if err != nil {
+		return nil, err
+	}
+	var logger *slog.Logger
+	if lineageBool(c, flagVerbose) {
+		logger = slog.New(slog.NewTextHandler(c.App.ErrWriter, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	client, err := api.New(api.Options{
+		BaseURL:   c.String(flagAPIURL),
+		APIKey:    key,
+		UserAgent: userAgent(),
+		Logger:    logger,
+		// Interactive waits: a first poll soon, then slower, up to 5s.
+		PollInterval: 250 * time.Millisecond,
+		PollMax:      5 * time.Second,
+	})
+	if err != nil {
+		return nil, exitcode.With(exitcode.Usage, fmt.Errorf("%w (--api-url or GIZMO_API_URL)", err))
+	}
+	return client, nil
+}
+
+func userAgent() string {
+	return fmt.Sprintf("gizmo/%s (%s/%s)", version, runtime.GOOS, runtime.GOARCH)
+}
+
+// apiKey finds the API key: --api-key or GIZMO_API_KEY first, then the file
+// named by --api-key-file or GIZMO_API_KEY_FILE, which must not be readable
+// by group or others.
+func apiKey(c *cli.Context) (string, error) {
+	if k := strings.TrimSpace(c.String(flagAPIKey)); k != "" {
+		return k, nil
+	}
+	path := c.String(flagAPIKeyFile)
+	if path == "" {
+		return "", exitcode.With(exitcode.Auth, errors.New("no API key: "+keyHelp))
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		return "", exitcode.With(exitcode.Auth, fmt.Errorf("API key file: %w", err))
+	}
+	if !fi.Mode().IsRegular() {
+		return "", exitcode.With(exitcode.Auth, fmt.Errorf("API key file %s is not a regular file", path))
+	}
+	if fi.Mode().Perm()&0o077 != 0 {
+		return "", exitcode.With(exitcode.Auth, fmt.Errorf("API key file %s is readable by others (mode %04o): run 'chmod 600 %s' first", path, fi.Mode().Perm(), path))
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", exitcode.With(exitcode.Auth, fmt.Errorf("API key file: %w", err))
+	}
+	k := strings.TrimSpace(string(b))
+	if k == "" {
+		return "", exitcode.With(exitcode.Auth, fmt.Errorf("API key file %s is empty", path))
+	}
+	if strings.ContainsAny(k, " \t\r\n") {
+		return "", exitcode.With(exitcode.Auth, fmt.Errorf("API key file %s holds more than one word: put only the key in it", path))
+	}
+	return k, nil
+}
+
+// exitForAPI gives an API error its exit code and a hint on what to do:
+// 401/403 → Auth, 404 → NotFound. Errors that already carry a code, and
+// other errors, pass through unchanged.
+func exitForAPI(err error) error {
+	if err == nil {
+		return nil
+	}
+	var coded *exitcode.Error
+	if errors.As(err, &coded) {
+		return err
+	}
+	switch {
+	case errors.Is(err, api.ErrUnauthorized):
+		return exitcode.With(exitcode.Auth, fmt.Errorf("%w\nthe API refused the key: check it, or %s", err, keyHelp))
+	case errors.Is(err, api.ErrForbidden):
+		return exitcode.With(exitcode.Auth, fmt.Errorf("%w\nthe key lacks permission for this call: ask the account owner for access", err))
+	case errors.Is(err, api.ErrNotFound):
+		return exitcode.With(exitcode.NotFound, fmt.Errorf("%w\nlist the account's assets with 'gizmo ls --all'", err))
+	}
+	return err
+}

@@ -1,0 +1,124 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/antimlabs/gizmo/internal/exitcode"
+	"github.com/antimlabs/gizmo/sync/emulator"
+)
+
+func init() {
+	register(&cli.Command{
+		Name:  "emulator",
+		Usage: "run a local Gizmo-compatible API server (for tests, benchmarks and demos)",
+		Description: `Serves the Gizmo API (POST /assets, GET /assets, GET /assets/{id},
+POST /assets/{id}/export), the signed download URLs it mints, and
+GET /_emulator/stats (request and error counts per route, as JSON).
+
+The first line on stdout is the base URL to use as --api-url / GIZMO_API_URL,
+e.g. http://127.0.0.1:8750 (with --addr 127.0.0.1:0 the port is picked).
+It runs until interrupted (Ctrl-C, SIGTERM).
+
+Seeded assets have fixed statuses (most ready; some pending, processing or
+failed). Created assets are pending, processing after --gen-delay/2, and ready
+(or failed, with --fail-rate) after --gen-delay.`,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "addr", Value: "127.0.0.1:8750", Usage: "listen on `HOST:PORT` (:0 picks a free port)"},
+			&cli.StringFlag{Name: "api-key", Value: emulator.DefaultAPIKey, Usage: "the API `KEY` clients must send"},
+			&cli.IntFlag{Name: "assets", Usage: "seed `N` assets"},
+			&cli.Int64Flag{Name: "seed", Value: 1, Usage: "seed of asset ids, seeded statuses and fault injection"},
+			&cli.DurationFlag{Name: "url-ttl", Value: emulator.DefaultURLTTL, Usage: "lifetime of download URLs"},
+			&cli.DurationFlag{Name: "gen-delay", Usage: "time a created asset takes to become ready"},
+			&cli.Float64Flag{Name: "error-rate", Usage: "share of requests answered 503 (0 to 1)"},
+			&cli.IntFlag{Name: "rate-limit", Usage: "API requests per second before 429 with Retry-After (0: no limit)"},
+			&cli.Float64Flag{Name: "truncate-rate", Usage: "share of downloads cut short (0 to 1)"},
+			&cli.StringFlag{Name: "slow", Usage: "throttle download bodies to `RATE` bytes per second (e.g. 64k, 2m)"},
+			&cli.Float64Flag{Name: "fail-rate", Usage: "share of generations that end failed (0 to 1)"},
+			&cli.StringFlag{Name: "state-dir", Usage: "keep the assets in `DIR` across restarts"},
+			&cli.StringFlag{Name: "download-url", Usage: "base `URL` of download links (default: the host the API was called on)"},
+		},
+		Action: func(c *cli.Context) error {
+			if c.NArg() > 0 { // flags after an argument are not read: refuse both
+				return exitcode.With(exitcode.Usage, fmt.Errorf("emulator takes no arguments (got %q)", c.Args().First()))
+			}
+			slow, err := parseRate(c.String("slow"))
+			if err != nil {
+				return exitcode.With(exitcode.Usage, fmt.Errorf("--slow: %w", err))
+			}
+			cfg := emulator.Config{
+				APIKey:          c.String("api-key"),
+				Assets:          c.Int("assets"),
+				Seed:            c.Int64("seed"),
+				URLTTL:          c.Duration("url-ttl"),
+				GenDelay:        c.Duration("gen-delay"),
+				ErrorRate:       c.Float64("error-rate"),
+				RateLimit:       c.Int("rate-limit"),
+				TruncateRate:    c.Float64("truncate-rate"),
+				Slow:            slow,
+				FailRate:        c.Float64("fail-rate"),
+				StateDir:        c.String("state-dir"),
+				DownloadBaseURL: c.String("download-url"),
+			}
+			return runEmulator(c.Context, c.String("addr"), cfg, c.App.Writer, c.App.ErrWriter)
+		},
+	})
+}
+
+// runEmulator serves until ctx is done, then shuts down gracefully.
+func runEmulator(ctx context.Context, addr string, cfg emulator.Config, stdout, stderr io.Writer) error {
+	srv, err := emulator.New(cfg)
+	if err != nil {
+		return exitcode.With(exitcode.Usage, err)
+	}
+	url, err := srv.Start(addr)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, url)
+	key := "the one given with --api-key"
+	if cfg.APIKey == emulator.DefaultAPIKey || cfg.APIKey == "" {
+		key = `"` + emulator.DefaultAPIKey + `"`
+	}
+	fmt.Fprintf(stderr, "gizmo emulator: serving the Gizmo API on %s with %d assets (API key %s); stop with Ctrl-C\n",
+		url, srv.Stats().Assets, key)
+	<-ctx.Done()
+	shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shut); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	srv.Close()
+	fmt.Fprintln(stderr, "gizmo emulator: stopped")
+	return nil
+}
+
+// parseRate reads a byte rate: a number with an optional k, m or g suffix
+// (powers of 1024).
+func parseRate(s string) (int64, error) {
+	s = strings.TrimSpace(strings.ToLower(s))
+	if s == "" {
+		return 0, nil
+	}
+	mult := int64(1)
+	switch {
+	case strings.HasSuffix(s, "k"):
+		mult, s = 1<<10, strings.TrimSuffix(s, "k")
+	case strings.HasSuffix(s, "m"):
+		mult, s = 1<<20, strings.TrimSuffix(s, "m")
+	case strings.HasSuffix(s, "g"):
+		mult, s = 1<<30, strings.TrimSuffix(s, "g")
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("%q: want bytes per second, e.g. 65536, 64k or 2m", s)
+	}
+	return n * mult, nil
+}

@@ -1,0 +1,123 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/antimlabs/gizmo/internal/exitcode"
+	"github.com/antimlabs/gizmo/sync/api"
+)
+
+func init() {
+	register(&cli.Command{
+		Name:      "generate",
+		Usage:     "ask Gizmo to generate an asset from a prompt",
+		ArgsUsage: "PROMPT",
+		Description: `Creates an asset from a natural-language prompt (several arguments are joined
+with spaces). Without --wait it prints the new asset, still pending, and
+returns; with --wait it polls until the asset is ready or failed, showing a
+spinner with the status on a terminal, and prints the final asset.
+
+Exit status: 1 when the generation failed or --timeout passed first (the asset
+keeps generating: check it later with 'gizmo status ID'); 6 when the API key is
+refused.`,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "name", Usage: "human-readable `NAME` (default: the prompt, shortened)"},
+			&cli.StringSliceFlag{Name: "tag", Aliases: []string{"t"}, Usage: "tag the asset with `TAG` (repeatable)"},
+			&cli.BoolFlag{Name: "wait", Aliases: []string{"w"}, Usage: "wait until the asset is ready or failed"},
+			&cli.DurationFlag{Name: flagTimeout, Usage: "give up waiting after `DURATION` (e.g. 5m; 0: no limit)"},
+			&cli.BoolFlag{Name: flagJSON, Usage: "print the asset as JSON"},
+			&cli.BoolFlag{Name: flagQuiet, Aliases: []string{"q"}, Usage: "print only the asset id"},
+		},
+		Action: func(c *cli.Context) error {
+			args, err := positionalArgs(c)
+			if err != nil {
+				return exitcode.With(exitcode.Usage, err)
+			}
+			prompt := strings.TrimSpace(strings.Join(args, " "))
+			if prompt == "" {
+				return exitcode.With(exitcode.Usage, errors.New(`generate needs a prompt, e.g. gizmo generate "A 6-DOF robotic arm with a parallel jaw gripper"`))
+			}
+			opts := generateOptions{
+				req:  api.CreateRequest{Prompt: prompt, Name: c.String("name"), Tags: c.StringSlice("tag")},
+				wait: c.Bool("wait"),
+				mode: outputModeOf(c),
+			}
+			for _, t := range opts.req.Tags {
+				if strings.TrimSpace(t) == "" {
+					return exitcode.With(exitcode.Usage, errors.New("--tag: a tag must not be empty"))
+				}
+			}
+			ctx, cancel := c.Context, context.CancelFunc(func() {})
+			if d := lineageDuration(c, flagTimeout); d > 0 {
+				ctx, cancel = context.WithTimeout(ctx, d)
+			}
+			defer cancel()
+			client, err := newClient(c)
+			if err != nil {
+				return err
+			}
+			return runGenerate(ctx, client, opts, c.App.Writer, c.App.ErrWriter)
+		},
+	})
+}
+
+type generateOptions struct {
+	req  api.CreateRequest
+	wait bool
+	mode outputMode
+}
+
+func runGenerate(ctx context.Context, client *api.Client, o generateOptions, stdout, stderr io.Writer) error {
+	a, err := client.Create(ctx, o.req)
+	if err != nil {
+		return exitForAPI(err)
+	}
+	if !o.wait {
+		if o.mode.quiet && !o.mode.json {
+			_, err := fmt.Fprintln(stdout, a.ID)
+			return err
+		}
+		if err := printAsset(stdout, *a, o.mode); err != nil {
+			return err
+		}
+		if !o.mode.json {
+			fmt.Fprintf(stderr, "generating; follow it with 'gizmo status %s' or wait with 'gizmo generate --wait'\n", a.ID)
+		}
+		return nil
+	}
+
+	start := time.Now()
+	spin := startSpinner(stderr, o.mode.tty, fmt.Sprintf("%s %s", a.ID, a.Status))
+	last := api.Status("")
+	final, err := client.WaitReady(ctx, a.ID, func(cur api.Asset) {
+		spin.set(fmt.Sprintf("%s %s (%s)", cur.ID, cur.Status, time.Since(start).Round(time.Second)))
+		if cur.Status != last && !o.mode.tty && !o.mode.quiet && !o.mode.json {
+			fmt.Fprintf(stderr, "%s: %s\n", cur.ID, cur.Status)
+		}
+		last = cur.Status
+	})
+	spin.end()
+	switch {
+	case errors.Is(err, api.ErrGenerationFailed):
+		if perr := printAsset(stdout, *final, o.mode); perr != nil {
+			return perr
+		}
+		return fmt.Errorf("%w: try again, perhaps with a different prompt", err)
+	case errors.Is(err, context.DeadlineExceeded):
+		return fmt.Errorf("asset %s is still %s: %w; check it later with 'gizmo status %s'", a.ID, last, err, a.ID)
+	case err != nil:
+		return exitForAPI(err)
+	}
+	if o.mode.quiet && !o.mode.json {
+		_, err := fmt.Fprintln(stdout, final.ID)
+		return err
+	}
+	return printAsset(stdout, *final, o.mode)
+}

@@ -1,0 +1,357 @@
+package main
+
+// The CLI's end-to-end tests: txtar scripts under testdata/script/ run the
+// real gizmo binary (this test binary re-executed as "gizmo") against a real
+// emulator started in-process on 127.0.0.1.
+//
+// Commands the scripts get besides testscript's own:
+//
+//	emulator [--assets N] [--seed S] [--gen-delay D] [--url-ttl D] [--api-key K]
+//	         [--error-rate F] [--rate-limit N] [--truncate-rate F] [--slow N]
+//	         [--fail-rate F] [--download-host localhost]
+//	    start an emulator (stopping any earlier one of the script) and set
+//	    GIZMO_API_URL, GIZMO_API_KEY and EMULATOR_URL; it stops at script end.
+//	emuasset VAR STATUS PROMPT...
+//	    add an asset with a fixed status; its id goes into $VAR.
+//	emustat ROUTE FIELD N
+//	    assert the emulator's count (ROUTE list|get|create|export|download,
+//	    FIELD requests|errors; or ROUTE download_authorization with FIELD -).
+//	emuexport ID FORMAT FILE
+//	    write the bytes the emulator serves for ID in FORMAT to FILE.
+//	exits N PROGRAM [ARGS...]
+//	    run PROGRAM (gizmo, say) and assert its exit status is N; its stdout
+//	    and stderr are then checked with stdout and stderr as after exec.
+//	emufaults [error-rate=F] [rate-limit=N] [truncate-rate=F] [slow=N] [fail-rate=F]
+//	    replace the fault-injection knobs of the running emulator.
+//
+// Every script also gets GIZMO_CACHE_DIR and XDG_CACHE_HOME under $WORK,
+// and GIZMO_CORPUS when the shared robot corpus is present.
+//
+// Run with -update-scripts to rewrite the expected outputs of failing cmp
+// commands in place.
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/antimlabs/gizmo/formats"
+	"github.com/antimlabs/gizmo/sync/api"
+	"github.com/antimlabs/gizmo/sync/emulator"
+)
+
+var updateScripts = flag.Bool("update-scripts", false, "rewrite expected outputs of failing cmp commands in testdata/script")
+
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"gizmo": func() { os.Exit(run(os.Args, os.Stdout, os.Stderr)) },
+	})
+}
+
+func TestScripts(t *testing.T) {
+	testscript.Run(t, testscript.Params{
+		Dir:           filepath.Join("testdata", "script"),
+		Setup:         scriptSetup,
+		Cmds:          scriptCmds,
+		UpdateScripts: *updateScripts,
+		Condition: func(cond string) (bool, error) {
+			switch cond {
+			case "corpus":
+				return corpusDir() != "", nil
+			case "short":
+				return testing.Short(), nil
+			}
+			return false, fmt.Errorf("unknown condition %q", cond)
+		},
+	})
+}
+
+// emuKey is the key of the script's emulator holder in Env.Values.
+type emuKey struct{}
+
+type emuHolder struct{ srv *emulator.Server }
+
+func scriptSetup(env *testscript.Env) error {
+	env.Setenv("GIZMO_CACHE_DIR", filepath.Join(env.WorkDir, ".cache", "gizmo"))
+	env.Setenv("XDG_CACHE_HOME", filepath.Join(env.WorkDir, ".cache"))
+	if dir := corpusDir(); dir != "" {
+		env.Setenv("GIZMO_CORPUS", dir)
+	}
+	env.Values[emuKey{}] = &emuHolder{}
+	return nil
+}
+
+// corpusDir locates the shared robot corpus: $GIZMO_CORPUS, or
+// ../shared/corpus next to the repository root; "" when absent.
+func corpusDir() string {
+	if d := os.Getenv("GIZMO_CORPUS"); d != "" {
+		return d
+	}
+	dir, err := os.Getwd()
+	if err != nil {
+		return ""
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			c := filepath.Join(dir, "..", "shared", "corpus")
+			if fi, err := os.Stat(c); err == nil && fi.IsDir() {
+				return filepath.Clean(c)
+			}
+			return ""
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return ""
+		}
+		dir = parent
+	}
+}
+
+var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []string){
+	"emulator":  cmdEmulator,
+	"emuasset":  cmdEmuasset,
+	"emustat":   cmdEmustat,
+	"emuexport": cmdEmuexport,
+	"emufaults": cmdEmufaults,
+	"exits":     cmdExits,
+}
+
+func cmdExits(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: exits N PROGRAM [ARGS...]")
+	}
+	want, err := strconv.Atoi(args[0])
+	ts.Check(err)
+	got := 0
+	if err := ts.Exec(args[1], args[2:]...); err != nil {
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) {
+			ts.Fatalf("exits: %v", err)
+		}
+		got = ee.ExitCode()
+	}
+	if got != want {
+		ts.Fatalf("%s exited with status %d, want %d", args[1], got, want)
+	}
+}
+
+func scriptEmulator(ts *testscript.TestScript) *emulator.Server {
+	h := ts.Value(emuKey{}).(*emuHolder)
+	if h.srv == nil {
+		ts.Fatalf("no emulator: start one with the emulator command first")
+	}
+	return h.srv
+}
+
+func cmdEmulator(ts *testscript.TestScript, neg bool, args []string) {
+	if neg {
+		ts.Fatalf("unsupported: ! emulator")
+	}
+	fs := flag.NewFlagSet("emulator", flag.ContinueOnError)
+	var cfg emulator.Config
+	var host string
+	fs.IntVar(&cfg.Assets, "assets", 0, "")
+	fs.Int64Var(&cfg.Seed, "seed", 1, "")
+	fs.DurationVar(&cfg.GenDelay, "gen-delay", 0, "")
+	fs.DurationVar(&cfg.URLTTL, "url-ttl", 0, "")
+	fs.StringVar(&cfg.APIKey, "api-key", "dev", "")
+	fs.Float64Var(&cfg.ErrorRate, "error-rate", 0, "")
+	fs.IntVar(&cfg.RateLimit, "rate-limit", 0, "")
+	fs.Float64Var(&cfg.TruncateRate, "truncate-rate", 0, "")
+	fs.Int64Var(&cfg.Slow, "slow", 0, "")
+	fs.Float64Var(&cfg.FailRate, "fail-rate", 0, "")
+	fs.StringVar(&host, "download-host", "", "")
+	fs.SetOutput(io.Discard)
+	if err := fs.Parse(args); err != nil {
+		ts.Fatalf("emulator: %v", err)
+	}
+	h := ts.Value(emuKey{}).(*emuHolder)
+	if h.srv != nil {
+		h.srv.Close()
+	}
+	if host != "" {
+		// Mint download URLs on another host name of the same listener.
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		ts.Check(err)
+		_, port, _ := net.SplitHostPort(ln.Addr().String())
+		ln.Close()
+		cfg.DownloadBaseURL = "http://" + net.JoinHostPort(host, port)
+		srv, err := emulator.New(cfg)
+		ts.Check(err)
+		u, err := srv.Start("127.0.0.1:" + port)
+		ts.Check(err)
+		h.srv = srv
+		ts.Defer(func() { srv.Close() })
+		setEmuEnv(ts, u, cfg.APIKey)
+		return
+	}
+	srv, err := emulator.New(cfg)
+	ts.Check(err)
+	u, err := srv.Start("127.0.0.1:0")
+	ts.Check(err)
+	h.srv = srv
+	ts.Defer(func() { srv.Close() })
+	setEmuEnv(ts, u, cfg.APIKey)
+}
+
+func setEmuEnv(ts *testscript.TestScript, u, key string) {
+	ts.Setenv("GIZMO_API_URL", u)
+	ts.Setenv("GIZMO_API_KEY", key)
+	ts.Setenv("EMULATOR_URL", u)
+}
+
+func cmdEmuasset(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 3 {
+		ts.Fatalf("usage: emuasset VAR STATUS PROMPT...")
+	}
+	a, err := scriptEmulator(ts).AddAsset(strings.Join(args[2:], " "), "", nil, api.Status(args[1]))
+	ts.Check(err)
+	ts.Setenv(args[0], a.ID)
+}
+
+func cmdEmustat(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 3 {
+		ts.Fatalf("usage: emustat ROUTE FIELD N")
+	}
+	want, err := strconv.ParseInt(args[2], 10, 64)
+	ts.Check(err)
+	// Read the stats as a client would, over HTTP.
+	resp, err := http.Get(ts.Getenv("EMULATOR_URL") + "/_emulator/stats")
+	ts.Check(err)
+	defer resp.Body.Close()
+	var st map[string]json.RawMessage
+	ts.Check(json.NewDecoder(resp.Body).Decode(&st))
+	raw, ok := st[args[0]]
+	if !ok {
+		ts.Fatalf("emustat: no route %q in the stats", args[0])
+	}
+	var got int64
+	if args[1] == "-" {
+		ts.Check(json.Unmarshal(raw, &got))
+	} else {
+		var rs map[string]int64
+		ts.Check(json.Unmarshal(raw, &rs))
+		if got, ok = rs[args[1]]; !ok {
+			ts.Fatalf("emustat: no field %q in %s", args[1], raw)
+		}
+	}
+	if (got == want) == neg {
+		ts.Fatalf("emustat %s %s = %d, want %s%d", args[0], args[1], got, map[bool]string{true: "not ", false: ""}[neg], want)
+	}
+}
+
+func cmdEmuexport(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 3 {
+		ts.Fatalf("usage: emuexport ID FORMAT FILE")
+	}
+	f, err := formats.Parse(args[1])
+	ts.Check(err)
+	b, err := scriptEmulator(ts).ExportBytes(args[0], f)
+	ts.Check(err)
+	ts.Check(os.WriteFile(ts.MkAbs(args[2]), b, 0o644))
+}
+
+func cmdEmufaults(ts *testscript.TestScript, neg bool, args []string) {
+	if neg {
+		ts.Fatalf("unsupported: ! emufaults")
+	}
+	var f emulator.Faults
+	for _, a := range args {
+		k, v, ok := strings.Cut(a, "=")
+		if !ok {
+			ts.Fatalf("emufaults: %q: want KNOB=VALUE", a)
+		}
+		var err error
+		switch k {
+		case "error-rate":
+			f.ErrorRate, err = strconv.ParseFloat(v, 64)
+		case "rate-limit":
+			f.RateLimit, err = strconv.Atoi(v)
+		case "truncate-rate":
+			f.TruncateRate, err = strconv.ParseFloat(v, 64)
+		case "slow":
+			f.Slow, err = strconv.ParseInt(v, 10, 64)
+		case "fail-rate":
+			f.FailRate, err = strconv.ParseFloat(v, 64)
+		default:
+			ts.Fatalf("emufaults: unknown knob %q", k)
+		}
+		ts.Check(err)
+	}
+	ts.Check(scriptEmulator(ts).SetFaults(f))
+}
+
+// TestEmulatorCommand runs gizmo emulator's action: the URL on the first
+// stdout line, a server that answers there, and a clean stop on cancel.
+func TestEmulatorCommand(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	pr, pw := io.Pipe()
+	var stderr strings.Builder
+	done := make(chan error, 1)
+	go func() {
+		done <- runEmulator(ctx, "127.0.0.1:0", emulator.Config{Assets: 12, StateDir: t.TempDir()}, pw, &stderr)
+		pw.Close()
+	}()
+	line, err := bufio.NewReader(pr).ReadString('\n')
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := strings.TrimSpace(line)
+	if !strings.HasPrefix(u, "http://127.0.0.1:") || strings.HasSuffix(u, ":0") {
+		t.Fatalf("first line %q, want http://127.0.0.1:PORT", line)
+	}
+	c, err := api.New(api.Options{BaseURL: u, APIKey: emulator.DefaultAPIKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := c.List(ctx, 100, 0)
+	if err != nil || p.Total != 12 {
+		t.Fatalf("list: %+v %v", p, err)
+	}
+	go io.Copy(io.Discard, pr)
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the emulator did not stop on cancel")
+	}
+	if _, err := http.Get(u + "/assets"); err == nil {
+		t.Error("the emulator still answers after stopping")
+	}
+	if !strings.Contains(stderr.String(), "12 assets") {
+		t.Errorf("stderr: %q", stderr.String())
+	}
+}
+
+func TestParseRate(t *testing.T) {
+	cases := map[string]int64{"": 0, "100": 100, "64k": 64 << 10, "2M": 2 << 20, " 1g ": 1 << 30}
+	for in, want := range cases {
+		if got, err := parseRate(in); err != nil || got != want {
+			t.Errorf("parseRate(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"fast", "-1", "1.5k", "k"} {
+		if _, err := parseRate(bad); err == nil {
+			t.Errorf("parseRate(%q) accepted", bad)
+		}
+	}
+}
