@@ -5,26 +5,28 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 )
 
 // WriteText prints reports the way `gizmo validate` does: one line per
-// problem, file:line:col: error|warning: message [rule] (errors first
-// within a file), a note per thing not checked, then the summary line.
+// problem, file:line:col: error|warning: message [rule], in file then
+// position order, a note per thing not checked, then the summary line.
 // quiet leaves out warnings and notes, and the summary when nothing failed.
 // File names are shown relative to the working directory when they are
 // below it.
 func WriteText(w io.Writer, reports []Report, quiet bool) error {
 	var b strings.Builder
 	for _, r := range reports {
-		for _, p := range r.Errors {
+		ps := append([]Problem(nil), r.Errors...)
+		if !quiet {
+			ps = append(ps, r.Warnings...)
+		}
+		for _, p := range ordered(ps) {
 			b.WriteString(relative(p).String() + "\n")
 		}
 		if quiet {
 			continue
-		}
-		for _, p := range r.Warnings {
-			b.WriteString(relative(p).String() + "\n")
 		}
 		for _, n := range r.NotChecked {
 			fmt.Fprintf(&b, "%s: note: not checked: %s\n", relPath(r.Path), n)
@@ -35,6 +37,28 @@ func WriteText(w io.Writer, reports []Report, quiet bool) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// ordered sorts problems by file (in order of first appearance), then line
+// and column; problems without a line come first in their file.
+func ordered(ps []Problem) []Problem {
+	rank := map[string]int{}
+	for _, p := range ps {
+		if _, ok := rank[p.File]; !ok {
+			rank[p.File] = len(rank)
+		}
+	}
+	sort.SliceStable(ps, func(i, j int) bool {
+		a, b := ps[i], ps[j]
+		if rank[a.File] != rank[b.File] {
+			return rank[a.File] < rank[b.File]
+		}
+		if a.Line != b.Line {
+			return a.Line < b.Line
+		}
+		return a.Col < b.Col
+	})
+	return ps
 }
 
 // Summary counts a validation run.
