@@ -233,7 +233,7 @@ func (r *run) list(ctx context.Context) (assets []api.Asset, complete bool, page
 	for {
 		p, err := r.remote.List(ctx, PageSize, offset)
 		if err != nil {
-			return assets, false, pages, fmt.Errorf("list assets (offset %d): %w", offset, err)
+			return assets, false, pages, err // the client names the page
 		}
 		pages++
 		if total >= 0 && p.Total != total {
