@@ -22,6 +22,9 @@ type bodyInfo struct {
 var orientAttrs = []string{"quat", "axisangle", "xyaxes", "zaxis", "euler"}
 
 func (c *checker) worldbody(wb *etree.Element) {
+	if len(wb.Attr) > 0 {
+		c.m.errorf(wb, "mjcf-worldbody", "world body cannot have attributes (found '%s'); move them to a <body> or <frame>", wb.Attr[0].Key)
+	}
 	world := &bodyInfo{elem: wb}
 	c.collectBody(world, wb)
 	for _, j := range world.joints {
@@ -360,14 +363,6 @@ func (c *checker) inertial(b *bodyInfo) {
 	in := b.inertial
 	useGeoms := c.comp.inertiafromgeom == "true" || (in == nil && c.comp.inertiafromgeom == "auto")
 	if in != nil {
-		hasPos := in.SelectAttr("pos") != nil
-		hasMass := in.SelectAttr("mass") != nil
-		if !hasPos {
-			c.m.errorf(in, "mjcf-required", "required attribute missing: 'pos' on <inertial>")
-		}
-		if !hasMass {
-			c.m.errorf(in, "mjcf-required", "required attribute missing: 'mass' on <inertial>")
-		}
 		_, diag := c.nums(in, "diaginertia")
 		full, hasFull := c.nums(in, "fullinertia")
 		if hasFull && diag {

@@ -128,6 +128,11 @@ func (c *checker) schema(e *etree.Element, spec *elemSpec, level int) {
 		}
 		c.value(e, key, a.Value, as)
 	}
+	for name, as := range spec.attrs {
+		if as.required && e.SelectAttr(name) == nil && spec.name != "worldbody" {
+			c.m.errorf(e, "mjcf-required", "required attribute missing: '%s' on <%s>", name, e.Tag)
+		}
+	}
 	counts := map[*elemSpec]int{}
 	for _, k := range e.ChildElements() {
 		var ks *elemSpec
@@ -598,12 +603,8 @@ func (c *checker) references() {
 						c.ref(p, "geom2", "geom", false)
 					}
 				case "exclude":
-					if c.require(p, "body1") {
-						c.ref(p, "body1", "body", false)
-					}
-					if c.require(p, "body2") {
-						c.ref(p, "body2", "body", false)
-					}
+					c.ref(p, "body1", "body", false)
+					c.ref(p, "body2", "body", false)
 				}
 			}
 		case "equality":
@@ -615,8 +616,15 @@ func (c *checker) references() {
 					c.ref(q, "body2", "body", false)
 					c.ref(q, "site1", "site", false)
 					c.ref(q, "site2", "site", false)
-					if q.SelectAttr("body1") == nil && q.SelectAttr("site1") == nil {
-						c.m.errorf(q, "mjcf-required", "<%s> needs body1 (and anchor) or site1 and site2", q.Tag)
+					hasBody, hasSite1, hasSite2 := q.SelectAttr("body1") != nil, q.SelectAttr("site1") != nil, q.SelectAttr("site2") != nil
+					bodyOK := hasBody && (q.Tag == "weld" || q.SelectAttr("anchor") != nil)
+					siteOK := hasSite1 && hasSite2
+					if bodyOK == siteOK || (hasBody && (hasSite1 || hasSite2)) {
+						if q.Tag == "connect" {
+							c.m.errorf(q, "mjcf-equality", "<connect> needs either body1 and anchor (body2 optional) or both site1 and site2, not a mix")
+						} else {
+							c.m.errorf(q, "mjcf-equality", "<weld> needs either body1 (body2, anchor, relpose optional) or both site1 and site2, not a mix")
+						}
 					}
 				case "joint":
 					if c.require(q, "joint1") {
@@ -644,21 +652,12 @@ func (c *checker) references() {
 					n++
 					switch w.Tag {
 					case "site":
-						if c.require(w, "site") {
-							c.ref(w, "site", "site", false)
-						}
+						c.ref(w, "site", "site", false)
 					case "geom":
-						if c.require(w, "geom") {
-							c.ref(w, "geom", "geom", false)
-						}
+						c.ref(w, "geom", "geom", false)
 						c.ref(w, "sidesite", "site", false)
 					case "joint":
-						if c.require(w, "joint") {
-							c.ref(w, "joint", "joint", false)
-						}
-						if w.SelectAttr("coef") == nil {
-							c.require(w, "coef")
-						}
+						c.ref(w, "joint", "joint", false)
 					}
 				}
 				if n == 0 {

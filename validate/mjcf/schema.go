@@ -27,6 +27,8 @@ import (
 //	q        a quaternion: exactly 4 reals, not all zero
 //	a|b|c    one of the keywords
 //
+// A leading ! marks a required attribute.
+//
 // @orient stands for the orientation attributes (quat axisangle xyaxes zaxis
 // euler), @tfa for the keyword set false|true|auto. worldbody, frame and
 // replicate share body's children, as mjXSchema::NameMatch has it.
@@ -67,27 +69,27 @@ mujoco! model
     adhesion? forcelimited:@tfa ctrlrange:r2 forcerange:r2 gain:r user:r* group:i
   extension*
     plugin* plugin
-      instance* name
+      instance* !name
         config* key value
   custom*
-    numeric* name size:i data:r*
+    numeric* !name size:i data:r*
     text* name data
-    tuple* name
-      element* objtype objname prm:r
+    tuple* !name
+      element* !objtype !objname !prm:r
   asset*
-    mesh* name class content_type file vertex:r* normal:r* texcoord:r* face:i* refpos:r3 refquat:q scale:r3 smoothnormal:b maxhullvert:i inertia:convex|legacy|exact|shell builtin params:r* material
+    mesh* name class content_type file vertex:r* normal:r* texcoord:r* face:i* refpos:r3 refquat:q scale:r3 smoothnormal:b maxhullvert:i inertia:convex|legacy|exact|shell builtin:none|sphere|hemisphere|cone|supertorus|supersphere|wedge|plate params:r* material
       plugin* plugin instance
         config* key value
-    hfield* name content_type file nrow:i ncol:i size:r4 elevation:r*
+    hfield* name content_type file nrow:i ncol:i !size:r4 elevation:r*
     skin* name file material rgba:r4 inflate:r vertex:r* texcoord:r* face:i* group:i
-      bone* body bindpos:r3 bindquat:q vertid:i* vertweight:r*
+      bone* !body !bindpos:r3 !bindquat:q !vertid:i* !vertweight:r*
     texture* name type:2d|cube|skybox colorspace:auto|linear|sRGB content_type file gridsize:i2 gridlayout fileright fileleft fileup filedown filefront fileback builtin:none|gradient|checker|flat rgb1:r3 rgb2:r3 mark:none|edge|cross|random markrgb:r3 random:r width:i height:i hflip:b vflip:b nchannel:i
     material* name class texture texrepeat:r2 texuniform:b emission:r specular:r shininess:r reflectance:r metallic:r roughness:r rgba:r4
       layer* texture role
     model* name file content_type
   worldbody*
   body R name childclass pos:r3 @orient mocap:b gravcomp:r user:r*
-    inertial? pos:r3 quat:q mass:r diaginertia:r3 axisangle:r4 xyaxes:r6 zaxis:r3 euler:r3 fullinertia:r6
+    inertial? !pos:r3 quat:q !mass:r diaginertia:r3 axisangle:r4 xyaxes:r6 zaxis:r3 euler:r3 fullinertia:r6
     joint* name class type:free|ball|slide|hinge group:i pos:r3 axis:r3 springdamper:r2 limited:@tfa actuatorfrclimited:@tfa solreflimit:r1-2 solimplimit:r1-5 solreffriction:r1-2 solimpfriction:r1-5 stiffness:r range:r2 actuatorfrcrange:r2 actuatorgravcomp:b margin:r ref:r springref:r armature:r damping:r frictionloss:r user:r*
     freejoint* name group:i align:@tfa
     geom* name class type:@geomtype contype:i conaffinity:i condim:i group:i priority:i size:r1-3 material friction:r1-3 mass:r density:r shellinertia:b solmix:r solref:r1-2 solimp:r1-5 margin:r gap:r fromto:r6 pos:r3 @orient hfield mesh fitscale:r rgba:r4 fluidshape:none|ellipsoid fluidcoef:r1-5 user:r*
@@ -99,45 +101,45 @@ mujoco! model
     light* name class directional:b type:spot|directional|point|image castshadow:b active:b pos:r3 dir:r3 bulbradius:r intensity:r range:r attenuation:r3 cutoff:r exponent:r ambient:r3 diffuse:r3 specular:r3 mode:@camlight target texture
     plugin* plugin instance
       config* key value
-    composite* prefix type:particle|grid|rope|loop|cable|cloth count:i1-3 offset:r3 vertex:r* initial curve size:r1-3 quat:q
-      joint* kind group:i stiffness:r damping:r armature:r solreffix:r1-2 solimpfix:r1-5 type:free|ball|slide|hinge axis:r3 limited:@tfa range:r2 margin:r solreflimit:r1-2 solimplimit:r1-5 frictionloss:r solreffriction:r1-2 solimpfriction:r1-5
+    composite* prefix !type:particle|grid|rope|loop|cable|cloth count:i1-3 offset:r3 vertex:r* initial curve size:r1-3 quat:q
+      joint* !kind:main|twist|stretch|particle group:i stiffness:r damping:r armature:r solreffix:r1-2 solimpfix:r1-5 type:free|ball|slide|hinge axis:r3 limited:@tfa range:r2 margin:r solreflimit:r1-2 solimplimit:r1-5 frictionloss:r solreffriction:r1-2 solimpfriction:r1-5
       skin? texcoord:b material group:i rgba:r4 inflate:r subgrid:i
       geom? type:@geomtype contype:i conaffinity:i condim:i group:i priority:i size:r1-3 material rgba:r4 friction:r1-3 mass:r density:r solmix:r solref:r1-2 solimp:r1-5 margin:r gap:r
       site? group:i size:r1-3 material rgba:r4
       plugin* plugin instance
         config* key value
-    flexcomp* name type group:i dim:i dof count:i3 spacing:r3 radius:r rigid:b mass:r inertiabox:r scale:r3 file point:r* element:i* texcoord:r* material rgba:r4 flatskin:b pos:r3 @orient origin:r3
-      edge? equality solref:r1-2 solimp:r1-5 stiffness:r damping:r
-      elasticity? young:r poisson:r damping:r thickness:r elastic2d
-      contact? contype:i conaffinity:i condim:i priority:i friction:r1-3 solmix:r solref:r1-2 solimp:r1-5 margin:r gap:r internal:b selfcollide activelayers:i vertcollide:b passive:b
+    flexcomp* !name type:grid|box|cylinder|ellipsoid|square|disc|circle|mesh|gmsh|direct group:i dim:i dof:full|radial|trilinear|quadratic count:i3 spacing:r3 radius:r rigid:b mass:r inertiabox:r scale:r3 file point:r* element:i* texcoord:r* material rgba:r4 flatskin:b pos:r3 @orient origin:r3
+      edge? equality:false|true|vert|strain solref:r1-2 solimp:r1-5 stiffness:r damping:r
+      elasticity? young:r poisson:r damping:r thickness:r elastic2d:none|bend|stretch|both
+      contact? contype:i conaffinity:i condim:i priority:i friction:r1-3 solmix:r solref:r1-2 solimp:r1-5 margin:r gap:r internal:b selfcollide:none|narrow|bvh|sap|auto activelayers:i vertcollide:b passive:b
       pin* id:i* range:i* grid:i* gridrange:i*
       plugin* plugin instance
         config* key value
     frame R name childclass pos:r3 @orient
     replicate R count:i offset:r3 euler:r3 sep
   deformable*
-    flex* name group:i dim:i radius:r material rgba:r4 flatskin:b body vertex:r* element:i* texcoord:r* elemtexcoord:i* node
-      contact? contype:i conaffinity:i condim:i priority:i friction:r1-3 solmix:r solref:r1-2 solimp:r1-5 margin:r gap:r internal:b selfcollide activelayers:i vertcollide:b passive:b
+    flex* name group:i dim:i radius:r material rgba:r4 flatskin:b !body vertex:r* element:i* texcoord:r* elemtexcoord:i* node
+      contact? contype:i conaffinity:i condim:i priority:i friction:r1-3 solmix:r solref:r1-2 solimp:r1-5 margin:r gap:r internal:b selfcollide:none|narrow|bvh|sap|auto activelayers:i vertcollide:b passive:b
       edge? stiffness:r damping:r
-      elasticity? young:r poisson:r damping:r thickness:r elastic2d
+      elasticity? young:r poisson:r damping:r thickness:r elastic2d:none|bend|stretch|both
     skin* name file material rgba:r4 inflate:r vertex:r* texcoord:r* face:i* group:i
-      bone* body bindpos:r3 bindquat:q vertid:i* vertweight:r*
+      bone* !body !bindpos:r3 !bindquat:q !vertid:i* !vertweight:r*
   contact*
     pair* name class geom1 geom2 condim:i friction:r1-5 solref:r1-2 solreffriction:r1-2 solimp:r1-5 gap:r margin:r
-    exclude* name body1 body2
+    exclude* name !body1 !body2
   equality*
     connect* name class body1 body2 anchor:r3 site1 site2 active:b solref:r1-2 solimp:r1-5
     weld* name class body1 body2 relpose:r7 anchor:r3 site1 site2 active:b solref:r1-2 solimp:r1-5 torquescale:r
-    joint* name class joint1 joint2 polycoef:r1-5 active:b solref:r1-2 solimp:r1-5
-    tendon* name class tendon1 tendon2 polycoef:r1-5 active:b solref:r1-2 solimp:r1-5
-    flex* name class flex active:b solref:r1-2 solimp:r1-5
+    joint* name class !joint1 joint2 polycoef:r1-5 active:b solref:r1-2 solimp:r1-5
+    tendon* name class !tendon1 tendon2 polycoef:r1-5 active:b solref:r1-2 solimp:r1-5
+    flex* name class !flex active:b solref:r1-2 solimp:r1-5
   tendon*
     spatial* name class group:i limited:@tfa actuatorfrclimited:@tfa range:r2 actuatorfrcrange:r2 solreflimit:r1-2 solimplimit:r1-5 solreffriction:r1-2 solimpfriction:r1-5 frictionloss:r springlength:r1-2 width:r material margin:r stiffness:r damping:r armature:r rgba:r4 user:r*
-      site* site
-      geom* geom sidesite
+      site* !site
+      geom* !geom sidesite
       pulley* divisor:r
     fixed* name class group:i limited:@tfa actuatorfrclimited:@tfa range:r2 actuatorfrcrange:r2 solreflimit:r1-2 solimplimit:r1-5 solreffriction:r1-2 solimpfriction:r1-5 frictionloss:r springlength:r1-2 margin:r stiffness:r damping:r armature:r user:r*
-      joint* joint coef:r
+      joint* !joint coef:r
   actuator*
     general* name class @actbase @trn actlimited:@tfa actrange:r2 body actdim:i dyntype:@dyn gaintype:@gain biastype:@bias dynprm:r1-10 gainprm:r1-10 biasprm:r1-10 actearly:b
     motor* name class @actbase @trn
@@ -193,12 +195,12 @@ mujoco! model
     distance* geom1 geom2 body1 body2 @sens
     normal* geom1 geom2 body1 body2 @sens
     fromto* geom1 geom2 body1 body2 @sens
-    contact* name geom1 geom2 body1 body2 subtree1 subtree2 site num:i data reduce cutoff:r
+    contact* name geom1 geom2 body1 body2 subtree1 subtree2 site num:i data reduce:none|mindist|maxforce|netforce cutoff:r
     e_potential* @sens
     e_kinetic* @sens
     clock* @sens
     tactile* name geom mesh user:r*
-    user* objtype objname datatype:real|positive|axis|quaternion needstage:none|pos|vel|acc dim:i @sens
+    user* objtype objname datatype:real|positive|axis|quaternion needstage:none|pos|vel|acc !dim:i @sens
     plugin* name plugin instance objtype objname reftype refname cutoff:r user:r*
       config* key value
   keyframe*
@@ -237,6 +239,7 @@ const (
 // attrSpec says how to read one attribute.
 type attrSpec struct {
 	kind     valueKind
+	required bool
 	min, max int // value count; max < 0: unbounded
 	quat     bool
 	keywords []string
@@ -310,6 +313,9 @@ func parseSchema(src string) (*elemSpec, error) {
 			spec, err := parseAttrType(typ)
 			if err != nil {
 				return nil, fmt.Errorf("line %d: attribute %s: %w", n+1, attr, err)
+			}
+			if strings.HasPrefix(attr, "!") {
+				attr, spec.required = attr[1:], true
 			}
 			e.attrs[attr] = spec
 		}

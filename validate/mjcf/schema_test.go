@@ -85,13 +85,39 @@ func sampleValue(as attrSpec) string {
 	return "x"
 }
 
-// document nests path into a model, the last element carrying attrs.
+// document nests path into a model, the last element carrying attrs. An
+// element of a body goes into a body, not straight into the world body
+// (which takes no joints, inertia or attributes), and required attributes of
+// a few elements are filled in.
 func document(path []string, attrs string) string {
+	if len(path) >= 3 && path[1] == "worldbody" && path[2] != "body" {
+		path = append([]string{"mujoco", "worldbody", "body"}, path[2:]...)
+	}
 	var b strings.Builder
 	for i, name := range path {
 		b.WriteString("<" + name)
+		own := ""
 		if i == len(path)-1 {
-			b.WriteString(attrs)
+			own = attrs
+		}
+		if i > 0 && path[1] != "default" {
+			key := name
+			if i > 0 {
+				key = path[i-1] + "/" + name
+			}
+			fill := required[key]
+			if fill == "" {
+				fill = required[name]
+			}
+			for _, kv := range strings.Fields(fill) {
+				k, _, _ := strings.Cut(kv, "=")
+				if !strings.Contains(own, " "+k+"=") {
+					own += " " + strings.ReplaceAll(strings.Replace(kv, "=", `="`, 1), "_", " ") + `"`
+				}
+			}
+		}
+		b.WriteString(own)
+		if i == len(path)-1 {
 			b.WriteString("/>")
 		} else {
 			b.WriteString(">")
@@ -140,6 +166,20 @@ var newerElements = map[string][]string{
 	"mujoco/equality": {"flexvert", "flexstrain"},
 }
 
+// samples are values for text attributes MuJoCo reads as keywords.
+var samples = map[string]string{"contact@data": "found"}
+
+// required fills in attributes MuJoCo reads before the probed one.
+var required = map[string]string{
+	"numeric": "name=n", "text": "name=t data=d", "tuple": "name=t", "hfield": "nrow=2 ncol=2 size=1_1_1_1",
+	"replicate": "count=2", "attach": "model=m prefix=p", "layer": "role=rgb",
+	"inertial": "pos=0_0_0 mass=1", "composite": "type=grid", "flexcomp": "name=f", "instance": "name=i",
+	"asset/mesh": "name=m", "exclude": "body1=world body2=world", "bone": "body=world bindpos=0_0_0 bindquat=1_0_0_0 vertid=0 vertweight=1",
+	"composite/joint": "kind=main", "fixed/joint": "joint=j coef=1", "tuple/element": "objtype=body objname=world prm=1",
+	"deformable/flex": "body=world element=0", "equality/joint": "joint1=j", "equality/tendon": "tendon1=t",
+	"equality/flex": "flex=f", "sensor/user": "dim=1", "connect": "body1=world anchor=0_0_0", "weld": "body1=world",
+}
+
 // TestSchemaAgainstMuJoCo3 asks MuJoCo 3.3.8 about every element and
 // attribute of the table: a table entry MuJoCo's schema refuses makes gizmo
 // too lenient, a newer attribute it accepts means the table misses it.
@@ -151,10 +191,24 @@ func TestSchemaAgainstMuJoCo3(t *testing.T) {
 	type probe struct {
 		what    string
 		inTable bool
+		attr    string // value probes: the attribute
+		bad     bool   // value probes: gizmo refuses the value
 	}
 	var probes []probe
 	var paths []string
 	dir := t.TempDir()
+	addValue := func(what, attr string, bad bool, doc string) {
+		d := filepath.Join(dir, fmt.Sprint(len(paths)))
+		if err := os.Mkdir(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(d, "m.xml")
+		if err := os.WriteFile(p, []byte(doc), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		probes = append(probes, probe{what: what, inTable: true, attr: attr, bad: bad})
+		paths = append(paths, p)
+	}
 	add := func(what string, inTable bool, doc string) {
 		d := filepath.Join(dir, fmt.Sprint(len(paths)))
 		if err := os.Mkdir(d, 0o755); err != nil {
@@ -164,7 +218,7 @@ func TestSchemaAgainstMuJoCo3(t *testing.T) {
 		if err := os.WriteFile(p, []byte(doc), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		probes = append(probes, probe{what, inTable})
+		probes = append(probes, probe{what: what, inTable: inTable})
 		paths = append(paths, p)
 	}
 	for _, s := range schemaSites() {
@@ -176,7 +230,18 @@ func TestSchemaAgainstMuJoCo3(t *testing.T) {
 		}
 		sort.Strings(names)
 		for _, a := range names {
-			add(where+"@"+a, true, document(s.path, fmt.Sprintf(" %s=%q", a, sampleValue(s.spec.attrs[a]))))
+			as := s.spec.attrs[a]
+			sample := sampleValue(as)
+			if v, ok := samples[s.spec.name+"@"+a]; ok {
+				sample = v
+			}
+			add(where+"@"+a, true, document(s.path, fmt.Sprintf(" %s=%q", a, sample)))
+			if s.spec.name == "worldbody" {
+				continue // MuJoCo refuses any attribute on <worldbody>
+			}
+			for _, v := range badValues(as) {
+				addValue(fmt.Sprintf("%s@%s=%q", where, a, v), a, true, document(s.path, fmt.Sprintf(" %s=%q", a, v)))
+			}
 		}
 		for _, e := range newerElements[where] {
 			add(where+"/"+e, false, document(append(append([]string(nil), s.path...), e), ""))
@@ -193,9 +258,26 @@ func TestSchemaAgainstMuJoCo3(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	inconclusive := 0
 	for i, p := range probes {
 		msg := strings.Join(verdicts[i].Messages, " ")
+		if p.attr != "" {
+			switch {
+			case verdicts[i].Accepted:
+				t.Errorf("%s: gizmo refuses the value but MuJoCo 3 accepts the model: loosen the type", p.what)
+			case !valueRefused(msg, p.attr):
+				inconclusive++
+				t.Logf("inconclusive %s: MuJoCo 3 stopped at another error first (%s)", p.what, msg)
+			}
+			continue
+		}
 		refused := strings.Contains(msg, "Schema violation")
+		if p.inTable && !refused && strings.Contains(p.what, "@") {
+			attr := p.what[strings.LastIndex(p.what, "@")+1:]
+			if valueRefused(msg, attr) {
+				t.Errorf("%s: MuJoCo 3 refuses gizmo's sample value: %s", p.what, msg)
+			}
+		}
 		switch {
 		case p.inTable && refused:
 			t.Errorf("%s: in gizmo's table but MuJoCo 3 refuses it: %s", p.what, msg)
@@ -203,5 +285,41 @@ func TestSchemaAgainstMuJoCo3(t *testing.T) {
 			t.Errorf("%s: not in gizmo's table but MuJoCo 3 accepts it (%s): add it", p.what, msg)
 		}
 	}
-	t.Logf("%d schema probes", len(probes))
+	t.Logf("%d schema probes, %d value probes inconclusive", len(probes), inconclusive)
+}
+
+// badValues are values gizmo's table refuses for as: one number too few or
+// too many, a fraction for an integer, an unknown keyword.
+func badValues(as attrSpec) []string {
+	nums := func(n int) string { return strings.TrimSpace(strings.Repeat("1 ", n)) }
+	var out []string
+	switch as.kind {
+	case kindKeyword:
+		out = append(out, "bogus")
+	case kindReal, kindInt:
+		if as.max >= 0 {
+			out = append(out, nums(as.max+1))
+		}
+		if as.min > 1 {
+			out = append(out, nums(as.min-1))
+		}
+		if as.kind == kindInt {
+			out = append(out, "1.5")
+		}
+		out = append(out, "1 z")
+	}
+	return out
+}
+
+// valueRefused says whether MuJoCo's message refuses attribute attr's value.
+func valueRefused(msg, attr string) bool {
+	for _, f := range []string{
+		"attribute '%s' does not have enough data", "attribute '%s' has too much data",
+		"problem reading attribute '%s'", "bad format in attribute '%s'",
+	} {
+		if strings.Contains(msg, fmt.Sprintf(f, attr)) {
+			return true
+		}
+	}
+	return strings.Contains(msg, "invalid keyword") || strings.Contains(msg, "zero quaternion")
 }
