@@ -1,0 +1,403 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/antimlabs/gizmo/cache"
+	"github.com/antimlabs/gizmo/formats"
+	"github.com/antimlabs/gizmo/internal/exitcode"
+)
+
+func init() {
+	jsonFlag := func() cli.Flag { return &cli.BoolFlag{Name: flagJSON, Usage: "print the result as JSON"} }
+	register(&cli.Command{
+		Name:  "cache",
+		Usage: "inspect and maintain the local cache of downloaded assets",
+		Description: `The cache (--cache-dir, GIZMO_CACHE_DIR, else $XDG_CACHE_HOME/gizmo, else
+~/.cache/gizmo) stores every download once by its SHA-256 and unpacks it into
+a read-only tree that simulators can load from directly. Any number of gizmo
+processes may use it at once.`,
+		Subcommands: []*cli.Command{
+			{
+				Name:  "ls",
+				Usage: "list the assets and formats held, with sizes and status",
+				Description: `One row per cached (asset, format), plus the known assets that have no
+format cached. --json prints an array of objects with id, name, status,
+vanished, format, kind, size, sha256, model (absolute path), fetched_at and
+validation.`,
+				Flags: []cli.Flag{jsonFlag()},
+				Action: func(c *cli.Context) error {
+					return withCache(c, func(ch *cache.Cache) error {
+						return runCacheLs(ch, c.App.Writer, outputModeOf(c))
+					})
+				},
+			},
+			{
+				Name:      "path",
+				Usage:     "print the absolute path of a cached model file",
+				ArgsUsage: "ID|NAME",
+				Description: `For scripts and simulator configs. Without --format, the asset must be cached
+in exactly one format. Exit status 3 when the asset or format is not cached.
+--tree prints the folder holding the model and its meshes instead.`,
+				Flags: []cli.Flag{
+					&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Usage: "`FORMAT`: usd, urdf or mjcf"},
+					&cli.BoolFlag{Name: "tree", Usage: "print the tree's folder, not the model file"},
+					jsonFlag(),
+				},
+				Action: func(c *cli.Context) error {
+					if c.NArg() != 1 {
+						return exitcode.With(exitcode.Usage, errors.New("cache path takes one asset id or name (see 'gizmo cache path --help')"))
+					}
+					var f formats.Format
+					if s := c.String("format"); s != "" {
+						var err error
+						if f, err = formats.Parse(s); err != nil {
+							return exitcode.With(exitcode.Usage, fmt.Errorf("--format: %w", err))
+						}
+					}
+					return withCache(c, func(ch *cache.Cache) error {
+						return runCachePath(ch, c.App.Writer, c.Args().First(), f, c.Bool("tree"), outputModeOf(c))
+					})
+				},
+			},
+			{
+				Name:  "verify",
+				Usage: "re-hash every file and tree and reconcile the index with the disk",
+				Description: `Reports each problem: missing, corrupt, partial (left by an interrupted
+download) or extra (referenced by nothing; 'gizmo cache gc' removes it).
+--repair drops the bad entries (so the next sync or export fetches them
+again) and removes leftover temp files. Exit status 4 when problems remain
+(extra files alone do not count).`,
+				Flags: []cli.Flag{
+					&cli.BoolFlag{Name: "repair", Usage: "drop bad entries and leftover temp files"},
+					jsonFlag(),
+				},
+				Action: func(c *cli.Context) error {
+					ctx, cancel := commandContext(c)
+					defer cancel()
+					return withCache(c, func(ch *cache.Cache) error {
+						return runCacheVerify(ctx, ch, c.App.Writer, c.Bool("repair"), outputModeOf(c))
+					})
+				},
+			},
+			{
+				Name:  "gc",
+				Usage: "remove files no index record references and stale temp files",
+				Description: `--prune also drops the assets that have vanished from the account (their
+records and files). --dry-run only reports what would go.`,
+				Flags: []cli.Flag{
+					&cli.BoolFlag{Name: "dry-run", Aliases: []string{"n"}, Usage: "report, remove nothing"},
+					&cli.BoolFlag{Name: "prune", Usage: "also drop assets that have vanished from the account"},
+					jsonFlag(),
+				},
+				Action: func(c *cli.Context) error {
+					ctx, cancel := commandContext(c)
+					defer cancel()
+					return withCache(c, func(ch *cache.Cache) error {
+						return runCacheGC(ctx, ch, c.App.Writer, cache.GCOptions{DryRun: c.Bool("dry-run"), Prune: c.Bool("prune")}, outputModeOf(c))
+					})
+				},
+			},
+			{
+				Name:  "info",
+				Usage: "print the cache's location, size, counts and schema version",
+				Flags: []cli.Flag{jsonFlag()},
+				Action: func(c *cli.Context) error {
+					return withCache(c, func(ch *cache.Cache) error {
+						return runCacheInfo(ch, c.App.Writer, outputModeOf(c))
+					})
+				},
+			},
+			{
+				Name:      "rm",
+				Usage:     "remove an asset's records and files from the cache",
+				ArgsUsage: "ID|NAME...",
+				Action: func(c *cli.Context) error {
+					if c.NArg() == 0 {
+						return exitcode.With(exitcode.Usage, errors.New("cache rm takes asset ids or names (see 'gizmo cache rm --help')"))
+					}
+					return withCache(c, func(ch *cache.Cache) error {
+						return runCacheRm(ch, c.App.Writer, c.Args().Slice(), outputModeOf(c))
+					})
+				},
+			},
+		},
+	})
+}
+
+// withCache opens the cache for one command and maps its errors.
+func withCache(c *cli.Context, fn func(*cache.Cache) error) error {
+	ch, err := openCache(c)
+	if err != nil {
+		return err
+	}
+	defer ch.Close()
+	err = fn(ch)
+	var coded *exitcode.Error
+	switch {
+	case err == nil || errors.As(err, &coded):
+		return err
+	case errors.Is(err, cache.ErrNotFound), errors.Is(err, cache.ErrNotCached):
+		return exitcode.With(exitcode.NotFound, err)
+	}
+	return err
+}
+
+// cacheRow is one line of 'gizmo cache ls', and its JSON form.
+type cacheRow struct {
+	ID         string            `json:"id"`
+	Name       string            `json:"name"`
+	Status     string            `json:"status,omitempty"`
+	Vanished   bool              `json:"vanished,omitempty"`
+	Format     string            `json:"format,omitempty"`
+	Kind       string            `json:"kind,omitempty"`
+	Size       int64             `json:"size,omitempty"`
+	SHA256     string            `json:"sha256,omitempty"`
+	Model      string            `json:"model,omitempty"`
+	FetchedAt  *time.Time        `json:"fetched_at,omitempty"`
+	Validation *cache.Validation `json:"validation,omitempty"`
+}
+
+func runCacheLs(ch *cache.Cache, w io.Writer, mode outputMode) error {
+	assets, err := ch.Assets()
+	if err != nil {
+		return err
+	}
+	entries, err := ch.Entries()
+	if err != nil {
+		return err
+	}
+	meta := map[string]cache.AssetMeta{}
+	for _, a := range assets {
+		meta[a.ID] = a
+	}
+	held := map[string]bool{}
+	rows := []cacheRow{}
+	for _, e := range entries {
+		a := meta[e.AssetID]
+		held[e.AssetID] = true
+		fetched := e.FetchedAt
+		rows = append(rows, cacheRow{ID: e.AssetID, Name: a.Name, Status: a.Status, Vanished: a.Vanished,
+			Format: e.Format, Kind: string(e.Kind), Size: e.Size, SHA256: e.Hash, Model: ch.ModelPath(e),
+			FetchedAt: &fetched, Validation: e.Validation})
+	}
+	for _, a := range assets {
+		if !held[a.ID] {
+			rows = append(rows, cacheRow{ID: a.ID, Name: a.Name, Status: a.Status, Vanished: a.Vanished})
+		}
+	}
+	sort.SliceStable(rows, func(i, j int) bool {
+		if rows[i].Name != rows[j].Name {
+			return rows[i].Name < rows[j].Name
+		}
+		if rows[i].ID != rows[j].ID {
+			return rows[i].ID < rows[j].ID
+		}
+		return rows[i].Format < rows[j].Format
+	})
+	if mode.json {
+		return printJSON(w, rows)
+	}
+	if len(rows) == 0 {
+		if !mode.quiet {
+			fmt.Fprintf(w, "the cache at %s is empty: 'gizmo sync' or 'gizmo export' fill it\n", ch.Root())
+		}
+		return nil
+	}
+	t := newTable(w, "ID", "NAME", "FORMAT", "KIND", "SIZE", "STATUS", "VALID")
+	var total int64
+	for _, r := range rows {
+		status := r.Status
+		if r.Vanished {
+			status += " (vanished)"
+		}
+		format, kind, size, valid := "-", "-", "-", "-"
+		if r.Format != "" {
+			format, kind, size = formats.Format(r.Format).Short(), r.Kind, humanBytes(r.Size)
+			total += r.Size
+		}
+		if v := r.Validation; v != nil {
+			valid = "ok"
+			if !v.Valid {
+				valid = fmt.Sprintf("%d errors", v.Errors)
+			} else if v.Warnings > 0 {
+				valid = fmt.Sprintf("ok, %d warnings", v.Warnings)
+			}
+		}
+		t.row(r.ID, truncate(orDash(r.Name), 32), format, kind, size, orDash(status), valid)
+	}
+	if err := t.flush(); err != nil {
+		return err
+	}
+	if !mode.quiet {
+		fmt.Fprintf(w, "%d entries, %s of downloads, in %s\n", len(entries), humanBytes(total), ch.Root())
+	}
+	return nil
+}
+
+// resolveCached finds the cached entry for an id or name, and a format
+// (empty: the only one cached).
+func resolveCached(ch *cache.Cache, idOrName string, f formats.Format) (cache.Entry, error) {
+	id := idOrName
+	a, err := ch.Asset(idOrName)
+	switch {
+	case err == nil:
+		id = a.ID
+	case !errors.Is(err, cache.ErrNotFound):
+		return cache.Entry{}, exitcode.With(exitcode.Usage, err) // an ambiguous name
+	}
+	if f != "" {
+		e, err := ch.Entry(id, string(f))
+		if errors.Is(err, cache.ErrNotCached) {
+			return e, exitcode.With(exitcode.NotFound, fmt.Errorf("%s is not cached as %s: fetch it with 'gizmo export %s --format %s' or 'gizmo sync'", idOrName, f, id, f.Short()))
+		}
+		return e, err
+	}
+	entries, err := ch.Entries()
+	if err != nil {
+		return cache.Entry{}, err
+	}
+	var mine []cache.Entry
+	var names []string
+	for _, e := range entries {
+		if e.AssetID == id {
+			mine = append(mine, e)
+			names = append(names, formats.Format(e.Format).Short())
+		}
+	}
+	switch len(mine) {
+	case 0:
+		return cache.Entry{}, exitcode.With(exitcode.NotFound, fmt.Errorf("%s is not cached in any format: fetch it with 'gizmo export %s --format FORMAT' or 'gizmo sync'", idOrName, id))
+	case 1:
+		return mine[0], nil
+	}
+	return cache.Entry{}, exitcode.With(exitcode.Usage, fmt.Errorf("%s is cached in %d formats (%s): pass --format", idOrName, len(mine), strings.Join(names, ", ")))
+}
+
+func runCachePath(ch *cache.Cache, w io.Writer, idOrName string, f formats.Format, tree bool, mode outputMode) error {
+	e, err := resolveCached(ch, idOrName, f)
+	if err != nil {
+		return err
+	}
+	p := ch.ModelPath(e)
+	if tree {
+		p = ch.TreePath(e)
+	}
+	if mode.json {
+		return printJSON(w, map[string]string{"id": e.AssetID, "format": e.Format, "model": ch.ModelPath(e), "tree": ch.TreePath(e)})
+	}
+	_, err = fmt.Fprintln(w, p)
+	return err
+}
+
+func runCacheVerify(ctx context.Context, ch *cache.Cache, w io.Writer, repair bool, mode outputMode) error {
+	problems, err := ch.Verify(ctx, repair)
+	if err != nil {
+		return err
+	}
+	bad := 0
+	for _, p := range problems {
+		if p.Kind != cache.ProblemExtra && !p.Repaired {
+			bad++
+		}
+	}
+	if mode.json {
+		if problems == nil {
+			problems = []cache.Problem{}
+		}
+		if err := printJSON(w, map[string]any{"problems": problems, "unresolved": bad}); err != nil {
+			return err
+		}
+	} else {
+		for _, p := range problems {
+			fmt.Fprintln(w, p.String())
+		}
+		if !mode.quiet {
+			switch {
+			case len(problems) == 0:
+				fmt.Fprintf(w, "cache %s: all files verified\n", ch.Root())
+			case bad == 0:
+				fmt.Fprintf(w, "cache %s: %d problems, none left unresolved\n", ch.Root(), len(problems))
+			default:
+				fmt.Fprintf(w, "cache %s: %d problems; run 'gizmo cache verify --repair' to drop the bad entries, then 'gizmo sync' to fetch them again\n", ch.Root(), bad)
+			}
+		}
+	}
+	if bad > 0 {
+		return exitcode.Silent(exitcode.Invalid)
+	}
+	return nil
+}
+
+func runCacheGC(ctx context.Context, ch *cache.Cache, w io.Writer, opts cache.GCOptions, mode outputMode) error {
+	res, err := ch.GC(ctx, opts)
+	if err != nil {
+		return err
+	}
+	if mode.json {
+		if res.Removed == nil {
+			res.Removed = []string{}
+		}
+		return printJSON(w, map[string]any{"dry_run": opts.DryRun, "removed": res.Removed, "bytes": res.Bytes, "pruned": res.Pruned})
+	}
+	verb := "removed"
+	if opts.DryRun {
+		verb = "would remove"
+	}
+	if mode.verbose || opts.DryRun {
+		for _, p := range res.Removed {
+			fmt.Fprintf(w, "%s %s\n", verb, p)
+		}
+	}
+	for _, id := range res.Pruned {
+		fmt.Fprintf(w, "%s vanished asset %s\n", strings.Replace(verb, "remove", "prune", 1), id)
+	}
+	if !mode.quiet {
+		fmt.Fprintf(w, "%s %d files (%s)\n", verb, len(res.Removed), humanBytes(res.Bytes))
+	}
+	return nil
+}
+
+func runCacheInfo(ch *cache.Cache, w io.Writer, mode outputMode) error {
+	in, err := ch.Info()
+	if err != nil {
+		return err
+	}
+	if mode.json {
+		return printJSON(w, in)
+	}
+	t := newTable(w)
+	t.row("location:", in.Root)
+	t.row("schema:", fmt.Sprint(in.SchemaVersion))
+	t.row("assets:", fmt.Sprintf("%d (%d vanished from the account)", in.Assets, in.Vanished))
+	t.row("entries:", fmt.Sprintf("%d (asset, format) pairs", in.Entries))
+	t.row("files:", fmt.Sprintf("%d downloads, %d unpacked trees, %d temp files", in.Blobs, in.Trees, in.TempFiles))
+	t.row("size:", fmt.Sprintf("%s on disk (%s of downloads)", humanBytes(in.DiskBytes), humanBytes(in.DownloadBytes)))
+	return t.flush()
+}
+
+func runCacheRm(ch *cache.Cache, w io.Writer, args []string, mode outputMode) error {
+	for _, arg := range args {
+		id := arg
+		if a, err := ch.Asset(arg); err == nil {
+			id = a.ID
+		} else if !errors.Is(err, cache.ErrNotFound) {
+			return exitcode.With(exitcode.Usage, err)
+		}
+		if err := ch.Remove(id); err != nil {
+			return err
+		}
+		if !mode.quiet {
+			fmt.Fprintf(w, "removed %s\n", id)
+		}
+	}
+	return nil
+}
