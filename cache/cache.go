@@ -77,11 +77,15 @@ type Entry struct {
 	// Files lists a zip's regular files, or the single stored file's name.
 	Files []string `json:"files"`
 	// Model is the model file's path relative to the tree, slash-separated.
-	Model      string       `json:"model"`
-	ModelKind  formats.Kind `json:"model_kind"`
-	ETag       string       `json:"etag,omitempty"`
-	FetchedAt  time.Time    `json:"fetched_at"`
-	Validation *Validation  `json:"validation,omitempty"`
+	Model     string       `json:"model"`
+	ModelKind formats.Kind `json:"model_kind"`
+	ETag      string       `json:"etag,omitempty"`
+	// Filename is the server's filename hint for the download, if the
+	// fetcher passed it on (see FetchFunc). Untrusted: never use it as a
+	// path without sanitising it.
+	Filename   string      `json:"filename,omitempty"`
+	FetchedAt  time.Time   `json:"fetched_at"`
+	Validation *Validation `json:"validation,omitempty"`
 }
 
 // Validation is the result of validating an entry's model.
@@ -184,6 +188,10 @@ func (c *Cache) ModelPath(e Entry) string {
 func (c *Cache) TreePath(e Entry) string {
 	return filepath.Join(c.root, treesDir, e.Hash)
 }
+
+// DownloadPath is the absolute path of e's download as it was fetched (the
+// zip itself, or the single model file), stored read-only under its hash.
+func (c *Cache) DownloadPath(e Entry) string { return c.blobPath(e.Hash) }
 
 // blobPath is where a download with hash h is stored.
 func (c *Cache) blobPath(h string) string {

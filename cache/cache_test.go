@@ -257,6 +257,9 @@ func TestStoreKinds(t *testing.T) {
 			if err != nil || got.Hash != e.Hash || got.Model != e.Model {
 				t.Errorf("Entry() = %+v, %v", got, err)
 			}
+			if b, err := os.ReadFile(c.DownloadPath(e)); err != nil || !bytes.Equal(b, tt.data) {
+				t.Errorf("DownloadPath holds other bytes than the download (%v)", err)
+			}
 			mp := c.ModelPath(e)
 			if !strings.HasPrefix(mp, c.TreePath(e)+string(filepath.Separator)) {
 				t.Errorf("model %s not under tree %s", mp, c.TreePath(e))
@@ -703,12 +706,13 @@ func TestStoreWriterStartsOver(t *testing.T) {
 			return "", errors.New("seek to 5 accepted")
 		}
 		_, err := rw.Write(good)
+		w.(interface{ SetFilename(string) }).SetFilename("arm.zip")
 		return "", err
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if e.Hash != sha(good) || e.Size != int64(len(good)) || e.Model != "robot.urdf" {
+	if e.Hash != sha(good) || e.Size != int64(len(good)) || e.Model != "robot.urdf" || e.Filename != "arm.zip" {
 		t.Errorf("entry = %+v", e)
 	}
 	if ps, err := c.Verify(context.Background(), false); err != nil || len(ps) != 0 {

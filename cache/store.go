@@ -27,7 +27,8 @@ import (
 
 // FetchFunc streams a download into w and returns its ETag (may be empty).
 // w also implements Seek and Truncate, to start over from byte 0 after a
-// body cut short (it satisfies api.Rewindable, for Client.DownloadFile).
+// body cut short (it satisfies api.Rewindable, for Client.DownloadFile), and
+// SetFilename(string), to keep the server's filename hint in Entry.Filename.
 type FetchFunc func(ctx context.Context, w io.Writer) (etag string, err error)
 
 // headSize is how many leading bytes are kept to detect a download's kind.
@@ -100,7 +101,11 @@ type storeWriter struct {
 	head []byte
 	n    int64
 	err  error // first write error of the temp file
+	name string
 }
+
+// SetFilename keeps the server's (untrusted) filename hint for the entry.
+func (w *storeWriter) SetFilename(name string) { w.name = name }
 
 func (w *storeWriter) Write(p []byte) (int, error) {
 	n, err := w.f.Write(p)
@@ -180,7 +185,7 @@ func (c *Cache) fetchAndPublish(ctx context.Context, id, format, kh string, fetc
 	n := sw.n
 	sum := hex.EncodeToString(sw.h.Sum(nil))
 	kind := formats.Detect(sw.head)
-	e := Entry{AssetID: id, Format: format, Hash: sum, Size: n, Kind: kind, ETag: etag, FetchedAt: c.now().UTC()}
+	e := Entry{AssetID: id, Format: format, Hash: sum, Size: n, Kind: kind, ETag: etag, Filename: sw.name, FetchedAt: c.now().UTC()}
 
 	treeTmp := strings.TrimSuffix(partName, ".part") + ".tree"
 	defer removeTree(treeTmp) // gone after a successful rename
