@@ -130,7 +130,8 @@ func Run(ctx context.Context, remote Remote, store Store, opts Options) (*Summar
 		}
 		return 0
 	})
-	if err == nil {
+	if err == nil || ctx.Err() != nil {
+		// Interrupted runs say what they finished too.
 		r.emit(Event{Type: EventSummary, Summary: &sum})
 	}
 	return &sum, err
@@ -491,7 +492,8 @@ func (r *run) fetch(ctx context.Context, j job) (err error) {
 			}
 			url, expires, unrecorded = ex.URL, ex.ExpiresAt, true
 		}
-		e, n, mismatch, err := r.download(ctx, j, url, sameBody)
+		e, n, restarts, mismatch, err := r.download(ctx, j, url, expires, sameBody, r.opts.Attempts-attempt)
+		attempt += restarts // each restart is an attempt
 		if mismatch != "" {
 			if mismatch == prevMismatch {
 				// Two identical bodies that both disagree with the ETag:
@@ -528,7 +530,10 @@ func (r *run) fetch(ctx context.Context, j job) (err error) {
 // hex SHA-256 or a prefix of it of 32 digits or more, or an MD5) the body
 // must match it; mismatch carries the body's SHA-256 so that fetch can tell
 // a corrupt transfer (retried) from an opaque ETag (two identical bodies).
-func (r *run) download(ctx context.Context, j job, url string, acceptETag string) (e cache.Entry, got int64, mismatch string, err error) {
+//
+// A body cut short is started over in the same temp file, at most
+// maxRestarts times (restarts says how many).
+func (r *run) download(ctx context.Context, j job, url string, expires time.Time, acceptETag string, maxRestarts int) (e cache.Entry, got int64, restarts int, mismatch string, err error) {
 	var last time.Time
 	progress := func(done, total int64) {
 		got = done
@@ -538,20 +543,39 @@ func (r *run) download(ctx context.Context, j job, url string, acceptETag string
 		}
 	}
 	e, err = r.store.Store(ctx, j.id, string(j.format), func(ctx context.Context, w io.Writer) (string, error) {
-		sh, mh := sha256.New(), md5.New()
-		d, err := r.remote.Download(ctx, url, io.MultiWriter(w, sh, mh), progress)
-		if err != nil {
-			return "", err
+		rw, rewindable := w.(api.Rewindable)
+		for ; ; restarts++ {
+			sh, mh := sha256.New(), md5.New()
+			d, err := r.remote.Download(ctx, url, io.MultiWriter(w, sh, mh), progress)
+			if err != nil {
+				// A body cut short starts over in the same temp file while
+				// the URL lives; anything else goes back to fetch.
+				if !errors.Is(err, api.ErrTruncated) || !rewindable || restarts >= maxRestarts ||
+					ctx.Err() != nil || (!expires.IsZero() && !r.now().Before(expires)) {
+					return "", err
+				}
+				r.emit(Event{Type: EventRetry, ID: j.id, Name: j.name, Format: j.format, Reason: err.Error()})
+				if _, serr := rw.Seek(0, io.SeekStart); serr != nil {
+					return "", err
+				}
+				if terr := rw.Truncate(0); terr != nil {
+					return "", err
+				}
+				if serr := sleep(ctx, retryDelay(restarts+2)); serr != nil {
+					return "", serr
+				}
+				continue
+			}
+			got = d.Size
+			sum := hex.EncodeToString(sh.Sum(nil))
+			if !etagMatches(d.ETag, sum, hex.EncodeToString(mh.Sum(nil))) && sum != acceptETag {
+				mismatch = sum
+				return "", fmt.Errorf("%w: ETag %s, body SHA-256 %s", errChecksum, d.ETag, sum)
+			}
+			return d.ETag, nil
 		}
-		got = d.Size
-		sum := hex.EncodeToString(sh.Sum(nil))
-		if !etagMatches(d.ETag, sum, hex.EncodeToString(mh.Sum(nil))) && sum != acceptETag {
-			mismatch = sum
-			return "", fmt.Errorf("%w: ETag %s, body SHA-256 %s", errChecksum, d.ETag, sum)
-		}
-		return d.ETag, nil
 	})
-	return e, got, mismatch, err
+	return e, got, restarts, mismatch, err
 }
 
 // errChecksum: a download does not match the checksum its ETag announces.
