@@ -33,6 +33,7 @@ failed). Created assets are pending, processing after --gen-delay/2, and ready
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "addr", Value: "127.0.0.1:8750", Usage: "listen on `HOST:PORT` (:0 picks a free port)"},
 			&cli.StringFlag{Name: "api-key", Value: emulator.DefaultAPIKey, Usage: "the API `KEY` clients must send"},
+			&cli.StringFlag{Name: "read-only-key", Usage: "a second API `KEY` that may list and get but gets 403 on create and export"},
 			&cli.IntFlag{Name: "assets", Usage: "seed `N` assets"},
 			&cli.Int64Flag{Name: "seed", Value: 1, Usage: "seed of asset ids, seeded statuses and fault injection"},
 			&cli.DurationFlag{Name: "url-ttl", Value: emulator.DefaultURLTTL, Usage: "lifetime of download URLs"},
@@ -55,6 +56,7 @@ failed). Created assets are pending, processing after --gen-delay/2, and ready
 			}
 			cfg := emulator.Config{
 				APIKey:          c.String("api-key"),
+				ReadOnlyAPIKey:  c.String("read-only-key"),
 				Assets:          c.Int("assets"),
 				Seed:            c.Int64("seed"),
 				URLTTL:          c.Duration("url-ttl"),

@@ -6,7 +6,7 @@ package main
 //
 // Commands the scripts get besides testscript's own:
 //
-//	emulator [--assets N] [--seed S] [--gen-delay D] [--url-ttl D] [--api-key K]
+//	emulator [--assets N] [--seed S] [--gen-delay D] [--url-ttl D] [--api-key K] [--read-only-key K]
 //	         [--error-rate F] [--rate-limit N] [--truncate-rate F] [--slow N]
 //	         [--fail-rate F] [--download-host localhost]
 //	    start an emulator (stopping any earlier one of the script) and set
@@ -170,6 +170,7 @@ func cmdEmulator(ts *testscript.TestScript, neg bool, args []string) {
 	fs.DurationVar(&cfg.GenDelay, "gen-delay", 0, "")
 	fs.DurationVar(&cfg.URLTTL, "url-ttl", 0, "")
 	fs.StringVar(&cfg.APIKey, "api-key", "dev", "")
+	fs.StringVar(&cfg.ReadOnlyAPIKey, "read-only-key", "", "")
 	fs.Float64Var(&cfg.ErrorRate, "error-rate", 0, "")
 	fs.IntVar(&cfg.RateLimit, "rate-limit", 0, "")
 	fs.Float64Var(&cfg.TruncateRate, "truncate-rate", 0, "")

@@ -368,14 +368,20 @@ func (c *Client) Export(ctx context.Context, id string, f formats.Format) (*Expo
 // WaitReady polls the asset until its status is ready or failed, with a
 // growing, jittered delay, until ctx is done. onStatus (optional) sees every
 // poll's answer. A failed generation returns the asset and an error matching
-// ErrGenerationFailed.
+// ErrGenerationFailed. Other errors (the context's included) come with the
+// last asset seen, nil when none was.
 func (c *Client) WaitReady(ctx context.Context, id string, onStatus func(Asset)) (*Asset, error) {
 	delay := c.pollInterval
+	var last *Asset
 	for {
 		a, err := c.Get(ctx, id)
 		if err != nil {
-			return nil, err
+			if last != nil && ctx.Err() != nil {
+				return last, fmt.Errorf("wait for asset %s (still %s): %w", id, last.Status, ctx.Err())
+			}
+			return last, err
 		}
+		last = a
 		if onStatus != nil {
 			onStatus(*a)
 		}

@@ -244,7 +244,7 @@ func TestAllToleratesChanges(t *testing.T) {
 }
 
 func TestErrorStatuses(t *testing.T) {
-	f := start(t, emulator.Config{Seed: 2}, nil)
+	f := start(t, emulator.Config{Seed: 2, ReadOnlyAPIKey: "read-only"}, nil)
 	ctx := context.Background()
 	pending, err := f.srv.AddAsset("A humanoid robot", "h", nil, api.StatusPending)
 	if err != nil {
@@ -258,6 +258,10 @@ func TestErrorStatuses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	readOnly, err := api.New(api.Options{BaseURL: f.url, APIKey: "read-only", BaseBackoff: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
 	cases := []struct {
 		name     string
 		call     func() error
@@ -267,12 +271,17 @@ func TestErrorStatuses(t *testing.T) {
 	}{
 		{"wrong key", func() error { _, err := wrongKey.Get(ctx, pending.ID); return err }, api.ErrUnauthorized, 401, "invalid_api_key"},
 		{"no key", func() error { _, err := noKey.List(ctx, 10, 0); return err }, api.ErrUnauthorized, 401, "missing_api_key"},
+		{"read-only key exports", func() error { _, err := readOnly.Export(ctx, pending.ID, formats.MuJoCo); return err }, api.ErrForbidden, 403, "insufficient_scope"},
+		{"read-only key creates", func() error { _, err := readOnly.Create(ctx, api.CreateRequest{Prompt: "arm"}); return err }, api.ErrForbidden, 403, "insufficient_scope"},
 		{"unknown asset", func() error { _, err := f.client.Get(ctx, "ast_nope"); return err }, api.ErrNotFound, 404, "asset_not_found"},
 		{"export unknown asset", func() error { _, err := f.client.Export(ctx, "ast_nope", formats.MuJoCo); return err }, api.ErrNotFound, 404, "asset_not_found"},
 		{"export not ready", func() error { _, err := f.client.Export(ctx, pending.ID, formats.IsaacURDF); return err }, api.ErrNotReady, 409, "asset_not_ready"},
 		{"unknown format", func() error { _, err := f.client.Export(ctx, pending.ID, "fbx"); return err }, api.ErrBadRequest, 400, "unknown_format"},
 		{"limit too big", func() error { _, err := f.client.List(ctx, 101, 0); return err }, api.ErrBadRequest, 400, "invalid_limit"},
 		{"empty prompt", func() error { _, err := f.client.Create(ctx, api.CreateRequest{Prompt: "  "}); return err }, api.ErrBadRequest, 400, "prompt_required"},
+	}
+	if _, err := readOnly.Get(ctx, pending.ID); err != nil {
+		t.Errorf("the read-only key cannot read: %v", err)
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

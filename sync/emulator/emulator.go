@@ -27,11 +27,14 @@ const (
 // Config configures a Server. The zero value is a usable empty server with
 // the API key "dev".
 type Config struct {
-	APIKey   string        // Bearer key the API expects; DefaultAPIKey when empty
-	Assets   int           // number of assets to seed
-	Seed     int64         // seeds asset ids, seeded statuses and fault injection
-	URLTTL   time.Duration // lifetime of minted download URLs; DefaultURLTTL when 0
-	GenDelay time.Duration // pending → processing at GenDelay/2 → ready at GenDelay
+	APIKey string // Bearer key the API expects; DefaultAPIKey when empty
+	// ReadOnlyAPIKey, when set, is a second valid key that may list and
+	// get but is refused (403 forbidden) on create and export.
+	ReadOnlyAPIKey string
+	Assets         int           // number of assets to seed
+	Seed           int64         // seeds asset ids, seeded statuses and fault injection
+	URLTTL         time.Duration // lifetime of minted download URLs; DefaultURLTTL when 0
+	GenDelay       time.Duration // pending → processing at GenDelay/2 → ready at GenDelay
 
 	// Fault injection; SetFaults changes them at run time.
 	ErrorRate    float64 // share of requests answered 5xx (0..1)

@@ -57,7 +57,7 @@ func do(t *testing.T, method, u, auth, body string) (*http.Response, []byte) {
 const bearer = "Bearer dev"
 
 func TestValidation(t *testing.T) {
-	srv, u := emulatortest.StartTest(t, emulator.Config{Assets: 10, Seed: 1})
+	srv, u := emulatortest.StartTest(t, emulator.Config{Assets: 10, Seed: 1, ReadOnlyAPIKey: "ro"})
 	pending, _ := srv.AddAsset("A quadruped", "", nil, api.StatusPending)
 	ready, _ := srv.AddAsset("A quadruped", "", nil, api.StatusReady)
 	cases := []struct {
@@ -69,6 +69,9 @@ func TestValidation(t *testing.T) {
 		{"wrong key", "GET", "/assets", "Bearer nope", "", 401, "invalid_api_key"},
 		{"not bearer", "GET", "/assets", "Basic ZGV2", "", 401, "invalid_api_key"},
 		{"list", "GET", "/assets", bearer, "", 200, ""},
+		{"read-only list", "GET", "/assets", "Bearer ro", "", 200, ""},
+		{"read-only create", "POST", "/assets", "Bearer ro", `{"prompt":"arm"}`, 403, "insufficient_scope"},
+		{"read-only export", "POST", "/assets/" + ready.ID + "/export", "Bearer ro", `{"format":"mujoco_mjcf"}`, 403, "insufficient_scope"},
 		{"limit 0", "GET", "/assets?limit=0", bearer, "", 400, "invalid_limit"},
 		{"limit 101", "GET", "/assets?limit=101", bearer, "", 400, "invalid_limit"},
 		{"limit 100", "GET", "/assets?limit=100", bearer, "", 200, ""},

@@ -29,10 +29,10 @@ const (
 
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("GET /assets", s.api(routeList, s.handleList))
-	mux.Handle("POST /assets", s.api(routeCreate, s.handleCreate))
-	mux.Handle("GET /assets/{id}", s.api(routeGet, s.handleGet))
-	mux.Handle("POST /assets/{id}/export", s.api(routeExport, s.handleExport))
+	mux.Handle("GET /assets", s.api(routeList, false, s.handleList))
+	mux.Handle("POST /assets", s.api(routeCreate, true, s.handleCreate))
+	mux.Handle("GET /assets/{id}", s.api(routeGet, false, s.handleGet))
+	mux.Handle("POST /assets/{id}/export", s.api(routeExport, true, s.handleExport))
 	mux.Handle("GET /_download/{id}/{format}", s.counted(routeDownload, http.HandlerFunc(s.handleDownload)))
 	mux.HandleFunc("GET /_emulator/stats", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, s.Stats())
@@ -80,8 +80,8 @@ func (s *Server) counted(rt route, h http.Handler) http.Handler {
 }
 
 // api wraps an API handler: counting, the rate limit, injected 5xx, then
-// authentication.
-func (s *Server) api(rt route, h http.HandlerFunc) http.Handler {
+// authentication (write: the read-only key is refused).
+func (s *Server) api(rt route, write bool, h http.HandlerFunc) http.Handler {
 	return s.counted(rt, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !s.admit() {
 			w.Header().Set("Retry-After", "1")
@@ -98,8 +98,14 @@ func (s *Server) api(rt route, h http.HandlerFunc) http.Handler {
 			return
 		}
 		key, ok := strings.CutPrefix(auth, "Bearer ")
-		if !ok || subtle.ConstantTimeCompare([]byte(key), []byte(s.cfg.APIKey)) != 1 {
+		full := ok && subtle.ConstantTimeCompare([]byte(key), []byte(s.cfg.APIKey)) == 1
+		readOnly := ok && s.cfg.ReadOnlyAPIKey != "" && subtle.ConstantTimeCompare([]byte(key), []byte(s.cfg.ReadOnlyAPIKey)) == 1
+		switch {
+		case !full && !readOnly:
 			apiError(w, http.StatusUnauthorized, "unauthorized", "invalid_api_key", "the API key is invalid or expired")
+			return
+		case !full && write:
+			apiError(w, http.StatusForbidden, "forbidden", "insufficient_scope", "this API key may only read: it cannot create or export assets")
 			return
 		}
 		h(w, r)
