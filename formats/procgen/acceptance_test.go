@@ -139,14 +139,31 @@ func TestAcceptMuJoCo222(t *testing.T) {
 // TestAcceptMuJoCo3: every MJCF export loads in MuJoCo 3.x, with one body
 // per link (plus the world), one joint per moving joint (plus the free
 // joint of a floating base) and one mesh per distinct STL: the MJCF says
-// the same kinematics as the model.
+// the same kinematics as the model. Then each model, placed on a floor by a
+// scene.xml that includes it (as MuJoCo Menagerie lays models out), runs
+// for two simulated seconds with zero controls without a MuJoCo warning
+// and with a finite state.
 func TestAcceptMuJoCo3(t *testing.T) {
 	reftest.Require(t, reference.ToolMuJoCo3)
 	dir := t.TempDir()
 	robots := acceptanceRobots()
-	var paths []string
+	var paths, scenes []string
 	for _, r := range robots {
-		paths = append(paths, exportTo(t, r, formats.MuJoCo, dir))
+		p := exportTo(t, r, formats.MuJoCo, dir)
+		paths = append(paths, p)
+		scene := filepath.Join(filepath.Dir(p), "scene.xml")
+		err := os.WriteFile(scene, []byte(`<mujoco model="scene">
+  <include file="`+filepath.Base(p)+`"/>
+  <worldbody>
+    <light pos="0 0 3" dir="0 0 -1"/>
+    <geom name="floor" type="plane" size="0 0 0.05"/>
+  </worldbody>
+</mujoco>
+`), 0o644)
+		if err != nil {
+			t.Fatal(err)
+		}
+		scenes = append(scenes, scene)
 	}
 	vs, err := reference.MuJoCo3Batch(testCtx(t), paths)
 	if err != nil {
@@ -169,6 +186,15 @@ func TestAcceptMuJoCo3(t *testing.T) {
 		want := reference.ModelSizes{NBody: len(r.Links) + 1, NJnt: njnt, NGeom: len(r.Links), NMesh: len(meshes)}
 		if *v.Model != want {
 			t.Errorf("%s %s: MuJoCo model sizes %+v, want %+v", r.Kind(), r.ID(), *v.Model, want)
+		}
+	}
+	vs, err = reference.MuJoCo3Simulate(testCtx(t), scenes, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range robots {
+		if !vs[i].Accepted {
+			t.Errorf("%s %s (%s): on a floor for 2 s: %q", r.Kind(), r.ID(), scenes[i], vs[i].Messages)
 		}
 	}
 }

@@ -233,7 +233,8 @@ func (b *builder) quadruped() {
 	thigh := b.between(0.18, 0.3)
 	calf := math.Round(thigh*b.between(0.95, 1.1)*1000) / 1000
 	footR := 0.025
-	r.RootZ = math.Round((thigh+calf+footR)*0.9*1000) / 1000
+	// Legs straight down at the zero pose, feet just above the ground.
+	r.RootZ = math.Round((thigh+calf+footR)*1000)/1000 + 0.005
 	effort := math.Round(b.between(20, 45))
 	for _, leg := range []struct {
 		name string
@@ -257,7 +258,7 @@ func (b *builder) quadruped() {
 		b.link(cf, cyl(0.018, calf, Z, vec3{0, 0, -calf / 2}, grey), metal*0.5)
 		b.joint(Joint{Name: cf + "_joint", Type: Revolute, Parent: th, Child: cf,
 			Origin: vec3{0, 0, -thigh}, Axis: Y,
-			Lower: -2.7, Upper: -0.5, Effort: math.Round(effort * 1.5), Velocity: 15, Damping: 0.2})
+			Lower: -2.7, Upper: 0, Effort: math.Round(effort * 1.5), Velocity: 15, Damping: 0.2})
 		b.link(ft, sphere(footR, vec3{}, dark), 1100)
 		b.joint(Joint{Name: ft + "_joint", Type: Fixed, Parent: cf, Child: ft, Origin: vec3{0, 0, -calf}})
 	}
@@ -288,7 +289,7 @@ func (b *builder) humanoid() {
 		sh, up, fo, ha := side.p+"_shoulder", side.p+"_upper_arm", side.p+"_forearm", side.p+"_hand"
 		b.link(sh, sphere(s(0.05), vec3{}, grey), metal*0.5)
 		b.joint(Joint{Name: sh + "_pitch", Type: Revolute, Parent: "torso", Child: sh,
-			Origin: vec3{0, side.y * (tw/2 + s(0.05)), th - s(0.05)}, Axis: Y,
+			Origin: vec3{0, side.y * (tw/2 + s(0.07)), th - s(0.05)}, Axis: Y,
 			Lower: -3, Upper: 3, Effort: 80, Velocity: 8, Damping: 0.5})
 		g := cyl(s(0.04), ua, Z, vec3{0, 0, -ua / 2}, b.color(0.8))
 		if side.y > 0 {

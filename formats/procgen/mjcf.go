@@ -35,6 +35,13 @@ func (r *Robot) MJCF() []byte {
 	}
 	r.mjcfBody(&b, root, pos, nil, "    ")
 	b.WriteString("  </worldbody>\n")
+	if ex := r.contactExcludes(); len(ex) > 0 {
+		b.WriteString("  <contact>\n")
+		for _, e := range ex {
+			fmt.Fprintf(&b, "    <exclude body1=\"%s\" body2=\"%s\"/>\n", e[0], e[1])
+		}
+		b.WriteString("  </contact>\n")
+	}
 	var acts []*Joint
 	for _, j := range r.Joints {
 		if j.actuated() {
@@ -115,4 +122,28 @@ func (r *Robot) mjcfBody(b *strings.Builder, l *Link, pos vec3, j *Joint, ind st
 		r.mjcfBody(b, r.link(cj.Child), cj.Origin, mj, in)
 	}
 	fmt.Fprintf(b, "%s</body>\n", ind)
+}
+
+// contactExcludes lists the body pairs whose contacts MuJoCo should ignore:
+// each link and its grandparent (a shoulder joint puts the upper arm against
+// the torso, a hip the thigh against the pelvis), and, for a fixed base,
+// the root and its children (MuJoCo filters parent and child contacts
+// itself, but not when the parent is welded to the world).
+func (r *Robot) contactExcludes() [][2]string {
+	parent := map[string]string{}
+	for _, j := range r.Joints {
+		parent[j.Child] = j.Parent
+	}
+	root := r.Links[0].Name
+	var out [][2]string
+	for _, l := range r.Links[1:] {
+		p := parent[l.Name]
+		if p == root && !r.Floating {
+			out = append(out, [2]string{p, l.Name})
+		}
+		if g, ok := parent[p]; ok {
+			out = append(out, [2]string{g, l.Name})
+		}
+	}
+	return out
 }

@@ -49,6 +49,10 @@ type jsResult struct {
 	NGeom   int    `json:"ngeom"`
 	NMesh   int    `json:"nmesh"`
 	Version string `json:"version"`
+	// With --steps only.
+	Steps    int      `json:"steps,omitempty"`
+	Warnings []string `json:"warnings,omitempty"`
+	Finite   *bool    `json:"finite,omitempty"`
 }
 
 // MuJoCo3 loads the model at path in MuJoCo 3.x (the mujoco-js WebAssembly
@@ -70,6 +74,22 @@ func MuJoCo3(ctx context.Context, path string) (Verdict, error) {
 // not accepted with the crash output as its message, and the rest run in a
 // new process.
 func MuJoCo3Batch(ctx context.Context, paths []string) ([]Verdict, error) {
+	return mujoco3(ctx, paths, 0)
+}
+
+// MuJoCo3Simulate is MuJoCo3Batch that also steps each model that loads
+// for steps steps (of its own timestep) with zero controls, as MuJoCo
+// Menagerie's CI does: a model is accepted only if it loads, MuJoCo raises
+// no warning (mjWARN_BADQACC and the like, named in Messages as
+// "simulation: ...") and its state stays finite.
+func MuJoCo3Simulate(ctx context.Context, paths []string, steps int) ([]Verdict, error) {
+	if steps < 1 {
+		return nil, fmt.Errorf("mujoco-js: simulate %d steps: need at least 1", steps)
+	}
+	return mujoco3(ctx, paths, steps)
+}
+
+func mujoco3(ctx context.Context, paths []string, steps int) ([]Verdict, error) {
 	node, script, err := mujocoJS()
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s", ErrNotInstalled, err)
@@ -89,7 +109,7 @@ func MuJoCo3Batch(ctx context.Context, paths []string) ([]Verdict, error) {
 		input = append(input, filepath.Dir(abs)+"\t"+filepath.Base(abs))
 	}
 	for len(todo) > 0 {
-		results, stderr, runErr := runCheck(ctx, node, script, input)
+		results, stderr, runErr := runCheck(ctx, node, script, steps, input)
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("mujoco-js: %w", ctx.Err())
 		}
@@ -138,8 +158,12 @@ func isExit(err error) bool {
 
 // runCheck runs check.mjs over input lines and returns the results it
 // printed, its stderr and its exit error.
-func runCheck(ctx context.Context, node, script string, input []string) ([]jsResult, string, error) {
-	cmd := exec.CommandContext(ctx, node, script, "-")
+func runCheck(ctx context.Context, node, script string, steps int, input []string) ([]jsResult, string, error) {
+	args := []string{script}
+	if steps > 0 {
+		args = append(args, "--steps", fmt.Sprint(steps))
+	}
+	cmd := exec.CommandContext(ctx, node, append(args, "-")...)
 	cmd.Dir = filepath.Dir(script)
 	cmd.Stdin = strings.NewReader(strings.Join(input, "\n") + "\n")
 	var stdout, stderr bytes.Buffer
@@ -182,6 +206,16 @@ func verdictOf(r jsResult) Verdict {
 		// MuJoCo reports one error; the WASM build splits it over lines
 		// (message, locator; a parse error's two halves).
 		v.Messages = []string{strings.Join(lines, " ")}
+	}
+	if r.OK && r.Steps > 0 {
+		v.Steps = r.Steps
+		for _, w := range r.Warnings {
+			v.Messages = append(v.Messages, "simulation: "+w)
+		}
+		if r.Finite != nil && !*r.Finite {
+			v.Messages = append(v.Messages, fmt.Sprintf("simulation: state not finite after %d steps", r.Steps))
+		}
+		v.Accepted = len(v.Messages) == 0
 	}
 	return v
 }

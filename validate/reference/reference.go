@@ -35,8 +35,10 @@ type Verdict struct {
 	// Model holds the sizes of the compiled model (mujoco-js only, when
 	// accepted).
 	Model *ModelSizes
-	// Version is the MuJoCo version that judged the file (mujoco-js).
+	// Version is the MuJoCo version that judged the file.
 	Version string
+	// Steps is how many steps MuJoCo3Simulate ran the model for.
+	Steps int
 }
 
 // ModelSizes are the object counts of a compiled MuJoCo model.

@@ -235,6 +235,33 @@ func TestMuJoCo3BatchOutOfMemory(t *testing.T) {
 	}
 }
 
+// TestMuJoCo3Simulate steps a stable model and one MuJoCo flags (a body of
+// 1e-6 kg on a stiff position actuator, which the explicit integrator
+// cannot follow at this timestep once gravity moves it).
+func TestMuJoCo3Simulate(t *testing.T) {
+	reftest.Require(t, reference.ToolMuJoCo3)
+	dir := t.TempDir()
+	stable := filepath.Join(dir, "stable.xml")
+	unstable := filepath.Join(dir, "unstable.xml")
+	write(t, stable, `<mujoco><worldbody><body pos="0 0 1"><freejoint/><geom size="0.1"/></body></worldbody></mujoco>`)
+	write(t, unstable, `<mujoco><option timestep="0.01"/><worldbody><body><joint name="j" type="slide" axis="0 0 1"/>
+<inertial pos="0 0 0" mass="1e-6" diaginertia="1e-9 1e-9 1e-9"/><geom size="0.01" contype="0" conaffinity="0"/></body></worldbody>
+<actuator><position joint="j" kp="1e6"/></actuator></mujoco>`)
+	vs, err := reference.MuJoCo3Simulate(ctx(t), []string{stable, unstable}, 500)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !vs[0].Accepted || vs[0].Steps != 500 {
+		t.Errorf("stable.xml: %+v", vs[0])
+	}
+	if vs[1].Accepted || !strings.HasPrefix(vs[1].First(), "simulation: ") {
+		t.Errorf("unstable.xml: %+v", vs[1])
+	}
+	if _, err := reference.MuJoCo3Simulate(ctx(t), []string{stable}, 0); err == nil {
+		t.Error("MuJoCo3Simulate with 0 steps: no error")
+	}
+}
+
 // TestMuJoCo222Scratch checks that mujoco-compile leaves nothing behind in
 // the model's directory and rejects a model 3.x accepts (range without
 // limited).

@@ -4,8 +4,13 @@
 //    "njnt": N, "ngeom": N, "nmesh": N, "version": "3.3.8"}
 //
 // Usage:
-//   node check.mjs <dir> <relpath> [<dir> <relpath> ...]
-//   node check.mjs -        (reads "<dir>\t<relpath>" lines from stdin)
+//   node check.mjs [--steps N] <dir> <relpath> [<dir> <relpath> ...]
+//   node check.mjs [--steps N] -   (reads "<dir>\t<relpath>" lines from stdin)
+//
+// With --steps N, each model that loads is also simulated for N steps with
+// zero controls; the line then adds "steps": N, "warnings": [names of the
+// mjtWarning kinds raised] and "finite": whether qpos and qvel stayed
+// finite.
 //
 // Each <dir> is copied whole into the in-memory file system (once per
 // process), so meshes, textures and includes resolve as they would on disk;
@@ -95,9 +100,39 @@ function errorText(mj, e) {
   return `C++ exception ${type || 'of unknown type'} (message unreadable)`;
 }
 
+// warningNames are mjtWarning's values in order.
+const warningNames = ['mjWARN_INERTIA', 'mjWARN_CONTACTFULL', 'mjWARN_CNSTRFULL', 'mjWARN_VGEOMFULL',
+  'mjWARN_BADQPOS', 'mjWARN_BADQVEL', 'mjWARN_BADQACC', 'mjWARN_BADCTRL'];
+
+// simulate steps a loaded model with zero controls and reports the
+// warnings MuJoCo raised and whether the state stayed finite.
+function simulate(mj, model, steps) {
+  const data = new mj.MjData(model);
+  try {
+    for (let i = 0; i < steps; i++) mj.mj_step(model, data);
+    const warnings = [];
+    const w = data.warning;
+    for (let k = 0; k < w.size() && k < warningNames.length; k++) {
+      const stat = w.get(k);
+      if (stat && stat.number > 0) warnings.push(`${warningNames[k]} x${stat.number}`);
+      stat?.delete?.();
+    }
+    const finite = [...data.qpos, ...data.qvel].every(Number.isFinite);
+    return { steps, warnings, finite };
+  } finally {
+    data.delete();
+  }
+}
+
 async function main() {
   let pairs = [];
-  const args = process.argv.slice(2);
+  let args = process.argv.slice(2);
+  let steps = 0;
+  if (args[0] === '--steps') {
+    steps = Number.parseInt(args[1], 10);
+    if (!(steps >= 0)) usage(`--steps needs a count, got ${JSON.stringify(args[1])}`);
+    args = args.slice(2);
+  }
   if (args.length === 1 && args[0] === '-') {
     const rl = readline.createInterface({ input: process.stdin, crlfDelay: Infinity });
     for await (const line of rl) {
@@ -143,6 +178,7 @@ async function main() {
           throw new Error(said || 'loadFromXML returned no model');
         }
         Object.assign(out, { ok: true, nbody: model.nbody, njnt: model.njnt, ngeom: model.ngeom, nmesh: model.nmesh });
+        if (steps > 0) Object.assign(out, simulate(mj, model, steps));
       } catch (e) {
         out.error = errorText(mj, e);
         // An abort (out of memory, a trap) leaves the module unusable:
