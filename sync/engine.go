@@ -567,6 +567,9 @@ func (r *run) download(ctx context.Context, j job, url string, expires time.Time
 				continue
 			}
 			got = d.Size
+			if fw, ok := w.(interface{ SetFilename(string) }); ok && d.Filename != "" {
+				fw.SetFilename(d.Filename) // an untrusted hint, kept for display
+			}
 			sum := hex.EncodeToString(sh.Sum(nil))
 			if !etagMatches(d.ETag, sum, hex.EncodeToString(mh.Sum(nil))) && sum != acceptETag {
 				mismatch = sum

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	stdsync "sync"
 	"sync/atomic"
 	"testing"
@@ -98,6 +99,9 @@ func (e *env) checkCached(t *testing.T, ids []string, fs []formats.Format) {
 				t.Fatal(err)
 			}
 			sum := sha256.Sum256(want)
+			if ent.Filename == "" {
+				t.Errorf("%s/%s: the server's filename hint was not kept", id, f)
+			}
 			if got := fmt.Sprintf("%x", sum); ent.Hash != got || ent.Size != int64(len(want)) {
 				t.Errorf("%s/%s: cached sha256 %s size %d, emulator serves %s size %d", id, f, ent.Hash, ent.Size, got, len(want))
 			}
@@ -508,4 +512,45 @@ func TestCancelAndRerun(t *testing.T) {
 		t.Logf("rerun exports %d for %d downloads", d.Export.Requests, d.Download.Requests)
 	}
 	e.checkCached(t, ids, []formats.Format{formats.MuJoCo})
+}
+
+// deletingRemote is the real client with a hook: after the first list page
+// it deletes an asset on the emulator, as if it vanished while we listed.
+type deletingRemote struct {
+	*api.Client
+	srv  *emulator.Server
+	id   string
+	once stdsync.Once
+}
+
+func (d *deletingRemote) List(ctx context.Context, limit, offset int) (*api.Page, error) {
+	p, err := d.Client.List(ctx, limit, offset)
+	d.once.Do(func() { d.srv.Delete(d.id) })
+	return p, err
+}
+
+// TestListingChanges: an asset vanishing between list pages makes the
+// listing incomplete (an asset shifts past the page boundary unseen), so
+// nothing is marked vanished or pruned on its account; the next, complete
+// listing marks and prunes the deleted asset only.
+func TestListingChanges(t *testing.T) {
+	e := newEnv(t, emulator.Config{Seed: 37})
+	ids := e.addReady(t, 150)
+	fs := []formats.Format{formats.MuJoCo}
+	e.sync(t, gsync.Options{Formats: fs}) // everything known and cached
+	more := e.addReady(t, 1)              // on page 2
+	// Delete one on page 1 after it is read: page 2 starts one further on.
+	r := &deletingRemote{Client: e.client, srv: e.srv, id: ids[10]}
+	sum, err := gsync.Run(context.Background(), r, e.cache, gsync.Options{Formats: fs, Prune: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Complete || sum.Vanished != 0 || sum.Pruned != 0 {
+		t.Fatalf("summary %+v: want an incomplete listing, nothing vanished or pruned", sum)
+	}
+	sum, _ = e.sync(t, gsync.Options{Formats: fs, Prune: true})
+	if !sum.Complete || sum.Vanished != 1 || sum.Pruned != 1 {
+		t.Fatalf("summary %+v: want a complete listing with %s vanished and pruned", sum, ids[10])
+	}
+	e.checkCached(t, append(slices.Clone(ids[11:]), more...), fs)
 }
