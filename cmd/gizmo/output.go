@@ -229,7 +229,8 @@ func (p *progressBar) end() {
 // positionalArgs returns the command's arguments, reading any flags of the
 // command that follow them: urfave/cli stops at the first argument, so in
 // "gizmo export ID --format urdf" the flag would otherwise be taken for an
-// argument. Flags found there are set on the command's context. Arguments
+// argument. Flags found there are set on the command's context (global
+// flags on the app's). Arguments
 // after "--" are kept as they are. (Flags marked Required are checked by
 // urfave/cli before this runs: check such flags in the action instead.)
 func positionalArgs(c *cli.Context) ([]string, error) {
@@ -248,6 +249,11 @@ func positionalArgs(c *cli.Context) ([]string, error) {
 		}
 		name, value, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
 		f := findFlag(c.Command.Flags, name)
+		if f == nil {
+			// A global flag (gizmo status ID --verbose): Set finds the
+			// flag set it lives in up the lineage.
+			f = findFlag(c.App.Flags, name)
+		}
 		if f == nil {
 			return nil, fmt.Errorf("flag provided but not defined: %s", a)
 		}
