@@ -53,7 +53,11 @@ in exactly one format. Exit status 3 when the asset or format is not cached.
 					jsonFlag(),
 				},
 				Action: func(c *cli.Context) error {
-					if c.NArg() != 1 {
+					args, err := positionalArgs(c)
+					if err != nil {
+						return exitcode.With(exitcode.Usage, err)
+					}
+					if len(args) != 1 {
 						return exitcode.With(exitcode.Usage, errors.New("cache path takes one asset id or name (see 'gizmo cache path --help')"))
 					}
 					var f formats.Format
@@ -64,7 +68,7 @@ in exactly one format. Exit status 3 when the asset or format is not cached.
 						}
 					}
 					return withCache(c, func(ch *cache.Cache) error {
-						return runCachePath(ch, c.App.Writer, c.Args().First(), f, c.Bool("tree"), outputModeOf(c))
+						return runCachePath(ch, c.App.Writer, args[0], f, c.Bool("tree"), outputModeOf(c))
 					})
 				},
 			},
@@ -121,11 +125,15 @@ records and files). --dry-run only reports what would go.`,
 				Usage:     "remove an asset's records and files from the cache",
 				ArgsUsage: "ID|NAME...",
 				Action: func(c *cli.Context) error {
-					if c.NArg() == 0 {
+					args, err := positionalArgs(c)
+					if err != nil {
+						return exitcode.With(exitcode.Usage, err)
+					}
+					if len(args) == 0 {
 						return exitcode.With(exitcode.Usage, errors.New("cache rm takes asset ids or names (see 'gizmo cache rm --help')"))
 					}
 					return withCache(c, func(ch *cache.Cache) error {
-						return runCacheRm(ch, c.App.Writer, c.Args().Slice(), outputModeOf(c))
+						return runCacheRm(ch, c.App.Writer, args, outputModeOf(c))
 					})
 				},
 			},

@@ -8,9 +8,11 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/antimlabs/gizmo/cache"
 	"github.com/antimlabs/gizmo/formats"
 	"github.com/antimlabs/gizmo/internal/exitcode"
 	"github.com/antimlabs/gizmo/sync/api"
@@ -25,17 +27,22 @@ func init() {
 (with a progress bar on a terminal). A URL that has expired is requested again
 once; a body cut short is downloaded again from the start.
 
-The file goes to -o PATH; when PATH is a directory, or without -o, it is named
-after the server's filename hint, made safe (never used as a path), in that
-directory or the current one. The file appears complete or not at all (it is
-written to a temporary file, then renamed).
+The download is stored in the cache (see 'gizmo cache'), unpacked when it is
+a zip, and the absolute path of the model file in the cache is printed: a
+simulator can load it from there. An asset already cached is not downloaded
+again, and an unexpired download URL from an earlier export is reused.
 
---json prints {"id", "format", "path", "size", "etag", "kind"}; --quiet prints
+With -o PATH the download (the zip, or the single model file) is also copied
+out to PATH, and PATH is printed instead; when PATH is a directory the copy is
+named after the server's filename hint, made safe (never used as a path). The
+copy appears complete or not at all (a temporary file, then a rename).
+
+--json prints {"id", "format", "path", "model", "size", "etag", "kind"}; --quiet prints
 only the path. Exit status: 2 for an unknown format, 3 when there is no such
 asset, 6 when the API key is refused, 1 when the asset is not ready.`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Usage: "(required) `FORMAT`: usd (isaac_sim_usd), urdf (isaac_sim_urdf) or mjcf (mujoco_mjcf)"},
-			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write to `PATH` (a file, or an existing directory)"},
+			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "also copy the download to `PATH` (a file, or an existing directory)"},
 			&cli.BoolFlag{Name: flagJSON, Usage: "print the result as JSON"},
 			&cli.BoolFlag{Name: flagQuiet, Aliases: []string{"q"}, Usage: "print only the path"},
 		},
@@ -60,9 +67,14 @@ asset, 6 when the API key is refused, 1 when the asset is not ready.`,
 			if err != nil {
 				return err
 			}
+			store, err := openCache(c)
+			if err != nil {
+				return err
+			}
+			defer store.Close()
 			mode := outputModeOf(c)
 			return runExport(ctx, exportOptions{id: args[0], format: f, output: c.String("output"), mode: mode},
-				exportDeps{client: client, stdout: c.App.Writer, stderr: c.App.ErrWriter, fetch: downloadToPath})
+				exportDeps{client: client, stdout: c.App.Writer, stderr: c.App.ErrWriter, fetch: exportViaCache(store)})
 		},
 	})
 }
@@ -79,15 +91,15 @@ type exportResult struct {
 	ID     string `json:"id"`
 	Format string `json:"format"`
 	Path   string `json:"path"`
+	Model  string `json:"model,omitempty"` // the model file in the cache
 	Size   int64  `json:"size"`
 	ETag   string `json:"etag"`
 	Kind   string `json:"kind"`
 }
 
 // fetchFunc performs the download step of gizmo export: it gets the asset's
-// export in format f to where output says and reports the result. The
-// default, downloadToPath, writes a file; the cache replaces it to store the
-// export in the cache instead.
+// export in format f to where output says and reports the result.
+// exportViaCache stores it in the cache and copies it out to output.
 type fetchFunc func(ctx context.Context, client *api.Client, id string, f formats.Format, output string, progress func(done, total int64)) (*exportResult, error)
 
 type exportDeps struct {
@@ -122,87 +134,141 @@ func runExport(ctx context.Context, o exportOptions, d exportDeps) error {
 	return err
 }
 
-// downloadToPath is the default fetch step: export, download into a
-// temporary file next to the destination, re-request the URL once if it has
-// expired, then rename into place.
-func downloadToPath(ctx context.Context, client *api.Client, id string, f formats.Format, output string, progress func(done, total int64)) (*exportResult, error) {
-	dir, name := ".", ""
-	if output != "" {
-		fi, err := os.Stat(output)
-		switch {
-		case err == nil && fi.IsDir():
-			dir = output
-		case err == nil || errors.Is(err, fs.ErrNotExist):
-			dir, name = filepath.Dir(output), filepath.Base(output)
-			if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
-				return nil, exitcode.With(exitcode.Usage, fmt.Errorf("-o %s: directory %s does not exist; create it first", output, dir))
+// urlMargin is how long a recorded download URL must still be valid to be
+// reused rather than requesting a new one.
+const urlMargin = time.Minute
+
+// exportViaCache is export's fetch step: store the export in the cache
+// (unless it is there already), reusing the last download URL while it is
+// valid, then copy the download out to output when one is given.
+func exportViaCache(store *cache.Cache) fetchFunc {
+	return func(ctx context.Context, client *api.Client, id string, f formats.Format, output string, progress func(done, total int64)) (*exportResult, error) {
+		// Check -o before downloading anything.
+		var dir, name string
+		if output != "" {
+			var err error
+			if dir, name, err = outputTarget(output); err != nil {
+				return nil, err
 			}
-		default:
-			return nil, fmt.Errorf("-o %s: %w", output, err)
 		}
-	}
-
-	tmp, err := os.CreateTemp(dir, ".gizmo-export-*.part")
-	if err != nil {
-		return nil, fmt.Errorf("export %s/%s: %w", id, f, err)
-	}
-	done := false
-	defer func() {
-		if !done {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-
-	var dl *api.Download
-	for attempt := 1; ; attempt++ {
-		exp, err := client.Export(ctx, id, f)
+		e, err := store.Store(ctx, id, string(f), func(ctx context.Context, w io.Writer) (string, error) {
+			return downloadExport(ctx, store, client, id, f, w.(api.Rewindable), progress)
+		})
 		if err != nil {
 			return nil, err
 		}
-		dl, err = client.DownloadFile(ctx, exp.URL, tmp, progress)
-		if errors.Is(err, api.ErrURLExpired) && attempt == 1 {
-			continue // a fresh URL, once
+		res := &exportResult{ID: id, Format: string(f), Path: store.ModelPath(e), Model: store.ModelPath(e), Size: e.Size, ETag: e.ETag, Kind: string(e.Kind)}
+		if output == "" {
+			return res, nil
 		}
-		if errors.Is(err, api.ErrURLExpired) {
-			return nil, fmt.Errorf("export %s/%s: %w; a fresh URL was refused too: check the computer's clock", id, f, err)
+		if name == "" {
+			fallback := api.SafeFilename(fmt.Sprintf("%s-%s%s", id, f.Short(), extension(e.Kind)), "export"+extension(e.Kind))
+			name = api.SafeFilename(e.Filename, fallback)
 		}
-		if err != nil {
-			return nil, fmt.Errorf("export %s/%s: %w", id, f, err)
+		dest := filepath.Join(dir, name)
+		if err := copyOut(store.DownloadPath(e), dest); err != nil {
+			return nil, fmt.Errorf("export %s/%s: copy to %s: %w", id, f, dest, err)
 		}
-		break
+		res.Path = dest
+		return res, nil
 	}
+}
 
-	head := make([]byte, 512)
-	n, _ := tmp.ReadAt(head, 0)
-	kind := formats.Detect(head[:n])
-	if name == "" {
-		name = api.SafeFilename(dl.Filename, api.SafeFilename(fmt.Sprintf("%s-%s%s", id, f.Short(), extension(kind)), "export"+extension(kind)))
+// downloadExport downloads (id, f) into w: with the recorded URL while it is
+// valid, else (or when it fails) with a fresh one from the API, which is
+// recorded for the next time. An expired fresh URL is requested once more.
+func downloadExport(ctx context.Context, store *cache.Cache, client *api.Client, id string, f formats.Format, w api.Rewindable, progress func(done, total int64)) (string, error) {
+	download := func(url string) (string, error) {
+		dl, err := client.DownloadFile(ctx, url, w, progress)
+		if err != nil {
+			return "", err
+		}
+		if s, ok := w.(interface{ SetFilename(string) }); ok {
+			s.SetFilename(dl.Filename)
+		}
+		return dl.ETag, nil
 	}
-	dest := filepath.Join(dir, name)
+	if url, expires, ok := store.URL(id, string(f)); ok && time.Until(expires) > urlMargin {
+		etag, err := download(url)
+		if err == nil || ctx.Err() != nil {
+			return etag, err
+		}
+		// A stale or dead recorded URL: fall through to a fresh one.
+	}
+	for attempt := 1; ; attempt++ {
+		exp, err := client.Export(ctx, id, f)
+		if err != nil {
+			return "", err
+		}
+		if err := store.RecordURL(id, string(f), exp.URL, exp.ExpiresAt); err != nil {
+			return "", err
+		}
+		etag, err := download(exp.URL)
+		switch {
+		case errors.Is(err, api.ErrURLExpired) && attempt == 1:
+			continue // a fresh URL, once
+		case errors.Is(err, api.ErrURLExpired):
+			return "", fmt.Errorf("%w; a fresh URL was refused too: check the computer's clock", err)
+		}
+		return etag, err
+	}
+}
+
+// outputTarget splits -o into the directory to write in and the file name
+// ("" when output is a directory: the name comes from the download).
+func outputTarget(output string) (dir, name string, err error) {
+	fi, err := os.Stat(output)
+	switch {
+	case err == nil && fi.IsDir():
+		return output, "", nil
+	case err == nil || errors.Is(err, fs.ErrNotExist):
+		dir, name = filepath.Dir(output), filepath.Base(output)
+		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+			return "", "", exitcode.With(exitcode.Usage, fmt.Errorf("-o %s: directory %s does not exist; create it first", output, dir))
+		}
+		return dir, name, nil
+	}
+	return "", "", fmt.Errorf("-o %s: %w", output, err)
+}
+
+// copyOut copies src to dest through a temporary file in dest's directory,
+// synced and renamed into place: dest appears complete or not at all.
+func copyOut(src, dest string) error {
 	if fi, err := os.Stat(dest); err == nil && fi.IsDir() {
-		return nil, fmt.Errorf("export %s/%s: %s is a directory; pass -o with a file name", id, f, dest)
+		return fmt.Errorf("%s is a directory; pass -o with a file name", dest)
 	}
-	if err := tmp.Sync(); err != nil {
-		return nil, fmt.Errorf("export %s/%s: %w", id, f, err)
+	in, err := os.Open(src)
+	if err != nil {
+		return err
 	}
-	if err := tmp.Close(); err != nil {
-		return nil, fmt.Errorf("export %s/%s: %w", id, f, err)
+	defer in.Close()
+	dir := filepath.Dir(dest)
+	tmp, err := os.CreateTemp(dir, ".gizmo-export-*.part")
+	if err != nil {
+		return err
 	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return nil, err
+	_, err = io.Copy(tmp, in)
+	if err == nil {
+		err = tmp.Sync()
 	}
-	if err := os.Rename(tmp.Name(), dest); err != nil {
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(tmp.Name(), 0o644)
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), dest)
+	}
+	if err != nil {
 		os.Remove(tmp.Name())
-		done = true
-		return nil, fmt.Errorf("export %s/%s: %w", id, f, err)
+		return err
 	}
-	done = true
 	if d, err := os.Open(dir); err == nil {
 		d.Sync()
 		d.Close()
 	}
-	return &exportResult{ID: id, Format: string(f), Path: dest, Size: dl.Size, ETag: dl.ETag, Kind: string(kind)}, nil
+	return nil
 }
 
 // extension is the file extension for a detected kind.
