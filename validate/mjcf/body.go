@@ -75,8 +75,13 @@ func (c *checker) collectBody(b *bodyInfo, e *etree.Element) {
 			if k.Tag == "light" {
 				c.ref(k, "texture", "texture", false)
 			}
-			if k.Tag == "site" {
+			switch k.Tag {
+			case "site":
 				c.siteCheck(k)
+			case "camera":
+				c.camera(k)
+			case "light":
+				c.light(k)
 			}
 		case "inertial":
 			b.inertial = k

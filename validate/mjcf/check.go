@@ -82,6 +82,7 @@ type checker struct {
 	nu, na  int
 	nmocap  int
 	bodies  []*etree.Element
+	lrMode  string // compiler/lengthrange mode
 }
 
 func newChecker(m *model) *checker {
@@ -111,6 +112,7 @@ func (c *checker) run() {
 	c.assets()
 	c.references()
 	c.keyframes()
+	c.plugins()
 }
 
 // ---------------------------------------------------------------- schema
@@ -280,6 +282,11 @@ func (c *checker) compiler() {
 		if v, ok := c.nums(ce, "boundinertia"); ok && len(v) == 1 {
 			c.comp.boundinertia = v[0]
 		}
+		for _, lr := range ce.SelectElements("lengthrange") {
+			if v := lr.SelectAttrValue("mode", ""); v != "" {
+				c.lrMode = v
+			}
+		}
 		if ce.SelectAttrValue("coordinate", "") == "global" {
 			c.m.errorf(ce, "mjcf-compiler", "global coordinates are no longer supported by MuJoCo 3; convert the model with MuJoCo 2.3.3 or older")
 		}
@@ -311,16 +318,7 @@ func (c *checker) defaults() {
 		}
 		cls := main
 		if n := d.SelectAttr("class"); n != nil && n.Value != "main" {
-			if n.Value == "" {
-				c.m.errorf(d, "mjcf-default", "empty default class name; give the class a name")
-				continue
-			}
-			if _, dup := c.classes[n.Value]; dup {
-				c.m.errorf(d, "mjcf-default", "repeated default class name '%s'; class names must be unique", n.Value)
-				continue
-			}
-			cls = &defClass{name: n.Value, attrs: map[string]map[string]string{}}
-			c.classes[n.Value] = cls
+			c.m.errorf(d, "mjcf-default", "top-level default class 'main' cannot be renamed to '%s': drop the class attribute or nest the class in <default>", n.Value)
 		}
 		cls.elem = d
 		c.defaultBody(d, cls)
@@ -596,6 +594,9 @@ func (c *checker) references() {
 				switch p.Tag {
 				case "pair":
 					c.classRef(p)
+					if cd, ok := c.numsOf(p, "condim"); ok && !validCondim[int(cd[0])] {
+						c.m.errorf(p, "mjcf-condim", "invalid condim %g in contact pair: use 1, 3, 4 or 6", cd[0])
+					}
 					if c.require(p, "geom1") {
 						c.ref(p, "geom1", "geom", false)
 					}
@@ -662,6 +663,9 @@ func (c *checker) references() {
 				}
 				if n == 0 {
 					c.m.errorf(t, "mjcf-tendon", "tendon has no path: add <site>/<geom> (spatial) or <joint> (fixed) elements")
+				}
+				if t.Tag == "spatial" {
+					c.spatialPath(t)
 				}
 			}
 		case "actuator":
@@ -749,18 +753,22 @@ func (c *checker) actuator(a *etree.Element) {
 		na = int(v[0])
 	}
 	c.na += na
+	c.actuatorGains(a)
 	// ranges
 	for _, pr := range []struct{ lim, rng, what string }{
 		{"ctrllimited", "ctrlrange", "control range"}, {"forcelimited", "forcerange", "force range"}, {"actlimited", "actrange", "actrange"},
 	} {
 		lim := c.attrOr(a, pr.lim, "auto")
-		if (a.Tag == "damper" || a.Tag == "adhesion") && pr.lim == "ctrllimited" {
+		if (a.Tag == "damper" || a.Tag == "adhesion") && pr.lim == "ctrllimited" || a.Tag == "intvelocity" && pr.lim == "actlimited" {
 			lim = "true"
 		}
 		r, ok := c.numsOf(a, pr.rng)
 		nonzero := ok && len(r) == 2 && !(r[0] == 0 && r[1] == 0)
 		if lim == "auto" && nonzero && !c.comp.autolimits {
 			c.m.errorf(a, "mjcf-limited", "actuator has '%s' but not '%s': set %s, or compiler autolimits=\"true\"", pr.rng, pr.lim, pr.lim)
+		}
+		if pr.lim == "actlimited" && dyn == "none" && (lim == "true" || lim == "auto" && nonzero) {
+			c.m.errorf(a, "mjcf-actuator", "actrange specified but dyntype is 'none' in actuator: set a dyntype or drop actrange/actlimited")
 		}
 		if lim == "true" {
 			if !ok || len(r) != 2 {
@@ -860,15 +868,22 @@ func (c *checker) assets() {
 						c.m.errorf(a, "mjcf-mesh-format", "unknown or unsupported mesh file '%s': MuJoCo reads .stl, .obj and .msh; convert the mesh", f)
 						continue
 					}
-					if full, ok := c.file(a, f, c.comp.meshdir); ok && ext == ".stl" {
-						c.stl(a, f, full)
+					full, ok := c.file(a, f, c.comp.meshdir)
+					if ok && ext == ".stl" {
+						ok = c.stl(a, f, full)
 					}
+					if ok {
+						c.meshShape(a, assetName(a), full)
+					}
+				} else if a.SelectAttr("vertex") != nil {
+					c.meshShape(a, assetName(a), "")
 				}
 			case "hfield", "skin":
 				if f := a.SelectAttrValue("file", ""); f != "" {
 					c.file(a, f, c.comp.meshdir)
 				}
 				if a.Tag == "hfield" {
+					c.hfield(a)
 					if v, ok := c.nums(a, "size"); ok && len(v) == 4 {
 						for _, x := range v {
 							if x <= 0 {
@@ -879,6 +894,7 @@ func (c *checker) assets() {
 					}
 				}
 			case "texture":
+				c.texture(a)
 				for _, attr := range []string{"file", "fileright", "fileleft", "fileup", "filedown", "filefront", "fileback"} {
 					if f := a.SelectAttrValue(attr, ""); f != "" {
 						c.file(a, f, c.comp.texturedir)
@@ -895,32 +911,34 @@ func (c *checker) assets() {
 
 // stl checks what MuJoCo's STL reader checks: a binary STL whose size
 // matches its face count (MuJoCo reads no ASCII STL).
-func (c *checker) stl(e *etree.Element, name, full string) {
+func (c *checker) stl(e *etree.Element, name, full string) bool {
 	f, err := os.Open(full)
 	if err != nil {
-		return
+		return false
 	}
 	defer f.Close()
 	st, err := f.Stat()
 	if err != nil {
-		return
+		return false
 	}
 	var head [84]byte
 	if st.Size() < 84 {
 		c.m.errorf(e, "mjcf-stl", "invalid header in STL file '%s': shorter than 84 bytes", name)
-		return
+		return false
 	}
 	if _, err := io.ReadFull(f, head[:]); err != nil {
-		return
+		return false
 	}
 	n := binary.LittleEndian.Uint32(head[80:])
 	if n < 1 || n > 200000 {
 		c.m.errorf(e, "mjcf-stl", "number of faces should be between 1 and 200000 in STL file '%s' (header says %d); perhaps this is an ASCII STL: MuJoCo reads only binary STL, convert it", name, n)
-		return
+		return false
 	}
 	if want := 84 + 50*int64(n); st.Size() != want {
 		c.m.errorf(e, "mjcf-stl", "STL file '%s' has wrong size: %d bytes for %d faces, expected %d; the file is truncated or ASCII", name, st.Size(), n, want)
+		return false
 	}
+	return true
 }
 
 // file checks that asset file name exists, resolved as MuJoCo does: as is

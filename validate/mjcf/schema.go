@@ -139,7 +139,7 @@ mujoco! model
       geom* !geom sidesite
       pulley* divisor:r
     fixed* name class group:i limited:@tfa actuatorfrclimited:@tfa range:r2 actuatorfrcrange:r2 solreflimit:r1-2 solimplimit:r1-5 solreffriction:r1-2 solimpfriction:r1-5 frictionloss:r springlength:r1-2 margin:r stiffness:r damping:r armature:r user:r*
-      joint* !joint coef:r
+      joint* !joint !coef:r
   actuator*
     general* name class @actbase @trn actlimited:@tfa actrange:r2 body actdim:i dyntype:@dyn gaintype:@gain biastype:@bias dynprm:r1-10 gainprm:r1-10 biasprm:r1-10 actearly:b
     motor* name class @actbase @trn

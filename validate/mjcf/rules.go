@@ -1,0 +1,428 @@
+package mjcf
+
+import (
+	"bufio"
+	"encoding/binary"
+	"io"
+	"math"
+	"os"
+	"strings"
+
+	"github.com/beevik/etree"
+)
+
+// Checks MuJoCo 3.3.8 makes while reading actuators, cameras, lights,
+// textures, height fields and meshes, found by running it (see the variants
+// in testdata/conformance).
+
+// actuatorGains checks the gain and range attributes MuJoCo's actuator
+// shortcuts refuse, with defaults applied.
+func (c *checker) actuatorGains(a *etree.Element) {
+	num := func(attr string) (float64, bool) {
+		v, ok := c.numsOf(a, attr)
+		if !ok {
+			return 0, false
+		}
+		return v[0], true
+	}
+	switch a.Tag {
+	case "position", "intvelocity":
+		if a.Tag == "position" {
+			if v, ok := num("kv"); ok && v < 0 {
+				c.m.errorf(a, "mjcf-actuator", "kv cannot be negative in <position>")
+			}
+			if v, ok := num("timeconst"); ok && v < 0 {
+				c.m.errorf(a, "mjcf-actuator", "timeconst cannot be negative in <position>")
+			}
+		}
+		_, hasKv := c.attr(a, "kv")
+		_, hasDr := c.attr(a, "dampratio")
+		if hasKv && hasDr && a.Tag == "position" {
+			c.m.errorf(a, "mjcf-actuator", "kv and dampratio cannot both be defined; keep one")
+		}
+	case "damper":
+		if v, ok := num("kv"); ok && v < 0 {
+			c.m.errorf(a, "mjcf-actuator", "damping coefficient (kv) cannot be negative in <damper>")
+		}
+		if r, ok := c.numsOf(a, "ctrlrange"); ok && len(r) == 2 && (r[0] < 0 || r[1] < 0) {
+			c.m.errorf(a, "mjcf-actuator", "damper control range cannot be negative (ctrlrange %g %g)", r[0], r[1])
+		}
+	case "adhesion":
+		if v, ok := num("gain"); ok && v < 0 {
+			c.m.errorf(a, "mjcf-actuator", "adhesion gain cannot be negative")
+		}
+		if r, ok := c.numsOf(a, "ctrlrange"); ok && len(r) == 2 && (r[0] < 0 || r[1] < 0) {
+			c.m.errorf(a, "mjcf-actuator", "adhesion control range cannot be negative (ctrlrange %g %g)", r[0], r[1])
+		}
+	}
+	c.muscle(a)
+}
+
+// muscle checks MuJoCo's muscle parameters, for <muscle> and for a
+// <general> with muscle gain or bias.
+func (c *checker) muscle(a *etree.Element) {
+	var rng [2]float64
+	var lmin, lmax, scale, vmax, fpmax, fvmax float64
+	switch {
+	case a.Tag == "muscle":
+		rng = [2]float64{0.75, 1.05}
+		lmin, lmax, scale, vmax, fpmax, fvmax = 0.5, 1.6, 200, 1.5, 1.3, 1.2
+		if v, ok := c.numsOf(a, "range"); ok && len(v) == 2 {
+			rng = [2]float64{v[0], v[1]}
+		}
+		for _, p := range []struct {
+			attr string
+			dst  *float64
+		}{{"lmin", &lmin}, {"lmax", &lmax}, {"scale", &scale}, {"vmax", &vmax}, {"fpmax", &fpmax}, {"fvmax", &fvmax}} {
+			if v, ok := c.numsOf(a, p.attr); ok {
+				*p.dst = v[0]
+			}
+		}
+	case a.Tag == "general" && (c.attrOr(a, "gaintype", "fixed") == "muscle" || c.attrOr(a, "biastype", "none") == "muscle"):
+		prm := make([]float64, 10)
+		prm[0] = 1
+		attr := "gainprm"
+		if c.attrOr(a, "gaintype", "fixed") != "muscle" {
+			attr, prm[0] = "biasprm", 0
+		}
+		if v, ok := c.numsOf(a, attr); ok {
+			copy(prm, v)
+		}
+		rng = [2]float64{prm[0], prm[1]}
+		scale, lmin, lmax, vmax, fpmax, fvmax = prm[3], prm[4], prm[5], prm[6], prm[7], prm[8]
+	default:
+		return
+	}
+	switch {
+	case !(rng[0] < rng[1]):
+		c.m.errorf(a, "mjcf-muscle", "range[0]<range[1] required in muscle (range %g %g)", rng[0], rng[1])
+	case !(lmin < 1 && 1 < lmax):
+		c.m.errorf(a, "mjcf-muscle", "lmin<1<lmax required in muscle (lmin %g, lmax %g)", lmin, lmax)
+	case scale <= 0 || vmax <= 0 || fpmax <= 0 || fvmax <= 0:
+		c.m.errorf(a, "mjcf-muscle", "muscle scale, vmax, fpmax and fvmax must be positive")
+	}
+	// MuJoCo computes a muscle's length range by simulation when it is not
+	// given; on an unlimited joint that cannot converge.
+	if _, ok := c.attr(a, "lengthrange"); ok || c.lrMode == "none" || c.lrMode == "user" {
+		return
+	}
+	j := a.SelectAttrValue("joint", "")
+	if j == "" {
+		return
+	}
+	je := c.names["joint"][j]
+	if je == nil || c.jointLimited(je) {
+		return
+	}
+	c.m.errorf(a, "mjcf-lengthrange", "muscle on unlimited joint '%s' without lengthrange: MuJoCo's length-range computation does not converge; limit the joint or set lengthrange", j)
+}
+
+// jointLimited resolves a joint's limited flag as MuJoCo does.
+func (c *checker) jointLimited(j *etree.Element) bool {
+	if c.jointType(j) == "free" {
+		return false
+	}
+	limited := c.attrOr(j, "limited", "auto")
+	rng, ok := c.numsOf(j, "range")
+	if limited == "true" {
+		return true
+	}
+	return limited == "auto" && ok && len(rng) == 2 && rng[0] < rng[1]
+}
+
+// camera checks the intrinsics MuJoCo requires together.
+func (c *checker) camera(k *etree.Element) {
+	_, hasFovy := c.attr(k, "fovy")
+	_, hasSensor := c.attr(k, "sensorsize")
+	if hasFovy && hasSensor {
+		c.m.errorf(k, "mjcf-camera", "either 'fovy' or 'sensorsize' can be specified, not both")
+	}
+	if hasSensor {
+		if _, ok := c.attr(k, "resolution"); !ok {
+			c.m.errorf(k, "mjcf-required", "required attribute missing: 'resolution' (a camera with sensorsize needs it)")
+		}
+	}
+	if !hasSensor {
+		for _, a := range []string{"focal", "focalpixel", "principal", "principalpixel"} {
+			if _, ok := c.attr(k, a); ok {
+				c.m.errorf(k, "mjcf-required", "required attribute missing: 'sensorsize' (a camera with %s needs it)", a)
+				break
+			}
+		}
+	}
+}
+
+func (c *checker) light(k *etree.Element) {
+	_, dir := c.attr(k, "directional")
+	_, typ := c.attr(k, "type")
+	if dir && typ {
+		c.m.errorf(k, "mjcf-light", "light type and directional cannot both be defined; use type")
+	}
+}
+
+// texture checks a builtin texture's size.
+func (c *checker) texture(a *etree.Element) {
+	b := a.SelectAttrValue("builtin", "none")
+	if b == "none" {
+		return
+	}
+	num := func(attr string) float64 {
+		if v, ok := c.nums(a, attr); ok {
+			return v[0]
+		}
+		return 0
+	}
+	if num("width") <= 0 {
+		c.m.errorf(a, "mjcf-texture", "invalid width of builtin texture: set width > 0")
+	} else if a.SelectAttrValue("type", "cube") == "2d" && num("height") <= 0 {
+		c.m.errorf(a, "mjcf-texture", "invalid height of builtin texture: set height > 0")
+	}
+}
+
+// hfield checks a height field without a file.
+func (c *checker) hfield(a *etree.Element) {
+	if a.SelectAttrValue("file", "") != "" {
+		return
+	}
+	var nrow, ncol float64
+	if v, ok := c.nums(a, "nrow"); ok {
+		nrow = v[0]
+	}
+	if v, ok := c.nums(a, "ncol"); ok {
+		ncol = v[0]
+	}
+	if nrow <= 0 || ncol <= 0 {
+		c.m.errorf(a, "mjcf-hfield", "hfield not specified: give a file, or nrow and ncol")
+		return
+	}
+	if e, ok := c.nums(a, "elevation"); ok && len(e) != int(nrow*ncol) {
+		c.m.errorf(a, "mjcf-hfield", "elevation data length (%d) must match nrow*ncol (%g)", len(e), nrow*ncol)
+	}
+}
+
+// spatialPath checks a spatial tendon's path: at least two objects, starting
+// and ending with sites, wrapping geoms spheres or cylinders between sites.
+func (c *checker) spatialPath(t *etree.Element) {
+	kids := t.ChildElements()
+	if len(kids) == 0 {
+		return // reported as an empty path
+	}
+	if len(kids) < 2 {
+		c.m.errorf(t, "mjcf-tendon", "spatial tendon path must contain at least two objects")
+		return
+	}
+	for i, w := range kids {
+		if w.Tag != "geom" {
+			continue
+		}
+		if i == 0 || i == len(kids)-1 || kids[i-1].Tag != "site" || kids[i+1].Tag != "site" {
+			c.m.errorf(w, "mjcf-tendon", "geom at position %d of the tendon path is not bracketed by sites", i)
+		}
+		if g := c.names["geom"][w.SelectAttrValue("geom", "")]; g != nil {
+			if typ := c.attrOr(g, "type", "sphere"); typ != "sphere" && typ != "cylinder" {
+				c.m.errorf(w, "mjcf-tendon", "wrapping geom '%s' is a %s: tendons wrap only spheres and cylinders", w.SelectAttrValue("geom", ""), typ)
+			}
+		}
+	}
+}
+
+// Mesh shape: MuJoCo builds every mesh's convex hull with qhull, which fails
+// on fewer than 4 vertices or a flat (coplanar) set.
+
+// maxMeshRead bounds the mesh files read for the shape check.
+const maxMeshRead = 256 << 20
+
+// meshShape checks the vertices of mesh a (inline, or from its STL/OBJ file
+// at full).
+func (c *checker) meshShape(a *etree.Element, name, full string) {
+	var verts [][3]float64
+	switch {
+	case full == "":
+		v, ok := c.nums(a, "vertex")
+		if !ok {
+			return
+		}
+		for i := 0; i+2 < len(v); i += 3 {
+			verts = append(verts, [3]float64{v[i], v[i+1], v[i+2]})
+		}
+	case strings.EqualFold(extOf(full), ".stl"):
+		verts = readSTL(full)
+	case strings.EqualFold(extOf(full), ".obj"):
+		verts = readOBJ(full)
+	default:
+		return
+	}
+	if verts == nil && full != "" {
+		return // unreadable or too large: other checks report it
+	}
+	if len(verts) < 4 {
+		c.m.errorf(a, "mjcf-mesh", "mesh '%s' has %d vertices: at least 4 required", name, len(verts))
+		return
+	}
+	if flat(verts) {
+		c.m.errorf(a, "mjcf-mesh", "mesh '%s' is flat (all vertices on one plane or line): MuJoCo's convex hull (qhull) fails on it; give it thickness", name)
+	}
+}
+
+func extOf(p string) string {
+	i := strings.LastIndexByte(p, '.')
+	if i < 0 || strings.ContainsAny(p[i:], "/\\") {
+		return ""
+	}
+	return p[i:]
+}
+
+func readSTL(path string) [][3]float64 {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil || st.Size() > maxMeshRead || st.Size() < 84 {
+		return nil
+	}
+	r := bufio.NewReaderSize(f, 1<<16)
+	var head [84]byte
+	if _, err := io.ReadFull(r, head[:]); err != nil {
+		return nil
+	}
+	n := int64(binary.LittleEndian.Uint32(head[80:]))
+	if 84+50*n != st.Size() {
+		return nil // reported by the STL check
+	}
+	out := make([][3]float64, 0, 3*n)
+	var rec [50]byte
+	for i := int64(0); i < n; i++ {
+		if _, err := io.ReadFull(r, rec[:]); err != nil {
+			return nil
+		}
+		for v := 0; v < 3; v++ {
+			var p [3]float64
+			for k := 0; k < 3; k++ {
+				p[k] = float64(math.Float32frombits(binary.LittleEndian.Uint32(rec[12+12*v+4*k:])))
+			}
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func readOBJ(path string) [][3]float64 {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err != nil || st.Size() > maxMeshRead {
+		return nil
+	}
+	out := [][3]float64{}
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<16), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if !strings.HasPrefix(line, "v ") && !strings.HasPrefix(line, "v\t") {
+			continue
+		}
+		fs := strings.Fields(line[2:])
+		if len(fs) < 3 {
+			continue
+		}
+		var p [3]float64
+		ok := true
+		for k := 0; k < 3; k++ {
+			v, err := parseReal(fs[k])
+			if err != nil {
+				ok = false
+				break
+			}
+			p[k] = v
+		}
+		if ok {
+			out = append(out, p)
+		}
+	}
+	if sc.Err() != nil {
+		return nil
+	}
+	return out
+}
+
+// flat reports whether the points lie on one plane (or line), relative to
+// their extent.
+func flat(pts [][3]float64) bool {
+	sub := func(a, b [3]float64) [3]float64 { return [3]float64{a[0] - b[0], a[1] - b[1], a[2] - b[2]} }
+	dot := func(a, b [3]float64) float64 { return a[0]*b[0] + a[1]*b[1] + a[2]*b[2] }
+	cross := func(a, b [3]float64) [3]float64 {
+		return [3]float64{a[1]*b[2] - a[2]*b[1], a[2]*b[0] - a[0]*b[2], a[0]*b[1] - a[1]*b[0]}
+	}
+	p0 := pts[0]
+	// farthest point from p0
+	var p1 [3]float64
+	best := -1.0
+	for _, p := range pts {
+		d := sub(p, p0)
+		if n := dot(d, d); n > best {
+			best, p1 = n, p
+		}
+	}
+	extent := math.Sqrt(best)
+	if extent == 0 || math.IsNaN(extent) || math.IsInf(extent, 0) {
+		return extent == 0
+	}
+	eps := 1e-10 * extent
+	u := sub(p1, p0)
+	// farthest point from the line p0-p1
+	var n [3]float64
+	best = -1
+	for _, p := range pts {
+		cr := cross(u, sub(p, p0))
+		if m := dot(cr, cr); m > best {
+			best, n = m, cr
+		}
+	}
+	if math.Sqrt(best)/extent < eps {
+		return true // collinear
+	}
+	nl := math.Sqrt(dot(n, n))
+	for _, p := range pts {
+		if math.Abs(dot(n, sub(p, p0)))/nl > eps {
+			return false
+		}
+	}
+	return true
+}
+
+// knownPlugins are MuJoCo's first-party plugins: a MuJoCo built with its
+// plugin libraries (the Python wheels, the release binaries) loads them;
+// mujoco-js has none.
+var knownPlugins = map[string]bool{
+	"mujoco.elasticity.cable": true, "mujoco.elasticity.solid": true, "mujoco.elasticity.shell": true,
+	"mujoco.elasticity.membrane": true, "mujoco.pid": true, "mujoco.sensor.touch_grid": true,
+	"mujoco.sdf.bolt": true, "mujoco.sdf.bowl": true, "mujoco.sdf.gear": true, "mujoco.sdf.nut": true,
+	"mujoco.sdf.torus": true, "mujoco.sdf.sdflib": true,
+}
+
+// plugins checks the plugin names a model asks for.
+func (c *checker) plugins() {
+	var walk func(e *etree.Element)
+	walk = func(e *etree.Element) {
+		if c.bad[e] {
+			return
+		}
+		if e.Tag == "plugin" {
+			if name := e.SelectAttrValue("plugin", ""); name != "" {
+				if knownPlugins[name] {
+					c.m.warnf(e, "mjcf-plugin", "plugin %s is one of MuJoCo's first-party plugins: it loads only where MuJoCo ships its plugin libraries (the Python wheels do, mujoco-js does not)", name)
+				} else {
+					c.m.errorf(e, "mjcf-plugin", "plugin %s not found: it is not one of MuJoCo's first-party plugins; gizmo cannot check third-party plugins", name)
+				}
+			}
+		}
+		for _, k := range e.ChildElements() {
+			walk(k)
+		}
+	}
+	walk(c.m.root)
+}
