@@ -49,6 +49,17 @@ type Options struct {
 	PollMax      time.Duration
 
 	Logger *slog.Logger // nil: silent
+
+	// Clock is the time source of backoffs, the rate gate and WaitReady's
+	// polls; nil is the real clock. Tests pass a fake one.
+	Clock Clock
+}
+
+// Clock tells the time and waits. Sleep returns early with ctx's error when
+// ctx is done.
+type Clock interface {
+	Now() time.Time
+	Sleep(ctx context.Context, d time.Duration) error
 }
 
 // Client calls the Gizmo API. It is safe for concurrent use; all its
@@ -171,6 +182,9 @@ func (c *Client) do(ctx context.Context, cl call) error {
 				err := decode(resp, cl.out)
 				if err != nil {
 					return fmt.Errorf("%s: reading the answer: %w", cl.op, err)
+				}
+				if last != nil {
+					c.log.Info("gizmo api: recovered", "op", cl.op, "attempts", attempt)
 				}
 				return nil
 			}

@@ -736,3 +736,64 @@ func TestNewRejects(t *testing.T) {
 		}
 	}
 }
+
+// stepClock is a fake Clock: Sleep moves its time on at once and calls
+// onSleep, so waits are observable without waiting.
+type stepClock struct {
+	mu      sync.Mutex
+	now     time.Time
+	onSleep func(d time.Duration)
+}
+
+func (c *stepClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *stepClock) Sleep(ctx context.Context, d time.Duration) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+	if c.onSleep != nil && d > 0 {
+		c.onSleep(d)
+	}
+	return nil
+}
+
+// TestRateGate: a 429 closes the client's gate for Retry-After, and every
+// later request of the client waits for it before going out.
+func TestRateGate(t *testing.T) {
+	clk := &stepClock{now: time.Unix(1_000_000, 0)}
+	f := start(t, emulator.Config{Assets: 1, RateLimit: 1}, func(o *api.Options) {
+		o.MaxAttempts = 2
+		o.Clock = clk
+	})
+	ctx := context.Background()
+	if _, err := f.client.List(ctx, 1, 0); err != nil { // the bucket's one token
+		t.Fatal(err)
+	}
+	var waits []time.Duration
+	var sentBefore []int64
+	clk.onSleep = func(d time.Duration) {
+		waits = append(waits, d)
+		sentBefore = append(sentBefore, f.srv.Stats().List.Requests)
+	}
+	// 429, wait out Retry-After (1s, on the fake clock), 429 again: give up.
+	_, err := f.client.List(ctx, 1, 0)
+	if !errors.Is(err, api.ErrRateLimited) || apiErr(t, err).RetryAfter != time.Second {
+		t.Fatalf("error %v, want ErrRateLimited with Retry-After 1s", err)
+	}
+	if fmt.Sprint(waits) != "[1s]" || sentBefore[0] != 2 {
+		t.Fatalf("waits %v with %v requests sent, want [1s] after 2", waits, sentBefore)
+	}
+	// Another call (as from another worker) waits for the gate first.
+	waits, sentBefore = nil, nil
+	f.client.Get(ctx, "ast_any")
+	if len(waits) == 0 || waits[0] != time.Second || sentBefore[0] != 3 {
+		t.Errorf("next call waited %v with %v requests sent, want 1s before sending", waits, sentBefore)
+	}
+}

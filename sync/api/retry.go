@@ -54,6 +54,9 @@ func newRetrier(o Options) retrier {
 	if r.maxRetryAfter <= 0 {
 		r.maxRetryAfter = DefaultMaxRetryAfter
 	}
+	if o.Clock != nil {
+		r.now, r.sleep = o.Clock.Now, o.Clock.Sleep
+	}
 	return r
 }
 
