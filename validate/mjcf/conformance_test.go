@@ -19,7 +19,7 @@ import (
 // with the reason. The test fails when one of them starts to agree, so the
 // list stays current.
 var knownDifferences = map[string]string{
-	"synthetic/mjcf/wrong_root.xml": "a URDF (<robot> root): MuJoCo reads it as URDF; gizmo's dispatcher sends it to the URDF validator and mjcf.Check refuses a non-<mujoco> root",
+	"synthetic/mjcf/wrong_root.xml":               "a URDF (<robot> root): MuJoCo reads it as URDF; gizmo's dispatcher sends it to the URDF validator and mjcf.Check refuses a non-<mujoco> root",
 	"testdata/conformance/plugin_first_party.xml": "mujoco.pid is a first-party MuJoCo plugin: mujoco-js is built without plugin libraries and refuses it, the Python wheels and release builds load it; gizmo warns",
 }
 
