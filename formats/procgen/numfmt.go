@@ -4,6 +4,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // num formats a number with at most 6 significant digits, without a
@@ -24,10 +25,27 @@ func nums(vs ...float64) string {
 	return strings.Join(s, " ")
 }
 
-// xmlAttr escapes a string for a double-quoted XML attribute.
-func xmlAttr(s string) string {
+// printable turns white space into spaces and drops other control
+// characters and invalid UTF-8.
+func printable(s string) string {
 	var b strings.Builder
 	for _, r := range s {
+		switch {
+		case r == '\n' || r == '\r' || r == '\t':
+			b.WriteByte(' ')
+		case r < 0x20 || r == 0x7f || r == utf8.RuneError:
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// xmlAttr escapes a string for a double-quoted XML attribute (or text),
+// after printable.
+func xmlAttr(s string) string {
+	var b strings.Builder
+	for _, r := range printable(s) {
 		switch r {
 		case '&':
 			b.WriteString("&amp;")
@@ -39,12 +57,7 @@ func xmlAttr(s string) string {
 			b.WriteString("&quot;")
 		case '\'':
 			b.WriteString("&apos;")
-		case '\n', '\r', '\t':
-			b.WriteByte(' ')
 		default:
-			if r < 0x20 || r == 0xFFFD {
-				continue
-			}
 			b.WriteRune(r)
 		}
 	}

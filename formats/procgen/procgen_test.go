@@ -4,8 +4,11 @@ import (
 	"archive/zip"
 	"bytes"
 	"encoding/binary"
+	"encoding/xml"
+	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -488,4 +491,61 @@ func firstDiff(want, got string) string {
 		}
 	}
 	return ""
+}
+
+// FuzzGenerate: any id, name and prompt give a consistent robot (Generate
+// panics otherwise) whose three exports render, the XML ones well-formed.
+func FuzzGenerate(f *testing.F) {
+	for _, s := range samplePrompts {
+		f.Add("ast_01", s.name, s.prompt)
+	}
+	f.Add("", "", "")
+	f.Add("x\x00y", "<robot>&\"", "99 DOF arm -- with gripper")
+	f.Add("--><evil/>\xff\"", "n", "humanoid")
+	f.Fuzz(func(t *testing.T, id, name, prompt string) {
+		r := Generate(id, name, prompt)
+		if err := r.check(); err != nil {
+			t.Fatal(err)
+		}
+		for _, fm := range formats.All {
+			body, filename, err := r.Export(fm)
+			if err != nil || len(body) == 0 || !strings.HasPrefix(filename, r.Slug()) {
+				t.Fatalf("%s: %d bytes, %q, %v", fm, len(body), filename, err)
+			}
+		}
+		for _, doc := range [][]byte{r.URDF(), r.MJCF()} {
+			if err := wellFormed(doc); err != nil {
+				t.Fatalf("%v\n%s", err, doc[:min(len(doc), 300)])
+			}
+		}
+	})
+}
+
+// wellFormed parses an XML document to its end and checks it has one root
+// element.
+func wellFormed(doc []byte) error {
+	d := xml.NewDecoder(bytes.NewReader(doc))
+	depth, roots := 0, 0
+	for {
+		tok, err := d.Token()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		switch tok.(type) {
+		case xml.StartElement:
+			if depth == 0 {
+				roots++
+			}
+			depth++
+		case xml.EndElement:
+			depth--
+		}
+	}
+	if roots != 1 || depth != 0 {
+		return fmt.Errorf("%d root elements, depth %d at the end", roots, depth)
+	}
+	return nil
 }

@@ -142,9 +142,10 @@ func usdTuple(vs ...float64) string {
 	return strings.ReplaceAll(nums(vs...), " ", ", ")
 }
 
-// usdString escapes s for a double-quoted USD string.
+// usdString escapes s for a double-quoted USD string, dropping control
+// characters and invalid UTF-8.
 func usdString(s string) string {
+	s = printable(s)
 	s = strings.ReplaceAll(s, `\`, `\\`)
-	s = strings.ReplaceAll(s, `"`, `\"`)
-	return strings.NewReplacer("\n", " ", "\r", " ").Replace(s)
+	return strings.ReplaceAll(s, `"`, `\"`)
 }
