@@ -280,6 +280,9 @@ func (r *run) vanished(known []cache.AssetMeta, inList map[string]bool) error {
 	return nil
 }
 
+// ReasonCached is the Reason of an EventSkip for a file already cached.
+const ReasonCached = "already cached"
+
 const pendingReason = "not ready yet: the next gizmo sync (or gizmo sync --wait) picks it up"
 
 // resolve decides, asset by asset, which files to fetch and queues them. It
@@ -310,6 +313,10 @@ func (r *run) resolve(ctx context.Context, records []record, known map[string]ca
 				if err != nil {
 					if gctx.Err() != nil {
 						return gctx.Err()
+					}
+					if errors.Is(err, api.ErrNotFound) {
+						r.goneMidway(rec.ID, "", rec.Name)
+						return nil
 					}
 					r.fail(rec.ID, "", fmt.Sprintf("get asset: %v", err))
 					return nil
@@ -421,7 +428,7 @@ func (r *run) plan(rec record, q *queue) {
 	for _, f := range want {
 		if e, ok := r.cached[rec.ID+"\x00"+string(f)]; ok && r.present(e) {
 			r.count(func(s *Summary) { s.Skipped++ })
-			r.emit(Event{Type: EventSkip, ID: rec.ID, Name: rec.Name, Format: f, Size: e.Size, Reason: "already cached"})
+			r.emit(Event{Type: EventSkip, ID: rec.ID, Name: rec.Name, Format: f, Size: e.Size, Reason: ReasonCached})
 			continue
 		}
 		if r.opts.DryRun {
@@ -521,8 +528,19 @@ func (r *run) fetch(ctx context.Context, j job) (err error) {
 			r.emit(Event{Type: EventRetry, ID: j.id, Name: j.name, Format: j.format, Reason: err.Error()})
 		}
 	}
+	if errors.Is(lastErr, api.ErrNotFound) {
+		r.goneMidway(j.id, j.format, j.name)
+		return nil
+	}
 	r.fail(j.id, j.format, lastErr.Error())
 	return nil
+}
+
+// goneMidway reports an asset deleted from the account while the sync ran
+// (a 404 after the listing showed it): nothing to fetch, and no failure. The
+// next complete listing marks it vanished.
+func (r *run) goneMidway(id string, f formats.Format, name string) {
+	r.emit(Event{Type: EventSkip, ID: id, Name: name, Format: f, Reason: "deleted from the account while syncing"})
 }
 
 // download streams url into the cache and returns the committed entry and

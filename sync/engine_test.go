@@ -554,3 +554,40 @@ func TestListingChanges(t *testing.T) {
 	}
 	e.checkCached(t, append(slices.Clone(ids[11:]), more...), fs)
 }
+
+// exportDeletingRemote is the real client with a hook: just before the
+// export of one asset, that asset is deleted on the emulator.
+type exportDeletingRemote struct {
+	*api.Client
+	srv *emulator.Server
+	id  string
+}
+
+func (d *exportDeletingRemote) Export(ctx context.Context, id string, f formats.Format) (*api.Export, error) {
+	if id == d.id {
+		d.srv.Delete(id)
+	}
+	return d.Client.Export(ctx, id, f)
+}
+
+// TestDeletedMidSync: an asset deleted between the listing and its export is
+// skipped, not failed; the others arrive.
+func TestDeletedMidSync(t *testing.T) {
+	e := newEnv(t, emulator.Config{Seed: 41})
+	ids := e.addReady(t, 3)
+	fs := []formats.Format{formats.IsaacURDF}
+	r := &exportDeletingRemote{Client: e.client, srv: e.srv, id: ids[1]}
+	var skipped string
+	sum, err := gsync.Run(context.Background(), r, e.cache, gsync.Options{Formats: fs, OnEvent: func(ev gsync.Event) {
+		if ev.Type == gsync.EventSkip && ev.ID == ids[1] {
+			skipped = ev.Reason
+		}
+	}})
+	if err != nil || !sum.OK() || sum.New != 2 {
+		t.Fatalf("sync: %v, summary %+v; want 2 new and no failure", err, sum)
+	}
+	if skipped == "" {
+		t.Errorf("no skip event for the deleted asset %s", ids[1])
+	}
+	e.checkCached(t, []string{ids[0], ids[2]}, fs)
+}

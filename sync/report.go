@@ -137,6 +137,10 @@ func itemLine(e Event, quiet, verbose bool) string {
 		return fmt.Sprintf("vanished %s: no longer in the account (gizmo sync --prune removes it from the cache)", what)
 	case EventPruned:
 		return fmt.Sprintf("pruned   %s", what)
+	case EventSkip:
+		if e.Reason != ReasonCached {
+			return fmt.Sprintf("skipped  %s: %s", what, e.Reason)
+		}
 	}
 	if !verbose {
 		return ""

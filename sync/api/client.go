@@ -202,6 +202,8 @@ func (c *Client) do(ctx context.Context, cl call) error {
 				delay = 0 // the gate does the waiting, for every goroutine
 			case resp.StatusCode >= 500 && !cl.create:
 				delay = c.retry.backoff(attempt)
+			case resp.StatusCode >= 500:
+				return fmt.Errorf("%w (not retried: the server may have created the asset; run 'gizmo ls' before trying again)", apiErr)
 			default:
 				return apiErr
 			}

@@ -182,10 +182,16 @@ func (s *Server) Start(addr string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("emulator: listen on %s: %w (pick another --addr, or :0 for any free port)", addr, err)
 	}
+	return s.Serve(ln), nil
+}
+
+// Serve serves on ln in the background and returns the base URL. Close or
+// Shutdown stops it.
+func (s *Server) Serve(ln net.Listener) string {
 	s.ln = ln
 	s.httpSrv = &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second}
 	go s.httpSrv.Serve(ln)
-	return baseURL(ln.Addr()), nil
+	return baseURL(ln.Addr())
 }
 
 // baseURL names a listener's address as a URL a client can dial: an
@@ -351,7 +357,7 @@ func (s *Server) ExportBytes(id string, f formats.Format) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return e.body, nil
+	return append([]byte(nil), e.body...), nil
 }
 
 // Asset returns an asset as GET /assets/{id} shows it.
