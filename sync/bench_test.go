@@ -16,9 +16,11 @@ import (
 	"github.com/antimlabs/gizmo/sync/emulator"
 )
 
-// BenchmarkSync measures the figures of the sync issue against the emulator
-// on loopback, with 1,000 ready assets × 3 formats (GIZMO_BENCH_ASSETS
-// changes the count), each iteration into a fresh cache:
+// BenchmarkSync measures the figures of the sync issue in process, against
+// the emulator on loopback, with 300 ready assets × 3 formats
+// (GIZMO_BENCH_ASSETS changes the count; sync/bench/bench.sh measures the
+// issue's 1,000 × 3 with separate processes and peak memory), each iteration
+// into a fresh cache:
 //
 //   - req/min: requests sent by the first sync divided by the minimum
 //     (ceil(N/100) list + N get + N·F export + N·F download); goal 1.00;
@@ -27,10 +29,8 @@ import (
 //     the same files into a directory, the physical-limit baseline;
 //   - ratio: first-s / curl-s, goal ≤ 1.3;
 //   - noop-s, noop-req: wall time and requests of a resync with nothing new.
-//
-// Peak memory of the command is measured by sync/bench/bench.sh.
 func BenchmarkSync(b *testing.B) {
-	n := 1000
+	n := 300
 	if s := os.Getenv("GIZMO_BENCH_ASSETS"); s != "" {
 		if _, err := fmt.Sscan(s, &n); err != nil {
 			b.Fatalf("GIZMO_BENCH_ASSETS=%q: %v", s, err)
