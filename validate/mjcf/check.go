@@ -961,7 +961,7 @@ func (c *checker) file(e *etree.Element, name, dir string) (string, bool) {
 	st, err := os.Stat(full)
 	if err != nil || st.IsDir() {
 		shown := filepath.Join(dir, f)
-		c.m.errorf(e, "mjcf-file", "error opening file '%s': no such file (looked for %s); check the path and compiler meshdir/texturedir/assetdir", shown, full)
+		c.m.errorf(e, "mjcf-file", "error opening file '%s': no such file (looked for %s); check the path and compiler meshdir/texturedir/assetdir", shown, c.m.display(full))
 		return full, false
 	}
 	return full, true

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/beevik/etree"
 
@@ -62,6 +63,19 @@ func (m *model) errorf(e *etree.Element, rule, format string, args ...any) {
 
 func (m *model) warnf(e *etree.Element, rule, format string, args ...any) {
 	m.problem(validate.Warning, e, rule, format, args...)
+}
+
+// display shows the absolute path abs relative to the main model's path as
+// the caller gave it, so problems name files the way the user does.
+func (m *model) display(abs string) string {
+	if filepath.IsAbs(m.path) || !filepath.IsAbs(abs) {
+		return abs
+	}
+	rel, err := filepath.Rel(m.dir, abs)
+	if err != nil {
+		return abs
+	}
+	return filepath.Join(filepath.Dir(m.path), rel)
 }
 
 // readFile reads at most MaxFileSize bytes of path.
@@ -195,7 +209,11 @@ func (m *model) include(parent, inc *etree.Element) {
 		}
 	}
 	if abs == "" {
-		m.errorf(inc, "mjcf-include", "included file '%s' not found (looked in %s); include paths are relative to the main model's folder", name, candidates[0])
+		looked := make([]string, len(candidates))
+		for i, c := range candidates {
+			looked[i] = m.display(c)
+		}
+		m.errorf(inc, "mjcf-include", "included file '%s' not found (looked for %s); include paths are relative to the main model's folder", name, strings.Join(looked, " and "))
 		return
 	}
 	if m.visited[abs] {
@@ -204,10 +222,7 @@ func (m *model) include(parent, inc *etree.Element) {
 	}
 	m.visited[abs] = true
 	m.files = append(m.files, abs)
-	shown := abs
-	if rel, err := filepath.Rel(filepath.Dir(m.path), abs); err == nil && !filepath.IsAbs(m.path) {
-		shown = filepath.Join(filepath.Dir(m.path), rel)
-	}
+	shown := m.display(abs)
 	data, err := readFile(abs)
 	if err != nil {
 		m.errorf(inc, "mjcf-include", "cannot read included file '%s': %v", name, err)

@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"strings"
+	"sync"
 
 	"github.com/beevik/etree"
 )
@@ -233,93 +234,184 @@ func (c *checker) spatialPath(t *etree.Element) {
 const maxMeshRead = 256 << 20
 
 // meshShape checks the vertices of mesh a (inline, or from its STL/OBJ file
-// at full).
+// at full). Reading stops as soon as four vertices span a volume, so a
+// normal mesh costs a few hundred bytes; only a flat one is read whole.
 func (c *checker) meshShape(a *etree.Element, name, full string) {
-	var verts [][3]float64
+	var sh shape
 	switch {
 	case full == "":
 		v, ok := c.nums(a, "vertex")
 		if !ok {
 			return
 		}
-		for i := 0; i+2 < len(v); i += 3 {
-			verts = append(verts, [3]float64{v[i], v[i+1], v[i+2]})
+		for i := 0; i+2 < len(v) && !sh.add([3]float64{v[i], v[i+1], v[i+2]}); i += 3 {
 		}
-	case strings.EqualFold(extOf(full), ".stl"):
-		verts = readSTL(full)
-	case strings.EqualFold(extOf(full), ".obj"):
-		verts = readOBJ(full)
+	case strings.EqualFold(extOf(full), ".stl"), strings.EqualFold(extOf(full), ".obj"):
+		r, ok := meshShapeOf(full)
+		if !ok {
+			return
+		}
+		sh = r
 	default:
 		return
 	}
-	if verts == nil && full != "" {
-		return // unreadable or too large: other checks report it
-	}
-	if len(verts) < 4 {
-		c.m.errorf(a, "mjcf-mesh", "mesh '%s' has %d vertices: at least 4 required", name, len(verts))
-		return
-	}
-	if flat(verts) {
+	switch {
+	case sh.solid:
+	case sh.n < 4:
+		c.m.errorf(a, "mjcf-mesh", "mesh '%s' has %d distinct vertices: at least 4 required", name, sh.n)
+	default:
 		c.m.errorf(a, "mjcf-mesh", "mesh '%s' is flat (all vertices on one plane or line): MuJoCo's convex hull (qhull) fails on it; give it thickness", name)
 	}
 }
 
-func extOf(p string) string {
-	i := strings.LastIndexByte(p, '.')
-	if i < 0 || strings.ContainsAny(p[i:], "/\\") {
-		return ""
-	}
-	return p[i:]
+// shapeKey identifies one version of a mesh file.
+type shapeKey struct {
+	path  string
+	size  int64
+	mtime int64
 }
 
-func readSTL(path string) [][3]float64 {
+// shapeCache remembers the shape of mesh files already read in this
+// process: scenes and their robots share meshes.
+var shapeCache sync.Map // shapeKey -> shape
+
+// meshShapeOf reads the vertices of the STL or OBJ file at path far enough
+// to tell its shape; ok is false when it cannot be read as one.
+func meshShapeOf(path string) (shape, bool) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return shape{}, false
+	}
+	key := shapeKey{path, st.Size(), st.ModTime().UnixNano()}
+	if v, ok := shapeCache.Load(key); ok {
+		return v.(shape), true
+	}
+	var sh shape
+	var ok bool
+	if strings.EqualFold(extOf(path), ".stl") {
+		ok = scanSTL(path, sh.add)
+	} else {
+		ok = scanOBJ(path, sh.add)
+	}
+	if ok {
+		shapeCache.Store(key, sh)
+	}
+	return sh, ok
+}
+
+// shape finds four vertices that span a volume, counting distinct vertices
+// up to four on the way.
+type shape struct {
+	pts   [4][3]float64 // distinct vertices seen, up to 4
+	n     int
+	p0    [3]float64
+	p1    [3]float64
+	axis  [3]float64 // p1 - p0
+	nrm   [3]float64 // normal of the plane p0, p1, p2
+	stage int        // 0: need p0, 1: need p1, 2: need p2, 3: need p3
+	solid bool
+}
+
+func sub3(a, b [3]float64) [3]float64 { return [3]float64{a[0] - b[0], a[1] - b[1], a[2] - b[2]} }
+func dot3(a, b [3]float64) float64    { return a[0]*b[0] + a[1]*b[1] + a[2]*b[2] }
+func cross3(a, b [3]float64) [3]float64 {
+	return [3]float64{a[1]*b[2] - a[2]*b[1], a[2]*b[0] - a[0]*b[2], a[0]*b[1] - a[1]*b[0]}
+}
+
+// relEps is the relative size below which MuJoCo's qhull sees no extent.
+const relEps = 1e-9
+
+// add takes one vertex; it returns true once the mesh is known to be solid.
+func (s *shape) add(p [3]float64) bool {
+	if s.n < 4 {
+		dup := false
+		for i := 0; i < s.n; i++ {
+			if s.pts[i] == p {
+				dup = true
+				break
+			}
+		}
+		if !dup {
+			s.pts[s.n] = p
+			s.n++
+		}
+	}
+	switch s.stage {
+	case 0:
+		s.p0, s.stage = p, 1
+	case 1:
+		d := sub3(p, s.p0)
+		if dot3(d, d) > 1e-24 {
+			s.p1, s.axis, s.stage = p, d, 2
+		}
+	case 2:
+		l := math.Sqrt(dot3(s.axis, s.axis))
+		cr := cross3(s.axis, sub3(p, s.p0))
+		if math.Sqrt(dot3(cr, cr))/l > relEps*l {
+			s.nrm, s.stage = cr, 3
+		}
+	case 3:
+		l := math.Sqrt(dot3(s.axis, s.axis))
+		nl := math.Sqrt(dot3(s.nrm, s.nrm))
+		if math.Abs(dot3(s.nrm, sub3(p, s.p0)))/nl > relEps*l {
+			s.solid = true
+		}
+	}
+	return s.solid
+}
+
+// scanSTL feeds the vertices of a binary STL to add until it returns true;
+// false when the file cannot be read as one.
+func scanSTL(path string, add func([3]float64) bool) bool {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil
+		return false
 	}
 	defer f.Close()
 	st, err := f.Stat()
-	if err != nil || st.Size() > maxMeshRead || st.Size() < 84 {
-		return nil
+	if err != nil || st.Size() < 84 {
+		return false
 	}
-	r := bufio.NewReaderSize(f, 1<<16)
+	r := bufio.NewReaderSize(f, 4<<10)
 	var head [84]byte
 	if _, err := io.ReadFull(r, head[:]); err != nil {
-		return nil
+		return false
 	}
 	n := int64(binary.LittleEndian.Uint32(head[80:]))
 	if 84+50*n != st.Size() {
-		return nil // reported by the STL check
+		return false // reported by the STL check
 	}
-	out := make([][3]float64, 0, 3*n)
 	var rec [50]byte
 	for i := int64(0); i < n; i++ {
 		if _, err := io.ReadFull(r, rec[:]); err != nil {
-			return nil
+			return false
 		}
 		for v := 0; v < 3; v++ {
 			var p [3]float64
 			for k := 0; k < 3; k++ {
 				p[k] = float64(math.Float32frombits(binary.LittleEndian.Uint32(rec[12+12*v+4*k:])))
 			}
-			out = append(out, p)
+			if add(p) {
+				return true
+			}
 		}
 	}
-	return out
+	return true
 }
 
-func readOBJ(path string) [][3]float64 {
+// scanOBJ feeds the vertices ("v x y z") of an OBJ file to add until it
+// returns true.
+func scanOBJ(path string, add func([3]float64) bool) bool {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil
+		return false
 	}
 	defer f.Close()
 	if st, err := f.Stat(); err != nil || st.Size() > maxMeshRead {
-		return nil
+		return false
 	}
-	out := [][3]float64{}
 	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<16), 1<<20)
+	sc.Buffer(make([]byte, 4<<10), 1<<20)
 	for sc.Scan() {
 		line := sc.Text()
 		if !strings.HasPrefix(line, "v ") && !strings.HasPrefix(line, "v\t") {
@@ -339,59 +431,11 @@ func readOBJ(path string) [][3]float64 {
 			}
 			p[k] = v
 		}
-		if ok {
-			out = append(out, p)
+		if ok && add(p) {
+			return true
 		}
 	}
-	if sc.Err() != nil {
-		return nil
-	}
-	return out
-}
-
-// flat reports whether the points lie on one plane (or line), relative to
-// their extent.
-func flat(pts [][3]float64) bool {
-	sub := func(a, b [3]float64) [3]float64 { return [3]float64{a[0] - b[0], a[1] - b[1], a[2] - b[2]} }
-	dot := func(a, b [3]float64) float64 { return a[0]*b[0] + a[1]*b[1] + a[2]*b[2] }
-	cross := func(a, b [3]float64) [3]float64 {
-		return [3]float64{a[1]*b[2] - a[2]*b[1], a[2]*b[0] - a[0]*b[2], a[0]*b[1] - a[1]*b[0]}
-	}
-	p0 := pts[0]
-	// farthest point from p0
-	var p1 [3]float64
-	best := -1.0
-	for _, p := range pts {
-		d := sub(p, p0)
-		if n := dot(d, d); n > best {
-			best, p1 = n, p
-		}
-	}
-	extent := math.Sqrt(best)
-	if extent == 0 || math.IsNaN(extent) || math.IsInf(extent, 0) {
-		return extent == 0
-	}
-	eps := 1e-10 * extent
-	u := sub(p1, p0)
-	// farthest point from the line p0-p1
-	var n [3]float64
-	best = -1
-	for _, p := range pts {
-		cr := cross(u, sub(p, p0))
-		if m := dot(cr, cr); m > best {
-			best, n = m, cr
-		}
-	}
-	if math.Sqrt(best)/extent < eps {
-		return true // collinear
-	}
-	nl := math.Sqrt(dot(n, n))
-	for _, p := range pts {
-		if math.Abs(dot(n, sub(p, p0)))/nl > eps {
-			return false
-		}
-	}
-	return true
+	return sc.Err() == nil
 }
 
 // knownPlugins are MuJoCo's first-party plugins: a MuJoCo built with its
@@ -425,4 +469,13 @@ func (c *checker) plugins() {
 		}
 	}
 	walk(c.m.root)
+}
+
+// extOf is the extension of a file name, dot included ("" when none).
+func extOf(p string) string {
+	i := strings.LastIndexByte(p, '.')
+	if i < 0 || strings.ContainsAny(p[i:], "/\\") {
+		return ""
+	}
+	return p[i:]
 }
