@@ -85,7 +85,10 @@ func TestPlaceMuJoCoCorpus(t *testing.T) {
 	corpus := corpusDir(t)
 	dir := t.TempDir()
 	tg := Target{Dir: dir, Layout: MuJoCo}
-	for _, m := range mjcfModels(t, corpus) {
+	for i, m := range mjcfModels(t, corpus) {
+		if testing.Short() && i%3 != 0 {
+			continue // a third of them in -short runs
+		}
 		tree := filepath.Dir(m)
 		name := filepath.Base(tree) + " " + strings.TrimSuffix(filepath.Base(m), ".xml")
 		t.Run(name, func(t *testing.T) {
@@ -148,7 +151,10 @@ func TestPlaceIsaacCorpus(t *testing.T) {
 		t.Fatal("no URDF with meshes in the corpus")
 	}
 	placedN := 0
-	for _, m := range models {
+	for i, m := range models {
+		if testing.Short() && i%3 != 0 {
+			continue // a third of them in -short runs
+		}
 		rel, _ := filepath.Rel(filepath.Join(corpus, "urdf"), m)
 		root := filepath.Join(corpus, "urdf", strings.Split(rel, string(filepath.Separator))[0])
 		model, _ := filepath.Rel(root, m)

@@ -55,7 +55,7 @@ func TestAtomicSwap(t *testing.T) {
 
 	rounds := 300
 	if testing.Short() {
-		rounds = 60
+		rounds = 20
 	}
 	var done atomic.Bool
 	var wg sync.WaitGroup
