@@ -190,12 +190,13 @@ func cmdEmulator(ts *testscript.TestScript, neg bool, args []string) {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		ts.Check(err)
 		_, port, _ := net.SplitHostPort(ln.Addr().String())
-		ln.Close()
 		cfg.DownloadBaseURL = "http://" + net.JoinHostPort(host, port)
 		srv, err := emulator.New(cfg)
-		ts.Check(err)
-		u, err := srv.Start("127.0.0.1:" + port)
-		ts.Check(err)
+		if err != nil {
+			ln.Close()
+			ts.Fatalf("emulator: %v", err)
+		}
+		u := srv.Serve(ln)
 		h.srv = srv
 		ts.Defer(func() { srv.Close() })
 		setEmuEnv(ts, u, cfg.APIKey)
