@@ -80,6 +80,7 @@ func runTree(ctx context.Context, o treeOptions, stdout io.Writer) error {
 	case o.json:
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
 		return enc.Encode(root)
 	case o.dot:
 		return writeDot(stdout, root)

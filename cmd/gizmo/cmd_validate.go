@@ -139,6 +139,7 @@ func runValidate(ctx context.Context, o validateOptions, stdout, stderr io.Write
 		}
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
 		if err := enc.Encode(out); err != nil {
 			return err
 		}
