@@ -59,7 +59,10 @@ for z in "$OUT"/export/*.zip; do
 done
 if command -v check_urdf >/dev/null; then
   for u in "$OUT"/unzipped/*/*.urdf; do
-    if check_urdf "$u" 2>&1 | grep -q 'Error'; then echo "check_urdf: REJECTED $u"; exit 1; fi
+    out=$(check_urdf "$u" 2>&1 || true)
+    if grep -q 'Error' <<<"$out" || ! grep -q 'Successfully Parsed XML' <<<"$out"; then
+      echo "check_urdf: REJECTED $u"; echo "$out"; exit 1
+    fi
     echo "check_urdf: ok $(basename "$u")"
   done
 else
@@ -67,9 +70,10 @@ else
 fi
 if command -v mujoco-compile >/dev/null; then
   for x in "$OUT"/unzipped/*-mjcf/*.xml; do
-    if (cd "$(dirname "$x")" && mujoco-compile "$(basename "$x")" /tmp/gizmo-demo.mjb 2>&1 | grep -q Done); then
+    out=$(cd "$(dirname "$x")" && mujoco-compile "$(basename "$x")" "$OUT/model.mjb" 2>&1 || true)
+    if grep -q Done <<<"$out"; then
       echo "mujoco-compile (MuJoCo 2.2.2): ok $(basename "$x")"
-    else echo "mujoco-compile: REJECTED $x"; exit 1; fi
+    else echo "mujoco-compile: REJECTED $x"; echo "$out"; exit 1; fi
   done
 else
   echo "mujoco-compile not installed (apt-get install libmujoco-samples): skipped"
