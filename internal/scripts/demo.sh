@@ -70,7 +70,7 @@ else
 fi
 if command -v mujoco-compile >/dev/null; then
   for x in "$OUT"/unzipped/*-mjcf/*.xml; do
-    out=$(cd "$(dirname "$x")" && mujoco-compile "$(basename "$x")" "$OUT/model.mjb" 2>&1 || true)
+    out=$(cd "$(dirname "$x")" && rm -f "$OUT/model.mjb"; mujoco-compile "$(basename "$x")" "$OUT/model.mjb" 2>&1 || true)
     if grep -q Done <<<"$out"; then
       echo "mujoco-compile (MuJoCo 2.2.2): ok $(basename "$x")"
     else echo "mujoco-compile: REJECTED $x"; echo "$out"; exit 1; fi
