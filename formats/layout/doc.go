@@ -16,7 +16,9 @@
 //
 //	<dir>/<slug>                  symlink -> .gizmo/<slug>@<key>
 //	<dir>/.gizmo/<slug>@<key>/    one immutable version of the asset's folder
+//	<dir>/.gizmo/<slug>@<key>.json  what that version holds (to reuse it)
 //	<dir>/.gizmo/state.json       what was placed: every file's size, mtime, sha256
+//	<dir>/.gizmo/prepare.lock     held by gizmo prepare while it writes the target
 //
 // A new version is written beside the old one and switched in with one
 // rename of a symlink, which is atomic on POSIX: a simulator that opens

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path"
 	"path/filepath"
 	"sort"
@@ -14,6 +15,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/antimlabs/gizmo/cache"
+	"github.com/antimlabs/gizmo/cache/lockedfile"
 	"github.com/antimlabs/gizmo/formats"
 	"github.com/antimlabs/gizmo/formats/layout"
 	"github.com/antimlabs/gizmo/formats/project"
@@ -169,8 +171,48 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if o.Locked && lock == nil {
 		return nil, &LockedError{Diff: []string{"the project has no gizmo.lock"}}
 	}
+	// One prepare at a time writes a target; what another one did while
+	// this one waited is read again.
+	unlock, err := lockTargets(ctx, targets)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	for _, t := range targets {
+		t.state = layout.ReadState(t.lt.Dir)
+	}
 	s := &slow{o: o, m: m, lock: lock, targets: targets, pinned: pinned, res: &Result{}}
 	return s.run(ctx)
+}
+
+// lockTargets takes <dir>/.gizmo/prepare.lock of every target, in folder
+// order so that two runs cannot deadlock.
+func lockTargets(ctx context.Context, targets []*target) (func(), error) {
+	dirs := make([]string, 0, len(targets))
+	for _, t := range targets {
+		dirs = append(dirs, t.lt.Dir)
+	}
+	sort.Strings(dirs)
+	var held []*lockedfile.Lock
+	unlock := func() {
+		for i := len(held) - 1; i >= 0; i-- {
+			held[i].Unlock()
+		}
+	}
+	for _, d := range dirs {
+		state := filepath.Join(d, ".gizmo")
+		if err := os.MkdirAll(state, 0o755); err != nil {
+			unlock()
+			return nil, fmt.Errorf("create %s: %w", state, err)
+		}
+		l, err := lockedfile.Acquire(ctx, filepath.Join(state, "prepare.lock"), true)
+		if err != nil {
+			unlock()
+			return nil, err
+		}
+		held = append(held, l)
+	}
+	return unlock, nil
 }
 
 // fast checks, without the cache, that every export in the lock is placed

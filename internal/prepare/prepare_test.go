@@ -368,3 +368,28 @@ func checkURDF(t *testing.T, file string) (bool, string) {
 	out, _ := exec.Command(bin, file).CombinedOutput()
 	return strings.Contains(string(out), "Successfully Parsed XML"), string(out)
 }
+
+// TestConcurrentPrepare: two prepares of one project at once (two
+// processes' worth: each opens the cache itself) both succeed and leave
+// every file as placed.
+func TestConcurrentPrepare(t *testing.T) {
+	e := newEnv(t, 4)
+	ready := e.readyIDs()
+	e.manifest(manifestFor([]string{ready[0].ID, ready[1].ID}, bothTargets))
+	errs := make(chan error, 2)
+	for i := 0; i < 2; i++ {
+		go func() {
+			_, err := Run(context.Background(), e.options())
+			errs <- err
+		}()
+	}
+	for i := 0; i < 2; i++ {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, err := Run(context.Background(), withVerify(e.options()))
+	if err != nil || !res.NoOp || len(res.Items) != 6 {
+		t.Fatalf("after two concurrent prepares: %+v %v", res, err)
+	}
+}
