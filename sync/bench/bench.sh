@@ -84,15 +84,17 @@ jq -r '"url = \"" + .download_url + "\"\noutput = \"'"$work"'/curl/" + (input_fi
 # Warm the emulator's export generator, then time curl on warm bodies.
 curl -sSf --parallel --parallel-max "$CONC" --config "$work/download.cfg" 2>>"$work/curl.err"
 rm -rf "$work/curl" && mkdir -p "$work/curl"
+curltime=()
+if [ -x /usr/bin/time ]; then curltime=(/usr/bin/time -f '%U %S' -o "$work/curl.cpu"); fi
 t0=$(now)
-curl -sSf --parallel --parallel-max "$CONC" --config "$work/download.cfg" 2>>"$work/curl.err"
+"${curltime[@]}" curl -sSf --parallel --parallel-max "$CONC" --config "$work/download.cfg" 2>>"$work/curl.err"
 t1=$(now)
 curl_s=$(echo "$t1 - $t0" | bc -l)
 
 # The first sync.
 s0=$(stats)
 timefmt=()
-if [ -x /usr/bin/time ]; then timefmt=(/usr/bin/time -f '%M' -o "$work/rss"); fi
+if [ -x /usr/bin/time ]; then timefmt=(/usr/bin/time -f '%U %S %M' -o "$work/rss"); fi
 t0=$(now)
 # shellcheck disable=SC2086
 "${timefmt[@]}" "$GIZMO" --cache-dir "$work/cache" sync --concurrency "$CONC" $SYNC_FLAGS >"$work/sync1.out" 2>&1 || {
@@ -102,8 +104,16 @@ s1=$(stats)
 first_s=$(echo "$t1 - $t0" | bc -l)
 sent=$(( $(reqs <<<"$s1") - $(reqs <<<"$s0") ))
 min=$(( (N + 99) / 100 + R + 2 * R * F ))
-rss="n/a"
-[ -s "$work/rss" ] && rss="$(( $(tail -n1 "$work/rss") / 1024 )) MiB"
+rss="n/a" cpu="n/a"
+if [ -s "$work/rss" ]; then
+	read -r u s m < <(tail -n1 "$work/rss")
+	rss="$((m / 1024)) MiB"
+	cpu="${u}s user + ${s}s sys"
+	if [ -s "$work/curl.cpu" ]; then
+		read -r cu cs < <(tail -n1 "$work/curl.cpu")
+		cpu="$cpu (curl: ${cu}s user + ${cs}s sys)"
+	fi
+fi
 
 # The no-op resync.
 t0=$(now)
@@ -120,3 +130,4 @@ printf '  first sync requests:  %d sent / %d minimum = %.2f (goal 1.00)\n' "$sen
 printf '  first sync wall time: %.2fs; curl --parallel: %.2fs; ratio %.2f (goal <= 1.3)\n' "$first_s" "$curl_s" "$(echo "$first_s / $curl_s" | bc -l)"
 printf '  no-op resync:         %.2fs, %d requests (%d list)\n' "$noop_s" "$noop_req" "$noop_list"
 printf '  peak memory (max RSS) of the first sync: %s\n' "$rss"
+printf '  CPU time of the first sync: %s; load average: %s\n' "$cpu" "$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo n/a)"
