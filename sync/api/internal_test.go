@@ -153,3 +153,39 @@ func TestSafeFilename(t *testing.T) {
 		}
 	}
 }
+
+func FuzzSafeFilename(f *testing.F) {
+	for _, s := range []string{"robot.zip", "../../x", `..\a`, "", ".", "a/b/c.urdf", "\x00", "é.xml"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, hint string) {
+		got := SafeFilename(hint, "fallback")
+		if got == "" || len(got) > 128 || strings.ContainsAny(got, "/\\\x00") || strings.HasPrefix(got, ".") {
+			t.Fatalf("SafeFilename(%q) = %q", hint, got)
+		}
+		for _, r := range got {
+			if r < ' ' || r == 0x7f {
+				t.Fatalf("SafeFilename(%q) = %q holds a control character", hint, got)
+			}
+		}
+	})
+}
+
+func FuzzReadError(f *testing.F) {
+	f.Add(404, `{"error":"not_found","code":"x","message":"m"}`)
+	f.Add(403, `<Error><Code>AccessDenied</Code></Error>`)
+	f.Add(500, "plain\ntext")
+	f.Fuzz(func(t *testing.T, status int, body string) {
+		if status < 400 || status > 599 {
+			return
+		}
+		resp := &http.Response{StatusCode: status, Body: io.NopCloser(strings.NewReader(body))}
+		e := readError("op", resp, status%2 == 0)
+		if e.StatusCode != status || e.kind == nil || e.Error() == "" {
+			t.Fatalf("readError(%d, %q) = %+v", status, body, e)
+		}
+		if strings.ContainsAny(e.Message, "\n\r\t") {
+			t.Fatalf("message %q keeps control characters", e.Message)
+		}
+	})
+}

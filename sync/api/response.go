@@ -68,6 +68,7 @@ func parseErrorBody(e *Error, body []byte) {
 			}
 		}
 		if e.Category != "" || e.Code != "" || e.Message != "" {
+			e.Category, e.Code = snippet(e.Category, 100), snippet(e.Code, 100)
 			e.Message = snippet(e.Message, 300)
 			return
 		}
@@ -78,7 +79,7 @@ func parseErrorBody(e *Error, body []byte) {
 			Message string `xml:"Message"`
 		}
 		if xml.Unmarshal(body, &x) == nil && (x.Code != "" || x.Message != "") {
-			e.Code, e.Message = strings.TrimSpace(x.Code), snippet(x.Message, 300)
+			e.Code, e.Message = snippet(x.Code, 100), snippet(x.Message, 300)
 			return
 		}
 	}
