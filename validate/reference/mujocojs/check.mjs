@@ -57,22 +57,41 @@ function usage(msg) {
   process.exit(2);
 }
 
-// copyTree copies the host directory src into the in-memory FS at dst.
-// Directory symlinks are not followed (a loop would never end); file
-// symlinks are.
+// copyTree copies the host directory src into the in-memory FS at dst and
+// returns the bytes copied. Directory symlinks are not followed (a loop
+// would never end); file symlinks are.
 function copyTree(FS, src, dst) {
   FS.mkdirTree(dst);
+  let bytes = 0;
   for (const ent of fs.readdirSync(src, { withFileTypes: true })) {
     if (ent.name === 'node_modules' || ent.name === '.git') continue;
     const s = path.join(src, ent.name);
     const d = dst + '/' + ent.name;
     if (ent.isDirectory()) {
-      copyTree(FS, s, d);
+      bytes += copyTree(FS, s, d);
     } else if (ent.isFile() || (ent.isSymbolicLink() && fs.statSync(s, { throwIfNoEntry: false })?.isFile())) {
-      FS.writeFile(d, fs.readFileSync(s));
+      const data = fs.readFileSync(s);
+      FS.writeFile(d, data);
+      bytes += data.length;
     }
   }
+  return bytes;
 }
+
+// removeTree deletes dir and everything under it from the in-memory FS.
+function removeTree(FS, dir) {
+  for (const name of FS.readdir(dir)) {
+    if (name === '.' || name === '..') continue;
+    const p = dir + '/' + name;
+    if (FS.isDir(FS.stat(p).mode)) removeTree(FS, p);
+    else FS.unlink(p);
+  }
+  FS.rmdir(dir);
+}
+
+// keepBytes bounds the folders kept copied in memory: past it, the oldest
+// copies are dropped (a folder asked for again is copied again).
+const keepBytes = 512 << 20;
 
 // errorText turns whatever loadFromXML threw into MuJoCo's message. A C++
 // exception arrives as a CppException (or, in builds without the wrapper,
@@ -154,17 +173,28 @@ async function main() {
   const sink = (s) => { printed.push(String(s)); process.stderr.write(s + '\n'); };
   const mj = await loadMujoco({ print: sink, printErr: sink });
   const version = typeof mj.mj_versionString === 'function' ? mj.mj_versionString() : '';
-  const mounted = new Map(); // host dir -> FS dir
+  const mounted = new Map(); // host dir -> {fsdir, bytes}, oldest first
+  let kept = 0;
+  let serial = 0;
   for (const [dir, rel] of pairs) {
     const out = { path: rel, ok: false, error: '', nbody: 0, njnt: 0, ngeom: 0, nmesh: 0, version };
     try {
       const host = path.resolve(dir);
-      let fsdir = mounted.get(host);
-      if (fsdir === undefined) {
-        fsdir = `/m${mounted.size}`;
-        copyTree(mj.FS, host, fsdir);
-        mounted.set(host, fsdir);
+      let entry = mounted.get(host);
+      if (entry === undefined) {
+        mj.FS.chdir('/');
+        for (const [h, e] of mounted) {
+          if (kept <= keepBytes) break;
+          removeTree(mj.FS, e.fsdir);
+          kept -= e.bytes;
+          mounted.delete(h);
+        }
+        entry = { fsdir: `/m${serial++}`, bytes: 0 };
+        mounted.set(host, entry);
+        entry.bytes = copyTree(mj.FS, host, entry.fsdir);
+        kept += entry.bytes;
       }
+      const fsdir = entry.fsdir;
       // Load by a path relative to the model's folder, so messages name
       // files as the native compiler does ('assets/x.stl').
       mj.FS.chdir(fsdir);
