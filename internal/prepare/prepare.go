@@ -803,7 +803,7 @@ func (s *slow) formatsFor(ctx context.Context, t *target, id string) ([]formats.
 		s.warn("asset %s (%s) does not offer %s; target %s gets the rest", id, s.name(id), strings.Join(u, ", "), t.Dir)
 	}
 	if len(out) == 0 && a.Status != "" && api.Status(a.Status) != api.StatusReady {
-		s.warn("asset %s (%s) is %s, not ready: not placed in %s (run gizmo prepare again when it is)", id, s.name(id), a.Status, t.Dir)
+		s.warn("asset %s (%s) is %s, not ready: not placed in %s (run gizmo prepare --update when it is)", id, s.name(id), a.Status, t.Dir)
 	}
 	return out, nil
 }

@@ -7,11 +7,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync/atomic"
 	"testing"
 
 	"github.com/antimlabs/gizmo/cache"
+	"github.com/antimlabs/gizmo/formats"
 	"github.com/antimlabs/gizmo/formats/project"
 	"github.com/antimlabs/gizmo/sync/api"
 	"github.com/antimlabs/gizmo/sync/emulator"
@@ -391,5 +393,44 @@ func TestConcurrentPrepare(t *testing.T) {
 	res, err := Run(context.Background(), withVerify(e.options()))
 	if err != nil || !res.NoOp || len(res.Items) != 6 {
 		t.Fatalf("after two concurrent prepares: %+v %v", res, err)
+	}
+}
+
+// TestInvalidModel: a model that fails validation stops the run with exit
+// code material (InvalidError) naming file:line, and nothing is placed.
+func TestInvalidModel(t *testing.T) {
+	bad := []byte(`<?xml version="1.0"?>
+<robot name="broken">
+  <link name="base"/>
+  <joint name="j1" type="revolute">
+    <parent link="base"/>
+    <child link="missing"/>
+    <axis xyz="0 0 1"/>
+    <limit lower="-1" upper="1" effort="1" velocity="1"/>
+  </joint>
+</robot>
+`)
+	srv, url := emulatortest.StartTest(t, emulator.Config{Generate: func(id, name, prompt string, f formats.Format) ([]byte, string, error) {
+		return bad, "broken.urdf", nil
+	}})
+	a, err := srv.AddAsset("a broken arm", "Broken", nil, api.StatusReady)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &env{t: t, srv: srv, url: url, project: t.TempDir(), cache: t.TempDir()}
+	e.manifest(manifestFor([]string{a.ID}, "[[target]]\nlayout = \"isaac\"\ndir = \"i\"\nformats = [\"urdf\"]\n"))
+	_, err = Run(context.Background(), e.options())
+	var ie *InvalidError
+	if !errors.As(err, &ie) {
+		t.Fatalf("err = %v, want an InvalidError", err)
+	}
+	if !strings.Contains(err.Error(), a.ID) || !regexp.MustCompile(`model\.urdf:4:\d+: error: `).MatchString(err.Error()) {
+		t.Errorf("the error does not name the asset and file:line: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(e.project, "i", "broken")); !os.IsNotExist(err) {
+		t.Errorf("an invalid model was placed: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(e.project, project.LockFile)); !os.IsNotExist(err) {
+		t.Errorf("a failed prepare wrote gizmo.lock")
 	}
 }
