@@ -877,6 +877,8 @@ func (c *checker) assets() {
 					}
 				} else if a.SelectAttr("vertex") != nil {
 					c.meshShape(a, assetName(a), "")
+				} else if a.SelectAttr("builtin") == nil && a.SelectAttr("plugin") == nil && len(a.SelectElements("plugin")) == 0 {
+					c.m.errorf(a, "mjcf-mesh", "mesh '%s' has no data: give it a file, vertex data or a builtin shape (at least 4 vertices required)", assetName(a))
 				}
 			case "hfield", "skin":
 				if f := a.SelectAttrValue("file", ""); f != "" {
@@ -897,7 +899,9 @@ func (c *checker) assets() {
 				c.texture(a)
 				for _, attr := range []string{"file", "fileright", "fileleft", "fileup", "filedown", "filefront", "fileback"} {
 					if f := a.SelectAttrValue(attr, ""); f != "" {
-						c.file(a, f, c.comp.texturedir)
+						if full, ok := c.file(a, f, c.comp.texturedir); ok {
+							c.textureImage(a, attr, f, full)
+						}
 					}
 				}
 			case "model":

@@ -479,3 +479,52 @@ func extOf(p string) string {
 	}
 	return p[i:]
 }
+
+var pngSignature = []byte("\x89PNG\r\n\x1a\n")
+
+// pngSize reads the width and height of the PNG file at path; ok is false
+// when it is not a PNG.
+func pngSize(path string) (w, h uint32, ok bool) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, 0, false
+	}
+	defer f.Close()
+	var head [24]byte
+	if _, err := io.ReadFull(f, head[:]); err != nil {
+		return 0, 0, false
+	}
+	if string(head[:8]) != string(pngSignature) || string(head[12:16]) != "IHDR" {
+		return 0, 0, false
+	}
+	return binary.BigEndian.Uint32(head[16:]), binary.BigEndian.Uint32(head[20:]), true
+}
+
+// textureImage checks a texture's image file: that a .png is a PNG, and
+// that a cube or skybox read from one file fits its grid, as MuJoCo's
+// LoadCubeSingle requires.
+func (c *checker) textureImage(a *etree.Element, attr, name, full string) {
+	if !strings.EqualFold(extOf(full), ".png") || a.SelectAttr("content_type") != nil {
+		return
+	}
+	w, h, ok := pngSize(full)
+	if !ok {
+		c.m.errorf(a, "mjcf-texture", "texture file '%s' is not a PNG image (bad signature); re-export it as PNG", name)
+		return
+	}
+	typ := a.SelectAttrValue("type", "cube")
+	if attr != "file" || typ == "2d" {
+		return
+	}
+	rows, cols := uint32(1), uint32(1)
+	if g, ok := c.nums(a, "gridsize"); ok && len(g) == 2 {
+		if g[0] < 1 || g[1] < 1 || g[0]*g[1] > 12 {
+			c.m.errorf(a, "mjcf-texture", "gridsize must be non-zero and no more than 12 squares in texture")
+			return
+		}
+		rows, cols = uint32(g[0]), uint32(g[1])
+	}
+	if w/cols != h/rows || w%cols != 0 || h%rows != 0 {
+		c.m.errorf(a, "mjcf-texture", "PNG size %dx%d must be an integer multiple of gridsize %d %d in %s texture '%s' (each face square); use type=\"2d\" for a flat image", w, h, rows, cols, typ, name)
+	}
+}
