@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
@@ -31,6 +32,7 @@ type Cache interface {
 	Entry(id, format string) (cache.Entry, error)
 	Store(ctx context.Context, id, format string, fetch cache.FetchFunc) (cache.Entry, error)
 	TreePath(e cache.Entry) string
+	SetValidation(id, format string, v cache.Validation) error
 }
 
 // Remote is what prepare needs from the Gizmo API; *api.Client satisfies it.
@@ -447,10 +449,17 @@ func (s *slow) run(ctx context.Context) (*Result, error) {
 			if err != nil {
 				return nil, fmt.Errorf("validate asset %s (%s) %s: %w", n.id, s.name(n.id), n.f.Short(), err)
 			}
+			v := cache.Validation{Valid: true, Checked: time.Now()}
 			for _, r := range reps {
+				v.Errors += len(r.Errors)
+				v.Warnings += len(r.Warnings)
 				if !r.Valid {
 					return nil, &InvalidError{Asset: fmt.Sprintf("%s (%s)", n.id, s.name(n.id)), Format: n.f, Reports: reps}
 				}
+			}
+			// Remember the verdict, so the next slow run skips this model.
+			if err := c.SetValidation(n.id, string(n.f), v); err != nil {
+				s.logf("warning: recording the validation of %s %s: %v", n.id, n.f.Short(), err)
 			}
 		}
 	}
