@@ -797,3 +797,42 @@ func TestRateGate(t *testing.T) {
 		t.Errorf("next call waited %v with %v requests sent, want 1s before sending", waits, sentBefore)
 	}
 }
+
+// TestWaitReadyPolls: polls back off by half each time, jittered within
+// [delay/2, delay], up to PollMax.
+func TestWaitReadyPolls(t *testing.T) {
+	clk := &stepClock{now: time.Unix(2_000_000, 0)}
+	var waits []time.Duration
+	clk.onSleep = func(d time.Duration) { waits = append(waits, d) }
+	f := start(t, emulator.Config{}, func(o *api.Options) {
+		o.Clock = clk
+		o.PollInterval, o.PollMax = 100*time.Millisecond, 400*time.Millisecond
+	})
+	a, err := f.srv.AddAsset("A humanoid", "", nil, api.StatusProcessing)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	polls := 0
+	_, err = f.client.WaitReady(ctx, a.ID, func(api.Asset) {
+		if polls++; polls == 8 {
+			cancel()
+		}
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("error %v, want context.Canceled", err)
+	}
+	ceilings := []time.Duration{100, 150, 225, 337, 400, 400, 400}
+	if len(waits) != len(ceilings) {
+		t.Fatalf("waits %v, want %d", waits, len(ceilings))
+	}
+	for i, w := range waits {
+		ceil := ceilings[i] * time.Millisecond
+		if ceilings[i] == 337 {
+			ceil = 337500 * time.Microsecond
+		}
+		if w < ceil/2 || w > ceil {
+			t.Errorf("wait %d = %v, want within [%v, %v]", i, w, ceil/2, ceil)
+		}
+	}
+}

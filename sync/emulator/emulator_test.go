@@ -569,3 +569,52 @@ func BenchmarkDownload(b *testing.B) {
 		b.SetBytes(n)
 	}
 }
+
+// TestConcurrentCreates: creates from many goroutines get distinct ids and
+// all reach the state file.
+func TestConcurrentCreates(t *testing.T) {
+	dir := t.TempDir()
+	srv, err := emulator.New(emulator.Config{StateDir: dir, Seed: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, u := startHandler(t, srv)
+	var wg sync.WaitGroup
+	ids := make(chan string, 40)
+	for i := range 40 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			req, _ := http.NewRequest("POST", u+"/assets", strings.NewReader(fmt.Sprintf(`{"prompt":"A gripper %d"}`, i)))
+			req.Header.Set("Authorization", bearer)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer resp.Body.Close()
+			var a api.Asset
+			json.NewDecoder(resp.Body).Decode(&a)
+			ids <- a.ID
+		}()
+	}
+	wg.Wait()
+	close(ids)
+	seen := map[string]bool{}
+	for id := range ids {
+		if id == "" || seen[id] {
+			t.Errorf("id %q empty or repeated", id)
+		}
+		seen[id] = true
+	}
+	srv.Close()
+	again, err := emulator.New(emulator.Config{StateDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for id := range seen {
+		if _, ok := again.Asset(id); !ok {
+			t.Errorf("asset %s lost from the state file", id)
+		}
+	}
+}
