@@ -25,7 +25,8 @@ package main
 //	    replace the fault-injection knobs of the running emulator.
 //
 // Every script also gets GIZMO_CACHE_DIR and XDG_CACHE_HOME under $WORK,
-// and GIZMO_CORPUS when the shared robot corpus is present.
+// and GIZMO_CORPUS when the shared robot corpus is present. Conditions:
+// [corpus] (the corpus is present) and [short] (go test -short).
 //
 // Run with -update-scripts to rewrite the expected outputs of failing cmp
 // commands in place.
