@@ -836,3 +836,28 @@ func TestWaitReadyPolls(t *testing.T) {
 		}
 	}
 }
+
+// TestServerErrorBurst: a burst of 503s, then the server recovers: the call
+// succeeds on the attempt after the burst and the log says it recovered.
+func TestServerErrorBurst(t *testing.T) {
+	clk := &stepClock{now: time.Unix(3_000_000, 0)}
+	f := start(t, emulator.Config{Assets: 1, ErrorRate: 1}, func(o *api.Options) { o.Clock = clk })
+	sleeps := 0
+	clk.onSleep = func(time.Duration) {
+		if sleeps++; sleeps == 3 {
+			f.srv.SetFaults(emulator.Faults{})
+		}
+	}
+	// Backoff may draw 0 (full jitter), which does not call onSleep: keep
+	// the burst going until three real waits have passed.
+	if _, err := f.client.List(context.Background(), 1, 0); err != nil {
+		t.Fatal(err)
+	}
+	st := f.srv.Stats().List
+	if st.Errors < 3 || st.Requests != st.Errors+1 {
+		t.Errorf("stats %+v: want a burst of at least 3 errors, then one success", st)
+	}
+	if !strings.Contains(f.log.String(), "recovered") {
+		t.Errorf("the log does not say the call recovered:\n%s", f.log.String())
+	}
+}
