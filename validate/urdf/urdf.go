@@ -875,12 +875,69 @@ func (m *model) checkTree() {
 			m.add(sev, ps[1].el, "urdf-tree-parents", "link %q is the child of %d joints (%q and %q); urdfdom keeps one, MuJoCo refuses the file: give each link one parent joint", l.name, len(ps), ps[0].name, ps[1].name)
 		}
 	}
+	if cyc := m.cycleFrom(roots[0].name); len(cyc) > 0 {
+		m.warnf(m.linkByName[cyc[0]].el, "urdf-tree-cycle", "the joints form a cycle through links %s; urdfdom's parser accepts it (the root is found) but anything that walks the tree loops forever (check_urdf's printout, robot_state_publisher): give each link one parent joint", strings.Join(quoteAll(cyc), " → "))
+	}
 	reach := m.reachable(roots[0].name)
 	for _, l := range m.links {
 		if !reach[l.name] {
 			m.warnf(l.el, "urdf-tree-unreachable", "link %q cannot be reached from the root link %q (its joints form a cycle); simulators drop it: fix the joints so the links form one tree", l.name, roots[0].name)
 		}
 	}
+}
+
+// cycleFrom returns the links of a cycle reachable from root along
+// parent→child joints (first link repeated at the end), or nil.
+func (m *model) cycleFrom(root string) []string {
+	kids := map[string][]string{}
+	for _, j := range m.joints {
+		kids[j.parent] = append(kids[j.parent], j.child)
+	}
+	const (
+		white = iota
+		grey
+		black
+	)
+	color := map[string]int{}
+	type frame struct {
+		name string
+		next int
+	}
+	stack := []frame{{root, 0}}
+	color[root] = grey
+	for len(stack) > 0 {
+		top := &stack[len(stack)-1]
+		if top.next == len(kids[top.name]) {
+			color[top.name] = black
+			stack = stack[:len(stack)-1]
+			continue
+		}
+		c := kids[top.name][top.next]
+		top.next++
+		switch color[c] {
+		case white:
+			color[c] = grey
+			stack = append(stack, frame{c, 0})
+		case grey:
+			var cyc []string
+			for i := len(stack) - 1; i >= 0; i-- {
+				cyc = append([]string{stack[i].name}, cyc...)
+				if stack[i].name == c {
+					break
+				}
+			}
+			return append(cyc, c)
+		}
+	}
+	return nil
+}
+
+func quoteAll(names []string) []string {
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = fmt.Sprintf("%q", n)
+	}
+	return out
 }
 
 func (m *model) sortedLinks() []*link {

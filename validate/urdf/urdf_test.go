@@ -320,3 +320,25 @@ func TestDuplicateAttr(t *testing.T) {
 		}
 	}
 }
+
+// A cycle the root reaches: urdfdom's parser accepts it (one root link),
+// check_urdf then prints the tree forever. gizmo warns and Tree ends.
+func TestReachableCycle(t *testing.T) {
+	src := `<robot name="r"><link name="a"/><link name="b"/><link name="c"/>
+<joint name="j1" type="fixed"><parent link="a"/><child link="b"/></joint>
+<joint name="j2" type="fixed"><parent link="b"/><child link="c"/></joint>
+<joint name="j3" type="fixed"><parent link="c"/><child link="b"/></joint></robot>`
+	r := CheckBytes("c.urdf", []byte(src), t.TempDir(), validate.Options{})
+	if len(r.Errors) != 0 || !hasRule(r.Warnings, "urdf-tree-cycle") || !hasRule(r.Warnings, "urdf-tree-parents") {
+		t.Fatalf("errors %v, warnings %v", r.Errors, r.Warnings)
+	}
+	root, err := TreeBytes("c.urdf", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	root.Walk(func(*validate.TreeNode, int) { n++ })
+	if n != 3 {
+		t.Errorf("tree has %d nodes, want 3", n)
+	}
+}
