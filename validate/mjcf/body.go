@@ -231,6 +231,9 @@ func (c *checker) jointLayout(b *bodyInfo) {
 
 func (c *checker) siteCheck(s *etree.Element) {
 	typ := c.attrOr(s, "type", "sphere")
+	if typ == "mesh" || typ == "hfield" || typ == "plane" {
+		c.m.errorf(s, "mjcf-site", "meshes, hfields and planes not allowed in site (type %s)", typ)
+	}
 	if s.SelectAttr("fromto") != nil {
 		switch typ {
 		case "capsule", "cylinder", "box", "ellipsoid":
@@ -261,8 +264,8 @@ func (c *checker) geom(g *etree.Element, b *bodyInfo) {
 	}
 	switch typ {
 	case "mesh", "sdf":
-		if v, _ := c.attr(g, "mesh"); v == "" && typ == "mesh" {
-			c.m.errorf(g, "mjcf-geom", "mesh geom has no mesh: set the mesh attribute")
+		if v, _ := c.attr(g, "mesh"); v == "" && (typ == "mesh" || len(g.SelectElements("plugin")) == 0) {
+			c.m.errorf(g, "mjcf-geom", "%s geom has no mesh: set the mesh attribute", typ)
 		}
 	case "hfield":
 		if v, _ := c.attr(g, "hfield"); v == "" {
@@ -360,6 +363,9 @@ func (c *checker) geomMass(g *etree.Element) float64 {
 		vol = 4.0 / 3 * math.Pi * sz(0) * sz(1) * sz(2)
 	default: // mesh, sdf, hfield: volume from data we do not read
 		vol = 1
+	}
+	if m, _ := c.attr(g, "mesh"); m != "" && typ != "plane" && typ != "hfield" {
+		vol = 1 // a primitive fitted to a mesh takes its size from the mesh
 	}
 	return dens * vol
 }

@@ -2,8 +2,10 @@ package mjcf
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -167,49 +169,74 @@ func (c *checker) markBad(e *etree.Element) {
 // parseNumbers splits text as MuJoCo's ReadAttr does; ok is false when a
 // token is not a number of the kind.
 func parseNumbers(text string, kind valueKind) ([]float64, bool) {
+	out, err := readNumbers(text, kind)
+	return out, err == nil
+}
+
+// readNumbers is parseNumbers saying why a token is refused (errRange for
+// an out-of-range number).
+func readNumbers(text string, kind valueKind) ([]float64, error) {
 	fields := strings.Fields(text)
 	out := make([]float64, 0, len(fields))
 	for _, f := range fields {
 		if kind == kindInt {
 			v, err := strconv.ParseInt(f, 10, 32)
 			if err != nil {
-				return nil, false
+				return nil, err
 			}
 			out = append(out, float64(v))
 			continue
 		}
 		v, err := parseReal(f)
 		if err != nil {
-			return nil, false
+			return nil, err
 		}
 		out = append(out, v)
 	}
-	return out, true
+	return out, nil
 }
 
+// errRange marks a number MuJoCo's reader (strtod) refuses as out of range:
+// an overflow, or an underflow to zero or to a subnormal.
+var errRange = errors.New("number out of range")
+
 func parseReal(f string) (float64, error) {
-	// strconv accepts forms C++ streams do not (underscores, hex floats);
-	// refuse those.
-	if strings.ContainsAny(f, "_xXpP") {
+	// strconv accepts underscores, C's strtod does not.
+	if strings.Contains(f, "_") {
 		return 0, fmt.Errorf("bad number")
+	}
+	body := strings.TrimLeft(f, "+-")
+	if lb := strings.ToLower(body); strings.HasPrefix(lb, "nan(") && strings.HasSuffix(lb, ")") {
+		return math.NaN(), nil
 	}
 	v, err := strconv.ParseFloat(f, 64)
 	if err != nil {
-		var ne *strconv.NumError
-		if ok := asNumErr(err, &ne); ok && ne.Err == strconv.ErrRange {
-			return v, nil
+		if ne, ok := err.(*strconv.NumError); ok && ne.Err == strconv.ErrRange {
+			return v, errRange
 		}
 		return 0, err
+	}
+	if v != 0 && !math.IsInf(v, 0) && !math.IsNaN(v) && math.Abs(v) < 0x1p-1022 {
+		return v, errRange // subnormal
+	}
+	if v == 0 && nonzeroMantissa(body) {
+		return v, errRange // underflow to zero
 	}
 	return v, nil
 }
 
-func asNumErr(err error, target **strconv.NumError) bool {
-	ne, ok := err.(*strconv.NumError)
-	if ok {
-		*target = ne
+// nonzeroMantissa says whether the number text has a nonzero digit before
+// its exponent.
+func nonzeroMantissa(body string) bool {
+	lb := strings.ToLower(body)
+	digits, stop := "123456789", "e"
+	if strings.HasPrefix(lb, "0x") {
+		lb, digits, stop = lb[2:], "123456789abcdef", "p"
 	}
-	return ok
+	if i := strings.Index(lb, stop); i >= 0 {
+		lb = lb[:i]
+	}
+	return strings.ContainsAny(lb, digits)
 }
 
 func (c *checker) value(e *etree.Element, attr, text string, as attrSpec) {
@@ -219,16 +246,23 @@ func (c *checker) value(e *etree.Element, attr, text string, as attrSpec) {
 			c.m.errorf(e, "mjcf-keyword", "invalid keyword '%s' in attribute '%s' of <%s>; use one of: %s", text, attr, e.Tag, strings.Join(as.keywords, ", "))
 		}
 	case kindReal, kindInt:
-		vals, ok := parseNumbers(text, as.kind)
+		vals, err := readNumbers(text, as.kind)
 		what := "numbers"
 		if as.kind == kindInt {
 			what = "integers"
 		}
-		if !ok {
+		if err == errRange {
+			c.m.errorf(e, "mjcf-number", "number is too large or too small in attribute '%s' of <%s> (%q): MuJoCo refuses overflow, underflow and subnormal values", attr, e.Tag, text)
+			return
+		}
+		if err != nil {
 			c.m.errorf(e, "mjcf-number", "bad format in attribute '%s' of <%s>: %q is not a list of %s", attr, e.Tag, text, what)
 			return
 		}
 		if len(vals) == 0 {
+			if as.required {
+				c.m.errorf(e, "mjcf-required", "required attribute missing: '%s' on <%s> (it is empty)", attr, e.Tag)
+			}
 			return
 		}
 		if as.max >= 0 && len(vals) > as.max {
@@ -628,19 +662,20 @@ func (c *checker) references() {
 						}
 					}
 				case "joint":
-					if c.require(q, "joint1") {
-						c.ref(q, "joint1", "joint", false)
-					}
+					c.ref(q, "joint1", "joint", false)
 					c.ref(q, "joint2", "joint", false)
-				case "tendon":
-					if c.require(q, "tendon1") {
-						c.ref(q, "tendon1", "tendon", false)
+					for _, attr := range []string{"joint1", "joint2"} {
+						if j := c.names["joint"][q.SelectAttrValue(attr, "")]; j != nil {
+							if typ := c.jointType(j); typ != "hinge" && typ != "slide" {
+								c.m.errorf(q, "mjcf-equality", "only hinge and slide joints allowed in a joint equality (%s '%s' is %s)", attr, q.SelectAttrValue(attr, ""), typ)
+							}
+						}
 					}
+				case "tendon":
+					c.ref(q, "tendon1", "tendon", false)
 					c.ref(q, "tendon2", "tendon", false)
 				case "flex":
-					if c.require(q, "flex") {
-						c.ref(q, "flex", "flex", false)
-					}
+					c.ref(q, "flex", "flex", false)
 				}
 			}
 		case "tendon":
@@ -798,6 +833,21 @@ func (c *checker) sensor(s *etree.Element) {
 	if kind, ok := sensorObj[s.Tag]; ok {
 		if c.require(s, kind) {
 			c.ref(s, kind, kind, false)
+		}
+	}
+	if kind, ok := sensorObj[s.Tag]; ok && kind == "joint" {
+		if j := c.names["joint"][s.SelectAttrValue("joint", "")]; j != nil {
+			typ := c.jointType(j)
+			switch s.Tag {
+			case "jointpos", "jointvel", "jointactuatorfrc":
+				if typ != "hinge" && typ != "slide" {
+					c.m.errorf(s, "mjcf-sensor", "joint must be slide or hinge in sensor <%s> (joint '%s' is %s)", s.Tag, s.SelectAttrValue("joint", ""), typ)
+				}
+			case "ballquat", "ballangvel":
+				if typ != "ball" {
+					c.m.errorf(s, "mjcf-sensor", "joint must be ball in sensor <%s> (joint '%s' is %s)", s.Tag, s.SelectAttrValue("joint", ""), typ)
+				}
+			}
 		}
 	}
 	switch s.Tag {

@@ -139,7 +139,7 @@ func (c *checker) camera(k *etree.Element) {
 		c.m.errorf(k, "mjcf-camera", "either 'fovy' or 'sensorsize' can be specified, not both")
 	}
 	if hasSensor {
-		if _, ok := c.attr(k, "resolution"); !ok {
+		if v, ok := c.attr(k, "resolution"); !ok || strings.TrimSpace(v) == "" {
 			c.m.errorf(k, "mjcf-required", "required attribute missing: 'resolution' (a camera with sensorsize needs it)")
 		}
 	}
@@ -165,6 +165,22 @@ func (c *checker) light(k *etree.Element) {
 func (c *checker) texture(a *etree.Element) {
 	b := a.SelectAttrValue("builtin", "none")
 	if b == "none" {
+		typ := a.SelectAttrValue("type", "cube")
+		if a.SelectAttrValue("file", "") != "" || a.SelectAttr("content_type") != nil {
+			return
+		}
+		sides := false
+		for _, s := range []string{"fileright", "fileleft", "fileup", "filedown", "filefront", "fileback"} {
+			if a.SelectAttrValue(s, "") != "" {
+				sides = true
+			}
+		}
+		switch {
+		case typ == "2d":
+			c.m.errorf(a, "mjcf-texture", "2d texture has no file: give it a file or a builtin (a 2d texture cannot be loaded from separate side files)")
+		case !sides:
+			c.m.errorf(a, "mjcf-texture", "%s texture has no file, side files or builtin: give it one", typ)
+		}
 		return
 	}
 	num := func(attr string) float64 {
