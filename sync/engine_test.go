@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	stdsync "sync"
 	"sync/atomic"
 	"testing"
@@ -131,49 +130,55 @@ func ceilDiv(a, b int) int { return (a + b - 1) / b }
 // ceil(N/100) list, at most N get, N×F export and N×F download requests; a
 // second sends only the list requests.
 func TestRequestEconomy(t *testing.T) {
+	bogus := formats.Format("obj") // offered by no asset: listing and gets only
 	for _, tc := range []struct {
 		name    string
 		n       int
-		formats []formats.Format
+		formats []formats.Format // wanted; nil: all
+		fetched int              // formats fetched per asset
 	}{
-		{"one asset all formats", 1, nil},
-		{"page boundary", 100, []formats.Format{formats.MuJoCo}},
-		{"three pages two formats", 230, []formats.Format{formats.IsaacURDF, formats.MuJoCo}},
+		{"three assets all formats", 3, nil, 3},
+		{"two formats", 4, []formats.Format{formats.IsaacURDF, formats.MuJoCo}, 2},
+		{"two pages nothing to fetch", 150, []formats.Format{bogus}, 0},
+		{"one full page", 100, []formats.Format{formats.MuJoCo}, 1},
+		{"three pages", 201, []formats.Format{formats.IsaacURDF}, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if testing.Short() && tc.n > 100 {
-				t.Skip("long in -short")
+			if testing.Short() && tc.n*tc.fetched > 50 {
+				t.Skip("stores many files: not in -short")
 			}
 			e := newEnv(t, emulator.Config{Seed: 1})
 			ids := e.addReady(t, tc.n)
-			f := len(tc.formats)
-			wantFormats := tc.formats
-			if f == 0 {
-				f, wantFormats = len(formats.All), formats.All
-			}
+			files := tc.n * tc.fetched
 			sum, _ := e.sync(t, gsync.Options{Formats: tc.formats})
 			st := e.srv.Stats()
 			pages := max(1, ceilDiv(tc.n, gsync.PageSize))
 			if st.List.Requests != int64(pages) || st.Get.Requests > int64(tc.n) ||
-				st.Export.Requests != int64(tc.n*f) || st.Download.Requests != int64(tc.n*f) || st.Create.Requests != 0 {
+				st.Export.Requests != int64(files) || st.Download.Requests != int64(files) || st.Create.Requests != 0 {
 				t.Errorf("first sync sent list %d get %d export %d download %d create %d; want list %d, get ≤ %d, export %d, download %d, create 0",
-					st.List.Requests, st.Get.Requests, st.Export.Requests, st.Download.Requests, st.Create.Requests, pages, tc.n, tc.n*f, tc.n*f)
+					st.List.Requests, st.Get.Requests, st.Export.Requests, st.Download.Requests, st.Create.Requests, pages, tc.n, files, files)
 			}
 			if st.DownloadAuthorization != 0 {
 				t.Errorf("%d download requests carried the API key", st.DownloadAuthorization)
 			}
-			if sum.New != tc.n*f || sum.Failed != 0 || sum.Seen != tc.n || !sum.Complete {
-				t.Errorf("summary %+v; want %d new, 0 failed, %d seen, complete", sum, tc.n*f, tc.n)
+			if sum.New != files || sum.Failed != 0 || sum.Seen != tc.n || !sum.Complete {
+				t.Errorf("summary %+v; want %d new, 0 failed, %d seen, complete", sum, files, tc.n)
 			}
-			e.checkCached(t, ids, wantFormats)
+			if tc.fetched > 0 {
+				want := tc.formats
+				if want == nil {
+					want = formats.All
+				}
+				e.checkCached(t, ids, want)
+			}
 
 			sum2, _ := e.sync(t, gsync.Options{Formats: tc.formats})
 			d := statsDelta(st, e.srv.Stats())
 			if d.List.Requests != int64(pages) || d.Get.Requests+d.Export.Requests+d.Download.Requests+d.Create.Requests != 0 {
 				t.Errorf("second sync sent %+v; want only %d list requests", d, pages)
 			}
-			if sum2.New != 0 || sum2.Skipped != tc.n*f {
-				t.Errorf("second summary: %d new, %d skipped; want 0 and %d", sum2.New, sum2.Skipped, tc.n*f)
+			if sum2.New != 0 || sum2.Skipped != files {
+				t.Errorf("second summary: %d new, %d skipped; want 0 and %d", sum2.New, sum2.Skipped, files)
 			}
 		})
 	}
@@ -335,17 +340,19 @@ func TestFilters(t *testing.T) {
 // before slow downloads end, the sync converges and every file is
 // byte-identical to the emulator's.
 func TestFaults(t *testing.T) {
-	n := 60
+	n := 30
 	if testing.Short() {
-		n = 20
+		n = 12
 	}
-	e := newEnv(t, emulator.Config{Seed: 13, URLTTL: time.Second,
-		ErrorRate: 0.10, RateLimit: 400, TruncateRate: 0.05})
+	// Bodies are 1 to 25 KiB: at 16 KiB/s the larger ones outlive their
+	// 1 s URL, which matters when a cut-short body must start over.
+	e := newEnv(t, emulator.Config{Seed: 13, URLTTL: time.Second, Slow: 16 << 10,
+		ErrorRate: 0.10, RateLimit: 100, TruncateRate: 0.05})
 	ids := e.addReady(t, n)
 	var sum *gsync.Summary
 	var err error
 	for round := 1; round <= 3; round++ {
-		sum, err = gsync.Run(context.Background(), e.client, e.cache, gsync.Options{Concurrency: 8})
+		sum, err = gsync.Run(context.Background(), e.client, e.cache, gsync.Options{Concurrency: 16})
 		if err != nil {
 			t.Fatalf("round %d: %v", round, err)
 		}
@@ -359,8 +366,11 @@ func TestFaults(t *testing.T) {
 	}
 	st := e.srv.Stats()
 	t.Logf("stats with faults: %+v", st)
-	if st.Download.Errors == 0 && st.Export.Errors == 0 {
+	if st.Download.Errors+st.Export.Errors+st.Get.Errors+st.List.Errors == 0 {
 		t.Errorf("no fault was injected (stats %+v): the test proves nothing", st)
+	}
+	if st.DownloadAuthorization != 0 {
+		t.Errorf("%d download requests carried the API key", st.DownloadAuthorization)
 	}
 	e.checkCached(t, ids, formats.All)
 }
@@ -535,24 +545,40 @@ func (d *deletingRemote) List(ctx context.Context, limit, offset int) (*api.Page
 // listing marks and prunes the deleted asset only.
 func TestListingChanges(t *testing.T) {
 	e := newEnv(t, emulator.Config{Seed: 37})
-	ids := e.addReady(t, 150)
-	fs := []formats.Format{formats.MuJoCo}
-	e.sync(t, gsync.Options{Formats: fs}) // everything known and cached
-	more := e.addReady(t, 1)              // on page 2
+	// Tagged so that a filter on another tag fetches nothing: the test is
+	// about the listing, and needs two pages.
+	ids := e.addReady(t, 150, "arm")
+	opts := gsync.Options{Tags: []string{"gripper"}, Prune: true}
+	e.sync(t, opts)         // every asset known to the cache
+	e.addReady(t, 1, "arm") // on page 2
 	// Delete one on page 1 after it is read: page 2 starts one further on.
 	r := &deletingRemote{Client: e.client, srv: e.srv, id: ids[10]}
-	sum, err := gsync.Run(context.Background(), r, e.cache, gsync.Options{Formats: fs, Prune: true})
+	sum, err := gsync.Run(context.Background(), r, e.cache, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if sum.Complete || sum.Vanished != 0 || sum.Pruned != 0 {
 		t.Fatalf("summary %+v: want an incomplete listing, nothing vanished or pruned", sum)
 	}
-	sum, _ = e.sync(t, gsync.Options{Formats: fs, Prune: true})
+	sum, _ = e.sync(t, opts)
 	if !sum.Complete || sum.Vanished != 1 || sum.Pruned != 1 {
 		t.Fatalf("summary %+v: want a complete listing with %s vanished and pruned", sum, ids[10])
 	}
-	e.checkCached(t, append(slices.Clone(ids[11:]), more...), fs)
+	metas, err := e.cache.Assets()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(metas) != 150 {
+		t.Errorf("the cache knows %d assets; want 150", len(metas))
+	}
+	for _, m := range metas {
+		if m.ID == ids[10] || m.Vanished {
+			t.Errorf("asset %s (vanished %v) still in the cache", m.ID, m.Vanished)
+		}
+	}
+	if st := e.srv.Stats(); st.Get.Requests+st.Export.Requests+st.Download.Requests != 0 {
+		t.Errorf("stats %+v: want no get, export or download (tags are on the list pages)", st)
+	}
 }
 
 // exportDeletingRemote is the real client with a hook: just before the

@@ -32,11 +32,18 @@ the account are marked vanished, and removed from the cache only with --prune.
 
 Exit status: 0 when everything wanted is in the cache; 5 when some files
 failed (each is listed with its reason); 6 when the API key is refused; 1 when
-the API cannot be reached (the cache is left as it was).`,
+the API cannot be reached (the cache is left as it was); 130 when interrupted
+(files finished so far are kept: run it again to go on).
+
+Output: on a terminal, an overall bar and one line per active download; else
+one line per finished item; with --json, one JSON event per line on stdout
+(listed, pending, generation_failed, unknown_status, would_fetch, start,
+retry, done, skip, fail, vanished, pruned, summary). A summary closes every
+run.`,
 		Flags: []cli.Flag{
 			&cli.StringSliceFlag{Name: "format", Aliases: []string{"f"}, Usage: "fetch only `FORMAT` (usd, urdf, mjcf; repeatable; default: every format an asset offers)"},
 			&cli.StringSliceFlag{Name: "tag", Aliases: []string{"t"}, Usage: "fetch only assets carrying `TAG` (repeatable: any of them)"},
-			&cli.IntFlag{Name: "concurrency", Aliases: []string{"j"}, Value: gsync.DefaultConcurrency, Usage: "downloads in flight at once"},
+			&cli.IntFlag{Name: "concurrency", Aliases: []string{"j"}, Value: gsync.DefaultConcurrency, Usage: "`N` downloads in flight at once (metadata requests are bounded by N too)"},
 			&cli.BoolFlag{Name: "wait", Usage: "wait for pending and processing assets to settle, and fetch those that become ready"},
 			&cli.BoolFlag{Name: "prune", Usage: "remove assets that are gone from the account from the cache"},
 			&cli.BoolFlag{Name: "dry-run", Aliases: []string{"n"}, Usage: "say what would be fetched; fetch and change nothing"},
