@@ -19,6 +19,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/beevik/etree"
 
@@ -191,7 +192,7 @@ func attr(e *etree.Element, key string) (string, bool) {
 // parse reads the document and runs every check urdfdom's parser makes.
 func parse(name string, data []byte, dir string, opts validate.Options) (*model, *validate.Report) {
 	r := &validate.Report{Path: name, Format: formats.KindURDF, Valid: true}
-	data = blankDecl(data)
+	data = sanitize(blankDecl(data))
 	doc, err := xmlpos.Parse(data)
 	if err != nil {
 		p := validate.Problem{Severity: validate.Error, Rule: "urdf-xml", File: name,
@@ -256,6 +257,41 @@ func blankDecl(data []byte) []byte {
 		if out[i] != '\n' {
 			out[i] = ' '
 		}
+	}
+	return out
+}
+
+// sanitize replaces bytes that are not valid UTF-8 and control characters
+// XML forbids with '?', one byte for one so positions hold. tinyxml2 reads
+// bytes as they are (a Latin-1 comment, a stray control character), so
+// urdfdom accepts such files; encoding/xml would refuse them.
+func sanitize(data []byte) []byte {
+	var out []byte
+	for i := 0; i < len(data); {
+		c := data[i]
+		if c < utf8.RuneSelf {
+			if c < 0x20 && c != '\t' && c != '\n' && c != '\r' {
+				if out == nil {
+					out = append([]byte(nil), data...)
+				}
+				out[i] = '?'
+			}
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRune(data[i:])
+		if r == utf8.RuneError && n == 1 || r == 0xFFFE || r == 0xFFFF {
+			if out == nil {
+				out = append([]byte(nil), data...)
+			}
+			for k := 0; k < n; k++ {
+				out[i+k] = '?'
+			}
+		}
+		i += n
+	}
+	if out == nil {
+		return data
 	}
 	return out
 }
