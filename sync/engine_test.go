@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	stdsync "sync"
 	"sync/atomic"
 	"testing"
@@ -616,4 +617,44 @@ func TestDeletedMidSync(t *testing.T) {
 		t.Errorf("no skip event for the deleted asset %s", ids[1])
 	}
 	e.checkCached(t, []string{ids[0], ids[2]}, fs)
+}
+
+// TestRecordedURL: a recorded export URL is reused while it lives beyond the
+// margin; one expiring within the margin, or refused by the download host,
+// is replaced by a fresh export.
+func TestRecordedURL(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		expiresIn   time.Duration // of the recorded URL, by the client's clock
+		tamper      bool          // break the signature: the host answers 403
+		wantExports int64
+	}{
+		{"reused", time.Hour, false, 0},
+		{"within the margin", time.Minute, false, 1},
+		{"refused", time.Hour, true, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, emulator.Config{Seed: 43, URLTTL: 2 * time.Hour})
+			ids := e.addReady(t, 1)
+			f := formats.MuJoCo
+			ex, err := e.client.Export(context.Background(), ids[0], f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			u := ex.URL
+			if tc.tamper {
+				u = strings.Replace(u, "sig=", "sig=00", 1)
+			}
+			if err := e.cache.RecordURL(ids[0], string(f), u, time.Now().Add(tc.expiresIn)); err != nil {
+				t.Fatal(err)
+			}
+			before := e.srv.Stats()
+			sum, _ := e.sync(t, gsync.Options{Formats: []formats.Format{f}, URLMargin: 2 * time.Minute})
+			d := statsDelta(before, e.srv.Stats())
+			if !sum.OK() || sum.New != 1 || d.Export.Requests != tc.wantExports {
+				t.Errorf("%d exports (summary %+v); want %d", d.Export.Requests, sum, tc.wantExports)
+			}
+			e.checkCached(t, ids, []formats.Format{f})
+		})
+	}
 }
