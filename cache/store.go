@@ -107,17 +107,67 @@ type storeWriter struct {
 // SetFilename keeps the server's (untrusted) filename hint for the entry.
 func (w *storeWriter) SetFilename(name string) { w.name = name }
 
+// parallelHash is the write size from which hashing runs alongside the
+// write system call instead of after it.
+const parallelHash = 256 << 10
+
 func (w *storeWriter) Write(p []byte) (int, error) {
-	n, err := w.f.Write(p)
+	var n int
+	var err error
+	if len(p) >= parallelHash {
+		// Hash while the kernel copies: p is read by both, written by none.
+		done := make(chan struct{})
+		go func() {
+			n, err = w.f.Write(p)
+			close(done)
+		}()
+		w.h.Write(p)
+		<-done
+		// After a short write the hash covers more than the file holds, but
+		// the error below fails the download (or a Truncate resets both).
+		if n < len(p) && err == nil {
+			err = io.ErrShortWrite
+		}
+	} else {
+		n, err = w.f.Write(p)
+		w.h.Write(p[:n])
+	}
 	if err != nil && w.err == nil {
 		w.err = err
 	}
-	w.h.Write(p[:n])
 	if room := headSize - len(w.head); room > 0 {
 		w.head = append(w.head, p[:min(room, n)]...)
 	}
 	w.n += int64(n)
 	return n, err
+}
+
+// copyBufSize is the buffer ReadFrom reads a download with: large enough to
+// keep system calls few, small enough to keep memory flat.
+const copyBufSize = 1 << 20
+
+// ReadFrom makes io.Copy(w, body) read in large chunks (io.Copy's default
+// 32 KiB costs many more system calls on large downloads).
+func (w *storeWriter) ReadFrom(r io.Reader) (int64, error) {
+	buf := make([]byte, copyBufSize)
+	var total int64
+	for {
+		n, rerr := io.ReadFull(r, buf)
+		if n > 0 {
+			m, werr := w.Write(buf[:n])
+			total += int64(m)
+			if werr != nil {
+				return total, werr
+			}
+		}
+		switch rerr {
+		case nil:
+		case io.EOF, io.ErrUnexpectedEOF:
+			return total, nil
+		default:
+			return total, rerr
+		}
+	}
 }
 
 // Truncate empties the download to start over; only size 0 is supported.
@@ -221,7 +271,7 @@ func (c *Cache) fetchAndPublish(ctx context.Context, id, format, kh string, fetc
 		return Entry{}, fmt.Errorf("%s is neither a zip archive nor a URDF, MJCF or USD file (it starts with %q): %w",
 			name, preview(sw.head), ErrNoModel)
 	}
-	if err := freeze(treeTmp); err != nil {
+	if err := freeze(treeTmp, kind != formats.KindZip); err != nil {
 		return Entry{}, fmt.Errorf("seal %s: %w", treeTmp, err)
 	}
 
@@ -414,8 +464,10 @@ func linkOrCopy(src, dst string) error {
 
 // freeze makes a finished tree read-only, then durable: one syncfs(2) of its
 // file system flushes every file and directory entry of the tree at once
-// (much cheaper than an fsync per file and per directory).
-func freeze(root string) error {
+// (much cheaper than an fsync per file and per directory). A tree holding
+// only a hard link of the (already synced) download needs just its
+// directory synced.
+func freeze(root string, single bool) error {
 	var dirs []string
 	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -434,6 +486,9 @@ func freeze(root string) error {
 		if err := os.Chmod(dirs[i], 0o555); err != nil {
 			return err
 		}
+	}
+	if single {
+		return syncDir(root)
 	}
 	return syncFS(root)
 }
