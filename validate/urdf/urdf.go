@@ -209,6 +209,10 @@ func parse(name string, data []byte, dir string, opts validate.Options) (*model,
 		r.Add(p)
 		return nil, r
 	}
+	if p, ok := prologText(data, name); !ok {
+		r.Add(p)
+		return nil, r
+	}
 	m := &model{name: name, doc: doc, dir: dir, opts: opts, r: r,
 		materials: map[string]bool{}, linkByName: map[string]*link{}, jointByName: map[string]*joint{}}
 	root := doc.Root()
@@ -389,6 +393,68 @@ func duplicateAttr(data []byte, name string) (validate.Problem, bool) {
 			}
 		}
 		skipTo(">")
+	}
+	return validate.Problem{}, true
+}
+
+// prologText finds character data before the root element, reading the
+// prolog as tinyxml2 does: a <!...> node (DOCTYPE) ends at its first '>',
+// so an internal subset holding markup leaves text behind. tinyxml2 then
+// finds no element ("Error document empty", "Could not find the 'robot'
+// element"), while encoding/xml accepts the document.
+func prologText(data []byte, name string) (validate.Problem, bool) {
+	i := 0
+	if bytes.HasPrefix(data, []byte("\xef\xbb\xbf")) {
+		i = 3
+	}
+	skip := func(end string) bool {
+		j := bytes.Index(data[i:], []byte(end))
+		if j < 0 {
+			return false
+		}
+		i += j + len(end)
+		return true
+	}
+	for i < len(data) {
+		c := data[i]
+		switch {
+		case isSpace(c):
+			i++
+			continue
+		case bytes.HasPrefix(data[i:], []byte("<?")):
+			if !skip("?>") {
+				return validate.Problem{}, true
+			}
+			continue
+		case bytes.HasPrefix(data[i:], []byte("<!--")):
+			if !skip("-->") {
+				return validate.Problem{}, true
+			}
+			continue
+		case bytes.HasPrefix(data[i:], []byte("<![CDATA[")):
+			if !skip("]]>") {
+				return validate.Problem{}, true
+			}
+			continue
+		case bytes.HasPrefix(data[i:], []byte("<!")):
+			if !skip(">") {
+				return validate.Problem{}, true
+			}
+			continue
+		case c == '<':
+			return validate.Problem{}, true // the root element
+		}
+		line := 1 + bytes.Count(data[:i], []byte("\n"))
+		col := i - bytes.LastIndexByte(data[:i], '\n')
+		end := i + 20
+		if end > len(data) {
+			end = len(data)
+		}
+		if k := bytes.IndexByte(data[i:end], '<'); k > 0 {
+			end = i + k
+		}
+		return validate.Problem{Severity: validate.Error, Rule: "urdf-xml", File: name, Line: line, Col: col,
+			Message: fmt.Sprintf("text %q before the root element (a DOCTYPE's internal subset with markup leaves text too); tinyxml2, the XML parser of urdfdom and Isaac Sim, then finds no <robot>: remove it", data[i:end])}, false
 	}
 	return validate.Problem{}, true
 }
