@@ -1,6 +1,7 @@
 package sync
 
 import (
+	"cmp"
 	"context"
 	"crypto/md5"
 	"crypto/sha256"
@@ -116,19 +117,7 @@ func Run(ctx context.Context, remote Remote, store Store, opts Options) (*Summar
 	sum.Failures = slices.Clone(r.sum.Failures)
 	r.mu.Unlock()
 	slices.SortFunc(sum.Failures, func(a, b Failure) int {
-		if a.ID != b.ID {
-			if a.ID < b.ID {
-				return -1
-			}
-			return 1
-		}
-		if a.Format < b.Format {
-			return -1
-		}
-		if a.Format > b.Format {
-			return 1
-		}
-		return 0
+		return cmp.Or(strings.Compare(a.ID, b.ID), strings.Compare(string(a.Format), string(b.Format)))
 	})
 	if err == nil || ctx.Err() != nil {
 		// Interrupted runs say what they finished too.
@@ -181,9 +170,7 @@ func (r *run) run(ctx context.Context) error {
 		}
 	}
 	if complete {
-		if err := r.vanished(knownList, inList); err != nil {
-			return err
-		}
+		r.vanished(knownList, inList)
 	}
 
 	q := newQueue()
@@ -260,8 +247,9 @@ func (r *run) list(ctx context.Context) (assets []api.Asset, complete bool, page
 }
 
 // vanished reports the assets the cache knows that the (complete) listing
-// did not show, and removes them with Prune.
-func (r *run) vanished(known []cache.AssetMeta, inList map[string]bool) error {
+// did not show, and removes them with Prune (one removed meanwhile by
+// another process is fine; one that cannot be removed is a failure).
+func (r *run) vanished(known []cache.AssetMeta, inList map[string]bool) {
 	for _, m := range known {
 		if inList[m.ID] {
 			continue
@@ -271,13 +259,13 @@ func (r *run) vanished(known []cache.AssetMeta, inList map[string]bool) error {
 		if !r.opts.Prune || r.opts.DryRun {
 			continue
 		}
-		if err := r.store.Remove(m.ID); err != nil {
-			return fmt.Errorf("prune %s from the cache: %w", m.ID, err)
+		if err := r.store.Remove(m.ID); err != nil && !errors.Is(err, cache.ErrNotFound) {
+			r.fail(m.ID, "", fmt.Sprintf("prune from the cache: %v", err))
+			continue
 		}
 		r.count(func(s *Summary) { s.Pruned++ })
 		r.emit(Event{Type: EventPruned, ID: m.ID, Name: m.Name})
 	}
-	return nil
 }
 
 // ReasonCached is the Reason of an EventSkip for a file already cached.
