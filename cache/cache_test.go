@@ -719,3 +719,32 @@ func TestStoreWriterStartsOver(t *testing.T) {
 		t.Errorf("verify: %v %v", ps, err)
 	}
 }
+
+// TestStoreDiskFullLargeWrites: a disk that fills during a large write (the
+// path that hashes alongside the write) fails cleanly too.
+func TestStoreDiskFullLargeWrites(t *testing.T) {
+	c := openTest(t)
+	big := append([]byte("PXR-USDC"), bytes.Repeat([]byte{7}, 3<<20)...)
+	c.createTemp = func(dir, pattern string) (tempFile, error) {
+		f, err := os.CreateTemp(dir, pattern)
+		return &failingFile{File: f, limit: 1<<20 + 5, err: syscall.ENOSPC}, err
+	}
+	_, err := c.Store(context.Background(), "ast_big", "isaac_sim_usd", bytesFetch(big, ""))
+	if !errors.Is(err, syscall.ENOSPC) || !strings.Contains(err.Error(), "check free space") {
+		t.Fatalf("err = %v", err)
+	}
+	assertEmpty(t, c)
+	c.createTemp = func(dir, pattern string) (tempFile, error) { return os.CreateTemp(dir, pattern) }
+	e, err := c.Store(context.Background(), "ast_big", "isaac_sim_usd", bytesFetch(big, ""))
+	if err != nil || e.Hash != sha(big) || e.Kind != formats.KindUSDC {
+		t.Fatalf("after the fault: %+v %v", e, err)
+	}
+	// The same through ReadFrom (io.Copy from a plain reader) in 1 MiB chunks.
+	e, err = c.Store(context.Background(), "ast_big2", "isaac_sim_usd", func(ctx context.Context, w io.Writer) (string, error) {
+		_, err := io.Copy(w, io.LimitReader(bytes.NewReader(big), int64(len(big))))
+		return "", err
+	})
+	if err != nil || e.Hash != sha(big) || e.Size != int64(len(big)) {
+		t.Fatalf("via ReadFrom: %+v %v", e, err)
+	}
+}

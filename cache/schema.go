@@ -75,7 +75,9 @@ func tooNew(v uint64, path string) error {
 // migrate brings the index to SchemaVersion. It only opens the index for
 // writing when there is something to do.
 func (c *Cache) migrate() error {
-	if _, err := os.Stat(c.dbPath()); err == nil {
+	// A zero-length index is one whose creation was cut short: the
+	// read-write open below initialises it.
+	if st, err := os.Stat(c.dbPath()); err == nil && st.Size() > 0 {
 		var v uint64
 		err := c.view(func(tx *bolt.Tx) error { v = readSchema(tx); return nil })
 		if err != nil {
@@ -87,7 +89,7 @@ func (c *Cache) migrate() error {
 		if v == SchemaVersion {
 			return nil
 		}
-	} else if !errors.Is(err, os.ErrNotExist) {
+	} else if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("open cache index %s: %w", c.dbPath(), err)
 	}
 	return c.update(func(tx *bolt.Tx) error { return migrateTx(tx, SchemaVersion, c.dbPath()) })

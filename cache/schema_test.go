@@ -112,3 +112,20 @@ func TestSchemaTooNewIsRefusedUntouched(t *testing.T) {
 		t.Error("a too-new index was rewritten")
 	}
 }
+
+// An index file whose creation was cut short (empty) is initialised, not
+// refused.
+func TestOpenEmptyIndexFile(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "cache")
+	os.MkdirAll(dir, 0o755)
+	if err := os.WriteFile(filepath.Join(dir, dbName), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in, err := c.Info(); err != nil || in.SchemaVersion != SchemaVersion {
+		t.Fatalf("info = %+v, %v", in, err)
+	}
+}
