@@ -15,9 +15,12 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/antimlabs/gizmo/formats"
 	"github.com/antimlabs/gizmo/validate"
@@ -283,8 +286,11 @@ func dir(ctx context.Context, root string, opts validate.Options, display string
 		}
 	}
 	sort.Slice(files, func(i, j int) bool { return files[i].path < files[j].path })
-	var out []validate.Report
-	for _, f := range files {
+	// Check files in parallel; reports keep the path order.
+	results := make([][]validate.Report, len(files))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for i, f := range files {
 		if abs, err := filepath.Abs(f.path); err == nil && included[abs] {
 			continue
 		}
@@ -296,19 +302,32 @@ func dir(ctx context.Context, root string, opts validate.Options, display string
 		if display == "." {
 			name = filepath.ToSlash(rel)
 		}
-		if f.kind == formats.KindZip {
-			if inArchive {
-				out = append(out, validate.Report{Path: name, Format: formats.KindZip, Valid: true,
-					NotChecked: []string{"an archive inside an archive is not opened; unpack it and validate it alone"}})
-				continue
+		g.Go(func() error {
+			if err := gctx.Err(); err != nil {
+				return err
 			}
-			out = append(out, archive(ctx, f.path, opts, name)...)
-			continue
-		}
-		if err := ctx.Err(); err != nil {
-			return out, err
-		}
-		out = append(out, checkOne(f.path, f.kind, opts, name))
+			switch {
+			case f.kind == formats.KindZip && inArchive:
+				results[i] = []validate.Report{{Path: name, Format: formats.KindZip, Valid: true,
+					NotChecked: []string{"an archive inside an archive is not opened; unpack it and validate it alone"}}}
+			case f.kind == formats.KindZip:
+				results[i] = archive(gctx, f.path, opts, name)
+			default:
+				results[i] = []validate.Report{checkOne(f.path, f.kind, opts, name)}
+			}
+			return nil
+		})
+	}
+	err = g.Wait()
+	var out []validate.Report
+	for _, rs := range results {
+		out = append(out, rs...)
+	}
+	if err != nil {
+		return out, err
+	}
+	if err := ctx.Err(); err != nil {
+		return out, err
 	}
 	return out, nil
 }
