@@ -353,7 +353,9 @@ var includeRE = regexp.MustCompile(`<include\s+file\s*=\s*["']([^"']+)["']`)
 // findModel picks the model file of an unpacked zip: a .urdf/.xml with a
 // <robot> or <mujoco> root, or a USD file, at the top level (or inside the
 // single top-level folder). It prefers the kind that matches format, skips
-// MJCF files that another one includes, then takes the first by name.
+// MJCF files that another one includes, prefers a file that includes others
+// (a scene) and then one with a body (not a bare fragment), then takes the
+// first by name.
 func findModel(dir string, files []string, format string) (string, formats.Kind, error) {
 	var cands []string
 	for _, depth := range []int{0, 1} {
@@ -373,6 +375,7 @@ func findModel(dir string, files []string, format string) (string, formats.Kind,
 	}[format]
 	kinds := map[string]formats.Kind{}
 	included := map[string]bool{}
+	score := map[string]int{} // 2: includes other files (a scene); 1: has a body
 	for _, f := range cands {
 		b, err := readHead(filepath.Join(dir, filepath.FromSlash(f)), 1<<20)
 		if err != nil {
@@ -383,8 +386,15 @@ func findModel(dir string, files []string, format string) (string, formats.Kind,
 			continue
 		}
 		kinds[f] = k
-		for _, m := range includeRE.FindAllSubmatch(b, -1) {
+		incs := includeRE.FindAllSubmatch(b, -1)
+		for _, m := range incs {
 			included[path.Join(path.Dir(f), string(m[1]))] = true
+		}
+		if len(incs) > 0 {
+			score[f] += 2
+		}
+		if bytes.Contains(b, []byte("<worldbody")) || bytes.Contains(b, []byte("<link")) || k == formats.KindUSDA || k == formats.KindUSDC {
+			score[f]++
 		}
 	}
 	var best []string
@@ -407,7 +417,12 @@ func findModel(dir string, files []string, format string) (string, formats.Kind,
 		return "", "", fmt.Errorf("%w: the zip holds no .urdf/.xml with a <robot> or <mujoco> root, nor a USD file, at its top level (entries: %s)",
 			ErrNoModel, abbreviate(files, 8))
 	}
-	sort.Strings(best)
+	sort.Slice(best, func(i, j int) bool {
+		if score[best[i]] != score[best[j]] {
+			return score[best[i]] > score[best[j]]
+		}
+		return best[i] < best[j]
+	})
 	return best[0], kinds[best[0]], nil
 }
 

@@ -1,0 +1,133 @@
+package cache
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/antimlabs/gizmo/formats"
+)
+
+// corpusDir locates the shared robot corpus: $GIZMO_CORPUS, else
+// ../shared/corpus next to the repository root (found by walking up to
+// go.mod); the test is skipped when it is absent.
+func corpusDir(t *testing.T) string {
+	t.Helper()
+	if d := os.Getenv("GIZMO_CORPUS"); d != "" {
+		return d
+	}
+	dir, _ := os.Getwd()
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			c := filepath.Join(dir, "..", "shared", "corpus")
+			if st, err := os.Stat(c); err == nil && st.IsDir() {
+				return c
+			}
+			break
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			break
+		}
+		dir = parent
+	}
+	t.Skip("robot corpus not found: set GIZMO_CORPUS or put it at ../shared/corpus")
+	return ""
+}
+
+// zipFolder zips dir's files, under prefix ("" for the top level).
+func zipFolder(t *testing.T, dir, prefix string) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		// Stored, not deflated: the test is about the tree, not about zlib.
+		w, err := zw.CreateHeader(&zip.FileHeader{Name: path.Join(prefix, filepath.ToSlash(rel)), Method: zip.Store})
+		if err != nil {
+			return err
+		}
+		f, err := os.Open(p)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		_, err = io.Copy(w, f)
+		return err
+	})
+	if err == nil {
+		err = zw.Close()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// TestStoreCorpusMJCF stores every MuJoCo Menagerie model of the corpus as
+// a zip (files at the top level, and inside one folder) and checks that the
+// model file picked is the scene that includes the robot, that every file
+// is in the tree byte for byte, and that verify is clean.
+func TestStoreCorpusMJCF(t *testing.T) {
+	root := filepath.Join(corpusDir(t), "mjcf")
+	models, err := os.ReadDir(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := openTest(t)
+	n := 0
+	for _, m := range models {
+		if !m.IsDir() {
+			continue
+		}
+		dir := filepath.Join(root, m.Name())
+		for _, prefix := range []string{"", m.Name()} {
+			if testing.Short() && prefix != "" {
+				continue
+			}
+			data := zipFolder(t, dir, prefix)
+			id := "ast_" + m.Name() + "_" + prefix
+			e, err := c.Store(context.Background(), id, string(formats.MuJoCo), bytesFetch(data, ""))
+			if err != nil {
+				t.Errorf("%s: %v", m.Name(), err)
+				continue
+			}
+			n++
+			if !strings.HasPrefix(path.Base(e.Model), "scene") || path.Dir(e.Model) != strings.TrimSuffix(prefix, "/")+map[bool]string{true: ".", false: ""}[prefix == ""] {
+				t.Errorf("%s (prefix %q): model %s, want the scene file", m.Name(), prefix, e.Model)
+			}
+			if e.ModelKind != formats.KindMJCF {
+				t.Errorf("%s: model kind %s", m.Name(), e.ModelKind)
+			}
+			// Every corpus file is in the tree, byte for byte.
+			filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+				if err != nil || d.IsDir() {
+					return err
+				}
+				rel, _ := filepath.Rel(dir, p)
+				want, _ := os.ReadFile(p)
+				got, err := os.ReadFile(filepath.Join(c.TreePath(e), prefix, rel))
+				if err != nil || !bytes.Equal(got, want) {
+					t.Errorf("%s: %s differs in the tree (%v)", m.Name(), rel, err)
+				}
+				return nil
+			})
+		}
+	}
+	if n == 0 {
+		t.Fatal("no models stored")
+	}
+	if ps, err := c.Verify(context.Background(), false); err != nil || len(ps) != 0 {
+		t.Errorf("verify: %v %v", ps, err)
+	}
+}
