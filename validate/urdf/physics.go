@@ -231,11 +231,35 @@ func (m *model) checkTarget() {
 			}
 		}
 	case validate.TargetMuJoCo:
+		meshDir := m.dir
+		if mj := child(m.robot, "mujoco"); mj != nil {
+			if c := child(mj, "compiler"); c != nil {
+				if d, ok := attr(c, "meshdir"); ok {
+					if !filepath.IsAbs(d) {
+						d = filepath.Join(m.dir, d)
+					}
+					meshDir = d
+				}
+			}
+		}
 		for _, l := range m.links {
 			for _, ms := range l.meshes {
+				if ms.visual {
+					continue // MuJoCo reads URDF with discardvisual
+				}
 				ext := strings.ToLower(filepath.Ext(ms.filename))
 				if !mujocoMeshFormats[ext] {
 					m.errorf(ms.el, "mujoco-mesh-format", "link %q: mesh %q: MuJoCo loads .stl, .obj and .msh meshes, not %q: convert it", l.name, ms.filename, ext)
+					continue
+				}
+				// MuJoCo reads URDF with strippath: only the file name counts,
+				// looked up in meshdir (the URDF's folder by default).
+				base := ms.filename
+				if i := strings.LastIndexAny(base, "/\\"); i >= 0 {
+					base = base[i+1:]
+				}
+				if !isFile(filepath.Join(meshDir, base)) {
+					m.errorf(ms.el, "mujoco-mesh-path", "link %q: MuJoCo reads URDF meshes by file name only (strippath) and finds no %q in %s: put the meshes next to the URDF or add <mujoco><compiler meshdir=\"...\"/></mujoco> to <robot>", l.name, base, meshDir)
 				}
 			}
 		}

@@ -109,6 +109,7 @@ type inertial struct {
 type mesh struct {
 	el       *etree.Element
 	filename string
+	visual   bool // in a <visual> (MuJoCo discards those), not a <collision>
 }
 
 type joint struct {
@@ -497,7 +498,11 @@ func (m *model) parseMaterial(el *etree.Element, name string, inline bool) bool 
 				m.errorf(c, "urdf-material-color", "material %q: rgba %q: %s; give four numbers between 0 and 1", name, v, msg)
 			case colorNotFour:
 				hasRGB = true
-				m.warnf(c, "urdf-material-color", "material %q: rgba %q %s; urdfdom ignores it and uses the default color: give r g b a", name, v, msg)
+				sev := validate.Warning
+				if m.opts.Target == validate.TargetMuJoCo {
+					sev = validate.Error // MuJoCo: "attribute 'rgba' does not have enough data"
+				}
+				m.add(sev, c, "urdf-material-color", "material %q: rgba %q %s; urdfdom ignores it and uses the default color, MuJoCo refuses it: give r g b a", name, v, msg)
 			default:
 				hasRGB = true
 			}
@@ -622,7 +627,7 @@ func (m *model) readVisual(l *link, el *etree.Element, visual bool) {
 	if g == nil {
 		m.errorf(el, "urdf-geometry", "%s has no <geometry>; urdfdom cannot read it", owner)
 	} else {
-		m.readGeometry(l, owner, g)
+		m.readGeometry(l, owner, g, visual)
 	}
 	if !visual {
 		return
@@ -650,7 +655,7 @@ func (m *model) readVisual(l *link, el *etree.Element, visual bool) {
 	m.warnf(mat, "urdf-material-undefined", "%s uses material %q, which is not defined (yet): define it at the top of the file with <material name=%q><color rgba=\"r g b a\"/></material>", owner, name, name)
 }
 
-func (m *model) readGeometry(l *link, owner string, g *etree.Element) {
+func (m *model) readGeometry(l *link, owner string, g *etree.Element, visual bool) {
 	shapes := g.ChildElements()
 	if len(shapes) == 0 {
 		m.errorf(g, "urdf-geometry", "%s: <geometry> is empty; give it a <box>, <cylinder>, <sphere> or <mesh>", owner)
@@ -722,7 +727,7 @@ func (m *model) readGeometry(l *link, owner string, g *etree.Element) {
 				m.errorf(s, "urdf-number", "%s: <mesh scale=%q>: %v", owner, v, err)
 			}
 		}
-		l.meshes = append(l.meshes, mesh{el: s, filename: fn})
+		l.meshes = append(l.meshes, mesh{el: s, filename: fn, visual: visual})
 	default:
 		extra := ""
 		if tag == "capsule" {

@@ -138,8 +138,14 @@ func TestStrictAndTarget(t *testing.T) {
 			<joint name="j" type="continuous"><parent link="a"/><child link="b"/></joint><joint name="k" type="fixed"><parent link="b"/><child link="c"/></joint></robot>`,
 			nil},
 		{"mujoco: dae mesh", validate.Options{Target: validate.TargetMuJoCo},
-			`<robot name="r"><link name="a"><visual><geometry><mesh filename="m.dae"/></geometry></visual></link></robot>`,
-			[]string{"mujoco-mesh-format"}},
+			`<robot name="r"><link name="a"><visual><geometry><mesh filename="m.dae"/></geometry></visual><collision><geometry><mesh filename="m.dae"/></geometry></collision></link></robot>`,
+			[]string{"mujoco-mesh-format"}}, // the collision mesh: MuJoCo discards visuals
+		{"mujoco: mesh not beside the URDF", validate.Options{Target: validate.TargetMuJoCo},
+			`<robot name="r"><link name="a"><collision><geometry><mesh filename="sub/m.stl"/></geometry></collision></link></robot>`,
+			[]string{"mujoco-mesh-path"}},
+		{"mujoco: three-number rgba", validate.Options{Target: validate.TargetMuJoCo},
+			`<robot name="r"><material name="m"><color rgba="1 0 0"/></material><link name="a"/></robot>`,
+			[]string{"urdf-material-color"}},
 		{"isaac: planar joint and unknown mimic", validate.Options{Target: validate.TargetIsaac},
 			`<robot name="r"><link name="a"/><link name="b"><inertial><mass value="1"/><inertia ixx="1" ixy="0" ixz="0" iyy="1" iyz="0" izz="1"/></inertial></link>
 			<joint name="j" type="planar"><parent link="a"/><child link="b"/><mimic joint="zz"/></joint></robot>`,
@@ -148,7 +154,10 @@ func TestStrictAndTarget(t *testing.T) {
 			`<robot name="r"><link name="a"><visual><geometry><mesh filename="m.ply"/></geometry></visual></link></robot>`,
 			[]string{"isaac-mesh-format"}},
 	}
-	for _, m := range []string{"m.dae", "m.ply"} {
+	if err := os.MkdirAll(filepath.Join(dir, "sub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range []string{"m.dae", "m.ply", "sub/m.stl"} {
 		if err := os.WriteFile(filepath.Join(dir, m), []byte("x"), 0o644); err != nil {
 			t.Fatal(err)
 		}
