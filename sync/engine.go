@@ -450,8 +450,9 @@ func (r *run) fetch(ctx context.Context, j job) (err error) {
 		unrecorded = false // url is fresh and not yet in the cache
 		lastErr    error
 		// prevMismatch is the SHA-256 of the last body that disagreed with
-		// its ETag; sameBody the one accepted after it came twice.
-		prevMismatch, sameBody string
+		// its ETag. The same body coming again means the ETag is opaque,
+		// not a checksum: the body is taken.
+		prevMismatch string
 	)
 	defer func() {
 		// A URL that did not bring the file home is kept for the next
@@ -490,14 +491,9 @@ func (r *run) fetch(ctx context.Context, j job) (err error) {
 			}
 			url, expires, unrecorded = ex.URL, ex.ExpiresAt, true
 		}
-		e, n, restarts, mismatch, err := r.download(ctx, j, url, expires, sameBody, r.opts.Attempts-attempt)
+		e, n, restarts, mismatch, err := r.download(ctx, j, url, expires, prevMismatch, r.opts.Attempts-attempt)
 		attempt += restarts // each restart is an attempt
 		if mismatch != "" {
-			if mismatch == prevMismatch {
-				// Two identical bodies that both disagree with the ETag:
-				// the ETag is opaque, not a checksum. Take the body.
-				sameBody = mismatch
-			}
 			prevMismatch = mismatch
 		}
 		if err == nil {
@@ -537,12 +533,13 @@ func (r *run) goneMidway(id string, f formats.Format, name string) {
 // download streams url into the cache and returns the committed entry and
 // the bytes received. When the ETag looks like a checksum of the body (the
 // hex SHA-256 or a prefix of it of 32 digits or more, or an MD5) the body
-// must match it; mismatch carries the body's SHA-256 so that fetch can tell
-// a corrupt transfer (retried) from an opaque ETag (two identical bodies).
+// must match it, unless its SHA-256 is sameAs (the body that mismatched last
+// time: two identical bodies mean an opaque ETag, not a corrupt transfer).
+// mismatch carries the SHA-256 of a body refused for its ETag.
 //
 // A body cut short is started over in the same temp file, at most
 // maxRestarts times (restarts says how many).
-func (r *run) download(ctx context.Context, j job, url string, expires time.Time, acceptETag string, maxRestarts int) (e cache.Entry, got int64, restarts int, mismatch string, err error) {
+func (r *run) download(ctx context.Context, j job, url string, expires time.Time, sameAs string, maxRestarts int) (e cache.Entry, got int64, restarts int, mismatch string, err error) {
 	var last time.Time
 	progress := func(done, total int64) {
 		got = done
@@ -580,7 +577,7 @@ func (r *run) download(ctx context.Context, j job, url string, expires time.Time
 				fw.SetFilename(d.Filename) // an untrusted hint, kept for display
 			}
 			sum := hex.EncodeToString(sh.Sum(nil))
-			if !etagMatches(d.ETag, sum, hex.EncodeToString(mh.Sum(nil))) && sum != acceptETag {
+			if !etagMatches(d.ETag, sum, hex.EncodeToString(mh.Sum(nil))) && sum != sameAs {
 				mismatch = sum
 				return "", fmt.Errorf("%w: ETag %s, body SHA-256 %s", errChecksum, d.ETag, sum)
 			}

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -655,6 +656,76 @@ func TestRecordedURL(t *testing.T) {
 				t.Errorf("%d exports (summary %+v); want %d", d.Export.Requests, sum, tc.wantExports)
 			}
 			e.checkCached(t, ids, []formats.Format{f})
+		})
+	}
+}
+
+// etagRemote is the real client whose downloads report another ETag than
+// the emulator's: either a hex string that is no checksum of the body (an
+// opaque ETag), or, with corruptOnce, a correct one for a body corrupted in
+// transit the first time.
+type etagRemote struct {
+	*api.Client
+	mu          stdsync.Mutex
+	downloads   int
+	corruptOnce bool
+}
+
+func (r *etagRemote) Download(ctx context.Context, url string, w io.Writer, progress func(done, total int64)) (*api.Download, error) {
+	r.mu.Lock()
+	r.downloads++
+	first := r.downloads == 1
+	r.mu.Unlock()
+	if r.corruptOnce && first {
+		// Flip the first byte on its way to w; the ETag stays the server's.
+		return r.Client.Download(ctx, url, &flipFirst{w: w}, progress)
+	}
+	d, err := r.Client.Download(ctx, url, w, progress)
+	if d != nil && !r.corruptOnce {
+		d.ETag = `"` + strings.Repeat("ab", 16) + `"`
+	}
+	return d, err
+}
+
+type flipFirst struct {
+	w    io.Writer
+	done bool
+}
+
+func (f *flipFirst) Write(p []byte) (int, error) {
+	if !f.done && len(p) > 0 {
+		f.done = true
+		q := append([]byte{p[0] ^ 0xff}, p[1:]...)
+		return f.w.Write(q)
+	}
+	return f.w.Write(p)
+}
+
+// TestETagVerification: a body corrupted in transit fails its ETag checksum
+// and is fetched again; an opaque hex ETag that matches no checksum is
+// accepted once the same body has come twice.
+func TestETagVerification(t *testing.T) {
+	for _, tc := range []struct {
+		name          string
+		corruptOnce   bool
+		wantDownloads int
+	}{
+		{"corrupt body refetched", true, 2},
+		{"opaque ETag accepted", false, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, emulator.Config{Seed: 47})
+			ids := e.addReady(t, 1)
+			fs := []formats.Format{formats.MuJoCo}
+			r := &etagRemote{Client: e.client, corruptOnce: tc.corruptOnce}
+			sum, err := gsync.Run(context.Background(), r, e.cache, gsync.Options{Formats: fs})
+			if err != nil || !sum.OK() {
+				t.Fatalf("sync: %v %+v", err, sum)
+			}
+			if r.downloads != tc.wantDownloads {
+				t.Errorf("%d downloads; want %d", r.downloads, tc.wantDownloads)
+			}
+			e.checkCached(t, ids, fs)
 		})
 	}
 }
