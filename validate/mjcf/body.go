@@ -298,7 +298,7 @@ func (c *checker) geom(g *etree.Element, b *bodyInfo) {
 			need = 2
 		}
 	case "plane":
-		if len(size) >= 3 && sz(2) <= 0 {
+		if sz(2) <= 0 {
 			c.m.errorf(g, "mjcf-size", "plane size(3) must be positive (the grid spacing)")
 		}
 	}

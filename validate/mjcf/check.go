@@ -99,9 +99,22 @@ func newChecker(m *model) *checker {
 	}
 }
 
+// ignoredTop says whether e is a body, frame or replicate directly in
+// <mujoco>: MuJoCo's schema admits it there and its reader ignores it.
+func ignoredTop(e *etree.Element) bool {
+	p := e.Parent()
+	return p != nil && p.Tag == "mujoco" && p.Parent() != nil && p.Parent().Parent() == nil &&
+		(e.Tag == "body" || e.Tag == "frame" || e.Tag == "replicate")
+}
+
 func (c *checker) run() {
 	root := c.m.root
 	c.schema(root, schemaRoot, 0)
+	for _, k := range root.ChildElements() {
+		if ignoredTop(k) && !c.bad[k] {
+			c.m.warnf(k, "mjcf-ignored", "<%s> directly inside <mujoco> is ignored by MuJoCo: move it into <worldbody>", k.Tag)
+		}
+	}
 	c.compiler()
 	c.defaults()
 	c.collectNames()
@@ -119,7 +132,15 @@ func (c *checker) run() {
 
 // ---------------------------------------------------------------- schema
 
+// schema checks e against its row of the table, and its subtree. In a
+// subtree MuJoCo's reader ignores (namesOnly), only element and attribute
+// names are checked, as MuJoCo's schema pass does.
 func (c *checker) schema(e *etree.Element, spec *elemSpec, level int) {
+	c.schemaIn(e, spec, level, false)
+}
+
+func (c *checker) schemaIn(e *etree.Element, spec *elemSpec, level int, namesOnly bool) {
+	namesOnly = namesOnly || ignoredTop(e)
 	for _, a := range e.Attr {
 		key := a.Key
 		if a.Space != "" {
@@ -130,10 +151,12 @@ func (c *checker) schema(e *etree.Element, spec *elemSpec, level int) {
 			c.m.errorf(e, "mjcf-schema-attr", "unrecognized attribute '%s' on <%s> (MuJoCo 3.3 schema); remove it or check its spelling", key, e.Tag)
 			continue
 		}
-		c.value(e, key, a.Value, as)
+		if !namesOnly {
+			c.value(e, key, a.Value, as)
+		}
 	}
 	for name, as := range spec.attrs {
-		if as.required && e.SelectAttr(name) == nil && spec.name != "worldbody" {
+		if as.required && !namesOnly && e.SelectAttr(name) == nil && spec.name != "worldbody" {
 			c.m.errorf(e, "mjcf-required", "required attribute missing: '%s' on <%s>", name, e.Tag)
 		}
 	}
@@ -155,7 +178,7 @@ func (c *checker) schema(e *etree.Element, spec *elemSpec, level int) {
 		if ks.card == '?' && counts[ks] == 2 {
 			c.m.errorf(k, "mjcf-schema-unique", "element <%s> may appear only once inside <%s>", k.Tag, e.Tag)
 		}
-		c.schema(k, ks, level+1)
+		c.schemaIn(k, ks, level+1, namesOnly)
 	}
 }
 
@@ -532,7 +555,7 @@ func (c *checker) collectNames() {
 	c.names["body"] = map[string]*etree.Element{"world": nil}
 	var walk func(e *etree.Element, inDefault bool)
 	walk = func(e *etree.Element, inDefault bool) {
-		if c.bad[e] || e.Tag == "default" {
+		if c.bad[e] || e.Tag == "default" || ignoredTop(e) {
 			return
 		}
 		if kind := nameKind(e); kind != "" {

@@ -346,15 +346,10 @@ func parseSchema(src string) (*elemSpec, error) {
 	if root == nil || body == nil || worldbody == nil {
 		return nil, fmt.Errorf("table lacks mujoco, body or worldbody")
 	}
-	// worldbody is validated against body's row (attributes and children);
-	// body itself is not a child of <mujoco>.
-	kids := root.children[:0]
-	for _, c := range root.children {
-		if c != body {
-			kids = append(kids, c)
-		}
-	}
-	root.children = kids
+	// worldbody is validated against body's row (attributes and children).
+	// body stays a child of <mujoco>, as does frame and replicate: MuJoCo's
+	// schema admits them there (mjXSchema::NameMatch) and its reader then
+	// ignores them.
 	var recurse func(e *elemSpec)
 	seen := map[*elemSpec]bool{}
 	recurse = func(e *elemSpec) {
@@ -379,6 +374,14 @@ func parseSchema(src string) (*elemSpec, error) {
 	worldbody.attrs = body.attrs
 	worldbody.children = body.children
 	worldbody.card = '*'
+	for _, c := range body.children {
+		switch {
+		case c.shareBody && c.name == "frame":
+			root.children = append(root.children, c)
+		case c.shareBody: // a top-level replicate is checked against body's row
+			root.children = append(root.children, &elemSpec{name: c.name, card: '*', attrs: body.attrs, children: body.children})
+		}
+	}
 	return root, nil
 }
 

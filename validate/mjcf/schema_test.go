@@ -90,6 +90,10 @@ func sampleValue(as attrSpec) string {
 // (which takes no joints, inertia or attributes), and required attributes of
 // a few elements are filled in.
 func document(path []string, attrs string) string {
+	if len(path) >= 2 && (path[1] == "body" || path[1] == "frame" || path[1] == "replicate") {
+		// MuJoCo ignores these at the top level: probe them in the world.
+		path = append([]string{"mujoco", "worldbody"}, path[1:]...)
+	}
 	if len(path) >= 3 && path[1] == "worldbody" && path[2] != "body" {
 		path = append([]string{"mujoco", "worldbody", "body"}, path[2:]...)
 	}
@@ -236,8 +240,10 @@ func TestSchemaAgainstMuJoCo3(t *testing.T) {
 				sample = v
 			}
 			add(where+"@"+a, true, document(s.path, fmt.Sprintf(" %s=%q", a, sample)))
-			if s.spec.name == "worldbody" {
-				continue // MuJoCo refuses any attribute on <worldbody>
+			if s.spec.name == "worldbody" || where == "mujoco/replicate" {
+				// MuJoCo refuses any attribute on <worldbody>, and reads
+				// nothing of a top-level <replicate>.
+				continue
 			}
 			for _, v := range badValues(as) {
 				addValue(fmt.Sprintf("%s@%s=%q", where, a, v), a, true, document(s.path, fmt.Sprintf(" %s=%q", a, v)))
