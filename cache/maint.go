@@ -65,11 +65,31 @@ func (p Problem) String() string {
 // entry is still the same afterwards, so concurrent stores and removals do
 // not produce false alarms.
 func (c *Cache) Verify(ctx context.Context, repair bool) ([]Problem, error) {
-	entries, err := c.Entries()
+	entries, unreadable, err := c.entriesLenient()
 	if err != nil {
 		return nil, err
 	}
 	var problems []Problem
+	for _, k := range unreadable {
+		id, format, _ := strings.Cut(k, "\x00")
+		problems = append(problems, Problem{Kind: ProblemIndex, AssetID: id, Format: format, Detail: "the index record cannot be read"})
+	}
+	if repair && len(unreadable) > 0 {
+		err := c.update(func(tx *bolt.Tx) error {
+			for _, k := range unreadable {
+				if err := tx.Bucket(bucketEntries).Delete([]byte(k)); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return problems, fmt.Errorf("repair: %w", err)
+		}
+		for i := range problems {
+			problems[i].Repaired = true
+		}
+	}
 	bad := map[string]Entry{} // entry key → entry
 	for _, e := range entries {
 		if err := ctx.Err(); err != nil {
@@ -89,7 +109,7 @@ func (c *Cache) Verify(ctx context.Context, repair bool) ([]Problem, error) {
 		return problems, err
 	}
 	defer gcl.Unlock()
-	now, err := c.Entries()
+	now, _, err := c.entriesLenient()
 	if err != nil {
 		return problems, err
 	}
@@ -103,7 +123,9 @@ func (c *Cache) Verify(ctx context.Context, repair bool) ([]Problem, error) {
 	kept := problems[:0]
 	for _, p := range problems {
 		k := string(entryKey(p.AssetID, p.Format))
-		if cur, ok := current[k]; ok && cur.Hash == bad[k].Hash {
+		if p.Kind == ProblemIndex {
+			kept = append(kept, p)
+		} else if cur, ok := current[k]; ok && cur.Hash == bad[k].Hash {
 			kept = append(kept, p)
 		} else {
 			delete(bad, k)
@@ -154,6 +176,23 @@ func (c *Cache) Verify(ctx context.Context, repair bool) ([]Problem, error) {
 		}
 	}
 	return problems, nil
+}
+
+// entriesLenient reads every entry, returning the keys of the records that
+// cannot be decoded instead of failing.
+func (c *Cache) entriesLenient() (entries []Entry, unreadable []string, err error) {
+	err = c.view(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketEntries).ForEach(func(k, v []byte) error {
+			e, err := decodeEntry(v)
+			if err != nil || len(e.Hash) != 64 {
+				unreadable = append(unreadable, string(k))
+				return nil
+			}
+			entries = append(entries, e)
+			return nil
+		})
+	})
+	return entries, unreadable, err
 }
 
 // checkEntry verifies one entry's blob and tree.
@@ -393,7 +432,7 @@ func (c *Cache) GC(ctx context.Context, opts GCOptions) (GCResult, error) {
 			}
 		}
 	}
-	entries, err := c.Entries()
+	entries, _, err := c.entriesLenient()
 	if err != nil {
 		return res, err
 	}

@@ -225,3 +225,26 @@ func splitKey(s string) (string, string) {
 	id, format, _ := strings.Cut(s, "/")
 	return id, format
 }
+
+func TestVerifyUnreadableIndexRecord(t *testing.T) {
+	c := openTest(t)
+	es := storeSome(t, c)
+	if err := c.update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketEntries).Put(entryKey("ast_bad", "mujoco_mjcf"), []byte("{not json"))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Entries(); err == nil || !strings.Contains(err.Error(), "verify --repair") {
+		t.Fatalf("Entries over a bad record: %v", err)
+	}
+	ps, err := c.Verify(context.Background(), false)
+	if err != nil || len(ps) != 1 || ps[0].Kind != ProblemIndex || ps[0].AssetID != "ast_bad" {
+		t.Fatalf("verify = %v, %v", ps, err)
+	}
+	if ps, err = c.Verify(context.Background(), true); err != nil || len(ps) != 1 || !ps[0].Repaired {
+		t.Fatalf("repair = %v, %v", ps, err)
+	}
+	if got, err := c.Entries(); err != nil || len(got) != len(es) {
+		t.Fatalf("after repair: %d entries, %v", len(got), err)
+	}
+}

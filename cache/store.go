@@ -59,7 +59,12 @@ func (c *Cache) Store(ctx context.Context, id, format string, fetch FetchFunc) (
 	// Any temp file of this key is stale: its writer held the lock we hold.
 	c.removeTemps(kh)
 	e, err := c.fetchAndPublish(ctx, id, format, kh, fetch)
-	if err != nil {
+	switch {
+	case errors.Is(err, ErrHostileArchive):
+		return Entry{}, fmt.Errorf("store %s/%s: %w (refused for safety, nothing was kept: report the asset to Gizmo)", id, format, err)
+	case errors.Is(err, ErrNoModel):
+		return Entry{}, fmt.Errorf("store %s/%s: %w (nothing was kept: check the asset with 'gizmo status %s')", id, format, err, id)
+	case err != nil:
 		return Entry{}, fmt.Errorf("store %s/%s: %w", id, format, err)
 	}
 	return e, nil
