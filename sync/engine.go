@@ -417,14 +417,17 @@ func (r *run) plan(rec record, q *queue) {
 		}
 	}
 	for _, f := range want {
-		if e, ok := r.cached[rec.ID+"\x00"+string(f)]; ok && r.present(e) {
+		e, indexed := r.cached[rec.ID+"\x00"+string(f)]
+		if indexed && r.present(e) {
 			r.count(func(s *Summary) { s.Skipped++ })
 			r.emit(Event{Type: EventSkip, ID: rec.ID, Name: rec.Name, Format: f, Size: e.Size, Reason: ReasonCached})
 			continue
 		}
 		if r.opts.DryRun {
-			r.count(func(s *Summary) { s.Planned++ })
-			r.emit(Event{Type: EventPlan, ID: rec.ID, Name: rec.Name, Format: f})
+			// The size is known when the index has the file but its copy
+			// on disk is gone; otherwise only the download will tell.
+			r.count(func(s *Summary) { s.Planned++; s.PlannedBytes += e.Size })
+			r.emit(Event{Type: EventPlan, ID: rec.ID, Name: rec.Name, Format: f, Size: e.Size})
 			continue
 		}
 		r.metaMu.Lock()

@@ -314,6 +314,32 @@ func TestDryRun(t *testing.T) {
 	if metas, _ := e.cache.Assets(); len(metas) != 0 {
 		t.Errorf("dry run recorded %d assets in the cache", len(metas))
 	}
+
+	// A file the index knows but whose copy on disk is gone: the dry run
+	// would fetch it again, and knows its size.
+	fs := []formats.Format{formats.MuJoCo}
+	e.sync(t, gsync.Options{Formats: fs})
+	entries, err := e.cache.Entries()
+	if err != nil || len(entries) != 4 {
+		t.Fatalf("%d entries, %v", len(entries), err)
+	}
+	lost := entries[0]
+	model := e.cache.ModelPath(lost)
+	if err := os.Chmod(filepath.Dir(model), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(model); err != nil {
+		t.Fatal(err)
+	}
+	sum, evs = e.sync(t, gsync.Options{Formats: fs, DryRun: true})
+	if sum.Planned != 1 || sum.Skipped != 3 || sum.PlannedBytes != lost.Size {
+		t.Errorf("dry run over a lost file: %+v; want 1 planned of %d bytes, 3 cached", sum, lost.Size)
+	}
+	for _, ev := range evs {
+		if ev.Type == gsync.EventPlan && (ev.ID != lost.AssetID || ev.Size != lost.Size) {
+			t.Errorf("would_fetch %s size %d; want %s size %d", ev.ID, ev.Size, lost.AssetID, lost.Size)
+		}
+	}
 }
 
 // TestFilters: --format and --tag choose what is fetched.

@@ -89,6 +89,8 @@ type Summary struct {
 	Skipped int `json:"files_skipped"` // already in the cache
 	Failed  int `json:"files_failed"`  // could not be synced (see Failures)
 	Planned int `json:"files_planned"` // DryRun: would be fetched
+	// PlannedBytes sums the sizes of the planned files that are known.
+	PlannedBytes int64 `json:"bytes_planned,omitempty"`
 	// NotOffered counts wanted formats (Options.Formats) an asset does not offer.
 	NotOffered int   `json:"files_not_offered"`
 	Bytes      int64 `json:"bytes"` // downloaded by this run

@@ -172,7 +172,11 @@ func SummaryText(s *Summary) string {
 	}
 	b.WriteString("\n")
 	if s.Planned > 0 {
-		fmt.Fprintf(&b, "files: %d would be fetched, %d already cached", s.Planned, s.Skipped)
+		fmt.Fprintf(&b, "files: %d would be fetched", s.Planned)
+		if s.PlannedBytes > 0 {
+			fmt.Fprintf(&b, " (%s known)", FormatBytes(s.PlannedBytes))
+		}
+		fmt.Fprintf(&b, ", %d already cached", s.Skipped)
 	} else {
 		fmt.Fprintf(&b, "files: %d new, %d already cached, %d failed", s.New, s.Skipped, s.Failed)
 	}

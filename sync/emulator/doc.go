@@ -8,10 +8,14 @@
 // Assets live in memory, ordered by creation; with Config.StateDir they are
 // kept in state.json there (written to a temporary file and renamed) and come
 // back after a restart. Seeded assets (Config.Assets, Seed) have ids "ast_" +
-// base36 chosen by the seed, prompts cycling over robot kinds, and a fixed
-// status: most ready, some pending, processing or failed. Created assets are
-// pending, then processing after GenDelay/2, then ready (or failed, with
-// FailRate) after GenDelay, computed from the clock: no goroutine runs.
+// base36 chosen by the seed, prompts cycling over robot kinds, and a status
+// chosen by their index: most ready, some pending, processing or failed.
+// Created assets are pending, then processing after GenDelay/2, then ready
+// (or failed, with FailRate) after GenDelay. Seeded pending and processing
+// assets keep their status, unless Config.SeedSettle is set: then they
+// progress the same way, SeedSettle counted from their seeding, and the
+// failed ones among them are drawn from the seed. Statuses are computed from
+// the clock (Config.Now): no goroutine runs.
 //
 // Download URLs are /_download/{id}/{format}?expires=UNIX&sig=HEX, signed
 // with HMAC-SHA256 over id, format and expiry. An expired or tampered URL gets

@@ -36,6 +36,14 @@ type Config struct {
 	URLTTL         time.Duration // lifetime of minted download URLs; DefaultURLTTL when 0
 	GenDelay       time.Duration // pending → processing at GenDelay/2 → ready at GenDelay
 
+	// SeedSettle, when positive, lets the seeded pending and processing
+	// assets finish as created ones do, counted from when they are seeded
+	// (by New, or by a call to Seed): pending ones turn processing at
+	// SeedSettle/2, and both end at SeedSettle ready, or failed for a
+	// FailRate share of them that Seed chooses. Zero keeps every seeded
+	// status fixed, for tests that need an asset to stay pending.
+	SeedSettle time.Duration
+
 	// Fault injection; SetFaults changes them at run time.
 	ErrorRate    float64 // share of requests answered 5xx (0..1)
 	RateLimit    int     // API requests per second before 429 (0: unlimited)
@@ -125,8 +133,8 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Generate == nil {
 		cfg.Generate = defaultGenerate
 	}
-	if cfg.GenDelay < 0 || cfg.Assets < 0 {
-		return nil, errors.New("emulator: gen delay and assets must not be negative")
+	if cfg.GenDelay < 0 || cfg.SeedSettle < 0 || cfg.Assets < 0 {
+		return nil, errors.New("emulator: gen delay, seed settle and assets must not be negative")
 	}
 	if cfg.DownloadBaseURL != "" {
 		cfg.DownloadBaseURL = strings.TrimRight(cfg.DownloadBaseURL, "/")
@@ -162,7 +170,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	if !loaded {
 		s.mu.Lock()
-		s.seedLocked(cfg.Assets)
+		s.seedLocked(cfg.Assets, s.now(), cfg.FailRate)
 		s.mu.Unlock()
 		if err := s.save(); err != nil {
 			return nil, err

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	mrand "math/rand/v2"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -24,7 +25,8 @@ type record struct {
 	Tags      []string  `json:"tags,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
 	// Status is the fixed status of a seeded or added asset, or the final
-	// status (ready or failed) of a created one, reached at SettleAt.
+	// status (ready or failed) of a created one or of a seeded one left to
+	// settle (Config.SeedSettle), reached at SettleAt.
 	Status api.Status `json:"status"`
 	// ProcessingAt and SettleAt are zero for a fixed status.
 	ProcessingAt time.Time `json:"processing_at,omitzero"`
@@ -77,8 +79,8 @@ var seedPrompts = []struct {
 // seedEpoch is the created_at of the first seeded asset.
 var seedEpoch = time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC)
 
-// seedStatus gives seeded asset i its fixed status: most ready, one in ten
-// pending, one in ten processing, one in twenty failed.
+// seedStatus gives seeded asset i its status as seeded: most ready, one in
+// ten pending, one in ten processing, one in twenty failed.
 func seedStatus(i int) api.Status {
 	switch {
 	case i%10 == 3:
@@ -102,20 +104,45 @@ func (s *Server) newIDLocked() string {
 	}
 }
 
-func (s *Server) seedLocked(n int) {
+// seedLocked adds n seeded assets. With Config.SeedSettle, the pending and
+// processing ones among them settle SeedSettle after now: ready, or failed
+// when seedFails draws it with failRate.
+func (s *Server) seedLocked(n int, now time.Time, failRate float64) {
 	base := len(s.assets)
+	d := s.cfg.SeedSettle
 	for k := range n {
 		i := base + k
 		p := seedPrompts[i%len(seedPrompts)]
-		s.addLocked(&record{
+		r := &record{
 			ID:        s.newIDLocked(),
 			Name:      fmt.Sprintf("%s %d", strings.Fields(p.tags[0])[0], i+1),
 			Prompt:    p.prompt,
 			Tags:      append([]string(nil), p.tags...),
 			CreatedAt: seedEpoch.Add(time.Duration(i) * time.Minute),
 			Status:    seedStatus(i),
-		})
+		}
+		if st := r.Status; d > 0 && (st == api.StatusPending || st == api.StatusProcessing) {
+			r.ProcessingAt, r.SettleAt = now.Add(d/2), now.Add(d)
+			if st == api.StatusProcessing {
+				r.ProcessingAt = now
+			}
+			r.Status = api.StatusReady
+			if seedFails(s.cfg.Seed, i, failRate) {
+				r.Status = api.StatusFailed
+			}
+		}
+		s.addLocked(r)
 	}
+}
+
+// seedFails draws whether seeded asset i's generation ends failed, with
+// probability failRate, from its own source: the outcome depends on the seed
+// and the index only, not on the order of requests or the fault injection.
+func seedFails(seed int64, i int, failRate float64) bool {
+	if failRate <= 0 {
+		return false
+	}
+	return mrand.New(mrand.NewPCG(uint64(seed), uint64(i)^0xda942042e4dd58b5)).Float64() < failRate
 }
 
 func (s *Server) addLocked(r *record) {
@@ -123,10 +150,13 @@ func (s *Server) addLocked(r *record) {
 	s.byID[r.ID] = r
 }
 
-// Seed adds n seeded assets (statuses fixed as at start-up).
+// Seed adds n seeded assets, as New does at start-up; with
+// Config.SeedSettle their pending and processing ones settle counted from
+// now, failed for the current FailRate share of them.
 func (s *Server) Seed(n int) error {
+	now, failRate := s.now(), s.Faults().FailRate
 	s.mu.Lock()
-	s.seedLocked(n)
+	s.seedLocked(n, now, failRate)
 	s.mu.Unlock()
 	return s.save()
 }
