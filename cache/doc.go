@@ -40,13 +40,24 @@
 // Store takes the per-key lock, checks again whether another goroutine or
 // process has stored the key meanwhile, removes the key's stale temp files
 // (safe only under the lock), streams the download into a temp file while
-// hashing it, fsyncs it and checks its size, unpacks it into a temp tree
-// (fsynced, made read-only), then — holding gc.lock shared — renames the blob
-// and the tree into place, fsyncs their directories and commits the index
-// record last. A crash leaves at worst temp files, which the next Store of that
-// key, GC or verify --repair removes. Correctness does not depend on the
+// hashing it (never the whole file in memory), fsyncs it and checks its size,
+// detects its kind from its bytes, unpacks a zip into a temp tree with the
+// hostile-archive rules of package archive (a single model file is
+// hard-linked into its tree instead), finds the model file, makes the tree
+// read-only and durable (one syncfs(2)), then — holding gc.lock shared —
+// renames the blob and the tree into place, fsyncs their directories and
+// commits the index record last. A crash leaves at worst temp files, which the
+// next Store of that key, GC or verify --repair removes, or published files
+// no record references, which GC removes. Correctness does not depend on the
 // locks: two writers of one key produce the same content-addressed files and
 // only cost bandwidth.
+//
+// # Schema
+//
+// meta/schema holds the version; migrations (schema.go) are applied in
+// order, each in one write transaction, each with its own test. An index with
+// a newer schema than this gizmo knows is refused (ErrSchemaTooNew) and left
+// untouched.
 //
 // # Many processes
 //
