@@ -53,8 +53,8 @@ func init() {
 // rerun: every file the killed process finished is kept and not fetched
 // again, the rest arrive, all byte-identical.
 func TestKillAndRerun(t *testing.T) {
-	e := newEnv(t, emulator.Config{Seed: 31, Slow: 128 << 10})
-	ids := e.addReady(t, 16)
+	e := newEnv(t, emulator.Config{Seed: 31, Slow: 32 << 10})
+	ids := e.addReady(t, 24)
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), "GIZMO_SYNC_CHILD_URL="+e.url, "GIZMO_SYNC_CHILD_CACHE="+e.dir)
 	out, err := cmd.StdoutPipe()
