@@ -179,13 +179,21 @@ func (c *Cache) Root() string { return c.root }
 
 // ModelPath is the absolute path of e's model file inside its immutable tree.
 func (c *Cache) ModelPath(e Entry) string {
-	return filepath.Join(c.TreePath(e), filepath.FromSlash(e.Model))
+	m := filepath.FromSlash(e.Model)
+	if !filepath.IsLocal(m) {
+		// Only a damaged index record gets here; never a path outside the tree.
+		m = "invalid-model"
+	}
+	return filepath.Join(c.TreePath(e), m)
 }
 
 // TreePath is the absolute path of the root of e's immutable tree: the folder
 // holding the model file (perhaps in a subfolder, see Entry.Model) and the
 // meshes and textures it references.
 func (c *Cache) TreePath(e Entry) string {
+	if e.Hash == "" || strings.ContainsAny(e.Hash, `/\.`) {
+		return filepath.Join(c.root, treesDir, "invalid-hash")
+	}
 	return filepath.Join(c.root, treesDir, e.Hash)
 }
 
@@ -195,6 +203,10 @@ func (c *Cache) DownloadPath(e Entry) string { return c.blobPath(e.Hash) }
 
 // blobPath is where a download with hash h is stored.
 func (c *Cache) blobPath(h string) string {
+	if len(h) < 2 || strings.ContainsAny(h, `/\.`) {
+		// Only a damaged index record gets here; never a path outside blobs/.
+		return filepath.Join(c.root, blobsDir, "invalid-hash")
+	}
 	return filepath.Join(c.root, blobsDir, h[:2], h)
 }
 

@@ -748,3 +748,16 @@ func TestStoreDiskFullLargeWrites(t *testing.T) {
 		t.Fatalf("via ReadFrom: %+v %v", e, err)
 	}
 }
+
+// A damaged index record never yields a path outside the cache's folders.
+func TestPathsOfDamagedRecords(t *testing.T) {
+	c := openTest(t)
+	for _, e := range []Entry{{}, {Hash: "a"}, {Hash: "../../etc", Model: "x"}, {Hash: strings.Repeat("a", 64), Model: "../../../etc/passwd"}, {Hash: strings.Repeat("b", 64), Model: "/etc/passwd"}} {
+		for _, p := range []string{c.ModelPath(e), c.TreePath(e), c.DownloadPath(e)} {
+			rel, err := filepath.Rel(c.Root(), p)
+			if err != nil || !filepath.IsLocal(rel) || rel == "trees" || rel == "blobs" {
+				t.Errorf("entry %+v gives path %s", e, p)
+			}
+		}
+	}
+}

@@ -37,8 +37,10 @@ const headSize = 8 << 10
 // Store downloads (id, format) with fetch into the cache, unless it is there
 // already, and returns its entry. See the package comment for the protocol.
 // When another goroutine or process is storing the same key, Store waits for
-// it and returns its result instead of downloading again. On any error
-// nothing is left at a final path and the index is unchanged.
+// it and returns its result instead of downloading again. On any error the
+// index is unchanged and no temp file is left; a blob published just before
+// a failure is referenced by nothing (GC removes it), and no partial file is
+// ever at a final path.
 func (c *Cache) Store(ctx context.Context, id, format string, fetch FetchFunc) (Entry, error) {
 	if err := checkKey(id, format); err != nil {
 		return Entry{}, fmt.Errorf("store: %w", err)
