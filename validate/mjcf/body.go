@@ -254,7 +254,8 @@ func (c *checker) geom(g *etree.Element, b *bodyInfo) {
 	if cd, ok := c.numsOf(g, "condim"); ok && !validCondim[int(cd[0])] {
 		c.m.errorf(g, "mjcf-condim", "invalid condim %g in geom: use 1, 3, 4 or 6", cd[0])
 	}
-	_, hasFromto := c.attr(g, "fromto")
+	ft, _ := c.numsOf(g, "fromto")
+	hasFromto := len(ft) == 6
 	if hasFromto {
 		switch typ {
 		case "capsule", "cylinder", "box", "ellipsoid":
@@ -281,6 +282,12 @@ func (c *checker) geom(g *etree.Element, b *bodyInfo) {
 			return size[i]
 		}
 		return 0
+	}
+	for _, v := range size {
+		if math.IsNaN(v) {
+			c.m.errorf(g, "mjcf-size", "nan size in geom: give numbers")
+			break
+		}
 	}
 	_, hasMesh := c.attr(g, "mesh")
 	need := 0
@@ -389,7 +396,7 @@ func (c *checker) inertial(b *bodyInfo) {
 		}
 		if !useGeoms {
 			m, _ := c.nums(in, "mass")
-			if len(m) > 0 {
+			if len(m) > 0 && !math.IsNaN(m[0]) {
 				b.mass = m[0]
 			}
 			var ev []float64
@@ -427,11 +434,11 @@ func (c *checker) inertial(b *bodyInfo) {
 	}
 	for _, g := range b.geoms {
 		m := c.geomMass(g)
-		if m > 0 {
-			b.mass += m
+		if m > 0 || math.IsNaN(m) {
+			b.mass += m // NaN propagates, and passes MuJoCo's "< mjMINVAL" test
 		}
 	}
-	if b.mass > 0 {
+	if b.mass > 0 || math.IsNaN(b.mass) {
 		b.inertia = 1 // geoms with volume give positive inertia
 	}
 	b.mass = math.Max(b.mass, c.comp.boundmass)
@@ -444,7 +451,7 @@ func (c *checker) massCheck(b *bodyInfo) {
 	if len(b.joints) == 0 {
 		return
 	}
-	if b.mass >= mjMINVAL && b.inertia >= mjMINVAL {
+	if !(b.mass < mjMINVAL) && !(b.inertia < mjMINVAL) {
 		return
 	}
 	var rescue func(x *bodyInfo) bool

@@ -613,6 +613,16 @@ func (c *checker) ref(e *etree.Element, attr, kind string, withDefault bool) {
 	}
 }
 
+// mustRef is ref for an attribute that names a required object: present
+// but empty, it names nothing, and MuJoCo reports it as not found.
+func (c *checker) mustRef(e *etree.Element, attr, kind string) {
+	if a := e.SelectAttr(attr); a != nil && a.Value == "" {
+		c.m.errorf(e, "mjcf-ref", "%s '' not found: attribute '%s' of <%s> is empty; name the %s", kind, attr, e.Tag, kind)
+		return
+	}
+	c.ref(e, attr, kind, false)
+}
+
 func (c *checker) require(e *etree.Element, attr string) bool {
 	if a := e.SelectAttr(attr); a == nil {
 		c.m.errorf(e, "mjcf-required", "required attribute missing: '%s' on <%s>", attr, e.Tag)
@@ -655,14 +665,14 @@ func (c *checker) references() {
 						c.m.errorf(p, "mjcf-condim", "invalid condim %g in contact pair: use 1, 3, 4 or 6", cd[0])
 					}
 					if c.require(p, "geom1") {
-						c.ref(p, "geom1", "geom", false)
+						c.mustRef(p, "geom1", "geom")
 					}
 					if c.require(p, "geom2") {
-						c.ref(p, "geom2", "geom", false)
+						c.mustRef(p, "geom2", "geom")
 					}
 				case "exclude":
-					c.ref(p, "body1", "body", false)
-					c.ref(p, "body2", "body", false)
+					c.mustRef(p, "body1", "body")
+					c.mustRef(p, "body2", "body")
 				}
 			}
 		case "equality":
@@ -685,7 +695,7 @@ func (c *checker) references() {
 						}
 					}
 				case "joint":
-					c.ref(q, "joint1", "joint", false)
+					c.mustRef(q, "joint1", "joint")
 					c.ref(q, "joint2", "joint", false)
 					for _, attr := range []string{"joint1", "joint2"} {
 						if j := c.names["joint"][q.SelectAttrValue(attr, "")]; j != nil {
@@ -695,10 +705,10 @@ func (c *checker) references() {
 						}
 					}
 				case "tendon":
-					c.ref(q, "tendon1", "tendon", false)
+					c.mustRef(q, "tendon1", "tendon")
 					c.ref(q, "tendon2", "tendon", false)
 				case "flex":
-					c.ref(q, "flex", "flex", false)
+					c.mustRef(q, "flex", "flex")
 				}
 			}
 		case "tendon":
@@ -711,12 +721,12 @@ func (c *checker) references() {
 					n++
 					switch w.Tag {
 					case "site":
-						c.ref(w, "site", "site", false)
+						c.mustRef(w, "site", "site")
 					case "geom":
-						c.ref(w, "geom", "geom", false)
+						c.mustRef(w, "geom", "geom")
 						c.ref(w, "sidesite", "site", false)
 					case "joint":
-						c.ref(w, "joint", "joint", false)
+						c.mustRef(w, "joint", "joint")
 					}
 				}
 				if n == 0 {
@@ -763,17 +773,21 @@ var actDefaults = map[string]bool{"general": true, "motor": true, "position": tr
 func (c *checker) actuator(a *etree.Element) {
 	c.classRef(a)
 	c.nu++
-	targets := 0
+	targets, present := 0, 0
 	for _, t := range []struct{ attr, kind string }{
 		{"joint", "joint"}, {"jointinparent", "joint"}, {"tendon", "tendon"}, {"site", "site"}, {"body", "body"}, {"cranksite", "site"},
 	} {
-		v := a.SelectAttrValue(t.attr, "")
-		if v == "" {
+		at := a.SelectAttr(t.attr)
+		if at == nil {
+			continue
+		}
+		present++
+		if at.Value == "" {
 			continue
 		}
 		targets++
-		if !c.has(t.kind, v) {
-			c.m.errorf(a, "mjcf-ref", "unknown transmission target '%s' for actuator (attribute '%s' of <%s>): no %s of that name", v, t.attr, a.Tag, t.kind)
+		if !c.has(t.kind, at.Value) {
+			c.m.errorf(a, "mjcf-ref", "unknown transmission target '%s' for actuator (attribute '%s' of <%s>): no %s of that name", at.Value, t.attr, a.Tag, t.kind)
 		}
 	}
 	c.ref(a, "slidersite", "site", false)
@@ -784,7 +798,7 @@ func (c *checker) actuator(a *etree.Element) {
 	if targets == 0 && a.Tag != "plugin" {
 		c.m.errorf(a, "mjcf-actuator", "actuator has no transmission target: set joint, tendon, site or body")
 	}
-	if targets > 1 {
+	if present > 1 {
 		c.m.errorf(a, "mjcf-actuator", "actuator has more than one transmission target; keep exactly one of joint, jointinparent, tendon, site, body, cranksite")
 	}
 	// activation states
@@ -855,7 +869,7 @@ var objKinds = map[string]string{"body": "body", "xbody": "body", "geom": "geom"
 func (c *checker) sensor(s *etree.Element) {
 	if kind, ok := sensorObj[s.Tag]; ok {
 		if c.require(s, kind) {
-			c.ref(s, kind, kind, false)
+			c.mustRef(s, kind, kind)
 		}
 	}
 	if kind, ok := sensorObj[s.Tag]; ok && kind == "joint" {
