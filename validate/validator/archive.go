@@ -80,6 +80,15 @@ func Extract(ctx context.Context, zipPath, dest string) error {
 	if len(zr.File) > maxArchiveEntries {
 		return fmt.Errorf("%s has %d entries, more than the %d gizmo opens: %w", zipPath, len(zr.File), maxArchiveEntries, ErrUnsafeArchive)
 	}
+	// Refuse early what the headers already admit is too big; the real
+	// sizes are counted while writing, since headers can lie.
+	var declared uint64
+	for _, f := range zr.File {
+		declared += f.UncompressedSize64
+		if declared > uint64(maxArchiveBytes) {
+			return fmt.Errorf("%s unpacks to more than %d bytes: %w", zipPath, maxArchiveBytes, ErrUnsafeArchive)
+		}
+	}
 	var total int64
 	for _, f := range zr.File {
 		if err := ctx.Err(); err != nil {

@@ -124,7 +124,7 @@ type entry struct {
 	mode os.FileMode
 }
 
-func makeZip(t *testing.T, path string, entries []entry) {
+func makeZip(t testing.TB, path string, entries []entry) {
 	t.Helper()
 	var buf bytes.Buffer
 	zw := zip.NewWriter(&buf)
