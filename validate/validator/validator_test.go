@@ -3,8 +3,10 @@ package validator
 import (
 	"archive/zip"
 	"bytes"
+	"compress/flate"
 	"context"
 	"errors"
+	"hash/crc32"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -209,5 +211,38 @@ func TestEntryName(t *testing.T) {
 		if _, err := entryName(n); (err == nil) != ok {
 			t.Errorf("entryName(%q) error %v, want ok=%v", n, err, ok)
 		}
+	}
+}
+
+// An entry whose header understates its size is refused while unpacking,
+// not trusted.
+func TestArchiveLyingHeader(t *testing.T) {
+	body := []byte(strings.Repeat(" ", 100000))
+	var comp bytes.Buffer
+	fw, err := flate.NewWriter(&comp, flate.BestCompression)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fw.Write(body)
+	fw.Close()
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	w, err := zw.CreateRaw(&zip.FileHeader{Name: "big.urdf", Method: zip.Deflate, CRC32: crc32.ChecksumIEEE(body),
+		CompressedSize64: uint64(comp.Len()), UncompressedSize64: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write(comp.Bytes())
+	zw.Close()
+	zp := filepath.Join(t.TempDir(), "lie.zip")
+	if err := os.WriteFile(zp, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dest := t.TempDir()
+	if err := Extract(context.Background(), zp, dest); err == nil {
+		t.Fatal("an entry larger than its header says was unpacked")
+	}
+	if fi, err := os.Stat(filepath.Join(dest, "big.urdf")); err == nil && fi.Size() > 4096 {
+		t.Errorf("wrote %d bytes of an entry that declared 10", fi.Size())
 	}
 }
