@@ -129,3 +129,32 @@ func TestOpenEmptyIndexFile(t *testing.T) {
 		t.Fatalf("info = %+v, %v", in, err)
 	}
 }
+
+// Many Opens of a fresh directory at once (several commands starting
+// together) all succeed and agree on one index.
+func TestConcurrentOpenOfFreshDir(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "cache")
+	errs := make(chan error, 8)
+	for i := 0; i < 8; i++ {
+		go func() {
+			c, err := Open(dir)
+			if err == nil {
+				err = c.RecordAssets([]AssetMeta{{ID: "ast_" + strings.Repeat("x", i+1)}}, false)
+			}
+			errs <- err
+		}()
+	}
+	for i := 0; i < 8; i++ {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	c, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkConsistent(t, c)
+	if as, err := c.Assets(); err != nil || len(as) != 8 {
+		t.Errorf("assets = %d, %v", len(as), err)
+	}
+}
