@@ -3,9 +3,11 @@ package cache
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -246,5 +248,98 @@ func TestVerifyUnreadableIndexRecord(t *testing.T) {
 	}
 	if got, err := c.Entries(); err != nil || len(got) != len(es) {
 		t.Fatalf("after repair: %d entries, %v", len(got), err)
+	}
+}
+
+// TestGCAndVerifyDuringStores: GC, verify and removals running while stores
+// publish never take a live entry's files, and never report a store in
+// progress as a problem.
+func TestGCAndVerifyDuringStores(t *testing.T) {
+	c := openTest(t)
+	stop := make(chan struct{})
+	var bg sync.WaitGroup
+	var gcErr, verifyErr error
+	bg.Add(2)
+	go func() {
+		defer bg.Done()
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if _, err := c.GC(context.Background(), GCOptions{}); err != nil {
+				gcErr = err
+				return
+			}
+			time.Sleep(2 * time.Millisecond)
+		}
+	}()
+	go func() {
+		defer bg.Done()
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			ps, err := c.Verify(context.Background(), false)
+			if err != nil {
+				verifyErr = err
+				return
+			}
+			for _, p := range ps {
+				if p.Kind != ProblemExtra { // a removal's files may be mid-deletion
+					verifyErr = fmt.Errorf("verify during stores: %v", p)
+					return
+				}
+			}
+			time.Sleep(2 * time.Millisecond)
+		}
+	}()
+	n := 16
+	if testing.Short() {
+		n = 8
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			// Pairs of keys share content, so dedup and removal interleave.
+			data := makeZip(t, zfile{"robot.urdf", urdfDoc}, zfile{"m.stl", strings.Repeat(fmt.Sprint(i/2), 50000)})
+			id := fmt.Sprintf("ast_%d", i)
+			if _, err := c.Store(context.Background(), id, "isaac_sim_urdf", bytesFetch(data, "")); err != nil {
+				errs <- err
+				return
+			}
+			if i%3 == 0 {
+				if err := c.Remove(id); err != nil {
+					errs <- err
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(stop)
+	bg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if gcErr != nil || verifyErr != nil {
+		t.Fatalf("gc: %v; verify: %v", gcErr, verifyErr)
+	}
+	for i := 0; i < n; i++ {
+		if have := c.Have(fmt.Sprintf("ast_%d", i), "isaac_sim_urdf"); have != (i%3 != 0) {
+			t.Errorf("ast_%d: Have = %v", i, have)
+		}
+	}
+	if _, err := c.GC(context.Background(), GCOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if ps, err := c.Verify(context.Background(), false); err != nil || len(ps) != 0 {
+		t.Errorf("verify at the end: %v %v", ps, err)
 	}
 }
