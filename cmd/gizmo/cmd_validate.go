@@ -35,7 +35,7 @@ Exit status: 0 when no file has errors; 4 when any has; 3 when a path does not
 exist; 2 for bad flags.`,
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "strict", Usage: "treat warnings as errors"},
-			&cli.StringFlag{Name: "target", Usage: "add the checks of one simulator's importer: `isaac` or mujoco"},
+			&cli.StringFlag{Name: "target", Usage: "add the checks of one simulator's importer, `SIM`: isaac (Isaac Sim's URDF importer) or mujoco (MuJoCo's compiler)"},
 			&cli.StringSliceFlag{Name: "package-path", Usage: "resolve package:// and relative mesh paths also under `DIR` (repeatable; ROS_PACKAGE_PATH is read too)"},
 			&cli.BoolFlag{Name: flagJSON, Usage: "print a JSON array, one object per file"},
 		},
