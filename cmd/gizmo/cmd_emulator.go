@@ -27,9 +27,12 @@ The first line on stdout is the base URL to use as --api-url / GIZMO_API_URL,
 e.g. http://127.0.0.1:8750 (with --addr 127.0.0.1:0 the port is picked).
 It runs until interrupted (Ctrl-C, SIGTERM).
 
-Seeded assets have fixed statuses (most ready; some pending, processing or
-failed). Created assets are pending, processing after --gen-delay/2, and ready
-(or failed, with --fail-rate) after --gen-delay.`,
+Created assets are pending, processing after --gen-delay/2, and ready (or
+failed, with --fail-rate) after --gen-delay. Seeded assets are mostly ready,
+some failed, some pending or processing; these last ones progress the same
+way, counted from the start, and settle after --gen-delay, or after 2s when
+--gen-delay is 0 (ready, or failed for a --fail-rate share that --seed
+picks). With --settle-seeded=false they stay pending or processing for good.`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "addr", Value: "127.0.0.1:8750", Usage: "listen on `HOST:PORT` (:0 picks a free port)"},
 			&cli.StringFlag{Name: "api-key", Value: emulator.DefaultAPIKey, Usage: "the API `KEY` clients must send"},
@@ -37,7 +40,8 @@ failed). Created assets are pending, processing after --gen-delay/2, and ready
 			&cli.IntFlag{Name: "assets", Usage: "seed `N` assets"},
 			&cli.Int64Flag{Name: "seed", Value: 1, Usage: "seed of asset ids, seeded statuses and fault injection"},
 			&cli.DurationFlag{Name: "url-ttl", Value: emulator.DefaultURLTTL, Usage: "lifetime of download URLs"},
-			&cli.DurationFlag{Name: "gen-delay", Usage: "time a created asset takes to become ready"},
+			&cli.DurationFlag{Name: "gen-delay", Usage: "time a created asset takes to become ready (processing at half of it); seeded pending and processing assets settle this long after the start, or after 2s when it is 0"},
+			&cli.BoolFlag{Name: "settle-seeded", Value: true, Usage: "let seeded pending and processing assets become ready or failed (see --gen-delay); --settle-seeded=false keeps them as seeded"},
 			&cli.Float64Flag{Name: "error-rate", Usage: "share of requests answered 503 (0 to 1)"},
 			&cli.IntFlag{Name: "rate-limit", Usage: "API requests per second before 429 with Retry-After (0: no limit)"},
 			&cli.Float64Flag{Name: "truncate-rate", Usage: "share of downloads cut short (0 to 1)"},
@@ -61,6 +65,7 @@ failed). Created assets are pending, processing after --gen-delay/2, and ready
 				Seed:            c.Int64("seed"),
 				URLTTL:          c.Duration("url-ttl"),
 				GenDelay:        c.Duration("gen-delay"),
+				SeedSettle:      seedSettle(c.Duration("gen-delay"), c.Bool("settle-seeded")),
 				ErrorRate:       c.Float64("error-rate"),
 				RateLimit:       c.Int("rate-limit"),
 				TruncateRate:    c.Float64("truncate-rate"),
@@ -72,6 +77,24 @@ failed). Created assets are pending, processing after --gen-delay/2, and ready
 			return runEmulator(c.Context, c.String("addr"), cfg, c.App.Writer, c.App.ErrWriter)
 		},
 	})
+}
+
+// defaultSeedSettle is the time seeded pending and processing assets take to
+// settle when --gen-delay is 0, which makes created assets ready at once: long
+// enough to see them pending, short enough that gizmo sync --wait ends.
+const defaultSeedSettle = 2 * time.Second
+
+// seedSettle is Config.SeedSettle for the flags: --gen-delay, or
+// defaultSeedSettle when it is 0; 0 (statuses fixed) with
+// --settle-seeded=false.
+func seedSettle(genDelay time.Duration, settle bool) time.Duration {
+	switch {
+	case !settle:
+		return 0
+	case genDelay == 0:
+		return defaultSeedSettle
+	}
+	return genDelay
 }
 
 // runEmulator serves until ctx is done, then shuts down gracefully.
