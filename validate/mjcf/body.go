@@ -57,11 +57,17 @@ func (c *checker) collectBody(b *bodyInfo, e *etree.Element) {
 			c.collectBody(b, k)
 		case "replicate", "attach":
 			c.complex = true
+			if k.Tag == "attach" {
+				c.mustRef(k, "model", "model")
+			}
 			if k.Tag == "replicate" {
 				c.collectBody(b, k)
 			}
 		case "composite", "flexcomp":
 			c.complex = true
+			if k.Tag == "composite" {
+				c.composite(k)
+			}
 		case "joint", "freejoint":
 			b.joints = append(b.joints, k)
 		case "geom":
@@ -98,7 +104,8 @@ func (c *checker) childclass(e *etree.Element, name string) {
 	}
 }
 
-// orientation refuses more than one orientation form on one element.
+// orientation refuses more than one orientation form on one element, and
+// degenerate axes (MuJoCo's frame alternatives need non-zero vectors).
 func (c *checker) orientation(e *etree.Element) {
 	n := 0
 	for _, a := range orientAttrs {
@@ -108,6 +115,31 @@ func (c *checker) orientation(e *etree.Element) {
 	}
 	if n > 1 && e.Tag != "composite" {
 		c.m.errorf(e, "mjcf-orientation", "multiple orientation specifiers on <%s>: use one of quat, axisangle, xyaxes, zaxis, euler", e.Tag)
+		return
+	}
+	norm := func(v []float64) float64 { return math.Sqrt(v[0]*v[0] + v[1]*v[1] + v[2]*v[2]) }
+	const eps = 1e-14
+	bad := ""
+	if v, ok := c.numsOf(e, "axisangle"); ok && len(v) == 4 && norm(v) < eps {
+		bad = "axisangle too small"
+	}
+	if v, ok := c.numsOf(e, "zaxis"); ok && len(v) == 3 && norm(v) < eps {
+		bad = "zaxis too small"
+	}
+	if v, ok := c.numsOf(e, "xyaxes"); ok && len(v) == 6 {
+		x, y := v[:3], v[3:]
+		if nx := norm(x); nx < eps {
+			bad = "xaxis too small"
+		} else {
+			d := (x[0]*y[0] + x[1]*y[1] + x[2]*y[2]) / (nx * nx)
+			yo := []float64{y[0] - d*x[0], y[1] - d*x[1], y[2] - d*x[2]}
+			if norm(yo) < eps {
+				bad = "yaxis too small"
+			}
+		}
+	}
+	if bad != "" {
+		c.m.errorf(e, "mjcf-orientation", "orientation error '%s' in <%s>: give non-zero, non-parallel axes", bad, e.Tag)
 	}
 }
 

@@ -282,6 +282,10 @@ func (c *checker) value(e *etree.Element, attr, text string, as attrSpec) {
 			c.m.errorf(e, "mjcf-number", "bad format in attribute '%s' of <%s>: %q is not a list of %s", attr, e.Tag, text, what)
 			return
 		}
+		if len(vals) == 0 && as.kind == kindInt && as.min == 1 && as.max == 1 {
+			c.m.errorf(e, "mjcf-number", "bad format in attribute '%s' of <%s>: empty, an integer is needed", attr, e.Tag)
+			return
+		}
 		if len(vals) == 0 {
 			if as.required {
 				c.m.errorf(e, "mjcf-required", "required attribute missing: '%s' on <%s> (it is empty)", attr, e.Tag)
@@ -643,6 +647,11 @@ func (c *checker) references() {
 				switch a.Tag {
 				case "material":
 					c.classRef(a)
+					if a.SelectAttr("texture") != nil {
+						for _, l := range a.SelectElements("layer") {
+							c.m.errorf(l, "mjcf-material", "a material with a texture attribute cannot have <layer> elements; use one or the other")
+						}
+					}
 					c.ref(a, "texture", "texture", true)
 					for _, l := range a.SelectElements("layer") {
 						c.ref(l, "texture", "texture", false)
@@ -654,6 +663,7 @@ func (c *checker) references() {
 					}
 				case "mesh":
 					c.classRef(a)
+					c.meshData(a)
 				}
 			}
 		case "contact":

@@ -472,6 +472,7 @@ func (c *checker) plugins() {
 			return
 		}
 		if e.Tag == "plugin" {
+			c.pluginUse(e)
 			if name := e.SelectAttrValue("plugin", ""); name != "" {
 				if knownPlugins[name] {
 					c.m.warnf(e, "mjcf-plugin", "plugin %s is one of MuJoCo's first-party plugins: it loads only where MuJoCo ships its plugin libraries (the Python wheels do, mujoco-js does not)", name)
@@ -542,5 +543,81 @@ func (c *checker) textureImage(a *etree.Element, attr, name, full string) {
 	}
 	if w/cols != h/rows || w%cols != 0 || h%rows != 0 {
 		c.m.errorf(a, "mjcf-texture", "PNG size %dx%d must be an integer multiple of gridsize %d %d in %s texture '%s' (each face square); use type=\"2d\" for a flat image", w, h, rows, cols, typ, name)
+	}
+}
+
+// meshData checks inline mesh arrays: vertex and normal in triples, face in
+// triples of existing vertex indices, texcoord in pairs.
+func (c *checker) meshData(a *etree.Element) {
+	vert, _ := c.nums(a, "vertex")
+	if len(vert)%3 != 0 {
+		c.m.errorf(a, "mjcf-mesh", "vertex data must be a multiple of 3 (got %d numbers)", len(vert))
+	}
+	if v, _ := c.nums(a, "normal"); len(v)%3 != 0 {
+		c.m.errorf(a, "mjcf-mesh", "normal data must be a multiple of 3 (got %d numbers)", len(v))
+	}
+	if v, _ := c.nums(a, "texcoord"); len(v)%2 != 0 {
+		c.m.errorf(a, "mjcf-mesh", "texcoord must be a multiple of 2 (got %d numbers)", len(v))
+	}
+	face, _ := c.nums(a, "face")
+	if len(face)%3 != 0 {
+		c.m.errorf(a, "mjcf-mesh", "face data must be a multiple of 3 (got %d numbers)", len(face))
+		return
+	}
+	if len(vert) > 0 {
+		nv := len(vert) / 3
+		for i, f := range face {
+			if f < 0 || int(f) >= nv {
+				c.m.errorf(a, "mjcf-mesh", "in face %d, vertex index %g does not exist (%d vertices)", i/3, f, nv)
+				return
+			}
+		}
+	}
+}
+
+// deprecatedComposite maps the composite types MuJoCo 3.3 refuses to what
+// replaces them.
+var deprecatedComposite = map[string]string{
+	"particle": "replicate", "grid": "flex", "rope": "cable", "loop": "flexcomp", "cloth": "shell",
+}
+
+// composite checks a <composite>: its type, its curve, a cable's geom type.
+func (c *checker) composite(k *etree.Element) {
+	typ := k.SelectAttrValue("type", "")
+	if repl, ok := deprecatedComposite[typ]; ok {
+		c.m.errorf(k, "mjcf-composite", "the %q composite type is deprecated in MuJoCo 3: use %q instead", typ, repl)
+		return
+	}
+	if curve := k.SelectAttr("curve"); curve != nil {
+		for _, t := range strings.Fields(curve.Value) {
+			if t != "s" && t != "cos(s)" && t != "sin(s)" && t != "0" {
+				c.m.errorf(k, "mjcf-composite", "the curve array contains an invalid shape %q: use s, cos(s), sin(s) or 0", t)
+				break
+			}
+		}
+	}
+	if typ == "cable" {
+		for _, g := range k.SelectElements("geom") {
+			switch g.SelectAttrValue("type", "") {
+			case "sphere", "capsule", "box":
+			default:
+				c.m.errorf(g, "mjcf-composite", "cable geom type must be sphere, capsule or box")
+			}
+		}
+	}
+}
+
+// pluginUse checks a <plugin> that uses a plugin (not the declarations in
+// <extension>): it names a plugin or an instance, and the instance exists.
+func (c *checker) pluginUse(p *etree.Element) {
+	if par := p.Parent(); par == nil || par.Tag == "extension" {
+		return
+	}
+	plugin, instance := p.SelectAttrValue("plugin", ""), p.SelectAttrValue("instance", "")
+	switch {
+	case plugin == "" && instance == "":
+		c.m.errorf(p, "mjcf-plugin", "neither 'plugin' nor 'instance' is specified for <%s>'s plugin", p.Parent().Tag)
+	case instance != "" && !c.has("plugin", instance):
+		c.m.errorf(p, "mjcf-plugin", "unrecognized name '%s' for plugin instance: declare it in <extension>", instance)
 	}
 }

@@ -85,7 +85,7 @@ mujoco! model
       bone* !body !bindpos:r3 !bindquat:q !vertid:i* !vertweight:r*
     texture* name type:2d|cube|skybox colorspace:auto|linear|sRGB content_type file gridsize:i2 gridlayout fileright fileleft fileup filedown filefront fileback builtin:none|gradient|checker|flat rgb1:r3 rgb2:r3 mark:none|edge|cross|random markrgb:r3 random:r width:i height:i hflip:b vflip:b nchannel:i
     material* name class texture texrepeat:r2 texuniform:b emission:r specular:r shininess:r reflectance:r metallic:r roughness:r rgba:r4
-      layer* texture role
+      layer* texture !role:rgb|occlusion|roughness|metallic|normal|opacity|emissive|rgba|orm
     model* name file content_type
   worldbody*
   body R name childclass pos:r3 @orient mocap:b gravcomp:r user:r*
@@ -95,7 +95,7 @@ mujoco! model
     geom* name class type:@geomtype contype:i conaffinity:i condim:i group:i priority:i size:r1-3 material friction:r1-3 mass:r density:r shellinertia:b solmix:r solref:r1-2 solimp:r1-5 margin:r gap:r fromto:r6 pos:r3 @orient hfield mesh fitscale:r rgba:r4 fluidshape:none|ellipsoid fluidcoef:r1-5 user:r*
       plugin* plugin instance
         config* key value
-    attach* model body prefix
+    attach* !model body !prefix
     site* name class type:@geomtype group:i pos:r3 @orient material size:r1-3 fromto:r6 rgba:r4 user:r*
     camera* name class orthographic:b fovy:r ipd:r resolution:i2 pos:r3 @orient mode:@camlight target focal:r2 focalpixel:r2 principal:r2 principalpixel:r2 sensorsize:r2 user:r*
     light* name class directional:b type:spot|directional|point|image castshadow:b active:b pos:r3 dir:r3 bulbradius:r intensity:r range:r attenuation:r3 cutoff:r exponent:r ambient:r3 diffuse:r3 specular:r3 mode:@camlight target texture
@@ -116,7 +116,7 @@ mujoco! model
       plugin* plugin instance
         config* key value
     frame R name childclass pos:r3 @orient
-    replicate R count:i offset:r3 euler:r3 sep
+    replicate R !count:i offset:r3 euler:r3 sep
   deformable*
     flex* name group:i dim:i radius:r material rgba:r4 flatskin:b !body vertex:r* element:i* texcoord:r* elemtexcoord:i* node
       contact? contype:i conaffinity:i condim:i priority:i friction:r1-3 solmix:r solref:r1-2 solimp:r1-5 margin:r gap:r internal:b selfcollide:none|narrow|bvh|sap|auto activelayers:i vertcollide:b passive:b
