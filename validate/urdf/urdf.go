@@ -18,6 +18,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -275,6 +276,12 @@ func sanitize(data []byte) []byte {
 	for i := 0; i < len(data); {
 		c := data[i]
 		if c < utf8.RuneSelf {
+			if c == '&' && !validRef(data[i:]) {
+				if out == nil {
+					out = append([]byte(nil), data...)
+				}
+				out[i] = '?'
+			}
 			if c < 0x20 && c != '\t' && c != '\n' && c != '\r' {
 				if out == nil {
 					out = append([]byte(nil), data...)
@@ -299,6 +306,36 @@ func sanitize(data []byte) []byte {
 		return data
 	}
 	return out
+}
+
+// validRef reports whether b starts with a reference encoding/xml accepts:
+// one of the five predefined entities or a character reference to a
+// character XML allows. tinyxml2 passes any other '&' through as text.
+func validRef(b []byte) bool {
+	end := bytes.IndexByte(b, ';')
+	if end < 2 || end > 12 {
+		return false
+	}
+	name := string(b[1:end])
+	switch name {
+	case "amp", "lt", "gt", "quot", "apos":
+		return true
+	}
+	if name[0] != '#' {
+		return false
+	}
+	var n uint64
+	var err error
+	if len(name) > 1 && name[1] == 'x' {
+		n, err = strconv.ParseUint(name[2:], 16, 32)
+	} else {
+		n, err = strconv.ParseUint(name[1:], 10, 32)
+	}
+	if err != nil {
+		return false
+	}
+	r := rune(n)
+	return r == 0x09 || r == 0x0A || r == 0x0D || r >= 0x20 && r <= 0xD7FF || r >= 0xE000 && r <= 0xFFFD || r >= 0x10000 && r <= 0x10FFFF
 }
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
