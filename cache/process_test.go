@@ -148,16 +148,22 @@ type slowServer struct {
 	mu       sync.Mutex
 	payloads map[string][]byte
 	hits     map[string]int
+	started  chan string // a request's name as it arrives (dropped when full)
+	finished chan string // a request's name once its whole body is sent
 }
 
 func newSlowServer(t *testing.T, chunk int, pause time.Duration) *slowServer {
-	s := &slowServer{payloads: map[string][]byte{}, hits: map[string]int{}}
+	s := &slowServer{payloads: map[string][]byte{}, hits: map[string]int{}, started: make(chan string, 16), finished: make(chan string, 16)}
 	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		name := strings.TrimPrefix(r.URL.Path, "/")
 		s.mu.Lock()
 		b, ok := s.payloads[name]
 		s.hits[name]++
 		s.mu.Unlock()
+		select {
+		case s.started <- name:
+		default:
+		}
 		if !ok {
 			http.NotFound(w, r)
 			return
@@ -172,6 +178,10 @@ func newSlowServer(t *testing.T, chunk int, pause time.Duration) *slowServer {
 			w.(http.Flusher).Flush()
 			b = b[n:]
 			time.Sleep(pause)
+		}
+		select {
+		case s.finished <- name:
+		default:
 		}
 	}))
 	t.Cleanup(s.Close)
@@ -269,9 +279,9 @@ func TestManyProcesses(t *testing.T) {
 // SIGKILL at random instants during download, extraction and publishing.
 // After each kill, verify finds nothing missing or corrupt (only leftovers
 // of the interrupted store), and a rerun finishes with a clean cache.
-// Trials: 3 with -short, 6 by default, 50 with GIZMO_LONG=1.
+// Trials: 3 with -short, 5 by default, 50 with GIZMO_LONG=1.
 func TestCrashConsistency(t *testing.T) {
-	trials := 6
+	trials := 5
 	switch {
 	case testing.Short():
 		trials = 3
@@ -282,7 +292,7 @@ func TestCrashConsistency(t *testing.T) {
 	if _, err := Open(dir); err != nil {
 		t.Fatal(err)
 	}
-	srv := newSlowServer(t, 64<<10, 2*time.Millisecond)
+	srv := newSlowServer(t, 64<<10, 10*time.Millisecond)
 	// A few contents, shared by several keys, so that kills also land while
 	// another key's files are reused.
 	urls := []string{
@@ -290,12 +300,45 @@ func TestCrashConsistency(t *testing.T) {
 		srv.add("b", payloadZip(101, 20, 32<<10)),
 		srv.add("c", payloadZip(102, 120, 2<<10)),
 	}
-	// Measure an undisturbed run to spread the kills over its length.
-	t0 := time.Now()
-	if out, err := helperCmd("store", dir, "GIZMO_KEYS=ast_warm|isaac_sim_urdf|"+urls[0]).CombinedOutput(); err != nil {
-		t.Fatalf("warm-up run: %v: %s", err, out)
+	// Measure an undisturbed run: the time to the download's request
+	// (start-up, open, index writes), the download, and from the body's end
+	// to the process's (extraction, publishing), to aim the kills at each.
+	drain := func() {
+		for len(srv.started) > 0 {
+			<-srv.started
+		}
+		for len(srv.finished) > 0 {
+			<-srv.finished
+		}
 	}
-	span := time.Since(t0)
+	wait := func(ch chan string) bool {
+		select {
+		case <-ch:
+			return true
+		case <-time.After(time.Minute):
+			return false
+		}
+	}
+	warm := helperCmd("store", dir, "GIZMO_KEYS=ast_warm|isaac_sim_urdf|"+urls[0])
+	var warmOut bytes.Buffer
+	warm.Stdout, warm.Stderr = &warmOut, &warmOut
+	t0 := time.Now()
+	if err := warm.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if !wait(srv.started) {
+		t.Fatalf("warm-up run never downloaded: %s", warmOut.String())
+	}
+	head := time.Since(t0)
+	t1 := time.Now()
+	wait(srv.finished)
+	body := time.Since(t1)
+	t2 := time.Now()
+	if err := warm.Wait(); err != nil {
+		t.Fatalf("warm-up run: %v: %s", err, warmOut.String())
+	}
+	tail := time.Since(t2)
+	span := head + body + tail
 	rng := rand.New(rand.NewSource(time.Now().UnixNano()))
 	c, _ := Open(dir)
 	phases := map[string]int{}
@@ -307,8 +350,31 @@ func TestCrashConsistency(t *testing.T) {
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		delay := time.Duration(rng.Int63n(int64(span)))
-		time.Sleep(delay)
+		// A kill in five lands before the download, two during it, two
+		// after its last byte (extraction, publishing, indexing).
+		drain()
+		var delay time.Duration
+		switch r := rng.Intn(5); {
+		case r == 0:
+			delay = time.Duration(rng.Int63n(int64(head)))
+			time.Sleep(delay)
+		case r <= 2:
+			if !wait(srv.started) {
+				cmd.Process.Kill()
+				t.Fatalf("trial %d: the helper never downloaded", i)
+			}
+			delay = time.Duration(rng.Int63n(int64(body)))
+			time.Sleep(delay)
+			delay += head
+		default:
+			if !wait(srv.finished) {
+				cmd.Process.Kill()
+				t.Fatalf("trial %d: the helper never finished downloading", i)
+			}
+			delay = time.Duration(rng.Int63n(int64(tail)))
+			time.Sleep(delay)
+			delay += head + body
+		}
 		cmd.Process.Signal(syscall.SIGKILL)
 		err := cmd.Wait()
 		var ee *exec.ExitError
@@ -324,6 +390,9 @@ func TestCrashConsistency(t *testing.T) {
 			if p.Kind != ProblemPartial && p.Kind != ProblemExtra {
 				t.Errorf("trial %d (killed after %v): %v", i, delay, p)
 			}
+		}
+		if testing.Verbose() {
+			t.Logf("trial %d: killed=%v after %v", i, killed, delay)
 		}
 		switch id := fmt.Sprintf("ast_%d", i); {
 		case !killed || c.Have(id, "isaac_sim_urdf"):
@@ -362,5 +431,5 @@ func TestCrashConsistency(t *testing.T) {
 		t.Errorf("verify after gc: %v %v", ps, err)
 	}
 	checkConsistent(t, c)
-	t.Logf("%d trials over a %v store; killed %v; gc removed %d leftovers", trials, span, phases, len(res.Removed))
+	t.Logf("%d trials over a %v store (%v to the download, %v downloading, %v after); killed %v; gc removed %d leftovers", trials, span, head, body, tail, phases, len(res.Removed))
 }
