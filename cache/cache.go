@@ -258,7 +258,11 @@ func (c *Cache) withIndex(write bool, fn func(tx *bolt.Tx) error) error {
 	defer lk.Unlock()
 	db, err := bolt.Open(c.dbPath(), 0o644, &bolt.Options{Timeout: 2 * time.Second, ReadOnly: !write})
 	if err != nil {
-		return fmt.Errorf("open cache index %s: %w (run 'gizmo cache verify')", c.dbPath(), err)
+		hint := "another program may hold it; if it is damaged, move the cache directory aside and sync again"
+		if errors.Is(err, os.ErrPermission) {
+			hint = "check the permissions of " + c.root
+		}
+		return fmt.Errorf("open cache index %s: %w (%s)", c.dbPath(), err, hint)
 	}
 	if write {
 		err = db.Update(fn)
