@@ -194,7 +194,7 @@ func attr(e *etree.Element, key string) (string, bool) {
 // parse reads the document and runs every check urdfdom's parser makes.
 func parse(name string, data []byte, dir string, opts validate.Options) (*model, *validate.Report) {
 	r := &validate.Report{Path: name, Format: formats.KindURDF, Valid: true}
-	data = sanitize(blankDecl(data))
+	data = topLevel(ltInValues(sanitize(blankDecl(data))))
 	doc, err := xmlpos.Parse(data)
 	if err != nil {
 		p := validate.Problem{Severity: validate.Error, Rule: "urdf-xml", File: name,
@@ -302,6 +302,74 @@ func sanitize(data []byte) []byte {
 		}
 		i += n
 	}
+	if out == nil {
+		return data
+	}
+	return out
+}
+
+// ltInValues replaces a raw '<' inside a quoted attribute value with '?':
+// tinyxml2 keeps it as part of the value, encoding/xml refuses the
+// document. It walks the markup as the duplicate-attribute scan does.
+func ltInValues(data []byte) []byte {
+	var out []byte
+	i := 0
+	skipTo := func(end string) {
+		if j := bytes.Index(data[i:], []byte(end)); j >= 0 {
+			i += j + len(end)
+		} else {
+			i = len(data)
+		}
+	}
+	for i < len(data) {
+		j := bytes.IndexByte(data[i:], '<')
+		if j < 0 {
+			break
+		}
+		i += j
+		rest := data[i:]
+		switch {
+		case bytes.HasPrefix(rest, []byte("<!--")):
+			skipTo("-->")
+			continue
+		case bytes.HasPrefix(rest, []byte("<![CDATA[")):
+			skipTo("]]>")
+			continue
+		case bytes.HasPrefix(rest, []byte("<?")):
+			skipTo("?>")
+			continue
+		case bytes.HasPrefix(rest, []byte("<!")), bytes.HasPrefix(rest, []byte("</")):
+			skipTo(">")
+			continue
+		}
+		// A start tag: quoted values run to the matching quote.
+		i++
+		for i < len(data) && data[i] != '>' {
+			c := data[i]
+			if c != '"' && c != '\'' {
+				i++
+				continue
+			}
+			end := bytes.IndexByte(data[i+1:], c)
+			if end < 0 {
+				return orig(out, data)
+			}
+			for k := i + 1; k < i+1+end; k++ {
+				if data[k] == '<' {
+					if out == nil {
+						out = append([]byte(nil), data...)
+					}
+					out[k] = '?'
+				}
+			}
+			i += end + 2
+		}
+		i++
+	}
+	return orig(out, data)
+}
+
+func orig(out, data []byte) []byte {
 	if out == nil {
 		return data
 	}
