@@ -2,8 +2,10 @@ package reference_test
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -260,6 +262,68 @@ func TestMuJoCo3Simulate(t *testing.T) {
 	if _, err := reference.MuJoCo3Simulate(ctx(t), []string{stable}, 0); err == nil {
 		t.Error("MuJoCo3Simulate with 0 steps: no error")
 	}
+}
+
+// TestMuJoCo3BatchSameNamedFiles loads, in one batch, models from two
+// folders that each hold a mesh at the same relative path (assets/m.stl):
+// a good cube in one, a truncated file in the other. Each model must be
+// compiled from its own folder's file, whatever the order: MuJoCo caches
+// meshes by name and file time, and folders copied within one second once
+// shared the first one's mesh (the broken one was then accepted, and a
+// procgen arm got another arm's links).
+func TestMuJoCo3BatchSameNamedFiles(t *testing.T) {
+	reftest.Require(t, reference.ToolMuJoCo3)
+	const model = `<mujoco><compiler meshdir="assets"/><asset><mesh name="m" file="m.stl"/></asset>
+<worldbody><body><freejoint/><geom type="mesh" mesh="m"/></body></worldbody></mujoco>`
+	good := filepath.Join(t.TempDir(), "model.xml")
+	bad := filepath.Join(t.TempDir(), "model.xml")
+	cube := cubeSTL(0.1)
+	for p, stl := range map[string][]byte{good: cube, bad: cube[:84+50*5]} {
+		write(t, p, model)
+		if err := os.MkdirAll(filepath.Join(filepath.Dir(p), "assets"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(filepath.Dir(p), "assets", "m.stl"), stl, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	vs, err := reference.MuJoCo3Batch(ctx(t), []string{good, bad, good, bad})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range vs {
+		wantOK := i%2 == 0
+		if v.Accepted != wantOK {
+			t.Errorf("model %d (%s mesh): Accepted = %v, want %v: %q", i, map[bool]string{true: "good", false: "truncated"}[wantOK], v.Accepted, wantOK, v.Messages)
+		}
+		if !wantOK && !strings.Contains(v.First(), "m.stl") {
+			t.Errorf("model %d: message %q does not name m.stl", i, v.First())
+		}
+	}
+}
+
+// cubeSTL is a binary STL of a cube of half-size h (12 triangles).
+func cubeSTL(h float32) []byte {
+	v := func(i int) [3]float32 {
+		return [3]float32{h * float32(2*(i&1)-1), h * float32(2*(i>>1&1)-1), h * float32(2*(i>>2&1)-1)}
+	}
+	// Faces as corner indices (bit 0 = x, 1 = y, 2 = z), outward by the
+	// right-hand rule.
+	quads := [][4]int{{0, 2, 3, 1}, {4, 5, 7, 6}, {0, 1, 5, 4}, {2, 6, 7, 3}, {0, 4, 6, 2}, {1, 3, 7, 5}}
+	b := make([]byte, 80, 84+12*50)
+	b = binary.LittleEndian.AppendUint32(b, 12)
+	for _, q := range quads {
+		for _, tri := range [][3]int{{q[0], q[1], q[2]}, {q[0], q[2], q[3]}} {
+			b = append(b, make([]byte, 12)...) // normal: MuJoCo computes its own
+			for _, c := range tri {
+				for _, x := range v(c) {
+					b = binary.LittleEndian.AppendUint32(b, math.Float32bits(x))
+				}
+			}
+			b = append(b, 0, 0)
+		}
+	}
+	return b
 }
 
 // TestMuJoCo222Scratch checks that mujoco-compile leaves nothing behind in

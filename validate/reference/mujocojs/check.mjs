@@ -14,10 +14,12 @@
 //
 // Each <dir> is copied whole into the in-memory file system (once per
 // process), so meshes, textures and includes resolve as they would on disk;
-// <relpath> is the model file inside it. The exit code is 0 when every line
-// was printed (whatever the verdicts), 2 on a usage or harness failure, and
-// 3 after a model aborted the WebAssembly module (its line is printed; the
-// models after it are not).
+// <relpath> is the model file inside it. Every copy gets file times of its
+// own (see stampOf), so MuJoCo's asset cache never hands one folder's mesh
+// to another folder's model. The exit code is 0 when every line was printed
+// (whatever the verdicts), 2 on a usage or harness failure, and 3 after a
+// model aborted the WebAssembly module (its line is printed; the models
+// after it are not).
 import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
@@ -57,10 +59,11 @@ function usage(msg) {
   process.exit(2);
 }
 
-// copyTree copies the host directory src into the in-memory FS at dst and
-// returns the bytes copied. Directory symlinks are not followed (a loop
+// copyTree copies the host directory src into the in-memory FS at dst,
+// setting every file's access and modification times to stamp (milliseconds),
+// and returns the bytes copied. Directory symlinks are not followed (a loop
 // would never end); file symlinks are.
-function copyTree(FS, src, dst) {
+function copyTree(FS, src, dst, stamp) {
   FS.mkdirTree(dst);
   let bytes = 0;
   for (const ent of fs.readdirSync(src, { withFileTypes: true })) {
@@ -68,14 +71,34 @@ function copyTree(FS, src, dst) {
     const s = path.join(src, ent.name);
     const d = dst + '/' + ent.name;
     if (ent.isDirectory()) {
-      bytes += copyTree(FS, s, d);
+      bytes += copyTree(FS, s, d, stamp);
     } else if (ent.isFile() || (ent.isSymbolicLink() && fs.statSync(s, { throwIfNoEntry: false })?.isFile())) {
       const data = fs.readFileSync(s);
       FS.writeFile(d, data);
+      FS.utime(d, stamp, stamp);
       bytes += data.length;
     }
   }
   return bytes;
+}
+
+// stampOf gives the n-th folder copied in this process its file times:
+// n+1 whole seconds after the epoch, one second per copy.
+//
+// MuJoCo keeps compiled meshes (and PNG textures) in a process-wide cache
+// keyed by the resource name, and reuses an entry while the file's
+// modification time, in whole seconds, equals the cached one. Models load
+// by a path relative to their folder, so "assets/link1.stl" names a
+// different file in every folder; copies stamped with the wall clock land
+// in the same second, so a model got the mesh of an earlier folder's
+// same-named file whenever the two copies fell in one second: which mesh
+// depended on timing (procgen's 7-DOF arm then got the 1-DOF arm's long
+// link1, 0.29 m deep in the floor, and one run in several raised
+// mjWARN_BADQACC). With a second per copy, a same-named file from another
+// folder always reads as modified and is compiled from its own bytes; a
+// second model in the same folder still shares that folder's entries.
+function stampOf(n) {
+  return (n + 1) * 1000;
 }
 
 // removeTree deletes dir and everything under it from the in-memory FS.
@@ -189,9 +212,10 @@ async function main() {
           kept -= e.bytes;
           mounted.delete(h);
         }
-        entry = { fsdir: `/m${serial++}`, bytes: 0 };
+        entry = { fsdir: `/m${serial}`, bytes: 0 };
         mounted.set(host, entry);
-        entry.bytes = copyTree(mj.FS, host, entry.fsdir);
+        entry.bytes = copyTree(mj.FS, host, entry.fsdir, stampOf(serial));
+        serial++;
         kept += entry.bytes;
       }
       const fsdir = entry.fsdir;
