@@ -805,6 +805,12 @@ func (c *checker) actuator(a *etree.Element) {
 	if a.SelectAttr("cranksite") != nil && a.SelectAttr("slidersite") == nil {
 		c.m.errorf(a, "mjcf-actuator", "slider-crank actuator needs slidersite as well as cranksite")
 	}
+	if a.SelectAttr("cranksite") == nil && (a.SelectAttr("slidersite") != nil || a.SelectAttr("cranklength") != nil) {
+		c.m.errorf(a, "mjcf-actuator", "cranklength and slidersite can only be used in a slider-crank transmission (with cranksite)")
+	}
+	if a.SelectAttr("refsite") != nil && a.SelectAttr("site") == nil {
+		c.m.errorf(a, "mjcf-actuator", "refsite can only be used with a site transmission")
+	}
 	if targets == 0 && a.Tag != "plugin" {
 		c.m.errorf(a, "mjcf-actuator", "actuator has no transmission target: set joint, tendon, site or body")
 	}
@@ -959,9 +965,30 @@ func (c *checker) assets() {
 		for _, a := range sec.ChildElements() {
 			switch a.Tag {
 			case "mesh":
+				if v, ok := c.nums(a, "maxhullvert"); ok && v[0] != -1 && v[0] <= 3 {
+					c.m.errorf(a, "mjcf-mesh", "maxhullvert must be larger than 3 (or -1 for no limit), got %g", v[0])
+				}
+				if ct := a.SelectAttrValue("content_type", ""); strings.HasPrefix(ct, "image/") || strings.HasPrefix(ct, "application/") {
+					c.m.errorf(a, "mjcf-mesh-format", "unsupported mesh type '%s': use model/stl, model/obj or model/vnd.mujoco.msh", ct)
+					continue
+				}
 				if f := a.SelectAttrValue("file", ""); f != "" {
 					ext := strings.ToLower(filepath.Ext(f))
-					if !meshExts[ext] && a.SelectAttr("content_type") == nil {
+					if ct := a.SelectAttrValue("content_type", ""); ct != "" {
+						// The content type, not the extension, picks the reader.
+						full, ok := c.file(a, f, c.comp.meshdir)
+						switch {
+						case !ok:
+						case ct == "model/obj":
+							c.meshShapeAs(a, assetName(a), full, ".obj")
+						case ct == "model/stl" || ct == "model/x-stl":
+							if c.stl(a, f, full) {
+								c.meshShapeAs(a, assetName(a), full, ".stl")
+							}
+						}
+						continue
+					}
+					if !meshExts[ext] {
 						c.m.errorf(a, "mjcf-mesh-format", "unknown or unsupported mesh file '%s': MuJoCo reads .stl, .obj and .msh; convert the mesh", f)
 						continue
 					}
@@ -978,6 +1005,9 @@ func (c *checker) assets() {
 					c.m.errorf(a, "mjcf-mesh", "mesh '%s' has no data: give it a file, vertex data or a builtin shape (at least 4 vertices required)", assetName(a))
 				}
 			case "hfield", "skin":
+				if a.Tag == "skin" && a.SelectAttrValue("file", "") == "" && a.SelectAttr("vertex") == nil {
+					c.m.errorf(a, "mjcf-skin", "missing data in skin: give it a file or vertex data")
+				}
 				if f := a.SelectAttrValue("file", ""); f != "" {
 					c.file(a, f, c.comp.meshdir)
 				}
@@ -994,7 +1024,11 @@ func (c *checker) assets() {
 				}
 			case "texture":
 				c.texture(a)
-				for _, attr := range []string{"file", "fileright", "fileleft", "fileup", "filedown", "filefront", "fileback"} {
+				attrs := []string{"file"}
+				if a.SelectAttrValue("type", "cube") != "2d" && a.SelectAttrValue("file", "") == "" {
+					attrs = []string{"fileright", "fileleft", "fileup", "filedown", "filefront", "fileback"}
+				}
+				for _, attr := range attrs {
 					if f := a.SelectAttrValue(attr, ""); f != "" {
 						if full, ok := c.file(a, f, c.comp.texturedir); ok {
 							c.textureImage(a, attr, f, full)

@@ -253,6 +253,11 @@ const maxMeshRead = 256 << 20
 // at full). Reading stops as soon as four vertices span a volume, so a
 // normal mesh costs a few hundred bytes; only a flat one is read whole.
 func (c *checker) meshShape(a *etree.Element, name, full string) {
+	c.meshShapeAs(a, name, full, extOf(full))
+}
+
+// meshShapeAs is meshShape reading the file as the format of extension ext.
+func (c *checker) meshShapeAs(a *etree.Element, name, full, ext string) {
 	var sh shape
 	switch {
 	case full == "":
@@ -262,8 +267,8 @@ func (c *checker) meshShape(a *etree.Element, name, full string) {
 		}
 		for i := 0; i+2 < len(v) && !sh.add([3]float64{v[i], v[i+1], v[i+2]}); i += 3 {
 		}
-	case strings.EqualFold(extOf(full), ".stl"), strings.EqualFold(extOf(full), ".obj"):
-		r, ok := meshShapeOf(full)
+	case strings.EqualFold(ext, ".stl"), strings.EqualFold(ext, ".obj"):
+		r, ok := meshShapeOf(full, strings.ToLower(ext))
 		if !ok {
 			return
 		}
@@ -293,18 +298,18 @@ var shapeCache sync.Map // shapeKey -> shape
 
 // meshShapeOf reads the vertices of the STL or OBJ file at path far enough
 // to tell its shape; ok is false when it cannot be read as one.
-func meshShapeOf(path string) (shape, bool) {
+func meshShapeOf(path, ext string) (shape, bool) {
 	st, err := os.Stat(path)
 	if err != nil {
 		return shape{}, false
 	}
-	key := shapeKey{path, st.Size(), st.ModTime().UnixNano()}
+	key := shapeKey{path + "#" + ext, st.Size(), st.ModTime().UnixNano()}
 	if v, ok := shapeCache.Load(key); ok {
 		return v.(shape), true
 	}
 	var sh shape
 	var ok bool
-	if strings.EqualFold(extOf(path), ".stl") {
+	if ext == ".stl" {
 		ok = scanSTL(path, sh.add)
 	} else {
 		ok = scanOBJ(path, sh.add)
@@ -597,6 +602,9 @@ func (c *checker) composite(k *etree.Element) {
 		}
 	}
 	if typ == "cable" {
+		if len(k.SelectElements("geom")) == 0 {
+			c.m.errorf(k, "mjcf-composite", "cable geom type must be sphere, capsule or box: add a <geom> with its type")
+		}
 		for _, g := range k.SelectElements("geom") {
 			switch g.SelectAttrValue("type", "") {
 			case "sphere", "capsule", "box":

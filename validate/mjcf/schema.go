@@ -85,7 +85,7 @@ mujoco! model
       bone* !body !bindpos:r3 !bindquat:q !vertid:i* !vertweight:r*
     texture* name type:2d|cube|skybox colorspace:auto|linear|sRGB content_type file gridsize:i2 gridlayout fileright fileleft fileup filedown filefront fileback builtin:none|gradient|checker|flat rgb1:r3 rgb2:r3 mark:none|edge|cross|random markrgb:r3 random:r width:i height:i hflip:b vflip:b nchannel:i
     material* name class texture texrepeat:r2 texuniform:b emission:r specular:r shininess:r reflectance:r metallic:r roughness:r rgba:r4
-      layer* texture !role:rgb|occlusion|roughness|metallic|normal|opacity|emissive|rgba|orm
+      layer* !texture !role:rgb|occlusion|roughness|metallic|normal|opacity|emissive|rgba|orm
     model* name file content_type
   worldbody*
   body R name childclass pos:r3 @orient mocap:b gravcomp:r user:r*
