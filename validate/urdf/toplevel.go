@@ -40,7 +40,7 @@ scan:
 		case isSpace(c):
 			i++
 		case bytes.HasPrefix(data[i:], []byte("<?")):
-			if !skipTo("?>") {
+			if !skipTo(">") { // tinyxml2 ends it at the first '>'
 				return data
 			}
 		case bytes.HasPrefix(data[i:], []byte("<!--")):

@@ -25,6 +25,12 @@ func TestTopLevel(t *testing.T) {
 		{"mismatched after", r + `<b></c>`, false},
 		{"robot nested", `<a>` + r + `</a>`, false},
 		{"text before robot", `<foo/>junk` + r, false},
+		{"processing instruction with '>'", `<?pi a>b?>` + r, false},
+		{"declaration with '>'", `<?xml version="1.0" > ?>` + r, false},
+		{"declaration '? >'", `<?xml version="1.0"? >` + r, true},
+		{"comment with '>'", `<!-- a > b -->` + r, true},
+		{"NUL after the robot", r + "\x00<foo", true},
+		{"NUL inside the robot", `<robot name="r"><link name="a"/>` + "\x00" + `</robot>`, false},
 		{"mismatched inside", `<robot name="r"><link name="a"></linkx></robot>`, false},
 	}
 	for _, tt := range tests {

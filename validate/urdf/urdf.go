@@ -194,6 +194,14 @@ func attr(e *etree.Element, key string) (string, bool) {
 // parse reads the document and runs every check urdfdom's parser makes.
 func parse(name string, data []byte, dir string, opts validate.Options) (*model, *validate.Report) {
 	r := &validate.Report{Path: name, Format: formats.KindURDF, Valid: true}
+	// urdfdom hands tinyxml2 a C string: a NUL byte ends the document.
+	if i := bytes.IndexByte(data, 0); i >= 0 {
+		line := 1 + bytes.Count(data[:i], []byte("\n"))
+		col := i - bytes.LastIndexByte(data[:i], '\n')
+		r.Add(validate.Problem{Severity: validate.Warning, Rule: "urdf-nul", File: name, Line: line, Col: col,
+			Message: "the file has a NUL byte here; urdfdom and Isaac Sim read the file only up to it: remove it"})
+		data = data[:i]
+	}
 	data = topLevel(ltInValues(sanitize(blankDecl(data))))
 	doc, err := xmlpos.Parse(data)
 	if err != nil {
@@ -252,11 +260,12 @@ func blankDecl(data []byte) []byte {
 	if !bytes.HasPrefix(data[start:], []byte("<?xml")) || len(data) < start+6 || !isSpace(data[start+5]) {
 		return data
 	}
-	end := bytes.Index(data[start:], []byte("?>"))
+	// tinyxml2 ends a top-level <?...> node at its first '>'.
+	end := bytes.IndexByte(data[start:], '>')
 	if end < 0 {
 		return data
 	}
-	end += start + 2
+	end += start + 1
 	out := make([]byte, len(data))
 	copy(out, data)
 	for i := start; i < end; i++ {
@@ -528,7 +537,8 @@ func prologText(data []byte, name string) (validate.Problem, bool) {
 			i++
 			continue
 		case bytes.HasPrefix(data[i:], []byte("<?")):
-			if !skip("?>") {
+			// tinyxml2 ends a top-level <?...> node at its first '>'.
+			if !skip(">") {
 				return validate.Problem{}, true
 			}
 			continue
