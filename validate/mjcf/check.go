@@ -85,6 +85,8 @@ type checker struct {
 	nmocap  int
 	bodies  []*etree.Element
 	lrMode  string // compiler/lengthrange mode
+	// composites holds the prefixes of the composites seen.
+	composites map[string]bool
 }
 
 func newChecker(m *model) *checker {
@@ -378,7 +380,7 @@ func (c *checker) defaults() {
 			continue
 		}
 		cls := main
-		if n := d.SelectAttr("class"); n != nil && n.Value != "main" {
+		if n := d.SelectAttr("class"); n != nil && n.Value != "main" && n.Value != "" {
 			c.m.errorf(d, "mjcf-default", "top-level default class 'main' cannot be renamed to '%s': drop the class attribute or nest the class in <default>", n.Value)
 		}
 		cls.elem = d
@@ -392,6 +394,7 @@ func (c *checker) defaultBody(d *etree.Element, cls *defClass) {
 			continue
 		}
 		if k.Tag != "default" {
+			c.orientation(k)
 			attrs := cls.attrs[k.Tag]
 			if attrs == nil {
 				attrs = map[string]string{}
@@ -970,7 +973,10 @@ func (c *checker) assets() {
 				}
 				if f := a.SelectAttrValue("file", ""); f != "" {
 					ext := strings.ToLower(filepath.Ext(f))
-					if ct := a.SelectAttrValue("content_type", ""); ct != "" {
+					if ct := a.SelectAttrValue("content_type", ""); ct != "" && !strings.Contains(ct, "/") {
+						c.m.errorf(a, "mjcf-mesh-format", "invalid content type '%s': use a MIME type such as model/stl", ct)
+						continue
+					} else if ct != "" {
 						// The content type, not the extension, picks MuJoCo's
 						// reader, and MuJoCo's mesh cache may skip it: only
 						// the file's existence is checked.

@@ -476,6 +476,9 @@ func (c *checker) plugins() {
 		if c.bad[e] {
 			return
 		}
+		if ignoredTop(e) {
+			return
+		}
 		if e.Tag == "plugin" {
 			c.pluginUse(e)
 			if name := e.SelectAttrValue("plugin", ""); name != "" {
@@ -599,6 +602,19 @@ func (c *checker) composite(k *etree.Element) {
 				c.m.errorf(k, "mjcf-composite", "the curve array contains an invalid shape %q: use s, cos(s), sin(s) or 0", t)
 				break
 			}
+		}
+	}
+	prefix := k.SelectAttrValue("prefix", "")
+	if c.composites == nil {
+		c.composites = map[string]bool{}
+	}
+	if c.composites[prefix] {
+		c.m.errorf(k, "mjcf-name", "repeated name 'composite_%s' in text: two composites share the prefix %q; give each its own prefix", prefix, prefix)
+	}
+	c.composites[prefix] = true
+	for _, g := range k.SelectElements("geom") {
+		if v, ok := c.nums(g, "size"); !ok || !(v[0] > 0) {
+			c.m.errorf(g, "mjcf-size", "size[0] must be positive in the composite's geom")
 		}
 	}
 	if typ == "cable" {
