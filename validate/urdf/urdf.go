@@ -202,7 +202,7 @@ func parse(name string, data []byte, dir string, opts validate.Options) (*model,
 			Message: "the file has a NUL byte here; urdfdom and Isaac Sim read the file only up to it: remove it"})
 		data = data[:i]
 	}
-	data = topLevel(ltInValues(sanitize(blankDecl(data))))
+	data = topLevel(sanitize(ltInValues(blankDecl(data))))
 	doc, err := xmlpos.Parse(data)
 	if err != nil {
 		p := validate.Problem{Severity: validate.Error, Rule: "urdf-xml", File: name,
@@ -363,12 +363,31 @@ func ltInValues(data []byte) []byte {
 			if end < 0 {
 				return orig(out, data)
 			}
-			for k := i + 1; k < i+1+end; k++ {
-				if data[k] == '<' {
-					if out == nil {
-						out = append([]byte(nil), data...)
+			val := data[i+1 : i+1+end]
+			if bytes.IndexByte(val, '<') >= 0 || hasBadRef(val) {
+				if out == nil {
+					out = append([]byte(nil), data...)
+				}
+				// tinyxml2 keeps '<' and drops an '&' that starts no
+				// reference; the value shrinks, spaces after the quote
+				// keep the length.
+				fixed := make([]byte, 0, len(val))
+			value:
+				for k := 0; k < len(val); k++ {
+					switch {
+					case val[k] == '&' && nulRef(val[k:]):
+						break value // &#0; ends the C string tinyxml2 hands on
+					case val[k] == '<':
+						fixed = append(fixed, '?')
+					case val[k] == '&' && !validRef(val[k:]):
+					default:
+						fixed = append(fixed, val[k])
 					}
-					out[k] = '?'
+				}
+				n := copy(out[i+1:], fixed)
+				out[i+1+n] = c
+				for k := i + 2 + n; k < i+2+end; k++ {
+					out[k] = ' '
 				}
 			}
 			i += end + 2
@@ -383,6 +402,31 @@ func orig(out, data []byte) []byte {
 		return data
 	}
 	return out
+}
+
+// nulRef reports whether b starts with a character reference to U+0000.
+func nulRef(b []byte) bool {
+	end := bytes.IndexByte(b, ';')
+	if end < 3 || b[1] != '#' {
+		return false
+	}
+	digits := string(b[2:end])
+	base := 10
+	if digits[0] == 'x' {
+		digits, base = digits[1:], 16
+	}
+	n, err := strconv.ParseUint(digits, base, 32)
+	return err == nil && n == 0
+}
+
+// hasBadRef reports whether b has an '&' that starts no valid reference.
+func hasBadRef(b []byte) bool {
+	for k := 0; k < len(b); k++ {
+		if b[k] == '&' && !validRef(b[k:]) {
+			return true
+		}
+	}
+	return false
 }
 
 // validRef reports whether b starts with a reference encoding/xml accepts:
