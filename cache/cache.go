@@ -1,7 +1,6 @@
 package cache
 
 import (
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -10,13 +9,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
 	"github.com/antimlabs/gizmo/cache/archive"
-	"github.com/antimlabs/gizmo/cache/lockedfile"
 	"github.com/antimlabs/gizmo/formats"
 )
 
@@ -38,6 +33,7 @@ var (
 const (
 	dbName      = "index.db"
 	dbLockName  = "index.lock"
+	dbWantName  = "index.want"
 	tagName     = "CACHEDIR.TAG"
 	blobsDir    = "blobs"
 	treesDir    = "trees"
@@ -233,50 +229,6 @@ func checkKey(id, format string) error {
 	}
 	return nil
 }
-
-// processLocks serialises index access among the Cache values of this
-// process (flock would too, but with polling); index.lock does it across
-// processes.
-var processLocks sync.Map // db path → *sync.RWMutex
-
-func (c *Cache) withIndex(write bool, fn func(tx *bolt.Tx) error) error {
-	mu, _ := processLocks.LoadOrStore(c.dbPath(), new(sync.RWMutex))
-	rw := mu.(*sync.RWMutex)
-	if write {
-		rw.Lock()
-		defer rw.Unlock()
-	} else {
-		rw.RLock()
-		defer rw.RUnlock()
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), lockTimeout)
-	defer cancel()
-	lk, err := lockedfile.Acquire(ctx, filepath.Join(c.root, dbLockName), write)
-	if err != nil {
-		return fmt.Errorf("cache index %s is held by another process for over %v: %w", c.dbPath(), lockTimeout, err)
-	}
-	defer lk.Unlock()
-	db, err := bolt.Open(c.dbPath(), 0o644, &bolt.Options{Timeout: 2 * time.Second, ReadOnly: !write})
-	if err != nil {
-		hint := "another program may hold it; if it is damaged, move the cache directory aside and sync again"
-		if errors.Is(err, os.ErrPermission) {
-			hint = "check the permissions of " + c.root
-		}
-		return fmt.Errorf("open cache index %s: %w (%s)", c.dbPath(), err, hint)
-	}
-	if write {
-		err = db.Update(fn)
-	} else {
-		err = db.View(fn)
-	}
-	if cerr := db.Close(); err == nil && cerr != nil {
-		err = fmt.Errorf("close cache index %s: %w", c.dbPath(), cerr)
-	}
-	return err
-}
-
-func (c *Cache) view(fn func(tx *bolt.Tx) error) error   { return c.withIndex(false, fn) }
-func (c *Cache) update(fn func(tx *bolt.Tx) error) error { return c.withIndex(true, fn) }
 
 // writeFileAtomic writes a small file via a temp file and a rename.
 func writeFileAtomic(name string, data []byte, perm os.FileMode) error {

@@ -238,7 +238,7 @@ func (c *Cache) RecordURL(id, format, url string, expires time.Time) error {
 	if err != nil {
 		return err
 	}
-	return c.update(func(tx *bolt.Tx) error {
+	return c.updateBatch(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketURLs).Put(entryKey(id, format), v)
 	})
 }
@@ -262,7 +262,7 @@ func (c *Cache) URL(id, format string) (url string, expires time.Time, ok bool) 
 
 // SetValidation records the validation result of a stored entry.
 func (c *Cache) SetValidation(id, format string, v Validation) error {
-	return c.update(func(tx *bolt.Tx) error {
+	return c.updateBatch(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketEntries)
 		k := entryKey(id, format)
 		old := b.Get(k)

@@ -45,16 +45,14 @@ func (c *Cache) Store(ctx context.Context, id, format string, fetch FetchFunc) (
 	if err := checkKey(id, format); err != nil {
 		return Entry{}, fmt.Errorf("store: %w", err)
 	}
-	if e, ok := c.present(id, format); ok {
-		return e, nil
-	}
 	kh := keyHash(id, format)
 	lk, err := lockedfile.Acquire(ctx, c.keyLockPath(kh), true)
 	if err != nil {
 		return Entry{}, fmt.Errorf("store %s/%s: %w", id, format, err)
 	}
 	defer lk.Unlock()
-	// Re-check: whoever held the lock may have stored it.
+	// Checked under the lock (one index read): whoever held it before us
+	// may have stored the key.
 	if e, ok := c.present(id, format); ok {
 		return e, nil
 	}
@@ -296,7 +294,7 @@ func (c *Cache) fetchAndPublish(ctx context.Context, id, format, kh string, fetc
 		// a crash after the commit leaves no temp file behind.
 		os.Remove(partName)
 	} else {
-		if err := os.MkdirAll(filepath.Dir(blob), 0o755); err != nil {
+		if err := mkdirDurable(filepath.Dir(blob)); err != nil {
 			return Entry{}, err
 		}
 		if err := os.Chmod(partName, 0o444); err != nil {
@@ -328,7 +326,7 @@ func (c *Cache) fetchAndPublish(ctx context.Context, id, format, kh string, fetc
 	if err != nil {
 		return Entry{}, err
 	}
-	err = c.update(func(tx *bolt.Tx) error {
+	err = c.updateBatch(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketEntries).Put(entryKey(id, format), v)
 	})
 	if err != nil {
@@ -484,11 +482,11 @@ func linkOrCopy(src, dst string) error {
 	return err
 }
 
-// freeze makes a finished tree read-only, then durable: one syncfs(2) of its
-// file system flushes every file and directory entry of the tree at once
-// (much cheaper than an fsync per file and per directory). A tree holding
-// only a hard link of the (already synced) download needs just its
-// directory synced.
+// freeze makes a finished tree read-only, then durable: an fsync of each
+// of its files, then of each of its directories, deepest first (the Go
+// module cache's protocol; syncfs(2) would flush every dirty file of the
+// file system, other programs' included). A tree holding only a hard link
+// of the (already synced) download needs just its directory synced.
 func freeze(root string, single bool) error {
 	var dirs []string
 	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
@@ -499,20 +497,50 @@ func freeze(root string, single bool) error {
 			dirs = append(dirs, p)
 			return nil
 		}
-		return os.Chmod(p, 0o444)
+		if single {
+			return os.Chmod(p, 0o444)
+		}
+		return syncFile(p, 0o444)
 	})
 	if err != nil {
 		return err
 	}
 	for i := len(dirs) - 1; i >= 0; i-- {
-		if err := os.Chmod(dirs[i], 0o555); err != nil {
+		if err := syncFile(dirs[i], 0o555); err != nil {
 			return err
 		}
 	}
-	if single {
-		return syncDir(root)
+	return nil
+}
+
+// syncFile sets the mode of a file or directory and makes it and its
+// contents durable (fchmod, fsync).
+func syncFile(name string, mode os.FileMode) error {
+	f, err := os.Open(name)
+	if err != nil {
+		return err
 	}
-	return syncFS(root)
+	err = f.Chmod(mode)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// mkdirDurable creates dir (in an existing parent) unless it exists, and
+// makes a new one durable in its parent.
+func mkdirDurable(dir string) error {
+	err := os.Mkdir(dir, 0o755)
+	switch {
+	case errors.Is(err, fs.ErrExist):
+		return nil
+	case err != nil:
+		return err
+	}
+	return syncDir(filepath.Dir(dir))
 }
 
 // removeTree removes a file or a (possibly read-only) tree. Missing is fine.

@@ -211,10 +211,10 @@ func fold(s string) string {
 }
 
 // Extract checks the zip (see Check), then writes its files under dest, which
-// must not exist yet, with mode 0644 (directories 0755). Files are not
-// synced one by one: a caller that needs durability syncs the file system once
-// (syncfs) before publishing the tree. It returns the regular files written, sorted by name. On error dest is
-// removed.
+// must not exist yet, with mode 0644 (directories 0755). Nothing is synced:
+// a caller that needs durability fsyncs the files and directories before
+// publishing the tree. It returns the regular files written, sorted by name.
+// On error dest is removed.
 func Extract(r io.ReaderAt, size int64, archiveName, dest string, lim Limits) (_ []File, err error) {
 	zr, err := zip.NewReader(r, size)
 	if err != nil {

@@ -1,0 +1,342 @@
+package cache
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	"golang.org/x/sys/unix"
+
+	"github.com/antimlabs/gizmo/cache/lockedfile"
+)
+
+// How the committer shares the index with other processes (see "Many
+// processes" in the package comment).
+const (
+	// linger is how long the committer keeps the index open after its
+	// last write, for the writes and reads that follow (a sync stores a
+	// file every few milliseconds). Another process that asks for the
+	// index gets it at once instead.
+	linger = 20 * time.Millisecond
+	// holdMax bounds how long the committer keeps the index without a
+	// break, for programs that wait on index.lock without announcing
+	// themselves in index.want; the break lasts holdGap, longer than
+	// lockedfile's longest poll interval.
+	holdMax = 250 * time.Millisecond
+	holdGap = 25 * time.Millisecond
+	// yieldMax bounds how long the committer stands aside for processes
+	// announced in index.want before it queues for the index again.
+	yieldMax = 250 * time.Millisecond
+	// probeEvery is how often a lingering committer checks index.want.
+	probeEvery = 2 * time.Millisecond
+)
+
+// indexes holds this process's indexDB of each index file.
+var indexes sync.Map // db path → *indexDB
+
+// indexDB is this process's access to one index file. It serialises the
+// process's Cache values (flock would too, but with polling), and runs the
+// group commit: writes are queued, and one committer goroutine opens the
+// index read-write once, commits everything queued in one transaction,
+// keeps going while writes keep coming, and closes it after linger idle
+// time or as soon as another process wants the index. Reads run on the
+// committer's open handle when there is one, else on a read-only open of
+// their own.
+type indexDB struct {
+	path, lockPath, wantPath, root string
+
+	// rw is held for writing by the committer while its handle is open,
+	// and for reading by each read-only open.
+	rw sync.RWMutex
+
+	mu      sync.Mutex
+	idle    *sync.Cond    // signalled when users drops to 0
+	queue   []*writeReq   // writes waiting for the committer
+	running bool          // a committer goroutine is running
+	wake    chan struct{} // nudges a lingering committer
+	db      *bolt.DB      // the committer's open handle, shared with reads; nil when none
+	users   int           // reads running on db
+
+	// For tests: write transactions committed, read-write opens.
+	commits, opens atomic.Int64
+}
+
+type writeReq struct {
+	fn    func(tx *bolt.Tx) error
+	batch bool // fn may share a transaction with others (and be run again)
+	done  chan error
+}
+
+func (c *Cache) index() *indexDB {
+	if x, ok := indexes.Load(c.dbPath()); ok {
+		return x.(*indexDB)
+	}
+	x := &indexDB{
+		path:     c.dbPath(),
+		lockPath: filepath.Join(c.root, dbLockName),
+		wantPath: filepath.Join(c.root, dbWantName),
+		root:     c.root,
+		wake:     make(chan struct{}, 1),
+	}
+	x.idle = sync.NewCond(&x.mu)
+	v, _ := indexes.LoadOrStore(c.dbPath(), x)
+	return v.(*indexDB)
+}
+
+// view runs fn in a read transaction.
+func (c *Cache) view(fn func(tx *bolt.Tx) error) error { return c.index().view(fn) }
+
+// update runs fn in a write transaction of its own. fn may have effects
+// beyond the transaction (collecting what it deleted, say).
+func (c *Cache) update(fn func(tx *bolt.Tx) error) error { return c.index().update(fn, false) }
+
+// updateBatch runs fn in a write transaction that it may share with other
+// writes of this process (group commit). fn must depend on nothing but tx
+// and may be run more than once: when another write of the batch fails,
+// the others are run again without it. fn's error is its own.
+func (c *Cache) updateBatch(fn func(tx *bolt.Tx) error) error { return c.index().update(fn, true) }
+
+func (x *indexDB) update(fn func(tx *bolt.Tx) error, batch bool) error {
+	r := &writeReq{fn: fn, batch: batch, done: make(chan error, 1)}
+	x.mu.Lock()
+	x.queue = append(x.queue, r)
+	if !x.running {
+		x.running = true
+		go x.commitLoop()
+	}
+	x.mu.Unlock()
+	select {
+	case x.wake <- struct{}{}:
+	default:
+	}
+	return <-r.done
+}
+
+func (x *indexDB) view(fn func(tx *bolt.Tx) error) error {
+	x.mu.Lock()
+	if db := x.db; db != nil {
+		x.users++
+		x.mu.Unlock()
+		err := db.View(fn)
+		x.mu.Lock()
+		if x.users--; x.users == 0 {
+			x.idle.Broadcast()
+		}
+		x.mu.Unlock()
+		return err
+	}
+	x.mu.Unlock()
+	x.rw.RLock()
+	defer x.rw.RUnlock()
+	lk, db, err := x.open(false)
+	if err != nil {
+		return err
+	}
+	defer lk.Unlock()
+	err = db.View(fn)
+	if cerr := db.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("close cache index %s: %w", x.path, cerr)
+	}
+	return err
+}
+
+// open takes index.lock (shared for a read-only open) and opens the index.
+func (x *indexDB) open(write bool) (*lockedfile.Lock, *bolt.DB, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), lockTimeout)
+	defer cancel()
+	lk, err := x.acquire(ctx, write)
+	if err != nil {
+		return nil, nil, fmt.Errorf("cache index %s is held by another process for over %v: %w", x.path, lockTimeout, err)
+	}
+	db, err := bolt.Open(x.path, 0o644, &bolt.Options{Timeout: 2 * time.Second, ReadOnly: !write})
+	if err != nil {
+		lk.Unlock()
+		hint := "another program may hold it; if it is damaged, move the cache directory aside and sync again"
+		if errors.Is(err, os.ErrPermission) {
+			hint = "check the permissions of " + x.root
+		}
+		return nil, nil, fmt.Errorf("open cache index %s: %w (%s)", x.path, err, hint)
+	}
+	return lk, db, nil
+}
+
+// acquire takes index.lock. When another process holds it, the wait is
+// announced with a shared lock on index.want, which tells a lingering
+// committer in that process to let go.
+func (x *indexDB) acquire(ctx context.Context, exclusive bool) (*lockedfile.Lock, error) {
+	lk, err := lockedfile.TryAcquire(x.lockPath, exclusive)
+	if err == nil || !errors.Is(err, lockedfile.ErrLocked) {
+		return lk, err
+	}
+	// A committer probing index.want holds it alone for an instant.
+	for i := 0; i < 3; i++ {
+		if w, err := lockedfile.TryAcquire(x.wantPath, false); err == nil {
+			defer w.Unlock()
+			break
+		}
+	}
+	return lockedfile.Acquire(ctx, x.lockPath, exclusive)
+}
+
+// wanted reports whether another process waits for the index: whether
+// index.want, open as w, is locked shared by anyone. The committer keeps w
+// open so that probing creates no file (a test may be removing the
+// directory meanwhile).
+func wanted(w *os.File) bool {
+	if w == nil {
+		return false
+	}
+	err := unix.Flock(int(w.Fd()), unix.LOCK_EX|unix.LOCK_NB)
+	if err != nil {
+		return errors.Is(err, unix.EWOULDBLOCK)
+	}
+	unix.Flock(int(w.Fd()), unix.LOCK_UN)
+	return false
+}
+
+// commitLoop is the committer: it opens the index read-write, commits what
+// is queued, and lingers for more, until the queue has been empty for
+// linger or another process wants the index; then it closes the index and
+// stops, or, with writes still queued, stands aside and starts over.
+func (x *indexDB) commitLoop() {
+	for {
+		x.rw.Lock()
+		lk, db, err := x.open(true)
+		x.mu.Lock()
+		if err != nil {
+			q := x.queue
+			x.queue, x.running = nil, false
+			x.mu.Unlock()
+			x.rw.Unlock()
+			for _, r := range q {
+				r.done <- err
+			}
+			return
+		}
+		x.db = db
+		x.opens.Add(1)
+		x.mu.Unlock()
+		// Without index.want (no permission, say) the committer never
+		// yields early: holdMax still bounds its hold.
+		want, _ := os.OpenFile(x.wantPath, os.O_RDWR|os.O_CREATE, 0o666)
+
+		start, last := time.Now(), time.Now()
+		yield, gap := false, false
+		for {
+			x.mu.Lock()
+			q := x.queue
+			x.queue = nil
+			x.mu.Unlock()
+			if len(q) > 0 {
+				x.commitAll(db, q)
+				last = time.Now()
+			}
+			if wanted(want) {
+				yield = true
+				break
+			}
+			if time.Since(start) >= holdMax {
+				gap = true
+				break
+			}
+			x.mu.Lock()
+			empty := len(x.queue) == 0
+			x.mu.Unlock()
+			if empty && time.Since(last) >= linger {
+				break
+			}
+			if empty {
+				t := time.NewTimer(min(probeEvery, linger-time.Since(last)))
+				select {
+				case <-x.wake:
+				case <-t.C:
+				}
+				t.Stop()
+			}
+		}
+
+		x.mu.Lock()
+		x.db = nil
+		for x.users > 0 {
+			x.idle.Wait()
+		}
+		x.mu.Unlock()
+		db.Close() // nothing to flush: every transaction is committed
+		lk.Unlock()
+		x.rw.Unlock()
+
+		x.mu.Lock()
+		if len(x.queue) == 0 {
+			x.running = false
+			x.mu.Unlock()
+			if want != nil {
+				want.Close()
+			}
+			return
+		}
+		x.mu.Unlock()
+		switch {
+		case yield:
+			// Let the processes announced in index.want take their turn.
+			for t0 := time.Now(); time.Since(t0) < yieldMax && wanted(want); {
+				time.Sleep(time.Millisecond)
+			}
+		case gap:
+			time.Sleep(holdGap)
+		}
+		if want != nil {
+			want.Close()
+		}
+	}
+}
+
+// commitAll commits the queued writes in order: each run of batchable
+// writes in one transaction, every other write in one of its own.
+func (x *indexDB) commitAll(db *bolt.DB, q []*writeReq) {
+	for len(q) > 0 {
+		n := 1
+		if q[0].batch {
+			for n < len(q) && q[n].batch {
+				n++
+			}
+		}
+		x.commitGroup(db, q[:n])
+		q = q[n:]
+	}
+}
+
+// commitGroup commits the writes of group in one transaction. A write that
+// fails gets its error and the others are run again without it, so one
+// failure never costs the others their commit.
+func (x *indexDB) commitGroup(db *bolt.DB, group []*writeReq) {
+	for len(group) > 0 {
+		failed := -1
+		var ferr error
+		x.commits.Add(1)
+		err := db.Update(func(tx *bolt.Tx) error {
+			for i, r := range group {
+				if err := r.fn(tx); err != nil {
+					failed, ferr = i, err
+					return err
+				}
+			}
+			return nil
+		})
+		if failed < 0 {
+			for _, r := range group {
+				r.done <- err
+			}
+			return
+		}
+		group[failed].done <- ferr
+		rest := make([]*writeReq, 0, len(group)-1)
+		rest = append(rest, group[:failed]...)
+		group = append(rest, group[failed+1:]...)
+	}
+}
