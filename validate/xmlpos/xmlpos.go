@@ -49,6 +49,7 @@ func Parse(data []byte) (*Doc, error) {
 	dec.Entity = nil
 	var starts []Pos
 	depth := 0
+	lines := lineStarts(data)
 	for {
 		line, col := dec.InputPos()
 		tok, err := dec.RawToken()
@@ -76,7 +77,7 @@ func Parse(data []byte) (*Doc, error) {
 			}
 			// InputPos before the token is just after the previous one;
 			// skip leading whitespace to land on the '<'.
-			starts = append(starts, startOf(data, line, col))
+			starts = append(starts, startOf(data, lines, line, col))
 		case xml.EndElement:
 			depth--
 		}
@@ -112,18 +113,24 @@ func Parse(data []byte) (*Doc, error) {
 	return d, nil
 }
 
-// startOf moves from (line, col), the decoder's position before a token, to
-// the '<' that starts it, skipping whitespace and text.
-func startOf(data []byte, line, col int) Pos {
-	// Find the byte offset of (line, col).
-	off, l := 0, 1
-	for l < line && off < len(data) {
-		j := bytes.IndexByte(data[off:], '\n')
-		if j < 0 {
-			break
+// lineStarts returns the byte offset at which each line of data begins.
+func lineStarts(data []byte) []int {
+	starts := []int{0}
+	for i, c := range data {
+		if c == '\n' {
+			starts = append(starts, i+1)
 		}
-		off += j + 1
-		l++
+	}
+	return starts
+}
+
+// startOf moves from (line, col), the decoder's position before a token, to
+// the '<' that starts it, skipping whitespace and text. lines holds the
+// offsets of line starts, so finding the position costs no rescan.
+func startOf(data []byte, lines []int, line, col int) Pos {
+	off := len(data)
+	if line-1 < len(lines) {
+		off = lines[line-1]
 	}
 	off += col - 1
 	for off < len(data) && data[off] != '<' {

@@ -50,3 +50,20 @@ func TestDepthLimit(t *testing.T) {
 		t.Fatal("deep nesting accepted")
 	}
 }
+
+// BenchmarkParseLarge parses a document of many elements on many lines: the
+// cost of finding each element's position must not grow with its offset.
+func BenchmarkParseLarge(b *testing.B) {
+	var buf []byte
+	buf = append(buf, "<robot name=\"r\">\n"...)
+	for i := 0; i < 20000; i++ {
+		buf = append(buf, "  <link name=\"l\">\n    <visual/>\n  </link>\n"...)
+	}
+	buf = append(buf, "</robot>\n"...)
+	b.SetBytes(int64(len(buf)))
+	for b.Loop() {
+		if _, err := Parse(buf); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
