@@ -82,6 +82,8 @@ type Target struct {
 	Dir    string
 	Layout Layout
 	Link   LinkMode
+
+	clock func() time.Time // time.Now when nil
 }
 
 // Placed records one placed asset: which version folder holds it, its model
@@ -92,7 +94,7 @@ type Placed struct {
 	Name    string   `json:"name"`
 	Slug    string   `json:"slug"`
 	Key     string   `json:"key"`
-	Version string   `json:"version"` // folder name under <dir>/.gizmo
+	Version string   `json:"version"` // folder name under <dir>/.gizmo: <slug>@<key>.<random>
 	Link    LinkMode `json:"link"`
 	Models  []Model  `json:"models"`
 	Files   []File   `json:"files"`
@@ -138,10 +140,26 @@ func VersionKey(l Layout, link LinkMode, sources []Source) string {
 // Path returns where the asset's folder is: <dir>/<slug>.
 func (t Target) Path(slug string) string { return filepath.Join(t.Dir, slug) }
 
-// Place writes a new version of the asset's folder beside the current one
-// and switches <dir>/<slug> to it with one rename of a symlink; it then
-// removes the versions older than the one replaced. It never changes the
-// state file: the caller records the returned Placed (see State).
+// Grace is how long a superseded version folder is kept at least: a reader
+// that resolved <dir>/<slug> before a swap has that long to finish with the
+// version it found. Versions are removed on a later Place, Remove or
+// Collect, never while they are current, and the one the current version
+// replaced stays until it is replaced in turn.
+const Grace = 10 * time.Minute
+
+func (t Target) now() time.Time {
+	if t.clock != nil {
+		return t.clock()
+	}
+	return time.Now()
+}
+
+// Place makes <dir>/<slug> show the asset's sources. It reuses an intact
+// version folder built from the same sources, or writes a new one under a
+// name never used before; it then switches <dir>/<slug> to it with one
+// rename of a symlink and removes the versions superseded more than Grace
+// ago (see Grace). It never changes the state file: the caller records the
+// returned Placed (see State).
 func (t Target) Place(a Asset) (Placed, error) {
 	if validSlug(a.Slug) == "" {
 		return Placed{}, fmt.Errorf("asset %s: %q is not a slug", a.ID, a.Slug)
@@ -159,26 +177,38 @@ func (t Target) Place(a Asset) (Placed, error) {
 		return Placed{}, fmt.Errorf("create %s: %w", state, err)
 	}
 	removeStale(state, "tmp-"+a.Slug+"-")
-	// The same sources give the same folder: reuse a version folder that
-	// is still intact (switching back to it is one rename).
-	if files, ok := intactVersion(state, a.Slug+"@"+p.Key); ok {
-		p.Version, p.Files = a.Slug+"@"+p.Key, files
-		for _, m := range readModels(state, p.Version) {
-			p.Models = append(p.Models, m)
-		}
-		if len(p.Models) == len(a.Sources) {
-			prev, err := t.swap(a.Slug, p.Version)
-			if err != nil {
+	removeStale(state, "link-"+a.Slug+"-")
+	// The same sources give the same folder: switching back to an intact
+	// one is one rename. A folder is reused as it stands, never rebuilt in
+	// place, so a reader inside it keeps reading the same files.
+	if v, sc, ok := t.reusable(a.Slug, p.Key, len(a.Sources)); ok {
+		p.Version, p.Models, p.Files = v, sc.Models, sc.Files
+		if sc.Superseded != nil { // current again: no longer due for removal
+			sc.Superseded = nil
+			if err := writeSidecar(state, v, sc); err != nil {
 				return Placed{}, err
 			}
-			t.collect(a.Slug, p.Version, prev)
-			return p, nil
 		}
-		p.Models, p.Files = nil, nil
+	} else if err := t.build(a, &p); err != nil {
+		return Placed{}, err
 	}
+	prev, err := t.swap(a.Slug, p.Version)
+	if err != nil {
+		return Placed{}, err
+	}
+	if prev != "" && prev != p.Version {
+		t.supersede(prev)
+	}
+	t.collect(a.Slug)
+	return p, nil
+}
+
+// build writes a new version folder for the asset and names it in p.
+func (t Target) build(a Asset, p *Placed) error {
+	state := filepath.Join(t.Dir, stateDir)
 	tmp := filepath.Join(state, "tmp-"+a.Slug+"-"+randSuffix())
 	if err := os.Mkdir(tmp, 0o755); err != nil {
-		return Placed{}, err
+		return err
 	}
 	ok := false
 	defer func() {
@@ -186,17 +216,17 @@ func (t Target) Place(a Asset) (Placed, error) {
 			os.RemoveAll(tmp)
 		}
 	}()
-	w := &writer{dir: tmp, link: link}
+	w := &writer{dir: tmp, link: p.Link}
 	// URDF first in the isaac layout, so that USD extras cannot claim urdf/.
 	srcs := append([]Source(nil), a.Sources...)
 	sort.SliceStable(srcs, func(i, j int) bool { return srcs[i].Format == formats.IsaacURDF && srcs[j].Format != formats.IsaacURDF })
 	for _, s := range srcs {
 		if !t.Layout.Accepts(s.Format) {
-			return Placed{}, fmt.Errorf("asset %s: the %s layout does not place %s exports", a.ID, t.Layout, s.Format)
+			return fmt.Errorf("asset %s: the %s layout does not place %s exports", a.ID, t.Layout, s.Format)
 		}
 		tr, err := openTree(s.Tree)
 		if err != nil {
-			return Placed{}, fmt.Errorf("asset %s (%s): %w", a.ID, s.Format, err)
+			return fmt.Errorf("asset %s (%s): %w", a.ID, s.Format, err)
 		}
 		var models []string
 		switch s.Format {
@@ -208,7 +238,7 @@ func (t Target) Place(a Asset) (Placed, error) {
 			models, err = buildUSD(w, tr, s.Model, a.Slug, []string{"urdf"})
 		}
 		if err != nil {
-			return Placed{}, fmt.Errorf("place asset %s (%s) from %s: %w", a.ID, s.Format, s.Tree, err)
+			return fmt.Errorf("place asset %s (%s) from %s: %w", a.ID, s.Format, s.Tree, err)
 		}
 		m := Model{Format: s.Format, Hash: s.Hash, Path: models[0]}
 		if len(models) > 1 {
@@ -219,55 +249,68 @@ func (t Target) Place(a Asset) (Placed, error) {
 	sort.Slice(p.Models, func(i, j int) bool { return p.Models[i].Format < p.Models[j].Format })
 	files, err := recordFiles(tmp)
 	if err != nil {
-		return Placed{}, err
+		return err
 	}
 	p.Files = files
 	if err := syncTree(tmp); err != nil {
-		return Placed{}, err
+		return err
 	}
-
-	// Name the version; an existing folder of that name stays untouched
-	// (a reader may be inside it).
-	p.Version = a.Slug + "@" + p.Key
-	for n := 2; ; n++ {
-		err := os.Rename(tmp, filepath.Join(state, p.Version))
-		if err == nil {
-			break
+	// A name no folder ever had: one that was removed may still be open in
+	// a reader, which must not find other files under it.
+	for {
+		p.Version = a.Slug + "@" + p.Key + "." + randSuffix()
+		dst := filepath.Join(state, p.Version)
+		if _, err := os.Lstat(dst); !errors.Is(err, fs.ErrNotExist) {
+			continue
 		}
-		if !errors.Is(err, fs.ErrExist) && !isNotEmpty(err) {
-			return Placed{}, err
+		if _, err := os.Lstat(dst + ".json"); !errors.Is(err, fs.ErrNotExist) {
+			continue
 		}
-		p.Version = fmt.Sprintf("%s@%s.%d", a.Slug, p.Key, n)
+		if err := os.Rename(tmp, dst); err != nil {
+			return err
+		}
+		break
 	}
 	ok = true
-	if err := writeSidecar(state, p); err != nil {
-		return Placed{}, err
+	// Files moved with the folder keep their mtimes.
+	if err := writeSidecar(state, p.Version, sidecar{Models: p.Models, Files: p.Files}); err != nil {
+		return err
 	}
-	if err := syncDir(state); err != nil {
-		return Placed{}, err
+	return syncDir(state)
+}
+
+// reusable finds an intact version folder of the slug built from sources
+// with the given key, the current one first.
+func (t Target) reusable(slug, key string, sources int) (string, sidecar, bool) {
+	state := filepath.Join(t.Dir, stateDir)
+	cur := t.current(slug)
+	var cands []string
+	for _, v := range t.versions(slug) {
+		if v != slug+"@"+key && !strings.HasPrefix(v, slug+"@"+key+".") {
+			continue
+		}
+		if v == cur {
+			cands = append([]string{v}, cands...)
+		} else {
+			cands = append(cands, v)
+		}
 	}
-	// Files moved with the folder keep their mtimes; record paths only.
-	prev, err := t.swap(a.Slug, p.Version)
-	if err != nil {
-		return Placed{}, err
+	for _, v := range cands {
+		if sc, ok := intactVersion(state, v); ok && len(sc.Models) == sources {
+			return v, sc, true
+		}
 	}
-	t.collect(a.Slug, p.Version, prev)
-	return p, nil
+	return "", sidecar{}, false
 }
 
 // swap points <dir>/<slug> at the version folder with one rename and returns
 // the version it pointed at before ("" if none).
 func (t Target) swap(slug, version string) (string, error) {
 	link := t.Path(slug)
-	prev := ""
-	if fi, err := os.Lstat(link); err == nil {
-		if fi.Mode()&os.ModeSymlink == 0 {
-			return "", fmt.Errorf("%s exists and was not placed by gizmo; move it away and run again", link)
-		}
-		if dest, err := os.Readlink(link); err == nil {
-			prev = strings.TrimPrefix(filepath.ToSlash(dest), stateDir+"/")
-		}
+	if fi, err := os.Lstat(link); err == nil && fi.Mode()&os.ModeSymlink == 0 {
+		return "", fmt.Errorf("%s exists and was not placed by gizmo; move it away and run again", link)
 	}
+	prev := t.current(slug)
 	tmp := filepath.Join(t.Dir, stateDir, "link-"+slug+"-"+randSuffix())
 	if err := os.Symlink(stateDir+"/"+version, tmp); err != nil {
 		return "", err
@@ -279,25 +322,105 @@ func (t Target) swap(slug, version string) (string, error) {
 	return prev, syncDir(t.Dir)
 }
 
-// collect removes the asset's version folders other than the current one and
-// the one it replaced.
-func (t Target) collect(slug, current, prev string) {
-	state := filepath.Join(t.Dir, stateDir)
-	ents, err := os.ReadDir(state)
+// current is the version <dir>/<slug> points at, or "".
+func (t Target) current(slug string) string {
+	dest, err := os.Readlink(t.Path(slug))
 	if err != nil {
-		return
+		return ""
 	}
+	v, ok := strings.CutPrefix(filepath.ToSlash(dest), stateDir+"/")
+	if !ok || !validVersion(v, slug) {
+		return ""
+	}
+	return v
+}
+
+// versions lists the slug's version folders, and sidecars left without
+// their folder, by name.
+func (t Target) versions(slug string) []string {
+	ents, err := os.ReadDir(filepath.Join(t.Dir, stateDir))
+	if err != nil {
+		return nil
+	}
+	seen := map[string]bool{}
+	var out []string
 	for _, e := range ents {
-		n := e.Name()
-		v := strings.TrimSuffix(n, ".json")
-		if !strings.HasPrefix(n, slug+"@") || v == current || v == prev {
+		v := strings.TrimSuffix(e.Name(), ".json")
+		if !validVersion(v, slug) || seen[v] {
 			continue
 		}
-		os.RemoveAll(filepath.Join(state, n))
+		seen[v] = true
+		out = append(out, v)
+	}
+	return out
+}
+
+// supersede records in a version's sidecar that it stopped being current
+// now; collect removes it once that is more than Grace ago.
+func (t Target) supersede(version string) {
+	state := filepath.Join(t.Dir, stateDir)
+	sc, _ := readSidecar(state, version)
+	now := t.now()
+	sc.Superseded = &now
+	_ = writeSidecar(state, version, sc)
+}
+
+// collect removes the slug's version folders superseded more than Grace
+// ago, except the current one and the one it replaced (the one superseded
+// last). A version with no record of when it was superseded (left by an
+// interrupted run or an older gizmo) is recorded as superseded now.
+func (t Target) collect(slug string) {
+	state := filepath.Join(t.Dir, stateDir)
+	cur := t.current(slug)
+	now := t.now()
+	type old struct {
+		version string
+		at      time.Time
+	}
+	var olds []old
+	for _, v := range t.versions(slug) {
+		if v == cur {
+			continue
+		}
+		if sc, _ := readSidecar(state, v); sc.Superseded != nil {
+			olds = append(olds, old{v, *sc.Superseded})
+		} else {
+			t.supersede(v) // kept for Grace from now
+		}
+	}
+	sort.Slice(olds, func(i, j int) bool { return olds[i].at.After(olds[j].at) })
+	for i, o := range olds {
+		if (i == 0 && cur != "") || now.Sub(o.at) <= Grace {
+			continue
+		}
+		// The folder first: a sidecar left alone is collected next time.
+		if os.RemoveAll(filepath.Join(state, o.version)) == nil {
+			os.Remove(filepath.Join(state, o.version+".json"))
+		}
 	}
 }
 
-// Remove unlinks an asset's folder and its versions.
+// Collect removes the version folders of every asset of the target that
+// were superseded more than Grace ago (see Grace), including those of
+// assets removed since. gizmo prepare calls it after placing.
+func (t Target) Collect() {
+	ents, err := os.ReadDir(filepath.Join(t.Dir, stateDir))
+	if err != nil {
+		return
+	}
+	seen := map[string]bool{}
+	for _, e := range ents {
+		slug, _, ok := strings.Cut(e.Name(), "@")
+		if !ok || seen[slug] || validSlug(slug) == "" {
+			continue
+		}
+		seen[slug] = true
+		t.collect(slug)
+	}
+}
+
+// Remove unlinks an asset's folder; its version folders are removed by a
+// later Place, Remove or Collect once superseded more than Grace ago.
 func (t Target) Remove(slug string) error {
 	if validSlug(slug) == "" {
 		return fmt.Errorf("%q is not a slug", slug)
@@ -307,11 +430,15 @@ func (t Target) Remove(slug string) error {
 		if fi.Mode()&os.ModeSymlink == 0 {
 			return fmt.Errorf("%s was not placed by gizmo; leaving it", link)
 		}
+		prev := t.current(slug)
 		if err := os.Remove(link); err != nil {
 			return err
 		}
+		if prev != "" {
+			t.supersede(prev)
+		}
 	}
-	t.collect(slug, "", "")
+	t.collect(slug)
 	return nil
 }
 
@@ -330,11 +457,6 @@ func removeStale(dir, prefix string) {
 			os.RemoveAll(filepath.Join(dir, e.Name()))
 		}
 	}
-}
-
-func isNotEmpty(err error) bool {
-	var le *os.LinkError
-	return errors.As(err, &le) && strings.Contains(le.Err.Error(), "not empty")
 }
 
 // recordFiles lists every file of a version folder with its size, mtime and
@@ -504,50 +626,48 @@ func WriteFileAtomic(name string, data []byte, perm fs.FileMode) error {
 }
 
 // sidecar is what a version folder holds, kept beside it in
-// <dir>/.gizmo/<version>.json, so that the folder can be reused.
+// <dir>/.gizmo/<version>.json, so that the folder can be reused, and when it
+// stopped being current.
 type sidecar struct {
-	Models []Model `json:"models"`
-	Files  []File  `json:"files"`
+	Models     []Model    `json:"models"`
+	Files      []File     `json:"files"`
+	Superseded *time.Time `json:"superseded,omitempty"`
 }
 
-func writeSidecar(state string, p Placed) error {
-	data, err := json.Marshal(sidecar{Models: p.Models, Files: p.Files})
+func writeSidecar(state, version string, s sidecar) error {
+	data, err := json.Marshal(s)
 	if err != nil {
 		return err
 	}
-	return WriteFileAtomic(filepath.Join(state, p.Version+".json"), data, 0o644)
+	return WriteFileAtomic(filepath.Join(state, version+".json"), data, 0o644)
 }
 
-func readSidecar(state, version string) (sidecar, bool) {
-	var s sidecar
+// readSidecar reads a version's sidecar; ok is false when it is missing,
+// unreadable or lists no file.
+func readSidecar(state, version string) (s sidecar, ok bool) {
 	data, err := os.ReadFile(filepath.Join(state, version+".json"))
-	if err != nil || json.Unmarshal(data, &s) != nil || len(s.Files) == 0 {
-		return s, false
+	if err != nil || json.Unmarshal(data, &s) != nil {
+		return sidecar{}, false
 	}
-	return s, true
-}
-
-func readModels(state, version string) []Model {
-	s, _ := readSidecar(state, version)
-	return s.Models
+	return s, len(s.Files) > 0
 }
 
 // intactVersion reports whether a version folder exists with every file
 // its sidecar lists, each with its hash.
-func intactVersion(state, version string) ([]File, bool) {
+func intactVersion(state, version string) (sidecar, bool) {
 	s, ok := readSidecar(state, version)
 	if !ok {
-		return nil, false
+		return s, false
 	}
 	for _, f := range s.Files {
 		fp := filepath.Join(state, version, filepath.FromSlash(f.Path))
 		fi, err := os.Stat(fp)
 		if err != nil || fi.Size() != f.Size || fi.ModTime().UnixNano() != f.ModTime {
-			return nil, false
+			return s, false
 		}
 		if sum, err := hashFile(fp); err != nil || sum != f.SHA256 {
-			return nil, false
+			return s, false
 		}
 	}
-	return s.Files, true
+	return s, true
 }

@@ -549,6 +549,9 @@ func (s *slow) run(ctx context.Context) (*Result, error) {
 				return nil, fmt.Errorf("record placement in %s: %w", t.lt.Dir, err)
 			}
 		}
+		// Remove version folders superseded more than layout.Grace ago,
+		// of every asset, including assets removed on earlier runs.
+		t.lt.Collect()
 		for _, a := range plans[i] {
 			p := t.state.Assets[a.ID]
 			for _, mdl := range p.Models {
