@@ -65,6 +65,9 @@ func (c *checker) collectBody(b *bodyInfo, e *etree.Element) {
 			}
 		case "composite", "flexcomp":
 			c.complex = true
+			if k.Tag == "flexcomp" && b.elem.Tag == "body" && b.elem.SelectAttrValue("name", "") == "" {
+				c.m.errorf(k, "mjcf-flexcomp", "a flexcomp's parent body must have a name")
+			}
 			if k.Tag == "composite" {
 				c.composite(k)
 			}

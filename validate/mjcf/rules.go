@@ -229,6 +229,9 @@ func (c *checker) spatialPath(t *etree.Element) {
 		return
 	}
 	for i, w := range kids {
+		if i > 0 && w.Tag == "site" && kids[i-1].Tag == "site" && w.SelectAttrValue("site", "") == kids[i-1].SelectAttrValue("site", "") {
+			c.m.errorf(w, "mjcf-tendon", "site '%s' is repeated at position %d of the tendon path: consecutive sites must differ", w.SelectAttrValue("site", ""), i)
+		}
 		if w.Tag != "geom" {
 			continue
 		}

@@ -86,7 +86,7 @@ mujoco! model
     texture* name type:2d|cube|skybox colorspace:auto|linear|sRGB content_type file gridsize:i2 gridlayout fileright fileleft fileup filedown filefront fileback builtin:none|gradient|checker|flat rgb1:r3 rgb2:r3 mark:none|edge|cross|random markrgb:r3 random:r width:i height:i hflip:b vflip:b nchannel:i
     material* name class texture texrepeat:r2 texuniform:b emission:r specular:r shininess:r reflectance:r metallic:r roughness:r rgba:r4
       layer* !texture !role:rgb|occlusion|roughness|metallic|normal|opacity|emissive|rgba|orm
-    model* name file content_type
+    model* name !file content_type
   worldbody*
   body R name childclass pos:r3 @orient mocap:b gravcomp:r user:r*
     inertial? !pos:r3 quat:q !mass:r diaginertia:r3 axisangle:r4 xyaxes:r6 zaxis:r3 euler:r3 fullinertia:r6
