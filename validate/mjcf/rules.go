@@ -607,6 +607,9 @@ func (c *checker) composite(k *etree.Element) {
 			}
 		}
 	}
+	if k.SelectAttr("vertex") != nil && k.SelectAttr("count") != nil {
+		c.m.errorf(k, "mjcf-composite", "either vertex or count can be specified on a composite, not both")
+	}
 	prefix := k.SelectAttrValue("prefix", "")
 	if c.composites == nil {
 		c.composites = map[string]bool{}
