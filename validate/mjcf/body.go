@@ -303,6 +303,9 @@ func (c *checker) geom(g *etree.Element, b *bodyInfo) {
 		if v, _ := c.attr(g, "mesh"); v == "" && (typ == "mesh" || len(g.SelectElements("plugin")) == 0) {
 			c.m.errorf(g, "mjcf-geom", "%s geom has no mesh: set the mesh attribute", typ)
 		}
+		if typ == "mesh" && c.attrOr(g, "shellinertia", "false") == "true" {
+			c.m.errorf(g, "mjcf-geom", "for mesh geoms, inertia should be specified in the mesh asset (<mesh inertia=\"shell\">), not with shellinertia")
+		}
 	case "hfield":
 		if v, _ := c.attr(g, "hfield"); v == "" {
 			c.m.errorf(g, "mjcf-geom", "hfield geom has no hfield: set the hfield attribute")
