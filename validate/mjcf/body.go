@@ -65,6 +65,10 @@ func (c *checker) collectBody(b *bodyInfo, e *etree.Element) {
 			}
 		case "composite", "flexcomp":
 			c.complex = true
+			if k.Tag == "flexcomp" && !c.flexNoted {
+				c.flexNoted = true
+				c.m.report.NotChecked = append(c.m.report.NotChecked, "flexcomp contents (counts, points, elements) not checked")
+			}
 			if k.Tag == "flexcomp" && b.elem.Tag == "body" && b.elem.SelectAttrValue("name", "") == "" {
 				c.m.errorf(k, "mjcf-flexcomp", "a flexcomp's parent body must have a name")
 			}

@@ -87,6 +87,7 @@ type checker struct {
 	lrMode  string // compiler/lengthrange mode
 	// composites holds the prefixes of the composites seen.
 	composites map[string]bool
+	flexNoted  bool // NotChecked has the flexcomp note
 }
 
 func newChecker(m *model) *checker {
@@ -532,6 +533,8 @@ func nameKind(e *etree.Element) string {
 	switch e.Tag {
 	case "body", "geom", "site", "camera", "light", "frame":
 		return e.Tag
+	case "flexcomp":
+		return "flex"
 	case "joint", "freejoint":
 		return "joint"
 	case "instance":
@@ -968,6 +971,12 @@ func (c *checker) assets() {
 		for _, a := range sec.ChildElements() {
 			switch a.Tag {
 			case "mesh":
+				if a.SelectAttr("builtin") != nil && a.SelectAttr("params") == nil {
+					c.m.errorf(a, "mjcf-required", "required attribute missing: 'params' (a mesh with builtin needs it)")
+				}
+				if assetName(a) == "" {
+					c.m.errorf(a, "mjcf-name", "empty name in mesh: a mesh without a file needs a name")
+				}
 				if v, ok := c.nums(a, "maxhullvert"); ok && v[0] != -1 && v[0] <= 3 {
 					c.m.errorf(a, "mjcf-mesh", "maxhullvert must be larger than 3 (or -1 for no limit), got %g", v[0])
 				}

@@ -640,8 +640,8 @@ func (c *checker) composite(k *etree.Element) {
 // pluginUse checks a <plugin> that uses a plugin (not the declarations in
 // <extension>): it names a plugin or an instance, and the instance exists.
 func (c *checker) pluginUse(p *etree.Element) {
-	if par := p.Parent(); par == nil || par.Tag == "extension" {
-		return
+	if par := p.Parent(); par == nil || par.Tag == "extension" || par.Tag == "mesh" {
+		return // declarations; mesh plugins MuJoCo resolves elsewhere
 	}
 	plugin, instance := p.SelectAttrValue("plugin", ""), p.SelectAttrValue("instance", "")
 	switch {
