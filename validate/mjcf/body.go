@@ -69,6 +69,9 @@ func (c *checker) collectBody(b *bodyInfo, e *etree.Element) {
 				c.flexNoted = true
 				c.m.report.NotChecked = append(c.m.report.NotChecked, "flexcomp contents (counts, points, elements) not checked")
 			}
+			if v, ok := c.nums(k, "point"); k.Tag == "flexcomp" && ok && len(v)%3 != 0 {
+				c.m.errorf(k, "mjcf-flexcomp", "point data must be a multiple of 3 (got %d numbers)", len(v))
+			}
 			if k.Tag == "flexcomp" && b.elem.Tag == "body" && b.elem.SelectAttrValue("name", "") == "" {
 				c.m.errorf(k, "mjcf-flexcomp", "a flexcomp's parent body must have a name")
 			}

@@ -139,10 +139,14 @@ func (c *checker) run() {
 // subtree MuJoCo's reader ignores (namesOnly), only element and attribute
 // names are checked, as MuJoCo's schema pass does.
 func (c *checker) schema(e *etree.Element, spec *elemSpec, level int) {
-	c.schemaIn(e, spec, level, false)
+	c.schemaIn(e, spec, level, false, false)
 }
 
-func (c *checker) schemaIn(e *etree.Element, spec *elemSpec, level int, namesOnly bool) {
+// schemaIn is schema with the state of the walk: namesOnly in a subtree
+// MuJoCo ignores, inFrame below a <frame>, where MuJoCo 3.3's schema pass
+// does not look (its reader then ignores unknown attributes, and refuses
+// only unknown elements that stand directly in a body or frame).
+func (c *checker) schemaIn(e *etree.Element, spec *elemSpec, level int, namesOnly, inFrame bool) {
 	namesOnly = namesOnly || ignoredTop(e)
 	for _, a := range e.Attr {
 		key := a.Key
@@ -150,6 +154,10 @@ func (c *checker) schemaIn(e *etree.Element, spec *elemSpec, level int, namesOnl
 			key = a.Space + ":" + a.Key
 		}
 		as, ok := spec.attrs[key]
+		if !ok && inFrame {
+			c.m.warnf(e, "mjcf-schema-attr", "unrecognized attribute '%s' on <%s>: MuJoCo 3.3 does not check attributes inside <frame> and ignores it; remove it or check its spelling", key, e.Tag)
+			continue
+		}
 		if !ok {
 			c.m.errorf(e, "mjcf-schema-attr", "unrecognized attribute '%s' on <%s> (MuJoCo 3.3 schema); remove it or check its spelling", key, e.Tag)
 			continue
@@ -172,6 +180,11 @@ func (c *checker) schemaIn(e *etree.Element, spec *elemSpec, level int, namesOnl
 				break
 			}
 		}
+		if ks == nil && inFrame && e.Tag != "body" && e.Tag != "frame" && e.Tag != "replicate" {
+			c.m.warnf(k, "mjcf-schema-element", "unrecognized element <%s> inside <%s>: MuJoCo 3.3 does not check elements there inside <frame> and ignores it; remove it", k.Tag, e.Tag)
+			c.markBad(k)
+			continue
+		}
 		if ks == nil {
 			c.m.errorf(k, "mjcf-schema-element", "unrecognized element <%s> inside <%s> (MuJoCo 3.3 schema); remove it or move it where MuJoCo expects it", k.Tag, e.Tag)
 			c.markBad(k)
@@ -179,9 +192,13 @@ func (c *checker) schemaIn(e *etree.Element, spec *elemSpec, level int, namesOnl
 		}
 		counts[ks]++
 		if ks.card == '?' && counts[ks] == 2 {
-			c.m.errorf(k, "mjcf-schema-unique", "element <%s> may appear only once inside <%s>", k.Tag, e.Tag)
+			if inFrame {
+				c.m.warnf(k, "mjcf-schema-unique", "element <%s> may appear only once inside <%s>; MuJoCo 3.3 does not check this inside <frame> and uses one of them", k.Tag, e.Tag)
+			} else {
+				c.m.errorf(k, "mjcf-schema-unique", "element <%s> may appear only once inside <%s>", k.Tag, e.Tag)
+			}
 		}
-		c.schemaIn(k, ks, level+1, namesOnly)
+		c.schemaIn(k, ks, level+1, namesOnly, inFrame || k.Tag == "frame")
 	}
 }
 
@@ -653,6 +670,9 @@ func (c *checker) references() {
 				switch a.Tag {
 				case "material":
 					c.classRef(a)
+					if a.SelectAttrValue("name", "") == "" {
+						c.m.errorf(a, "mjcf-name", "empty name in material: give the material a name")
+					}
 					if a.SelectAttr("texture") != nil {
 						for _, l := range a.SelectElements("layer") {
 							c.m.errorf(l, "mjcf-material", "a material with a texture attribute cannot have <layer> elements; use one or the other")
