@@ -104,8 +104,10 @@ type tempFile interface {
 	Close() error
 }
 
-// Cache is a cache directory. It holds no file open between operations, so
-// any number of Cache values and processes can share one directory.
+// Cache is a cache directory. Any number of Cache values and processes can
+// share one directory: between operations, a process holds the index open
+// for at most a short linger, and lets go at once when another process
+// waits for it (see the package comment).
 type Cache struct {
 	root string
 	// Limits bound what a downloaded zip may expand to.
@@ -166,8 +168,9 @@ func Open(dir string) (*Cache, error) {
 	return c, nil
 }
 
-// Close releases the cache. It holds nothing open, so Close only exists for
-// symmetry and future use; it is safe to call more than once.
+// Close releases the cache. The index is shared by the process's Cache
+// values and closed by itself shortly after the last write, so Close only
+// exists for symmetry and future use; it is safe to call more than once.
 func (c *Cache) Close() error { return nil }
 
 // Root is the cache's absolute directory.

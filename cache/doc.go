@@ -9,6 +9,8 @@
 //	  CACHEDIR.TAG            marks the directory as a cache (backup tools skip it)
 //	  index.db                the bbolt index (below)
 //	  index.lock              readers share it, writers hold it alone (flock)
+//	  index.want              a process waiting for index.lock holds it shared,
+//	                          telling a lingering committer to let go
 //	  blobs/<h[:2]>/<h>       every download, stored once by its SHA-256 <h>; read-only
 //	  trees/<h>/...           the download unpacked: a zip's files, or the single
 //	                          model file as model.urdf|model.xml|model.usda|model.usdc;
@@ -37,18 +39,21 @@
 //
 // # Writing: the Go module cache's protocol
 //
-// Store takes the per-key lock, checks again whether another goroutine or
-// process has stored the key meanwhile, removes the key's stale temp files
+// Store takes the per-key lock, checks the index (one read) in case another
+// goroutine or process has stored the key meanwhile, removes the key's stale temp files
 // (safe only under the lock), streams the download into a temp file while
 // hashing it (never the whole file in memory), fsyncs it and checks its size,
 // detects its kind from its bytes, unpacks a zip into a temp tree with the
 // hostile-archive rules of package archive (a single model file is
 // hard-linked into its tree instead), finds the model file, makes the tree
-// read-only and durable (one syncfs(2)), then — holding gc.lock shared —
-// renames the blob and the tree into place, fsyncs their directories and
-// commits the index record last. A crash leaves at worst temp files, which the
-// next Store of that key, GC or verify --repair removes, or published files
-// no record references, which GC removes. Correctness does not depend on the
+// read-only and durable (an fsync of each file, then of each directory,
+// deepest first: only what it wrote, never the whole file system), then —
+// holding gc.lock shared — renames the blob and the tree into place, fsyncs
+// their directories (and blobs/ when the blob's <h[:2]> directory is new)
+// and commits the index record last (group commit, below), returning once
+// it is committed. A crash leaves at worst temp files, which the next Store
+// of that key, GC or verify --repair removes, or published files no record
+// references, which GC removes. Correctness does not depend on the
 // locks: two writers of one key produce the same content-addressed files and
 // only cost bandwidth.
 //
@@ -61,9 +66,25 @@
 //
 // # Many processes
 //
-// bbolt holds an flock on its file while open, so the index is opened per
-// operation and closed right after, never across I/O or a download. Readers
-// open it read-only under a shared index.lock; writers open it read-write
-// under an exclusive one; every transaction is short, so a command waits
-// milliseconds for another process, never fails because one is running.
+// bbolt holds an flock on its file while open, so the index is never held
+// open across I/O or a download, and only briefly across operations.
+// Readers open it read-only under a shared index.lock; writers open it
+// read-write under an exclusive one; every transaction is short.
+//
+// Writes are group-committed. In each process, one committer goroutine per
+// index opens it read-write, commits everything queued in one transaction
+// (Store's record, SetValidation and RecordURL share one; a write that
+// fails is dropped from the batch and the rest committed without it; other
+// writes get a transaction of their own), and keeps going while writes keep
+// coming. Each caller returns once its own write is committed. Reads of the
+// process run on the committer's handle while it is open. The committer
+// closes the index after 20 ms without writes, and at once when another
+// process waits: a process that finds index.lock taken holds index.want
+// shared while it waits, and the committer, which checks index.want after
+// every batch and every 2 ms while idle, lets go and stands aside until the
+// waiter is in. For programs that wait without announcing themselves, it
+// also pauses for 25 ms after 250 ms of continuous hold. So a command waits
+// for another process about as long as one commit takes (milliseconds,
+// a few hundred on a saturated disk), and never fails because one is
+// running.
 package cache

@@ -32,6 +32,8 @@ func TestMain(m *testing.M) {
 		os.Exit(helperStore())
 	case "reader":
 		os.Exit(helperReader())
+	case "urlwriter":
+		os.Exit(helperURLWriter())
 	default:
 		fmt.Fprintln(os.Stderr, "unknown GIZMO_CACHE_HELPER")
 		os.Exit(2)
@@ -98,6 +100,47 @@ func helperReader() int {
 		n++
 	}
 	fmt.Printf("%d %d\n", n, worst.Microseconds())
+	return 0
+}
+
+// helperURLWriter records URLs from 8 goroutines without a pause until
+// GIZMO_STOP_FILE exists, keeping its committer busy, and prints the number
+// of writes.
+func helperURLWriter() int {
+	c, err := Open(os.Getenv("GIZMO_CACHE_DIR"))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	n, failed := 0, false
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				if _, err := os.Stat(os.Getenv("GIZMO_STOP_FILE")); err == nil {
+					return
+				}
+				if err := c.RecordURL(fmt.Sprintf("ast_%d_%d", g, i%50), "mujoco_mjcf", "https://dl.example/x", time.Now().Add(time.Hour)); err != nil {
+					fmt.Fprintln(os.Stderr, err)
+					mu.Lock()
+					failed = true
+					mu.Unlock()
+					return
+				}
+				mu.Lock()
+				n++
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if failed {
+		return 1
+	}
+	fmt.Println(n)
 	return 0
 }
 
