@@ -368,6 +368,13 @@ func (c *checker) compiler() {
 				c.lrMode = v
 			}
 		}
+		if es := ce.SelectAttr("eulerseq"); es != nil {
+			if len(es.Value) != 3 {
+				c.m.errorf(ce, "mjcf-compiler", "eulerseq must have length 3 (got %q): use three of x, y, z (X, Y, Z for extrinsic)", es.Value)
+			} else if strings.Trim(es.Value, "xyzXYZ") != "" {
+				c.m.warnf(ce, "mjcf-compiler", "eulerseq %q may contain only x, y, z, X, Y, Z; MuJoCo accepts it but cannot apply it to euler angles", es.Value)
+			}
+		}
 		if ce.SelectAttrValue("coordinate", "") == "global" {
 			c.m.errorf(ce, "mjcf-compiler", "global coordinates are no longer supported by MuJoCo 3; convert the model with MuJoCo 2.3.3 or older")
 		}
