@@ -640,13 +640,16 @@ func (c *checker) composite(k *etree.Element) {
 // pluginUse checks a <plugin> that uses a plugin (not the declarations in
 // <extension>): it names a plugin or an instance, and the instance exists.
 func (c *checker) pluginUse(p *etree.Element) {
-	if par := p.Parent(); par == nil || par.Tag == "extension" || par.Tag == "mesh" {
-		return // declarations; mesh plugins MuJoCo resolves elsewhere
+	par := p.Parent()
+	if par == nil || par.Tag == "extension" {
+		return // declarations
 	}
 	plugin, instance := p.SelectAttrValue("plugin", ""), p.SelectAttrValue("instance", "")
 	switch {
 	case plugin == "" && instance == "":
-		c.m.errorf(p, "mjcf-plugin", "neither 'plugin' nor 'instance' is specified for <%s>'s plugin", p.Parent().Tag)
+		c.m.errorf(p, "mjcf-plugin", "neither 'plugin' nor 'instance' is specified for <%s>'s plugin", par.Tag)
+	case par.Tag == "mesh":
+		// MuJoCo resolves a mesh's plugin instance elsewhere.
 	case instance != "" && !c.has("plugin", instance):
 		c.m.errorf(p, "mjcf-plugin", "unrecognized name '%s' for plugin instance: declare it in <extension>", instance)
 	}
