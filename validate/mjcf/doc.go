@@ -1,9 +1,25 @@
 // Package mjcf checks MuJoCo MJCF models for the errors MuJoCo's XML reader
 // and compiler would raise at load time, with the file and line of each.
 //
-// The reference is MuJoCo 3.3.x (3.3.8 as mujoco-js runs it): the element and
-// attribute grammar is the table in schema.go; Check adds what the compiler
-// checks after parsing (includes, default classes, names, references, files,
-// sizes, masses and inertias, keyframe sizes). Tree and Includes expose the
-// kinematic tree and the include closure of a model.
+// The reference is MuJoCo 3.3.8, the release npm's mujoco-js 0.0.7 runs. The
+// element and attribute grammar is the table in schema.go (from the MJCF[]
+// table of MuJoCo 3.3's xml_native_reader.cc, checked element by element and
+// attribute by attribute against mujoco-js by TestSchemaAgainstMuJoCo3).
+// Check then does what MuJoCo's reader and compiler do after the schema:
+// includes (spliced as MuJoCo's preprocessor does, problems keeping the
+// included file's own path and lines), compiler settings (meshdir,
+// texturedir, assetdir, angle, autolimits, strippath, inertia options),
+// default classes, names per object kind, references, asset files (binary
+// STL, flat meshes, PNG headers), sizes, joints and limits, masses and
+// inertias, actuators, sensors, tendons, equalities and keyframe sizes.
+// Every rule has a variant in testdata/conformance whose verdict
+// TestConformanceMuJoCo3 checks against MuJoCo; TestMutantsMuJoCo3
+// (opt-in) compares the two on random mutations of accepted models.
+//
+// MuJoCo's quirks are kept, not corrected: inside <frame> MuJoCo 3.3 checks
+// no attributes (gizmo warns), a <body> directly in <mujoco> is ignored
+// (gizmo warns), an inverted range with limited="auto" leaves a joint
+// unlimited (gizmo warns). What gizmo cannot judge goes to
+// Report.NotChecked. Tree and Includes expose the kinematic tree and the
+// include closure of a model.
 package mjcf
