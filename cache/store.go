@@ -251,7 +251,7 @@ func (c *Cache) fetchAndPublish(ctx context.Context, id, format, kh string, fetc
 		if err != nil {
 			return Entry{}, err
 		}
-		files, err := archive.Extract(pf, n, name, treeTmp, c.limits)
+		files, err := archive.ExtractSealed(pf, n, name, treeTmp, c.limits)
 		pf.Close()
 		if err != nil {
 			return Entry{}, err
@@ -276,7 +276,7 @@ func (c *Cache) fetchAndPublish(ctx context.Context, id, format, kh string, fetc
 		return Entry{}, fmt.Errorf("%s is neither a zip archive nor a URDF, MJCF or USD file (it starts with %q): %w",
 			name, preview(sw.head), ErrNoModel)
 	}
-	if err := freeze(treeTmp, kind != formats.KindZip); err != nil {
+	if err := freeze(treeTmp, kind == formats.KindZip); err != nil {
 		return Entry{}, fmt.Errorf("seal %s: %w", treeTmp, err)
 	}
 
@@ -482,12 +482,13 @@ func linkOrCopy(src, dst string) error {
 	return err
 }
 
-// freeze makes a finished tree read-only, then durable: an fsync of each
-// of its files, then of each of its directories, deepest first (the Go
-// module cache's protocol; syncfs(2) would flush every dirty file of the
-// file system, other programs' included). A tree holding only a hard link
-// of the (already synced) download needs just its directory synced.
-func freeze(root string, single bool) error {
+// freeze makes a finished tree read-only and durable: an fsync of each of
+// its files (unless sealed: ExtractSealed wrote them read-only and synced),
+// then of each of its directories, deepest first (the Go module cache's
+// protocol; syncfs(2) would flush every dirty file of the file system,
+// other programs' included). A single-file tree's file is a hard link of
+// the synced download: its fsync only writes its inode (mode, link count).
+func freeze(root string, sealed bool) error {
 	var dirs []string
 	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -497,8 +498,8 @@ func freeze(root string, single bool) error {
 			dirs = append(dirs, p)
 			return nil
 		}
-		if single {
-			return os.Chmod(p, 0o444)
+		if sealed {
+			return nil
 		}
 		return syncFile(p, 0o444)
 	})

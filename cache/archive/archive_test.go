@@ -166,6 +166,14 @@ func assertGone(t *testing.T, dest string) {
 }
 
 func TestExtractGoodArchive(t *testing.T) {
+	for _, sealed := range []bool{false, true} {
+		t.Run(map[bool]string{false: "Extract", true: "ExtractSealed"}[sealed], func(t *testing.T) {
+			testExtractGoodArchive(t, sealed)
+		})
+	}
+}
+
+func testExtractGoodArchive(t *testing.T, sealed bool) {
 	data := buildZip(t, []entry{
 		{name: "robot.urdf", body: "<robot name='r'/>"},
 		{name: "meshes/"},
@@ -175,16 +183,24 @@ func TestExtractGoodArchive(t *testing.T) {
 		{name: "meshes/flat.obj", body: strings.Repeat("v 0 0 0\n", 10000), method: zip.Deflate},
 	})
 	dest := filepath.Join(t.TempDir(), "tree")
-	files, err := Extract(bytes.NewReader(data), int64(len(data)), "good.zip", dest, DefaultLimits)
+	extract, mode := Extract, os.FileMode(0o644)
+	if sealed {
+		extract, mode = ExtractSealed, 0o444
+	}
+	files, err := extract(bytes.NewReader(data), int64(len(data)), "good.zip", dest, DefaultLimits)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var names []string
 	for _, f := range files {
 		names = append(names, f.Name)
-		b, err := os.ReadFile(filepath.Join(dest, filepath.FromSlash(f.Name)))
+		p := filepath.Join(dest, filepath.FromSlash(f.Name))
+		b, err := os.ReadFile(p)
 		if err != nil {
 			t.Fatal(err)
+		}
+		if st, err := os.Stat(p); err != nil || st.Mode().Perm()&^mode != 0 {
+			t.Errorf("%s: mode %v, want at most %v", f.Name, st.Mode().Perm(), mode)
 		}
 		if int64(len(b)) != f.Size || crc32.ChecksumIEEE(b) != f.CRC32 {
 			t.Errorf("%s: size/crc mismatch", f.Name)
