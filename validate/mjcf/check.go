@@ -26,7 +26,7 @@ const mjMINVAL = 1e-15
 // that file's path and line.
 func Check(path string, opts validate.Options) validate.Report {
 	r := reportFor(path)
-	checkData(path, nil, &r)
+	checkData(path, nil, &r, opts)
 	return opts.Finish(r)
 }
 
@@ -37,17 +37,20 @@ func CheckBytes(path string, data []byte, opts validate.Options) validate.Report
 		data = []byte{}
 	}
 	r := reportFor(path)
-	checkData(path, data, &r)
+	checkData(path, data, &r, opts)
 	return opts.Finish(r)
 }
 
-func checkData(path string, data []byte, r *validate.Report) *checker {
+func checkData(path string, data []byte, r *validate.Report, opts validate.Options) *checker {
 	m := load(path, data, r)
 	if m.fatal {
 		return nil
 	}
 	c := newChecker(m)
 	c.run()
+	if opts.Target == validate.TargetMuJoCo {
+		c.target222()
+	}
 	return c
 }
 
