@@ -101,6 +101,7 @@ func (c *checker) collectBody(b *bodyInfo, e *etree.Element) {
 			}
 		case "inertial":
 			b.inertial = k
+			c.inertialForm(k)
 		case "body":
 			child := &bodyInfo{elem: k, parent: b}
 			b.children = append(b.children, child)
@@ -426,19 +427,7 @@ func (c *checker) inertial(b *bodyInfo) {
 	in := b.inertial
 	useGeoms := c.comp.inertiafromgeom == "true" || (in == nil && c.comp.inertiafromgeom == "auto")
 	if in != nil {
-		_, diag := c.nums(in, "diaginertia")
 		full, hasFull := c.nums(in, "fullinertia")
-		if hasFull && diag {
-			c.m.errorf(in, "mjcf-inertia", "fullinertia and diaginertia cannot both be specified; keep one")
-		}
-		if hasFull {
-			for _, a := range orientAttrs {
-				if in.SelectAttr(a) != nil {
-					c.m.errorf(in, "mjcf-inertia", "fullinertia and inertial orientation (%s) cannot both be specified", a)
-					break
-				}
-			}
-		}
 		if !useGeoms {
 			m, _ := c.nums(in, "mass")
 			if len(m) > 0 && !math.IsNaN(m[0]) {
@@ -597,6 +586,24 @@ func (c *checker) keyframes() {
 				case len(v) < s.want:
 					c.m.warnf(k, "mjcf-keyframe", "keyframe '%s': %s has %d values for %d (%s); MuJoCo fills the rest from the model's defaults", name, s.attr, len(v), s.want, s.what)
 				}
+			}
+		}
+	}
+}
+
+// inertialForm refuses an <inertial> with both inertia forms, or a full
+// inertia with an orientation.
+func (c *checker) inertialForm(in *etree.Element) {
+	_, diag := c.nums(in, "diaginertia")
+	_, full := c.nums(in, "fullinertia")
+	if full && diag {
+		c.m.errorf(in, "mjcf-inertia", "fullinertia and diaginertia cannot both be specified; keep one")
+	}
+	if full {
+		for _, a := range orientAttrs {
+			if in.SelectAttr(a) != nil {
+				c.m.errorf(in, "mjcf-inertia", "fullinertia and inertial orientation (%s) cannot both be specified", a)
+				break
 			}
 		}
 	}

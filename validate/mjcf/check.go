@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -331,7 +332,16 @@ func (c *checker) value(e *etree.Element, attr, text string, as attrSpec) {
 
 // ---------------------------------------------------------------- compiler
 
+// memoryRE is <size memory>'s form: an unsigned integer with an optional
+// K, M, G, T, P or E suffix, or -1.
+var memoryRE = regexp.MustCompile(`^\s*(-1|[0-9]+[KMGTPEkmgtpe]?)\s*$`)
+
 func (c *checker) compiler() {
+	for _, se := range c.m.root.SelectElements("size") {
+		if v := se.SelectAttr("memory"); v != nil && !memoryRE.MatchString(v.Value) {
+			c.m.errorf(se, "mjcf-size", "memory %q: an unsigned integer with an optional suffix K, M, G, T, P or E is expected", v.Value)
+		}
+	}
 	for _, ce := range c.m.root.SelectElements("compiler") {
 		if v := ce.SelectAttrValue("angle", ""); v != "" {
 			c.comp.degree = v != "radian"

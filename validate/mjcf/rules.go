@@ -623,6 +623,15 @@ func (c *checker) composite(k *etree.Element) {
 			c.m.errorf(g, "mjcf-size", "size[0] must be positive in the composite's geom")
 		}
 	}
+	if typ == "cable" && k.SelectAttr("vertex") == nil {
+		cnt, ok := c.nums(k, "count")
+		for len(cnt) < 3 {
+			cnt = append(cnt, 1) // unset dimensions count 1
+		}
+		if !ok || cnt[1] != 1 || cnt[2] != 1 {
+			c.m.errorf(k, "mjcf-composite", "cable must be one-dimensional: count=\"N 1 1\" (or give vertex)")
+		}
+	}
 	if typ == "cable" {
 		if len(k.SelectElements("geom")) == 0 {
 			c.m.errorf(k, "mjcf-composite", "cable geom type must be sphere, capsule or box: add a <geom> with its type")
