@@ -218,6 +218,20 @@ func (c *checker) joint(j *etree.Element, b *bodyInfo, depth int) {
 			}
 		}
 	}
+	if typ == "hinge" || typ == "slide" {
+		fl := c.attrOr(j, "actuatorfrclimited", "auto")
+		fr, ok := c.numsOf(j, "actuatorfrcrange")
+		if !ok || len(fr) != 2 {
+			fr = []float64{0, 0}
+		}
+		has := !(fr[0] == 0 && fr[1] == 0)
+		switch {
+		case fl == "auto" && has && !c.comp.autolimits:
+			c.m.errorf(j, "mjcf-limited", "joint has 'actuatorfrcrange' but not 'actuatorfrclimited': set it, or compiler autolimits=\"true\"")
+		case fl == "true" && fr[0] >= fr[1]:
+			c.m.errorf(j, "mjcf-range", "actfrcrange[0] should be smaller than actfrcrange[1] in joint (got %g %g)", fr[0], fr[1])
+		}
+	}
 	limited := c.attrOr(j, "limited", "auto")
 	rng, ok := c.numsOf(j, "range")
 	if !ok || len(rng) != 2 {

@@ -904,6 +904,9 @@ func (c *checker) actuator(a *etree.Element) {
 		if pr.lim == "actlimited" && dyn == "none" && (lim == "true" || lim == "auto" && nonzero) {
 			c.m.errorf(a, "mjcf-actuator", "actrange specified but dyntype is 'none' in actuator: set a dyntype or drop actrange/actlimited")
 		}
+		if v, ok := c.numsOf(a, "inheritrange"); ok && v[0] > 0 && (a.Tag == "position" && pr.lim == "ctrllimited" || a.Tag == "intvelocity" && pr.lim == "actlimited") {
+			continue // the range comes from the joint's
+		}
 		if lim == "true" {
 			if !ok || len(r) != 2 {
 				r = []float64{0, 0}

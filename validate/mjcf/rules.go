@@ -56,6 +56,13 @@ func (c *checker) actuatorGains(a *etree.Element) {
 			c.m.errorf(a, "mjcf-actuator", "adhesion control range cannot be negative (ctrlrange %g %g)", r[0], r[1])
 		}
 	}
+	if v, ok := c.numsOf(a, "inheritrange"); ok && v[0] > 0 {
+		if j := c.names["joint"][a.SelectAttrValue("joint", "")]; j != nil {
+			if r, ok := c.numsOf(j, "range"); !ok || len(r) != 2 || (r[0] == 0 && r[1] == 0) {
+				c.m.errorf(a, "mjcf-actuator", "inheritrange used but target joint '%s' has no range defined; give the joint a range or set ctrlrange", a.SelectAttrValue("joint", ""))
+			}
+		}
+	}
 	c.muscle(a)
 }
 
