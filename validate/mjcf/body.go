@@ -13,8 +13,9 @@ type bodyInfo struct {
 	children []*bodyInfo
 	joints   []*etree.Element // joint and freejoint, frames dissolved
 	geoms    []*etree.Element
-	inertial *etree.Element
-	moving   bool // this body or an ancestor has a joint
+	inertial *etree.Element   // the last <inertial>
+	earlier  []*etree.Element // <inertial>s before it (only inside frames)
+	moving   bool             // this body or an ancestor has a joint
 	mass     float64
 	inertia  float64 // smallest principal inertia (approximate for geoms)
 }
@@ -100,6 +101,9 @@ func (c *checker) collectBody(b *bodyInfo, e *etree.Element) {
 				c.light(k)
 			}
 		case "inertial":
+			if b.inertial != nil {
+				b.earlier = append(b.earlier, b.inertial)
+			}
 			b.inertial = k
 			c.inertialForm(k)
 		case "body":
@@ -439,16 +443,29 @@ func (c *checker) geomMass(g *etree.Element) float64 {
 
 func (c *checker) inertial(b *bodyInfo) {
 	in := b.inertial
+	// Several <inertial>s (MuJoCo lets them pass inside frames) are read in
+	// turn into one body: each attribute keeps its last value.
+	inNums := func(attr string) ([]float64, bool) {
+		if v, ok := c.nums(in, attr); ok {
+			return v, true
+		}
+		for i := len(b.earlier) - 1; i >= 0; i-- {
+			if v, ok := c.nums(b.earlier[i], attr); ok {
+				return v, true
+			}
+		}
+		return nil, false
+	}
 	useGeoms := c.comp.inertiafromgeom == "true" || (in == nil && c.comp.inertiafromgeom == "auto")
 	if in != nil {
-		full, hasFull := c.nums(in, "fullinertia")
+		full, hasFull := inNums("fullinertia")
 		if !useGeoms {
-			m, _ := c.nums(in, "mass")
+			m, _ := inNums("mass")
 			if len(m) > 0 && !math.IsNaN(m[0]) {
 				b.mass = m[0]
 			}
 			var ev []float64
-			if d, ok := c.nums(in, "diaginertia"); ok && len(d) == 3 {
+			if d, ok := inNums("diaginertia"); ok && len(d) == 3 {
 				ev = d
 			} else if hasFull && len(full) == 6 {
 				ev = eig3(full)

@@ -145,6 +145,9 @@ func (c *checker) camera(k *etree.Element) {
 	if hasFovy && hasSensor {
 		c.m.errorf(k, "mjcf-camera", "either 'fovy' or 'sensorsize' can be specified, not both")
 	}
+	if v, _ := c.attr(k, "sensorsize"); strings.TrimSpace(v) == "" {
+		hasSensor = false
+	}
 	if hasSensor {
 		if v, ok := c.attr(k, "resolution"); !ok || strings.TrimSpace(v) == "" {
 			c.m.errorf(k, "mjcf-required", "required attribute missing: 'resolution' (a camera with sensorsize needs it)")
