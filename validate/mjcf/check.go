@@ -583,7 +583,7 @@ func nameKind(e *etree.Element) string {
 // assetName is the name MuJoCo gives an asset: its name attribute, else
 // (mesh, hfield, skin, texture) the file name without folder or extension.
 func assetName(e *etree.Element) string {
-	if a := e.SelectAttr("name"); a != nil {
+	if a := e.SelectAttr("name"); a != nil && a.Value != "" {
 		return a.Value
 	}
 	switch e.Tag {

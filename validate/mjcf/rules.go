@@ -494,7 +494,9 @@ func (c *checker) plugins() {
 		}
 		if e.Tag == "plugin" {
 			c.pluginUse(e)
-			if name := e.SelectAttrValue("plugin", ""); name != "" {
+			if par := e.Parent(); par != nil && par.Tag == "mesh" && e.SelectAttr("instance") != nil {
+				// a mesh plugin naming an instance is not resolved at load
+			} else if name := e.SelectAttrValue("plugin", ""); name != "" {
 				if knownPlugins[name] {
 					c.m.warnf(e, "mjcf-plugin", "plugin %s is one of MuJoCo's first-party plugins: it loads only where MuJoCo ships its plugin libraries (the Python wheels do, mujoco-js does not)", name)
 				} else {
