@@ -61,6 +61,7 @@ type indexDB struct {
 	running bool          // a committer goroutine is running
 	wake    chan struct{} // nudges a lingering committer
 	db      *bolt.DB      // the committer's open handle, shared with reads; nil when none
+	dbFile  os.FileInfo   // the file db has open, as it was opened
 	users   int           // reads running on db
 
 	// For tests: write transactions committed, read-write opens.
@@ -120,7 +121,7 @@ func (x *indexDB) update(fn func(tx *bolt.Tx) error, batch bool) error {
 
 func (x *indexDB) view(fn func(tx *bolt.Tx) error) error {
 	x.mu.Lock()
-	if db := x.db; db != nil {
+	if db := x.db; db != nil && x.current() {
 		x.users++
 		x.mu.Unlock()
 		err := db.View(fn)
@@ -144,6 +145,13 @@ func (x *indexDB) view(fn func(tx *bolt.Tx) error) error {
 		err = fmt.Errorf("close cache index %s: %w", x.path, cerr)
 	}
 	return err
+}
+
+// current reports whether the committer's handle is still on the file at
+// the index's path. Callers hold mu.
+func (x *indexDB) current() bool {
+	st, err := os.Stat(x.path)
+	return err == nil && x.dbFile != nil && os.SameFile(st, x.dbFile)
 }
 
 // open takes index.lock (shared for a read-only open) and opens the index.
@@ -220,6 +228,9 @@ func (x *indexDB) commitLoop() {
 			return
 		}
 		x.db = db
+		// The file opened, to notice it being removed or replaced (a cache
+		// directory deleted and created again) while the handle is open.
+		x.dbFile, _ = os.Stat(x.path)
 		x.opens.Add(1)
 		x.mu.Unlock()
 		// Without index.want (no permission, say) the committer never
@@ -229,6 +240,12 @@ func (x *indexDB) commitLoop() {
 		start, last := time.Now(), time.Now()
 		yield, gap := false, false
 		for {
+			x.mu.Lock()
+			current := x.current()
+			x.mu.Unlock()
+			if !current {
+				break // with writes queued, reopen at once
+			}
 			x.mu.Lock()
 			q := x.queue
 			x.queue = nil
@@ -262,7 +279,7 @@ func (x *indexDB) commitLoop() {
 		}
 
 		x.mu.Lock()
-		x.db = nil
+		x.db, x.dbFile = nil, nil
 		for x.users > 0 {
 			x.idle.Wait()
 		}

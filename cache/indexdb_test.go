@@ -145,3 +145,37 @@ func TestBusyCommitterLetsOthersIn(t *testing.T) {
 		t.Errorf("waited %v to read, %v to write, while another process wrote: want well under a second", worstRead, worstWrite)
 	}
 }
+
+// TestIndexReplacedWhileOpen: a cache directory removed and created again
+// while the committer still holds the old index open gets a new index, not
+// writes into the removed one.
+func TestIndexReplacedWhileOpen(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "cache")
+	c, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.RecordURL("ast_1", "mujoco_mjcf", "u1", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	// Within the committer's linger.
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	c, err = Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.RecordURL("ast_2", "mujoco_mjcf", "u2", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	for _, when := range []string{"while the committer lingers", "after it let go"} {
+		if _, _, ok := c.URL("ast_1", "mujoco_mjcf"); ok {
+			t.Errorf("%s: the new index holds a record of the removed one", when)
+		}
+		if u, _, ok := c.URL("ast_2", "mujoco_mjcf"); !ok || u != "u2" {
+			t.Errorf("%s: the record written after the removal is not in the new index: %q %v", when, u, ok)
+		}
+		time.Sleep(5 * linger)
+	}
+}
