@@ -317,6 +317,9 @@ func (c *checker) geom(g *etree.Element, b *bodyInfo) {
 	}
 	ft, _ := c.numsOf(g, "fromto")
 	hasFromto := len(ft) == 6
+	if _, hasPos := c.attr(g, "pos"); hasFromto && hasPos {
+		c.m.errorf(g, "mjcf-fromto", "both pos and fromto defined in geom: fromto sets the position, drop pos")
+	}
 	if hasFromto {
 		switch typ {
 		case "capsule", "cylinder", "box", "ellipsoid":

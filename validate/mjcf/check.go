@@ -518,17 +518,33 @@ func (c *checker) attrOr(e *etree.Element, name, def string) string {
 	return def
 }
 
-// numsOf reads a numeric attribute with defaults applied.
+// numsOf reads a numeric attribute with defaults applied. As MuJoCo reads
+// a list into an array that already holds the class's values, a shorter
+// list replaces only its first entries: size="1" on a geom whose class has
+// size="1 2 3" is 1 2 3.
 func (c *checker) numsOf(e *etree.Element, name string) ([]float64, bool) {
-	v, ok := c.attr(e, name)
-	if !ok {
-		return nil, false
+	var out []float64
+	found := false
+	add := func(v string) {
+		n, good := parseNumbers(v, kindReal)
+		if !good || len(n) == 0 {
+			return
+		}
+		found = true
+		if len(n) > len(out) {
+			out = append(out, n[len(out):]...)
+		}
 	}
-	n, good := parseNumbers(v, kindReal)
-	if !good || len(n) == 0 {
-		return nil, false
+	if a := e.SelectAttr(name); a != nil {
+		add(a.Value)
 	}
-	return n, true
+	tag := defaultTag(e)
+	for cl := c.classOf(e); cl != nil; cl = cl.parent {
+		if v, ok := cl.attrs[tag][name]; ok {
+			add(v)
+		}
+	}
+	return out, found
 }
 
 // ---------------------------------------------------------------- names

@@ -108,7 +108,7 @@ mujoco! model
       site? group:i size:r1-3 material rgba:r4
       plugin* plugin instance
         config* key value
-    flexcomp* !name type:grid|box|cylinder|ellipsoid|square|disc|circle|mesh|gmsh|direct group:i dim:i dof:full|radial|trilinear|quadratic count:i3 spacing:r3 radius:r rigid:b mass:r inertiabox:r scale:r3 file point:r* element:i* texcoord:r* material rgba:r4 flatskin:b pos:r3 @orient origin:r3
+    flexcomp* !name type:grid|box|cylinder|ellipsoid|square|disc|circle|mesh|gmsh|direct group:i dim:i dof:full|radial|trilinear count:i3 spacing:r3 radius:r rigid:b mass:r inertiabox:r scale:r3 file point:r* element:i* texcoord:r* material rgba:r4 flatskin:b pos:r3 @orient origin:r3
       edge? equality:false|true|vert|strain solref:r1-2 solimp:r1-5 stiffness:r damping:r
       elasticity? young:r poisson:r damping:r thickness:r elastic2d:none|bend|stretch|both
       contact? contype:i conaffinity:i condim:i priority:i friction:r1-3 solmix:r solref:r1-2 solimp:r1-5 margin:r gap:r internal:b selfcollide:none|narrow|bvh|sap|auto activelayers:i vertcollide:b passive:b
