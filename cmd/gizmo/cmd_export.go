@@ -63,15 +63,20 @@ asset, 6 when the API key is refused, 1 when the asset is not ready.`,
 			}
 			ctx, cancel := commandContext(c)
 			defer cancel()
-			client, err := newClient(c)
-			if err != nil {
-				return err
-			}
 			store, err := openCache(c)
 			if err != nil {
 				return err
 			}
 			defer store.Close()
+			client, err := newClient(c)
+			if err != nil {
+				// An export already in the cache sends no request, so it
+				// needs no key (offline use, a key not set in this shell).
+				if !store.Have(args[0], string(f)) {
+					return err
+				}
+				client = nil
+			}
 			mode := outputModeOf(c)
 			return runExport(ctx, exportOptions{id: args[0], format: f, output: c.String("output"), mode: mode},
 				exportDeps{client: client, stdout: c.App.Writer, stderr: c.App.ErrWriter, fetch: exportViaCache(store)})
