@@ -4,6 +4,8 @@ import (
 	"math"
 
 	"github.com/beevik/etree"
+
+	"github.com/antimlabs/gizmo/validate"
 )
 
 // bodyInfo is what the mass checks need of one body.
@@ -546,44 +548,8 @@ func (c *checker) massCheck(b *bodyInfo) {
 // eig3 returns the eigenvalues, ascending, of the symmetric matrix given as
 // MuJoCo's fullinertia: ixx iyy izz ixy ixz iyz.
 func eig3(f []float64) []float64 {
-	a, b, cc, d, e, g := f[0], f[1], f[2], f[3], f[4], f[5]
-	p1 := d*d + e*e + g*g
-	if p1 == 0 {
-		ev := []float64{a, b, cc}
-		sortFloats(ev)
-		return ev
-	}
-	q := (a + b + cc) / 3
-	p2 := (a-q)*(a-q) + (b-q)*(b-q) + (cc-q)*(cc-q) + 2*p1
-	p := math.Sqrt(p2 / 6)
-	// B = (A - qI)/p
-	b11, b22, b33 := (a-q)/p, (b-q)/p, (cc-q)/p
-	b12, b13, b23 := d/p, e/p, g/p
-	det := b11*(b22*b33-b23*b23) - b12*(b12*b33-b23*b13) + b13*(b12*b23-b22*b13)
-	r := det / 2
-	var phi float64
-	switch {
-	case r <= -1:
-		phi = math.Pi / 3
-	case r >= 1:
-		phi = 0
-	default:
-		phi = math.Acos(r) / 3
-	}
-	e1 := q + 2*p*math.Cos(phi)
-	e3 := q + 2*p*math.Cos(phi+2*math.Pi/3)
-	e2 := 3*q - e1 - e3
-	ev := []float64{e1, e2, e3}
-	sortFloats(ev)
-	return ev
-}
-
-func sortFloats(v []float64) {
-	for i := 1; i < len(v); i++ {
-		for j := i; j > 0 && v[j] < v[j-1]; j-- {
-			v[j], v[j-1] = v[j-1], v[j]
-		}
-	}
+	ev := validate.EigenSym3(f[0], f[1], f[2], f[3], f[4], f[5])
+	return ev[:]
 }
 
 // ---------------------------------------------------------------- keyframes

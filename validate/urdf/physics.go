@@ -47,7 +47,7 @@ func (m *model) checkPhysics() {
 			}
 			m.add(s, in.el, "urdf-mass", "link %q has mass %g; urdfdom accepts it but physics engines need a positive mass", l.name, in.mass)
 		}
-		eig := eigenSym3(in.ixx, in.ixy, in.ixz, in.iyy, in.iyz, in.izz)
+		eig := validate.EigenSym3(in.ixx, in.iyy, in.izz, in.ixy, in.ixz, in.iyz)
 		scale := math.Max(math.Abs(eig[0]), math.Max(math.Abs(eig[1]), math.Abs(eig[2])))
 		tol := 1e-9 * scale
 		switch {
@@ -85,52 +85,6 @@ func (m *model) fusedMass(l *link) float64 {
 	}
 	walk(l)
 	return total
-}
-
-// eigenSym3 returns the eigenvalues of a symmetric 3x3 matrix, ascending.
-func eigenSym3(a, b, c, d, e, f float64) [3]float64 {
-	// Matrix [[a b c] [b d e] [c e f]].
-	p1 := b*b + c*c + e*e
-	if p1 == 0 {
-		v := [3]float64{a, d, f}
-		sort3(&v)
-		return v
-	}
-	q := (a + d + f) / 3
-	p2 := (a-q)*(a-q) + (d-q)*(d-q) + (f-q)*(f-q) + 2*p1
-	p := math.Sqrt(p2 / 6)
-	// B = (A - qI) / p
-	ba, bd, bf := (a-q)/p, (d-q)/p, (f-q)/p
-	bb, bc, be := b/p, c/p, e/p
-	detB := ba*(bd*bf-be*be) - bb*(bb*bf-be*bc) + bc*(bb*be-bd*bc)
-	r := detB / 2
-	var phi float64
-	switch {
-	case r <= -1:
-		phi = math.Pi / 3
-	case r >= 1:
-		phi = 0
-	default:
-		phi = math.Acos(r) / 3
-	}
-	e1 := q + 2*p*math.Cos(phi)
-	e3 := q + 2*p*math.Cos(phi+2*math.Pi/3)
-	e2 := 3*q - e1 - e3
-	v := [3]float64{e1, e2, e3}
-	sort3(&v)
-	return v
-}
-
-func sort3(v *[3]float64) {
-	if v[0] > v[1] {
-		v[0], v[1] = v[1], v[0]
-	}
-	if v[1] > v[2] {
-		v[1], v[2] = v[2], v[1]
-	}
-	if v[0] > v[1] {
-		v[0], v[1] = v[1], v[0]
-	}
 }
 
 // checkMeshes reports every mesh file that does not resolve the way Isaac

@@ -248,17 +248,6 @@ func TestParseVersion(t *testing.T) {
 	}
 }
 
-func TestEigen(t *testing.T) {
-	// A rotated diagonal tensor keeps its principal moments.
-	got := eigenSym3(2, 1, 0, 2, 0, 5)
-	want := [3]float64{1, 3, 5}
-	for i := range want {
-		if d := got[i] - want[i]; d > 1e-9 || d < -1e-9 {
-			t.Fatalf("eigenSym3 = %v, want %v", got, want)
-		}
-	}
-}
-
 func TestTree(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "arm.urdf")
 	if err := os.WriteFile(p, []byte(armURDF), 0o644); err != nil {
