@@ -11,8 +11,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/antimlabs/gizmo/cache/archive"
 	"github.com/antimlabs/gizmo/formats"
+	"github.com/antimlabs/gizmo/internal/archive"
 )
 
 // Errors callers branch on with errors.Is.

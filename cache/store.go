@@ -20,9 +20,9 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
-	"github.com/antimlabs/gizmo/cache/archive"
 	"github.com/antimlabs/gizmo/cache/lockedfile"
 	"github.com/antimlabs/gizmo/formats"
+	"github.com/antimlabs/gizmo/internal/archive"
 )
 
 // FetchFunc streams a download into w and returns its ETag (may be empty).

@@ -1,17 +1,14 @@
 package validator
 
 import (
-	"archive/zip"
 	"context"
 	"errors"
 	"fmt"
-	"io"
+	"io/fs"
 	"os"
-	"path"
-	"path/filepath"
-	"strings"
 
 	"github.com/antimlabs/gizmo/formats"
+	"github.com/antimlabs/gizmo/internal/archive"
 	"github.com/antimlabs/gizmo/validate"
 )
 
@@ -31,10 +28,10 @@ var (
 // ErrUnsafeArchive is the cause of every refused archive.
 var ErrUnsafeArchive = errors.New("unsafe archive")
 
-// archive extracts a zip to a temporary folder and validates what it holds.
+// checkArchive extracts a zip to a temporary folder and validates what it holds.
 // Reports name files as "<display>!/<entry>". A refused or unreadable
 // archive yields one report with an error.
-func archive(ctx context.Context, zipPath string, opts validate.Options, display string) []validate.Report {
+func checkArchive(ctx context.Context, zipPath string, opts validate.Options, display string) []validate.Report {
 	fail := func(rule string, err error) []validate.Report {
 		r := validate.Report{Path: display, Format: formats.KindZip}
 		r.Add(validate.Problem{Severity: validate.Error, Rule: rule, File: display,
@@ -66,107 +63,40 @@ func archive(ctx context.Context, zipPath string, opts validate.Options, display
 	return reports
 }
 
-// Extract unpacks the zip archive at zipPath into dest, which must exist
-// and be empty. It refuses (with an error wrapping ErrUnsafeArchive) entries
-// with absolute paths or ".." steps, symbolic links and other special files,
-// more than MaxArchiveEntries entries and more than MaxArchiveBytes in all;
-// sizes are counted as bytes are written, not taken from the headers.
+// Extract unpacks the zip archive at zipPath into dest, which must be an
+// empty folder or not exist yet. It refuses, with an error wrapping
+// ErrUnsafeArchive that names the archive and the entry, everything
+// internal/archive refuses (absolute paths, ".." steps, links and other
+// special files, duplicate or case-colliding names, zip bombs), more than
+// MaxArchiveEntries entries and more than MaxArchiveBytes in all; sizes are
+// counted as bytes are written, not taken from the headers.
 func Extract(ctx context.Context, zipPath, dest string) error {
-	zr, err := zip.OpenReader(zipPath)
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	f, err := os.Open(zipPath)
 	if err != nil {
 		return fmt.Errorf("%s is not a readable zip archive: %v", zipPath, err)
 	}
-	defer zr.Close()
-	if len(zr.File) > maxArchiveEntries {
-		return fmt.Errorf("%s has %d entries, more than the %d gizmo opens: %w", zipPath, len(zr.File), maxArchiveEntries, ErrUnsafeArchive)
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("%s is not a readable zip archive: %v", zipPath, err)
 	}
-	// Refuse early what the headers already admit is too big; the real
-	// sizes are counted while writing, since headers can lie.
-	var declared uint64
-	for _, f := range zr.File {
-		declared += f.UncompressedSize64
-		if declared > uint64(maxArchiveBytes) {
-			return fmt.Errorf("%s unpacks to more than %d bytes: %w", zipPath, maxArchiveBytes, ErrUnsafeArchive)
-		}
+	// archive.Extract makes dest itself; an empty dest is given back.
+	if err := os.Remove(dest); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("unpack %s: %s must be an empty folder: %v", zipPath, dest, err)
 	}
-	var total int64
-	for _, f := range zr.File {
-		if err := ctx.Err(); err != nil {
+	lim := archive.DefaultLimits
+	lim.MaxEntries = maxArchiveEntries
+	lim.MaxTotalSize = maxArchiveBytes
+	lim.MaxFileSize = maxArchiveBytes
+	_, err = archive.Extract(f, fi.Size(), zipPath, dest, lim)
+	if err != nil {
+		if !errors.Is(err, archive.ErrHostile) {
 			return err
 		}
-		name, err := entryName(f.Name)
-		if err != nil {
-			return fmt.Errorf("%s: entry %q: %v: %w", zipPath, f.Name, err, ErrUnsafeArchive)
-		}
-		mode := f.Mode()
-		target := filepath.Join(dest, filepath.FromSlash(name))
-		switch {
-		case mode.IsDir():
-			if err := os.MkdirAll(target, 0o755); err != nil {
-				return err
-			}
-			continue
-		case mode&os.ModeSymlink != 0:
-			return fmt.Errorf("%s: entry %q is a symbolic link; gizmo does not unpack links: %w", zipPath, f.Name, ErrUnsafeArchive)
-		case !mode.IsRegular():
-			return fmt.Errorf("%s: entry %q is not a regular file: %w", zipPath, f.Name, ErrUnsafeArchive)
-		}
-		if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
-			return err
-		}
-		n, err := extractFile(f, target, maxArchiveBytes-total)
-		total += n
-		if err != nil {
-			return fmt.Errorf("%s: entry %q: %w", zipPath, f.Name, err)
-		}
+		return fmt.Errorf("%w: %w", err, ErrUnsafeArchive)
 	}
 	return nil
-}
-
-// entryName cleans a zip entry name and refuses one that would land outside
-// the destination.
-func entryName(n string) (string, error) {
-	if n == "" {
-		return "", errors.New("empty name")
-	}
-	if strings.Contains(n, "\\") {
-		return "", errors.New("backslash in name")
-	}
-	if strings.HasPrefix(n, "/") || (len(n) > 1 && n[1] == ':') {
-		return "", errors.New("absolute path")
-	}
-	for _, part := range strings.Split(n, "/") {
-		if part == ".." {
-			return "", errors.New(`".." in path`)
-		}
-	}
-	c := path.Clean(n)
-	if c == "." || c == "" {
-		return "", errors.New("empty name")
-	}
-	return c, nil
-}
-
-// extractFile writes one entry, copying at most budget bytes.
-func extractFile(f *zip.File, target string, budget int64) (int64, error) {
-	rc, err := f.Open()
-	if err != nil {
-		return 0, err
-	}
-	defer rc.Close()
-	out, err := os.OpenFile(target, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-	if err != nil {
-		return 0, err
-	}
-	n, err := io.Copy(out, io.LimitReader(rc, budget+1))
-	if cerr := out.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return n, err
-	}
-	if n > budget {
-		return n, fmt.Errorf("the archive unpacks to more than %d bytes: %w", maxArchiveBytes, ErrUnsafeArchive)
-	}
-	return n, nil
 }

@@ -131,7 +131,7 @@ func file(ctx context.Context, path string, opts validate.Options, display strin
 	}
 	switch kind {
 	case formats.KindZip:
-		return archive(ctx, path, opts, display), nil
+		return checkArchive(ctx, path, opts, display), nil
 	case formats.KindUnknown:
 		if !explicit {
 			return nil, nil
@@ -311,7 +311,7 @@ func dir(ctx context.Context, root string, opts validate.Options, display string
 				results[i] = []validate.Report{{Path: name, Format: formats.KindZip, Valid: true,
 					NotChecked: []string{"an archive inside an archive is not opened; unpack it and validate it alone"}}}
 			case f.kind == formats.KindZip:
-				results[i] = archive(gctx, f.path, opts, name)
+				results[i] = checkArchive(gctx, f.path, opts, name)
 			default:
 				results[i] = []validate.Report{checkOne(f.path, f.kind, opts, name)}
 			}
