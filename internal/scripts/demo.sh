@@ -51,28 +51,26 @@ step "validating the exports with gizmo"
 "$GIZMO" validate "$OUT/export"
 
 step "checking with the reference parsers (where installed)"
-mkdir -p "$OUT/unzipped"
-for z in "$OUT"/export/*.zip; do
-  d="$OUT/unzipped/$(basename "$z" .zip)"
-  mkdir -p "$d"
-  (cd "$d" && python3 -c 'import sys,zipfile; zipfile.ZipFile(sys.argv[1]).extractall(".")' "$z" 2>/dev/null || unzip -qo "$z")
-done
+# The exports are unpacked in the cache: check the cached models in place.
 if command -v check_urdf >/dev/null; then
-  for u in "$OUT"/unzipped/*/*.urdf; do
+  for id in "$ARM" "$DOG"; do
+    u=$("$GIZMO" cache path "$id" --format urdf)
     out=$(check_urdf "$u" 2>&1 || true)
     if grep -q 'Error' <<<"$out" || ! grep -q 'Successfully Parsed XML' <<<"$out"; then
       echo "check_urdf: REJECTED $u"; echo "$out"; exit 1
     fi
-    echo "check_urdf: ok $(basename "$u")"
+    echo "check_urdf (urdfdom): ok $u"
   done
 else
   echo "check_urdf not installed (apt-get install liburdfdom-tools): skipped"
 fi
 if command -v mujoco-compile >/dev/null; then
-  for x in "$OUT"/unzipped/*-mjcf/*.xml; do
-    out=$(cd "$(dirname "$x")" && rm -f "$OUT/model.mjb"; mujoco-compile "$(basename "$x")" "$OUT/model.mjb" 2>&1 || true)
+  for id in "$ARM" "$DOG"; do
+    x=$("$GIZMO" cache path "$id" --format mjcf)
+    rm -f "$OUT/model.mjb"
+    out=$(cd "$(dirname "$x")" && mujoco-compile "$(basename "$x")" "$OUT/model.mjb" 2>&1 || true)
     if grep -q Done <<<"$out"; then
-      echo "mujoco-compile (MuJoCo 2.2.2): ok $(basename "$x")"
+      echo "mujoco-compile (MuJoCo 2.2.2): ok $x"
     else echo "mujoco-compile: REJECTED $x"; echo "$out"; exit 1; fi
   done
 else
