@@ -196,8 +196,7 @@ func parse(name string, data []byte, dir string, opts validate.Options) (*model,
 	r := &validate.Report{Path: name, Format: formats.KindURDF, Valid: true}
 	// urdfdom hands tinyxml2 a C string: a NUL byte ends the document.
 	if i := bytes.IndexByte(data, 0); i >= 0 {
-		line := 1 + bytes.Count(data[:i], []byte("\n"))
-		col := i - bytes.LastIndexByte(data[:i], '\n')
+		line, col := position(data, i)
 		r.Add(validate.Problem{Severity: validate.Warning, Rule: "urdf-nul", File: name, Line: line, Col: col,
 			Message: "the file has a NUL byte here; urdfdom and Isaac Sim read the file only up to it: remove it"})
 		data = data[:i]
@@ -531,8 +530,7 @@ func duplicateAttr(data []byte, name string) (validate.Problem, bool) {
 			attrName := data[n0:i]
 			for _, prev := range names {
 				if bytes.Equal(prev, attrName) {
-					line := 1 + bytes.Count(data[:tagStart], []byte("\n"))
-					col := tagStart - bytes.LastIndexByte(data[:tagStart], '\n')
+					line, col := position(data, tagStart)
 					return validate.Problem{Severity: validate.Error, Rule: "urdf-xml", File: name, Line: line, Col: col,
 						Message: fmt.Sprintf("an element has the attribute %s twice; the XML parser urdfdom and Isaac Sim use (tinyxml2) refuses the file", attrName)}, false
 				}
@@ -580,32 +578,17 @@ func prologText(data []byte, name string) (validate.Problem, bool) {
 		case isSpace(c):
 			i++
 			continue
-		case bytes.HasPrefix(data[i:], []byte("<?")):
-			// tinyxml2 ends a top-level <?...> node at its first '>'.
-			if !skip(">") {
-				return validate.Problem{}, true
-			}
-			continue
-		case bytes.HasPrefix(data[i:], []byte("<!--")):
-			if !skip("-->") {
-				return validate.Problem{}, true
-			}
-			continue
-		case bytes.HasPrefix(data[i:], []byte("<![CDATA[")):
-			if !skip("]]>") {
-				return validate.Problem{}, true
-			}
-			continue
-		case bytes.HasPrefix(data[i:], []byte("<!")):
-			if !skip(">") {
-				return validate.Problem{}, true
-			}
-			continue
 		case c == '<':
-			return validate.Problem{}, true // the root element
+			end, ok := prologNodeEnd(data[i:])
+			if !ok {
+				return validate.Problem{}, true // the root element
+			}
+			if !skip(end) {
+				return validate.Problem{}, true
+			}
+			continue
 		}
-		line := 1 + bytes.Count(data[:i], []byte("\n"))
-		col := i - bytes.LastIndexByte(data[:i], '\n')
+		line, col := position(data, i)
 		end := i + 20
 		if end > len(data) {
 			end = len(data)
@@ -617,6 +600,32 @@ func prologText(data []byte, name string) (validate.Problem, bool) {
 			Message: fmt.Sprintf("text %q before the root element (a DOCTYPE's internal subset with markup leaves text too); tinyxml2, the XML parser of urdfdom and Isaac Sim, then finds no <robot>: remove it", data[i:end])}, false
 	}
 	return validate.Problem{}, true
+}
+
+// prologNodes are the nodes tinyxml2 passes over before the root element,
+// each with the text that ends it, longest start first. tinyxml2 ends a
+// top-level <?...> or <!...> node at its first '>'.
+var prologNodes = []struct{ start, end string }{
+	{"<![CDATA[", "]]>"},
+	{"<!--", "-->"},
+	{"<!", ">"},
+	{"<?", ">"},
+}
+
+// prologNodeEnd returns the text that ends the prolog node rest starts with;
+// ok is false when rest starts no such node (the root element, say).
+func prologNodeEnd(rest []byte) (end string, ok bool) {
+	for _, n := range prologNodes {
+		if bytes.HasPrefix(rest, []byte(n.start)) {
+			return n.end, true
+		}
+	}
+	return "", false
+}
+
+// position is the 1-based line and column of byte i of data.
+func position(data []byte, i int) (line, col int) {
+	return 1 + bytes.Count(data[:i], []byte("\n")), i - bytes.LastIndexByte(data[:i], '\n')
 }
 
 // readMaterials mirrors the top-level <material> loop of urdfdom's parseURDF.
