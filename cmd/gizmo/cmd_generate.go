@@ -32,8 +32,8 @@ refused.`,
 			&cli.StringSliceFlag{Name: "tag", Aliases: []string{"t"}, Usage: "tag the asset with `TAG` (repeatable)"},
 			&cli.BoolFlag{Name: "wait", Aliases: []string{"w"}, Usage: "wait until the asset is ready or failed"},
 			&cli.DurationFlag{Name: flagTimeout, Usage: "give up waiting after `DURATION` (e.g. 5m; 0: no limit)"},
-			&cli.BoolFlag{Name: flagJSON, Usage: "print the asset as JSON"},
-			&cli.BoolFlag{Name: flagQuiet, Aliases: []string{"q"}, Usage: "print only the asset id"},
+			jsonFlag("print the asset as JSON"),
+			quietFlag("print only the asset id"),
 		},
 		Action: func(c *cli.Context) error {
 			args, err := positionalArgs(c)
@@ -80,14 +80,10 @@ func runGenerate(ctx context.Context, client *api.Client, o generateOptions, std
 		return exitForAPI(err)
 	}
 	if !o.wait {
-		if o.mode.quiet && !o.mode.json {
-			_, err := fmt.Fprintln(stdout, a.ID)
+		if err := printAssetOrID(stdout, *a, o.mode); err != nil {
 			return err
 		}
-		if err := printAsset(stdout, *a, o.mode); err != nil {
-			return err
-		}
-		if !o.mode.json {
+		if !o.mode.json && !o.mode.quiet {
 			fmt.Fprintf(stderr, "generating; follow it with 'gizmo status %s' or wait with 'gizmo generate --wait'\n", a.ID)
 		}
 		return nil
@@ -115,9 +111,5 @@ func runGenerate(ctx context.Context, client *api.Client, o generateOptions, std
 	case err != nil:
 		return exitForAPI(err)
 	}
-	if o.mode.quiet && !o.mode.json {
-		_, err := fmt.Fprintln(stdout, final.ID)
-		return err
-	}
-	return printAsset(stdout, *final, o.mode)
+	return printAssetOrID(stdout, *final, o.mode)
 }

@@ -12,10 +12,23 @@ import (
 
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
+
+	"github.com/antimlabs/gizmo/sync/api"
 )
 
-// Shared output helpers: flags read across the command lineage, JSON, aligned
-// tables, and the terminal-only spinner and progress bar.
+// Shared output helpers: the --json and --quiet flags and flags read across
+// the command lineage, JSON, aligned tables, one asset's table or JSON, and
+// the terminal-only spinner and progress bar.
+
+// jsonFlag is a command's --json flag; usage says what it prints.
+func jsonFlag(usage string) cli.Flag {
+	return &cli.BoolFlag{Name: flagJSON, Usage: usage}
+}
+
+// quietFlag is a command's --quiet (-q) flag; usage says what it prints.
+func quietFlag(usage string) cli.Flag {
+	return &cli.BoolFlag{Name: flagQuiet, Aliases: []string{"q"}, Usage: usage}
+}
 
 // lineageBool is true when the boolean flag name is set true on the command
 // or on any parent (gizmo --json ls and gizmo ls --json both count, as does
@@ -100,6 +113,77 @@ func (t *table) row(cells ...string) {
 }
 
 func (t *table) flush() error { return t.tw.Flush() }
+
+// assetJSON is an asset in gizmo's --json output. Its shape is documented
+// and stable: every field is always present (tags and formats as arrays,
+// error as "" unless the generation failed).
+type assetJSON struct {
+	ID        string   `json:"id"`
+	Status    string   `json:"status"`
+	Name      string   `json:"name"`
+	Prompt    string   `json:"prompt"`
+	Tags      []string `json:"tags"`
+	CreatedAt string   `json:"created_at"`
+	Formats   []string `json:"formats"`
+	Error     string   `json:"error"`
+}
+
+func toAssetJSON(a api.Asset) assetJSON {
+	j := assetJSON{
+		ID: a.ID, Status: string(a.Status), Name: a.Name, Prompt: a.Prompt,
+		Tags: append([]string{}, a.Tags...), Formats: []string{}, Error: a.Error,
+	}
+	if !a.CreatedAt.IsZero() {
+		j.CreatedAt = a.CreatedAt.UTC().Format(time.RFC3339)
+	}
+	for _, f := range a.Formats {
+		j.Formats = append(j.Formats, string(f))
+	}
+	return j
+}
+
+// printAsset prints one asset: a two-column table, the JSON object, or (quiet)
+// the status alone.
+func printAsset(w io.Writer, a api.Asset, mode outputMode) error {
+	switch {
+	case mode.json:
+		return printJSON(w, toAssetJSON(a))
+	case mode.quiet:
+		_, err := fmt.Fprintln(w, a.Status)
+		return err
+	}
+	j := toAssetJSON(a)
+	t := newTable(w)
+	t.row("id", j.ID)
+	t.row("name", j.Name)
+	t.row("status", j.Status)
+	t.row("prompt", j.Prompt)
+	t.row("tags", orDash(strings.Join(j.Tags, ", ")))
+	t.row("created", orDash(j.CreatedAt))
+	t.row("formats", orDash(strings.Join(j.Formats, ", ")))
+	if j.Error != "" {
+		t.row("error", j.Error)
+	}
+	return t.flush()
+}
+
+// printAssetOrID prints one asset as printAsset does, except that quiet
+// (without --json) prints the asset's id, not its status.
+func printAssetOrID(w io.Writer, a api.Asset, mode outputMode) error {
+	if mode.quiet && !mode.json {
+		_, err := fmt.Fprintln(w, a.ID)
+		return err
+	}
+	return printAsset(w, a, mode)
+}
+
+// orDash is s, or "-" for an empty cell.
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
 
 // humanBytes prints a size in B, KiB, MiB or GiB.
 func humanBytes(n int64) string {
