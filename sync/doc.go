@@ -13,6 +13,11 @@
 // validation is injected by the caller as a Validator; this package does not
 // import the validators.
 //
+// Fetch is the engine's per-file fetch on its own, for callers that already
+// know which (asset, format) files the cache lacks (gizmo prepare): it lists
+// nothing, asks for no asset and marks nothing vanished, and needs only
+// FileRemote and FileStore. Run fetches every file through the same code.
+//
 // # Request economy
 //
 // A first sync of N ready assets in F formats sends ceil(N/100) list

@@ -73,6 +73,11 @@ type run struct {
 	opts   Options
 	now    func() time.Time
 
+	// The per-file fetch uses only these: Run sets them to remote and
+	// store, Fetch to what it is given.
+	fremote FileRemote
+	fstore  FileStore
+
 	mu  stdsync.Mutex // guards sum and serializes OnEvent
 	sum Summary
 
@@ -96,6 +101,57 @@ type job struct {
 // cache that cannot be written, or ctx ending. Files that fail are listed in
 // Summary.Failures; the run goes on without them.
 func Run(ctx context.Context, remote Remote, store Store, opts Options) (*Summary, error) {
+	r := newRun(remote, store, opts)
+	r.remote, r.store = remote, store
+	start := r.now()
+	return r.finish(ctx, start, r.run(ctx))
+}
+
+// Item is one file for Fetch: an asset (its name is for events and
+// messages) in a format.
+type Item struct {
+	ID     string
+	Name   string
+	Format formats.Format
+}
+
+// Fetch gets the given files into store the way Run gets each file: a
+// recorded export URL while it is usable (else a fresh one), the ETag
+// check, cut-short bodies restarted within Options.Attempts, and, with a
+// Validator, the verdict recorded. It lists nothing and asks for no asset:
+// the caller has decided what the cache lacks (a file already stored costs
+// an export and no download). Of Options it uses Concurrency, URLMargin,
+// Attempts, Validator, OnEvent, Now and DryRun (which plans the files and
+// fetches none). Files that fail are listed in Summary.Failures; an asset
+// deleted from the account meanwhile is an EventSkip. The error is ctx's.
+func Fetch(ctx context.Context, remote FileRemote, store FileStore, items []Item, opts Options) (*Summary, error) {
+	r := newRun(remote, store, opts)
+	start := r.now()
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(r.opts.Concurrency)
+	for i, it := range items {
+		if r.opts.DryRun {
+			r.count(func(s *Summary) { s.Planned++ })
+			r.emit(Event{Type: EventPlan, ID: it.ID, Name: it.Name, Format: it.Format})
+			continue
+		}
+		if gctx.Err() != nil {
+			break
+		}
+		r.emit(Event{Type: EventQueued, ID: it.ID, Name: it.Name, Format: it.Format, Count: i + 1})
+		g.Go(func() error {
+			return r.fetch(gctx, job{id: it.ID, name: it.Name, format: it.Format})
+		})
+	}
+	err := g.Wait()
+	if err == nil && ctx.Err() != nil {
+		err = ctx.Err()
+	}
+	return r.finish(ctx, start, err)
+}
+
+// newRun applies the defaults of opts.
+func newRun(remote FileRemote, store FileStore, opts Options) *run {
 	if opts.Concurrency <= 0 {
 		opts.Concurrency = DefaultConcurrency
 	}
@@ -105,12 +161,16 @@ func Run(ctx context.Context, remote Remote, store Store, opts Options) (*Summar
 	if opts.Attempts <= 0 {
 		opts.Attempts = DefaultAttempts
 	}
-	r := &run{remote: remote, store: store, opts: opts, now: opts.Now}
+	r := &run{fremote: remote, fstore: store, opts: opts, now: opts.Now}
 	if r.now == nil {
 		r.now = time.Now
 	}
-	start := r.now()
-	err := r.run(ctx)
+	return r
+}
+
+// finish completes the summary of a run that started at start and ended
+// with err, and reports it.
+func (r *run) finish(ctx context.Context, start time.Time, err error) (*Summary, error) {
 	r.mu.Lock()
 	r.sum.Duration = r.now().Sub(start)
 	sum := r.sum
@@ -461,7 +521,7 @@ func (r *run) fetch(ctx context.Context, j job) (err error) {
 		// A URL that did not bring the file home is kept for the next
 		// run (after an interruption, say). One that did is of no more use.
 		if unrecorded && url != "" {
-			_ = r.store.RecordURL(j.id, string(j.format), url, expires)
+			_ = r.fstore.RecordURL(j.id, string(j.format), url, expires)
 		}
 	}()
 	for attempt := 1; attempt <= r.opts.Attempts; attempt++ {
@@ -475,12 +535,12 @@ func (r *run) fetch(ctx context.Context, j job) (err error) {
 		}
 		if url == "" && recordedOK {
 			recordedOK = false
-			if u, exp, ok := r.store.URL(j.id, string(j.format)); ok && r.now().Add(r.opts.URLMargin).Before(exp) {
+			if u, exp, ok := r.fstore.URL(j.id, string(j.format)); ok && r.now().Add(r.opts.URLMargin).Before(exp) {
 				url, expires = u, exp
 			}
 		}
 		if url == "" {
-			ex, err := r.remote.Export(ctx, j.id, j.format)
+			ex, err := r.fremote.Export(ctx, j.id, j.format)
 			if err != nil {
 				if ctx.Err() != nil {
 					return ctx.Err()
@@ -551,11 +611,11 @@ func (r *run) download(ctx context.Context, j job, url string, expires time.Time
 			r.emit(Event{Type: EventProgress, ID: j.id, Name: j.name, Format: j.format, Bytes: done, Size: max(total, 0)})
 		}
 	}
-	e, err = r.store.Store(ctx, j.id, string(j.format), func(ctx context.Context, w io.Writer) (string, error) {
+	e, err = r.fstore.Store(ctx, j.id, string(j.format), func(ctx context.Context, w io.Writer) (string, error) {
 		rw, rewindable := w.(api.Rewindable)
 		for ; ; restarts++ {
 			sh, mh := sha256.New(), md5.New()
-			d, err := r.remote.Download(ctx, url, io.MultiWriter(w, sh, mh), progress)
+			d, err := r.fremote.Download(ctx, url, io.MultiWriter(w, sh, mh), progress)
 			if err != nil {
 				// A body cut short starts over in the same temp file while
 				// the URL lives; anything else goes back to fetch.
@@ -610,11 +670,11 @@ func etagMatches(etag, sha, md string) bool {
 // stored validates a freshly stored model when there is a validator, and
 // reports the file as done.
 func (r *run) stored(ctx context.Context, j job, e cache.Entry, n int64) {
-	ev := Event{Type: EventDone, ID: j.id, Name: j.name, Format: j.format, Size: e.Size, SHA256: e.Hash, Path: r.store.ModelPath(e), Bytes: n}
+	ev := Event{Type: EventDone, ID: j.id, Name: j.name, Format: j.format, Size: e.Size, SHA256: e.Hash, Path: r.fstore.ModelPath(e), Bytes: n}
 	if r.opts.Validator != nil && validatable(e) {
 		v := r.opts.Validator(ctx, ev.Path)
 		ev.Valid = &v.Valid
-		err := r.store.SetValidation(j.id, string(j.format), cache.Validation{
+		err := r.fstore.SetValidation(j.id, string(j.format), cache.Validation{
 			Valid: v.Valid, Errors: v.Errors, Warnings: v.Warnings, Checked: r.now().UTC(), Summary: v.Summary})
 		switch {
 		case err != nil:
@@ -694,7 +754,7 @@ func validatable(e cache.Entry) bool {
 // present tells whether an indexed entry's model file is in place (the
 // cache's own Store checks the same before downloading).
 func (r *run) present(e cache.Entry) bool {
-	_, err := os.Stat(r.store.ModelPath(e))
+	_, err := os.Stat(r.fstore.ModelPath(e))
 	return err == nil
 }
 

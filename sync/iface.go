@@ -20,6 +20,12 @@ type Remote interface {
 	Get(ctx context.Context, id string) (*api.Asset, error)
 	// WaitReady polls an asset until it is ready or failed.
 	WaitReady(ctx context.Context, id string, onStatus func(api.Asset)) (*api.Asset, error)
+	FileRemote
+}
+
+// FileRemote is what fetching one file needs from the API (Fetch asks for
+// no more).
+type FileRemote interface {
 	// Export mints a download URL for an asset in a format.
 	Export(ctx context.Context, id string, f formats.Format) (*api.Export, error)
 	// Download streams a download URL's body into w; api.ErrURLExpired on a
@@ -32,11 +38,17 @@ type Store interface {
 	Assets() ([]cache.AssetMeta, error)
 	RecordAssets(seen []cache.AssetMeta, complete bool) error
 	Entries() ([]cache.Entry, error)
+	Remove(id string) error
+	FileStore
+}
+
+// FileStore is what fetching one file needs from the cache (Fetch asks for
+// no more): storing it, the recorded export URLs, the validation verdicts.
+type FileStore interface {
 	Store(ctx context.Context, id, format string, fetch cache.FetchFunc) (cache.Entry, error)
 	RecordURL(id, format, url string, expires time.Time) error
 	URL(id, format string) (url string, expires time.Time, ok bool)
 	SetValidation(id, format string, v cache.Validation) error
-	Remove(id string) error
 	ModelPath(e cache.Entry) string
 }
 
@@ -54,8 +66,9 @@ type Validation struct {
 
 // Compile-time checks that the project's client and cache fit.
 var (
-	_ Remote = (*api.Client)(nil)
-	_ Store  = (*cache.Cache)(nil)
+	_ Remote    = (*api.Client)(nil)
+	_ Store     = (*cache.Cache)(nil)
+	_ FileStore = (*cache.Cache)(nil)
 )
 
 // record is an asset as the engine sees it: the server's view merged with

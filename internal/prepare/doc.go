@@ -1,6 +1,7 @@
 // Package prepare makes a simulation project match its manifest: it resolves
 // gizmo.toml's selection to assets, fetches into the cache only what the
-// cache lacks, validates, places into each target's layout, repairs placed
+// cache lacks (through the sync engine's gsync.Fetch: recorded URLs reused,
+// ETags checked, cut-short downloads restarted), validates, places into each target's layout, repairs placed
 // files that were deleted or modified, and keeps gizmo.lock.
 //
 // When the lock was written for the current manifest and every placed file

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path"
 	"path/filepath"
@@ -13,34 +12,32 @@ import (
 	"sync"
 	"time"
 
-	"golang.org/x/sync/errgroup"
-
 	"github.com/antimlabs/gizmo/cache"
 	"github.com/antimlabs/gizmo/cache/lockedfile"
 	"github.com/antimlabs/gizmo/formats"
 	"github.com/antimlabs/gizmo/formats/layout"
 	"github.com/antimlabs/gizmo/formats/project"
+	gsync "github.com/antimlabs/gizmo/sync"
 	"github.com/antimlabs/gizmo/sync/api"
 	"github.com/antimlabs/gizmo/validate"
 )
 
 // Cache is what prepare needs from the cache; *cache.Cache satisfies it.
+// Files are fetched into it by the sync engine (gsync.Fetch).
 type Cache interface {
 	Assets() ([]cache.AssetMeta, error)
 	Asset(idOrName string) (cache.AssetMeta, error)
 	RecordAssets(seen []cache.AssetMeta, complete bool) error
 	Entry(id, format string) (cache.Entry, error)
-	Store(ctx context.Context, id, format string, fetch cache.FetchFunc) (cache.Entry, error)
 	TreePath(e cache.Entry) string
-	SetValidation(id, format string, v cache.Validation) error
+	gsync.FileStore
 }
 
 // Remote is what prepare needs from the Gizmo API; *api.Client satisfies it.
 type Remote interface {
 	List(ctx context.Context, limit, offset int) (*api.Page, error)
 	Get(ctx context.Context, id string) (*api.Asset, error)
-	Export(ctx context.Context, id string, f formats.Format) (*api.Export, error)
-	Download(ctx context.Context, url string, w io.Writer, progress func(done, total int64)) (*api.Download, error)
+	gsync.FileRemote
 }
 
 var (
@@ -308,7 +305,6 @@ type slow struct {
 	remote Remote
 	metas  map[string]cache.AssetMeta
 	listed bool
-	mu     sync.Mutex
 	logMu  sync.Mutex
 }
 
@@ -415,26 +411,20 @@ func (s *slow) run(ctx context.Context) (*Result, error) {
 			}
 			return nil, &MissingError{Missing: names}
 		}
-		if _, err := s.api(); err != nil {
+		items := make([]gsync.Item, len(missing))
+		for i, n := range missing {
+			items[i] = gsync.Item{ID: n.id, Name: s.name(n.id), Format: n.f}
+		}
+		if err := s.fetch(ctx, items); err != nil {
 			return nil, err
 		}
-		g, gctx := errgroup.WithContext(ctx)
-		g.SetLimit(4)
 		for _, n := range missing {
-			g.Go(func() error {
-				e, err := s.fetch(gctx, n.id, n.f)
-				if err != nil {
-					return fmt.Errorf("fetch asset %s (%s) %s: %w", n.id, s.name(n.id), n.f.Short(), err)
-				}
-				s.mu.Lock()
-				entries[n] = e
-				s.res.Fetched++
-				s.mu.Unlock()
-				return nil
-			})
-		}
-		if err := g.Wait(); err != nil {
-			return nil, err
+			e, err := c.Entry(n.id, string(n.f))
+			if err != nil {
+				return nil, fmt.Errorf("fetch asset %s (%s) %s: %w", n.id, s.name(n.id), n.f.Short(), err)
+			}
+			entries[n] = e
+			s.res.Fetched++
 		}
 	}
 
@@ -825,37 +815,48 @@ func (s *slow) cached(id string, f formats.Format) bool {
 	return err == nil
 }
 
-// fetch exports and downloads one file into the cache; an expired or
-// refused URL, or a download cut short, gets a fresh URL.
-func (s *slow) fetch(ctx context.Context, id string, f formats.Format) (cache.Entry, error) {
+// fetch gets the files the cache lacks through the sync engine (recorded
+// URLs reused, ETags checked, cut-short downloads restarted); a file that
+// fails, or whose asset is gone from the account, is an error.
+func (s *slow) fetch(ctx context.Context, items []gsync.Item) error {
 	r, err := s.api()
 	if err != nil {
-		return cache.Entry{}, err
+		return err
 	}
-	var last error
-	for attempt := 0; attempt < 4; attempt++ {
-		ex, err := r.Export(ctx, id, f)
-		if err != nil {
-			return cache.Entry{}, err
-		}
-		s.logf("fetching %s (%s) %s", id, s.name(id), f.Short())
-		e, err := s.cache.Store(ctx, id, string(f), func(ctx context.Context, w io.Writer) (string, error) {
-			d, err := r.Download(ctx, ex.URL, w, nil)
-			if err != nil {
-				return "", err
+	gone := map[gsync.Item]bool{}
+	sum, err := gsync.Fetch(ctx, r, s.cache, items, gsync.Options{
+		Concurrency: fetchConcurrency,
+		OnEvent: func(ev gsync.Event) {
+			switch ev.Type {
+			case gsync.EventStart:
+				s.logf("fetching %s (%s) %s", ev.ID, ev.Name, ev.Format.Short())
+			case gsync.EventRetry:
+				s.logf("retrying %s (%s) %s: %s", ev.ID, ev.Name, ev.Format.Short(), ev.Reason)
+			case gsync.EventSkip:
+				gone[gsync.Item{ID: ev.ID, Name: ev.Name, Format: ev.Format}] = true
 			}
-			return d.ETag, nil
-		})
-		if err == nil {
-			return e, nil
-		}
-		last = err
-		if !errors.Is(err, api.ErrURLExpired) && !errors.Is(err, api.ErrTruncated) {
-			return cache.Entry{}, err
+		},
+	})
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, f := range sum.Failures {
+		errs = append(errs, fmt.Errorf("fetch asset %s (%s) %s: %s", f.ID, s.name(f.ID), f.Format.Short(), f.Reason))
+	}
+	if len(errs) > 0 {
+		return errors.Join(errs...)
+	}
+	for _, it := range items {
+		if gone[it] {
+			return &NotFoundError{What: fmt.Sprintf("asset %s (%s) was deleted from the account while fetching (run 'gizmo prepare --update')", it.ID, it.Name)}
 		}
 	}
-	return cache.Entry{}, last
+	return nil
 }
+
+// fetchConcurrency bounds prepare's downloads in flight.
+const fetchConcurrency = 4
 
 // Resolve finds an asset by id or exact name: in the cache, else (unless
 // offline) from the API. It is what gizmo place uses to turn a name into

@@ -434,3 +434,62 @@ func TestInvalidModel(t *testing.T) {
 		t.Errorf("a failed prepare wrote gizmo.lock")
 	}
 }
+
+// TestFetchThroughEngine: prepare fetches with the sync engine, so a URL
+// recorded in the cache is reused (no export) and a body cut short is
+// restarted on the same URL (one export, two downloads).
+func TestFetchThroughEngine(t *testing.T) {
+	const mujocoTarget = "[[target]]\nlayout = \"mujoco\"\ndir = \"sim\"\n"
+	t.Run("recorded URL", func(t *testing.T) {
+		e := newEnv(t, 4)
+		id := e.readyIDs()[0].ID
+		e.manifest(manifestFor([]string{id}, mujocoTarget))
+		c, err := api.New(api.Options{BaseURL: e.url, APIKey: emulator.DefaultAPIKey})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ex, err := c.Export(context.Background(), id, formats.MuJoCo)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cc, err := cache.Open(e.cache)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cc.RecordURL(id, string(formats.MuJoCo), ex.URL, ex.ExpiresAt); err != nil {
+			t.Fatal(err)
+		}
+		before := e.srv.Stats()
+		res, err := Run(context.Background(), e.options())
+		if err != nil {
+			t.Fatal(err)
+		}
+		st := e.srv.Stats()
+		if res.Fetched != 1 || st.Export.Requests != before.Export.Requests || st.Download.Requests != before.Download.Requests+1 {
+			t.Errorf("result %+v, stats %+v → %+v: want the recorded URL reused (no export, 1 download)", res, before, st)
+		}
+	})
+	t.Run("restart", func(t *testing.T) {
+		e := newEnv(t, 4)
+		id := e.readyIDs()[0].ID
+		e.manifest(manifestFor([]string{id}, mujocoTarget))
+		if err := e.srv.SetFaults(emulator.Faults{TruncateRate: 1}); err != nil {
+			t.Fatal(err)
+		}
+		o := e.options()
+		o.Log = func(format string, args ...any) {
+			if strings.HasPrefix(format, "retrying") {
+				e.srv.SetFaults(emulator.Faults{})
+			}
+		}
+		before := e.srv.Stats()
+		res, err := Run(context.Background(), o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st := e.srv.Stats()
+		if res.Fetched != 1 || st.Export.Requests-before.Export.Requests != 1 || st.Download.Requests-before.Download.Requests != 2 {
+			t.Errorf("result %+v, stats %+v → %+v: want 1 export and 2 downloads", res, before, st)
+		}
+	})
+}
