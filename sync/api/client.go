@@ -193,10 +193,7 @@ func (c *Client) do(ctx context.Context, cl call) error {
 			last = apiErr
 			switch {
 			case resp.StatusCode == http.StatusTooManyRequests:
-				d, ok := c.retry.retryAfter(resp.Header)
-				if !ok {
-					d = c.retry.backoff(attempt)
-				}
+				d := c.retry.after429(resp.Header, attempt)
 				apiErr.RetryAfter = d
 				c.gate.hold(c.retry.now(), d)
 				delay = 0 // the gate does the waiting, for every goroutine
@@ -453,10 +450,7 @@ func (c *Client) Download(ctx context.Context, rawURL string, w io.Writer, progr
 			last = apiErr
 			switch {
 			case resp.StatusCode == http.StatusTooManyRequests:
-				d, ok := c.retry.retryAfter(resp.Header)
-				if !ok {
-					d = c.retry.backoff(attempt)
-				}
+				d := c.retry.after429(resp.Header, attempt)
 				apiErr.RetryAfter = d
 				delay = d
 			case resp.StatusCode >= 500:

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/antimlabs/gizmo/internal/backoff"
 )
 
 func TestBackoff(t *testing.T) {
@@ -81,7 +83,7 @@ func TestGate(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	g.hold(now, time.Second)
-	r.sleep = sleepCtx
+	r.sleep = backoff.Sleep
 	if err := g.wait(ctx, r); !errors.Is(err, context.Canceled) {
 		t.Errorf("wait on a cancelled context = %v", err)
 	}
@@ -188,4 +190,29 @@ func FuzzReadError(f *testing.F) {
 			t.Fatalf("message %q keeps control characters", e.Message)
 		}
 	})
+}
+
+func TestAfter429(t *testing.T) {
+	r := newRetrier(Options{BaseBackoff: 100 * time.Millisecond, MaxBackoff: time.Second, MaxRetryAfter: time.Minute})
+	r.jitter = func(n int64) int64 { return n - 1 } // the ceiling
+	cases := []struct {
+		name, header string
+		want         time.Duration
+	}{
+		{"Retry-After in seconds", "3", 3 * time.Second},
+		{"Retry-After capped", "3600", time.Minute},
+		{"no header: the backoff", "", 400 * time.Millisecond},
+		{"garbled header: the backoff", "soon", 400 * time.Millisecond},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			h := http.Header{}
+			if c.header != "" {
+				h.Set("Retry-After", c.header)
+			}
+			if got := r.after429(h, 3); got != c.want {
+				t.Errorf("after429(%q, 3) = %v, want %v", c.header, got, c.want)
+			}
+		})
+	}
 }

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/antimlabs/gizmo/internal/backoff"
 )
 
 // Retry defaults; Options overrides them.
@@ -39,7 +41,7 @@ func newRetrier(o Options) retrier {
 		max:           o.MaxBackoff,
 		maxRetryAfter: o.MaxRetryAfter,
 		jitter:        rand.Int64N,
-		sleep:         sleepCtx,
+		sleep:         backoff.Sleep,
 		now:           time.Now,
 	}
 	if r.attempts <= 0 {
@@ -63,15 +65,16 @@ func newRetrier(o Options) retrier {
 // backoff is the delay before retry number n (1 for the first retry): full
 // jitter, uniform in [0, min(max, base·2^(n-1))].
 func (r retrier) backoff(n int) time.Duration {
-	ceil := r.base
-	for i := 1; i < n && ceil < r.max; i++ {
-		ceil *= 2
+	return backoff.Exponential(n, r.base, r.max, r.jitter)
+}
+
+// after429 is the wait a 429 asks for before retry number n: its
+// Retry-After (capped), or the backoff when the header is absent or garbled.
+func (r retrier) after429(h http.Header, n int) time.Duration {
+	if d, ok := r.retryAfter(h); ok {
+		return d
 	}
-	ceil = min(ceil, r.max)
-	if ceil <= 0 {
-		return 0
-	}
-	return time.Duration(r.jitter(int64(ceil) + 1))
+	return r.backoff(n)
 }
 
 // retryAfter reads a 429's Retry-After header (seconds or an HTTP date),
@@ -92,21 +95,6 @@ func (r retrier) retryAfter(h http.Header) (d time.Duration, ok bool) {
 		return 0, false
 	}
 	return min(d, r.maxRetryAfter), true
-}
-
-// sleepCtx waits for d or until ctx is done.
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 // gate is the Client's shared rate gate: a 429 closes it until a moment, and
