@@ -137,6 +137,9 @@ func (c *Cache) Verify(ctx context.Context, repair bool) ([]Problem, error) {
 		problems = append(problems, Problem{Kind: ProblemExtra, Path: p, Detail: "referenced by no index record; 'gizmo cache gc' removes it"})
 	}
 	for _, p := range temps {
+		if !c.tempLeftOver(p) {
+			continue // a store of that key is writing it right now
+		}
 		pr := Problem{Kind: ProblemPartial, Path: p, Detail: "left by an interrupted download or extraction"}
 		if repair && c.removeStaleTemp(p) {
 			pr.Repaired = true
@@ -382,6 +385,21 @@ func (c *Cache) inProgress(p string) bool {
 }
 
 // removeStaleTemp removes a temp file or tree unless its store is running.
+// tempLeftOver reports whether the temp file or tree p is left over from an
+// interrupted store: it still exists and no store holds its key's lock (a
+// store in progress, in this process or another, does).
+func (c *Cache) tempLeftOver(p string) bool {
+	if kh := tempKey(p); kh != "" {
+		lk, err := lockedfile.TryAcquire(c.keyLockPath(kh), true)
+		if err != nil {
+			return false
+		}
+		defer lk.Unlock()
+	}
+	_, err := os.Lstat(p)
+	return err == nil
+}
+
 func (c *Cache) removeStaleTemp(p string) bool {
 	kh := tempKey(p)
 	if kh != "" {
