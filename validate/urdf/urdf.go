@@ -322,13 +322,6 @@ func sanitize(data []byte) []byte {
 func ltInValues(data []byte) []byte {
 	var out []byte
 	i := 0
-	skipTo := func(end string) {
-		if j := bytes.Index(data[i:], []byte(end)); j >= 0 {
-			i += j + len(end)
-		} else {
-			i = len(data)
-		}
-	}
 	for i < len(data) {
 		j := bytes.IndexByte(data[i:], '<')
 		if j < 0 {
@@ -336,18 +329,12 @@ func ltInValues(data []byte) []byte {
 		}
 		i += j
 		rest := data[i:]
-		switch {
-		case bytes.HasPrefix(rest, []byte("<!--")):
-			skipTo("-->")
+		if end, ok := nodeEnd(markupNodes, rest); ok {
+			i = skipPast(data, i, end)
 			continue
-		case bytes.HasPrefix(rest, []byte("<![CDATA[")):
-			skipTo("]]>")
-			continue
-		case bytes.HasPrefix(rest, []byte("<?")):
-			skipTo("?>")
-			continue
-		case bytes.HasPrefix(rest, []byte("<!")), bytes.HasPrefix(rest, []byte("</")):
-			skipTo(">")
+		}
+		if bytes.HasPrefix(rest, []byte("<!")) || bytes.HasPrefix(rest, []byte("</")) {
+			i = skipPast(data, i, ">")
 			continue
 		}
 		// A start tag: quoted values run to the matching quote.
@@ -465,13 +452,6 @@ func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\
 // It scans the bytes of a document already known to be well-formed.
 func duplicateAttr(data []byte, name string) (validate.Problem, bool) {
 	i := 0
-	skipTo := func(end string) {
-		if j := bytes.Index(data[i:], []byte(end)); j >= 0 {
-			i += j + len(end)
-		} else {
-			i = len(data)
-		}
-	}
 	var names [][]byte
 	for i < len(data) {
 		j := bytes.IndexByte(data[i:], '<')
@@ -481,16 +461,11 @@ func duplicateAttr(data []byte, name string) (validate.Problem, bool) {
 		i += j
 		tagStart := i
 		rest := data[i:]
+		if end, ok := nodeEnd(markupNodes, rest); ok {
+			i = skipPast(data, i, end)
+			continue
+		}
 		switch {
-		case bytes.HasPrefix(rest, []byte("<!--")):
-			skipTo("-->")
-			continue
-		case bytes.HasPrefix(rest, []byte("<![CDATA[")):
-			skipTo("]]>")
-			continue
-		case bytes.HasPrefix(rest, []byte("<?")):
-			skipTo("?>")
-			continue
 		case bytes.HasPrefix(rest, []byte("<!")):
 			// A DOCTYPE, possibly with an internal subset in brackets.
 			depth := 0
@@ -507,7 +482,7 @@ func duplicateAttr(data []byte, name string) (validate.Problem, bool) {
 			}
 			continue
 		case bytes.HasPrefix(rest, []byte("</")):
-			skipTo(">")
+			i = skipPast(data, i, ">")
 			continue
 		}
 		// A start tag: the name, then name="value" pairs.
@@ -549,7 +524,7 @@ func duplicateAttr(data []byte, name string) (validate.Problem, bool) {
 				i = len(data)
 			}
 		}
-		skipTo(">")
+		i = skipPast(data, i, ">")
 	}
 	return validate.Problem{}, true
 }
@@ -579,7 +554,7 @@ func prologText(data []byte, name string) (validate.Problem, bool) {
 			i++
 			continue
 		case c == '<':
-			end, ok := prologNodeEnd(data[i:])
+			end, ok := nodeEnd(prologNodes, data[i:])
 			if !ok {
 				return validate.Problem{}, true // the root element
 			}
@@ -602,25 +577,46 @@ func prologText(data []byte, name string) (validate.Problem, bool) {
 	return validate.Problem{}, true
 }
 
+// node is a kind of XML node a byte scan passes over whole: the text that
+// starts it and the text that ends it.
+type node struct{ start, end string }
+
 // prologNodes are the nodes tinyxml2 passes over before the root element,
-// each with the text that ends it, longest start first. tinyxml2 ends a
-// top-level <?...> or <!...> node at its first '>'.
-var prologNodes = []struct{ start, end string }{
+// longest start first. tinyxml2 ends a top-level <?...> or <!...> node at
+// its first '>'.
+var prologNodes = []node{
 	{"<![CDATA[", "]]>"},
 	{"<!--", "-->"},
 	{"<!", ">"},
 	{"<?", ">"},
 }
 
-// prologNodeEnd returns the text that ends the prolog node rest starts with;
-// ok is false when rest starts no such node (the root element, say).
-func prologNodeEnd(rest []byte) (end string, ok bool) {
-	for _, n := range prologNodes {
+// markupNodes are the nodes the markup scans (ltInValues, duplicateAttr)
+// pass over whole in a document's body.
+var markupNodes = []node{
+	{"<!--", "-->"},
+	{"<![CDATA[", "]]>"},
+	{"<?", "?>"},
+}
+
+// nodeEnd returns the text that ends the node of nodes that rest starts
+// with; ok is false when rest starts none of them.
+func nodeEnd(nodes []node, rest []byte) (end string, ok bool) {
+	for _, n := range nodes {
 		if bytes.HasPrefix(rest, []byte(n.start)) {
 			return n.end, true
 		}
 	}
 	return "", false
+}
+
+// skipPast returns the index just past the first end in data[i:], or
+// len(data) when there is none.
+func skipPast(data []byte, i int, end string) int {
+	if j := bytes.Index(data[i:], []byte(end)); j >= 0 {
+		return i + j + len(end)
+	}
+	return len(data)
 }
 
 // position is the 1-based line and column of byte i of data.
