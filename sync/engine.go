@@ -19,6 +19,7 @@ import (
 
 	"github.com/antimlabs/gizmo/cache"
 	"github.com/antimlabs/gizmo/formats"
+	"github.com/antimlabs/gizmo/internal/backoff"
 	"github.com/antimlabs/gizmo/sync/api"
 )
 
@@ -526,7 +527,7 @@ func (r *run) fetch(ctx context.Context, j job) (err error) {
 	}()
 	for attempt := 1; attempt <= r.opts.Attempts; attempt++ {
 		if attempt > 1 {
-			if err := sleep(ctx, retryDelay(attempt)); err != nil {
+			if err := backoff.Sleep(ctx, retryDelay(attempt)); err != nil {
 				return err
 			}
 		}
@@ -630,7 +631,7 @@ func (r *run) download(ctx context.Context, j job, url string, expires time.Time
 				if terr := rw.Truncate(0); terr != nil {
 					return "", err
 				}
-				if serr := sleep(ctx, retryDelay(restarts+2)); serr != nil {
+				if serr := backoff.Sleep(ctx, retryDelay(restarts+2)); serr != nil {
 					return "", serr
 				}
 				continue
@@ -723,17 +724,6 @@ func retryable(err error) bool {
 // retryDelay is the pause before attempt n of a file (n ≥ 2).
 func retryDelay(n int) time.Duration {
 	return min(time.Duration(n-1)*100*time.Millisecond, time.Second)
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 func hasAnyTag(have, want []string) bool {

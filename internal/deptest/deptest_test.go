@@ -25,6 +25,8 @@ var forbidden = []struct {
 	{"cache", []string{"sync", "validate", "cmd"}},
 	{"sync", []string{"validate", "cmd"}},
 	{"internal/exitcode", []string{"cache", "sync", "validate", "formats", "cmd"}},
+	{"internal/backoff", []string{"cache", "sync", "validate", "formats", "cmd"}},
+	{"internal/archive", []string{"cache", "sync", "validate", "formats", "cmd"}},
 }
 
 // imports reads every non-test Go file under root (files are read, not go
