@@ -13,6 +13,7 @@ import (
 
 	"github.com/antimlabs/gizmo/formats"
 	"github.com/antimlabs/gizmo/internal/archive"
+	"github.com/antimlabs/gizmo/internal/atomicfile"
 )
 
 // Errors callers branch on with errors.Is.
@@ -158,7 +159,7 @@ func Open(dir string) (*Cache, error) {
 		}
 	}
 	if _, err := os.Stat(filepath.Join(abs, tagName)); errors.Is(err, os.ErrNotExist) {
-		if err := writeFileAtomic(filepath.Join(abs, tagName), []byte(cachedirTag), 0o644); err != nil {
+		if err := atomicfile.WriteFile(filepath.Join(abs, tagName), []byte(cachedirTag), 0o644); err != nil {
 			return nil, fmt.Errorf("open cache %s: %w", abs, err)
 		}
 	}
@@ -231,43 +232,4 @@ func checkKey(id, format string) error {
 		return fmt.Errorf("asset %q: id or format holds a NUL byte", id)
 	}
 	return nil
-}
-
-// writeFileAtomic writes a small file via a temp file and a rename.
-func writeFileAtomic(name string, data []byte, perm os.FileMode) error {
-	f, err := os.CreateTemp(filepath.Dir(name), ".tmp-"+filepath.Base(name)+"-*")
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(f.Name(), perm)
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), name)
-	}
-	if err != nil {
-		os.Remove(f.Name())
-		return err
-	}
-	return syncDir(filepath.Dir(name))
-}
-
-// syncDir makes a rename in dir durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }

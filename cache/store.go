@@ -23,6 +23,7 @@ import (
 	"github.com/antimlabs/gizmo/cache/lockedfile"
 	"github.com/antimlabs/gizmo/formats"
 	"github.com/antimlabs/gizmo/internal/archive"
+	"github.com/antimlabs/gizmo/internal/atomicfile"
 )
 
 // FetchFunc streams a download into w and returns its ETag (may be empty).
@@ -304,7 +305,7 @@ func (c *Cache) fetchAndPublish(ctx context.Context, id, format, kh string, fetc
 			return Entry{}, fmt.Errorf("move the download into %s: %w (check permissions)", filepath.Dir(blob), err)
 		}
 		keepPart = true
-		if err := syncDir(filepath.Dir(blob)); err != nil {
+		if err := atomicfile.SyncDir(filepath.Dir(blob)); err != nil {
 			return Entry{}, err
 		}
 	}
@@ -319,7 +320,7 @@ func (c *Cache) fetchAndPublish(ctx context.Context, id, format, kh string, fetc
 			return Entry{}, fmt.Errorf("move the unpacked tree into %s: %w (check permissions)", filepath.Dir(tree), err)
 		}
 	}
-	if err := syncDir(filepath.Join(c.root, treesDir)); err != nil {
+	if err := atomicfile.SyncDir(filepath.Join(c.root, treesDir)); err != nil {
 		return Entry{}, err
 	}
 	v, err := json.Marshal(e)
@@ -541,7 +542,7 @@ func mkdirDurable(dir string) error {
 	case err != nil:
 		return err
 	}
-	return syncDir(filepath.Dir(dir))
+	return atomicfile.SyncDir(filepath.Dir(dir))
 }
 
 // removeTree removes a file or a (possibly read-only) tree. Missing is fine.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/antimlabs/gizmo/formats/layout"
 	"github.com/antimlabs/gizmo/formats/project"
+	"github.com/antimlabs/gizmo/internal/atomicfile"
 	"github.com/antimlabs/gizmo/internal/exitcode"
 )
 
@@ -56,7 +57,7 @@ func runInit(dir string, layouts []layout.Layout, force bool, stderr interface{ 
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	if err := layout.WriteFileAtomic(p, project.StarterManifest(layouts), 0o644); err != nil {
+	if err := atomicfile.WriteFile(p, project.StarterManifest(layouts), 0o644); err != nil {
 		return err
 	}
 	fmt.Fprintf(stderr, "gizmo: wrote %s; add assets with 'gizmo place ID --project %s', then run 'gizmo prepare --project %s'\n", p, dir, dir)

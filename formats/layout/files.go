@@ -246,18 +246,6 @@ func copyFileSync(src, dst string) error {
 	return f.Close()
 }
 
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	return err
-}
-
 func randSuffix() string {
 	var b [6]byte
 	_, _ = rand.Read(b[:])

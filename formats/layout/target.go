@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/antimlabs/gizmo/formats"
+	"github.com/antimlabs/gizmo/internal/atomicfile"
 )
 
 // Layout is a layout preset.
@@ -276,7 +277,7 @@ func (t Target) build(a Asset, p *Placed) error {
 	if err := writeSidecar(state, p.Version, sidecar{Models: p.Models, Files: p.Files}); err != nil {
 		return err
 	}
-	return syncDir(state)
+	return atomicfile.SyncDir(state)
 }
 
 // reusable finds an intact version folder of the slug built from sources
@@ -319,7 +320,7 @@ func (t Target) swap(slug, version string) (string, error) {
 		os.Remove(tmp)
 		return "", fmt.Errorf("switch %s to the new version: %w", link, err)
 	}
-	return prev, syncDir(t.Dir)
+	return prev, atomicfile.SyncDir(t.Dir)
 }
 
 // current is the version <dir>/<slug> points at, or "".
@@ -502,7 +503,7 @@ func syncTree(dir string) error {
 		if err != nil || !d.IsDir() {
 			return err
 		}
-		return syncDir(p)
+		return atomicfile.SyncDir(p)
 	})
 }
 
@@ -588,41 +589,7 @@ func (s *State) Write(dir string) error {
 	if err != nil {
 		return err
 	}
-	return WriteFileAtomic(filepath.Join(dir, stateDir, "state.json"), append(data, '\n'), 0o644)
-}
-
-// WriteFileAtomic writes data to a temp file beside name, fsyncs it and
-// renames it over name, so a reader sees the old file or the new one.
-func WriteFileAtomic(name string, data []byte, perm fs.FileMode) error {
-	dir := filepath.Dir(name)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(name)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp)
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Chmod(perm); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, name); err != nil {
-		return err
-	}
-	return syncDir(dir)
+	return atomicfile.WriteFile(filepath.Join(dir, stateDir, "state.json"), append(data, '\n'), 0o644)
 }
 
 // sidecar is what a version folder holds, kept beside it in
@@ -639,7 +606,7 @@ func writeSidecar(state, version string, s sidecar) error {
 	if err != nil {
 		return err
 	}
-	return WriteFileAtomic(filepath.Join(state, version+".json"), data, 0o644)
+	return atomicfile.WriteFile(filepath.Join(state, version+".json"), data, 0o644)
 }
 
 // readSidecar reads a version's sidecar; ok is false when it is missing,

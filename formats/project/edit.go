@@ -11,6 +11,7 @@ import (
 
 	"github.com/antimlabs/gizmo/formats"
 	"github.com/antimlabs/gizmo/formats/layout"
+	"github.com/antimlabs/gizmo/internal/atomicfile"
 )
 
 // Starter is the commented manifest gizmo init writes; %s is the first
@@ -224,7 +225,7 @@ func Edit(dir string, change func([]byte) ([]byte, error)) (*Manifest, error) {
 	if bytes.Equal(out, data) {
 		return m, nil
 	}
-	if err := layout.WriteFileAtomic(p, out, 0o644); err != nil {
+	if err := atomicfile.WriteFile(p, out, 0o644); err != nil {
 		return nil, err
 	}
 	return m, nil

@@ -11,7 +11,7 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"github.com/antimlabs/gizmo/formats"
-	"github.com/antimlabs/gizmo/formats/layout"
+	"github.com/antimlabs/gizmo/internal/atomicfile"
 )
 
 // Lock is gizmo.lock: what a project's manifest resolved to.
@@ -102,7 +102,7 @@ func (l *Lock) Write(dir string) error {
 	if err != nil {
 		return err
 	}
-	return layout.WriteFileAtomic(filepath.Join(dir, LockFile), data, 0o644)
+	return atomicfile.WriteFile(filepath.Join(dir, LockFile), data, 0o644)
 }
 
 // Diff lists, one line per asset, how other (what would be placed) differs

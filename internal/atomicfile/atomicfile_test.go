@@ -1,0 +1,52 @@
+package atomicfile
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+func TestWriteFile(t *testing.T) {
+	dir := t.TempDir()
+	name := filepath.Join(dir, "sub", "state.json")
+	for _, content := range []string{"one", "two, longer"} {
+		if err := WriteFile(name, []byte(content), 0o640); err != nil {
+			t.Fatal(err)
+		}
+		got, err := os.ReadFile(name)
+		if err != nil || string(got) != content {
+			t.Fatalf("read back %q, %v; want %q", got, err, content)
+		}
+		fi, _ := os.Stat(name)
+		if fi.Mode().Perm() != 0o640 {
+			t.Errorf("mode %v, want 0640", fi.Mode().Perm())
+		}
+	}
+	ents, _ := os.ReadDir(filepath.Dir(name))
+	if len(ents) != 1 {
+		t.Errorf("temp files left: %v", ents)
+	}
+}
+
+func TestWriteFileFailureLeavesTarget(t *testing.T) {
+	dir := t.TempDir()
+	name := filepath.Join(dir, "f")
+	if err := WriteFile(name, []byte("old"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// A directory in the way of the rename: the write fails, the old file stays.
+	blocked := filepath.Join(dir, "d")
+	if err := os.MkdirAll(filepath.Join(blocked, "x"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteFile(blocked, []byte("new"), 0o644); err == nil {
+		t.Fatal("renaming over a non-empty directory succeeded")
+	}
+	ents, _ := os.ReadDir(dir)
+	if len(ents) != 2 {
+		t.Errorf("left behind: %v", ents)
+	}
+	if got, _ := os.ReadFile(name); string(got) != "old" {
+		t.Errorf("other file changed: %q", got)
+	}
+}
