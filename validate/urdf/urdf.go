@@ -999,14 +999,7 @@ func (m *model) readJoint(el *etree.Element) (*joint, bool) {
 		}
 	}
 	if c := child(el, "calibration"); c != nil {
-		for _, key := range []string{"rising", "falling"} {
-			if v, has := attr(c, key); has {
-				if _, good := parseDouble(v); !good {
-					m.errorf(c, "urdf-number", "%s: <calibration %s=%q>: not a number%s", owner, key, v, hint(v))
-					ok = false
-				}
-			}
-		}
+		ok = m.optionalNumbers(c, owner, "rising", "falling") && ok
 	}
 	if mi := child(el, "mimic"); mi != nil {
 		if v, has := attr(mi, "joint"); !has {
@@ -1015,32 +1008,33 @@ func (m *model) readJoint(el *etree.Element) (*joint, bool) {
 		} else {
 			j.mimic, j.mimicEl = v, mi
 		}
-		for _, key := range []string{"multiplier", "offset"} {
-			if v, has := attr(mi, key); has {
-				if _, good := parseDouble(v); !good {
-					m.errorf(mi, "urdf-number", "%s: <mimic %s=%q>: not a number%s", owner, key, v, hint(v))
-					ok = false
-				}
-			}
-		}
+		ok = m.optionalNumbers(mi, owner, "multiplier", "offset") && ok
 	}
 	if d := child(el, "dynamics"); d != nil {
 		_, hasD := attr(d, "damping")
 		_, hasF := attr(d, "friction")
-		for _, key := range []string{"damping", "friction"} {
-			if v, has := attr(d, key); has {
-				if _, good := parseDouble(v); !good {
-					m.errorf(d, "urdf-number", "%s: <dynamics %s=%q>: not a number%s", owner, key, v, hint(v))
-					ok = false
-				}
-			}
-		}
+		ok = m.optionalNumbers(d, owner, "damping", "friction") && ok
 		if !hasD && !hasF {
 			m.errorf(d, "urdf-joint-dynamics", "%s: <dynamics> has neither damping nor friction; give one or drop the element (urdfdom refuses the file)", owner)
 			ok = false
 		}
 	}
 	return j, ok
+}
+
+// optionalNumbers reports, as urdfdom refuses them, attributes of el among
+// keys that are present but not numbers. It returns false if any was bad.
+func (m *model) optionalNumbers(el *etree.Element, owner string, keys ...string) bool {
+	ok := true
+	for _, key := range keys {
+		if v, has := attr(el, key); has {
+			if _, good := parseDouble(v); !good {
+				m.errorf(el, "urdf-number", "%s: <%s %s=%q>: not a number%s", owner, el.Tag, key, v, hint(v))
+				ok = false
+			}
+		}
+	}
+	return ok
 }
 
 func (m *model) readLimit(j *joint, owner string, lim *etree.Element) bool {
