@@ -13,33 +13,14 @@ import (
 	"testing"
 
 	"github.com/antimlabs/gizmo/formats"
+	"github.com/antimlabs/gizmo/internal/testcorpus"
 )
 
 // corpusDir locates the shared robot corpus: $GIZMO_CORPUS, else
 // ../shared/corpus next to the repository root (found by walking up to
 // go.mod); the test is skipped when it is absent.
 func corpusDir(t *testing.T) string {
-	t.Helper()
-	if d := os.Getenv("GIZMO_CORPUS"); d != "" {
-		return d
-	}
-	dir, _ := os.Getwd()
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			c := filepath.Join(dir, "..", "shared", "corpus")
-			if st, err := os.Stat(c); err == nil && st.IsDir() {
-				return c
-			}
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			break
-		}
-		dir = parent
-	}
-	t.Skip("robot corpus not found: set GIZMO_CORPUS or put it at ../shared/corpus")
-	return ""
+	return testcorpus.Dir(t)
 }
 
 // zipFolder zips dir's files, under prefix ("" for the top level).

@@ -52,6 +52,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/antimlabs/gizmo/formats"
+	"github.com/antimlabs/gizmo/internal/testcorpus"
 	"github.com/antimlabs/gizmo/sync/api"
 	"github.com/antimlabs/gizmo/sync/emulator"
 )
@@ -100,27 +101,7 @@ func scriptSetup(env *testscript.Env) error {
 // corpusDir locates the shared robot corpus: $GIZMO_CORPUS, or
 // ../shared/corpus next to the repository root; "" when absent.
 func corpusDir() string {
-	if d := os.Getenv("GIZMO_CORPUS"); d != "" {
-		return d
-	}
-	dir, err := os.Getwd()
-	if err != nil {
-		return ""
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			c := filepath.Join(dir, "..", "shared", "corpus")
-			if fi, err := os.Stat(c); err == nil && fi.IsDir() {
-				return filepath.Clean(c)
-			}
-			return ""
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return ""
-		}
-		dir = parent
-	}
+	return testcorpus.Find()
 }
 
 var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []string){

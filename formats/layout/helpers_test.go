@@ -13,43 +13,18 @@ import (
 
 	"github.com/antimlabs/gizmo/formats"
 	"github.com/antimlabs/gizmo/formats/procgen"
+	"github.com/antimlabs/gizmo/internal/testcorpus"
 )
 
 // corpusDir finds the shared robot corpus (../shared/corpus from the
 // repository root, or $GIZMO_CORPUS), or skips.
 func corpusDir(t testing.TB) string {
-	t.Helper()
-	c := findCorpus()
-	if c == "" {
-		t.Skip("robot corpus not found (../shared/corpus from the repository root; set GIZMO_CORPUS)")
-	}
-	return c
+	return testcorpus.Dir(t)
 }
 
 // findCorpus returns the corpus folder, or "" when it is absent.
 func findCorpus() string {
-	if d := os.Getenv("GIZMO_CORPUS"); d != "" {
-		return d
-	}
-	dir, err := os.Getwd()
-	if err != nil {
-		return ""
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return ""
-		}
-		dir = parent
-	}
-	c := filepath.Join(dir, "..", "shared", "corpus")
-	if _, err := os.Stat(c); err != nil {
-		return ""
-	}
-	return c
+	return testcorpus.Find()
 }
 
 // procgenSource writes a procedural robot's export into a folder, as the

@@ -28,6 +28,7 @@ var forbidden = []struct {
 	{"internal/backoff", []string{"cache", "sync", "validate", "formats", "cmd"}},
 	{"internal/archive", []string{"cache", "sync", "validate", "formats", "cmd"}},
 	{"internal/atomicfile", []string{"cache", "sync", "validate", "formats", "cmd"}},
+	{"internal/testcorpus", []string{"cache", "sync", "validate", "formats", "cmd"}},
 }
 
 // imports reads every non-test Go file under root (files are read, not go

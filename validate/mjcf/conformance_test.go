@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/antimlabs/gizmo/internal/testcorpus"
 	"github.com/antimlabs/gizmo/validate"
 	"github.com/antimlabs/gizmo/validate/reference"
 	"github.com/antimlabs/gizmo/validate/reference/reftest"
@@ -74,12 +75,9 @@ func conformanceFiles(t *testing.T) map[string]string {
 }
 
 func corpusIfPresent(t *testing.T) (string, bool) {
-	dir := os.Getenv("GIZMO_CORPUS")
+	dir := testcorpus.Find()
 	if dir == "" {
-		dir = filepath.Join(repoRoot(t), "..", "shared", "corpus")
-	}
-	if _, err := os.Stat(filepath.Join(dir, "MANIFEST.md")); err != nil {
-		t.Logf("robot corpus not found at %s (set GIZMO_CORPUS): only testdata variants run", dir)
+		t.Logf("robot corpus not found (set GIZMO_CORPUS): only testdata variants run")
 		return "", false
 	}
 	return dir, true

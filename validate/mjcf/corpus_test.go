@@ -6,39 +6,14 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-)
 
-// repoRoot walks up from the working directory to the folder with go.mod.
-func repoRoot(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		up := filepath.Dir(dir)
-		if up == dir {
-			t.Fatal("go.mod not found above the test's folder")
-		}
-		dir = up
-	}
-}
+	"github.com/antimlabs/gizmo/internal/testcorpus"
+)
 
 // corpusDir locates the shared robot corpus (GIZMO_CORPUS overrides) or
 // skips the test.
 func corpusDir(t testing.TB) string {
-	t.Helper()
-	dir := os.Getenv("GIZMO_CORPUS")
-	if dir == "" {
-		dir = filepath.Join(repoRoot(t), "..", "shared", "corpus")
-	}
-	if _, err := os.Stat(filepath.Join(dir, "MANIFEST.md")); err != nil {
-		t.Skipf("robot corpus not found at %s (set GIZMO_CORPUS): %v", dir, err)
-	}
-	return dir
+	return testcorpus.Dir(t)
 }
 
 // manifestVerdicts reads MANIFEST.md's MuJoCo 3.3.8 column for every MJCF

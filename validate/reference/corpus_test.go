@@ -6,32 +6,15 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/antimlabs/gizmo/internal/testcorpus"
 )
 
 // corpusRoot locates the shared robot corpus: $GIZMO_CORPUS, else
 // ../shared/corpus relative to the repository root. It skips the test when
 // the corpus is absent.
 func corpusRoot(t *testing.T) string {
-	t.Helper()
-	if dir := os.Getenv("GIZMO_CORPUS"); dir != "" {
-		return dir
-	}
-	wd, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for dir := wd; ; dir = filepath.Dir(dir) {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			root := filepath.Join(dir, "..", "shared", "corpus")
-			if _, err := os.Stat(filepath.Join(root, "MANIFEST.md")); err != nil {
-				t.Skipf("robot corpus not found at %s (set GIZMO_CORPUS)", root)
-			}
-			return root
-		}
-		if filepath.Dir(dir) == dir {
-			t.Skip("repository root (go.mod) not found; set GIZMO_CORPUS")
-		}
-	}
+	return testcorpus.Dir(t)
 }
 
 // manifestRow is one file's recorded verdicts in MANIFEST.md; an empty

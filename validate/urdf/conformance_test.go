@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/antimlabs/gizmo/internal/testcorpus"
 	"github.com/antimlabs/gizmo/validate"
 	"github.com/antimlabs/gizmo/validate/reference"
 	"github.com/antimlabs/gizmo/validate/reference/reftest"
@@ -18,26 +19,7 @@ import (
 // corpusDir finds ../shared/corpus relative to the repository root, or
 // $GIZMO_CORPUS.
 func corpusDir(t testing.TB) string {
-	t.Helper()
-	if d := os.Getenv("GIZMO_CORPUS"); d != "" {
-		return d
-	}
-	wd, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for d := wd; ; d = filepath.Dir(d) {
-		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			c := filepath.Join(filepath.Dir(d), "shared", "corpus")
-			if _, err := os.Stat(c); err != nil {
-				t.Skipf("corpus not found at %s (set GIZMO_CORPUS)", c)
-			}
-			return c
-		}
-		if filepath.Dir(d) == d {
-			t.Skip("repository root not found")
-		}
-	}
+	return testcorpus.Dir(t)
 }
 
 // corpusURDFs lists every .urdf file under the corpus.

@@ -3,11 +3,11 @@ package validator
 import (
 	"context"
 	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/antimlabs/gizmo/formats"
+	"github.com/antimlabs/gizmo/internal/testcorpus"
 	"github.com/antimlabs/gizmo/validate"
 	"github.com/antimlabs/gizmo/validate/reference"
 	"github.com/antimlabs/gizmo/validate/reference/reftest"
@@ -16,22 +16,7 @@ import (
 // corpusDir finds ../shared/corpus next to the repository root, or
 // $GIZMO_CORPUS; the benchmark skips without it.
 func corpusDir(tb testing.TB) string {
-	if d := os.Getenv("GIZMO_CORPUS"); d != "" {
-		return d
-	}
-	wd, _ := os.Getwd()
-	for d := wd; ; d = filepath.Dir(d) {
-		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			c := filepath.Join(filepath.Dir(d), "shared", "corpus")
-			if _, err := os.Stat(c); err != nil {
-				tb.Skipf("corpus not found at %s (set GIZMO_CORPUS)", c)
-			}
-			return c
-		}
-		if filepath.Dir(d) == d {
-			tb.Skip("repository root not found")
-		}
-	}
+	return testcorpus.Dir(tb)
 }
 
 // BenchmarkValidateCorpus is one `gizmo validate` run over the whole shared
