@@ -218,8 +218,13 @@ func keyHash(id, format string) string {
 	return hex.EncodeToString(s[:16])
 }
 
+// keyLockPath is the lock file of key kh: one of 256, picked by the key
+// hash's first byte. Keys share lock files so that storing a new key
+// creates no file (on some file systems a new inode costs more than the
+// download of a small model); two keys of one stripe only wait for each
+// other, which correctness never depends on (see the package comment).
 func (c *Cache) keyLockPath(kh string) string {
-	return filepath.Join(c.root, locksDir, kh+".lock")
+	return filepath.Join(c.root, locksDir, "key-"+kh[:2]+".lock")
 }
 
 func checkKey(id, format string) error {

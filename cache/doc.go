@@ -16,8 +16,9 @@
 //	                          model file as model.urdf|model.xml|model.usda|model.usdc;
 //	                          renamed into place complete, then never changed (read-only)
 //	  tmp/<k>-*.part|.tree    downloads and extractions in progress for key <k>
-//	  locks/<k>.lock          per-(asset, format) lock; <k> = first 16 bytes of
-//	                          SHA-256(id NUL format), hex: ids never become paths
+//	  locks/key-<k[:2]>.lock  per-(asset, format) lock, shared by the keys whose
+//	                          <k> starts alike (256 files); <k> = first 16 bytes
+//	                          of SHA-256(id NUL format), hex: ids never become paths
 //	  locks/gc.lock           Store holds it shared while publishing; GC, Remove
 //	                          and verify --repair hold it alone
 //
@@ -42,20 +43,26 @@
 // Store takes the per-key lock, checks the index (one read) in case another
 // goroutine or process has stored the key meanwhile, removes the key's stale temp files
 // (safe only under the lock), streams the download into a temp file while
-// hashing it (never the whole file in memory), fsyncs it and checks its size,
-// detects its kind from its bytes, unpacks a zip into a temp tree with the
+// hashing it (never the whole file in memory), checks its size, detects its
+// kind from its bytes, unpacks a zip into a temp tree with the
 // hostile-archive rules of package archive (a single model file is
-// hard-linked into its tree instead), finds the model file, makes the tree
-// read-only and durable (an fsync of each file, then of each directory,
-// deepest first: only what it wrote, never the whole file system), then —
-// holding gc.lock shared — renames the blob and the tree into place, fsyncs
-// their directories (and blobs/ when the blob's <h[:2]> directory is new)
-// and commits the index record last (group commit, below), returning once
-// it is committed. A crash leaves at worst temp files, which the next Store
-// of that key, GC or verify --repair removes, or published files no record
-// references, which GC removes. Correctness does not depend on the
-// locks: two writers of one key produce the same content-addressed files and
-// only cost bandwidth.
+// hard-linked into its tree instead), finds the model file and makes the
+// tree read-only. Then the temp file and tree are made durable, the blob
+// and the tree renamed into place (holding gc.lock shared), the renames
+// made durable, and the index record committed last (group commit, below);
+// Store returns once it is committed. A crash leaves at worst temp files,
+// which the next Store of that key, GC or verify --repair removes, or
+// published files no record references, which GC removes. Correctness does
+// not depend on the locks: two writers of one key produce the same
+// content-addressed files and only cost bandwidth.
+//
+// Durability is grouped too (durable.go). Each "made durable" above waits
+// for a flush that starts after the store's own writes, and one flush
+// serves every store waiting for it: on Linux one syncfs(2) of the cache's
+// file system, elsewhere an fsync of each file and directory the waiting
+// stores wrote. A first sync of thousands of small models so costs a few
+// hundred flushes instead of ten fsyncs per file. The price: syncfs also
+// writes other programs' dirty data on that file system.
 //
 // # Schema
 //

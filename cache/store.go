@@ -23,7 +23,6 @@ import (
 	"github.com/antimlabs/gizmo/cache/lockedfile"
 	"github.com/antimlabs/gizmo/formats"
 	"github.com/antimlabs/gizmo/internal/archive"
-	"github.com/antimlabs/gizmo/internal/atomicfile"
 )
 
 // FetchFunc streams a download into w and returns its ETag (may be empty).
@@ -228,10 +227,7 @@ func (c *Cache) fetchAndPublish(ctx context.Context, id, format, kh string, fetc
 		f.Close()
 		return Entry{}, err
 	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return Entry{}, fmt.Errorf("sync %s: %w (check free space)", partName, err)
-	}
+	// Not synced here: one flush for many stores, below.
 	if err := f.Close(); err != nil {
 		return Entry{}, fmt.Errorf("close %s: %w (check free space)", partName, err)
 	}
@@ -277,8 +273,14 @@ func (c *Cache) fetchAndPublish(ctx context.Context, id, format, kh string, fetc
 		return Entry{}, fmt.Errorf("%s is neither a zip archive nor a URDF, MJCF or USD file (it starts with %q): %w",
 			name, preview(sw.head), ErrNoModel)
 	}
-	if err := freeze(treeTmp, kind == formats.KindZip); err != nil {
+	written, err := freeze(treeTmp, kind == formats.KindZip)
+	if err != nil {
 		return Entry{}, fmt.Errorf("seal %s: %w", treeTmp, err)
+	}
+	// The download and the tree reach the disk before they get their final
+	// names (a flush shared with the other stores running now).
+	if err := c.durable(append([]string{partName}, written...)...); err != nil {
+		return Entry{}, err
 	}
 
 	// Publish: blob, tree, then the index record, with gc.lock shared so
@@ -289,14 +291,20 @@ func (c *Cache) fetchAndPublish(ctx context.Context, id, format, kh string, fetc
 	}
 	defer gcl.Unlock()
 	blob := c.blobPath(sum)
+	// The directories whose entries change, for the flush after the renames.
+	dirs := []string{filepath.Join(c.root, treesDir)}
 	if st, err := os.Stat(blob); err == nil && st.Size() == n {
 		// Same content already stored (another asset, or a lost index
 		// record). Drop the temp file now, before the index record, so that
 		// a crash after the commit leaves no temp file behind.
 		os.Remove(partName)
 	} else {
-		if err := mkdirDurable(filepath.Dir(blob)); err != nil {
+		created, err := mkdirOnce(filepath.Dir(blob))
+		if err != nil {
 			return Entry{}, err
+		}
+		if created {
+			dirs = append(dirs, filepath.Join(c.root, blobsDir))
 		}
 		if err := os.Chmod(partName, 0o444); err != nil {
 			return Entry{}, err
@@ -305,9 +313,7 @@ func (c *Cache) fetchAndPublish(ctx context.Context, id, format, kh string, fetc
 			return Entry{}, fmt.Errorf("move the download into %s: %w (check permissions)", filepath.Dir(blob), err)
 		}
 		keepPart = true
-		if err := atomicfile.SyncDir(filepath.Dir(blob)); err != nil {
-			return Entry{}, err
-		}
+		dirs = append(dirs, filepath.Dir(blob))
 	}
 	tree := c.TreePath(e)
 	if st, err := os.Stat(tree); err == nil && st.IsDir() {
@@ -320,7 +326,9 @@ func (c *Cache) fetchAndPublish(ctx context.Context, id, format, kh string, fetc
 			return Entry{}, fmt.Errorf("move the unpacked tree into %s: %w (check permissions)", filepath.Dir(tree), err)
 		}
 	}
-	if err := atomicfile.SyncDir(filepath.Join(c.root, treesDir)); err != nil {
+	// The new names reach the disk before the index record that points at
+	// them.
+	if err := c.durable(dirs...); err != nil {
 		return Entry{}, err
 	}
 	v, err := json.Marshal(e)
@@ -459,7 +467,8 @@ func readHead(name string, n int64) ([]byte, error) {
 	return b.Bytes(), err
 }
 
-// linkOrCopy hard-links src to dst, or copies it (synced) when linking fails.
+// linkOrCopy hard-links src to dst, or copies it when linking fails (the
+// caller makes it durable).
 func linkOrCopy(src, dst string) error {
 	if err := os.Link(src, dst); err == nil {
 		return nil
@@ -474,23 +483,18 @@ func linkOrCopy(src, dst string) error {
 		return err
 	}
 	_, err = io.Copy(out, in)
-	if err == nil {
-		err = out.Sync()
-	}
 	if cerr := out.Close(); err == nil {
 		err = cerr
 	}
 	return err
 }
 
-// freeze makes a finished tree read-only and durable: an fsync of each of
-// its files (unless sealed: ExtractSealed wrote them read-only and synced),
-// then of each of its directories, deepest first (the Go module cache's
-// protocol; syncfs(2) would flush every dirty file of the file system,
-// other programs' included). A single-file tree's file is a hard link of
-// the synced download: its fsync only writes its inode (mode, link count).
-func freeze(root string, sealed bool) error {
-	var dirs []string
+// freeze makes a finished tree read-only: its files (unless sealed:
+// ExtractSealed created them read-only), then its directories, deepest
+// first. Nothing is synced: it returns the tree's paths, contents before
+// directories, for the flush that follows (see durable).
+func freeze(root string, sealed bool) ([]string, error) {
+	var files, dirs []string
 	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -499,50 +503,35 @@ func freeze(root string, sealed bool) error {
 			dirs = append(dirs, p)
 			return nil
 		}
+		files = append(files, p)
 		if sealed {
 			return nil
 		}
-		return syncFile(p, 0o444)
+		return os.Chmod(p, 0o444)
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	for i := len(dirs) - 1; i >= 0; i-- {
-		if err := syncFile(dirs[i], 0o555); err != nil {
-			return err
+		if err := os.Chmod(dirs[i], 0o555); err != nil {
+			return nil, err
 		}
+		files = append(files, dirs[i])
 	}
-	return nil
+	return files, nil
 }
 
-// syncFile sets the mode of a file or directory and makes it and its
-// contents durable (fchmod, fsync).
-func syncFile(name string, mode os.FileMode) error {
-	f, err := os.Open(name)
-	if err != nil {
-		return err
-	}
-	err = f.Chmod(mode)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
-}
-
-// mkdirDurable creates dir (in an existing parent) unless it exists, and
-// makes a new one durable in its parent.
-func mkdirDurable(dir string) error {
+// mkdirOnce creates dir (in an existing parent) unless it exists, and says
+// whether it did.
+func mkdirOnce(dir string) (bool, error) {
 	err := os.Mkdir(dir, 0o755)
 	switch {
 	case errors.Is(err, fs.ErrExist):
-		return nil
+		return false, nil
 	case err != nil:
-		return err
+		return false, err
 	}
-	return atomicfile.SyncDir(filepath.Dir(dir))
+	return true, nil
 }
 
 // removeTree removes a file or a (possibly read-only) tree. Missing is fine.

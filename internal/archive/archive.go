@@ -219,9 +219,9 @@ func Extract(r io.ReaderAt, size int64, archiveName, dest string, lim Limits) (_
 }
 
 // ExtractSealed is Extract for a tree that is about to be published: each
-// file is created read-only (0444) and fsynced before it is closed, which
-// saves reopening it. The directories are left writable (0755) and unsynced:
-// the caller seals them once the tree is complete.
+// file is created read-only (0444), which saves changing its mode later.
+// The directories are left writable (0755). Nothing is synced: the caller
+// seals the directories and makes the tree durable once it is complete.
 func ExtractSealed(r io.ReaderAt, size int64, archiveName, dest string, lim Limits) (_ []File, err error) {
 	return extract(r, size, archiveName, dest, lim, true)
 }
@@ -309,9 +309,6 @@ func extractFile(f *zip.File, target, archiveName string, lim Limits, remaining 
 		}
 	} else if !errors.Is(err, ErrHostile) {
 		err = bad("cannot be decompressed: %v", err)
-	}
-	if err == nil && seal {
-		err = w.Sync()
 	}
 	if cerr := w.Close(); err == nil && cerr != nil {
 		err = cerr

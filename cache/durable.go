@@ -1,0 +1,128 @@
+package cache
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+)
+
+// Durability is group-committed like the index (see "Writing" in the
+// package comment): a store writes its temp file and tree without syncing
+// them, then waits for a flush that starts after its writes; one flush
+// serves every store waiting at that moment. On Linux a flush is one
+// syncfs(2) of the cache's file system; elsewhere, or when syncfs fails
+// for want of support, it is an fsync of each path the waiting stores
+// named (files, then directories).
+//
+// syncfs also writes other programs' dirty data on that file system; in
+// exchange a sync of thousands of small files costs a few flushes instead
+// of ten fsyncs per file (each of which, on ext4, also writes the parents
+// of a new file).
+
+// flushers holds this process's flushGroup of each cache root.
+var flushers sync.Map // root → *flushGroup
+
+// flushGroup runs the flushes of one cache root, one at a time.
+type flushGroup struct {
+	root string
+
+	mu      sync.Mutex
+	cond    *sync.Cond
+	started uint64           // flushes started
+	done    uint64           // flushes finished: the last one started before done+1
+	running bool             // a flush is running
+	pending []string         // paths named by the stores waiting for the next flush
+	errs    map[uint64]error // the flushes that failed (rare; kept)
+
+	// flushes counts flushes run, for tests and benchmarks.
+	flushes uint64
+}
+
+func (c *Cache) flusher() *flushGroup {
+	if x, ok := flushers.Load(c.root); ok {
+		return x.(*flushGroup)
+	}
+	g := &flushGroup{root: c.root, errs: map[uint64]error{}}
+	g.cond = sync.NewCond(&g.mu)
+	v, _ := flushers.LoadOrStore(c.root, g)
+	return v.(*flushGroup)
+}
+
+// durable returns once everything this goroutine wrote under the cache
+// root before the call is on stable storage. paths lists what it wrote
+// (files and directories, directories after their contents), for systems
+// without syncfs.
+func (c *Cache) durable(paths ...string) error {
+	return c.flusher().wait(paths)
+}
+
+func (g *flushGroup) wait(paths []string) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.pending = append(g.pending, paths...)
+	// A flush already running may have started before our writes
+	// finished: only the next one is sure to cover them.
+	target := g.started + 1
+	for g.done < target {
+		if g.running {
+			g.cond.Wait()
+			continue
+		}
+		g.running = true
+		g.started++
+		n := g.started
+		ps := g.pending
+		g.pending = nil
+		g.mu.Unlock()
+		err := flushFS(g.root, ps)
+		g.mu.Lock()
+		g.running = false
+		g.done = n
+		g.flushes++
+		if err != nil {
+			g.errs[n] = err
+		}
+		g.cond.Broadcast()
+	}
+	if err := g.errs[target]; err != nil {
+		return fmt.Errorf("make the cache's files durable: %w (check free space and the disk)", err)
+	}
+	return nil
+}
+
+// flushFS makes the writes under root durable: syncfs where there is one,
+// else an fsync of each path. Tests swap it.
+var flushFS = func(root string, paths []string) error {
+	err := syncFS(root)
+	if errors.Is(err, errNoSyncfs) {
+		return fsyncEach(paths)
+	}
+	return err
+}
+
+// errNoSyncfs: the system has no syncfs(2).
+var errNoSyncfs = errors.New("syncfs is not supported")
+
+// fsyncEach fsyncs each path once, in order (contents before directories).
+func fsyncEach(paths []string) error {
+	seen := make(map[string]bool, len(paths))
+	for _, p := range paths {
+		if seen[p] {
+			continue
+		}
+		seen[p] = true
+		f, err := os.Open(p)
+		if err != nil {
+			return err
+		}
+		err = f.Sync()
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return fmt.Errorf("fsync %s: %w", p, err)
+		}
+	}
+	return nil
+}
