@@ -226,6 +226,15 @@ func ExtractSealed(r io.ReaderAt, size int64, archiveName, dest string, lim Limi
 	return extract(r, size, archiveName, dest, lim, true)
 }
 
+// Verify is Extract without writing anything: it checks the zip (see
+// Check), decompresses every file to check its size, ratio and CRC-32, and
+// returns the regular files, sorted by name. What Verify accepts, Extract
+// extracts.
+func Verify(r io.ReaderAt, size int64, archiveName string, lim Limits) ([]File, error) {
+	return extract(r, size, archiveName, "", lim, false)
+}
+
+// extract writes the zip under dest, or only reads it when dest is "".
 func extract(r io.ReaderAt, size int64, archiveName, dest string, lim Limits, seal bool) (_ []File, err error) {
 	zr, err := zip.NewReader(r, size)
 	if err != nil {
@@ -234,27 +243,37 @@ func extract(r io.ReaderAt, size int64, archiveName, dest string, lim Limits, se
 	if err := Check(zr, archiveName, lim); err != nil {
 		return nil, err
 	}
-	if err := os.Mkdir(dest, 0o755); err != nil {
-		return nil, fmt.Errorf("extract %s: %w", archiveName, err)
-	}
-	defer func() {
-		if err != nil {
-			os.RemoveAll(dest)
+	write := dest != ""
+	if write {
+		if err := os.Mkdir(dest, 0o755); err != nil {
+			return nil, fmt.Errorf("extract %s: %w", archiveName, err)
 		}
-	}()
+		defer func() {
+			if err != nil {
+				os.RemoveAll(dest)
+			}
+		}()
+	}
 	var out []File
 	var total int64
 	for _, f := range zr.File {
 		name, isDir, _ := checkName(f.Name)
-		target := filepath.Join(dest, filepath.FromSlash(name))
+		target := ""
+		if write {
+			target = filepath.Join(dest, filepath.FromSlash(name))
+		}
 		if isDir {
-			if err := os.MkdirAll(target, 0o755); err != nil {
-				return nil, fmt.Errorf("extract %s: %w", archiveName, err)
+			if write {
+				if err := os.MkdirAll(target, 0o755); err != nil {
+					return nil, fmt.Errorf("extract %s: %w", archiveName, err)
+				}
 			}
 			continue
 		}
-		if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
-			return nil, fmt.Errorf("extract %s: %w", archiveName, err)
+		if write {
+			if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
+				return nil, fmt.Errorf("extract %s: %w", archiveName, err)
+			}
 		}
 		remaining := int64(-1)
 		if lim.MaxTotalSize > 0 {
@@ -281,14 +300,17 @@ func extractFile(f *zip.File, target, archiveName string, lim Limits, remaining 
 		return File{}, bad("cannot be read: %v", err)
 	}
 	defer rc.Close()
-	// O_EXCL: never follow or overwrite anything already there.
-	mode := os.FileMode(0o644)
-	if seal {
-		mode = 0o444 // the descriptor opened here may still write
-	}
-	w, err := os.OpenFile(target, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
-	if err != nil {
-		return File{}, fmt.Errorf("extract %s: entry %q: %w", archiveName, f.Name, err)
+	var w io.WriteCloser = nopWriteCloser{io.Discard}
+	if target != "" {
+		// O_EXCL: never follow or overwrite anything already there.
+		mode := os.FileMode(0o644)
+		if seal {
+			mode = 0o444 // the descriptor opened here may still write
+		}
+		w, err = os.OpenFile(target, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
+		if err != nil {
+			return File{}, fmt.Errorf("extract %s: entry %q: %w", archiveName, f.Name, err)
+		}
 	}
 	// Enforce the limits on the bytes really produced: headers can lie.
 	limit := int64(f.UncompressedSize64)
@@ -318,3 +340,7 @@ func extractFile(f *zip.File, target, archiveName string, lim Limits, remaining 
 	}
 	return File{Size: n, CRC32: h.Sum32()}, nil
 }
+
+type nopWriteCloser struct{ io.Writer }
+
+func (nopWriteCloser) Close() error { return nil }

@@ -117,6 +117,12 @@ func TestExtractRefusesHostileArchives(t *testing.T) {
 			parent := t.TempDir()
 			dest := filepath.Join(parent, "tree")
 			_, err := Extract(bytes.NewReader(data), int64(len(data)), "test.zip", dest, tt.lim)
+			// Verify, which writes nothing, refuses the same, naming the same entry.
+			_, verr := Verify(bytes.NewReader(data), int64(len(data)), "test.zip", tt.lim)
+			var ae1, ae2 *Error
+			if (err == nil) != (verr == nil) || err != nil && (!errors.As(err, &ae1) || !errors.As(verr, &ae2) || ae1.Entry != ae2.Entry) {
+				t.Errorf("Verify: %v; Extract: %v", verr, err)
+			}
 			if tt.name == "unicode case collision" {
 				// ToUpper("straße") is "STRASSE" only under full case
 				// mapping; Go's simple mapping keeps ß, so these differ on
