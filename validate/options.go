@@ -14,6 +14,10 @@ type Options struct {
 	// mesh URIs, tried after the model's own folder and its ancestors and
 	// before ROS_PACKAGE_PATH.
 	PackagePaths []string
+	// FS is where the validators read the model and the files it names
+	// (includes, meshes, textures); nil means the operating system. Use
+	// Open, Stat and ReadFile, which honour it.
+	FS FS
 }
 
 // The targets Options.Target accepts.

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -43,7 +42,7 @@ func CheckBytes(path string, data []byte, opts validate.Options) validate.Report
 }
 
 func checkData(path string, data []byte, r *validate.Report, opts validate.Options) *checker {
-	m := load(path, data, r)
+	m := load(path, data, r, opts)
 	if m.fatal {
 		return nil
 	}
@@ -1111,15 +1110,15 @@ func (c *checker) assets() {
 // stl checks what MuJoCo's STL reader checks: a binary STL whose size
 // matches its face count (MuJoCo reads no ASCII STL).
 func (c *checker) stl(e *etree.Element, name, full string) bool {
-	f, err := os.Open(full)
+	st, err := c.m.opts.Stat(full)
+	if err != nil {
+		return false
+	}
+	f, err := c.m.opts.Open(full)
 	if err != nil {
 		return false
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return false
-	}
 	var head [84]byte
 	if st.Size() < 84 {
 		c.m.errorf(e, "mjcf-stl", "invalid header in STL file '%s': shorter than 84 bytes", name)
@@ -1157,7 +1156,7 @@ func (c *checker) file(e *etree.Element, name, dir string) (string, bool) {
 	default:
 		full = filepath.Join(c.m.dir, dir, f)
 	}
-	st, err := os.Stat(full)
+	st, err := c.m.opts.Stat(full)
 	if err != nil || st.IsDir() {
 		shown := filepath.Join(dir, f)
 		c.m.errorf(e, "mjcf-file", "error opening file '%s': no such file (looked for %s); check the path and compiler meshdir/texturedir/assetdir", shown, c.m.display(full))

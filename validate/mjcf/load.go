@@ -3,8 +3,6 @@ package mjcf
 import (
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -38,6 +36,7 @@ type model struct {
 	report  *validate.Report
 	fatal   bool // the model could not be read at all
 	visited map[string]bool
+	opts    validate.Options // FS reads every file
 }
 
 func (m *model) problem(sev validate.Severity, e *etree.Element, rule, format string, args ...any) {
@@ -78,26 +77,19 @@ func (m *model) display(abs string) string {
 	return filepath.Join(filepath.Dir(m.path), rel)
 }
 
-// readFile reads at most MaxFileSize bytes of path.
-func readFile(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(data) > MaxFileSize {
+// readFile reads at most MaxFileSize bytes of path through opts.FS.
+func readFile(path string, opts validate.Options) ([]byte, error) {
+	data, err := opts.ReadFile(path, MaxFileSize)
+	if errors.Is(err, validate.ErrTooLarge) {
 		return nil, fmt.Errorf("larger than %d MiB", MaxFileSize>>20)
 	}
-	return data, nil
+	return data, err
 }
 
 // load reads the model at path and splices its includes. Problems go to
-// report; m.fatal says whether anything could be read.
-func load(path string, data []byte, report *validate.Report) *model {
+// report; m.fatal says whether anything could be read. Files are read
+// through opts.FS.
+func load(path string, data []byte, report *validate.Report, opts validate.Options) *model {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		abs = path
@@ -108,9 +100,10 @@ func load(path string, data []byte, report *validate.Report) *model {
 		origin:  map[*etree.Element]*source{},
 		report:  report,
 		visited: map[string]bool{abs: true},
+		opts:    opts,
 	}
 	if data == nil {
-		data, err = readFile(path)
+		data, err = readFile(path, opts)
 		if err != nil {
 			m.fatal = true
 			report.Add(validate.Problem{Severity: validate.Error, Rule: "mjcf-read", File: path,
@@ -203,7 +196,7 @@ func (m *model) include(parent, inc *etree.Element) {
 	}
 	var abs string
 	for _, c := range candidates {
-		if st, err := os.Stat(c); err == nil && !st.IsDir() {
+		if st, err := m.opts.Stat(c); err == nil && !st.IsDir() {
 			abs = c
 			break
 		}
@@ -223,7 +216,7 @@ func (m *model) include(parent, inc *etree.Element) {
 	m.visited[abs] = true
 	m.files = append(m.files, abs)
 	shown := m.display(abs)
-	data, err := readFile(abs)
+	data, err := readFile(abs, m.opts)
 	if err != nil {
 		m.errorf(inc, "mjcf-include", "cannot read included file '%s': %v", name, err)
 		return

@@ -4,12 +4,14 @@ import (
 	"bufio"
 	"encoding/binary"
 	"io"
+	"io/fs"
 	"math"
-	"os"
 	"strings"
 	"sync"
 
 	"github.com/beevik/etree"
+
+	"github.com/antimlabs/gizmo/validate"
 )
 
 // Checks MuJoCo 3.3.8 makes while reading actuators, cameras, lights,
@@ -281,7 +283,7 @@ func (c *checker) meshShapeAs(a *etree.Element, name, full, ext string) {
 		for i := 0; i+2 < len(v) && !sh.add([3]float64{v[i], v[i+1], v[i+2]}); i += 3 {
 		}
 	case strings.EqualFold(ext, ".stl"), strings.EqualFold(ext, ".obj"):
-		r, ok := meshShapeOf(full, strings.ToLower(ext))
+		r, ok := meshShapeOf(c.m.opts, full, strings.ToLower(ext))
 		if !ok {
 			return
 		}
@@ -306,28 +308,33 @@ type shapeKey struct {
 }
 
 // shapeCache remembers the shape of mesh files already read in this
-// process: scenes and their robots share meshes.
+// process: scenes and their robots share meshes. Only files of the
+// operating system are cached: another FS (a zip shown as a folder) may show
+// different files of the same name, size and time.
 var shapeCache sync.Map // shapeKey -> shape
 
 // meshShapeOf reads the vertices of the STL or OBJ file at path far enough
 // to tell its shape; ok is false when it cannot be read as one.
-func meshShapeOf(path, ext string) (shape, bool) {
-	st, err := os.Stat(path)
+func meshShapeOf(opts validate.Options, path, ext string) (shape, bool) {
+	st, err := opts.Stat(path)
 	if err != nil {
 		return shape{}, false
 	}
+	cache := opts.FS == nil
 	key := shapeKey{path + "#" + ext, st.Size(), st.ModTime().UnixNano()}
-	if v, ok := shapeCache.Load(key); ok {
-		return v.(shape), true
+	if cache {
+		if v, ok := shapeCache.Load(key); ok {
+			return v.(shape), true
+		}
 	}
 	var sh shape
 	var ok bool
 	if ext == ".stl" {
-		ok = scanSTL(path, sh.add)
+		ok = scanSTL(opts, path, st, sh.add)
 	} else {
-		ok = scanOBJ(path, sh.add)
+		ok = scanOBJ(opts, path, st, sh.add)
 	}
-	if ok {
+	if ok && cache {
 		shapeCache.Store(key, sh)
 	}
 	return sh, ok
@@ -395,17 +402,16 @@ func (s *shape) add(p [3]float64) bool {
 }
 
 // scanSTL feeds the vertices of a binary STL to add until it returns true;
-// false when the file cannot be read as one.
-func scanSTL(path string, add func([3]float64) bool) bool {
-	f, err := os.Open(path)
+// false when the file cannot be read as one. st describes the file.
+func scanSTL(opts validate.Options, path string, st fs.FileInfo, add func([3]float64) bool) bool {
+	if st.Size() < 84 {
+		return false
+	}
+	f, err := opts.Open(path)
 	if err != nil {
 		return false
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil || st.Size() < 84 {
-		return false
-	}
 	r := bufio.NewReaderSize(f, 4<<10)
 	var head [84]byte
 	if _, err := io.ReadFull(r, head[:]); err != nil {
@@ -434,16 +440,16 @@ func scanSTL(path string, add func([3]float64) bool) bool {
 }
 
 // scanOBJ feeds the vertices ("v x y z") of an OBJ file to add until it
-// returns true.
-func scanOBJ(path string, add func([3]float64) bool) bool {
-	f, err := os.Open(path)
+// returns true. st describes the file.
+func scanOBJ(opts validate.Options, path string, st fs.FileInfo, add func([3]float64) bool) bool {
+	if st.Size() > maxMeshRead {
+		return false
+	}
+	f, err := opts.Open(path)
 	if err != nil {
 		return false
 	}
 	defer f.Close()
-	if st, err := f.Stat(); err != nil || st.Size() > maxMeshRead {
-		return false
-	}
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 4<<10), 1<<20)
 	for sc.Scan() {
@@ -524,8 +530,8 @@ var pngSignature = []byte("\x89PNG\r\n\x1a\n")
 
 // pngSize reads the width and height of the PNG file at path; ok is false
 // when it is not a PNG.
-func pngSize(path string) (w, h uint32, ok bool) {
-	f, err := os.Open(path)
+func pngSize(opts validate.Options, path string) (w, h uint32, ok bool) {
+	f, err := opts.Open(path)
 	if err != nil {
 		return 0, 0, false
 	}
@@ -547,7 +553,7 @@ func (c *checker) textureImage(a *etree.Element, attr, name, full string) {
 	if !strings.EqualFold(extOf(full), ".png") || a.SelectAttr("content_type") != nil {
 		return
 	}
-	w, h, ok := pngSize(full)
+	w, h, ok := pngSize(c.m.opts, full)
 	if !ok {
 		c.m.errorf(a, "mjcf-texture", "texture file '%s' is not a PNG image (bad signature); re-export it as PNG", name)
 		return

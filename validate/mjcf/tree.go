@@ -11,11 +11,11 @@ import (
 )
 
 // readModel loads path with its includes and its default classes, for Tree
-// and Includes. A model that cannot be read gives an error naming the first
-// problem.
-func readModel(path string) (*checker, error) {
+// and Includes, through opts.FS. A model that cannot be read gives an error
+// naming the first problem.
+func readModel(path string, opts validate.Options) (*checker, error) {
 	r := reportFor(path)
-	m := load(path, nil, &r)
+	m := load(path, nil, &r, opts)
 	if m.fatal || len(r.Errors) > 0 {
 		msgs := make([]string, 0, len(r.Errors))
 		for _, p := range r.Errors {
@@ -40,7 +40,12 @@ func readModel(path string) (*checker, error) {
 // absolute paths in the order MuJoCo reads them. The model itself is not in
 // the list.
 func Includes(path string) ([]string, error) {
-	c, err := readModel(path)
+	return IncludesWith(path, validate.Options{})
+}
+
+// IncludesWith is Includes reading the files through opts.FS.
+func IncludesWith(path string, opts validate.Options) ([]string, error) {
+	c, err := readModel(path, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -51,7 +56,7 @@ func Includes(path string) ([]string, error) {
 // root, each body a node, frames looked through. A body's first joint is its
 // Joint; further joints are in Extra. Hinge and ball limits are in radians.
 func Tree(path string) (*validate.TreeNode, error) {
-	c, err := readModel(path)
+	c, err := readModel(path, validate.Options{})
 	if err != nil {
 		return nil, err
 	}

@@ -92,7 +92,7 @@ func (m *model) fusedMass(l *link) float64 {
 func (m *model) checkMeshes() {
 	for _, l := range m.links {
 		for _, ms := range l.meshes {
-			if _, ok := Resolve(ms.filename, m.dir, m.opts.PackagePaths); ok {
+			if _, ok := resolve(ms.filename, m.dir, m.opts.PackagePaths, m.opts); ok {
 				continue
 			}
 			m.errorf(ms.el, "urdf-mesh-missing", "link %q: mesh %q not found (looked in the URDF's folder and each folder above it, --package-path and ROS_PACKAGE_PATH); Isaac Sim's importer skips geometry it cannot find: fix the path or add the file%s", l.name, ms.filename, hint(ms.filename))
@@ -107,6 +107,11 @@ func (m *model) checkMeshes() {
 // ROS_PACKAGE_PATH (for a package path that is the package folder itself,
 // the package name is dropped too). It returns the file found.
 func Resolve(uri, dir string, packagePaths []string) (string, bool) {
+	return resolve(uri, dir, packagePaths, validate.Options{})
+}
+
+// resolve is Resolve looking for files through opts.FS.
+func resolve(uri, dir string, packagePaths []string, opts validate.Options) (string, bool) {
 	p := uri
 	if i := strings.Index(p, "://"); i >= 0 {
 		p = p[i+3:]
@@ -115,14 +120,14 @@ func Resolve(uri, dir string, packagePaths []string) (string, bool) {
 		return "", false
 	}
 	if filepath.IsAbs(p) {
-		return p, isFile(p)
+		return p, opts.IsFile(p)
 	}
 	rel := filepath.FromSlash(p)
 	if abs, err := filepath.Abs(dir); err == nil {
 		dir = abs
 	}
 	for d := dir; ; {
-		if c := filepath.Join(d, rel); isFile(c) {
+		if c := filepath.Join(d, rel); opts.IsFile(c) {
 			return c, true
 		}
 		up := filepath.Dir(d)
@@ -140,21 +145,16 @@ func Resolve(uri, dir string, packagePaths []string) (string, bool) {
 		if root == "" {
 			continue
 		}
-		if c := filepath.Join(root, rel); isFile(c) {
+		if c := filepath.Join(root, rel); opts.IsFile(c) {
 			return c, true
 		}
 		if hasRest && filepath.Base(filepath.Clean(root)) == first {
-			if c := filepath.Join(root, filepath.FromSlash(rest)); isFile(c) {
+			if c := filepath.Join(root, filepath.FromSlash(rest)); opts.IsFile(c) {
 				return c, true
 			}
 		}
 	}
 	return "", false
-}
-
-func isFile(p string) bool {
-	fi, err := os.Stat(p)
-	return err == nil && fi.Mode().IsRegular()
 }
 
 // isaacMeshFormats are the mesh files Isaac Sim's importer converts or
@@ -212,7 +212,7 @@ func (m *model) checkTarget() {
 				if i := strings.LastIndexAny(base, "/\\"); i >= 0 {
 					base = base[i+1:]
 				}
-				if !isFile(filepath.Join(meshDir, base)) {
+				if !m.opts.IsFile(filepath.Join(meshDir, base)) {
 					m.errorf(ms.el, "mujoco-mesh-path", "link %q: MuJoCo reads URDF meshes by file name only (strippath) and finds no %q in %s: put the meshes next to the URDF or add <mujoco><compiler meshdir=\"...\"/></mujoco> to <robot>", l.name, base, meshDir)
 				}
 			}

@@ -12,7 +12,7 @@ import (
 // when the file has errors that leave no single tree (not well-formed, bad
 // joints, several roots, a cycle); the error names the first problem.
 func Tree(path string) (*validate.TreeNode, error) {
-	data, err := readFile(path)
+	data, err := readFile(path, validate.Options{})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %v", path, err)
 	}

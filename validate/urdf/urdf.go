@@ -14,8 +14,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -34,7 +32,7 @@ const MaxFileSize = 256 << 20
 
 // Check validates the URDF file at path.
 func Check(path string, opts validate.Options) validate.Report {
-	data, err := readFile(path)
+	data, err := readFile(path, opts)
 	if err != nil {
 		r := validate.Report{Path: path, Format: formats.KindURDF}
 		r.Add(validate.Problem{Severity: validate.Error, Rule: "file-unreadable", File: path, Message: err.Error()})
@@ -43,18 +41,14 @@ func Check(path string, opts validate.Options) validate.Report {
 	return CheckBytes(path, data, filepath.Dir(path), opts)
 }
 
-func readFile(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("cannot read the file: %v", err)
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("cannot read the file: %v", err)
-	}
-	if len(data) > MaxFileSize {
+// readFile reads the model at path through opts.FS.
+func readFile(path string, opts validate.Options) ([]byte, error) {
+	data, err := opts.ReadFile(path, MaxFileSize)
+	if errors.Is(err, validate.ErrTooLarge) {
 		return nil, fmt.Errorf("the file is larger than %d MiB; gizmo does not read model files that big", MaxFileSize>>20)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the file: %v", err)
 	}
 	return data, nil
 }

@@ -9,7 +9,6 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -26,10 +25,11 @@ var (
 	zipMagic  = []byte("PK\x03\x04")
 )
 
-// Check validates the USD file at path.
+// Check validates the USD file at path, reading it and the asset files it
+// names through opts.FS.
 func Check(path string, opts validate.Options) validate.Report {
 	r := validate.Report{Path: path, Valid: true}
-	f, err := os.Open(path)
+	f, err := opts.Open(path)
 	if err != nil {
 		r.Add(validate.Problem{Severity: validate.Error, Rule: "usd-read", File: path,
 			Message: fmt.Sprintf("cannot read the USD file: %v", err)})
@@ -42,17 +42,17 @@ func Check(path string, opts validate.Options) validate.Report {
 			Message: fmt.Sprintf("cannot read the USD file: %v", err)})
 		return opts.Finish(r)
 	}
-	return opts.Finish(checkData(path, data, r))
+	return opts.Finish(checkData(path, data, r, opts))
 }
 
 // CheckBytes validates data as the USD file at path (asset paths resolve
 // next to path).
 func CheckBytes(path string, data []byte, opts validate.Options) validate.Report {
 	r := validate.Report{Path: path, Valid: true}
-	return opts.Finish(checkData(path, data, r))
+	return opts.Finish(checkData(path, data, r, opts))
 }
 
-func checkData(path string, data []byte, r validate.Report) validate.Report {
+func checkData(path string, data []byte, r validate.Report, opts validate.Options) validate.Report {
 	switch {
 	case bytes.HasPrefix(data, usdcMagic):
 		r.Format = formats.KindUSDC
@@ -85,7 +85,7 @@ func checkData(path string, data []byte, r validate.Report) validate.Report {
 	dir := filepath.Dir(path)
 	notChecked := map[string]bool{}
 	for _, a := range assets {
-		reason, problem := resolve(dir, a.path)
+		reason, problem := resolve(dir, a.path, opts)
 		switch {
 		case reason != "":
 			if !notChecked[a.path] {
@@ -101,8 +101,10 @@ func checkData(path string, data []byte, r validate.Report) validate.Report {
 }
 
 // resolve looks for asset path p next to the layer in dir. reason is set when
-// p cannot be checked at all; problem when it does not resolve.
-func resolve(dir, p string) (reason, problem string) {
+// p cannot be checked at all; problem when it does not resolve. Files are
+// looked for through opts.FS; a tile pattern (<UDIM>) needs a folder
+// listing, which only the operating system gives.
+func resolve(dir, p string, opts validate.Options) (reason, problem string) {
 	if p == "" {
 		return "", ""
 	}
@@ -126,6 +128,9 @@ func resolve(dir, p string) (reason, problem string) {
 	}
 	for _, tok := range []string{"<UDIM>", "<UVTILE>"} {
 		if strings.Contains(full, tok) {
+			if opts.FS != nil {
+				return "a tile pattern (" + tok + "), which gizmo matches only against folders on disk", ""
+			}
 			pattern := strings.ReplaceAll(full, tok, "*")
 			m, err := filepath.Glob(pattern)
 			if err != nil || len(m) == 0 {
@@ -134,7 +139,7 @@ func resolve(dir, p string) (reason, problem string) {
 			return "", ""
 		}
 	}
-	st, err := os.Stat(full)
+	st, err := opts.Stat(full)
 	if err != nil {
 		return "", fmt.Sprintf("does not exist (looked for %s)", full)
 	}

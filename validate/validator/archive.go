@@ -1,9 +1,11 @@
 package validator
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 
@@ -28,9 +30,10 @@ var (
 // ErrUnsafeArchive is the cause of every refused archive.
 var ErrUnsafeArchive = errors.New("unsafe archive")
 
-// checkArchive extracts a zip to a temporary folder and validates what it holds.
-// Reports name files as "<display>!/<entry>". A refused or unreadable
-// archive yields one report with an error.
+// checkArchive extracts a zip (read through opts.FS) to a temporary folder
+// and validates what it holds, from the operating system. Reports name
+// files as "<display>!/<entry>". A refused or unreadable archive yields one
+// report with an error.
 func checkArchive(ctx context.Context, zipPath string, opts validate.Options, display string) []validate.Report {
 	fail := func(rule string, err error) []validate.Report {
 		r := validate.Report{Path: display, Format: formats.KindZip}
@@ -43,14 +46,16 @@ func checkArchive(ctx context.Context, zipPath string, opts validate.Options, di
 		return fail("archive-unreadable", fmt.Errorf("cannot make a temporary folder to unpack the archive: %v", err))
 	}
 	defer os.RemoveAll(tmp)
-	if err := Extract(ctx, zipPath, tmp); err != nil {
+	if err := extractFS(ctx, opts, zipPath, tmp); err != nil {
 		rule := "archive-unreadable"
 		if errors.Is(err, ErrUnsafeArchive) {
 			rule = "archive-unsafe"
 		}
 		return fail(rule, err)
 	}
-	reports, err := dir(ctx, tmp, opts, display+"!", true)
+	inner := opts
+	inner.FS = nil // the unpacked files are on disk
+	reports, err := dir(ctx, tmp, inner, display+"!", true)
 	if err != nil {
 		return fail("archive-unreadable", err)
 	}
@@ -71,17 +76,36 @@ func checkArchive(ctx context.Context, zipPath string, opts validate.Options, di
 // MaxArchiveEntries entries and more than MaxArchiveBytes in all; sizes are
 // counted as bytes are written, not taken from the headers.
 func Extract(ctx context.Context, zipPath, dest string) error {
+	return extractFS(ctx, validate.Options{}, zipPath, dest)
+}
+
+// extractFS is Extract reading the archive through opts.FS. A file that
+// is not an io.ReaderAt (a zip inside a zip shown as a folder) is read into
+// memory, up to MaxArchiveBytes.
+func extractFS(ctx context.Context, opts validate.Options, zipPath, dest string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	f, err := os.Open(zipPath)
+	fi, err := opts.Stat(zipPath)
+	if err != nil {
+		return fmt.Errorf("%s is not a readable zip archive: %v", zipPath, err)
+	}
+	f, err := opts.Open(zipPath)
 	if err != nil {
 		return fmt.Errorf("%s is not a readable zip archive: %v", zipPath, err)
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return fmt.Errorf("%s is not a readable zip archive: %v", zipPath, err)
+	ra, ok := f.(io.ReaderAt)
+	size := fi.Size()
+	if !ok {
+		data, err := io.ReadAll(io.LimitReader(f, maxArchiveBytes+1))
+		if err != nil {
+			return fmt.Errorf("%s is not a readable zip archive: %v", zipPath, err)
+		}
+		if int64(len(data)) > maxArchiveBytes {
+			return fmt.Errorf("%s is larger than %d bytes: %w", zipPath, maxArchiveBytes, ErrUnsafeArchive)
+		}
+		ra, size = bytes.NewReader(data), int64(len(data))
 	}
 	// archive.Extract makes dest itself; an empty dest is given back.
 	if err := os.Remove(dest); err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -91,7 +115,7 @@ func Extract(ctx context.Context, zipPath, dest string) error {
 	lim.MaxEntries = maxArchiveEntries
 	lim.MaxTotalSize = maxArchiveBytes
 	lim.MaxFileSize = maxArchiveBytes
-	_, err = archive.Extract(f, fi.Size(), zipPath, dest, lim)
+	_, err = archive.Extract(ra, size, zipPath, dest, lim)
 	if err != nil {
 		if !errors.Is(err, archive.ErrHostile) {
 			return err

@@ -1,10 +1,12 @@
 package validator
 
 import (
-	"os"
 	"path/filepath"
 
 	"github.com/beevik/etree"
+
+	"github.com/antimlabs/gizmo/validate"
+	"github.com/antimlabs/gizmo/validate/mjcf"
 )
 
 // maxIncludeScan bounds how many files scanIncludes reads.
@@ -14,7 +16,8 @@ const maxIncludeScan = 256
 // path, transitively, resolving each name against the main model's folder
 // and then the including file's, as MuJoCo 3 does. Files that cannot be
 // read are listed anyway (the model's check reports them) but not followed.
-func scanIncludes(path string) []string {
+// Files are read through opts.FS.
+func scanIncludes(path string, opts validate.Options) []string {
 	mainDir := filepath.Dir(path)
 	seen := map[string]bool{}
 	var out []string
@@ -28,7 +31,11 @@ func scanIncludes(path string) []string {
 		seen[cur] = true
 		doc := etree.NewDocument()
 		doc.ReadSettings.MaxDepth = 256
-		if err := doc.ReadFromFile(cur); err != nil {
+		data, err := opts.ReadFile(cur, mjcf.MaxFileSize)
+		if err != nil {
+			continue
+		}
+		if err := doc.ReadFromBytes(data); err != nil {
 			continue
 		}
 		for _, inc := range doc.FindElements("//include") {
@@ -39,9 +46,9 @@ func scanIncludes(path string) []string {
 			p := name
 			if !filepath.IsAbs(p) {
 				p = filepath.Join(mainDir, name)
-				if _, err := os.Stat(p); err != nil {
+				if _, err := opts.Stat(p); err != nil {
 					if alt := filepath.Join(filepath.Dir(cur), name); alt != p {
-						if _, err := os.Stat(alt); err == nil {
+						if _, err := opts.Stat(alt); err == nil {
 							p = alt
 						}
 					}

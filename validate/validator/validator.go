@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"runtime"
 	"sort"
@@ -29,7 +28,8 @@ import (
 	"github.com/antimlabs/gizmo/validate/usd"
 )
 
-// CheckFunc validates one model file on disk.
+// CheckFunc validates one model file, reading it and the files it names
+// through opts.FS.
 type CheckFunc func(path string, opts validate.Options) validate.Report
 
 // IncludesFunc lists the files a model file pulls in (MJCF <include>), as
@@ -37,10 +37,13 @@ type CheckFunc func(path string, opts validate.Options) validate.Report
 // same walk are validated as part of that model, not alone.
 type IncludesFunc func(path string) ([]string, error)
 
+// includesFunc is an IncludesFunc that reads through opts.FS.
+type includesFunc func(path string, opts validate.Options) ([]string, error)
+
 var (
 	mu       sync.RWMutex
 	checkers = map[formats.Kind]CheckFunc{}
-	includes = map[formats.Kind]IncludesFunc{}
+	includes = map[formats.Kind]includesFunc{}
 )
 
 // Register installs the checker for a kind of file, replacing any earlier
@@ -51,8 +54,13 @@ func Register(kind formats.Kind, fn CheckFunc) {
 	checkers[kind] = fn
 }
 
-// RegisterIncludes installs the include lister for a kind of file.
+// RegisterIncludes installs the include lister for a kind of file. fn reads
+// from the operating system, whatever Options.FS says.
 func RegisterIncludes(kind formats.Kind, fn IncludesFunc) {
+	registerIncludes(kind, func(path string, _ validate.Options) ([]string, error) { return fn(path) })
+}
+
+func registerIncludes(kind formats.Kind, fn includesFunc) {
 	mu.Lock()
 	defer mu.Unlock()
 	includes[kind] = fn
@@ -64,7 +72,7 @@ func checker(kind formats.Kind) CheckFunc {
 	return checkers[kind]
 }
 
-func includer(kind formats.Kind) IncludesFunc {
+func includer(kind formats.Kind) includesFunc {
 	mu.RLock()
 	defer mu.RUnlock()
 	return includes[kind]
@@ -75,18 +83,18 @@ func init() {
 	Register(formats.KindMJCF, mjcf.Check)
 	Register(formats.KindUSDA, usd.Check)
 	Register(formats.KindUSDC, usd.Check)
-	RegisterIncludes(formats.KindMJCF, mjcfIncludes)
+	registerIncludes(formats.KindMJCF, mjcfIncludes)
 }
 
 // mjcfIncludes lists what an MJCF model includes: mjcf.Includes when the
 // model reads cleanly, else a plain scan of its <include file> elements (a
 // model with errors still owns its fragments; they must not be validated
-// alone).
-func mjcfIncludes(path string) ([]string, error) {
-	if list, err := mjcf.Includes(path); err == nil {
+// alone). Files are read through opts.FS.
+func mjcfIncludes(path string, opts validate.Options) ([]string, error) {
+	if list, err := mjcf.IncludesWith(path, opts); err == nil {
 		return list, nil
 	}
-	return scanIncludes(path), nil
+	return scanIncludes(path, opts), nil
 }
 
 // ErrNotFound is returned (wrapped) when a path given to Path does not exist.
@@ -102,8 +110,14 @@ const headSize = 4096
 // (READMEs, meshes, textures). The error is for what stops the walk itself:
 // a path that does not exist (wrapping ErrNotFound), an unreadable
 // directory, a cancelled context.
+//
+// Files are read through opts.FS: a model file (or zip) given as path is
+// stat'ed and opened there, and so is every file a model names. A directory
+// is walked on the operating system (FS cannot list folders); the files
+// found are then read through opts.FS. A zip is unpacked to a temporary
+// folder on the operating system and validated there.
 func Path(ctx context.Context, path string, opts validate.Options) ([]validate.Report, error) {
-	fi, err := os.Stat(path)
+	fi, err := opts.Stat(path)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("validate %s: %w", path, ErrNotFound)
@@ -122,7 +136,7 @@ func file(ctx context.Context, path string, opts validate.Options, display strin
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	kind, err := detect(path)
+	kind, err := detect(path, opts)
 	if err != nil {
 		r := validate.Report{Path: display}
 		r.Add(validate.Problem{Severity: validate.Error, Rule: "file-unreadable", File: display,
@@ -201,8 +215,10 @@ func joinDisplay(dir, rel string) string {
 	return dir + "/" + rel
 }
 
-func detect(path string) (formats.Kind, error) {
-	f, err := os.Open(path)
+// detect tells the kind of the file at path from its first bytes, read
+// through opts.FS.
+func detect(path string, opts validate.Options) (formats.Kind, error) {
+	f, err := opts.Open(path)
 	if err != nil {
 		return formats.KindUnknown, err
 	}
@@ -253,7 +269,7 @@ func dir(ctx context.Context, root string, opts validate.Options, display string
 		if !d.Type().IsRegular() || !candidate(d.Name()) {
 			return nil
 		}
-		kind, err := detect(p)
+		kind, err := detect(p, opts)
 		if err != nil || kind == formats.KindUnknown {
 			return nil
 		}
@@ -269,7 +285,7 @@ func dir(ctx context.Context, root string, opts validate.Options, display string
 		if inc == nil {
 			continue
 		}
-		list, err := inc(f.path)
+		list, err := inc(f.path, opts)
 		if err != nil {
 			continue // the file's own check reports it
 		}
