@@ -1,10 +1,11 @@
 // Package xmlpos reads an XML document into an etree tree and remembers where
 // each element starts, since etree keeps no line numbers.
 //
-// It decodes the bytes twice: once with etree, once with encoding/xml's
-// decoder, whose InputPos after each start tag gives that tag's line and
-// column. Both see the start tags in the same document order, so the n-th
-// element of one is the n-th of the other.
+// It decodes the bytes once, with encoding/xml's decoder: the decoder's
+// position before each start tag gives that tag's line and column, and its
+// tokens build the etree tree the way etree's own reader does with default
+// ReadSettings, so the result is the tree etree.Document.ReadFromBytes
+// would give.
 package xmlpos
 
 import (
@@ -43,14 +44,17 @@ func (e *SyntaxError) Error() string {
 
 // Parse reads data as XML. A malformed document yields a *SyntaxError.
 func Parse(data []byte) (*Doc, error) {
-	// First pass: positions of the start tags, and well-formedness.
 	dec := xml.NewDecoder(bytes.NewReader(data))
 	dec.Strict = true
 	dec.Entity = nil
-	var starts []Pos
-	depth := 0
-	lines := lineStarts(data)
+	doc := etree.NewDocument()
+	doc.ReadSettings.MaxDepth = MaxDepth
+	d := &Doc{Document: doc, pos: make(map[*etree.Element]Pos)}
+	b := builder{stack: []*etree.Element{&doc.Element}}
+	elements, depth := 0, 0
 	for {
+		// The decoder gives text as a token of its own, so its position
+		// before a start tag is the tag's '<'.
 		line, col := dec.InputPos()
 		tok, err := dec.RawToken()
 		if err == io.EOF {
@@ -68,80 +72,99 @@ func Parse(data []byte) (*Doc, error) {
 		}
 		switch tok.(type) {
 		case xml.StartElement:
-			if depth == 0 && len(starts) > 0 {
+			if depth == 0 && elements > 0 {
 				return nil, &SyntaxError{Pos: Pos{line, col}, Msg: "more than one root element"}
 			}
 			depth++
 			if depth > MaxDepth {
 				return nil, &SyntaxError{Pos: Pos{line, col}, Msg: fmt.Sprintf("elements nested deeper than %d", MaxDepth)}
 			}
-			// InputPos before the token is just after the previous one;
-			// skip leading whitespace to land on the '<'.
-			starts = append(starts, startOf(data, lines, line, col))
+			elements++
 		case xml.EndElement:
 			depth--
+		}
+		if e := b.add(tok); e != nil {
+			d.pos[e] = Pos{line, col}
 		}
 	}
 	if depth != 0 {
 		l, c := dec.InputPos()
 		return nil, &SyntaxError{Pos: Pos{l, c}, Msg: "unexpected end of file: an element is not closed"}
 	}
-	if len(starts) == 0 {
+	if elements == 0 {
 		return nil, &SyntaxError{Pos: Pos{1, 1}, Msg: "no root element"}
 	}
-
-	doc := etree.NewDocument()
-	doc.ReadSettings.MaxDepth = MaxDepth
-	if err := doc.ReadFromBytes(data); err != nil {
-		return nil, &SyntaxError{Pos: Pos{1, 1}, Msg: err.Error()}
-	}
-	d := &Doc{Document: doc, pos: make(map[*etree.Element]Pos, len(starts))}
-	i := 0
-	var walk func(e *etree.Element)
-	walk = func(e *etree.Element) {
-		if i < len(starts) {
-			d.pos[e] = starts[i]
-		}
-		i++
-		for _, c := range e.ChildElements() {
-			walk(c)
-		}
-	}
-	for _, c := range doc.ChildElements() {
-		walk(c)
+	if b.err != nil {
+		// What etree would have refused; the checks above come first, as
+		// they did when etree read the document after them.
+		return nil, &SyntaxError{Pos: Pos{1, 1}, Msg: b.err.Error()}
 	}
 	return d, nil
 }
 
-// lineStarts returns the byte offset at which each line of data begins.
-func lineStarts(data []byte) []int {
-	starts := []int{0}
-	for i, c := range data {
-		if c == '\n' {
-			starts = append(starts, i+1)
-		}
-	}
-	return starts
+// builder grows an etree tree from raw decoder tokens as etree v1.8.1's
+// Element.readFrom does with default ReadSettings. Where etree would fail
+// (an end tag that does not match its start tag) it records etree's error
+// and ignores the tokens that follow.
+type builder struct {
+	stack []*etree.Element // open elements, the document first
+	err   error
 }
 
-// startOf moves from (line, col), the decoder's position before a token, to
-// the '<' that starts it, skipping whitespace and text. lines holds the
-// offsets of line starts, so finding the position costs no rescan.
-func startOf(data []byte, lines []int, line, col int) Pos {
-	off := len(data)
-	if line-1 < len(lines) {
-		off = lines[line-1]
+// add adds tok to the tree and returns the element it starts, if any.
+func (b *builder) add(tok xml.Token) *etree.Element {
+	if b.err != nil {
+		return nil
 	}
-	off += col - 1
-	for off < len(data) && data[off] != '<' {
-		if data[off] == '\n' {
-			line++
-			col = 0
+	top := b.stack[len(b.stack)-1]
+	switch t := tok.(type) {
+	case xml.StartElement:
+		// Name fields are set directly, not through CreateElement's
+		// "space:tag" string, so names such as ":x" stay as the decoder
+		// split them, as in etree's reader.
+		e := top.CreateElement("")
+		e.Space, e.Tag = t.Name.Space, t.Name.Local
+		for _, a := range t.Attr {
+			setAttr(e, a)
 		}
-		off++
-		col++
+		b.stack = append(b.stack, e)
+		return e
+	case xml.EndElement:
+		if len(b.stack) == 1 || top.Tag != t.Name.Local || top.Space != t.Name.Space {
+			b.err = etree.ErrXML
+			return nil
+		}
+		b.stack = b.stack[:len(b.stack)-1]
+	case xml.CharData:
+		// SetData marks whitespace-only text as etree's reader does;
+		// CreateText alone would not. CDATA sections are plain text, as
+		// with PreserveCData unset.
+		top.CreateText("").SetData(string(t))
+	case xml.Comment:
+		top.CreateComment(string(t))
+	case xml.Directive:
+		top.CreateDirective(string(t))
+	case xml.ProcInst:
+		top.CreateProcInst(t.Target, string(t.Inst))
 	}
-	return Pos{line, col}
+	return nil
+}
+
+// setAttr adds attribute a to e, or, when e already has one of that name,
+// replaces its value in place: etree keeps the first position and the last
+// value of a repeated attribute.
+func setAttr(e *etree.Element, a xml.Attr) {
+	for i := range e.Attr {
+		if e.Attr[i].Space == a.Name.Space && e.Attr[i].Key == a.Name.Local {
+			e.Attr[i].Value = a.Value
+			return
+		}
+	}
+	// No attribute of e has an empty name (the decoder gives none), so
+	// CreateAttr("") appends one, bound to e; it then takes the decoder's
+	// name as is, for the same reason as elements do.
+	at := e.CreateAttr("", a.Value)
+	at.Space, at.Key = a.Name.Space, a.Name.Local
 }
 
 // Pos returns where e starts, or the zero Pos for an element not read from
