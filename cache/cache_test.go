@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -260,7 +261,20 @@ func TestStoreKinds(t *testing.T) {
 			if b, err := os.ReadFile(c.DownloadPath(e)); err != nil || !bytes.Equal(b, tt.data) {
 				t.Errorf("DownloadPath holds other bytes than the download (%v)", err)
 			}
-			mp := c.ModelPath(e)
+			// Stored as its blob only: the tree is made on first use.
+			if _, err := os.Lstat(c.TreePath(e)); !errors.Is(err, fs.ErrNotExist) {
+				t.Errorf("Store made the tree %s (%v)", c.TreePath(e), err)
+			}
+			if !c.Have(id, tt.format) {
+				t.Error("Have = false before the tree is made")
+			}
+			mp, err := c.Unpack(context.Background(), e)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if mp != c.ModelPath(e) {
+				t.Errorf("Unpack = %s, want ModelPath %s", mp, c.ModelPath(e))
+			}
 			if !strings.HasPrefix(mp, c.TreePath(e)+string(filepath.Separator)) {
 				t.Errorf("model %s not under tree %s", mp, c.TreePath(e))
 			}
@@ -268,8 +282,8 @@ func TestStoreKinds(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if tt.kind != formats.KindZip && !bytes.Equal(b, tt.data) {
-				t.Errorf("model file differs from the download")
+			if !bytes.Equal(b, modelBytes(t, tt.data, tt.kind, tt.model)) {
+				t.Errorf("model file differs from the download's model")
 			}
 			if st, _ := os.Stat(mp); st.Mode().Perm()&0o222 != 0 {
 				t.Errorf("model file is writable: %v", st.Mode())
@@ -290,6 +304,39 @@ func TestStoreKinds(t *testing.T) {
 	}
 }
 
+// modelBytes is what the model file of a download must hold: the zip's
+// entry model, or the single-file download itself.
+func modelBytes(t testing.TB, data []byte, kind formats.Kind, model string) []byte {
+	t.Helper()
+	if kind != formats.KindZip {
+		return data
+	}
+	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := zr.Open(model)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// unpack makes e's tree and returns its model path, failing the test on error.
+func unpack(t testing.TB, c *Cache, e Entry) string {
+	t.Helper()
+	p, err := c.Unpack(context.Background(), e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
 func TestStoreRefusals(t *testing.T) {
 	tests := []struct {
 		name   string
@@ -300,6 +347,9 @@ func TestStoreRefusals(t *testing.T) {
 		{"unknown bytes", []byte("<html>not a model</html>"), ErrNoModel, "neither a zip"},
 		{"zip without model", makeZip(t, zfile{"readme.txt", "hi"}, zfile{"mesh.stl", "x"}), ErrNoModel, "readme.txt"},
 		{"hostile zip", makeZip(t, zfile{"../../evil.urdf", urdfDoc}), ErrHostileArchive, "../../evil.urdf"},
+		{"zip with a ../ inside", makeZip(t, zfile{"robot.urdf", urdfDoc}, zfile{"meshes/../../x.stl", "x"}), ErrHostileArchive, "meshes/../../x.stl"},
+		{"zip bomb", makeZip(t, zfile{"robot.urdf", urdfDoc}, zfile{"meshes/bomb.stl", strings.Repeat("\x00", 8<<20)}), ErrHostileArchive, "zip bomb"},
+		{"zip with a bad CRC", flipStored(t, "robot.urdf", urdfDoc), ErrHostileArchive, "robot.urdf"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -311,6 +361,29 @@ func TestStoreRefusals(t *testing.T) {
 			assertEmpty(t, c)
 		})
 	}
+}
+
+// flipStored makes a zip holding name (stored, not deflated) with body, then
+// flips a byte of body inside it: only the CRC-32 check can tell.
+func flipStored(t testing.TB, name, body string) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	w, err := zw.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Store})
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.WriteString(w, body)
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	b := buf.Bytes()
+	i := bytes.Index(b, []byte(body))
+	if i < 0 {
+		t.Fatal("body not found in the zip")
+	}
+	b[i+len(body)/2] ^= 0x20
+	return b
 }
 
 // assertEmpty checks that nothing was published: no index record, no blob,
@@ -400,14 +473,6 @@ func TestStoreInjectedFailures(t *testing.T) {
 		{"rename refused", func(c *Cache) {
 			c.rename = func(o, n string) error { return &os.LinkError{Op: "rename", Old: o, New: n, Err: syscall.EACCES} }
 		}, "check permissions", syscall.EACCES},
-		{"tree rename refused", func(c *Cache) {
-			c.rename = func(o, n string) error {
-				if strings.HasSuffix(o, ".tree") {
-					return &os.LinkError{Op: "rename", Old: o, New: n, Err: syscall.EROFS}
-				}
-				return os.Rename(o, n)
-			}
-		}, "check permissions", syscall.EROFS},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -429,7 +494,7 @@ func TestStoreInjectedFailures(t *testing.T) {
 			if ents, _ := os.ReadDir(filepath.Join(c.Root(), "tmp")); len(ents) != 0 {
 				t.Errorf("temp files left: %v", ents)
 			}
-			if _, err := os.Stat(c.blobPath(sha(good))); err == nil && tt.name != "tree rename refused" {
+			if _, err := os.Stat(c.blobPath(sha(good))); err == nil {
 				t.Errorf("blob of the failed store is at its final path")
 			}
 			if _, err := os.Stat(filepath.Join(c.Root(), "trees", sha(good))); err == nil {
@@ -444,7 +509,7 @@ func TestStoreInjectedFailures(t *testing.T) {
 			if _, err := c.Store(context.Background(), "ast_1", "isaac_sim_urdf", bytesFetch(good, "")); err != nil {
 				t.Fatal(err)
 			}
-			_ = prev
+			unpack(t, c, prev)
 			if ps, err := c.Verify(context.Background(), false); err != nil || len(ps) != 0 {
 				t.Errorf("verify: %v %v", ps, err)
 			}
@@ -487,21 +552,31 @@ func TestStoreDedupAndIdempotence(t *testing.T) {
 	if err != nil || calls.Load() != 1 || e1b.Hash != e1.Hash {
 		t.Fatalf("second store fetched again (calls=%d) or failed: %v", calls.Load(), err)
 	}
-	// Same bytes under another asset: one blob, one tree.
+	// Same bytes under another asset: one blob, and (once used) one tree.
 	e2, err := c.Store(context.Background(), "ast_2", "isaac_sim_urdf", fetch)
 	if err != nil || c.TreePath(e2) != c.TreePath(e1) {
 		t.Fatalf("dedup: %v, %s vs %s", err, c.TreePath(e2), c.TreePath(e1))
 	}
 	in, _ := c.Info()
+	if in.Blobs != 1 || in.Trees != 0 || in.Entries != 2 {
+		t.Errorf("info after the stores = %+v", in)
+	}
+	if m1, m2 := unpack(t, c, e1), unpack(t, c, e2); m1 != m2 {
+		t.Errorf("model paths of one content differ: %s, %s", m1, m2)
+	}
+	in, _ = c.Info()
 	if in.Blobs != 1 || in.Trees != 1 || in.Entries != 2 {
-		t.Errorf("info = %+v", in)
+		t.Errorf("info after unpacking = %+v", in)
 	}
 	// Removing one keeps the shared files for the other.
 	if err := c.Remove("ast_1"); err != nil {
 		t.Fatal(err)
 	}
 	if !c.Have("ast_2", "isaac_sim_urdf") {
-		t.Fatal("ast_2 lost its files when ast_1 was removed")
+		t.Fatal("ast_2 lost its download when ast_1 was removed")
+	}
+	if _, err := os.Stat(c.ModelPath(e2)); err != nil {
+		t.Fatalf("ast_2 lost its tree when ast_1 was removed: %v", err)
 	}
 	if err := c.Remove("ast_2"); err != nil {
 		t.Fatal(err)
@@ -597,14 +672,14 @@ func TestLeftoverTempFilesIgnoredAndCleaned(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, _ := os.ReadFile(c.ModelPath(e))
+	b, _ := os.ReadFile(unpack(t, c, e))
 	if string(b) != mjcfDoc {
 		t.Errorf("model = %q", b)
 	}
 	// The key's own leftovers went under its lock; the others stay for gc.
 	left := listDir(t, tmp)
 	if want := other + "-1.part junk-from-elsewhere"; left != want {
-		t.Errorf("tmp after store = %q, want %q", left, want)
+		t.Errorf("tmp after store and unpack = %q, want %q", left, want)
 	}
 	ps, err := c.Verify(context.Background(), false)
 	if err != nil {

@@ -55,10 +55,31 @@ func zipFolder(t *testing.T, dir, prefix string) []byte {
 	return buf.Bytes()
 }
 
+// eachFile calls f with the slash path and bytes of every file under dir.
+func eachFile(t *testing.T, dir string, f func(rel string, data []byte)) {
+	t.Helper()
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		f(filepath.ToSlash(rel), data)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestStoreCorpusMJCF stores every MuJoCo Menagerie model of the corpus as
 // a zip (files at the top level, and inside one folder) and checks that the
 // model file picked is the scene that includes the robot, that every file
-// is in the tree byte for byte, and that verify is clean.
+// is shown by Files and then, once unpacked, in the tree byte for byte, and
+// that verify is clean.
 func TestStoreCorpusMJCF(t *testing.T) {
 	root := filepath.Join(corpusDir(t), "mjcf")
 	models, err := os.ReadDir(root)
@@ -92,18 +113,33 @@ func TestStoreCorpusMJCF(t *testing.T) {
 			if e.ModelKind != formats.KindMJCF {
 				t.Errorf("%s: model kind %s", m.Name(), e.ModelKind)
 			}
-			// Every corpus file is in the tree, byte for byte.
-			filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-				if err != nil || d.IsDir() {
-					return err
+			// Every corpus file is shown by Files before the tree exists,
+			// and is in the tree once unpacked, byte for byte.
+			ov, closer, err := c.Files(e)
+			if err != nil {
+				t.Fatalf("%s: Files: %v", m.Name(), err)
+			}
+			eachFile(t, dir, func(rel string, want []byte) {
+				rc, err := ov.Open(filepath.Join(c.TreePath(e), prefix, rel))
+				var got []byte
+				if err == nil {
+					got, err = io.ReadAll(rc)
+					rc.Close()
 				}
-				rel, _ := filepath.Rel(dir, p)
-				want, _ := os.ReadFile(p)
+				if err != nil || !bytes.Equal(got, want) {
+					t.Errorf("%s: %s differs in Files (%v)", m.Name(), rel, err)
+				}
+			})
+			closer.Close()
+			if _, err := os.Lstat(c.TreePath(e)); err == nil {
+				t.Errorf("%s: Store or Files made the tree", m.Name())
+			}
+			unpack(t, c, e)
+			eachFile(t, dir, func(rel string, want []byte) {
 				got, err := os.ReadFile(filepath.Join(c.TreePath(e), prefix, rel))
 				if err != nil || !bytes.Equal(got, want) {
 					t.Errorf("%s: %s differs in the tree (%v)", m.Name(), rel, err)
 				}
-				return nil
 			})
 		}
 	}

@@ -106,11 +106,20 @@ func TestFsyncEachFallback(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(c.ModelPath(e)); err != nil {
+	if n < 2 { // the download, then the directory of its new name
+		t.Fatalf("the fallback fsynced %d paths for the store", n)
+	}
+	stored := n
+	// And an Unpack through it.
+	mp, err := c.Unpack(context.Background(), e)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if n < 5 { // the download, two files, two directories, then the renames' directories
-		t.Fatalf("the fallback fsynced %d paths", n)
+	if _, err := os.Stat(mp); err != nil {
+		t.Fatal(err)
+	}
+	if n-stored < 5 { // two files, two directories, then trees/ for the rename
+		t.Fatalf("the fallback fsynced %d paths for the unpack", n-stored)
 	}
 }
 

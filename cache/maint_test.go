@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -58,26 +59,43 @@ func TestVerifyFindsAndRepairs(t *testing.T) {
 		{"missing blob", func(t *testing.T, c *Cache, es []Entry) {
 			os.Remove(c.blobPath(es[2].Hash))
 		}, ProblemMissing, "ast_2/mujoco_mjcf"},
+		{"corrupt blob of an unpacked entry", func(t *testing.T, c *Cache, es []Entry) {
+			unpack(t, c, es[2])
+			overwrite(t, c.blobPath(es[2].Hash), []byte("PK\x03\x04 flipped bits"))
+		}, ProblemCorrupt, "ast_2/mujoco_mjcf"},
 		{"corrupt mesh in tree", func(t *testing.T, c *Cache, es []Entry) {
+			unpack(t, c, es[0])
 			overwrite(t, filepath.Join(c.TreePath(es[0]), "meshes", "base.stl"), []byte("solid BASE"))
 		}, ProblemCorrupt, "ast_1/isaac_sim_urdf"},
 		{"truncated single model", func(t *testing.T, c *Cache, es []Entry) {
 			// The tree's model is a hard link of the blob: truncating it
 			// corrupts both.
-			overwrite(t, c.ModelPath(es[1]), []byte("<mujoco"))
+			overwrite(t, unpack(t, c, es[1]), []byte("<mujoco"))
 		}, ProblemCorrupt, "ast_1/mujoco_mjcf"},
 		{"missing tree file", func(t *testing.T, c *Cache, es []Entry) {
+			unpack(t, c, es[2])
 			p := filepath.Join(c.TreePath(es[2]), "assets", "l.stl")
 			os.Chmod(filepath.Dir(p), 0o755)
 			os.Remove(p)
 		}, ProblemMissing, "ast_2/mujoco_mjcf"},
+		{"missing model file", func(t *testing.T, c *Cache, es []Entry) {
+			p := unpack(t, c, es[2])
+			os.Chmod(filepath.Dir(p), 0o755)
+			os.Remove(p)
+		}, ProblemMissing, "ast_2/mujoco_mjcf"},
 		{"extra file in tree", func(t *testing.T, c *Cache, es []Entry) {
+			unpack(t, c, es[2])
 			os.Chmod(c.TreePath(es[2]), 0o755)
 			os.WriteFile(filepath.Join(c.TreePath(es[2]), "intruder.stl"), []byte("x"), 0o644)
 		}, ProblemCorrupt, "ast_2/mujoco_mjcf"},
-		{"missing tree", func(t *testing.T, c *Cache, es []Entry) {
-			removeTree(c.TreePath(es[0]))
-		}, ProblemMissing, "ast_1/isaac_sim_urdf"},
+		// A tree that is absent is fine (not unpacked yet, see
+		// TestVerifyTreeNotUnpacked); one that is there but not a folder
+		// is not.
+		{"tree is a file", func(t *testing.T, c *Cache, es []Entry) {
+			if err := os.WriteFile(c.TreePath(es[0]), []byte("not a tree"), 0o444); err != nil {
+				t.Fatal(err)
+			}
+		}, ProblemCorrupt, "ast_1/isaac_sim_urdf"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -127,13 +145,54 @@ func TestVerifyFindsAndRepairs(t *testing.T) {
 			if n != len(es)-1 {
 				t.Errorf("%d good entries left, want %d", n, len(es)-1)
 			}
+			// The bad entry's files are gone, so a new store rewrites them.
+			bad := es[0]
+			for _, e := range es {
+				if e.AssetID+"/"+e.Format == tt.badKeys {
+					bad = e
+				}
+			}
+			for _, p := range []string{c.blobPath(bad.Hash), c.TreePath(bad)} {
+				if _, err := os.Lstat(p); !errors.Is(err, fs.ErrNotExist) {
+					t.Errorf("repair left %s (%v)", p, err)
+				}
+			}
 		})
+	}
+}
+
+// TestVerifyTreeNotUnpacked: an entry whose tree is absent (never unpacked,
+// or removed by hand) is not a problem: Unpack makes it on first use.
+func TestVerifyTreeNotUnpacked(t *testing.T) {
+	c := openTest(t)
+	es := storeSome(t, c)
+	if ps, err := c.Verify(context.Background(), false); err != nil || len(ps) != 0 {
+		t.Fatalf("verify before any unpack: %v %v", ps, err)
+	}
+	for _, e := range es {
+		unpack(t, c, e)
+	}
+	removeTree(c.TreePath(es[0]))
+	if ps, err := c.Verify(context.Background(), true); err != nil || len(ps) != 0 {
+		t.Fatalf("verify with a tree removed: %v %v", ps, err)
+	}
+	if _, err := c.Entry(es[0].AssetID, es[0].Format); err != nil {
+		t.Fatalf("repair dropped an entry whose tree was only absent: %v", err)
+	}
+	if b, err := os.ReadFile(unpack(t, c, es[0])); err != nil || string(b) != urdfDoc {
+		t.Fatalf("unpacked again: %q, %v", b, err)
+	}
+	if ps, err := c.Verify(context.Background(), false); err != nil || len(ps) != 0 {
+		t.Errorf("verify after unpacking again: %v %v", ps, err)
 	}
 }
 
 func TestVerifyReportsExtra(t *testing.T) {
 	c := openTest(t)
 	es := storeSome(t, c)
+	for _, e := range es {
+		unpack(t, c, e)
+	}
 	// An index record lost (e.g. a crash between publishing and indexing).
 	if err := c.update(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketEntries).Delete(entryKey(es[2].AssetID, es[2].Format))
@@ -165,6 +224,9 @@ func TestVerifyReportsExtra(t *testing.T) {
 		if !c.Have(e.AssetID, e.Format) {
 			t.Errorf("gc removed %s/%s", e.AssetID, e.Format)
 		}
+		if _, err := os.Stat(c.ModelPath(e)); err != nil {
+			t.Errorf("gc removed the tree of %s/%s: %v", e.AssetID, e.Format, err)
+		}
 	}
 }
 
@@ -173,7 +235,10 @@ func TestGCPrune(t *testing.T) {
 	if err := c.RecordAssets([]AssetMeta{{ID: "ast_1", Name: "a"}, {ID: "ast_2", Name: "b"}}, true); err != nil {
 		t.Fatal(err)
 	}
-	storeSome(t, c)
+	es := storeSome(t, c)
+	for _, e := range es {
+		unpack(t, c, e)
+	}
 	c.RecordURL("ast_2", "mujoco_mjcf", "https://x", time.Time{})
 	if err := c.RecordAssets([]AssetMeta{{ID: "ast_1", Name: "a"}}, true); err != nil { // ast_2 vanished
 		t.Fatal(err)
@@ -199,6 +264,16 @@ func TestGCPrune(t *testing.T) {
 	if !c.Have("ast_1", "isaac_sim_urdf") || !c.Have("ast_1", "mujoco_mjcf") {
 		t.Error("prune removed a live asset")
 	}
+	for _, e := range es[:2] {
+		if _, err := os.Stat(c.ModelPath(e)); err != nil {
+			t.Errorf("prune removed the tree of %s/%s: %v", e.AssetID, e.Format, err)
+		}
+	}
+	for _, p := range []string{c.blobPath(es[2].Hash), c.TreePath(es[2])} {
+		if _, err := os.Lstat(p); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("prune left %s (%v)", p, err)
+		}
+	}
 	if ps, err := c.Verify(context.Background(), false); err != nil || len(ps) != 0 {
 		t.Errorf("verify: %v %v", ps, err)
 	}
@@ -217,9 +292,20 @@ func TestInfo(t *testing.T) {
 	for _, e := range es {
 		sum += e.Size
 	}
-	if in.Assets != 3 || in.Vanished != 1 || in.Entries != 3 || in.Blobs != 3 || in.Trees != 3 || in.TempFiles != 0 ||
+	// Trees are made on first use: none yet.
+	if in.Assets != 3 || in.Vanished != 1 || in.Entries != 3 || in.Blobs != 3 || in.Trees != 0 || in.TempFiles != 0 ||
 		in.DownloadBytes != sum || in.DiskBytes < sum {
 		t.Errorf("info = %+v (downloads %d)", in, sum)
+	}
+	unpack(t, c, es[0])
+	in2, err := c.Info()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The zip's tree: robot.urdf and meshes/base.stl.
+	grown := int64(len(urdfDoc) + len("solid base"))
+	if in2.Trees != 1 || in2.Blobs != 3 || in2.Entries != 3 || in2.DownloadBytes != sum || in2.DiskBytes-in.DiskBytes != grown {
+		t.Errorf("info after one unpack = %+v, before %+v (tree of %d bytes)", in2, in, grown)
 	}
 }
 
@@ -252,8 +338,8 @@ func TestVerifyUnreadableIndexRecord(t *testing.T) {
 }
 
 // TestGCAndVerifyDuringStores: GC, verify and removals running while stores
-// publish never take a live entry's files, and never report a store in
-// progress as a problem.
+// publish and trees are unpacked never take a live entry's files, and never
+// report a store or an unpack in progress as a problem.
 func TestGCAndVerifyDuringStores(t *testing.T) {
 	c := openTest(t)
 	stop := make(chan struct{})
@@ -310,7 +396,14 @@ func TestGCAndVerifyDuringStores(t *testing.T) {
 			// Pairs of keys share content, so dedup and removal interleave.
 			data := makeZip(t, zfile{"robot.urdf", urdfDoc}, zfile{"m.stl", strings.Repeat(fmt.Sprint(i/2), 50000)})
 			id := fmt.Sprintf("ast_%d", i)
-			if _, err := c.Store(context.Background(), id, "isaac_sim_urdf", bytesFetch(data, "")); err != nil {
+			e, err := c.Store(context.Background(), id, "isaac_sim_urdf", bytesFetch(data, ""))
+			if err != nil {
+				errs <- err
+				return
+			}
+			// Used at once, so that unpacking (of one content by two keys)
+			// races with GC and verify too.
+			if _, err := c.Unpack(context.Background(), e); err != nil {
 				errs <- err
 				return
 			}
@@ -332,8 +425,14 @@ func TestGCAndVerifyDuringStores(t *testing.T) {
 		t.Fatalf("gc: %v; verify: %v", gcErr, verifyErr)
 	}
 	for i := 0; i < n; i++ {
-		if have := c.Have(fmt.Sprintf("ast_%d", i), "isaac_sim_urdf"); have != (i%3 != 0) {
+		id := fmt.Sprintf("ast_%d", i)
+		if have := c.Have(id, "isaac_sim_urdf"); have != (i%3 != 0) {
 			t.Errorf("ast_%d: Have = %v", i, have)
+		}
+		if e, err := c.Entry(id, "isaac_sim_urdf"); err == nil {
+			if _, err := os.Stat(c.ModelPath(e)); err != nil {
+				t.Errorf("ast_%d lost its tree: %v", i, err)
+			}
 		}
 	}
 	if _, err := c.GC(context.Background(), GCOptions{}); err != nil {
