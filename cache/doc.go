@@ -12,9 +12,10 @@
 //	  index.want              a process waiting for index.lock holds it shared,
 //	                          telling a lingering committer to let go
 //	  blobs/<h[:2]>/<h>       every download, stored once by its SHA-256 <h>; read-only
-//	  trees/<h>/...           the download unpacked: a zip's files, or the single
-//	                          model file as model.urdf|model.xml|model.usda|model.usdc;
-//	                          renamed into place complete, then never changed (read-only)
+//	  trees/<h>/...           the download unpacked, on first use (Unpack): a zip's
+//	                          files, or the single model file as model.urdf|model.xml|
+//	                          model.usda|model.usdc; renamed into place complete, then
+//	                          never changed (read-only)
 //	  tmp/<k>-*.part|.tree    downloads and extractions in progress for key <k>
 //	  locks/key-<k[:2]>.lock  per-(asset, format) lock, shared by the keys whose
 //	                          <k> starts alike (256 files); <k> = first 16 bytes
@@ -43,24 +44,36 @@
 // Store takes the per-key lock, checks the index (one read) in case another
 // goroutine or process has stored the key meanwhile, removes the key's stale temp files
 // (safe only under the lock), streams the download into a temp file while
-// hashing it (never the whole file in memory), checks its size, detects its
-// kind from its bytes, unpacks a zip into a temp tree with the
-// hostile-archive rules of package archive (a single model file is
-// hard-linked into its tree instead), finds the model file and makes the
-// tree read-only. Then the temp file and tree are made durable, the blob
-// and the tree renamed into place (holding gc.lock shared), the renames
-// made durable, and the index record committed last (group commit, below);
-// Store returns once it is committed. A crash leaves at worst temp files,
-// which the next Store of that key, GC or verify --repair removes, or
-// published files no record references, which GC removes. Correctness does
-// not depend on the locks: two writers of one key produce the same
-// content-addressed files and only cost bandwidth.
+// hashing it (never the whole file in memory), checks its size, and detects
+// its kind from its bytes. A zip is checked in full with the
+// hostile-archive rules of package archive (names, types, sizes, ratios,
+// CRCs: archive.Verify, which writes nothing) and its model file found
+// among its entries; it is not unpacked. Then the temp file is made
+// durable, renamed into place as the blob (holding gc.lock shared), the
+// rename made durable, and the index record committed last (group commit,
+// below); Store returns once it is committed.
+//
+// Trees are made on first use: Unpack (called by gizmo cache path, export,
+// prepare) follows the same protocol under the key's lock: a temp tree
+// tmp/<k>-*.tree, unpacked with archive's rules (a single model file is
+// hard-linked instead), made read-only and durable, renamed into
+// trees/<h>, the rename made durable. A mirror of a whole account so writes
+// one file per download, and unpacks only what someone uses; a validator
+// reads a download where its tree will be without unpacking it (Files, an
+// archive.Overlay).
+//
+// A crash leaves at worst temp files, which the next Store or Unpack of
+// that key, GC or verify --repair removes, or published files no record
+// references, which GC removes. Correctness does not depend on the locks:
+// two writers of one key produce the same content-addressed files and only
+// cost bandwidth.
 //
 // Durability is grouped too (durable.go). Each "made durable" above waits
 // for a flush that starts after the store's own writes, and one flush
-// serves every store waiting for it: on Linux one syncfs(2) of the cache's
-// file system, elsewhere an fsync of each file and directory the waiting
-// stores wrote. A first sync of thousands of small models so costs a few
+// serves every store waiting for it (two may run at once, so that a store
+// never waits for a flush that started before it asked): on Linux one
+// syncfs(2) of the cache's file system, elsewhere an fsync of each file and
+// directory the waiting stores wrote. A first sync of thousands of small models so costs a few
 // hundred flushes instead of ten fsyncs per file. The price: syncfs also
 // writes other programs' dirty data on that file system.
 //

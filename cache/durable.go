@@ -23,21 +23,27 @@ import (
 // flushers holds this process's flushGroup of each cache root.
 var flushers sync.Map // root → *flushGroup
 
-// flushGroup runs the flushes of one cache root, one at a time.
+// flushGroup runs the flushes of one cache root, at most maxFlushes at a
+// time.
 type flushGroup struct {
 	root string
 
 	mu      sync.Mutex
 	cond    *sync.Cond
-	started uint64           // flushes started
-	done    uint64           // flushes finished: the last one started before done+1
-	running bool             // a flush is running
+	started uint64           // flushes started (the last one's number)
+	done    uint64           // the highest number of a finished flush
+	running int              // flushes running
 	pending []string         // paths named by the stores waiting for the next flush
 	errs    map[uint64]error // the flushes that failed (rare; kept)
 
 	// flushes counts flushes run, for tests and benchmarks.
 	flushes uint64
 }
+
+// maxFlushes is how many flushes may run at once: a store that arrives
+// while one runs starts the next at once instead of waiting for it (a
+// flush only covers the writes finished before it started).
+const maxFlushes = 2
 
 func (c *Cache) flusher() *flushGroup {
 	if x, ok := flushers.Load(c.root); ok {
@@ -62,14 +68,15 @@ func (g *flushGroup) wait(paths []string) error {
 	defer g.mu.Unlock()
 	g.pending = append(g.pending, paths...)
 	// A flush already running may have started before our writes
-	// finished: only the next one is sure to cover them.
+	// finished: only one started from now on is sure to cover them, and
+	// any such flush will do (flush n covers all that flush m < n covers).
 	target := g.started + 1
 	for g.done < target {
-		if g.running {
+		if g.started >= target || g.running >= maxFlushes {
 			g.cond.Wait()
 			continue
 		}
-		g.running = true
+		g.running++
 		g.started++
 		n := g.started
 		ps := g.pending
@@ -77,16 +84,18 @@ func (g *flushGroup) wait(paths []string) error {
 		g.mu.Unlock()
 		err := flushFS(g.root, ps)
 		g.mu.Lock()
-		g.running = false
-		g.done = n
+		g.running--
+		g.done = max(g.done, n)
 		g.flushes++
 		if err != nil {
 			g.errs[n] = err
 		}
 		g.cond.Broadcast()
 	}
-	if err := g.errs[target]; err != nil {
-		return fmt.Errorf("make the cache's files durable: %w (check free space and the disk)", err)
+	for n := target; n <= g.done; n++ {
+		if err := g.errs[n]; err != nil {
+			return fmt.Errorf("make the cache's files durable: %w (check free space and the disk)", err)
+		}
 	}
 	return nil
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"sort"
 	"strings"
 	"time"
@@ -212,14 +211,11 @@ func (c *Cache) Entries() ([]Entry, error) {
 	return out, err
 }
 
-// Have reports whether (id, format) is stored and its model file is there.
+// Have reports whether (id, format) is stored: indexed, with its download
+// in place (its tree is made on first use, see Unpack).
 func (c *Cache) Have(id, format string) bool {
-	e, err := c.Entry(id, format)
-	if err != nil {
-		return false
-	}
-	_, err = os.Stat(c.ModelPath(e))
-	return err == nil
+	_, ok := c.present(id, format)
+	return ok
 }
 
 type urlRecord struct {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"hash/crc32"
 	"io"
@@ -217,8 +218,11 @@ func (c *Cache) checkEntry(e Entry) []Problem {
 		ps = append(ps, Problem{Kind: ProblemCorrupt, Path: blob, Detail: "its SHA-256 differs from the index's"})
 	}
 	tree := c.TreePath(e)
+	if _, err := os.Lstat(tree); errors.Is(err, fs.ErrNotExist) {
+		return ps // not unpacked yet: made on first use (Unpack)
+	}
 	if st, err := os.Stat(tree); err != nil || !st.IsDir() {
-		return append(ps, Problem{Kind: ProblemMissing, Path: tree, Detail: "the unpacked tree is missing"})
+		return append(ps, Problem{Kind: ProblemCorrupt, Path: tree, Detail: "the unpacked tree is not a directory"})
 	}
 	if _, err := os.Stat(c.ModelPath(e)); err != nil {
 		ps = append(ps, Problem{Kind: ProblemMissing, Path: c.ModelPath(e), Detail: "the model file is missing"})

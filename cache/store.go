@@ -1,6 +1,7 @@
 package cache
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -70,17 +71,14 @@ func (c *Cache) Store(ctx context.Context, id, format string, fetch FetchFunc) (
 	return e, nil
 }
 
-// present returns the entry of (id, format) when it is indexed and its files
-// are in place.
+// present returns the entry of (id, format) when it is indexed and its
+// download is in place (its tree is made on first use).
 func (c *Cache) present(id, format string) (Entry, bool) {
 	e, err := c.Entry(id, format)
 	if err != nil {
 		return Entry{}, false
 	}
-	if _, err := os.Stat(c.ModelPath(e)); err != nil {
-		return Entry{}, false
-	}
-	if _, err := os.Stat(c.blobPath(e.Hash)); err != nil {
+	if st, err := os.Stat(c.blobPath(e.Hash)); err != nil || st.Size() != e.Size {
 		return Entry{}, false
 	}
 	return e, true
@@ -239,66 +237,61 @@ func (c *Cache) fetchAndPublish(ctx context.Context, id, format, kh string, fetc
 	kind := formats.Detect(sw.head)
 	e := Entry{AssetID: id, Format: format, Hash: sum, Size: n, Kind: kind, ETag: etag, Filename: sw.name, FetchedAt: c.now().UTC()}
 
-	treeTmp := strings.TrimSuffix(partName, ".part") + ".tree"
-	defer removeTree(treeTmp) // gone after a successful rename
 	name := fmt.Sprintf("download of %s/%s", id, format)
 	switch kind {
 	case formats.KindZip:
+		// Checked in full (names, types, sizes, ratios, CRCs) but not
+		// unpacked: the tree is made on first use (Unpack).
 		pf, err := os.Open(partName)
 		if err != nil {
 			return Entry{}, err
 		}
-		files, err := archive.ExtractSealed(pf, n, name, treeTmp, c.limits)
+		files, err := archive.Verify(pf, n, name, c.limits)
+		if err == nil {
+			for _, fl := range files {
+				e.Files = append(e.Files, fl.Name)
+			}
+			var zr *zip.Reader
+			if zr, err = zip.NewReader(pf, n); err == nil {
+				e.Model, e.ModelKind, err = findModel(zipHead(zr), e.Files, format)
+				if err != nil {
+					err = fmt.Errorf("%s: %w", name, err)
+				}
+			}
+		}
 		pf.Close()
 		if err != nil {
 			return Entry{}, err
 		}
-		for _, fl := range files {
-			e.Files = append(e.Files, fl.Name)
-		}
-		e.Model, e.ModelKind, err = findModel(treeTmp, e.Files, format)
-		if err != nil {
-			return Entry{}, fmt.Errorf("%s: %w", name, err)
-		}
 	case formats.KindURDF, formats.KindMJCF, formats.KindUSDA, formats.KindUSDC:
 		model := singleName[kind]
-		if err := os.Mkdir(treeTmp, 0o755); err != nil {
-			return Entry{}, err
-		}
-		if err := linkOrCopy(partName, filepath.Join(treeTmp, model)); err != nil {
-			return Entry{}, fmt.Errorf("place the model in %s: %w", treeTmp, err)
-		}
 		e.Files, e.Model, e.ModelKind = []string{model}, model, kind
 	default:
 		return Entry{}, fmt.Errorf("%s is neither a zip archive nor a URDF, MJCF or USD file (it starts with %q): %w",
 			name, preview(sw.head), ErrNoModel)
 	}
-	written, err := freeze(treeTmp, kind == formats.KindZip)
-	if err != nil {
-		return Entry{}, fmt.Errorf("seal %s: %w", treeTmp, err)
-	}
-	// The download and the tree reach the disk before they get their final
-	// names (a flush shared with the other stores running now).
-	if err := c.durable(append([]string{partName}, written...)...); err != nil {
+	// The download reaches the disk before it gets its final name (a flush
+	// shared with the other stores running now).
+	if err := c.durable(partName); err != nil {
 		return Entry{}, err
 	}
 
-	// Publish: blob, tree, then the index record, with gc.lock shared so
-	// that GC never takes them for garbage in between.
+	// Publish: the blob, then the index record, with gc.lock shared so
+	// that GC never takes the blob for garbage in between.
 	gcl, err := lockedfile.Acquire(ctx, filepath.Join(c.root, locksDir, gcLockName), false)
 	if err != nil {
 		return Entry{}, err
 	}
 	defer gcl.Unlock()
 	blob := c.blobPath(sum)
-	// The directories whose entries change, for the flush after the renames.
-	dirs := []string{filepath.Join(c.root, treesDir)}
 	if st, err := os.Stat(blob); err == nil && st.Size() == n {
 		// Same content already stored (another asset, or a lost index
 		// record). Drop the temp file now, before the index record, so that
 		// a crash after the commit leaves no temp file behind.
 		os.Remove(partName)
 	} else {
+		// The directories whose entries change, for the flush after the rename.
+		dirs := []string{filepath.Dir(blob)}
 		created, err := mkdirOnce(filepath.Dir(blob))
 		if err != nil {
 			return Entry{}, err
@@ -313,23 +306,11 @@ func (c *Cache) fetchAndPublish(ctx context.Context, id, format, kh string, fetc
 			return Entry{}, fmt.Errorf("move the download into %s: %w (check permissions)", filepath.Dir(blob), err)
 		}
 		keepPart = true
-		dirs = append(dirs, filepath.Dir(blob))
-	}
-	tree := c.TreePath(e)
-	if st, err := os.Stat(tree); err == nil && st.IsDir() {
-		// Already unpacked by an earlier store of the same bytes.
-		if err := removeTree(treeTmp); err != nil {
+		// The new name reaches the disk before the index record that
+		// points at it.
+		if err := c.durable(dirs...); err != nil {
 			return Entry{}, err
 		}
-	} else if err := c.rename(treeTmp, tree); err != nil {
-		if st, serr := os.Stat(tree); serr != nil || !st.IsDir() {
-			return Entry{}, fmt.Errorf("move the unpacked tree into %s: %w (check permissions)", filepath.Dir(tree), err)
-		}
-	}
-	// The new names reach the disk before the index record that points at
-	// them.
-	if err := c.durable(dirs...); err != nil {
-		return Entry{}, err
 	}
 	v, err := json.Marshal(e)
 	if err != nil {
@@ -364,13 +345,13 @@ var modelExt = map[string]bool{".urdf": true, ".xml": true, ".mjcf": true, ".usd
 
 var includeRE = regexp.MustCompile(`<include\s+file\s*=\s*["']([^"']+)["']`)
 
-// findModel picks the model file of an unpacked zip: a .urdf/.xml with a
+// findModel picks the model file of a zip, reading its entries with head: a .urdf/.xml with a
 // <robot> or <mujoco> root, or a USD file, at the top level (or inside the
 // single top-level folder). It prefers the kind that matches format, skips
 // MJCF files that another one includes, prefers a file that includes others
 // (a scene) and then one with a body (not a bare fragment), then takes the
 // first by name.
-func findModel(dir string, files []string, format string) (string, formats.Kind, error) {
+func findModel(head func(name string) ([]byte, error), files []string, format string) (string, formats.Kind, error) {
 	var cands []string
 	for _, depth := range []int{0, 1} {
 		for _, f := range files {
@@ -391,7 +372,7 @@ func findModel(dir string, files []string, format string) (string, formats.Kind,
 	included := map[string]bool{}
 	score := map[string]int{} // 2: includes other files (a scene); 1: has a body
 	for _, f := range cands {
-		b, err := readHead(filepath.Join(dir, filepath.FromSlash(f)), 1<<20)
+		b, err := head(f)
 		if err != nil {
 			return "", "", err
 		}
@@ -456,15 +437,19 @@ func abbreviate(s []string, n int) string {
 	return strings.Join(s[:n], ", ") + fmt.Sprintf(", … (%d more)", len(s)-n)
 }
 
-func readHead(name string, n int64) ([]byte, error) {
-	f, err := os.Open(name)
-	if err != nil {
-		return nil, err
+// modelHead is how much of a candidate model file findModel reads.
+const modelHead = 1 << 20
+
+// zipHead reads the start of a zip's entries, for findModel.
+func zipHead(zr *zip.Reader) func(name string) ([]byte, error) {
+	return func(name string) ([]byte, error) {
+		f, err := zr.Open(name)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		return io.ReadAll(io.LimitReader(f, modelHead))
 	}
-	defer f.Close()
-	var b bytes.Buffer
-	_, err = io.Copy(&b, io.LimitReader(f, n))
-	return b.Bytes(), err
 }
 
 // linkOrCopy hard-links src to dst, or copies it when linking fails (the

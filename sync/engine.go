@@ -41,7 +41,10 @@ type Options struct {
 	// Every listed asset is still recorded.
 	Tags []string
 	// Concurrency bounds the downloads (and, separately, the metadata
-	// requests) in flight. 0 means DefaultConcurrency.
+	// requests) in flight. 0 means DefaultConcurrency. Files whose
+	// download is over and that are being verified, stored and validated
+	// do not count: up to publishFactor times as many run meanwhile, so
+	// that the disk's flushes overlap the next downloads.
 	Concurrency int
 	// Wait polls pending and processing assets until they settle and fetches
 	// those that become ready.
@@ -83,6 +86,11 @@ type run struct {
 	sum Summary
 
 	cached map[string]cache.Entry // id NUL format → entry, read once
+
+	// net holds a slot per export-and-download in flight: Concurrency of
+	// them. A file gives its slot back when its body is in, before the
+	// cache verifies and stores it.
+	net chan struct{}
 
 	metaMu  stdsync.Mutex
 	updated []cache.AssetMeta // metadata learnt from get/wait, recorded in one batch
@@ -129,7 +137,7 @@ func Fetch(ctx context.Context, remote FileRemote, store FileStore, items []Item
 	r := newRun(remote, store, opts)
 	start := r.now()
 	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(r.opts.Concurrency)
+	g.SetLimit(r.opts.Concurrency * publishFactor)
 	for i, it := range items {
 		if r.opts.DryRun {
 			r.count(func(s *Summary) { s.Planned++ })
@@ -162,7 +170,7 @@ func newRun(remote FileRemote, store FileStore, opts Options) *run {
 	if opts.Attempts <= 0 {
 		opts.Attempts = DefaultAttempts
 	}
-	r := &run{fremote: remote, fstore: store, opts: opts, now: opts.Now}
+	r := &run{fremote: remote, fstore: store, opts: opts, now: opts.Now, net: make(chan struct{}, opts.Concurrency)}
 	if r.now == nil {
 		r.now = time.Now
 	}
@@ -240,7 +248,7 @@ func (r *run) run(ctx context.Context) error {
 		defer q.close()
 		return r.resolve(gctx, records, known, q)
 	})
-	for range r.opts.Concurrency {
+	for range r.opts.Concurrency * publishFactor {
 		g.Go(func() error {
 			for {
 				j, ok := q.pop(gctx)
@@ -506,6 +514,11 @@ func (r *run) plan(rec record, q *queue) {
 // fresh URL; a cut-short or unverifiable download is restarted; after
 // Attempts tries the file is listed as failed. Only ctx ending stops the run.
 func (r *run) fetch(ctx context.Context, j job) (err error) {
+	slot, err := r.acquireNet(ctx)
+	if err != nil {
+		return err
+	}
+	defer func() { slot.release() }() // the slot held at the end, if any
 	r.emit(Event{Type: EventStart, ID: j.id, Name: j.name, Format: j.format})
 	var (
 		url        string
@@ -527,7 +540,11 @@ func (r *run) fetch(ctx context.Context, j job) (err error) {
 	}()
 	for attempt := 1; attempt <= r.opts.Attempts; attempt++ {
 		if attempt > 1 {
+			slot.release() // no slot held while waiting
 			if err := backoff.Sleep(ctx, retryDelay(attempt)); err != nil {
+				return err
+			}
+			if slot, err = r.acquireNet(ctx); err != nil {
 				return err
 			}
 		}
@@ -555,7 +572,7 @@ func (r *run) fetch(ctx context.Context, j job) (err error) {
 			}
 			url, expires, unrecorded = ex.URL, ex.ExpiresAt, true
 		}
-		e, n, restarts, mismatch, err := r.download(ctx, j, url, expires, prevMismatch, r.opts.Attempts-attempt)
+		e, n, restarts, mismatch, err := r.download(ctx, j, url, expires, prevMismatch, r.opts.Attempts-attempt, slot)
 		attempt += restarts // each restart is an attempt
 		if mismatch != "" {
 			prevMismatch = mismatch
@@ -603,7 +620,7 @@ func (r *run) goneMidway(id string, f formats.Format, name string) {
 //
 // A body cut short is started over in the same temp file, at most
 // maxRestarts times (restarts says how many).
-func (r *run) download(ctx context.Context, j job, url string, expires time.Time, sameAs string, maxRestarts int) (e cache.Entry, got int64, restarts int, mismatch string, err error) {
+func (r *run) download(ctx context.Context, j job, url string, expires time.Time, sameAs string, maxRestarts int, slot *netSlot) (e cache.Entry, got int64, restarts int, mismatch string, err error) {
 	var last time.Time
 	progress := func(done, total int64) {
 		got = done
@@ -637,6 +654,9 @@ func (r *run) download(ctx context.Context, j job, url string, expires time.Time
 				continue
 			}
 			got = d.Size
+			// The body is in: let the next download start while the
+			// cache verifies and stores this one.
+			slot.release()
 			if fw, ok := w.(interface{ SetFilename(string) }); ok && d.Filename != "" {
 				fw.SetFilename(d.Filename) // an untrusted hint, kept for display
 			}
@@ -649,6 +669,32 @@ func (r *run) download(ctx context.Context, j job, url string, expires time.Time
 		}
 	})
 	return e, got, restarts, mismatch, err
+}
+
+// publishFactor bounds the files in flight, downloading or being stored,
+// as a multiple of Concurrency (which bounds the downloads alone).
+const publishFactor = 16
+
+// netSlot is a held slot of run.net; release gives it back, once.
+type netSlot struct {
+	net  chan struct{}
+	held bool
+}
+
+func (r *run) acquireNet(ctx context.Context) (*netSlot, error) {
+	select {
+	case r.net <- struct{}{}:
+		return &netSlot{net: r.net, held: true}, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+func (s *netSlot) release() {
+	if s != nil && s.held {
+		s.held = false
+		<-s.net
+	}
 }
 
 // errChecksum: a download does not match the checksum its ETag announces.
@@ -673,7 +719,7 @@ func etagMatches(etag, sha, md string) bool {
 func (r *run) stored(ctx context.Context, j job, e cache.Entry, n int64) {
 	ev := Event{Type: EventDone, ID: j.id, Name: j.name, Format: j.format, Size: e.Size, SHA256: e.Hash, Path: r.fstore.ModelPath(e), Bytes: n}
 	if r.opts.Validator != nil && validatable(e) {
-		v := r.opts.Validator(ctx, ev.Path)
+		v := r.validate(ctx, e, ev.Path)
 		ev.Valid = &v.Valid
 		err := r.fstore.SetValidation(j.id, string(j.format), cache.Validation{
 			Valid: v.Valid, Errors: v.Errors, Warnings: v.Warnings, Checked: r.now().UTC(), Summary: v.Summary})
@@ -686,6 +732,17 @@ func (r *run) stored(ctx context.Context, j job, e cache.Entry, n int64) {
 	}
 	r.count(func(s *Summary) { s.New++; s.Bytes += n })
 	r.emit(ev)
+}
+
+// validate runs the Validator on a stored model, read from the download
+// where its tree will be: validating does not unpack it.
+func (r *run) validate(ctx context.Context, e cache.Entry, path string) Validation {
+	files, closer, err := r.fstore.Files(e)
+	if err != nil {
+		return Validation{Valid: false, Errors: 1, Summary: []string{fmt.Sprintf("%s: cannot be read for validation: %v", path, err)}}
+	}
+	defer closer.Close()
+	return r.opts.Validator(ctx, path, files)
 }
 
 // fail lists a failed file (or asset, or listing) in the summary.
@@ -741,11 +798,12 @@ func validatable(e cache.Entry) bool {
 	return e.ModelKind == formats.KindURDF || e.ModelKind == formats.KindMJCF
 }
 
-// present tells whether an indexed entry's model file is in place (the
-// cache's own Store checks the same before downloading).
+// present tells whether an indexed entry's download is in place (the
+// cache's own Store checks the same before downloading; the tree is
+// unpacked on first use).
 func (r *run) present(e cache.Entry) bool {
-	_, err := os.Stat(r.fstore.ModelPath(e))
-	return err == nil
+	st, err := os.Stat(r.fstore.DownloadPath(e))
+	return err == nil && st.Size() == e.Size
 }
 
 // isAPIError tells whether err is an answer of the server (as opposed to a

@@ -324,11 +324,7 @@ func TestDryRun(t *testing.T) {
 		t.Fatalf("%d entries, %v", len(entries), err)
 	}
 	lost := entries[0]
-	model := e.cache.ModelPath(lost)
-	if err := os.Chmod(filepath.Dir(model), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Remove(model); err != nil {
+	if err := os.Remove(e.cache.DownloadPath(lost)); err != nil {
 		t.Fatal(err)
 	}
 	sum, evs = e.sync(t, gsync.Options{Formats: fs, DryRun: true})
@@ -753,5 +749,63 @@ func TestETagVerification(t *testing.T) {
 			}
 			e.checkCached(t, ids, fs)
 		})
+	}
+}
+
+// TestSyncValidatesWithoutUnpacking: the Validator reads each URDF and MJCF
+// through the download shown as its tree, and nothing is unpacked: a sync
+// writes one file per download.
+func TestSyncValidatesWithoutUnpacking(t *testing.T) {
+	e := newEnv(t, emulator.Config{Seed: 11})
+	e.addReady(t, 4)
+	var mu stdsync.Mutex
+	read := map[string]int{}
+	v := func(ctx context.Context, path string, files gsync.Files) gsync.Validation {
+		rc, err := files.Open(path)
+		if err != nil {
+			return gsync.Validation{Errors: 1, Summary: []string{err.Error()}}
+		}
+		b, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			return gsync.Validation{Errors: 1, Summary: []string{err.Error()}}
+		}
+		if _, err := os.Stat(path); err == nil {
+			t.Errorf("%s is on disk: the sync unpacked the tree", path)
+		}
+		mu.Lock()
+		read[path] = len(b)
+		mu.Unlock()
+		return gsync.Validation{Valid: len(b) > 0}
+	}
+	sum, evs := e.sync(t, gsync.Options{Validator: v})
+	if !sum.OK() || sum.New != 12 {
+		t.Fatalf("summary %+v", sum)
+	}
+	validated := 0
+	for _, ev := range evs {
+		if ev.Type != gsync.EventDone || ev.Format == formats.IsaacUSD {
+			continue
+		}
+		validated++
+		if ev.Valid == nil || !*ev.Valid || read[ev.Path] == 0 {
+			t.Errorf("%s %s: valid %v, %d bytes read through Files", ev.ID, ev.Format, ev.Valid, read[ev.Path])
+		}
+	}
+	if validated != 8 {
+		t.Errorf("%d models validated, want 8 (4 URDF, 4 MJCF)", validated)
+	}
+	trees, err := os.ReadDir(filepath.Join(e.cache.Root(), "trees"))
+	if err != nil || len(trees) != 0 {
+		t.Errorf("trees/ holds %d entries after a sync (%v), want none", len(trees), err)
+	}
+	// A model's tree appears when someone asks for it.
+	entries, _ := e.cache.Entries()
+	p, err := e.cache.Unpack(context.Background(), entries[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(p); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -3,11 +3,13 @@ package sync
 import (
 	"context"
 	"io"
+	"io/fs"
 	"slices"
 	"time"
 
 	"github.com/antimlabs/gizmo/cache"
 	"github.com/antimlabs/gizmo/formats"
+	"github.com/antimlabs/gizmo/internal/archive"
 	"github.com/antimlabs/gizmo/sync/api"
 )
 
@@ -49,13 +51,27 @@ type FileStore interface {
 	RecordURL(id, format, url string, expires time.Time) error
 	URL(id, format string) (url string, expires time.Time, ok bool)
 	SetValidation(id, format string, v cache.Validation) error
+	// ModelPath is where the model file is, or will be once its tree is
+	// unpacked (the cache unpacks on first use).
 	ModelPath(e cache.Entry) string
+	// DownloadPath is where the download is stored.
+	DownloadPath(e cache.Entry) string
+	// Files shows the stored download as its tree, unpacked or not.
+	Files(e cache.Entry) (*archive.Overlay, io.Closer, error)
 }
 
 // Validator checks a stored model file (URDF or MJCF) and tells whether it
-// is valid, with its error and warning counts and a few summary lines. The
+// is valid, with its error and warning counts and a few summary lines. It
+// reads the model at path, and the files it references, through files:
+// the download shown as its tree, which need not be unpacked on disk. The
 // command wires the validators in; this package does not import them.
-type Validator func(ctx context.Context, path string) Validation
+type Validator func(ctx context.Context, path string, files Files) Validation
+
+// Files is where a Validator reads: names are operating-system paths.
+type Files interface {
+	Open(name string) (io.ReadCloser, error)
+	Stat(name string) (fs.FileInfo, error)
+}
 
 // Validation is a Validator's verdict.
 type Validation struct {

@@ -68,7 +68,7 @@ in exactly one format. Exit status 3 when the asset or format is not cached.
 						}
 					}
 					return withCache(c, func(ch *cache.Cache) error {
-						return runCachePath(ch, c.App.Writer, args[0], f, c.Bool("tree"), outputModeOf(c))
+						return runCachePath(c.Context, ch, c.App.Writer, args[0], f, c.Bool("tree"), outputModeOf(c))
 					})
 				},
 			},
@@ -290,12 +290,16 @@ func resolveCached(ch *cache.Cache, idOrName string, f formats.Format) (cache.En
 	return cache.Entry{}, exitcode.With(exitcode.Usage, fmt.Errorf("%s is cached in %d formats (%s): pass --format", idOrName, len(mine), strings.Join(names, ", ")))
 }
 
-func runCachePath(ch *cache.Cache, w io.Writer, idOrName string, f formats.Format, tree bool, mode outputMode) error {
+func runCachePath(ctx context.Context, ch *cache.Cache, w io.Writer, idOrName string, f formats.Format, tree bool, mode outputMode) error {
 	e, err := resolveCached(ch, idOrName, f)
 	if err != nil {
 		return err
 	}
-	p := ch.ModelPath(e)
+	// The path printed is to be opened: unpack the tree on first use.
+	p, err := ch.Unpack(ctx, e)
+	if err != nil {
+		return err
+	}
 	if tree {
 		p = ch.TreePath(e)
 	}

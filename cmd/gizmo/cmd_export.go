@@ -164,6 +164,10 @@ func exportViaCache(store *cache.Cache) fetchFunc {
 		}
 		res := &exportResult{ID: id, Format: string(f), Path: store.ModelPath(e), Model: store.ModelPath(e), Size: e.Size, ETag: e.ETag, Kind: string(e.Kind)}
 		if output == "" {
+			// The path printed is to be opened: unpack the tree.
+			if _, err := store.Unpack(ctx, e); err != nil {
+				return nil, err
+			}
 			return res, nil
 		}
 		if name == "" {

@@ -171,9 +171,10 @@ func syncUnreachable(err error) bool {
 	return errors.Is(err, syscall.ECONNREFUSED) || errors.As(err, &dns) || (errors.As(err, &op) && op.Op == "dial")
 }
 
-// syncValidator validates a stored model with the project's validators.
-func syncValidator(ctx context.Context, path string) gsync.Validation {
-	reps, err := validator.Path(ctx, path, validate.Options{})
+// syncValidator validates a stored model with the project's validators,
+// reading it through files (its download, shown where its tree will be).
+func syncValidator(ctx context.Context, path string, files gsync.Files) gsync.Validation {
+	reps, err := validator.Path(ctx, path, validate.Options{FS: files})
 	if err != nil {
 		return gsync.Validation{Valid: false, Errors: 1, Summary: []string{err.Error()}}
 	}

@@ -611,6 +611,11 @@ func (h *crashHarness) checkBytes() {
 		}
 		h.sameFile(k, ch.DownloadPath(e), want)
 		files++
+		// The tree is unpacked on first use: unpack it, then compare.
+		if _, err := ch.Unpack(context.Background(), e); err != nil {
+			h.t.Errorf("%s: %v", k, err)
+			continue
+		}
 		if e.Kind != formats.KindZip {
 			h.sameFile(k, ch.ModelPath(e), want)
 			files++

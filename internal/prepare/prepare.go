@@ -30,6 +30,9 @@ type Cache interface {
 	RecordAssets(seen []cache.AssetMeta, complete bool) error
 	Entry(id, format string) (cache.Entry, error)
 	TreePath(e cache.Entry) string
+	// Unpack makes sure an entry's tree is in place (the cache unpacks
+	// downloads on first use).
+	Unpack(ctx context.Context, e cache.Entry) (string, error)
 	gsync.FileStore
 }
 
@@ -425,6 +428,14 @@ func (s *slow) run(ctx context.Context) (*Result, error) {
 			}
 			entries[n] = e
 			s.res.Fetched++
+		}
+	}
+
+	// Unpack what will be placed (a tree is made on first use; one stat
+	// when it is there).
+	for _, n := range needs {
+		if _, err := c.Unpack(ctx, entries[n]); err != nil {
+			return nil, fmt.Errorf("asset %s (%s) %s: %w", n.id, s.name(n.id), n.f.Short(), err)
 		}
 	}
 
