@@ -511,7 +511,9 @@ func sameFiles(a, b map[string]string) bool {
 // rerun fetches only the rest.
 func TestCancelAndRerun(t *testing.T) {
 	e := newEnv(t, emulator.Config{Seed: 23, Slow: 256 << 10})
-	ids := e.addReady(t, 12)
+	// Enough files that the cancel lands while some are still to fetch
+	// (files downloaded before it are still stored).
+	ids := e.addReady(t, 48)
 	ctx, cancel := context.WithCancel(context.Background())
 	var mu stdsync.Mutex
 	var finished []string
@@ -535,7 +537,17 @@ func TestCancelAndRerun(t *testing.T) {
 	if err := e.srv.SetFaults(emulator.Faults{}); err != nil {
 		t.Fatal(err)
 	}
+	// Requests the cancelled run had written to its sockets may reach the
+	// server after Run returned: count from when the server is quiet.
 	before := e.srv.Stats()
+	for quiet := 0; quiet < 5; {
+		time.Sleep(20 * time.Millisecond)
+		if now := e.srv.Stats(); now == before {
+			quiet++
+		} else {
+			before, quiet = now, 0
+		}
+	}
 	sum, _ := e.sync(t, gsync.Options{Formats: []formats.Format{formats.MuJoCo}})
 	d := statsDelta(before, e.srv.Stats())
 	if want := int64(len(ids) - len(entries)); d.Download.Requests != want || sum.New != int(want) || sum.Skipped != len(entries) {
