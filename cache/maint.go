@@ -91,15 +91,25 @@ func (c *Cache) Verify(ctx context.Context, repair bool) ([]Problem, error) {
 			problems[i].Repaired = true
 		}
 	}
-	bad := map[string]Entry{} // entry key → entry
+	bad := map[string]Entry{}     // entry key → entry
+	treeOnly := map[string]bool{} // entry key → only its unpacked tree is bad
 	for _, e := range entries {
 		if err := ctx.Err(); err != nil {
 			return problems, err
 		}
-		for _, p := range c.checkEntry(e) {
+		ps := c.checkEntry(e)
+		k := string(entryKey(e.AssetID, e.Format))
+		if len(ps) > 0 {
+			bad[k] = e
+			treeOnly[k] = true
+		}
+		tree := c.TreePath(e)
+		for _, p := range ps {
 			p.AssetID, p.Format = e.AssetID, e.Format
 			problems = append(problems, p)
-			bad[string(entryKey(e.AssetID, e.Format))] = e
+			if p.Path != tree && !strings.HasPrefix(p.Path, tree+string(filepath.Separator)) {
+				treeOnly[k] = false
+			}
 		}
 	}
 	// Reconcile the disk with the index under gc.lock, so that no store is
@@ -146,6 +156,24 @@ func (c *Cache) Verify(ctx context.Context, repair bool) ([]Problem, error) {
 			pr.Repaired = true
 		}
 		problems = append(problems, pr)
+	}
+	if repair {
+		// A damaged tree whose download is sound goes, and the entry
+		// stays: Unpack makes the tree again from the download.
+		for k, e := range bad {
+			if !treeOnly[k] {
+				continue
+			}
+			delete(bad, k)
+			if err := removeTree(c.TreePath(e)); err != nil {
+				continue // stays unrepaired
+			}
+			for i := range problems {
+				if string(entryKey(problems[i].AssetID, problems[i].Format)) == k {
+					problems[i].Repaired = true
+				}
+			}
+		}
 	}
 	if repair && len(bad) > 0 {
 		var hashes []string

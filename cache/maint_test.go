@@ -51,43 +51,46 @@ func TestVerifyFindsAndRepairs(t *testing.T) {
 		name    string
 		damage  func(t *testing.T, c *Cache, es []Entry)
 		kind    string
-		badKeys string // asset/format pairs that must be dropped by repair
+		badKeys string // asset/format pairs that repair drops, or whose tree it removes
+		// treeOnly: the download is sound, only its unpacked tree is bad:
+		// repair removes the tree and keeps the entry (Unpack remakes it).
+		treeOnly bool
 	}{
 		{"corrupt blob", func(t *testing.T, c *Cache, es []Entry) {
 			overwrite(t, c.blobPath(es[0].Hash), []byte("PK\x03\x04 flipped bits"))
-		}, ProblemCorrupt, "ast_1/isaac_sim_urdf"},
+		}, ProblemCorrupt, "ast_1/isaac_sim_urdf", false},
 		{"missing blob", func(t *testing.T, c *Cache, es []Entry) {
 			os.Remove(c.blobPath(es[2].Hash))
-		}, ProblemMissing, "ast_2/mujoco_mjcf"},
+		}, ProblemMissing, "ast_2/mujoco_mjcf", false},
 		{"corrupt blob of an unpacked entry", func(t *testing.T, c *Cache, es []Entry) {
 			unpack(t, c, es[2])
 			overwrite(t, c.blobPath(es[2].Hash), []byte("PK\x03\x04 flipped bits"))
-		}, ProblemCorrupt, "ast_2/mujoco_mjcf"},
+		}, ProblemCorrupt, "ast_2/mujoco_mjcf", false},
 		{"corrupt mesh in tree", func(t *testing.T, c *Cache, es []Entry) {
 			unpack(t, c, es[0])
 			overwrite(t, filepath.Join(c.TreePath(es[0]), "meshes", "base.stl"), []byte("solid BASE"))
-		}, ProblemCorrupt, "ast_1/isaac_sim_urdf"},
+		}, ProblemCorrupt, "ast_1/isaac_sim_urdf", true},
 		{"truncated single model", func(t *testing.T, c *Cache, es []Entry) {
 			// The tree's model is a hard link of the blob: truncating it
 			// corrupts both.
 			overwrite(t, unpack(t, c, es[1]), []byte("<mujoco"))
-		}, ProblemCorrupt, "ast_1/mujoco_mjcf"},
+		}, ProblemCorrupt, "ast_1/mujoco_mjcf", false},
 		{"missing tree file", func(t *testing.T, c *Cache, es []Entry) {
 			unpack(t, c, es[2])
 			p := filepath.Join(c.TreePath(es[2]), "assets", "l.stl")
 			os.Chmod(filepath.Dir(p), 0o755)
 			os.Remove(p)
-		}, ProblemMissing, "ast_2/mujoco_mjcf"},
+		}, ProblemMissing, "ast_2/mujoco_mjcf", true},
 		{"missing model file", func(t *testing.T, c *Cache, es []Entry) {
 			p := unpack(t, c, es[2])
 			os.Chmod(filepath.Dir(p), 0o755)
 			os.Remove(p)
-		}, ProblemMissing, "ast_2/mujoco_mjcf"},
+		}, ProblemMissing, "ast_2/mujoco_mjcf", true},
 		{"extra file in tree", func(t *testing.T, c *Cache, es []Entry) {
 			unpack(t, c, es[2])
 			os.Chmod(c.TreePath(es[2]), 0o755)
 			os.WriteFile(filepath.Join(c.TreePath(es[2]), "intruder.stl"), []byte("x"), 0o644)
-		}, ProblemCorrupt, "ast_2/mujoco_mjcf"},
+		}, ProblemCorrupt, "ast_2/mujoco_mjcf", true},
 		// A tree that is absent is fine (not unpacked yet, see
 		// TestVerifyTreeNotUnpacked); one that is there but not a folder
 		// is not.
@@ -95,7 +98,7 @@ func TestVerifyFindsAndRepairs(t *testing.T) {
 			if err := os.WriteFile(c.TreePath(es[0]), []byte("not a tree"), 0o444); err != nil {
 				t.Fatal(err)
 			}
-		}, ProblemCorrupt, "ast_1/isaac_sim_urdf"},
+		}, ProblemCorrupt, "ast_1/isaac_sim_urdf", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -128,6 +131,22 @@ func TestVerifyFindsAndRepairs(t *testing.T) {
 				}
 			}
 			id, format := splitKey(tt.badKeys)
+			if tt.treeOnly {
+				// The entry stays, its tree is gone, and Unpack makes a
+				// sound one again from the download: nothing to fetch.
+				e, err := c.Entry(id, format)
+				if err != nil {
+					t.Fatalf("repair of a tree dropped the entry: %v", err)
+				}
+				if _, err := os.Lstat(c.TreePath(e)); !errors.Is(err, fs.ErrNotExist) {
+					t.Errorf("repair left the damaged tree %s (%v)", c.TreePath(e), err)
+				}
+				unpack(t, c, e)
+				if ps, err := c.Verify(context.Background(), false); err != nil || len(ps) != 0 {
+					t.Errorf("verify after repair and unpack: %v %v", ps, err)
+				}
+				return
+			}
 			if _, err := c.Entry(id, format); !errors.Is(err, ErrNotCached) {
 				t.Errorf("bad entry still indexed: %v", err)
 			}

@@ -77,11 +77,12 @@ in exactly one format. Exit status 3 when the asset or format is not cached.
 				Usage: "re-hash every file and tree and reconcile the index with the disk",
 				Description: `Reports each problem: missing, corrupt, partial (left by an interrupted
 download) or extra (referenced by nothing; 'gizmo cache gc' removes it).
---repair drops the bad entries (so the next sync or export fetches them
-again) and removes leftover temp files. Exit status 4 when problems remain
+--repair removes a damaged unpacked tree whose download is sound (it is
+unpacked again on next use), drops the entries whose download is bad (so
+the next sync or export fetches them again) and removes leftover temp files. Exit status 4 when problems remain
 (extra files alone do not count).`,
 				Flags: []cli.Flag{
-					&cli.BoolFlag{Name: "repair", Usage: "drop bad entries and leftover temp files"},
+					&cli.BoolFlag{Name: "repair", Usage: "remove damaged trees, drop entries with bad downloads, remove leftover temp files"},
 					jsonFlag(),
 				},
 				Action: func(c *cli.Context) error {
@@ -339,7 +340,7 @@ func runCacheVerify(ctx context.Context, ch *cache.Cache, w io.Writer, repair bo
 			case bad == 0:
 				fmt.Fprintf(w, "cache %s: %d problems, none left unresolved\n", ch.Root(), len(problems))
 			default:
-				fmt.Fprintf(w, "cache %s: %d problems; run 'gizmo cache verify --repair' to drop the bad entries, then 'gizmo sync' to fetch them again\n", ch.Root(), bad)
+				fmt.Fprintf(w, "cache %s: %d problems; run 'gizmo cache verify --repair' (damaged trees are unpacked again; entries with a bad download are dropped, and 'gizmo sync' fetches them again)\n", ch.Root(), bad)
 			}
 		}
 	}
