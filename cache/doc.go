@@ -70,10 +70,9 @@
 //
 // Durability is grouped too (durable.go). Each "made durable" above waits
 // for a flush that starts after the store's own writes, and one flush
-// serves every store waiting for it (two may run at once, so that a store
-// never waits for a flush that started before it asked): on Linux one
-// syncfs(2) of the cache's file system, elsewhere an fsync of each file and
-// directory the waiting stores wrote. A first sync of thousands of small models so costs a few
+// serves every store waiting for it: on Linux one syncfs(2) of the cache's
+// file system, elsewhere an fsync of each file and directory the waiting
+// stores wrote. A first sync of thousands of small models so costs a few
 // hundred flushes instead of ten fsyncs per file. The price: syncfs also
 // writes other programs' dirty data on that file system.
 //

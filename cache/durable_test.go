@@ -11,66 +11,51 @@ import (
 	"time"
 )
 
-// TestFlushGroupShares: stores waiting at the same time share flushes, at
-// most two run at once, and each store returns only after a flush that
-// started after it asked.
+// TestFlushGroupShares: stores waiting at the same time share flushes, and
+// each one returns only after a flush that started after it asked.
 func TestFlushGroupShares(t *testing.T) {
 	var mu sync.Mutex
 	var flushed [][]string
-	started := make(chan chan struct{}, 100) // each flush's release
+	started := make(chan struct{}, 100)
+	release := make(chan struct{})
 	g := &flushGroup{root: t.TempDir(), errs: map[uint64]error{}}
 	g.cond = sync.NewCond(&g.mu)
 	old := flushFS
 	flushFS = func(root string, paths []string) error {
-		release := make(chan struct{})
-		started <- release
+		started <- struct{}{}
 		<-release
 		mu.Lock()
-		flushed = append(flushed, append([]string(nil), paths...))
+		flushed = append(flushed, paths)
 		mu.Unlock()
 		return nil
 	}
 	t.Cleanup(func() { flushFS = old })
-	done := make(chan string, 20)
-	waiter := func(p string) { go func() { g.wait([]string{p}); done <- p }() }
-	none := func(when string) {
-		t.Helper()
-		select {
-		case p := <-done:
-			t.Fatalf("%s: %s returned before a flush that started after it asked had ended", when, p)
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
 
-	waiter("a")
-	flush1 := <-started // a's flush
-	waiter("b")
-	flush2 := <-started // b does not wait for flush 1 to end: a second flush starts
-	// Ten more arrive while two flushes run: they wait, none covered by those.
+	// The first waiter starts flush 1 and blocks in it.
+	done := make(chan string, 20)
+	go func() { g.wait([]string{"a"}); done <- "a" }()
+	<-started
+	// Ten more arrive while flush 1 runs: none is covered by it.
 	for i := 0; i < 10; i++ {
-		waiter(string(rune('c' + i)))
+		p := string(rune('b' + i))
+		go func() { g.wait([]string{p}); done <- p }()
 	}
 	waitFor(t, func() bool { g.mu.Lock(); defer g.mu.Unlock(); return len(g.pending) == 10 })
-	none("two flushes running")
-	close(flush1)
+	release <- struct{}{} // flush 1 ends
 	if got := <-done; got != "a" {
-		t.Fatalf("%s returned when flush 1 ended, want a", got)
+		t.Fatalf("%s returned first, want a", got)
 	}
-	flush3 := <-started // one of the ten starts the flush for all ten
-	none("flush 1 ended")
-	close(flush2)
-	if got := <-done; got != "b" {
-		t.Fatalf("%s returned when flush 2 ended, want b", got)
+	select {
+	case p := <-done:
+		t.Fatalf("%s returned after a flush that started before it asked", p)
+	case <-started: // flush 2, for all ten
 	}
-	none("flush 2 ended")
-	close(flush3)
+	release <- struct{}{}
 	for i := 0; i < 10; i++ {
 		<-done
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	if len(flushed) != 3 || len(flushed[2]) != 10 {
-		t.Fatalf("flushes %v, want [a], [b], then the ten others in one", flushed)
+	if len(flushed) != 2 || len(flushed[1]) != 10 {
+		t.Fatalf("flushes %v, want [a] then the ten others in one", flushed)
 	}
 }
 

@@ -242,7 +242,7 @@ func (c *Cache) fetchAndPublish(ctx context.Context, id, format, kh string, fetc
 	case formats.KindZip:
 		// Checked in full (names, types, sizes, ratios, CRCs) but not
 		// unpacked: the tree is made on first use (Unpack).
-		pf, err := os.Open(partName)
+		pf, err := openAt(partName, n)
 		if err != nil {
 			return Entry{}, err
 		}
@@ -535,4 +535,35 @@ func removeTree(p string) error {
 		return nil
 	}
 	return err
+}
+
+// smallZip is the size up to which a zip is read into memory to be
+// checked or read: reading it through the file costs a pread per small
+// read (tens per entry).
+const smallZip = 256 << 10
+
+// readerAtCloser is a zip's bytes, in memory or in its file.
+type readerAtCloser interface {
+	io.ReaderAt
+	io.Closer
+}
+
+type memZip struct{ *bytes.Reader }
+
+func (memZip) Close() error { return nil }
+
+// openAt opens the file name of size bytes for random reads: in memory
+// when it is small, else the file itself.
+func openAt(name string, size int64) (readerAtCloser, error) {
+	if size > smallZip {
+		return os.Open(name)
+	}
+	b, err := os.ReadFile(name)
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) != size {
+		return nil, fmt.Errorf("%s holds %d bytes, %d expected: the disk may be failing, or the cache was changed by hand", name, len(b), size)
+	}
+	return memZip{bytes.NewReader(b)}, nil
 }

@@ -120,12 +120,17 @@ func (c *Cache) Files(e Entry) (*archive.Overlay, io.Closer, error) {
 	if e.Kind != formats.KindZip {
 		return archive.NewFileOverlay(c.TreePath(e), e.Model, blob, e.Size), io.NopCloser(nil), nil
 	}
-	zr, err := zip.OpenReader(blob)
+	f, err := openAt(blob, e.Size)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			err = fmt.Errorf("the stored download %s is missing: run 'gizmo cache verify --repair', then sync again", blob)
 		}
 		return nil, nil, err
 	}
-	return archive.NewOverlay(c.TreePath(e), &zr.Reader), zr, nil
+	zr, err := zip.NewReader(f, e.Size)
+	if err != nil {
+		f.Close()
+		return nil, nil, fmt.Errorf("the stored download %s is not a readable zip (%v): run 'gizmo cache verify --repair', then sync again", blob, err)
+	}
+	return archive.NewOverlay(c.TreePath(e), zr), f, nil
 }
