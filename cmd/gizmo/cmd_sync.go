@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
+	"runtime/debug"
 	"syscall"
 
 	"github.com/urfave/cli/v2"
@@ -55,6 +57,7 @@ run.`,
 			if err != nil {
 				return exitcode.With(exitcode.Usage, err)
 			}
+			syncGC()
 			ctx, cancel := commandContext(c)
 			defer cancel()
 			client, err := newClient(c)
@@ -192,4 +195,18 @@ func syncValidator(ctx context.Context, path string, files gsync.Files) gsync.Va
 		}
 	}
 	return v
+}
+
+// syncGCPercent is the garbage collector's target for a sync, unless GOGC
+// says otherwise. A sync's live heap is a few MiB while it allocates
+// hundreds (requests, zips, parsed models), so at Go's default of 100 the
+// collector runs hundreds of times. bench.sh (3,000 files): 100 gave
+// 6.6-6.7 s and 8.6-8.8 s of CPU, 400 gave 4.6-4.8 s and 5.7-6.2 s of CPU,
+// for a peak RSS of 37-38 MiB instead of 25 (800: no faster, 55 MiB).
+const syncGCPercent = 400
+
+func syncGC() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(syncGCPercent)
+	}
 }
