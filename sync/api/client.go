@@ -106,6 +106,10 @@ func New(o Options) (*Client, error) {
 	if c.hc == nil {
 		t := http.DefaultTransport.(*http.Transport).Clone()
 		t.ResponseHeaderTimeout = 2 * time.Minute
+		// Keep a connection for every request a sync has in flight (the
+		// default keeps 2 per host, and a sync's dozens of workers then
+		// open a new connection, a new TLS handshake, for most requests).
+		t.MaxIdleConnsPerHost = maxIdlePerHost
 		c.hc = &http.Client{Transport: t}
 	}
 	if c.log == nil {
@@ -553,3 +557,8 @@ func (c *Client) DownloadFile(ctx context.Context, rawURL string, f Rewindable, 
 		}
 	}
 }
+
+// maxIdlePerHost is how many idle connections the default client keeps
+// per host: more than a sync's requests in flight at its largest
+// --concurrency default (8 downloads and 8 metadata requests).
+const maxIdlePerHost = 64
