@@ -45,6 +45,13 @@ URL=$(head -n1 "$work/emu.out")
 export GIZMO_API_URL=$URL GIZMO_API_KEY=$KEY
 
 now() { date +%s.%N; }
+# CPU seconds (user + system) the emulator has used so far: on loopback it
+# shares the machine's cores with the client being measured.
+emucpu() {
+	if [ -r "/proc/$emu_pid/stat" ]; then
+		awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / hz}' "/proc/$emu_pid/stat"
+	else echo 0; fi
+}
 stats() { curl -sf "$URL/_emulator/stats"; }
 # total requests in a stats document
 reqs() { jq '.list.requests + .get.requests + .create.requests + .export.requests + .download.requests'; }
@@ -86,20 +93,24 @@ curl -sSf --parallel --parallel-max "$CONC" --config "$work/download.cfg" 2>>"$w
 rm -rf "$work/curl" && mkdir -p "$work/curl"
 curltime=()
 if [ -x /usr/bin/time ]; then curltime=(/usr/bin/time -f '%U %S' -o "$work/curl.cpu"); fi
+e0=$(emucpu)
 t0=$(now)
 "${curltime[@]}" curl -sSf --parallel --parallel-max "$CONC" --config "$work/download.cfg" 2>>"$work/curl.err"
 t1=$(now)
+emu_curl=$(echo "$(emucpu) - $e0" | bc -l)
 curl_s=$(echo "$t1 - $t0" | bc -l)
 
 # The first sync.
 s0=$(stats)
 timefmt=()
 if [ -x /usr/bin/time ]; then timefmt=(/usr/bin/time -f '%U %S %M' -o "$work/rss"); fi
+e0=$(emucpu)
 t0=$(now)
 # shellcheck disable=SC2086
 "${timefmt[@]}" "$GIZMO" --cache-dir "$work/cache" sync --concurrency "$CONC" $SYNC_FLAGS >"$work/sync1.out" 2>&1 || {
 	echo "bench.sh: the first sync failed:"; tail -20 "$work/sync1.out"; exit 1; }
 t1=$(now)
+emu_sync=$(echo "$(emucpu) - $e0" | bc -l)
 s1=$(stats)
 first_s=$(echo "$t1 - $t0" | bc -l)
 sent=$(( $(reqs <<<"$s1") - $(reqs <<<"$s0") ))
@@ -131,3 +142,4 @@ printf '  first sync wall time: %.2fs; curl --parallel: %.2fs; ratio %.2f (goal 
 printf '  no-op resync:         %.2fs, %d requests (%d list)\n' "$noop_s" "$noop_req" "$noop_list"
 printf '  peak memory (max RSS) of the first sync: %s\n' "$rss"
 printf '  CPU time of the first sync: %s; load average: %s\n' "$cpu" "$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo n/a)"
+printf '  CPU time of the emulator (same cores): %.2fs during the first sync, %.2fs during curl\n' "$emu_sync" "$emu_curl"
