@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"sort"
 	"strings"
 	"time"
@@ -162,15 +163,18 @@ func withCache(c *cli.Context, fn func(*cache.Cache) error) error {
 
 // cacheRow is one line of 'gizmo cache ls', and its JSON form.
 type cacheRow struct {
-	ID         string            `json:"id"`
-	Name       string            `json:"name"`
-	Status     string            `json:"status,omitempty"`
-	Vanished   bool              `json:"vanished,omitempty"`
-	Format     string            `json:"format,omitempty"`
-	Kind       string            `json:"kind,omitempty"`
-	Size       int64             `json:"size,omitempty"`
-	SHA256     string            `json:"sha256,omitempty"`
-	Model      string            `json:"model,omitempty"`
+	ID       string `json:"id"`
+	Name     string `json:"name"`
+	Status   string `json:"status,omitempty"`
+	Vanished bool   `json:"vanished,omitempty"`
+	Format   string `json:"format,omitempty"`
+	Kind     string `json:"kind,omitempty"`
+	Size     int64  `json:"size,omitempty"`
+	SHA256   string `json:"sha256,omitempty"`
+	Model    string `json:"model,omitempty"`
+	// Unpacked tells whether Model's tree is on disk yet ('gizmo cache
+	// path' unpacks it on first use).
+	Unpacked   bool              `json:"unpacked,omitempty"`
 	FetchedAt  *time.Time        `json:"fetched_at,omitempty"`
 	Validation *cache.Validation `json:"validation,omitempty"`
 }
@@ -195,7 +199,7 @@ func runCacheLs(ch *cache.Cache, w io.Writer, mode outputMode) error {
 		held[e.AssetID] = true
 		fetched := e.FetchedAt
 		rows = append(rows, cacheRow{ID: e.AssetID, Name: a.Name, Status: a.Status, Vanished: a.Vanished,
-			Format: e.Format, Kind: string(e.Kind), Size: e.Size, SHA256: e.Hash, Model: ch.ModelPath(e),
+			Format: e.Format, Kind: string(e.Kind), Size: e.Size, SHA256: e.Hash, Model: ch.ModelPath(e), Unpacked: isDir(ch.TreePath(e)),
 			FetchedAt: &fetched, Validation: e.Validation})
 	}
 	for _, a := range assets {
@@ -413,4 +417,9 @@ func runCacheRm(ch *cache.Cache, w io.Writer, args []string, mode outputMode) er
 		}
 	}
 	return nil
+}
+
+func isDir(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && st.IsDir()
 }
