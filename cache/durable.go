@@ -35,9 +35,6 @@ type flushGroup struct {
 	running int              // flushes running
 	pending []string         // paths named by the stores waiting for the next flush
 	errs    map[uint64]error // the flushes that failed (rare; kept)
-
-	// flushes counts flushes run, for tests and benchmarks.
-	flushes uint64
 }
 
 // maxFlushes is how many flushes may run at once. With more than one, a
@@ -90,7 +87,6 @@ func (g *flushGroup) wait(paths []string) error {
 		g.mu.Lock()
 		g.running--
 		g.done = max(g.done, n)
-		g.flushes++
 		if err != nil {
 			g.errs[n] = err
 		}
