@@ -43,6 +43,20 @@ const headSize = 8 << 10
 // a failure is referenced by nothing (GC removes it), and no partial file is
 // ever at a final path.
 func (c *Cache) Store(ctx context.Context, id, format string, fetch FetchFunc) (Entry, error) {
+	return c.StoreChecked(ctx, id, format, fetch, nil)
+}
+
+// Check judges a download being stored, reading it through files (the
+// download shown as its tree at TreePath(e), which need not be unpacked).
+// nil means no verdict for it.
+type Check func(ctx context.Context, e Entry, files *archive.Overlay) *Validation
+
+// StoreChecked is Store that also runs check on a new download, once it is
+// in place and before its index record is written, and keeps the verdict
+// in that record (Entry.Validation): one index write instead of two. An
+// entry that was already stored is returned as it is, with the verdict it
+// has, if any.
+func (c *Cache) StoreChecked(ctx context.Context, id, format string, fetch FetchFunc, check Check) (Entry, error) {
 	if err := checkKey(id, format); err != nil {
 		return Entry{}, fmt.Errorf("store: %w", err)
 	}
@@ -59,7 +73,7 @@ func (c *Cache) Store(ctx context.Context, id, format string, fetch FetchFunc) (
 	}
 	// Any temp file of this key is stale: its writer held the lock we hold.
 	c.removeTemps(kh)
-	e, err := c.fetchAndPublish(ctx, id, format, kh, fetch)
+	e, err := c.fetchAndPublish(ctx, id, format, kh, fetch, check)
 	switch {
 	case errors.Is(err, ErrHostileArchive):
 		return Entry{}, fmt.Errorf("store %s/%s: %w (refused for safety, nothing was kept: report the asset to Gizmo)", id, format, err)
@@ -198,7 +212,7 @@ func (w *storeWriter) Seek(offset int64, whence int) (int64, error) {
 	return 0, w.Truncate(0)
 }
 
-func (c *Cache) fetchAndPublish(ctx context.Context, id, format, kh string, fetch FetchFunc) (Entry, error) {
+func (c *Cache) fetchAndPublish(ctx context.Context, id, format, kh string, fetch FetchFunc, check Check) (Entry, error) {
 	tmp := filepath.Join(c.root, tmpDir)
 	f, err := c.createTemp(tmp, kh+"-*.part")
 	if err != nil {
@@ -310,6 +324,14 @@ func (c *Cache) fetchAndPublish(ctx context.Context, id, format, kh string, fetc
 		// points at it.
 		if err := c.durable(dirs...); err != nil {
 			return Entry{}, err
+		}
+	}
+	if check != nil {
+		// The blob was just written: should it not read back, the entry
+		// is recorded without a verdict, as by Store.
+		if files, closer, err := c.Files(e); err == nil {
+			e.Validation = check(ctx, e, files)
+			closer.Close()
 		}
 	}
 	v, err := json.Marshal(e)

@@ -19,6 +19,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/antimlabs/gizmo/formats"
+	"github.com/antimlabs/gizmo/internal/archive"
 )
 
 // snapshot describes every path under the cache root except locks/ (lock
@@ -523,5 +524,54 @@ func TestGCKeepsIndexedRemovesOrphans(t *testing.T) {
 	}
 	if ps, err := c.Verify(context.Background(), false); err != nil || len(ps) != 0 {
 		t.Errorf("verify after gc: %v %v", ps, err)
+	}
+}
+
+// TestStoreChecked: the check runs once, on the new download shown where
+// its tree will be (nothing unpacked), and its verdict is in the index
+// record; an entry already stored is returned as it is, unchecked; a nil
+// verdict records none.
+func TestStoreChecked(t *testing.T) {
+	c := openTest(t)
+	z := makeZip(t, zfile{"robot.urdf", urdfDoc}, zfile{"meshes/base.stl", "solid base"})
+	calls := 0
+	check := func(ctx context.Context, e Entry, files *archive.Overlay) *Validation {
+		calls++
+		rc, err := files.Open(c.ModelPath(e))
+		if err != nil {
+			t.Errorf("the check cannot read the model through files: %v", err)
+			return nil
+		}
+		b, _ := io.ReadAll(rc)
+		rc.Close()
+		if string(b) != urdfDoc {
+			t.Errorf("the check read %q", b)
+		}
+		if _, err := os.Stat(c.TreePath(e)); err == nil {
+			t.Errorf("the tree was unpacked for the check")
+		}
+		return &Validation{Valid: false, Errors: 2, Summary: []string{"two problems"}}
+	}
+	e, err := c.StoreChecked(context.Background(), "ast_c", "isaac_sim_urdf", bytesFetch(z, ""), check)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if calls != 1 || e.Validation == nil || e.Validation.Errors != 2 {
+		t.Fatalf("%d calls, validation %+v", calls, e.Validation)
+	}
+	got, err := c.Entry("ast_c", "isaac_sim_urdf")
+	if err != nil || got.Validation == nil || got.Validation.Errors != 2 || got.Validation.Summary[0] != "two problems" {
+		t.Fatalf("index record: %+v %v", got.Validation, err)
+	}
+	// Stored already: returned as recorded, and not checked again.
+	e2, err := c.StoreChecked(context.Background(), "ast_c", "isaac_sim_urdf", bytesFetch(z, ""), check)
+	if err != nil || calls != 1 || e2.Validation == nil || e2.Validation.Errors != 2 {
+		t.Fatalf("second store: %d calls, %+v, %v", calls, e2.Validation, err)
+	}
+	// A nil verdict records none.
+	e3, err := c.StoreChecked(context.Background(), "ast_d", "mujoco_mjcf", bytesFetch([]byte(mjcfDoc), ""),
+		func(context.Context, Entry, *archive.Overlay) *Validation { return nil })
+	if err != nil || e3.Validation != nil {
+		t.Fatalf("nil verdict: %+v %v", e3.Validation, err)
 	}
 }

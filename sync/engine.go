@@ -19,6 +19,7 @@ import (
 
 	"github.com/antimlabs/gizmo/cache"
 	"github.com/antimlabs/gizmo/formats"
+	"github.com/antimlabs/gizmo/internal/archive"
 	"github.com/antimlabs/gizmo/internal/backoff"
 	"github.com/antimlabs/gizmo/sync/api"
 )
@@ -629,7 +630,7 @@ func (r *run) download(ctx context.Context, j job, url string, expires time.Time
 			r.emit(Event{Type: EventProgress, ID: j.id, Name: j.name, Format: j.format, Bytes: done, Size: max(total, 0)})
 		}
 	}
-	e, err = r.fstore.Store(ctx, j.id, string(j.format), func(ctx context.Context, w io.Writer) (string, error) {
+	e, err = r.fstore.StoreChecked(ctx, j.id, string(j.format), func(ctx context.Context, w io.Writer) (string, error) {
 		rw, rewindable := w.(api.Rewindable)
 		for ; ; restarts++ {
 			sh, mh := sha256.New(), md5.New()
@@ -667,7 +668,7 @@ func (r *run) download(ctx context.Context, j job, url string, expires time.Time
 			}
 			return d.ETag, nil
 		}
-	})
+	}, r.check())
 	return e, got, restarts, mismatch, err
 }
 
@@ -714,19 +715,21 @@ func etagMatches(etag, sha, md string) bool {
 	return strings.HasPrefix(sha, t) || t == md
 }
 
-// stored validates a freshly stored model when there is a validator, and
-// reports the file as done.
+// stored reports a freshly stored file as done, with its validation: the
+// verdict the cache recorded with it (check), or, for a file another
+// process stored meanwhile without one, a validation now.
 func (r *run) stored(ctx context.Context, j job, e cache.Entry, n int64) {
 	ev := Event{Type: EventDone, ID: j.id, Name: j.name, Format: j.format, Size: e.Size, SHA256: e.Hash, Path: r.fstore.ModelPath(e), Bytes: n}
 	if r.opts.Validator != nil && validatable(e) {
-		v := r.validate(ctx, e, ev.Path)
+		v := e.Validation
+		if v == nil {
+			v = r.verdict(ctx, e)
+			if err := r.fstore.SetValidation(j.id, string(j.format), *v); err != nil {
+				ev.Reason = fmt.Sprintf("validation not recorded: %v", err)
+			}
+		}
 		ev.Valid = &v.Valid
-		err := r.fstore.SetValidation(j.id, string(j.format), cache.Validation{
-			Valid: v.Valid, Errors: v.Errors, Warnings: v.Warnings, Checked: r.now().UTC(), Summary: v.Summary})
-		switch {
-		case err != nil:
-			ev.Reason = fmt.Sprintf("validation not recorded: %v", err)
-		case !v.Valid:
+		if !v.Valid && ev.Reason == "" {
 			ev.Reason = fmt.Sprintf("%d validation errors (see gizmo validate %s)", v.Errors, ev.Path)
 		}
 	}
@@ -734,15 +737,35 @@ func (r *run) stored(ctx context.Context, j job, e cache.Entry, n int64) {
 	r.emit(ev)
 }
 
-// validate runs the Validator on a stored model, read from the download
-// where its tree will be: validating does not unpack it.
-func (r *run) validate(ctx context.Context, e cache.Entry, path string) Validation {
+// check is what the cache runs on a new download before recording it:
+// the Validator, for URDF and MJCF models.
+func (r *run) check() cache.Check {
+	if r.opts.Validator == nil {
+		return nil
+	}
+	return func(ctx context.Context, e cache.Entry, files *archive.Overlay) *cache.Validation {
+		if !validatable(e) {
+			return nil
+		}
+		return r.judge(ctx, e, files)
+	}
+}
+
+// verdict validates a stored model, read from the download where its tree
+// will be: validating does not unpack it.
+func (r *run) verdict(ctx context.Context, e cache.Entry) *cache.Validation {
 	files, closer, err := r.fstore.Files(e)
 	if err != nil {
-		return Validation{Valid: false, Errors: 1, Summary: []string{fmt.Sprintf("%s: cannot be read for validation: %v", path, err)}}
+		return &cache.Validation{Valid: false, Errors: 1, Checked: r.now().UTC(),
+			Summary: []string{fmt.Sprintf("%s: cannot be read for validation: %v", r.fstore.ModelPath(e), err)}}
 	}
 	defer closer.Close()
-	return r.opts.Validator(ctx, path, files)
+	return r.judge(ctx, e, files)
+}
+
+func (r *run) judge(ctx context.Context, e cache.Entry, files Files) *cache.Validation {
+	v := r.opts.Validator(ctx, r.fstore.ModelPath(e), files)
+	return &cache.Validation{Valid: v.Valid, Errors: v.Errors, Warnings: v.Warnings, Checked: r.now().UTC(), Summary: v.Summary}
 }
 
 // fail lists a failed file (or asset, or listing) in the summary.

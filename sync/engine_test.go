@@ -807,8 +807,16 @@ func TestSyncValidatesWithoutUnpacking(t *testing.T) {
 			t.Errorf("%s %s: valid %v, %d bytes read through Files", ev.ID, ev.Format, ev.Valid, read[ev.Path])
 		}
 	}
-	if validated != 8 {
-		t.Errorf("%d models validated, want 8 (4 URDF, 4 MJCF)", validated)
+	if validated != 8 || len(read) != 8 {
+		t.Errorf("%d models validated, %d read by the Validator; want 8 (4 URDF, 4 MJCF)", validated, len(read))
+	}
+	// Each verdict is in the entry's index record (written with it).
+	recorded, _ := e.cache.Entries()
+	for _, en := range recorded {
+		want := en.Format != string(formats.IsaacUSD)
+		if (en.Validation != nil) != want || want && !en.Validation.Valid {
+			t.Errorf("%s %s: validation %+v in the index", en.AssetID, en.Format, en.Validation)
+		}
 	}
 	trees, err := os.ReadDir(filepath.Join(e.cache.Root(), "trees"))
 	if err != nil || len(trees) != 0 {

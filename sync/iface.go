@@ -47,7 +47,10 @@ type Store interface {
 // FileStore is what fetching one file needs from the cache (Fetch asks for
 // no more): storing it, the recorded export URLs, the validation verdicts.
 type FileStore interface {
-	Store(ctx context.Context, id, format string, fetch cache.FetchFunc) (cache.Entry, error)
+	// StoreChecked stores a download (cache.Cache.Store), running check
+	// on a new one before its index record is written, and records the
+	// verdict in it.
+	StoreChecked(ctx context.Context, id, format string, fetch cache.FetchFunc, check cache.Check) (cache.Entry, error)
 	RecordURL(id, format, url string, expires time.Time) error
 	URL(id, format string) (url string, expires time.Time, ok bool)
 	SetValidation(id, format string, v cache.Validation) error
