@@ -78,6 +78,11 @@ func (c *Cache) unpack(ctx context.Context, e Entry, kh string) error {
 		}
 		sealed = true
 	default:
+		// The tree's file is the blob itself (a hard link): check it is
+		// the download the index names (a zip's entries have their CRCs).
+		if sum, _, err := hashFile(blob); err != nil || sum != e.Hash {
+			return fmt.Errorf("the stored download %s does not match its SHA-256 (%v): run 'gizmo cache verify --repair', then sync again", blob, err)
+		}
 		m := filepath.FromSlash(e.Model)
 		if !filepath.IsLocal(m) || filepath.Dir(m) != "." {
 			return fmt.Errorf("the index record names the model %q, not a file name: run 'gizmo cache verify --repair'", e.Model)
@@ -118,6 +123,9 @@ func (c *Cache) unpack(ctx context.Context, e Entry, kh string) error {
 func (c *Cache) Files(e Entry) (*archive.Overlay, io.Closer, error) {
 	blob := c.blobPath(e.Hash)
 	if e.Kind != formats.KindZip {
+		if st, err := os.Stat(blob); err != nil || st.Size() != e.Size {
+			return nil, nil, fmt.Errorf("the stored download %s is missing or damaged (%v): run 'gizmo cache verify --repair', then sync again", blob, err)
+		}
 		return archive.NewFileOverlay(c.TreePath(e), e.Model, blob, e.Size), io.NopCloser(nil), nil
 	}
 	f, err := openAt(blob, e.Size)

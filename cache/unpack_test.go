@@ -254,6 +254,11 @@ func TestUnpackWithoutItsDownload(t *testing.T) {
 		{"zip, blob truncated", makeZip(t, zfile{"robot.urdf", urdfDoc}), func(t *testing.T, blob string) {
 			overwrite(t, blob, []byte("PK\x03\x04"))
 		}},
+		// Same size, other bytes: only the SHA-256 tells (the tree's file
+		// would be this very blob, hard-linked).
+		{"single file, blob altered", []byte(urdfDoc), func(t *testing.T, blob string) {
+			overwrite(t, blob, []byte(strings.ToUpper(urdfDoc)))
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -274,7 +279,7 @@ func TestUnpackWithoutItsDownload(t *testing.T) {
 			if left := listDir(t, filepath.Join(c.Root(), tmpDir)); left != "" {
 				t.Errorf("temp files left: %s", left)
 			}
-			if c.Have("ast_1", "isaac_sim_urdf") {
+			if c.Have("ast_1", "isaac_sim_urdf") && !strings.Contains(tt.name, "altered") {
 				t.Error("Have = true without the download")
 			}
 		})
@@ -471,18 +476,25 @@ func TestFiles(t *testing.T) {
 	}
 }
 
-// TestFilesWithoutItsDownload: Files of a zip entry whose blob is missing
+// TestFilesWithoutItsDownload: Files of an entry whose blob is missing
 // says so and how to repair.
 func TestFilesWithoutItsDownload(t *testing.T) {
-	c := openTest(t)
-	e, err := c.Store(context.Background(), "ast_1", "isaac_sim_urdf", bytesFetch(makeZip(t, zfile{"robot.urdf", urdfDoc}), ""))
-	if err != nil {
-		t.Fatal(err)
-	}
-	os.Remove(c.blobPath(e.Hash))
-	_, _, err = c.Files(e)
-	if err == nil || !strings.Contains(err.Error(), c.blobPath(e.Hash)) || !strings.Contains(err.Error(), "'gizmo cache verify --repair'") {
-		t.Fatalf("err = %v", err)
+	for name, data := range map[string][]byte{
+		"zip":         makeZip(t, zfile{"robot.urdf", urdfDoc}),
+		"single file": []byte(urdfDoc),
+	} {
+		t.Run(name, func(t *testing.T) {
+			c := openTest(t)
+			e, err := c.Store(context.Background(), "ast_1", "isaac_sim_urdf", bytesFetch(data, ""))
+			if err != nil {
+				t.Fatal(err)
+			}
+			os.Remove(c.blobPath(e.Hash))
+			_, _, err = c.Files(e)
+			if err == nil || !strings.Contains(err.Error(), c.blobPath(e.Hash)) || !strings.Contains(err.Error(), "'gizmo cache verify --repair'") {
+				t.Fatalf("err = %v", err)
+			}
+		})
 	}
 }
 
