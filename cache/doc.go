@@ -74,7 +74,7 @@
 // file system, elsewhere an fsync of each file and directory the waiting
 // stores wrote. A store waits for two flushes (its file, then its rename)
 // and shares each with the stores waiting at that moment: strace of a
-// 900-file sync counts 1,191 syncfs calls where there were about 9,000
+// 900-file sync counts 1,191 syncfs calls where there were 7,353
 // fsyncs. The price: syncfs also writes other programs' dirty data on that
 // file system.
 //
