@@ -252,6 +252,9 @@ func (c *Cache) fetchAndPublish(ctx context.Context, id, format, kh string, fetc
 	e := Entry{AssetID: id, Format: format, Hash: sum, Size: n, Kind: kind, ETag: etag, Filename: sw.name, FetchedAt: c.now().UTC()}
 
 	name := fmt.Sprintf("download of %s/%s", id, format)
+	// shown is the download as its tree will be, for check: the zip read
+	// here (its bytes stay open until the end), or the blob.
+	var shown *archive.Overlay
 	switch kind {
 	case formats.KindZip:
 		// Checked in full (names, types, sizes, ratios, CRCs) but not
@@ -260,26 +263,26 @@ func (c *Cache) fetchAndPublish(ctx context.Context, id, format, kh string, fetc
 		if err != nil {
 			return Entry{}, err
 		}
+		defer pf.Close()
 		files, err := archive.Verify(pf, n, name, c.limits)
-		if err == nil {
-			for _, fl := range files {
-				e.Files = append(e.Files, fl.Name)
-			}
-			var zr *zip.Reader
-			if zr, err = zip.NewReader(pf, n); err == nil {
-				e.Model, e.ModelKind, err = findModel(zipHead(zr), e.Files, format)
-				if err != nil {
-					err = fmt.Errorf("%s: %w", name, err)
-				}
-			}
-		}
-		pf.Close()
 		if err != nil {
 			return Entry{}, err
 		}
+		for _, fl := range files {
+			e.Files = append(e.Files, fl.Name)
+		}
+		zr, err := zip.NewReader(pf, n)
+		if err != nil {
+			return Entry{}, err
+		}
+		if e.Model, e.ModelKind, err = findModel(zipHead(zr), e.Files, format); err != nil {
+			return Entry{}, fmt.Errorf("%s: %w", name, err)
+		}
+		shown = archive.NewOverlay(c.TreePath(e), zr)
 	case formats.KindURDF, formats.KindMJCF, formats.KindUSDA, formats.KindUSDC:
 		model := singleName[kind]
 		e.Files, e.Model, e.ModelKind = []string{model}, model, kind
+		shown = archive.NewFileOverlay(c.TreePath(e), model, c.blobPath(sum), n)
 	default:
 		return Entry{}, fmt.Errorf("%s is neither a zip archive nor a URDF, MJCF or USD file (it starts with %q): %w",
 			name, preview(sw.head), ErrNoModel)
@@ -327,12 +330,7 @@ func (c *Cache) fetchAndPublish(ctx context.Context, id, format, kh string, fetc
 		}
 	}
 	if check != nil {
-		// The blob was just written: should it not read back, the entry
-		// is recorded without a verdict, as by Store.
-		if files, closer, err := c.Files(e); err == nil {
-			e.Validation = check(ctx, e, files)
-			closer.Close()
-		}
+		e.Validation = check(ctx, e, shown)
 	}
 	v, err := json.Marshal(e)
 	if err != nil {
