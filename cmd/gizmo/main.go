@@ -100,6 +100,7 @@ func main() {
 func run(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	defer startProfile(stderr)()
 	err := newApp(stdout, stderr).RunContext(ctx, args)
 	if err == nil {
 		return exitcode.OK
