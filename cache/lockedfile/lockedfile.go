@@ -21,19 +21,41 @@ import (
 var ErrLocked = errors.New("locked by another process")
 
 // Lock is a held lock. Unlock releases it.
+//
+// It holds a bare descriptor, not an *os.File: os.OpenFile tries to add a
+// regular file to the network poller and toggles its blocking mode (five
+// system calls that fail or undo each other), and a cache store takes
+// several locks.
 type Lock struct {
-	f *os.File
+	fd   int
+	held bool
 }
 
 // Unlock releases the lock. It is safe to call on a nil *Lock.
 func (l *Lock) Unlock() error {
-	if l == nil || l.f == nil {
+	if l == nil || !l.held {
 		return nil
 	}
-	f := l.f
-	l.f = nil
+	l.held = false
 	// Closing the descriptor drops the flock.
-	return f.Close()
+	if err := unix.Close(l.fd); err != nil {
+		return fmt.Errorf("unlock: %w", err)
+	}
+	return nil
+}
+
+// open opens (creating) the lock file path.
+func open(path string) (int, error) {
+	for {
+		fd, err := unix.Open(path, unix.O_RDWR|unix.O_CREAT|unix.O_CLOEXEC, 0o666)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return -1, fmt.Errorf("lock %s: %w", path, &os.PathError{Op: "open", Path: path, Err: err})
+		}
+		return fd, nil
+	}
 }
 
 // Acquire takes an exclusive (or, with exclusive false, a shared) lock on
@@ -41,9 +63,9 @@ func (l *Lock) Unlock() error {
 // conflicting lock it polls with a short, growing delay (1ms up to 20ms) until
 // ctx is done.
 func Acquire(ctx context.Context, path string, exclusive bool) (*Lock, error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o666)
+	f, err := open(path)
 	if err != nil {
-		return nil, fmt.Errorf("lock %s: %w", path, err)
+		return nil, err
 	}
 	how := unix.LOCK_SH
 	if exclusive {
@@ -57,10 +79,10 @@ func Acquire(ctx context.Context, path string, exclusive bool) (*Lock, error) {
 			if timer != nil {
 				timer.Stop()
 			}
-			return &Lock{f: f}, nil
+			return &Lock{fd: f, held: true}, nil
 		}
 		if !errors.Is(err, unix.EWOULDBLOCK) {
-			f.Close()
+			unix.Close(f)
 			return nil, fmt.Errorf("lock %s: %w", path, err)
 		}
 		if timer == nil {
@@ -71,7 +93,7 @@ func Acquire(ctx context.Context, path string, exclusive bool) (*Lock, error) {
 		select {
 		case <-ctx.Done():
 			timer.Stop()
-			f.Close()
+			unix.Close(f)
 			return nil, fmt.Errorf("waiting for lock %s: %w", path, ctx.Err())
 		case <-timer.C:
 		}
@@ -84,27 +106,27 @@ func Acquire(ctx context.Context, path string, exclusive bool) (*Lock, error) {
 // TryAcquire takes the lock only if nobody holds a conflicting one; otherwise
 // it returns ErrLocked at once.
 func TryAcquire(path string, exclusive bool) (*Lock, error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o666)
+	f, err := open(path)
 	if err != nil {
-		return nil, fmt.Errorf("lock %s: %w", path, err)
+		return nil, err
 	}
 	how := unix.LOCK_SH
 	if exclusive {
 		how = unix.LOCK_EX
 	}
 	if err := flock(f, how|unix.LOCK_NB); err != nil {
-		f.Close()
+		unix.Close(f)
 		if errors.Is(err, unix.EWOULDBLOCK) {
 			return nil, ErrLocked
 		}
 		return nil, fmt.Errorf("lock %s: %w", path, err)
 	}
-	return &Lock{f: f}, nil
+	return &Lock{fd: f, held: true}, nil
 }
 
-func flock(f *os.File, how int) error {
+func flock(fd int, how int) error {
 	for {
-		err := unix.Flock(int(f.Fd()), how)
+		err := unix.Flock(fd, how)
 		if err != unix.EINTR {
 			return err
 		}
