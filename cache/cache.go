@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/antimlabs/gizmo/formats"
@@ -113,6 +114,8 @@ type Cache struct {
 	root string
 	// Limits bound what a downloaded zip may expand to.
 	limits archive.Limits
+	// sweepTemps removes stale temp files once, before the first store.
+	sweepTemps sync.Once
 
 	// Test seams.
 	createTemp func(dir, pattern string) (tempFile, error)

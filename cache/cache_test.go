@@ -22,6 +22,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/antimlabs/gizmo/cache/lockedfile"
 	"github.com/antimlabs/gizmo/formats"
 )
 
@@ -657,7 +658,17 @@ func TestLeftoverTempFilesIgnoredAndCleaned(t *testing.T) {
 	kh := keyHash("ast_1", "mujoco_mjcf")
 	other := keyHash("ast_9", "mujoco_mjcf")
 	tmp := filepath.Join(c.Root(), "tmp")
-	plant := []string{kh + "-123.part", kh + "-456.tree/", other + "-1.part", "junk-from-elsewhere"}
+	// A third key whose store is running (its lock is held): its temp
+	// file must survive. Its lock file must not be ast_1's.
+	var busy string
+	for i := 10; busy == "" || c.keyLockPath(busy) == c.keyLockPath(kh); i++ {
+		busy = keyHash(fmt.Sprintf("ast_%d", i), "mujoco_mjcf")
+	}
+	held, err := lockedfile.Acquire(context.Background(), c.keyLockPath(busy), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plant := []string{kh + "-123.part", kh + "-456.tree/", other + "-1.part", busy + "-7.part", "junk-from-elsewhere"}
 	for _, p := range plant {
 		full := filepath.Join(tmp, p)
 		if strings.HasSuffix(p, "/") {
@@ -676,11 +687,13 @@ func TestLeftoverTempFilesIgnoredAndCleaned(t *testing.T) {
 	if string(b) != mjcfDoc {
 		t.Errorf("model = %q", b)
 	}
-	// The key's own leftovers went under its lock; the others stay for gc.
+	// The first store removed every store's leftovers whose lock was
+	// free; the running store's temp and foreign files stay.
 	left := listDir(t, tmp)
-	if want := other + "-1.part junk-from-elsewhere"; left != want {
+	if want := busy + "-7.part junk-from-elsewhere"; left != want {
 		t.Errorf("tmp after store and unpack = %q, want %q", left, want)
 	}
+	held.Unlock()
 	ps, err := c.Verify(context.Background(), false)
 	if err != nil {
 		t.Fatal(err)
@@ -834,5 +847,64 @@ func TestPathsOfDamagedRecords(t *testing.T) {
 				t.Errorf("entry %+v gives path %s", e, p)
 			}
 		}
+	}
+}
+
+// TestStoreWriterInMemory: the in-memory copy that checking reads instead
+// of the temp file is exactly the file's contents, or is not offered.
+func TestStoreWriterInMemory(t *testing.T) {
+	small := bytes.Repeat([]byte("s"), 1000)
+	big := bytes.Repeat([]byte("b"), smallZip+1)
+	tests := []struct {
+		name   string
+		writes [][]byte // nil: start over (Truncate(0))
+		inMem  bool
+	}{
+		{"small", [][]byte{small}, true},
+		{"several writes", [][]byte{small, small, small}, true},
+		{"exactly the limit", [][]byte{big[:smallZip]}, true},
+		{"over the limit", [][]byte{big}, false},
+		{"over the limit in steps", [][]byte{big[:smallZip-10], small}, false},
+		{"start over after a cut", [][]byte{small, nil, small[:10]}, true},
+		{"start over after outgrowing", [][]byte{big, nil, small}, true},
+		{"outgrow after starting over", [][]byte{small, nil, big}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f, err := os.CreateTemp(t.TempDir(), "w")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			w := &storeWriter{f: f, h: sha256.New()}
+			for _, b := range tt.writes {
+				if b == nil {
+					if err := w.Truncate(0); err != nil {
+						t.Fatal(err)
+					}
+					if _, err := w.Seek(0, io.SeekStart); err != nil {
+						t.Fatal(err)
+					}
+					continue
+				}
+				if _, err := w.Write(b); err != nil {
+					t.Fatal(err)
+				}
+			}
+			onDisk, err := os.ReadFile(f.Name())
+			if err != nil {
+				t.Fatal(err)
+			}
+			mem, ok := w.inMemory()
+			if ok != tt.inMem {
+				t.Fatalf("in memory = %v, want %v", ok, tt.inMem)
+			}
+			if ok && !bytes.Equal(mem, onDisk) {
+				t.Errorf("memory holds %d bytes that differ from the file's %d", len(mem), len(onDisk))
+			}
+			if got := hex.EncodeToString(w.h.Sum(nil)); got != sha(onDisk) {
+				t.Errorf("hash %s, file's %s", got, sha(onDisk))
+			}
+		})
 	}
 }

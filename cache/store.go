@@ -61,6 +61,11 @@ func (c *Cache) StoreChecked(ctx context.Context, id, format string, fetch Fetch
 		return Entry{}, fmt.Errorf("store: %w", err)
 	}
 	kh := keyHash(id, format)
+	// Temp files left by interrupted stores go once per Cache, not once
+	// per store (listing tmp/ cost each store a directory read). Before
+	// taking our key's lock, which would make our key's leftovers look in
+	// use.
+	c.sweepTemps.Do(c.removeStaleTemps)
 	lk, err := lockedfile.Acquire(ctx, c.keyLockPath(kh), true)
 	if err != nil {
 		return Entry{}, fmt.Errorf("store %s/%s: %w", id, format, err)
@@ -71,8 +76,6 @@ func (c *Cache) StoreChecked(ctx context.Context, id, format string, fetch Fetch
 	if e, ok := c.present(id, format); ok {
 		return e, nil
 	}
-	// Any temp file of this key is stale: its writer held the lock we hold.
-	c.removeTemps(kh)
 	e, err := c.fetchAndPublish(ctx, id, format, kh, fetch, check)
 	switch {
 	case errors.Is(err, ErrHostileArchive):
@@ -98,6 +101,21 @@ func (c *Cache) present(id, format string) (Entry, bool) {
 	return e, true
 }
 
+// removeStaleTemps removes every temp file and tree of a store under tmp/
+// whose store is not running (its key's lock is free), as the first store
+// of a Cache does: what a crash left behind goes at the next run. A temp of
+// a store that crashes later stays until then, or until 'gizmo cache gc';
+// it never stands in the way, since every temp file has a name of its own.
+// Files not named like a store's temps are left to 'gizmo cache gc'.
+func (c *Cache) removeStaleTemps() {
+	tmps, _ := os.ReadDir(filepath.Join(c.root, tmpDir))
+	for _, t := range tmps {
+		if p := filepath.Join(c.root, tmpDir, t.Name()); tempKey(p) != "" {
+			c.removeStaleTemp(p)
+		}
+	}
+}
+
 // removeTemps removes the temp files and trees of key kh. Callers hold the
 // key's lock.
 func (c *Cache) removeTemps(kh string) {
@@ -116,9 +134,22 @@ type storeWriter struct {
 	f    tempFile
 	h    hash.Hash
 	head []byte
-	n    int64
-	err  error // first write error of the temp file
-	name string
+	// mem is a copy of the download while it is at most smallZip bytes
+	// (nil past that): checking and validating read it instead of
+	// reading the temp file back.
+	mem    []byte
+	memOff bool // the download outgrew mem
+	n      int64
+	err    error // first write error of the temp file
+	name   string
+}
+
+// inMemory returns the whole download when mem holds it.
+func (w *storeWriter) inMemory() ([]byte, bool) {
+	if w.memOff || w.err != nil || int64(len(w.mem)) != w.n {
+		return nil, false
+	}
+	return w.mem, true
 }
 
 // SetFilename keeps the server's (untrusted) filename hint for the entry.
@@ -154,6 +185,13 @@ func (w *storeWriter) Write(p []byte) (int, error) {
 	}
 	if room := headSize - len(w.head); room > 0 {
 		w.head = append(w.head, p[:min(room, n)]...)
+	}
+	if !w.memOff {
+		if len(w.mem)+n <= smallZip {
+			w.mem = append(w.mem, p[:n]...)
+		} else {
+			w.mem, w.memOff = nil, true
+		}
 	}
 	w.n += int64(n)
 	return n, err
@@ -197,6 +235,7 @@ func (w *storeWriter) Truncate(size int64) error {
 	}
 	w.h.Reset()
 	w.head, w.n, w.err = w.head[:0], 0, nil
+	w.mem, w.memOff = w.mem[:0], false
 	return nil
 }
 
@@ -259,8 +298,10 @@ func (c *Cache) fetchAndPublish(ctx context.Context, id, format, kh string, fetc
 	case formats.KindZip:
 		// Checked in full (names, types, sizes, ratios, CRCs) but not
 		// unpacked: the tree is made on first use (Unpack).
-		pf, err := openAt(partName, n)
-		if err != nil {
+		var pf readerAtCloser
+		if b, ok := sw.inMemory(); ok {
+			pf = memZip{bytes.NewReader(b)}
+		} else if pf, err = openAt(partName, n); err != nil {
 			return Entry{}, err
 		}
 		defer pf.Close()

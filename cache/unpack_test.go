@@ -288,8 +288,8 @@ func TestUnpackWithoutItsDownload(t *testing.T) {
 
 // TestLeftoverTempTreeRemoved: a temp tree left by an interrupted unpack
 // (planted, read-only inside as a real one is) is removed by the next
-// Unpack or Store of its key, or by GC; another key's is left alone by the
-// first two.
+// Unpack of its key, by the first Store of a Cache, or by GC; another key's
+// is left alone by Unpack, and removed by the other two.
 func TestLeftoverTempTreeRemoved(t *testing.T) {
 	data := makeZip(t, zfile{"robot.urdf", urdfDoc}, zfile{"meshes/base.stl", "solid"})
 	tests := []struct {
@@ -309,7 +309,7 @@ func TestLeftoverTempTreeRemoved(t *testing.T) {
 			if _, err := c.Store(context.Background(), "ast_1", "isaac_sim_urdf", bytesFetch(data, "")); err != nil {
 				t.Fatal(err)
 			}
-		}, false},
+		}, true},
 		{"gc", true, func(t *testing.T, c *Cache) {
 			res, err := c.GC(context.Background(), GCOptions{})
 			if err != nil || len(res.Removed) != 2 {
