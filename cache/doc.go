@@ -41,10 +41,12 @@
 //
 // # Writing: the Go module cache's protocol
 //
-// Store takes the per-key lock, checks the index (one read) in case another
-// goroutine or process has stored the key meanwhile, removes the key's stale temp files
-// (safe only under the lock), streams the download into a temp file while
-// hashing it (never the whole file in memory), checks its size, and detects
+// The first Store of a Cache removes the stale temp files of every key
+// whose lock is free (their writers are gone). Store then takes the
+// per-key lock, checks the index (one read) in case another goroutine or
+// process has stored the key meanwhile, streams the download into a temp
+// file while hashing it (keeping a copy in memory only up to 256 KiB, so
+// that checking need not read the file back), checks its size, and detects
 // its kind from its bytes. A zip is checked in full with the
 // hostile-archive rules of package archive (names, types, sizes, ratios,
 // CRCs: archive.Verify, which writes nothing) and its model file found
@@ -62,8 +64,8 @@
 // reads a download where its tree will be without unpacking it (Files, an
 // archive.Overlay).
 //
-// A crash leaves at worst temp files, which the next Store or Unpack of
-// that key, GC or verify --repair removes, or published files no record
+// A crash leaves at worst temp files, which the next process's first
+// Store, the next Unpack of that key, GC or verify --repair removes, or published files no record
 // references, which GC removes. Correctness does not depend on the locks:
 // two writers of one key produce the same content-addressed files and only
 // cost bandwidth.
