@@ -116,6 +116,8 @@ type Cache struct {
 	limits archive.Limits
 	// sweepTemps removes stale temp files once, before the first store.
 	sweepTemps sync.Once
+	// blobDirs holds the blob directories known to exist (see blobDir).
+	blobDirs sync.Map
 
 	// Test seams.
 	createTemp func(dir, pattern string) (tempFile, error)

@@ -908,3 +908,29 @@ func TestStoreWriterInMemory(t *testing.T) {
 		})
 	}
 }
+
+// TestStoreBlobDirRemoved: a blob directory removed behind the cache's back
+// (by hand) after a store made it is made again by the next store into it.
+func TestStoreBlobDirRemoved(t *testing.T) {
+	c := openTest(t)
+	doc := func(i int) []byte { return []byte(fmt.Sprintf("<robot name=\"r%d\"><link name=\"base\"/></robot>\n", i)) }
+	first := doc(0)
+	second := first
+	for i := 1; sha(second)[:2] != sha(first)[:2]; i++ {
+		second = doc(i)
+	}
+	if _, err := c.Store(context.Background(), "ast_1", "isaac_sim_urdf", bytesFetch(first, "")); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Dir(c.blobPath(sha(first)))
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	e, err := c.Store(context.Background(), "ast_2", "isaac_sim_urdf", bytesFetch(second, ""))
+	if err != nil {
+		t.Fatalf("store into a removed blob directory: %v", err)
+	}
+	if b, err := os.ReadFile(c.DownloadPath(e)); err != nil || !bytes.Equal(b, second) {
+		t.Errorf("blob = %q, %v", b, err)
+	}
+}

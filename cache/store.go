@@ -349,19 +349,27 @@ func (c *Cache) fetchAndPublish(ctx context.Context, id, format, kh string, fetc
 		os.Remove(partName)
 	} else {
 		// The directories whose entries change, for the flush after the rename.
-		dirs := []string{filepath.Dir(blob)}
-		created, err := mkdirOnce(filepath.Dir(blob))
+		dir := filepath.Dir(blob)
+		dirs := []string{dir}
+		created, err := c.blobDir(dir, false)
 		if err != nil {
 			return Entry{}, err
-		}
-		if created {
-			dirs = append(dirs, filepath.Join(c.root, blobsDir))
 		}
 		if err := os.Chmod(partName, 0o444); err != nil {
 			return Entry{}, err
 		}
-		if err := c.rename(partName, blob); err != nil {
-			return Entry{}, fmt.Errorf("move the download into %s: %w (check permissions)", filepath.Dir(blob), err)
+		err = c.rename(partName, blob)
+		if errors.Is(err, fs.ErrNotExist) && !created {
+			// The directory went since this process made or saw it.
+			if created, err = c.blobDir(dir, true); err == nil {
+				err = c.rename(partName, blob)
+			}
+		}
+		if err != nil {
+			return Entry{}, fmt.Errorf("move the download into %s: %w (check permissions)", dir, err)
+		}
+		if created {
+			dirs = append(dirs, filepath.Join(c.root, blobsDir))
 		}
 		keepPart = true
 		// The new name reaches the disk before the index record that
@@ -565,6 +573,21 @@ func freeze(root string, sealed bool) ([]string, error) {
 		files = append(files, dirs[i])
 	}
 	return files, nil
+}
+
+// blobDir makes sure the blob directory dir exists, and says whether it
+// created it. A directory this Cache has made or seen is taken to exist
+// without a system call, unless again is set (a rename into it failed).
+func (c *Cache) blobDir(dir string, again bool) (bool, error) {
+	if _, ok := c.blobDirs.Load(dir); ok && !again {
+		return false, nil
+	}
+	created, err := mkdirOnce(dir)
+	if err != nil {
+		return false, err
+	}
+	c.blobDirs.Store(dir, true)
+	return created, nil
 }
 
 // mkdirOnce creates dir (in an existing parent) unless it exists, and says
