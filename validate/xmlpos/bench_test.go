@@ -42,3 +42,9 @@ func benchParse(b *testing.B, parse func([]byte) (*Doc, error)) {
 		})
 	}
 }
+
+// BenchmarkParseSlow runs the encoding/xml path alone on the files of
+// BenchmarkParse: Parse's fallback, and what Parse cost before the fast path.
+func BenchmarkParseSlow(b *testing.B) {
+	benchParse(b, parseSlow)
+}

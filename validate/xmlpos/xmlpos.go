@@ -6,6 +6,11 @@
 // tokens build the etree tree the way etree's own reader does with default
 // ReadSettings, so the result is the tree etree.Document.ReadFromBytes
 // would give.
+//
+// Most documents never reach the decoder: a hand-written scanner (fast.go)
+// reads the well-formed subset robot files are written in several times
+// faster, with the same tree, positions and rules, and hands anything else,
+// errors included, to the decoder.
 package xmlpos
 
 import (
@@ -44,6 +49,16 @@ func (e *SyntaxError) Error() string {
 
 // Parse reads data as XML. A malformed document yields a *SyntaxError.
 func Parse(data []byte) (*Doc, error) {
+	if d, ok := parseFast(data); ok {
+		return d, nil
+	}
+	return parseSlow(data)
+}
+
+// parseSlow is Parse with encoding/xml's decoder: it reads every document
+// and reports every error, where parseFast reads only the common
+// well-formed subset and gives up on the rest.
+func parseSlow(data []byte) (*Doc, error) {
 	dec := xml.NewDecoder(bytes.NewReader(data))
 	dec.Strict = true
 	dec.Entity = nil

@@ -54,6 +54,16 @@ func TestDepthLimit(t *testing.T) {
 // BenchmarkParseLarge parses a document of many elements on many lines: the
 // cost of finding each element's position must not grow with its offset.
 func BenchmarkParseLarge(b *testing.B) {
+	benchLarge(b, Parse)
+}
+
+// BenchmarkParseLargeSlow is BenchmarkParseLarge on the encoding/xml path
+// alone.
+func BenchmarkParseLargeSlow(b *testing.B) {
+	benchLarge(b, parseSlow)
+}
+
+func benchLarge(b *testing.B, parse func([]byte) (*Doc, error)) {
 	var buf []byte
 	buf = append(buf, "<robot name=\"r\">\n"...)
 	for i := 0; i < 20000; i++ {
@@ -62,7 +72,7 @@ func BenchmarkParseLarge(b *testing.B) {
 	buf = append(buf, "</robot>\n"...)
 	b.SetBytes(int64(len(buf)))
 	for b.Loop() {
-		if _, err := Parse(buf); err != nil {
+		if _, err := parse(buf); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -1,0 +1,642 @@
+package xmlpos
+
+import (
+	"strconv"
+	"strings"
+	"sync"
+	"unicode/utf8"
+
+	"github.com/beevik/etree"
+)
+
+// The fast path reads the well-formed subset of XML that robot files use
+// (an XML declaration and other processing instructions, elements with
+// ASCII names and quoted attributes, text with the predefined and numeric
+// character references, comments and CDATA sections) straight from the
+// bytes, without encoding/xml's per-byte reader and per-token copies.
+//
+// It accepts a document only when encoding/xml would accept it too and
+// gives exactly the tree and positions parseSlow gives: it mirrors the
+// decoder's rules (see encoding/xml's rawToken and text) for everything it
+// reads and gives up on anything else, a DOCTYPE, a non-ASCII name, a
+// malformed or unusual construct, so that Parse falls back to parseSlow,
+// which reports errors and reads odd documents as before.
+//
+// Names and values that need no rewriting are substrings of one copy of
+// the document, and the tree's elements, texts, attributes and child lists
+// are cut from slabs rather than allocated one by one or grown by
+// appending, so a typical document costs a few dozen allocations instead
+// of several per element.
+
+// parseFast parses data on the fast path; ok is false when data has
+// anything the fast path does not read, and the caller must use parseSlow.
+func parseFast(data []byte) (d *Doc, ok bool) {
+	s := scanners.Get().(*scanner)
+	defer s.release()
+	if !s.parse(string(data)) {
+		return nil, false
+	}
+	return s.doc, true
+}
+
+// scanners keeps scanners for reuse, for their scratch slices.
+var scanners = sync.Pool{New: func() any { return new(scanner) }}
+
+// scanner is the fast path's state over one document.
+type scanner struct {
+	src string // the document; names and values are substrings of it
+	i   int    // offset of the next byte to read
+	doc *Doc
+
+	// Line counting is lazy: line and lineStart hold for offset counted.
+	line, lineStart, counted int
+
+	elements int           // elements started
+	open     []openElement // the open elements, innermost last
+	pending  []etree.Token // children of the open elements, not added yet
+	attrs    []rawAttr     // scratch: the attributes of the tag being read
+	buf      []byte        // scratch: values being rewritten
+	elemSlab slab[etree.Element]
+	textSlab slab[etree.CharData]
+	attrSlab slab[etree.Attr]
+	kidSlab  slab[etree.Token]
+}
+
+// openElement is an element whose end tag is still to come.
+type openElement struct {
+	e       *etree.Element
+	pending int // where its children start in scanner.pending
+}
+
+// rawAttr is an attribute as read, before it is added to its element.
+type rawAttr struct {
+	space, key, value string
+}
+
+// slab hands out slices of a few large allocations.
+type slab[T any] struct {
+	free []T
+	next int // the size of the next allocation
+}
+
+// maxSlab bounds a slab's allocations, so that the unused end of the
+// last one stays small.
+const maxSlab = 4096
+
+// take returns n new items whose slice has no room to grow into the
+// next ones.
+func (s *slab[T]) take(n int) []T {
+	if n > len(s.free) {
+		size := max(n, s.next)
+		s.free = make([]T, size)
+		s.next = min(max(2*size, 16), maxSlab)
+	}
+	t := s.free[:n:n]
+	s.free = s.free[n:]
+	return t
+}
+
+// release drops s's document and returns s to the pool, unless its
+// scratch slices have grown too big to keep.
+func (s *scanner) release() {
+	if cap(s.pending) > maxSlab || cap(s.attrs) > maxSlab || cap(s.buf) > 1<<16 {
+		return
+	}
+	clear(s.pending[:cap(s.pending)])
+	clear(s.open[:cap(s.open)])
+	clear(s.attrs[:cap(s.attrs)])
+	*s = scanner{open: s.open[:0], pending: s.pending[:0], attrs: s.attrs[:0], buf: s.buf[:0]}
+	scanners.Put(s)
+}
+
+// parse reads src into s.doc; false means parseSlow must read it.
+func (s *scanner) parse(src string) bool {
+	s.src, s.line = src, 1
+	s.sizeSlabs()
+	doc := etree.NewDocument()
+	doc.ReadSettings.MaxDepth = MaxDepth
+	s.doc = &Doc{Document: doc, pos: make(map[*etree.Element]Pos, s.elemSlab.next)}
+	for s.i < len(s.src) {
+		var ok bool
+		if s.src[s.i] != '<' {
+			ok = s.text()
+		} else if s.i+1 >= len(s.src) {
+			return false
+		} else {
+			switch s.src[s.i+1] {
+			case '/':
+				ok = s.endTag()
+			case '?':
+				ok = s.procInst()
+			case '!':
+				ok = s.bang()
+			default:
+				ok = s.startTag()
+			}
+		}
+		if !ok {
+			return false
+		}
+	}
+	if len(s.open) != 0 || s.elements == 0 {
+		return false
+	}
+	s.adopt(&doc.Element, 0)
+	return true
+}
+
+// sizeSlabs sizes the slabs' first allocations for the document from
+// counts of its markup: every element starts with a '<' that does not
+// start an end tag, a text ends at a '<' or at the end, and every
+// attribute has an '='. (CDATA sections can make more texts; the slabs
+// then grow.)
+func (s *scanner) sizeSlabs() {
+	lt := strings.Count(s.src, "<")
+	elems := min(lt-strings.Count(s.src, "</"), len(s.src)/4)
+	s.elemSlab.next = min(elems, maxSlab)
+	s.textSlab.next = min(lt+1, maxSlab)
+	s.attrSlab.next = min(strings.Count(s.src, "="), maxSlab)
+	s.kidSlab.next = min(elems+lt+1, maxSlab)
+}
+
+// add makes t a child of the innermost open element, or of the document;
+// adopt adds it when its parent's children are all known.
+func (s *scanner) add(t etree.Token) {
+	s.pending = append(s.pending, t)
+}
+
+// adopt gives e the pending children from index from on, in a slice of
+// their number, as etree's AddChild would one by one.
+func (s *scanner) adopt(e *etree.Element, from int) {
+	kids := s.pending[from:]
+	if len(kids) > 0 {
+		e.Child = s.kidSlab.take(len(kids))[:0]
+		for _, t := range kids {
+			e.AddChild(t)
+		}
+	}
+	clear(kids)
+	s.pending = s.pending[:from]
+}
+
+// posAt returns the line and byte column of offset i, which must not be
+// before the offset of the previous call.
+func (s *scanner) posAt(i int) Pos {
+	seg := s.src[s.counted:i]
+	if n := strings.Count(seg, "\n"); n > 0 {
+		s.line += n
+		s.lineStart = s.counted + strings.LastIndexByte(seg, '\n') + 1
+	}
+	s.counted = i
+	return Pos{s.line, i - s.lineStart + 1}
+}
+
+// text reads character data up to the next '<' or the end.
+func (s *scanner) text() bool {
+	end := strings.IndexByte(s.src[s.i:], '<')
+	if end < 0 {
+		end = len(s.src)
+	} else {
+		end += s.i
+	}
+	v, ok := s.value(s.src[s.i:end], modeText)
+	if !ok {
+		return false
+	}
+	s.addText(v)
+	s.i = end
+	return true
+}
+
+// addText adds character data; SetData marks whitespace as etree's
+// reader does.
+func (s *scanner) addText(v string) {
+	c := &s.textSlab.take(1)[0]
+	c.SetData(v)
+	s.add(c)
+}
+
+// startTag reads an element's start tag, or an empty element, at '<'.
+func (s *scanner) startTag() bool {
+	start := s.i
+	space, local, end, ok := s.nsname(s.i + 1)
+	if !ok {
+		return false
+	}
+	s.i = end
+	s.attrs = s.attrs[:0]
+	empty := false
+	for {
+		s.skipSpace()
+		if s.i >= len(s.src) {
+			return false
+		}
+		c := s.src[s.i]
+		if c == '>' {
+			s.i++
+			break
+		}
+		if c == '/' {
+			if s.i+1 >= len(s.src) || s.src[s.i+1] != '>' {
+				return false
+			}
+			s.i += 2
+			empty = true
+			break
+		}
+		if !s.attr() {
+			return false
+		}
+	}
+	if len(s.open) == 0 && s.elements > 0 || len(s.open) >= MaxDepth {
+		return false // a second root, or too deep: parseSlow says which
+	}
+	s.elements++
+	// The fields newElement sets, and no parent yet: adopt adds it.
+	e := &s.elemSlab.take(1)[0]
+	e.Space, e.Tag = space, local
+	e.Attr, e.Child = make([]etree.Attr, 0), make([]etree.Token, 0)
+	if n := len(s.attrs); n > 0 {
+		e.Attr = s.attrSlab.take(n)[:0]
+		for _, a := range s.attrs {
+			// e has no attribute of an empty name, so CreateAttr("")
+			// appends one, bound to e, that then takes its name.
+			at := e.CreateAttr("", a.value)
+			at.Space, at.Key = a.space, a.key
+		}
+	}
+	s.doc.pos[e] = s.posAt(start)
+	s.add(e)
+	if !empty {
+		s.open = append(s.open, openElement{e, len(s.pending)})
+	}
+	return true
+}
+
+// attr reads one name="value" of a start tag into s.attrs. A repeated
+// name keeps its first place and takes the last value, as in etree's
+// reader.
+func (s *scanner) attr() bool {
+	space, local, end, ok := s.nsname(s.i)
+	if !ok {
+		return false
+	}
+	s.i = end
+	s.skipSpace()
+	if s.i >= len(s.src) || s.src[s.i] != '=' {
+		return false
+	}
+	s.i++
+	s.skipSpace()
+	if s.i >= len(s.src) {
+		return false
+	}
+	q := s.src[s.i]
+	if q != '"' && q != '\'' {
+		return false
+	}
+	n := strings.IndexByte(s.src[s.i+1:], q)
+	if n < 0 {
+		return false
+	}
+	v, ok := s.value(s.src[s.i+1:s.i+1+n], modeAttr)
+	if !ok {
+		return false
+	}
+	s.i += n + 2
+	for j := range s.attrs {
+		if s.attrs[j].space == space && s.attrs[j].key == local {
+			s.attrs[j].value = v
+			return true
+		}
+	}
+	s.attrs = append(s.attrs, rawAttr{space, local, v})
+	return true
+}
+
+// endTag reads an end tag at "</"; it must close the innermost element.
+func (s *scanner) endTag() bool {
+	space, local, end, ok := s.nsname(s.i + 2)
+	if !ok {
+		return false
+	}
+	s.i = end
+	s.skipSpace()
+	if s.i >= len(s.src) || s.src[s.i] != '>' {
+		return false
+	}
+	s.i++
+	n := len(s.open)
+	if n == 0 {
+		return false
+	}
+	top := s.open[n-1]
+	if top.e.Tag != local || top.e.Space != space {
+		return false
+	}
+	s.adopt(top.e, top.pending)
+	s.open = s.open[:n-1]
+	return true
+}
+
+// procInst reads a processing instruction at "<?".
+func (s *scanner) procInst() bool {
+	end, ok := s.name(s.i + 2)
+	if !ok {
+		return false
+	}
+	target := s.src[s.i+2 : end]
+	s.i = end
+	s.skipSpace()
+	n := strings.Index(s.src[s.i:], "?>")
+	if n < 0 {
+		return false
+	}
+	inst := s.src[s.i : s.i+n]
+	if target == "xml" && !declOK(inst) {
+		return false
+	}
+	s.add(&etree.ProcInst{Target: target, Inst: inst})
+	s.i += n + 2
+	return true
+}
+
+// declOK reports whether encoding/xml accepts the XML declaration inst:
+// version 1.0 and encoding UTF-8, when given.
+func declOK(inst string) bool {
+	if v := procInstParam("version", inst); v != "" && v != "1.0" {
+		return false
+	}
+	enc := procInstParam("encoding", inst)
+	return enc == "" || strings.EqualFold(enc, "utf-8")
+}
+
+// procInstParam is encoding/xml's procInst: the value of param="..." or
+// param='...' in s, or "", found the way the decoder finds it.
+func procInstParam(param, s string) string {
+	param += "="
+	lenp := len(param)
+	i := 0
+	var sep byte
+	for i < len(s) {
+		sub := s[i:]
+		k := strings.Index(sub, param)
+		if k < 0 || lenp+k >= len(sub) {
+			return ""
+		}
+		i += lenp + k + 1
+		if c := sub[lenp+k]; c == '\'' || c == '"' {
+			sep = c
+			break
+		}
+	}
+	if sep == 0 {
+		return ""
+	}
+	j := strings.IndexByte(s[i:], sep)
+	if j < 0 {
+		return ""
+	}
+	return s[i : i+j]
+}
+
+// bang reads a comment or a CDATA section at "<!"; directives are left to
+// parseSlow.
+func (s *scanner) bang() bool {
+	rest := s.src[s.i:]
+	switch {
+	case strings.HasPrefix(rest, "<!--"):
+		body := rest[4:]
+		n := strings.Index(body, "--")
+		if n < 0 || n+2 >= len(body) || body[n+2] != '>' {
+			return false
+		}
+		s.add(&etree.Comment{Data: body[:n]})
+		s.i += 4 + n + 3
+		return true
+	case strings.HasPrefix(rest, "<![CDATA["):
+		body := rest[9:]
+		n := strings.Index(body, "]]>")
+		if n < 0 {
+			return false
+		}
+		v, ok := s.value(body[:n], modeCDATA)
+		if !ok {
+			return false
+		}
+		s.addText(v)
+		s.i += 9 + n + 3
+		return true
+	}
+	return false
+}
+
+// skipSpace skips the bytes encoding/xml's space skips.
+func (s *scanner) skipSpace() {
+	for s.i < len(s.src) {
+		switch s.src[s.i] {
+		case ' ', '\n', '\t', '\r':
+			s.i++
+		default:
+			return
+		}
+	}
+}
+
+// name returns the end of the ASCII XML name at offset i; ok is false
+// when there is none there or it goes on with a non-ASCII byte.
+func (s *scanner) name(i int) (end int, ok bool) {
+	if i >= len(s.src) || !nameStart[s.src[i]] {
+		return 0, false
+	}
+	end = i + 1
+	for end < len(s.src) && nameByte[s.src[end]] {
+		end++
+	}
+	if end < len(s.src) && s.src[end] >= utf8.RuneSelf {
+		return 0, false
+	}
+	return end, true
+}
+
+// nsname reads a name at i and splits it as encoding/xml's nsname does:
+// "a:b" is space a and local b, a name with an empty side of its colon
+// is all local, and a name with two colons is refused.
+func (s *scanner) nsname(i int) (space, local string, end int, ok bool) {
+	end, ok = s.name(i)
+	if !ok {
+		return "", "", 0, false
+	}
+	n := s.src[i:end]
+	c := strings.IndexByte(n, ':')
+	if c < 0 {
+		return "", n, end, true
+	}
+	if strings.IndexByte(n[c+1:], ':') >= 0 {
+		return "", "", 0, false
+	}
+	if c == 0 || c == len(n)-1 {
+		return "", n, end, true
+	}
+	return n[:c], n[c+1:], end, true
+}
+
+// Where a value is read: what ends it and which bytes it may hold.
+const (
+	modeText  = iota // character data: references, no "]]>"
+	modeAttr         // a quoted attribute value: references, no '<'
+	modeCDATA        // a CDATA section: everything as is
+)
+
+// value checks raw, the bytes of a text, attribute value or CDATA section,
+// the way encoding/xml's text does, and returns its value: raw itself, or
+// with references replaced and line ends as "\n" when it has any.
+func (s *scanner) value(raw string, mode int) (string, bool) {
+	rewrite := false
+	for k := 0; k < len(raw); {
+		c := raw[k]
+		if plainByte[c] {
+			k++
+			continue
+		}
+		switch {
+		case c == '\r':
+			rewrite = true
+		case c == '&':
+			rewrite = rewrite || mode != modeCDATA
+		case c == '<':
+			if mode == modeAttr {
+				return "", false
+			}
+		case c == ']':
+			if mode == modeText && strings.HasPrefix(raw[k:], "]]>") {
+				return "", false
+			}
+		case c >= utf8.RuneSelf:
+			r, size := utf8.DecodeRuneInString(raw[k:])
+			if r == utf8.RuneError && size == 1 || !inCharRange(r) {
+				return "", false
+			}
+			k += size
+			continue
+		default:
+			return "", false // a control character
+		}
+		k++
+	}
+	if !rewrite {
+		return raw, true
+	}
+	return s.rewrite(raw, mode != modeCDATA)
+}
+
+// rewrite returns raw, already checked, with "\r\n" and "\r" as "\n" and,
+// when refs is set, character references replaced.
+func (s *scanner) rewrite(raw string, refs bool) (string, bool) {
+	b := s.buf[:0]
+	cr := false // the previous byte was a '\r'
+	for k := 0; k < len(raw); {
+		c := raw[k]
+		switch {
+		case c == '\r':
+			b = append(b, '\n')
+			cr = true
+			k++
+			continue
+		case c == '\n' && cr:
+		case c == '&' && refs:
+			r, n := charRef(raw[k:])
+			if n == 0 {
+				return "", false
+			}
+			b = utf8.AppendRune(b, r)
+			k += n
+			cr = false
+			continue
+		default:
+			b = append(b, c)
+		}
+		cr = false
+		k++
+	}
+	s.buf = b
+	return string(b), true
+}
+
+// predefined are the entities encoding/xml knows without a DOCTYPE.
+var predefined = [...]struct {
+	ref string
+	r   rune
+}{{"&lt;", '<'}, {"&gt;", '>'}, {"&amp;", '&'}, {"&apos;", '\''}, {"&quot;", '"'}}
+
+// charRef reads the reference at the start of s ("&amp;", "&#10;",
+// "&#x41;") and returns its character and length, or n = 0 when encoding/xml
+// would refuse it or give a character not allowed in XML.
+func charRef(s string) (r rune, n int) {
+	if len(s) > 1 && s[1] == '#' {
+		i, base := 2, 10
+		if len(s) > 2 && s[2] == 'x' {
+			i, base = 3, 16
+		}
+		j := i
+		for j < len(s) && (s[j] >= '0' && s[j] <= '9' || base == 16 && (s[j] >= 'a' && s[j] <= 'f' || s[j] >= 'A' && s[j] <= 'F')) {
+			j++
+		}
+		if j == i || j >= len(s) || s[j] != ';' {
+			return 0, 0
+		}
+		v, err := strconv.ParseUint(s[i:j], base, 64)
+		if err != nil || v > utf8.MaxRune {
+			return 0, 0
+		}
+		// string(rune(v)), as the decoder writes it, turns a surrogate
+		// into U+FFFD.
+		r = rune(v)
+		if !utf8.ValidRune(r) {
+			r = utf8.RuneError
+		}
+		if !inCharRange(r) {
+			return 0, 0
+		}
+		return r, j + 1
+	}
+	for _, p := range predefined {
+		if strings.HasPrefix(s, p.ref) {
+			return p.r, len(p.ref)
+		}
+	}
+	return 0, 0
+}
+
+// inCharRange is encoding/xml's isInCharacterRange: the Char production
+// of the XML specification.
+func inCharRange(r rune) bool {
+	return r == 0x09 ||
+		r == 0x0A ||
+		r == 0x0D ||
+		r >= 0x20 && r <= 0xD7FF ||
+		r >= 0xE000 && r <= 0xFFFD ||
+		r >= 0x10000 && r <= 0x10FFFF
+}
+
+// Byte classes. plainByte: ASCII a value holds as it is in every mode
+// (not '\r', '&', '<', ']' or a control character). nameStart and
+// nameByte: the ASCII bytes that start and continue a name.
+var plainByte, nameStart, nameByte [256]bool
+
+func init() {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		switch c {
+		case '&', '<', ']':
+		default:
+			plainByte[c] = true
+		}
+	}
+	plainByte['\t'], plainByte['\n'] = true, true
+	for c := 0; c < utf8.RuneSelf; c++ {
+		b := byte(c)
+		letter := 'A' <= b && b <= 'Z' || 'a' <= b && b <= 'z' || b == '_' || b == ':'
+		nameStart[c] = letter
+		nameByte[c] = letter || '0' <= b && b <= '9' || b == '.' || b == '-'
+	}
+}
