@@ -913,7 +913,9 @@ func TestStoreWriterInMemory(t *testing.T) {
 // (by hand) after a store made it is made again by the next store into it.
 func TestStoreBlobDirRemoved(t *testing.T) {
 	c := openTest(t)
-	doc := func(i int) []byte { return []byte(fmt.Sprintf("<robot name=\"r%d\"><link name=\"base\"/></robot>\n", i)) }
+	doc := func(i int) []byte {
+		return []byte(fmt.Sprintf("<robot name=\"r%d\"><link name=\"base\"/></robot>\n", i))
+	}
 	first := doc(0)
 	second := first
 	for i := 1; sha(second)[:2] != sha(first)[:2]; i++ {

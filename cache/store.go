@@ -28,8 +28,9 @@ import (
 
 // FetchFunc streams a download into w and returns its ETag (may be empty).
 // w also implements Seek and Truncate, to start over from byte 0 after a
-// body cut short (it satisfies api.Rewindable, for Client.DownloadFile), and
-// SetFilename(string), to keep the server's filename hint in Entry.Filename.
+// body cut short (it satisfies api.Rewindable, for Client.DownloadFile),
+// SetFilename(string), to keep the server's filename hint in
+// Entry.Filename, and SHA256() []byte, the hash of what it holds.
 type FetchFunc func(ctx context.Context, w io.Writer) (etag string, err error)
 
 // headSize is how many leading bytes are kept to detect a download's kind.
@@ -151,6 +152,10 @@ func (w *storeWriter) inMemory() ([]byte, bool) {
 	}
 	return w.mem, true
 }
+
+// SHA256 returns the SHA-256 of what has been written since the start (or
+// the last Truncate), so that fetch need not hash the download again.
+func (w *storeWriter) SHA256() []byte { return w.h.Sum(nil) }
 
 // SetFilename keeps the server's (untrusted) filename hint for the entry.
 func (w *storeWriter) SetFilename(name string) { w.name = name }

@@ -632,9 +632,16 @@ func (r *run) download(ctx context.Context, j job, url string, expires time.Time
 	}
 	e, err = r.fstore.StoreChecked(ctx, j.id, string(j.format), func(ctx context.Context, w io.Writer) (string, error) {
 		rw, rewindable := w.(api.Rewindable)
+		// The cache hashes what it is given; hash here only if it does not
+		// say its sum.
+		hw, _ := w.(interface{ SHA256() []byte })
 		for ; ; restarts++ {
 			sh, mh := sha256.New(), md5.New()
-			d, err := r.fremote.Download(ctx, url, io.MultiWriter(w, sh, mh), progress)
+			dst := io.MultiWriter(w, sh, mh)
+			if hw != nil {
+				dst = io.MultiWriter(w, mh)
+			}
+			d, err := r.fremote.Download(ctx, url, dst, progress)
 			if err != nil {
 				// A body cut short starts over in the same temp file while
 				// the URL lives; anything else goes back to fetch.
@@ -662,6 +669,9 @@ func (r *run) download(ctx context.Context, j job, url string, expires time.Time
 				fw.SetFilename(d.Filename) // an untrusted hint, kept for display
 			}
 			sum := hex.EncodeToString(sh.Sum(nil))
+			if hw != nil {
+				sum = hex.EncodeToString(hw.SHA256())
+			}
 			if !etagMatches(d.ETag, sum, hex.EncodeToString(mh.Sum(nil))) && sum != sameAs {
 				mismatch = sum
 				return "", fmt.Errorf("%w: ETag %s, body SHA-256 %s", errChecksum, d.ETag, sum)

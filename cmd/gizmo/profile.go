@@ -8,10 +8,36 @@ import (
 )
 
 // startProfile starts a CPU profile written to the file named by
-// GIZMO_CPUPROFILE, for developers measuring a command end to end (see
-// sync/bench/RESULTS.md). It returns the function that stops it; with the
-// variable unset it does nothing.
+// GIZMO_CPUPROFILE, and arranges for an allocation profile to be written at
+// the end to the file named by GIZMO_MEMPROFILE, for developers measuring a
+// command end to end (see sync/bench/RESULTS.md). It returns the function
+// that stops them; with the variables unset it does nothing.
 func startProfile(stderr io.Writer) func() {
+	stopCPU := startCPUProfile(stderr)
+	return func() {
+		stopCPU()
+		writeMemProfile(stderr)
+	}
+}
+
+func writeMemProfile(stderr io.Writer) {
+	path := os.Getenv("GIZMO_MEMPROFILE")
+	if path == "" {
+		return
+	}
+	f, err := os.Create(path)
+	if err == nil {
+		err = pprof.Lookup("allocs").WriteTo(f, 0)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "gizmo: GIZMO_MEMPROFILE: %v\n", err)
+	}
+}
+
+func startCPUProfile(stderr io.Writer) func() {
 	path := os.Getenv("GIZMO_CPUPROFILE")
 	if path == "" {
 		return func() {}
