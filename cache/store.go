@@ -310,16 +310,12 @@ func (c *Cache) fetchAndPublish(ctx context.Context, id, format, kh string, fetc
 			return Entry{}, err
 		}
 		defer pf.Close()
-		files, err := archive.Verify(pf, n, name, c.limits)
+		zr, files, err := archive.OpenVerified(pf, n, name, c.limits)
 		if err != nil {
 			return Entry{}, err
 		}
 		for _, fl := range files {
 			e.Files = append(e.Files, fl.Name)
-		}
-		zr, err := zip.NewReader(pf, n)
-		if err != nil {
-			return Entry{}, err
 		}
 		if e.Model, e.ModelKind, err = findModel(zipHead(zr), e.Files, format); err != nil {
 			return Entry{}, fmt.Errorf("%s: %w", name, err)
@@ -522,7 +518,18 @@ func zipHead(zr *zip.Reader) func(name string) ([]byte, error) {
 			return nil, err
 		}
 		defer f.Close()
-		return io.ReadAll(io.LimitReader(f, modelHead))
+		// Sized from the header (verified by now), so that reading does
+		// not grow the buffer step by step.
+		size := int64(modelHead)
+		if st, err := f.Stat(); err == nil && st.Size() < size {
+			size = st.Size()
+		}
+		b := make([]byte, size)
+		n, err := io.ReadFull(f, b)
+		if err == io.ErrUnexpectedEOF || err == io.EOF {
+			err = nil
+		}
+		return b[:n], err
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 	"archive/zip"
 	"errors"
 	"fmt"
+	"hash"
 	"hash/crc32"
 	"io"
 	"os"
@@ -234,12 +235,38 @@ func Verify(r io.ReaderAt, size int64, archiveName string, lim Limits) ([]File, 
 	return extract(r, size, archiveName, "", lim, false)
 }
 
-// extract writes the zip under dest, or only reads it when dest is "".
-func extract(r io.ReaderAt, size int64, archiveName, dest string, lim Limits, seal bool) (_ []File, err error) {
+// OpenVerified opens the zip r and verifies it as Verify does, returning the
+// reader for further reading along with its regular files.
+func OpenVerified(r io.ReaderAt, size int64, archiveName string, lim Limits) (*zip.Reader, []File, error) {
+	zr, err := open(r, size, archiveName)
+	if err != nil {
+		return nil, nil, err
+	}
+	files, err := extractFrom(zr, archiveName, "", lim, false)
+	if err != nil {
+		return nil, nil, err
+	}
+	return zr, files, nil
+}
+
+func open(r io.ReaderAt, size int64, archiveName string) (*zip.Reader, error) {
 	zr, err := zip.NewReader(r, size)
 	if err != nil {
 		return nil, &Error{Archive: archiveName, Reason: fmt.Sprintf("not a readable zip: %v", err)}
 	}
+	return zr, nil
+}
+
+// extract writes the zip under dest, or only reads it when dest is "".
+func extract(r io.ReaderAt, size int64, archiveName, dest string, lim Limits, seal bool) (_ []File, err error) {
+	zr, err := open(r, size, archiveName)
+	if err != nil {
+		return nil, err
+	}
+	return extractFrom(zr, archiveName, dest, lim, seal)
+}
+
+func extractFrom(zr *zip.Reader, archiveName, dest string, lim Limits, seal bool) (_ []File, err error) {
 	if err := Check(zr, archiveName, lim); err != nil {
 		return nil, err
 	}
@@ -320,8 +347,16 @@ func extractFile(f *zip.File, target, archiveName string, lim Limits, remaining 
 	if remaining >= 0 && limit > remaining {
 		limit = remaining
 	}
-	h := crc32.NewIEEE()
-	n, err := io.Copy(io.MultiWriter(w, h), io.LimitReader(rc, limit+1))
+	// archive/zip checks the CRC-32 the header gives when the entry is
+	// read to its end, unless that CRC is 0 (unknown): only then is the
+	// sum computed here.
+	var h hash.Hash32
+	dst := io.Writer(w)
+	if f.CRC32 == 0 {
+		h = crc32.NewIEEE()
+		dst = io.MultiWriter(w, h)
+	}
+	n, err := io.Copy(dst, io.LimitReader(rc, limit+1))
 	if err == nil && n > limit {
 		err = bad("decompresses to more bytes than declared or allowed (zip bomb?)")
 	} else if err == nil {
@@ -338,7 +373,11 @@ func extractFile(f *zip.File, target, archiveName string, lim Limits, remaining 
 	if err != nil {
 		return File{}, err
 	}
-	return File{Size: n, CRC32: h.Sum32()}, nil
+	sum := f.CRC32
+	if h != nil {
+		sum = h.Sum32()
+	}
+	return File{Size: n, CRC32: sum}, nil
 }
 
 type nopWriteCloser struct{ io.Writer }

@@ -276,3 +276,66 @@ func FuzzExtract(f *testing.F) {
 		}
 	})
 }
+
+// rawZip is a zip of one stored entry whose header gives crc.
+func rawZip(t *testing.T, name, body string, crc uint32) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	h := &zip.FileHeader{Name: name, Method: zip.Store, CRC32: crc,
+		CompressedSize64: uint64(len(body)), UncompressedSize64: uint64(len(body))}
+	h.SetMode(0o644)
+	w, err := zw.CreateRaw(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write([]byte(body))
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// TestCRC: an entry whose bytes do not match its header's CRC-32 is
+// refused by Verify, OpenVerified and Extract alike; a header CRC of 0
+// (unknown) is accepted, and the CRC returned is the one computed.
+func TestCRC(t *testing.T) {
+	body := "<robot name=\"r\"/>\n"
+	good := crc32.ChecksumIEEE([]byte(body))
+	tests := []struct {
+		name string
+		crc  uint32
+		ok   bool
+	}{
+		{"right", good, true},
+		{"wrong", good ^ 1, false},
+		{"unknown", 0, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			z := rawZip(t, "robot.urdf", body, tt.crc)
+			r := bytes.NewReader(z)
+			check := func(how string, files []File, err error) {
+				t.Helper()
+				if (err == nil) != tt.ok {
+					t.Fatalf("%s: err = %v, want ok %v", how, err, tt.ok)
+				}
+				if err != nil {
+					if !strings.Contains(err.Error(), "robot.urdf") {
+						t.Errorf("%s: error does not name the entry: %v", how, err)
+					}
+					return
+				}
+				if len(files) != 1 || files[0].CRC32 != good {
+					t.Errorf("%s: files = %+v, want CRC %08x", how, files, good)
+				}
+			}
+			files, err := Verify(r, r.Size(), "a.zip", DefaultLimits)
+			check("Verify", files, err)
+			_, files, err = OpenVerified(r, r.Size(), "a.zip", DefaultLimits)
+			check("OpenVerified", files, err)
+			files, err = Extract(r, r.Size(), "a.zip", filepath.Join(t.TempDir(), "x"), DefaultLimits)
+			check("Extract", files, err)
+		})
+	}
+}
