@@ -25,6 +25,13 @@
 // from the procedural robot generator (formats/procgen), kept in an LRU
 // bounded in bytes; the ETag is the quoted hex SHA-256 prefix of the body.
 //
+// Serving is kept cheap, since the emulator shares the CPU with the client
+// a benchmark measures: an asset never changes once added, so its JSON is
+// encoded once per status it shows (the clock moves the status on, and a
+// new status is encoded afresh); the usual export body and download query
+// are read without encoding/json or url.ParseQuery, any other going the
+// general way; download headers are made once per cached export.
+//
 // Fault injection, seeded and safe for concurrent use, can change at run time
 // (SetFaults): a share of 5xx answers, a token bucket of requests per second
 // beyond which API calls get 429 with Retry-After: 1, a share of downloads

@@ -98,6 +98,7 @@ type Server struct {
 	cfg     Config
 	now     func() time.Time
 	secret  []byte
+	signer  *signer // of download URLs, keyed with secret
 	handler http.Handler
 	cache   *lru
 
@@ -168,6 +169,7 @@ func New(cfg Config) (*Server, error) {
 			return nil, err
 		}
 	}
+	s.signer = newSigner(s.secret)
 	if !loaded {
 		s.mu.Lock()
 		s.seedLocked(cfg.Assets, s.now(), cfg.FailRate)
@@ -261,11 +263,28 @@ func (s *Server) chance(p float64) bool {
 	return s.frng.Float64() < p
 }
 
-// admit takes a token from the rate limit's bucket; false means 429.
-func (s *Server) admit() bool {
+// gate draws an API request's injected faults under one lock: limited (429)
+// when the rate limit's bucket has no token left, else fail (5xx) with the
+// error rate.
+func (s *Server) gate() (limited, fail bool) {
 	s.fmu.Lock()
 	defer s.fmu.Unlock()
-	return s.bucket.take(s.faults.RateLimit, time.Now())
+	if s.faults.RateLimit > 0 && !s.bucket.take(s.faults.RateLimit, time.Now()) {
+		return true, false
+	}
+	return false, s.injectErrorLocked()
+}
+
+// injectError draws true with the error rate: the request gets a 5xx.
+func (s *Server) injectError() bool {
+	s.fmu.Lock()
+	defer s.fmu.Unlock()
+	return s.injectErrorLocked()
+}
+
+func (s *Server) injectErrorLocked() bool {
+	p := s.faults.ErrorRate
+	return p > 0 && s.frng.Float64() < p
 }
 
 // bucket is a token bucket refilled at rate tokens per second, holding at

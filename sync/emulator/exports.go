@@ -6,6 +6,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"hash"
+	"mime"
 	"strconv"
 	"sync"
 	"time"
@@ -13,18 +15,28 @@ import (
 	"github.com/antimlabs/gizmo/formats"
 )
 
-// exported is one export body with what its download headers need.
+// exportKey names one export in the cache.
+type exportKey struct {
+	id string
+	f  formats.Format
+}
+
+// exported is one export body with what its download headers need. It never
+// changes once made: its header values are shared by every download of it
+// (net/http copies a handler's header before it writes it).
 type exported struct {
-	key         string
-	body        []byte
-	filename    string
-	etag        string
-	contentType string
+	key      exportKey
+	body     []byte
+	filename string
+	etag     string
+
+	// Values of the download's headers, made once.
+	etagHeader, contentType, contentLength, disposition []string
 }
 
 // export returns the body of an asset's export, generating it on a cache miss.
 func (s *Server) export(r record, f formats.Format) (*exported, error) {
-	key := r.ID + "\x00" + string(f)
+	key := exportKey{r.ID, f}
 	if e := s.cache.get(key); e != nil {
 		return e, nil
 	}
@@ -32,16 +44,25 @@ func (s *Server) export(r record, f formats.Format) (*exported, error) {
 	if err != nil {
 		return nil, fmt.Errorf("emulator: export %s/%s: %w", r.ID, f, err)
 	}
-	sum := sha256.Sum256(body)
-	e := &exported{
-		key:         key,
-		body:        body,
-		filename:    name,
-		etag:        `"` + hex.EncodeToString(sum[:16]) + `"`,
-		contentType: contentType(formats.Detect(body)),
-	}
+	e := newExported(key, body, name)
 	s.cache.put(e)
 	return e, nil
+}
+
+// newExported computes an export's ETag and download headers.
+func newExported(key exportKey, body []byte, filename string) *exported {
+	sum := sha256.Sum256(body)
+	etag := `"` + hex.EncodeToString(sum[:16]) + `"`
+	return &exported{
+		key:           key,
+		body:          body,
+		filename:      filename,
+		etag:          etag,
+		etagHeader:    []string{etag},
+		contentType:   []string{contentType(formats.Detect(body))},
+		contentLength: []string{strconv.Itoa(len(body))},
+		disposition:   []string{mime.FormatMediaType("attachment", map[string]string{"filename": filename})},
+	}
 }
 
 func contentType(k formats.Kind) string {
@@ -62,14 +83,14 @@ type lru struct {
 	max   int64
 	size  int64
 	order *list.List // front: most recent; values *exported
-	items map[string]*list.Element
+	items map[exportKey]*list.Element
 }
 
 func newLRU(max int64) *lru {
-	return &lru{max: max, order: list.New(), items: make(map[string]*list.Element)}
+	return &lru{max: max, order: list.New(), items: make(map[exportKey]*list.Element)}
 }
 
-func (c *lru) get(key string) *exported {
+func (c *lru) get(key exportKey) *exported {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	el, ok := c.items[key]
@@ -107,7 +128,7 @@ func (c *lru) dropAsset(id string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, f := range formats.All {
-		if el, ok := c.items[id+"\x00"+string(f)]; ok {
+		if el, ok := c.items[exportKey{id, f}]; ok {
 			c.order.Remove(el)
 			delete(c.items, el.Value.(*exported).key)
 			c.size -= int64(len(el.Value.(*exported).body))
@@ -122,15 +143,45 @@ func (c *lru) bytes() int64 {
 	return c.size
 }
 
+// signer computes download signatures: an HMAC-SHA256 keyed with the
+// server's secret, kept in a pool, because making one hashes the key.
+type signer struct {
+	pool sync.Pool // of *signState
+}
+
+type signState struct {
+	mac      hash.Hash
+	msg, sum []byte
+}
+
+func newSigner(secret []byte) *signer {
+	key := append([]byte(nil), secret...)
+	g := &signer{}
+	g.pool.New = func() any { return &signState{mac: hmac.New(sha256.New, key)} }
+	return g
+}
+
+// sum appends to dst the hex HMAC of id, format and expiry, each but the
+// last followed by a zero byte.
+func (g *signer) sum(dst []byte, id string, f formats.Format, expires int64) []byte {
+	st := g.pool.Get().(*signState)
+	b := append(st.msg[:0], id...)
+	b = append(b, 0)
+	b = append(b, f...)
+	b = append(b, 0)
+	b = strconv.AppendInt(b, expires, 10)
+	st.mac.Reset()
+	st.mac.Write(b)
+	st.msg, st.sum = b, st.mac.Sum(st.sum[:0])
+	dst = hex.AppendEncode(dst, st.sum)
+	g.pool.Put(st)
+	return dst
+}
+
 // sign is the hex HMAC-SHA256 of a download: asset, format and expiry.
 func (s *Server) sign(id string, f formats.Format, expires int64) string {
-	m := hmac.New(sha256.New, s.secret)
-	m.Write([]byte(id))
-	m.Write([]byte{0})
-	m.Write([]byte(f))
-	m.Write([]byte{0})
-	m.Write([]byte(strconv.FormatInt(expires, 10)))
-	return hex.EncodeToString(m.Sum(nil))
+	var b [2 * sha256.Size]byte
+	return string(s.signer.sum(b[:0], id, f, expires))
 }
 
 // verify checks a download's signature and expiry; it returns the reason
@@ -140,8 +191,8 @@ func (s *Server) verify(id string, f formats.Format, expires, sig string) (code,
 	if err != nil {
 		return "AccessDenied", "Query-string authentication requires the expires and sig parameters"
 	}
-	want := s.sign(id, f, exp)
-	if !hmac.Equal([]byte(want), []byte(sig)) {
+	var b [2 * sha256.Size]byte
+	if !hmac.Equal(s.signer.sum(b[:0], id, f, exp), []byte(sig)) {
 		return "SignatureDoesNotMatch", "The request signature we calculated does not match the signature you provided"
 	}
 	if !s.now().Before(time.Unix(exp, 0)) {

@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"bytes"
 	"crypto/subtle"
 	"encoding/json"
 	"encoding/xml"
@@ -83,12 +84,13 @@ func (s *Server) counted(rt route, h http.Handler) http.Handler {
 // authentication (write: the read-only key is refused).
 func (s *Server) api(rt route, write bool, h http.HandlerFunc) http.Handler {
 	return s.counted(rt, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !s.admit() {
+		limited, fail := s.gate()
+		if limited {
 			w.Header().Set("Retry-After", "1")
 			apiError(w, http.StatusTooManyRequests, "rate_limited", "rate_limit_exceeded", "too many requests; retry after the Retry-After delay")
 			return
 		}
-		if s.chance(s.Faults().ErrorRate) {
+		if fail {
 			apiError(w, http.StatusServiceUnavailable, "server_error", "service_unavailable", "the service is temporarily unavailable (injected fault)")
 			return
 		}
@@ -118,10 +120,20 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Content-Length", strconv.Itoa(len(b)+1))
+	writeJSONBytes(w, status, append(b, '\n'))
+}
+
+// jsonContentType is the Content-Type of JSON answers, shared: net/http
+// copies a handler's header values before writing them.
+var jsonContentType = []string{"application/json"}
+
+// writeJSONBytes answers with b, a JSON value and its final newline.
+func writeJSONBytes(w http.ResponseWriter, status int, b []byte) {
+	h := w.Header()
+	h["Content-Type"] = jsonContentType
+	h["Content-Length"] = []string{strconv.Itoa(len(b))}
 	w.WriteHeader(status)
-	w.Write(append(b, '\n'))
+	w.Write(b)
 }
 
 func apiError(w http.ResponseWriter, status int, category, code, msg string) {
@@ -162,17 +174,62 @@ func (s *Server) handleList(w http.ResponseWriter, r *http.Request) {
 		}
 		offset = n
 	}
-	assets, total := s.page(limit, offset)
+	now := s.now()
+	recs, total := s.page(limit, offset)
+	if b, ok := pageJSON(recs, now, total, limit, offset); ok {
+		writeJSONBytes(w, http.StatusOK, b)
+		return
+	}
+	assets := []api.Asset{}
+	for _, rec := range recs {
+		assets = append(assets, rec.asset(now, false))
+	}
 	writeJSON(w, http.StatusOK, api.Page{Assets: assets, Total: total, Limit: limit, Offset: offset})
 }
 
+// pageJSON is json.Marshal of the api.Page of recs and its final newline,
+// made of the records' cached JSON; false when one cannot be encoded.
+func pageJSON(recs []*record, now time.Time, total, limit, offset int) ([]byte, bool) {
+	parts := make([][]byte, len(recs))
+	n := 64
+	for i, rec := range recs {
+		b, err := rec.json(now, false)
+		if err != nil {
+			return nil, false
+		}
+		parts[i] = b[:len(b)-1] // without its newline
+		n += len(b)
+	}
+	out := make([]byte, 0, n)
+	out = append(out, `{"assets":[`...)
+	for i, b := range parts {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		out = append(out, b...)
+	}
+	out = append(out, `],"total":`...)
+	out = strconv.AppendInt(out, int64(total), 10)
+	out = append(out, `,"limit":`...)
+	out = strconv.AppendInt(out, int64(limit), 10)
+	out = append(out, `,"offset":`...)
+	out = strconv.AppendInt(out, int64(offset), 10)
+	return append(out, "}\n"...), true
+}
+
 func (s *Server) handleGet(w http.ResponseWriter, r *http.Request) {
-	a, ok := s.Asset(r.PathValue("id"))
+	rec, ok := s.record(r.PathValue("id"))
 	if !ok {
 		apiError(w, http.StatusNotFound, "not_found", "asset_not_found", fmt.Sprintf("no asset %q", r.PathValue("id")))
 		return
 	}
-	writeJSON(w, http.StatusOK, a)
+	now := s.now()
+	b, err := rec.json(now, true)
+	if err != nil {
+		writeJSON(w, http.StatusOK, rec.asset(now, true)) // answers the error
+		return
+	}
+	writeJSONBytes(w, http.StatusOK, b)
 }
 
 func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request) {
@@ -218,12 +275,26 @@ func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request) {
 
 // decodeBody reads a JSON object body; it returns what is wrong, or "".
 func decodeBody(r *http.Request, v any) string {
-	if ct := r.Header.Get("Content-Type"); ct != "" {
+	if msg := checkContentType(r); msg != "" {
+		return msg
+	}
+	return decodeJSON(io.LimitReader(r.Body, maxBody), v)
+}
+
+// checkContentType returns what is wrong with a body's Content-Type, or "".
+func checkContentType(r *http.Request) string {
+	if ct := r.Header.Get("Content-Type"); ct != "" && ct != "application/json" {
 		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
 			return fmt.Sprintf("Content-Type %q: send application/json", ct)
 		}
 	}
-	dec := json.NewDecoder(io.LimitReader(r.Body, maxBody))
+	return ""
+}
+
+// decodeJSON reads one JSON object, then the end of rd; it returns what is
+// wrong, or "".
+func decodeJSON(rd io.Reader, v any) string {
+	dec := json.NewDecoder(rd)
 	if err := dec.Decode(v); err != nil {
 		return "the body is not a valid JSON object: " + err.Error()
 	}
@@ -235,20 +306,18 @@ func decodeBody(r *http.Request, v any) string {
 
 func (s *Server) handleExport(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	var req struct {
-		Format *string `json:"format"`
-	}
-	if msg := decodeBody(r, &req); msg != "" {
+	format, msg := readFormat(r)
+	if msg != "" {
 		apiError(w, http.StatusBadRequest, "invalid_request", "invalid_json", msg)
 		return
 	}
-	if req.Format == nil {
+	if format == nil {
 		apiError(w, http.StatusBadRequest, "invalid_request", "format_required", "format is required: isaac_sim_usd, isaac_sim_urdf or mujoco_mjcf")
 		return
 	}
-	f := formats.Format(*req.Format)
+	f := formats.Format(*format)
 	if !f.Known() {
-		apiError(w, http.StatusBadRequest, "invalid_request", "unknown_format", fmt.Sprintf("unknown format %q: want isaac_sim_usd, isaac_sim_urdf or mujoco_mjcf", *req.Format))
+		apiError(w, http.StatusBadRequest, "invalid_request", "unknown_format", fmt.Sprintf("unknown format %q: want isaac_sim_usd, isaac_sim_urdf or mujoco_mjcf", *format))
 		return
 	}
 	rec, ok := s.record(id)
@@ -269,11 +338,124 @@ func (s *Server) handleExport(w http.ResponseWriter, r *http.Request) {
 		base = scheme + "://" + r.Host
 	}
 	exp := s.now().Add(s.cfg.URLTTL).Truncate(time.Second)
-	q := url.Values{"expires": {strconv.FormatInt(exp.Unix(), 10)}, "sig": {s.sign(id, f, exp.Unix())}}
-	writeJSON(w, http.StatusOK, api.Export{
-		URL:       base + "/_download/" + url.PathEscape(id) + "/" + url.PathEscape(string(f)) + "?" + q.Encode(),
-		ExpiresAt: exp.UTC(),
-	})
+	// The query as url.Values{"expires", "sig"}.Encode() writes it: neither
+	// digits nor hex need escaping.
+	u := make([]byte, 0, len(base)+len(id)+len(f)+128)
+	u = append(u, base...)
+	u = append(u, "/_download/"...)
+	u = append(u, url.PathEscape(id)...)
+	u = append(u, '/')
+	u = append(u, url.PathEscape(string(f))...)
+	u = append(u, "?expires="...)
+	u = strconv.AppendInt(u, exp.Unix(), 10)
+	u = append(u, "&sig="...)
+	u = s.signer.sum(u, id, f, exp.Unix())
+	if b, ok := exportJSON(u, exp.UTC()); ok {
+		writeJSONBytes(w, http.StatusOK, b)
+		return
+	}
+	writeJSON(w, http.StatusOK, api.Export{URL: string(u), ExpiresAt: exp.UTC()})
+}
+
+// exportJSON is json.Marshal of an api.Export and its final newline, for a
+// URL of printable ASCII and a year json can encode; false otherwise.
+func exportJSON(u []byte, exp time.Time) ([]byte, bool) {
+	if y := exp.Year(); y < 0 || y > 9999 {
+		return nil, false
+	}
+	b := make([]byte, 0, len(u)+80)
+	b = append(b, `{"download_url":"`...)
+	b, ok := appendJSONASCII(b, u)
+	if !ok {
+		return nil, false
+	}
+	b = append(b, `","expires_at":"`...)
+	b = exp.AppendFormat(b, time.RFC3339Nano)
+	return append(b, "\"}\n"...), true
+}
+
+// appendJSONASCII appends s as encoding/json writes it inside a string, for
+// printable ASCII without quotes, backslashes, < or > (& becomes \u0026);
+// false for anything else.
+func appendJSONASCII(dst, s []byte) ([]byte, bool) {
+	for _, c := range s {
+		switch {
+		case c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>':
+			return nil, false
+		case c == '&':
+			dst = append(dst, `\u0026`...)
+		default:
+			dst = append(dst, c)
+		}
+	}
+	return dst, true
+}
+
+// readFormat reads the body of POST /assets/{id}/export: its format, nil
+// when it has none, or what is wrong with the body. The body a client
+// sends, {"format":"name"}, is read without encoding/json; any other goes
+// through decodeJSON, which answers as it always did.
+func readFormat(r *http.Request) (format *string, msg string) {
+	if msg := checkContentType(r); msg != "" {
+		return nil, msg
+	}
+	buf := make([]byte, 128)
+	n, err := readFull(r.Body, buf)
+	if err == io.EOF {
+		if f, ok := plainFormat(buf[:n]); ok {
+			return &f, ""
+		}
+	}
+	var rest io.Reader = io.LimitReader(r.Body, maxBody-int64(n))
+	if err != nil {
+		rest = errReader{err}
+	}
+	var req struct {
+		Format *string `json:"format"`
+	}
+	if msg := decodeJSON(io.MultiReader(bytes.NewReader(buf[:n]), rest), &req); msg != "" {
+		return nil, msg
+	}
+	return req.Format, ""
+}
+
+// readFull reads into buf until it is full or rd fails.
+func readFull(rd io.Reader, buf []byte) (n int, err error) {
+	for n < len(buf) && err == nil {
+		var m int
+		m, err = rd.Read(buf[n:])
+		n += m
+	}
+	return n, err
+}
+
+// errReader fails with its error.
+type errReader struct{ err error }
+
+func (e errReader) Read([]byte) (int, error) { return 0, e.err }
+
+// plainFormat reads {"format":"name"}, then white space: name of lower-case
+// letters, digits and underscores, which JSON reads as they are.
+func plainFormat(b []byte) (string, bool) {
+	const pre, post = `{"format":"`, `"}`
+	rest, ok := bytes.CutPrefix(b, []byte(pre))
+	if !ok {
+		return "", false
+	}
+	end := bytes.IndexByte(rest, '"')
+	if end < 1 {
+		return "", false
+	}
+	for _, c := range rest[:end] {
+		if (c < 'a' || c > 'z') && (c < '0' || c > '9') && c != '_' {
+			return "", false
+		}
+	}
+	tail, ok := bytes.CutPrefix(rest[end:], []byte(post))
+	if !ok || len(bytes.Trim(tail, " \t\r\n")) != 0 {
+		return "", false
+	}
+	return string(rest[:end]), true
 }
 
 func (s *Server) handleDownload(w http.ResponseWriter, r *http.Request) {
@@ -283,12 +465,12 @@ func (s *Server) handleDownload(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id, f := r.PathValue("id"), formats.Format(r.PathValue("format"))
-	q := r.URL.Query()
-	if code, msg := s.verify(id, f, q.Get("expires"), q.Get("sig")); code != "" {
+	expires, sig := signedParams(r.URL)
+	if code, msg := s.verify(id, f, expires, sig); code != "" {
 		xmlError(w, http.StatusForbidden, code, msg)
 		return
 	}
-	if s.chance(s.Faults().ErrorRate) {
+	if s.injectError() {
 		xmlError(w, http.StatusServiceUnavailable, "SlowDown", "Please reduce your request rate (injected fault)")
 		return
 	}
@@ -303,15 +485,15 @@ func (s *Server) handleDownload(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h := w.Header()
-	h.Set("ETag", e.etag)
+	h["Etag"] = e.etagHeader
 	if r.Header.Get("If-None-Match") == e.etag {
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
-	h.Set("Content-Type", e.contentType)
-	h.Set("Content-Length", strconv.Itoa(len(e.body)))
-	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": e.filename}))
-	h.Set("Cache-Control", "private, max-age=0")
+	h["Content-Type"] = e.contentType
+	h["Content-Length"] = e.contentLength
+	h["Content-Disposition"] = e.disposition
+	h["Cache-Control"] = cacheControl
 	w.WriteHeader(http.StatusOK)
 	body := e.body
 	faults := s.Faults()
@@ -327,6 +509,34 @@ func (s *Server) handleDownload(w http.ResponseWriter, r *http.Request) {
 		http.NewResponseController(w).Flush()
 		panic(http.ErrAbortHandler)
 	}
+}
+
+// cacheControl is the Cache-Control of downloads; net/http copies a
+// handler's header values before writing them, so they can be shared.
+var cacheControl = []string{"private, max-age=0"}
+
+// signedParams returns the expires and sig parameters of a download URL as
+// url.Values.Get does, without a map for the usual query that needs no
+// unescaping.
+func signedParams(u *url.URL) (expires, sig string) {
+	raw := u.RawQuery
+	if strings.ContainsAny(raw, "%+;") {
+		q := u.Query()
+		return q.Get("expires"), q.Get("sig")
+	}
+	var haveExp, haveSig bool
+	for raw != "" {
+		var kv string
+		kv, raw, _ = strings.Cut(raw, "&")
+		k, v, _ := strings.Cut(kv, "=")
+		switch {
+		case k == "expires" && !haveExp:
+			expires, haveExp = v, true
+		case k == "sig" && !haveSig:
+			sig, haveSig = v, true
+		}
+	}
+	return expires, sig
 }
 
 // writeBody writes body, at most slow bytes per second when slow > 0.

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -31,6 +32,45 @@ type record struct {
 	// ProcessingAt and SettleAt are zero for a fixed status.
 	ProcessingAt time.Time `json:"processing_at,omitzero"`
 	SettleAt     time.Time `json:"settle_at,omitzero"`
+
+	// enc caches the JSON the API shows; addLocked sets it. A record never
+	// changes once added, so copies of it may share the cache.
+	enc *assetJSON
+}
+
+// assetJSON holds a record's JSON as GET /assets/{id} ([1]) and the list
+// ([0]) show it, each for the status it was encoded with: the status moves
+// on with the clock, and a JSON of another status is encoded afresh.
+type assetJSON [2]atomic.Pointer[encodedAsset]
+
+type encodedAsset struct {
+	status api.Status
+	json   []byte
+}
+
+// json is json.Marshal of r.asset(now, withFormats) and a newline, cached.
+// The caller must not modify it.
+func (r *record) json(now time.Time, withFormats bool) ([]byte, error) {
+	st := r.status(now)
+	var slot *atomic.Pointer[encodedAsset]
+	if r.enc != nil {
+		slot = &r.enc[0]
+		if withFormats {
+			slot = &r.enc[1]
+		}
+		if e := slot.Load(); e != nil && e.status == st {
+			return e.json, nil
+		}
+	}
+	b, err := json.Marshal(r.asset(now, withFormats))
+	if err != nil {
+		return nil, err
+	}
+	b = append(b, '\n')
+	if slot != nil {
+		slot.Store(&encodedAsset{status: st, json: b})
+	}
+	return b, nil
 }
 
 // failReason is the error a failed generation reports.
@@ -146,6 +186,7 @@ func seedFails(seed int64, i int, failRate float64) bool {
 }
 
 func (s *Server) addLocked(r *record) {
+	r.enc = new(assetJSON)
 	s.assets = append(s.assets, r)
 	s.byID[r.ID] = r
 }
@@ -232,17 +273,16 @@ func defaultName(name, prompt string) string {
 	return p
 }
 
-// page returns assets [offset, offset+limit) and the total.
-func (s *Server) page(limit, offset int) ([]api.Asset, int) {
-	now := s.now()
+// page returns the records of assets [offset, offset+limit) and the total.
+func (s *Server) page(limit, offset int) ([]*record, int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	total := len(s.assets)
-	out := []api.Asset{}
-	for i := offset; i < total && i < offset+limit; i++ {
-		out = append(out, s.assets[i].asset(now, false))
+	if offset >= total {
+		return nil, total
 	}
-	return out, total
+	// A copy: Delete shifts s.assets in place.
+	return append([]*record(nil), s.assets[offset:min(total, offset+limit)]...), total
 }
 
 // persisted is the shape of StateDir/state.json.
