@@ -112,10 +112,10 @@ func (s *scanner) release() {
 // parse reads src into s.doc; false means parseSlow must read it.
 func (s *scanner) parse(src string) bool {
 	s.src, s.line = src, 1
-	s.sizeSlabs()
+	elems := s.sizeSlabs()
 	doc := etree.NewDocument()
 	doc.ReadSettings.MaxDepth = MaxDepth
-	s.doc = &Doc{Document: doc, pos: make(map[*etree.Element]Pos, s.elemSlab.next)}
+	s.doc = &Doc{Document: doc, pos: make(map[*etree.Element]Pos, elems)}
 	for s.i < len(s.src) {
 		var ok bool
 		if s.src[s.i] != '<' {
@@ -149,14 +149,16 @@ func (s *scanner) parse(src string) bool {
 // counts of its markup: every element starts with a '<' that does not
 // start an end tag, a text ends at a '<' or at the end, and every
 // attribute has an '='. (CDATA sections can make more texts; the slabs
-// then grow.)
-func (s *scanner) sizeSlabs() {
+// then grow.) It returns the bound on the number of elements, at most one
+// per 4 bytes ("<a/>"), to size the position map.
+func (s *scanner) sizeSlabs() int {
 	lt := strings.Count(s.src, "<")
 	elems := min(lt-strings.Count(s.src, "</"), len(s.src)/4)
 	s.elemSlab.next = min(elems, maxSlab)
 	s.textSlab.next = min(lt+1, maxSlab)
 	s.attrSlab.next = min(strings.Count(s.src, "="), maxSlab)
 	s.kidSlab.next = min(elems+lt+1, maxSlab)
+	return elems
 }
 
 // add makes t a child of the innermost open element, or of the document;
