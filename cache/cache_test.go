@@ -936,3 +936,40 @@ func TestStoreBlobDirRemoved(t *testing.T) {
 		t.Errorf("blob = %q, %v", b, err)
 	}
 }
+
+// TestURLs: the recorded export URLs read back all at once, as URL reads
+// them one by one; a later record replaces an earlier one.
+func TestURLs(t *testing.T) {
+	c := openTest(t)
+	if us, err := c.URLs(); err != nil || len(us) != 0 {
+		t.Fatalf("empty cache: %v %v", us, err)
+	}
+	exp := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+	recs := []RecordedURL{
+		{"ast_1", "mujoco_mjcf", "https://dl.example/a?sig=1", exp},
+		{"ast_1", "isaac_sim_urdf", "https://dl.example/b?sig=2", exp.Add(time.Hour)},
+		{"ast_2", "mujoco_mjcf", "https://dl.example/c?sig=3", exp},
+		{"ast_1", "mujoco_mjcf", "https://dl.example/a?sig=4", exp.Add(2 * time.Hour)},
+	}
+	for _, r := range recs {
+		if err := c.RecordURL(r.AssetID, r.Format, r.URL, r.Expires); err != nil {
+			t.Fatal(err)
+		}
+	}
+	us, err := c.URLs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(us) != 3 {
+		t.Fatalf("URLs = %+v, want 3", us)
+	}
+	for _, u := range us {
+		url, expires, ok := c.URL(u.AssetID, u.Format)
+		if !ok || url != u.URL || !expires.Equal(u.Expires) {
+			t.Errorf("%s/%s: URLs gives %s %v, URL gives %s %v %v", u.AssetID, u.Format, u.URL, u.Expires, url, expires, ok)
+		}
+	}
+	if u := us[1]; u.AssetID != "ast_1" || u.Format != "mujoco_mjcf" || u.URL != recs[3].URL {
+		t.Errorf("the replaced record: %+v", u)
+	}
+}

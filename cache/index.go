@@ -256,6 +256,30 @@ func (c *Cache) URL(id, format string) (url string, expires time.Time, ok bool) 
 	return r.URL, r.Expires, true
 }
 
+// RecordedURL is an export URL recorded with RecordURL.
+type RecordedURL struct {
+	AssetID, Format, URL string
+	Expires              time.Time
+}
+
+// URLs returns every recorded export URL, in one read of the index (a sync
+// reads them all at its start instead of one read per file).
+func (c *Cache) URLs() ([]RecordedURL, error) {
+	var out []RecordedURL
+	err := c.view(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketURLs).ForEach(func(k, v []byte) error {
+			id, format, ok := bytes.Cut(k, []byte{0})
+			var r urlRecord
+			if !ok || json.Unmarshal(v, &r) != nil {
+				return nil // unreadable: as if none were recorded (URL does the same)
+			}
+			out = append(out, RecordedURL{AssetID: string(id), Format: string(format), URL: r.URL, Expires: r.Expires})
+			return nil
+		})
+	})
+	return out, err
+}
+
 // SetValidation records the validation result of a stored entry.
 func (c *Cache) SetValidation(id, format string, v Validation) error {
 	return c.updateBatch(func(tx *bolt.Tx) error {

@@ -87,6 +87,10 @@ type run struct {
 	sum Summary
 
 	cached map[string]cache.Entry // id NUL format → entry, read once
+	// urls holds the recorded export URLs (id NUL format → URL), read once
+	// with the entries; nil when fetching without planning (Fetch), which
+	// reads the one it needs.
+	urls map[string]cache.RecordedURL
 
 	// net holds a slot per export-and-download in flight: Concurrency of
 	// them. A file gives its slot back when its body is in, before the
@@ -219,6 +223,14 @@ func (r *run) run(ctx context.Context) error {
 	r.cached = make(map[string]cache.Entry, len(entries))
 	for _, e := range entries {
 		r.cached[e.AssetID+"\x00"+e.Format] = e
+	}
+	urls, err := r.store.URLs()
+	if err != nil {
+		return fmt.Errorf("read the cache index: %w", err)
+	}
+	r.urls = make(map[string]cache.RecordedURL, len(urls))
+	for _, u := range urls {
+		r.urls[u.AssetID+"\x00"+u.Format] = u
 	}
 
 	inList := make(map[string]bool, len(listed))
@@ -554,7 +566,7 @@ func (r *run) fetch(ctx context.Context, j job) (err error) {
 		}
 		if url == "" && recordedOK {
 			recordedOK = false
-			if u, exp, ok := r.fstore.URL(j.id, string(j.format)); ok && r.now().Add(r.opts.URLMargin).Before(exp) {
+			if u, exp, ok := r.recordedURL(j); ok && r.now().Add(r.opts.URLMargin).Before(exp) {
 				url, expires = u, exp
 			}
 		}
@@ -680,6 +692,18 @@ func (r *run) download(ctx context.Context, j job, url string, expires time.Time
 		}
 	}, r.check())
 	return e, got, restarts, mismatch, err
+}
+
+// recordedURL is the export URL recorded for j's file: from the copy read
+// at the start of a sync (one index read for all files), or from the cache.
+// A URL another process records meanwhile is missed, at the cost of one
+// export request.
+func (r *run) recordedURL(j job) (string, time.Time, bool) {
+	if r.urls == nil {
+		return r.fstore.URL(j.id, string(j.format))
+	}
+	u, ok := r.urls[j.id+"\x00"+string(j.format)]
+	return u.URL, u.Expires, ok
 }
 
 // publishFactor bounds the files in flight, downloading or being stored,

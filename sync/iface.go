@@ -40,6 +40,8 @@ type Store interface {
 	Assets() ([]cache.AssetMeta, error)
 	RecordAssets(seen []cache.AssetMeta, complete bool) error
 	Entries() ([]cache.Entry, error)
+	// URLs returns every recorded export URL, read once at the start.
+	URLs() ([]cache.RecordedURL, error)
 	Remove(id string) error
 	FileStore
 }
