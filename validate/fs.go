@@ -52,7 +52,7 @@ func (o Options) ReadFile(name string, limit int64) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	data, err := readAll(f, limit+1)
 	if err != nil {
 		return nil, err
 	}
@@ -67,4 +67,29 @@ func (o Options) ReadFile(name string, limit int64) ([]byte, error) {
 func (o Options) IsFile(name string) bool {
 	fi, err := o.Stat(name)
 	return err == nil && fi.Mode().IsRegular()
+}
+
+// readAll is io.ReadAll(io.LimitReader(r, n)) that sizes its buffer at
+// once when r says how much it holds (a file served from memory).
+func readAll(r io.Reader, n int64) ([]byte, error) {
+	lr := io.LimitReader(r, n)
+	l, ok := r.(interface{ Len() int })
+	if !ok {
+		return io.ReadAll(lr)
+	}
+	// One byte over, so that the end is seen without growing the buffer.
+	b := make([]byte, 0, min(int64(l.Len()), n)+1)
+	for {
+		k, err := lr.Read(b[len(b):cap(b)])
+		b = b[:len(b)+k]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)] // more than Len said: grow
+		}
+	}
 }

@@ -136,7 +136,7 @@ func file(ctx context.Context, path string, opts validate.Options, display strin
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	kind, err := detect(path, opts)
+	kind, checkOpts, err := detectMemo(path, opts)
 	if err != nil {
 		r := validate.Report{Path: display}
 		r.Add(validate.Problem{Severity: validate.Error, Rule: "file-unreadable", File: display,
@@ -155,7 +155,7 @@ func file(ctx context.Context, path string, opts validate.Options, display strin
 			Message: "not a model gizmo knows: expected a URDF (<robot> root), an MJCF (<mujoco> root), a USD file (#usda or PXR-USDC header) or a zip of them"})
 		return []validate.Report{r}, nil
 	}
-	return []validate.Report{checkOne(path, kind, opts, display)}, nil
+	return []validate.Report{checkOne(path, kind, checkOpts, display)}, nil
 }
 
 // checkOne runs the registered checker for kind over path and renames the
