@@ -55,7 +55,7 @@ func step(e *etree.Element) string {
 		return tag
 	}
 	n, idx := 0, 0
-	for _, s := range p.ChildElements() {
+	for s := range p.ChildElementsSeq() {
 		if s.FullTag() == tag {
 			n++
 			if s == e {

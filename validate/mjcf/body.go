@@ -47,7 +47,7 @@ func (c *checker) worldbody(wb *etree.Element) {
 // collectBody gathers the joints, geoms and child bodies of body e into b,
 // looking through frames as MuJoCo dissolves them.
 func (c *checker) collectBody(b *bodyInfo, e *etree.Element) {
-	for _, k := range e.ChildElements() {
+	for k := range e.ChildElementsSeq() {
 		if c.bad[k] {
 			continue
 		}

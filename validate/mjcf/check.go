@@ -1,6 +1,7 @@
 package mjcf
 
 import (
+	"bufio"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -91,6 +92,19 @@ type checker struct {
 	// composites holds the prefixes of the composites seen.
 	composites map[string]bool
 	flexNoted  bool // NotChecked has the flexcomp note
+	// scanned is the shape of the STL file stl has just checked, read
+	// through the same open file, for meshShape to take.
+	scanned scannedSTL
+	// scratch holds number lists parsed only to be looked at.
+	scratch []float64
+}
+
+// scannedSTL is the shape of the STL file at path; ok is false when its
+// faces could not all be read.
+type scannedSTL struct {
+	path string
+	sh   shape
+	ok   bool
 }
 
 func newChecker(m *model) *checker {
@@ -116,7 +130,7 @@ func ignoredTop(e *etree.Element) bool {
 func (c *checker) run() {
 	root := c.m.root
 	c.schema(root, schemaRoot, 0)
-	for _, k := range root.ChildElements() {
+	for k := range root.ChildElementsSeq() {
 		if ignoredTop(k) && !c.bad[k] {
 			c.m.warnf(k, "mjcf-ignored", "<%s> directly inside <mujoco> is ignored by MuJoCo: move it into <worldbody>", k.Tag)
 		}
@@ -169,13 +183,22 @@ func (c *checker) schemaIn(e *etree.Element, spec *elemSpec, level int, namesOnl
 			c.value(e, key, a.Value, as)
 		}
 	}
-	for name, as := range spec.attrs {
-		if as.required && !namesOnly && e.SelectAttr(name) == nil && spec.name != "worldbody" {
-			c.m.errorf(e, "mjcf-required", "required attribute missing: '%s' on <%s>", name, e.Tag)
+	if !namesOnly && spec.name != "worldbody" {
+		for _, name := range spec.required {
+			if e.SelectAttr(name) == nil {
+				c.m.errorf(e, "mjcf-required", "required attribute missing: '%s' on <%s>", name, e.Tag)
+			}
 		}
 	}
-	counts := map[*elemSpec]int{}
-	for _, k := range e.ChildElements() {
+	// seen counts the children whose row allows one ('?'): only a second
+	// one is reported.
+	var seenBuf [8]specCount
+	seen := seenBuf[:0]
+	for _, t := range e.Child {
+		k, isElem := t.(*etree.Element)
+		if !isElem {
+			continue
+		}
 		var ks *elemSpec
 		for _, cs := range spec.children {
 			if cs.name == k.Tag {
@@ -193,8 +216,7 @@ func (c *checker) schemaIn(e *etree.Element, spec *elemSpec, level int, namesOnl
 			c.markBad(k)
 			continue
 		}
-		counts[ks]++
-		if ks.card == '?' && counts[ks] == 2 {
+		if ks.card == '?' && countOne(&seen, ks) == 2 {
 			if inFrame {
 				c.m.warnf(k, "mjcf-schema-unique", "element <%s> may appear only once inside <%s>; MuJoCo 3.3 does not check this inside <frame> and uses one of them", k.Tag, e.Tag)
 			} else {
@@ -205,9 +227,28 @@ func (c *checker) schemaIn(e *etree.Element, spec *elemSpec, level int, namesOnl
 	}
 }
 
+// specCount is how many children of one element a row matched.
+type specCount struct {
+	spec *elemSpec
+	n    int
+}
+
+// countOne counts one more child matched by spec in counts and returns the
+// count.
+func countOne(counts *[]specCount, spec *elemSpec) int {
+	for i := range *counts {
+		if (*counts)[i].spec == spec {
+			(*counts)[i].n++
+			return (*counts)[i].n
+		}
+	}
+	*counts = append(*counts, specCount{spec, 1})
+	return 1
+}
+
 func (c *checker) markBad(e *etree.Element) {
 	c.bad[e] = true
-	for _, k := range e.ChildElements() {
+	for k := range e.ChildElementsSeq() {
 		c.markBad(k)
 	}
 }
@@ -222,24 +263,80 @@ func parseNumbers(text string, kind valueKind) ([]float64, bool) {
 // readNumbers is parseNumbers saying why a token is refused (errRange for
 // an out-of-range number).
 func readNumbers(text string, kind valueKind) ([]float64, error) {
-	fields := strings.Fields(text)
-	out := make([]float64, 0, len(fields))
-	for _, f := range fields {
-		if kind == kindInt {
-			v, err := strconv.ParseInt(f, 10, 32)
+	return appendNumbers(nil, text, kind)
+}
+
+// appendNumbers is readNumbers appending to dst (a scratch buffer, for a
+// list only looked at); a nil dst gets a list of the exact length.
+func appendNumbers(dst []float64, text string, kind valueKind) ([]float64, error) {
+	n, ascii := countFields(text)
+	if !ascii {
+		// Unicode spaces separate too, as strings.Fields has it.
+		fields := strings.Fields(text)
+		out := slices.Grow(dst, len(fields))
+		for _, f := range fields {
+			v, err := readNumber(f, kind)
 			if err != nil {
 				return nil, err
 			}
-			out = append(out, float64(v))
-			continue
+			out = append(out, v)
 		}
-		v, err := parseReal(f)
+		return out, nil
+	}
+	out := slices.Grow(dst, n)
+	for i := 0; i < len(text); {
+		for i < len(text) && asciiSpace(text[i]) {
+			i++
+		}
+		start := i
+		for i < len(text) && !asciiSpace(text[i]) {
+			i++
+		}
+		if start == i {
+			break
+		}
+		v, err := readNumber(text[start:i], kind)
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, v)
 	}
 	return out, nil
+}
+
+// readNumber reads one field of a number list.
+func readNumber(f string, kind valueKind) (float64, error) {
+	if kind == kindInt {
+		v, err := strconv.ParseInt(f, 10, 32)
+		if err != nil {
+			return 0, err
+		}
+		return float64(v), nil
+	}
+	return parseReal(f)
+}
+
+// asciiSpace is strings.Fields's set of ASCII separators.
+func asciiSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'
+}
+
+// countFields counts the space-separated fields of text as strings.Fields
+// would, when text is ASCII; ascii is false (and n meaningless) otherwise.
+func countFields(text string) (n int, ascii bool) {
+	inField := false
+	for i := 0; i < len(text); i++ {
+		c := text[i]
+		if c >= 0x80 {
+			return 0, false
+		}
+		sp := asciiSpace(c)
+		if !sp && !inField {
+			n++
+		}
+		inField = !sp
+	}
+	return n, true
 }
 
 // errRange marks a number MuJoCo's reader (strtod) refuses as out of range:
@@ -292,7 +389,10 @@ func (c *checker) value(e *etree.Element, attr, text string, as attrSpec) {
 			c.m.errorf(e, "mjcf-keyword", "invalid keyword '%s' in attribute '%s' of <%s>; use one of: %s", text, attr, e.Tag, strings.Join(as.keywords, ", "))
 		}
 	case kindReal, kindInt:
-		vals, err := readNumbers(text, as.kind)
+		vals, err := appendNumbers(c.scratch[:0], text, as.kind)
+		if err == nil {
+			c.scratch = vals
+		}
 		what := "numbers"
 		if as.kind == kindInt {
 			what = "integers"
@@ -426,7 +526,7 @@ func (c *checker) defaults() {
 }
 
 func (c *checker) defaultBody(d *etree.Element, cls *defClass) {
-	for _, k := range d.ChildElements() {
+	for k := range d.ChildElementsSeq() {
 		if c.bad[k] {
 			continue
 		}
@@ -525,10 +625,11 @@ func (c *checker) numsOf(e *etree.Element, name string) ([]float64, bool) {
 	var out []float64
 	found := false
 	add := func(v string) {
-		n, good := parseNumbers(v, kindReal)
-		if !good || len(n) == 0 {
+		n, err := appendNumbers(c.scratch[:0], v, kindReal)
+		if err != nil || len(n) == 0 {
 			return
 		}
+		c.scratch = n
 		found = true
 		if len(n) > len(out) {
 			out = append(out, n[len(out):]...)
@@ -640,7 +741,7 @@ func (c *checker) collectNames() {
 				}
 			}
 		}
-		for _, k := range e.ChildElements() {
+		for k := range e.ChildElementsSeq() {
 			walk(k, inDefault)
 		}
 	}
@@ -695,13 +796,13 @@ func (c *checker) require(e *etree.Element, attr string) bool {
 
 func (c *checker) references() {
 	root := c.m.root
-	for _, sec := range root.ChildElements() {
+	for sec := range root.ChildElementsSeq() {
 		if c.bad[sec] {
 			continue
 		}
 		switch sec.Tag {
 		case "asset":
-			for _, a := range sec.ChildElements() {
+			for a := range sec.ChildElementsSeq() {
 				switch a.Tag {
 				case "material":
 					c.classRef(a)
@@ -728,7 +829,7 @@ func (c *checker) references() {
 				}
 			}
 		case "contact":
-			for _, p := range sec.ChildElements() {
+			for p := range sec.ChildElementsSeq() {
 				switch p.Tag {
 				case "pair":
 					c.classRef(p)
@@ -747,7 +848,7 @@ func (c *checker) references() {
 				}
 			}
 		case "equality":
-			for _, q := range sec.ChildElements() {
+			for q := range sec.ChildElementsSeq() {
 				c.classRef(q)
 				switch q.Tag {
 				case "connect", "weld":
@@ -783,12 +884,12 @@ func (c *checker) references() {
 				}
 			}
 		case "tendon":
-			for _, t := range sec.ChildElements() {
+			for t := range sec.ChildElementsSeq() {
 				c.classRef(t)
 				c.ref(t, "material", "material", true)
 				c.tendonLimits(t)
 				n := 0
-				for _, w := range t.ChildElements() {
+				for w := range t.ChildElementsSeq() {
 					n++
 					switch w.Tag {
 					case "site":
@@ -808,11 +909,11 @@ func (c *checker) references() {
 				}
 			}
 		case "actuator":
-			for _, a := range sec.ChildElements() {
+			for a := range sec.ChildElementsSeq() {
 				c.actuator(a)
 			}
 		case "sensor":
-			for _, s := range sec.ChildElements() {
+			for s := range sec.ChildElementsSeq() {
 				c.sensor(s)
 			}
 		}
@@ -1026,7 +1127,7 @@ func (c *checker) assets() {
 		if c.bad[sec] {
 			continue
 		}
-		for _, a := range sec.ChildElements() {
+		for a := range sec.ChildElementsSeq() {
 			switch a.Tag {
 			case "mesh":
 				if a.SelectAttr("builtin") != nil && a.SelectAttr("params") == nil {
@@ -1135,6 +1236,14 @@ func (c *checker) stl(e *etree.Element, name, full string) bool {
 	if want := 84 + 50*int64(n); st.Size() != want {
 		c.m.errorf(e, "mjcf-stl", "STL file '%s' has wrong size: %d bytes for %d faces, expected %d; the file is truncated or ASCII", name, st.Size(), n, want)
 		return false
+	}
+	if c.m.opts.FS != nil {
+		// Files of the operating system go through meshShapeOf's cache;
+		// those of another FS (a zip, where every open decompresses) are
+		// read on from here rather than opened again by meshShape.
+		sc := scannedSTL{path: full}
+		sc.ok = scanSTLFaces(bufio.NewReaderSize(f, 4<<10), int64(n), sc.sh.add)
+		c.scanned = sc
 	}
 	return true
 }

@@ -147,7 +147,7 @@ func syntaxProblem(path string, err error) validate.Problem {
 // note records src as the origin of e and everything below it.
 func (m *model) note(src *source, e *etree.Element) {
 	m.origin[e] = src
-	for _, c := range e.ChildElements() {
+	for c := range e.ChildElementsSeq() {
 		m.note(src, c)
 	}
 }

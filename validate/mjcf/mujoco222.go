@@ -57,11 +57,11 @@ func (c *checker) target222() {
 				c.m.warnf(e, "mjcf-mujoco222", "MuJoCo 2.2.2 does not know attribute '%s' of <%s>: this model needs MuJoCo 3", a.Key, e.Tag)
 			}
 		}
-		for _, k := range e.ChildElements() {
+		for k := range e.ChildElementsSeq() {
 			walk(k)
 		}
 	}
-	for _, k := range c.m.root.ChildElements() {
+	for k := range c.m.root.ChildElementsSeq() {
 		walk(k)
 	}
 }

@@ -282,6 +282,14 @@ func (c *checker) meshShapeAs(a *etree.Element, name, full, ext string) {
 		}
 		for i := 0; i+2 < len(v) && !sh.add([3]float64{v[i], v[i+1], v[i+2]}); i += 3 {
 		}
+	case strings.EqualFold(ext, ".stl") && c.scanned.path == full && full != "":
+		// Read along with the header check (stl): the file is not opened again.
+		sc := c.scanned
+		c.scanned = scannedSTL{}
+		if !sc.ok {
+			return
+		}
+		sh = sc.sh
 	case strings.EqualFold(ext, ".stl"), strings.EqualFold(ext, ".obj"):
 		r, ok := meshShapeOf(c.m.opts, full, strings.ToLower(ext))
 		if !ok {
@@ -421,6 +429,12 @@ func scanSTL(opts validate.Options, path string, st fs.FileInfo, add func([3]flo
 	if 84+50*n != st.Size() {
 		return false // reported by the STL check
 	}
+	return scanSTLFaces(r, n, add)
+}
+
+// scanSTLFaces feeds the vertices of the n faces read from r (a binary STL
+// past its header) to add until it returns true; false when r ends first.
+func scanSTLFaces(r io.Reader, n int64, add func([3]float64) bool) bool {
 	var rec [50]byte
 	for i := int64(0); i < n; i++ {
 		if _, err := io.ReadFull(r, rec[:]); err != nil {
@@ -510,7 +524,7 @@ func (c *checker) plugins() {
 				}
 			}
 		}
-		for _, k := range e.ChildElements() {
+		for k := range e.ChildElementsSeq() {
 			walk(k)
 		}
 	}

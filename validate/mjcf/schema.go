@@ -247,9 +247,11 @@ type attrSpec struct {
 
 // elemSpec is one row of the grammar.
 type elemSpec struct {
-	name     string
-	card     byte // '*', '?', '!', 'R'
-	attrs    map[string]attrSpec
+	name  string
+	card  byte // '*', '?', '!', 'R'
+	attrs map[string]attrSpec
+	// required lists the required attributes, in table order.
+	required []string
 	children []*elemSpec
 	// shareBody marks frame and replicate: their children are body's.
 	shareBody bool
@@ -316,6 +318,7 @@ func parseSchema(src string) (*elemSpec, error) {
 			}
 			if strings.HasPrefix(attr, "!") {
 				attr, spec.required = attr[1:], true
+				e.required = append(e.required, attr)
 			}
 			e.attrs[attr] = spec
 		}
@@ -371,7 +374,7 @@ func parseSchema(src string) (*elemSpec, error) {
 			c.children = body.children
 		}
 	}
-	worldbody.attrs = body.attrs
+	worldbody.attrs, worldbody.required = body.attrs, body.required
 	worldbody.children = body.children
 	worldbody.card = '*'
 	for _, c := range body.children {
@@ -379,7 +382,7 @@ func parseSchema(src string) (*elemSpec, error) {
 		case c.shareBody && c.name == "frame":
 			root.children = append(root.children, c)
 		case c.shareBody: // a top-level replicate is checked against body's row
-			root.children = append(root.children, &elemSpec{name: c.name, card: '*', attrs: body.attrs, children: body.children})
+			root.children = append(root.children, &elemSpec{name: c.name, card: '*', attrs: body.attrs, required: body.required, children: body.children})
 		}
 	}
 	return root, nil
