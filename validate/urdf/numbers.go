@@ -2,6 +2,7 @@ package urdf
 
 import (
 	"fmt"
+	"iter"
 	"math"
 	"strconv"
 	"strings"
@@ -58,35 +59,42 @@ func isDecimal(s string) bool {
 	return i == len(s)
 }
 
-// pieces splits a vector the way urdfdom's split_string does: on single
-// spaces only, dropping empty pieces. Tabs and newlines are not separators.
-func pieces(s string) []string {
-	var out []string
-	for _, p := range strings.Split(s, " ") {
-		if p != "" {
-			out = append(out, p)
+// eachPiece yields the pieces of a vector split the way urdfdom's
+// split_string does: on single spaces only, dropping empty pieces. Tabs and
+// newlines are not separators.
+func eachPiece(s string) iter.Seq[string] {
+	return func(yield func(string) bool) {
+		for {
+			p, rest, more := strings.Cut(s, " ")
+			if p != "" && !yield(p) {
+				return
+			}
+			if !more {
+				return
+			}
+			s = rest
 		}
 	}
-	return out
 }
 
 // parseVec3 reads "x y z" as urdfdom's Vector3::init does. The error text
 // follows urdfdom's.
 func parseVec3(s string) ([3]float64, error) {
 	var v [3]float64
-	ps := pieces(s)
-	vals := make([]float64, 0, 3)
-	for _, p := range ps {
+	n := 0
+	for p := range eachPiece(s) {
 		f, ok := parseDouble(p)
 		if !ok {
-			return v, fmt.Errorf("component %q is not a number%s", p, hint(p))
+			return [3]float64{}, fmt.Errorf("component %q is not a number%s", p, hint(p))
 		}
-		vals = append(vals, f)
+		if n < 3 {
+			v[n] = f
+		}
+		n++
 	}
-	if len(vals) != 3 {
-		return v, fmt.Errorf("found %d numbers, expected 3 separated by spaces%s", len(vals), hint(s))
+	if n != 3 {
+		return [3]float64{}, fmt.Errorf("found %d numbers, expected 3 separated by spaces%s", n, hint(s))
 	}
-	copy(v[:], vals)
 	return v, nil
 }
 
@@ -101,7 +109,7 @@ const (
 
 func parseColor(s string) (colorResult, string) {
 	n := 0
-	for _, p := range pieces(s) {
+	for p := range eachPiece(s) {
 		f, ok := parseDouble(p)
 		if !ok {
 			return colorBad, fmt.Sprintf("component %q is not a number%s", p, hint(p))

@@ -21,7 +21,7 @@ func Tree(path string) (*validate.TreeNode, error) {
 
 // TreeBytes is Tree for a document already in memory.
 func TreeBytes(name string, data []byte) (*validate.TreeNode, error) {
-	m, r := parse(name, data, filepath.Dir(name), validate.Options{})
+	m, r := parse(name, data, filepath.Dir(name), validate.Options{}, false)
 	if m != nil {
 		m.checkTree()
 	}

@@ -38,7 +38,7 @@ func Check(path string, opts validate.Options) validate.Report {
 		r.Add(validate.Problem{Severity: validate.Error, Rule: "file-unreadable", File: path, Message: err.Error()})
 		return opts.Finish(r)
 	}
-	return CheckBytes(path, data, filepath.Dir(path), opts)
+	return checkBytes(path, data, filepath.Dir(path), opts, true)
 }
 
 // readFile reads the model at path through opts.FS.
@@ -56,7 +56,13 @@ func readFile(path string, opts validate.Options) ([]byte, error) {
 // CheckBytes validates data as a URDF named name (the name problems carry);
 // dir is the folder mesh paths resolve against (the URDF's own folder).
 func CheckBytes(name string, data []byte, dir string, opts validate.Options) validate.Report {
-	m, r := parse(name, data, dir, opts)
+	return checkBytes(name, data, dir, opts, false)
+}
+
+// checkBytes is CheckBytes; owned says data is the checker's own (read by
+// Check), to be changed in place rather than copied.
+func checkBytes(name string, data []byte, dir string, opts validate.Options, owned bool) validate.Report {
+	m, r := parse(name, data, dir, opts, owned)
 	if m != nil {
 		m.checkTree()
 		m.checkPhysics()
@@ -157,7 +163,7 @@ func (m *model) warnf(el *etree.Element, rule, format string, args ...any) {
 // child returns the first child element named exactly tag (no namespace
 // prefix), as tinyxml2's FirstChildElement does.
 func child(e *etree.Element, tag string) *etree.Element {
-	for _, c := range e.ChildElements() {
+	for c := range e.ChildElementsSeq() {
 		if c.Space == "" && c.Tag == tag {
 			return c
 		}
@@ -167,7 +173,7 @@ func child(e *etree.Element, tag string) *etree.Element {
 
 func children(e *etree.Element, tag string) []*etree.Element {
 	var out []*etree.Element
-	for _, c := range e.ChildElements() {
+	for c := range e.ChildElementsSeq() {
 		if c.Space == "" && c.Tag == tag {
 			out = append(out, c)
 		}
@@ -186,7 +192,7 @@ func attr(e *etree.Element, key string) (string, bool) {
 }
 
 // parse reads the document and runs every check urdfdom's parser makes.
-func parse(name string, data []byte, dir string, opts validate.Options) (*model, *validate.Report) {
+func parse(name string, data []byte, dir string, opts validate.Options, owned bool) (*model, *validate.Report) {
 	r := &validate.Report{Path: name, Format: formats.KindURDF, Valid: true}
 	// urdfdom hands tinyxml2 a C string: a NUL byte ends the document.
 	if i := bytes.IndexByte(data, 0); i >= 0 {
@@ -195,7 +201,7 @@ func parse(name string, data []byte, dir string, opts validate.Options) (*model,
 			Message: "the file has a NUL byte here; urdfdom and Isaac Sim read the file only up to it: remove it"})
 		data = data[:i]
 	}
-	data = topLevel(sanitize(ltInValues(blankDecl(data))))
+	data = topLevel(sanitize(ltInValues(blankDecl(data, owned))))
 	doc, err := xmlpos.Parse(data)
 	if err != nil {
 		p := validate.Problem{Severity: validate.Error, Rule: "urdf-xml", File: name,
@@ -244,8 +250,8 @@ func parse(name string, data []byte, dir string, opts validate.Options) (*model,
 // length, so positions hold). tinyxml2, which urdfdom and Isaac Sim use,
 // ignores the declaration; encoding/xml refuses versions other than 1.0
 // and encodings it has no reader for, which would turn files urdfdom reads
-// into errors.
-func blankDecl(data []byte) []byte {
+// into errors. data is changed in place when owned, else copied.
+func blankDecl(data []byte, owned bool) []byte {
 	start := 0
 	if bytes.HasPrefix(data, []byte("\xef\xbb\xbf")) {
 		start = 3
@@ -259,8 +265,11 @@ func blankDecl(data []byte) []byte {
 		return data
 	}
 	end += start + 1
-	out := make([]byte, len(data))
-	copy(out, data)
+	out := data
+	if !owned {
+		out = make([]byte, len(data))
+		copy(out, data)
+	}
 	for i := start; i < end; i++ {
 		if out[i] != '\n' {
 			out[i] = ' '
@@ -594,8 +603,12 @@ var markupNodes = []node{
 }
 
 // nodeEnd returns the text that ends the node of nodes that rest starts
-// with; ok is false when rest starts none of them.
+// with; ok is false when rest starts none of them. Every node of a list
+// passed here starts with "<!" or "<?".
 func nodeEnd(nodes []node, rest []byte) (end string, ok bool) {
+	if len(rest) < 2 || rest[1] != '!' && rest[1] != '?' {
+		return "", false // every node starts with "<!" or "<?"
+	}
 	for _, n := range nodes {
 		if bytes.HasPrefix(rest, []byte(n.start)) {
 			return n.end, true
@@ -714,7 +727,20 @@ func (m *model) readLink(l *link) {
 	}
 }
 
-func (m *model) readPose(owner string, el *etree.Element) bool {
+// ownerName names what a message is about (`link "a" visual`, `joint
+// "j"`); it is formatted, as a fmt.Stringer, only when a message is made.
+type ownerName struct {
+	kind, name, part string
+}
+
+func (o ownerName) String() string {
+	if o.part == "" {
+		return fmt.Sprintf("%s %q", o.kind, o.name)
+	}
+	return fmt.Sprintf("%s %q %s", o.kind, o.name, o.part)
+}
+
+func (m *model) readPose(owner ownerName, el *etree.Element) bool {
 	ok := true
 	for _, key := range []string{"xyz", "rpy"} {
 		if v, has := attr(el, key); has {
@@ -729,7 +755,7 @@ func (m *model) readPose(owner string, el *etree.Element) bool {
 
 func (m *model) readInertial(l *link, el *etree.Element) *inertial {
 	in := &inertial{el: el}
-	owner := fmt.Sprintf("link %q inertial", l.name)
+	owner := ownerName{"link", l.name, "inertial"}
 	if o := child(el, "origin"); o != nil {
 		m.readPose(owner, o)
 	}
@@ -777,7 +803,7 @@ func (m *model) readVisual(l *link, el *etree.Element, visual bool) {
 	if visual {
 		kind = "visual"
 	}
-	owner := fmt.Sprintf("link %q %s", l.name, kind)
+	owner := ownerName{"link", l.name, kind}
 	if o := child(el, "origin"); o != nil {
 		m.readPose(owner, o)
 	}
@@ -813,7 +839,7 @@ func (m *model) readVisual(l *link, el *etree.Element, visual bool) {
 	m.warnf(mat, "urdf-material-undefined", "%s uses material %q, which is not defined (yet): define it at the top of the file with <material name=%q><color rgba=\"r g b a\"/></material>", owner, name, name)
 }
 
-func (m *model) readGeometry(l *link, owner string, g *etree.Element, visual bool) {
+func (m *model) readGeometry(l *link, owner ownerName, g *etree.Element, visual bool) {
 	shapes := g.ChildElements()
 	if len(shapes) == 0 {
 		m.errorf(g, "urdf-geometry", "%s: <geometry> is empty; give it a <box>, <cylinder>, <sphere> or <mesh>", owner)
@@ -924,7 +950,7 @@ func (m *model) readJoint(el *etree.Element) (*joint, bool) {
 		ok = false
 	}
 	j.name = name
-	owner := fmt.Sprintf("joint %q", name)
+	owner := ownerName{"joint", name, ""}
 	if o := child(el, "origin"); o != nil {
 		if !m.readPose(owner, o) {
 			ok = false
@@ -1018,7 +1044,7 @@ func (m *model) readJoint(el *etree.Element) (*joint, bool) {
 
 // optionalNumbers reports, as urdfdom refuses them, attributes of el among
 // keys that are present but not numbers. It returns false if any was bad.
-func (m *model) optionalNumbers(el *etree.Element, owner string, keys ...string) bool {
+func (m *model) optionalNumbers(el *etree.Element, owner ownerName, keys ...string) bool {
 	ok := true
 	for _, key := range keys {
 		if v, has := attr(el, key); has {
@@ -1031,7 +1057,7 @@ func (m *model) optionalNumbers(el *etree.Element, owner string, keys ...string)
 	return ok
 }
 
-func (m *model) readLimit(j *joint, owner string, lim *etree.Element) bool {
+func (m *model) readLimit(j *joint, owner ownerName, lim *etree.Element) bool {
 	ok := true
 	for _, key := range []string{"lower", "upper", "effort", "velocity"} {
 		v, has := attr(lim, key)
