@@ -1,7 +1,6 @@
 package cache
 
 import (
-	"archive/zip"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -310,17 +309,17 @@ func (c *Cache) fetchAndPublish(ctx context.Context, id, format, kh string, fetc
 			return Entry{}, err
 		}
 		defer pf.Close()
-		zr, files, err := archive.OpenVerified(pf, n, name, c.limits)
+		zr, files, err := archive.OpenVerified(pf, n, name, c.limits, keepContents)
 		if err != nil {
 			return Entry{}, err
 		}
 		for _, fl := range files {
 			e.Files = append(e.Files, fl.Name)
 		}
-		if e.Model, e.ModelKind, err = findModel(zipHead(zr), e.Files, format); err != nil {
+		shown = archive.NewOverlayOf(c.TreePath(e), zr, files)
+		if e.Model, e.ModelKind, err = findModel(overlayHead(shown), e.Files, format); err != nil {
 			return Entry{}, fmt.Errorf("%s: %w", name, err)
 		}
-		shown = archive.NewOverlay(c.TreePath(e), zr)
 	case formats.KindURDF, formats.KindMJCF, formats.KindUSDA, formats.KindUSDC:
 		model := singleName[kind]
 		e.Files, e.Model, e.ModelKind = []string{model}, model, kind
@@ -510,26 +509,20 @@ func abbreviate(s []string, n int) string {
 // modelHead is how much of a candidate model file findModel reads.
 const modelHead = 1 << 20
 
-// zipHead reads the start of a zip's entries, for findModel.
-func zipHead(zr *zip.Reader) func(name string) ([]byte, error) {
+// overlayHead reads the start of the files of a zip shown by o, for
+// findModel.
+func overlayHead(o *archive.Overlay) func(name string) ([]byte, error) {
 	return func(name string) ([]byte, error) {
-		f, err := zr.Open(name)
+		p := filepath.Join(o.Root(), filepath.FromSlash(name))
+		if st, err := o.Stat(p); err == nil && st.Size() <= modelHead {
+			return o.ReadFile(p)
+		}
+		f, err := o.Open(p)
 		if err != nil {
 			return nil, err
 		}
 		defer f.Close()
-		// Sized from the header (verified by now), so that reading does
-		// not grow the buffer step by step.
-		size := int64(modelHead)
-		if st, err := f.Stat(); err == nil && st.Size() < size {
-			size = st.Size()
-		}
-		b := make([]byte, size)
-		n, err := io.ReadFull(f, b)
-		if err == io.ErrUnexpectedEOF || err == io.EOF {
-			err = nil
-		}
-		return b[:n], err
+		return io.ReadAll(io.LimitReader(f, modelHead))
 	}
 }
 
@@ -632,6 +625,11 @@ func removeTree(p string) error {
 	}
 	return err
 }
+
+// keepContents is the decompressed size up to which a zip's files are
+// kept in memory while a store checks it, for finding the model and
+// validating without decompressing them again.
+const keepContents = 512 << 10
 
 // smallZip is the size up to which a zip is read into memory to be
 // checked or read: reading it through the file costs a pread per small

@@ -15,6 +15,7 @@ package archive
 
 import (
 	"archive/zip"
+	"bytes"
 	"errors"
 	"fmt"
 	"hash"
@@ -72,6 +73,8 @@ type File struct {
 	Name  string // slash-separated path inside the tree
 	Size  int64
 	CRC32 uint32
+	// Data is the file's contents, when OpenVerified was asked to keep them.
+	Data []byte
 }
 
 // Check validates the archive's directory (names, types, declared sizes)
@@ -236,13 +239,20 @@ func Verify(r io.ReaderAt, size int64, archiveName string, lim Limits) ([]File, 
 }
 
 // OpenVerified opens the zip r and verifies it as Verify does, returning the
-// reader for further reading along with its regular files.
-func OpenVerified(r io.ReaderAt, size int64, archiveName string, lim Limits) (*zip.Reader, []File, error) {
+// reader for further reading along with its regular files. When the files'
+// declared sizes add up to at most keep bytes, each File also holds its
+// contents (Data), decompressed once here for whoever reads them next
+// (NewOverlayOf serves them).
+func OpenVerified(r io.ReaderAt, size int64, archiveName string, lim Limits, keep int64) (*zip.Reader, []File, error) {
 	zr, err := open(r, size, archiveName)
 	if err != nil {
 		return nil, nil, err
 	}
-	files, err := extractFrom(zr, archiveName, "", lim, false)
+	var total uint64
+	for _, f := range zr.File {
+		total += f.UncompressedSize64
+	}
+	files, err := extractFrom(zr, archiveName, "", lim, false, total <= uint64(max(keep, 0)))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -263,10 +273,12 @@ func extract(r io.ReaderAt, size int64, archiveName, dest string, lim Limits, se
 	if err != nil {
 		return nil, err
 	}
-	return extractFrom(zr, archiveName, dest, lim, seal)
+	return extractFrom(zr, archiveName, dest, lim, seal, false)
 }
 
-func extractFrom(zr *zip.Reader, archiveName, dest string, lim Limits, seal bool) (_ []File, err error) {
+// extractFrom writes zr's files under dest (or only reads them when dest
+// is ""), keeping their contents in File.Data when keep is set.
+func extractFrom(zr *zip.Reader, archiveName, dest string, lim Limits, seal, keep bool) (_ []File, err error) {
 	if err := Check(zr, archiveName, lim); err != nil {
 		return nil, err
 	}
@@ -306,7 +318,7 @@ func extractFrom(zr *zip.Reader, archiveName, dest string, lim Limits, seal bool
 		if lim.MaxTotalSize > 0 {
 			remaining = lim.MaxTotalSize - total
 		}
-		file, err := extractFile(f, target, archiveName, lim, remaining, seal)
+		file, err := extractFile(f, target, archiveName, lim, remaining, seal, keep)
 		if err != nil {
 			return nil, err
 		}
@@ -318,7 +330,7 @@ func extractFrom(zr *zip.Reader, archiveName, dest string, lim Limits, seal bool
 	return out, nil
 }
 
-func extractFile(f *zip.File, target, archiveName string, lim Limits, remaining int64, seal bool) (File, error) {
+func extractFile(f *zip.File, target, archiveName string, lim Limits, remaining int64, seal, keep bool) (File, error) {
 	bad := func(format string, args ...any) error {
 		return &Error{Archive: archiveName, Entry: f.Name, Reason: fmt.Sprintf(format, args...)}
 	}
@@ -347,15 +359,21 @@ func extractFile(f *zip.File, target, archiveName string, lim Limits, remaining 
 	if remaining >= 0 && limit > remaining {
 		limit = remaining
 	}
+	var h hash.Hash32
+	ws := []io.Writer{w}
+	var kept *bytes.Buffer
+	if keep {
+		kept = bytes.NewBuffer(make([]byte, 0, limit))
+		ws = append(ws, kept)
+	}
 	// archive/zip checks the CRC-32 the header gives when the entry is
 	// read to its end, unless that CRC is 0 (unknown): only then is the
 	// sum computed here.
-	var h hash.Hash32
-	dst := io.Writer(w)
 	if f.CRC32 == 0 {
 		h = crc32.NewIEEE()
-		dst = io.MultiWriter(w, h)
+		ws = append(ws, h)
 	}
+	dst := io.MultiWriter(ws...)
 	n, err := io.Copy(dst, io.LimitReader(rc, limit+1))
 	if err == nil && n > limit {
 		err = bad("decompresses to more bytes than declared or allowed (zip bomb?)")
@@ -377,7 +395,11 @@ func extractFile(f *zip.File, target, archiveName string, lim Limits, remaining 
 	if h != nil {
 		sum = h.Sum32()
 	}
-	return File{Size: n, CRC32: sum}, nil
+	file := File{Size: n, CRC32: sum}
+	if kept != nil {
+		file.Data = kept.Bytes()
+	}
+	return file, nil
 }
 
 type nopWriteCloser struct{ io.Writer }

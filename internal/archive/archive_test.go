@@ -332,10 +332,35 @@ func TestCRC(t *testing.T) {
 			}
 			files, err := Verify(r, r.Size(), "a.zip", DefaultLimits)
 			check("Verify", files, err)
-			_, files, err = OpenVerified(r, r.Size(), "a.zip", DefaultLimits)
+			_, files, err = OpenVerified(r, r.Size(), "a.zip", DefaultLimits, 0)
 			check("OpenVerified", files, err)
+			_, files, err = OpenVerified(r, r.Size(), "a.zip", DefaultLimits, 1<<20)
+			check("OpenVerified keeping contents", files, err)
+			if err == nil && string(files[0].Data) != body {
+				t.Errorf("kept contents %q, want %q", files[0].Data, body)
+			}
 			files, err = Extract(r, r.Size(), "a.zip", filepath.Join(t.TempDir(), "x"), DefaultLimits)
 			check("Extract", files, err)
 		})
+	}
+}
+
+// TestOpenVerifiedKeep: contents are kept only when the declared sizes add
+// up to at most keep bytes.
+func TestOpenVerifiedKeep(t *testing.T) {
+	z := buildZip(t, []entry{{name: "a.urdf", body: "<robot/>"}, {name: "m/b.stl", body: "solid b"}, {name: "m/"}})
+	for _, tt := range []struct {
+		keep int64
+		kept bool
+	}{{0, false}, {14, false}, {15, true}, {1 << 20, true}} {
+		_, files, err := OpenVerified(bytes.NewReader(z), int64(len(z)), "z", DefaultLimits, tt.keep)
+		if err != nil || len(files) != 2 {
+			t.Fatalf("keep %d: %v %v", tt.keep, files, err)
+		}
+		for _, f := range files {
+			if (f.Data != nil) != tt.kept || tt.kept && int64(len(f.Data)) != f.Size {
+				t.Errorf("keep %d: %s holds %d bytes of contents (nil %v)", tt.keep, f.Name, len(f.Data), f.Data == nil)
+			}
+		}
 	}
 }

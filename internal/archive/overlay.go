@@ -2,6 +2,7 @@ package archive
 
 import (
 	"archive/zip"
+	"bytes"
 	"io"
 	"io/fs"
 	"os"
@@ -23,6 +24,7 @@ type Overlay struct {
 }
 
 type overlayFile struct {
+	data []byte    // the contents, decompressed already, or
 	zf   *zip.File // a zip entry, or
 	path string    // a file on disk
 	size int64
@@ -43,6 +45,19 @@ func NewOverlay(root string, zr *zip.Reader) *Overlay {
 		}
 		o.files[name] = overlayFile{zf: f, size: int64(f.UncompressedSize64)}
 		o.addDirs(path.Dir(name))
+	}
+	return o
+}
+
+// NewOverlayOf is NewOverlay that serves the files whose contents files
+// holds (OpenVerified's, with Data) from memory instead of decompressing
+// them again.
+func NewOverlayOf(root string, zr *zip.Reader, files []File) *Overlay {
+	o := NewOverlay(root, zr)
+	for _, f := range files {
+		if of, ok := o.files[f.Name]; ok && f.Data != nil && int64(len(f.Data)) == of.size {
+			o.files[f.Name] = overlayFile{data: f.Data, size: of.size}
+		}
 	}
 	return o
 }
@@ -91,6 +106,8 @@ func (o *Overlay) Open(name string) (io.ReadCloser, error) {
 	}
 	f, ok := o.files[r]
 	switch {
+	case ok && f.data != nil:
+		return io.NopCloser(bytes.NewReader(f.data)), nil
 	case ok && f.zf != nil:
 		rc, err := f.zf.Open()
 		if err != nil {
@@ -104,6 +121,31 @@ func (o *Overlay) Open(name string) (io.ReadCloser, error) {
 		return nil, &fs.PathError{Op: "read", Path: name, Err: syscall.EISDIR}
 	}
 	return nil, &fs.PathError{Op: "open", Path: name, Err: o.missing(r)}
+}
+
+// ReadFile returns the contents of name, as os.ReadFile would. Contents
+// kept in memory (NewOverlayOf) are returned without a copy: the caller
+// must not change them.
+func (o *Overlay) ReadFile(name string) ([]byte, error) {
+	if r, ok := o.rel(name); ok {
+		if f, ok := o.files[r]; ok && f.data != nil {
+			return f.data, nil
+		}
+	}
+	rc, err := o.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	st, err := o.Stat(name)
+	if err != nil {
+		return nil, err
+	}
+	b := bytes.NewBuffer(make([]byte, 0, st.Size()+1))
+	if _, err := b.ReadFrom(rc); err != nil {
+		return nil, &fs.PathError{Op: "read", Path: name, Err: err}
+	}
+	return b.Bytes(), nil
 }
 
 // Stat describes name.

@@ -42,12 +42,34 @@ func TestOverlayMatchesExtraction(t *testing.T) {
 	}
 	outside := filepath.Join(tmp, "outside.stl")
 	os.WriteFile(outside, []byte("solid out"), 0o644)
-	o := NewOverlay(dest, zr)
+	_, kept, err := OpenVerified(bytes.NewReader(buf.Bytes()), int64(buf.Len()), "z", DefaultLimits, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range kept {
+		if f.Data == nil {
+			t.Errorf("OpenVerified kept no contents of %s", f.Name)
+		}
+	}
 	// The overlay must not need the folder: move it away and compare with a copy.
 	shown := filepath.Join(tmp, "shown")
 	if err := os.Rename(dest, shown); err != nil {
 		t.Fatal(err)
 	}
+	for _, tt := range []struct {
+		name string
+		o    *Overlay
+	}{
+		{"from the zip", NewOverlay(dest, zr)},
+		{"from kept contents", NewOverlayOf(dest, zr, kept)},
+	} {
+		t.Run(tt.name, func(t *testing.T) { checkOverlay(t, tt.o, tmp, dest, shown, outside) })
+	}
+}
+
+// checkOverlay compares o, showing the tree extracted to dest and since
+// moved to shown, with the tree on disk.
+func checkOverlay(t *testing.T, o *Overlay, tmp, dest, shown, outside string) {
 	names := []string{".", "robot.urdf", "meshes", "meshes/base.stl", "meshes/sub", "meshes/sub/arm.stl",
 		"textures", "materials/grey.yaml", "missing.stl", "meshes/missing", "robot.urdf/x", "meshes/../robot.urdf"}
 	for _, n := range names {
@@ -61,8 +83,11 @@ func TestOverlayMatchesExtraction(t *testing.T) {
 		if err == nil && (st.IsDir() != dst.IsDir() || !st.IsDir() && st.Size() != dst.Size() || n != "." && st.Name() != dst.Name()) {
 			t.Errorf("Stat(%s): overlay %s dir=%v size=%d, disk %s dir=%v size=%d", n, st.Name(), st.IsDir(), st.Size(), dst.Name(), dst.IsDir(), dst.Size())
 		}
-		rc, err := o.Open(viaOverlay)
 		want, derr := os.ReadFile(onDisk)
+		if got, err := o.ReadFile(viaOverlay); (err == nil) != (derr == nil) || !bytes.Equal(got, want) {
+			t.Errorf("ReadFile(%s): %q, %v; disk %q, %v", n, got, err, want, derr)
+		}
+		rc, err := o.Open(viaOverlay)
 		if err != nil {
 			if derr == nil {
 				t.Errorf("Open(%s): %v, but the extracted file reads", n, err)
