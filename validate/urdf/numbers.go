@@ -14,7 +14,9 @@ import (
 // inf, nan or hex; a value that overflows a double is refused, one that
 // underflows reads as (nearly) zero.
 func parseDouble(s string) (float64, bool) {
-	s = strings.TrimLeft(s, " \t\n\v\f\r")
+	for len(s) > 0 && (s[0] == ' ' || s[0] >= '\t' && s[0] <= '\r') {
+		s = s[1:] // strings.TrimLeft(s, " \t\n\v\f\r"), without building its set
+	}
 	if !isDecimal(s) {
 		return 0, false
 	}

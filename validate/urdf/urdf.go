@@ -223,7 +223,7 @@ func parse(name string, data []byte, dir string, opts validate.Options, owned bo
 		return nil, r
 	}
 	m := &model{name: name, doc: doc, dir: dir, opts: opts, r: r,
-		materials: map[string]bool{}, linkByName: map[string]*link{}, jointByName: map[string]*joint{}}
+		materials: map[string]bool{}} // linkByName, jointByName: made to size by readLinks, readJoints
 	root := doc.Root()
 	if root.Space != "" || root.Tag != "robot" {
 		m.errorf(root, "urdf-robot", "the root element is <%s>; a URDF's root must be <robot> with no namespace prefix", root.FullTag())
@@ -692,6 +692,7 @@ func (m *model) parseMaterial(el *etree.Element, name string, inline bool) bool 
 // here) but the link is kept; a repeated name is fatal.
 func (m *model) readLinks() {
 	els := children(m.robot, "link")
+	m.linkByName = make(map[string]*link, len(els))
 	for _, el := range els {
 		l := &link{el: el}
 		name, ok := attr(el, "name")
@@ -925,7 +926,9 @@ var jointTypes = map[string]bool{"revolute": true, "continuous": true, "prismati
 
 // readJoints mirrors the <joint> loop: any error in a joint is fatal.
 func (m *model) readJoints() {
-	for _, el := range children(m.robot, "joint") {
+	els := children(m.robot, "joint")
+	m.jointByName = make(map[string]*joint, len(els))
+	for _, el := range els {
 		j, ok := m.readJoint(el)
 		if !ok {
 			m.fatal = true
