@@ -348,7 +348,10 @@ func parseReal(f string) (float64, error) {
 	if strings.Contains(f, "_") {
 		return 0, fmt.Errorf("bad number")
 	}
-	body := strings.TrimLeft(f, "+-")
+	body := f
+	for len(body) > 0 && (body[0] == '+' || body[0] == '-') {
+		body = body[1:] // strings.TrimLeft(f, "+-"), without building its set
+	}
 	if lb := strings.ToLower(body); strings.HasPrefix(lb, "nan(") && strings.HasSuffix(lb, ")") {
 		return math.NaN(), nil
 	}
