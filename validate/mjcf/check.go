@@ -216,7 +216,11 @@ func (c *checker) schemaIn(e *etree.Element, spec *elemSpec, level int, namesOnl
 			c.markBad(k)
 			continue
 		}
-		if ks.card == '?' && countOne(&seen, ks) == 2 {
+		n := 0
+		if ks.card == '?' {
+			seen, n = countOne(seen, ks)
+		}
+		if n == 2 {
 			if inFrame {
 				c.m.warnf(k, "mjcf-schema-unique", "element <%s> may appear only once inside <%s>; MuJoCo 3.3 does not check this inside <frame> and uses one of them", k.Tag, e.Tag)
 			} else {
@@ -234,16 +238,15 @@ type specCount struct {
 }
 
 // countOne counts one more child matched by spec in counts and returns the
-// count.
-func countOne(counts *[]specCount, spec *elemSpec) int {
-	for i := range *counts {
-		if (*counts)[i].spec == spec {
-			(*counts)[i].n++
-			return (*counts)[i].n
+// counts and that count.
+func countOne(counts []specCount, spec *elemSpec) ([]specCount, int) {
+	for i := range counts {
+		if counts[i].spec == spec {
+			counts[i].n++
+			return counts, counts[i].n
 		}
 	}
-	*counts = append(*counts, specCount{spec, 1})
-	return 1
+	return append(counts, specCount{spec, 1}), 1
 }
 
 func (c *checker) markBad(e *etree.Element) {
@@ -1245,7 +1248,7 @@ func (c *checker) stl(e *etree.Element, name, full string) bool {
 		// those of another FS (a zip, where every open decompresses) are
 		// read on from here rather than opened again by meshShape.
 		sc := scannedSTL{path: full}
-		sc.ok = scanSTLFaces(bufio.NewReaderSize(f, 4<<10), int64(n), sc.sh.add)
+		sc.ok = scanSTLFaces(bufio.NewReaderSize(f, 512), int64(n), sc.sh.add)
 		c.scanned = sc
 	}
 	return true
