@@ -42,7 +42,8 @@ type Options struct {
 	// Every listed asset is still recorded.
 	Tags []string
 	// Concurrency bounds the downloads (and, separately, the metadata
-	// requests) in flight. 0 means DefaultConcurrency. Files whose
+	// requests, and the export requests) in flight. 0 means
+	// DefaultConcurrency. Files whose
 	// download is over and that are being verified, stored and validated
 	// do not count: up to publishFactor times as many run meanwhile, so
 	// that the disk's flushes overlap the next downloads.
@@ -92,10 +93,13 @@ type run struct {
 	// reads the one it needs.
 	urls map[string]cache.RecordedURL
 
-	// net holds a slot per export-and-download in flight: Concurrency of
-	// them. A file gives its slot back when its body is in, before the
-	// cache verifies and stores it.
-	net chan struct{}
+	// net holds a slot per download in flight: Concurrency of them. A
+	// file gives its slot back when its body is in, before the cache
+	// verifies and stores it. api holds one per export request in flight,
+	// Concurrency of them too: a file asks for its URL before it takes a
+	// download slot, so downloads follow one another without waiting on
+	// an export request each.
+	net, api chan struct{}
 
 	metaMu  stdsync.Mutex
 	updated []cache.AssetMeta // metadata learnt from get/wait, recorded in one batch
@@ -175,7 +179,8 @@ func newRun(remote FileRemote, store FileStore, opts Options) *run {
 	if opts.Attempts <= 0 {
 		opts.Attempts = DefaultAttempts
 	}
-	r := &run{fremote: remote, fstore: store, opts: opts, now: opts.Now, net: make(chan struct{}, opts.Concurrency)}
+	r := &run{fremote: remote, fstore: store, opts: opts, now: opts.Now,
+		net: make(chan struct{}, opts.Concurrency), api: make(chan struct{}, opts.Concurrency)}
 	if r.now == nil {
 		r.now = time.Now
 	}
@@ -527,12 +532,12 @@ func (r *run) plan(rec record, q *queue) {
 // fresh URL; a cut-short or unverifiable download is restarted; after
 // Attempts tries the file is listed as failed. Only ctx ending stops the run.
 func (r *run) fetch(ctx context.Context, j job) (err error) {
-	slot, err := r.acquireNet(ctx)
-	if err != nil {
-		return err
-	}
+	// The download slot, held from a download's start until its body is
+	// in (download gives it back then): the export request before it runs
+	// under a limit of its own, so that downloads never wait on one.
+	var slot *netSlot
 	defer func() { slot.release() }() // the slot held at the end, if any
-	r.emit(Event{Type: EventStart, ID: j.id, Name: j.name, Format: j.format})
+	started := false
 	var (
 		url        string
 		expires    time.Time
@@ -557,9 +562,6 @@ func (r *run) fetch(ctx context.Context, j job) (err error) {
 			if err := backoff.Sleep(ctx, retryDelay(attempt)); err != nil {
 				return err
 			}
-			if slot, err = r.acquireNet(ctx); err != nil {
-				return err
-			}
 		}
 		if url != "" && !expires.IsZero() && !r.now().Before(expires) {
 			url, unrecorded = "", false // expired while we were trying
@@ -571,7 +573,7 @@ func (r *run) fetch(ctx context.Context, j job) (err error) {
 			}
 		}
 		if url == "" {
-			ex, err := r.fremote.Export(ctx, j.id, j.format)
+			ex, err := r.export(ctx, j)
 			if err != nil {
 				if ctx.Err() != nil {
 					return ctx.Err()
@@ -584,6 +586,13 @@ func (r *run) fetch(ctx context.Context, j job) (err error) {
 				continue
 			}
 			url, expires, unrecorded = ex.URL, ex.ExpiresAt, true
+		}
+		if slot, err = r.acquireNet(ctx); err != nil {
+			return err
+		}
+		if !started {
+			started = true
+			r.emit(Event{Type: EventStart, ID: j.id, Name: j.name, Format: j.format})
 		}
 		e, n, restarts, mismatch, err := r.download(ctx, j, url, expires, prevMismatch, r.opts.Attempts-attempt, slot)
 		attempt += restarts // each restart is an attempt
@@ -704,6 +713,19 @@ func (r *run) recordedURL(j job) (string, time.Time, bool) {
 	}
 	u, ok := r.urls[j.id+"\x00"+string(j.format)]
 	return u.URL, u.Expires, ok
+}
+
+// export asks for a download URL, with at most Concurrency export
+// requests in flight (besides the downloads, which have slots of their
+// own).
+func (r *run) export(ctx context.Context, j job) (*api.Export, error) {
+	select {
+	case r.api <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	defer func() { <-r.api }()
+	return r.fremote.Export(ctx, j.id, j.format)
 }
 
 // publishFactor bounds the files in flight, downloading or being stored,

@@ -875,3 +875,84 @@ func TestSyncReusesConnections(t *testing.T) {
 		t.Errorf("%d connections for 701 requests: connections are not reused", n)
 	}
 }
+
+// slotRemote is the real client that records how many export requests and
+// downloads are in flight at once, and holds the first download until an
+// export request of another file has been answered (or a second passed).
+type slotRemote struct {
+	*api.Client
+	mu                  stdsync.Mutex
+	exports, downloads  int // in flight
+	maxExp, maxDown     int
+	exported            int // export requests answered
+	firstDown           bool
+	overlapped, waiting bool
+}
+
+func (r *slotRemote) Export(ctx context.Context, id string, f formats.Format) (*api.Export, error) {
+	r.mu.Lock()
+	r.exports++
+	r.maxExp = max(r.maxExp, r.exports)
+	r.mu.Unlock()
+	ex, err := r.Client.Export(ctx, id, f)
+	r.mu.Lock()
+	r.exports--
+	r.exported++
+	if r.waiting {
+		r.overlapped = true
+	}
+	r.mu.Unlock()
+	return ex, err
+}
+
+func (r *slotRemote) Download(ctx context.Context, url string, w io.Writer, progress func(done, total int64)) (*api.Download, error) {
+	r.mu.Lock()
+	r.downloads++
+	r.maxDown = max(r.maxDown, r.downloads)
+	first := !r.firstDown
+	r.firstDown = true
+	r.waiting = first
+	r.mu.Unlock()
+	if first {
+		for t0 := time.Now(); time.Since(t0) < time.Second; time.Sleep(time.Millisecond) {
+			r.mu.Lock()
+			done := r.overlapped
+			r.mu.Unlock()
+			if done {
+				break
+			}
+		}
+		r.mu.Lock()
+		r.waiting = false
+		r.mu.Unlock()
+	}
+	d, err := r.Client.Download(ctx, url, w, progress)
+	r.mu.Lock()
+	r.downloads--
+	r.mu.Unlock()
+	return d, err
+}
+
+// TestExportsBesideDownloads: a file's export request does not wait for a
+// download slot, so the next URL is on hand while a download runs; export
+// requests and downloads are each bounded by Concurrency.
+func TestExportsBesideDownloads(t *testing.T) {
+	for _, conc := range []int{1, 3} {
+		t.Run(fmt.Sprint("concurrency ", conc), func(t *testing.T) {
+			e := newEnv(t, emulator.Config{Seed: 53})
+			ids := e.addReady(t, 6)
+			r := &slotRemote{Client: e.client}
+			sum, err := gsync.Run(context.Background(), r, e.cache, gsync.Options{Concurrency: conc})
+			if err != nil || !sum.OK() || sum.New != 18 {
+				t.Fatalf("sync: %v %+v", err, sum)
+			}
+			if !r.overlapped {
+				t.Errorf("no export request was answered while the first download waited: exports wait for download slots")
+			}
+			if r.maxExp > conc || r.maxDown > conc {
+				t.Errorf("in flight at most %d exports and %d downloads; want at most %d of each", r.maxExp, r.maxDown, conc)
+			}
+			e.checkCached(t, ids, nil)
+		})
+	}
+}
