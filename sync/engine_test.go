@@ -877,16 +877,17 @@ func TestSyncReusesConnections(t *testing.T) {
 }
 
 // slotRemote is the real client that records how many export requests and
-// downloads are in flight at once, and holds the first download until an
-// export request of another file has been answered (or a second passed).
+// downloads are in flight at once, and holds the first download until
+// want export requests have been answered (or 5 s passed).
 type slotRemote struct {
 	*api.Client
-	mu                  stdsync.Mutex
-	exports, downloads  int // in flight
-	maxExp, maxDown     int
-	exported            int // export requests answered
-	firstDown           bool
-	overlapped, waiting bool
+	want               int // export requests to wait for
+	mu                 stdsync.Mutex
+	exports, downloads int // in flight
+	maxExp, maxDown    int
+	exported           int // export requests answered
+	firstDown          bool
+	overlapped         bool // want were answered while the first download was held
 }
 
 func (r *slotRemote) Export(ctx context.Context, id string, f formats.Format) (*api.Export, error) {
@@ -898,9 +899,6 @@ func (r *slotRemote) Export(ctx context.Context, id string, f formats.Format) (*
 	r.mu.Lock()
 	r.exports--
 	r.exported++
-	if r.waiting {
-		r.overlapped = true
-	}
 	r.mu.Unlock()
 	return ex, err
 }
@@ -911,20 +909,17 @@ func (r *slotRemote) Download(ctx context.Context, url string, w io.Writer, prog
 	r.maxDown = max(r.maxDown, r.downloads)
 	first := !r.firstDown
 	r.firstDown = true
-	r.waiting = first
 	r.mu.Unlock()
 	if first {
-		for t0 := time.Now(); time.Since(t0) < time.Second; time.Sleep(time.Millisecond) {
+		for t0 := time.Now(); time.Since(t0) < 5*time.Second; time.Sleep(time.Millisecond) {
 			r.mu.Lock()
-			done := r.overlapped
+			all := r.exported >= r.want
+			r.overlapped = all
 			r.mu.Unlock()
-			if done {
+			if all {
 				break
 			}
 		}
-		r.mu.Lock()
-		r.waiting = false
-		r.mu.Unlock()
 	}
 	d, err := r.Client.Download(ctx, url, w, progress)
 	r.mu.Lock()
@@ -941,13 +936,14 @@ func TestExportsBesideDownloads(t *testing.T) {
 		t.Run(fmt.Sprint("concurrency ", conc), func(t *testing.T) {
 			e := newEnv(t, emulator.Config{Seed: 53})
 			ids := e.addReady(t, 6)
-			r := &slotRemote{Client: e.client}
+			// Two: the first download's own, and another file's.
+			r := &slotRemote{Client: e.client, want: 2}
 			sum, err := gsync.Run(context.Background(), r, e.cache, gsync.Options{Concurrency: conc})
 			if err != nil || !sum.OK() || sum.New != 18 {
 				t.Fatalf("sync: %v %+v", err, sum)
 			}
 			if !r.overlapped {
-				t.Errorf("no export request was answered while the first download waited: exports wait for download slots")
+				t.Errorf("no other file's export request was answered while the first download was held: exports wait for download slots")
 			}
 			if r.maxExp > conc || r.maxDown > conc {
 				t.Errorf("in flight at most %d exports and %d downloads; want at most %d of each", r.maxExp, r.maxDown, conc)
