@@ -542,15 +542,7 @@ func TestCancelAndRerun(t *testing.T) {
 	}
 	// Requests the cancelled run had written to its sockets may reach the
 	// server after Run returned: count from when the server is quiet.
-	before := e.srv.Stats()
-	for quiet := 0; quiet < 5; {
-		time.Sleep(20 * time.Millisecond)
-		if now := e.srv.Stats(); now == before {
-			quiet++
-		} else {
-			before, quiet = now, 0
-		}
-	}
+	before := e.quietStats()
 	sum, _ := e.sync(t, gsync.Options{Formats: []formats.Format{formats.MuJoCo}})
 	d := statsDelta(before, e.srv.Stats())
 	if want := int64(len(ids) - len(entries)); d.Download.Requests != want || sum.New != int(want) || sum.Skipped != len(entries) {
@@ -874,6 +866,22 @@ func TestSyncReusesConnections(t *testing.T) {
 	if n := conns.Load(); n > 4*gsync.DefaultConcurrency {
 		t.Errorf("%d connections for 701 requests: connections are not reused", n)
 	}
+}
+
+// quietStats returns the server's stats once they have not changed for
+// 100 ms: requests an interrupted client wrote to its sockets before it
+// stopped may reach the server after it has.
+func (e *env) quietStats() emulator.Stats {
+	before := e.srv.Stats()
+	for quiet := 0; quiet < 5; {
+		time.Sleep(20 * time.Millisecond)
+		if now := e.srv.Stats(); now == before {
+			quiet++
+		} else {
+			before, quiet = now, 0
+		}
+	}
+	return before
 }
 
 // slotRemote is the real client that records how many export requests and
