@@ -150,13 +150,11 @@ func Open(dir string) (*Cache, error) {
 		return nil, fmt.Errorf("open cache %s: %w", dir, err)
 	}
 	c := &Cache{
-		root:   abs,
-		limits: archive.DefaultLimits,
-		createTemp: func(dir, pattern string) (tempFile, error) {
-			return os.CreateTemp(dir, pattern)
-		},
-		rename: os.Rename,
-		now:    time.Now,
+		root:       abs,
+		limits:     archive.DefaultLimits,
+		createTemp: createTempFile,
+		rename:     os.Rename,
+		now:        time.Now,
 	}
 	for _, d := range []string{"", blobsDir, treesDir, tmpDir, locksDir} {
 		if err := os.MkdirAll(filepath.Join(abs, d), 0o755); err != nil {
