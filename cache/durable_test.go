@@ -132,3 +132,33 @@ func waitFor(t *testing.T, cond func() bool) {
 	}
 	t.Fatal("timed out")
 }
+
+// TestFlushGathers: a store that asks while a flush is gathering (waiting
+// to start) is served by that flush, not the next one.
+func TestFlushGathers(t *testing.T) {
+	var mu sync.Mutex
+	var flushed [][]string
+	g := &flushGroup{root: t.TempDir(), errs: map[uint64]error{}}
+	g.cond = sync.NewCond(&g.mu)
+	oldFlush, oldGather := flushFS, gather
+	flushFS = func(root string, paths []string) error {
+		mu.Lock()
+		flushed = append(flushed, paths)
+		mu.Unlock()
+		return nil
+	}
+	gather = 300 * time.Millisecond
+	t.Cleanup(func() { flushFS, gather = oldFlush, oldGather })
+
+	done := make(chan string, 2)
+	go func() { g.wait([]string{"a"}); done <- "a" }()
+	waitFor(t, func() bool { g.mu.Lock(); defer g.mu.Unlock(); return g.running == 1 })
+	go func() { g.wait([]string{"b"}); done <- "b" }()
+	<-done
+	<-done
+	mu.Lock()
+	defer mu.Unlock()
+	if len(flushed) != 1 || len(flushed[0]) != 2 {
+		t.Fatalf("flushes %v, want one serving a and b", flushed)
+	}
+}
