@@ -49,7 +49,7 @@
 // that checking need not read the file back), checks its size, and detects
 // its kind from its bytes. A zip is checked in full with the
 // hostile-archive rules of package archive (names, types, sizes, ratios,
-// CRCs: archive.Verify, which writes nothing) and its model file found
+// CRCs: archive.OpenVerified, which writes nothing) and its model file found
 // among its entries; it is not unpacked. Then the temp file is made
 // durable, renamed into place as the blob (holding gc.lock shared), the
 // rename made durable, and the index record committed last (group commit,

@@ -230,16 +230,10 @@ func ExtractSealed(r io.ReaderAt, size int64, archiveName, dest string, lim Limi
 	return extract(r, size, archiveName, dest, lim, true)
 }
 
-// Verify is Extract without writing anything: it checks the zip (see
+// OpenVerified is Extract without writing anything: it checks the zip (see
 // Check), decompresses every file to check its size, ratio and CRC-32, and
-// returns the regular files, sorted by name. What Verify accepts, Extract
-// extracts.
-func Verify(r io.ReaderAt, size int64, archiveName string, lim Limits) ([]File, error) {
-	return extract(r, size, archiveName, "", lim, false)
-}
-
-// OpenVerified opens the zip r and verifies it as Verify does, returning the
-// reader for further reading along with its regular files. When the files'
+// returns the reader for further reading along with its regular files,
+// sorted by name. What OpenVerified accepts, Extract extracts. When the files'
 // declared sizes add up to at most keep bytes, each File also holds its
 // contents (Data), decompressed once here for whoever reads them next
 // (NewOverlayOf serves them).

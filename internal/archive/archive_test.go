@@ -117,11 +117,11 @@ func TestExtractRefusesHostileArchives(t *testing.T) {
 			parent := t.TempDir()
 			dest := filepath.Join(parent, "tree")
 			_, err := Extract(bytes.NewReader(data), int64(len(data)), "test.zip", dest, tt.lim)
-			// Verify, which writes nothing, refuses the same, naming the same entry.
-			_, verr := Verify(bytes.NewReader(data), int64(len(data)), "test.zip", tt.lim)
+			// OpenVerified, which writes nothing, refuses the same, naming the same entry.
+			_, _, verr := OpenVerified(bytes.NewReader(data), int64(len(data)), "test.zip", tt.lim, 0)
 			var ae1, ae2 *Error
 			if (err == nil) != (verr == nil) || err != nil && (!errors.As(err, &ae1) || !errors.As(verr, &ae2) || ae1.Entry != ae2.Entry) {
-				t.Errorf("Verify: %v; Extract: %v", verr, err)
+				t.Errorf("OpenVerified: %v; Extract: %v", verr, err)
 			}
 			if tt.name == "unicode case collision" {
 				// ToUpper("straße") is "STRASSE" only under full case
@@ -297,7 +297,7 @@ func rawZip(t *testing.T, name, body string, crc uint32) []byte {
 }
 
 // TestCRC: an entry whose bytes do not match its header's CRC-32 is
-// refused by Verify, OpenVerified and Extract alike; a header CRC of 0
+// refused by OpenVerified and Extract alike; a header CRC of 0
 // (unknown) is accepted, and the CRC returned is the one computed.
 func TestCRC(t *testing.T) {
 	body := "<robot name=\"r\"/>\n"
@@ -330,9 +330,7 @@ func TestCRC(t *testing.T) {
 					t.Errorf("%s: files = %+v, want CRC %08x", how, files, good)
 				}
 			}
-			files, err := Verify(r, r.Size(), "a.zip", DefaultLimits)
-			check("Verify", files, err)
-			_, files, err = OpenVerified(r, r.Size(), "a.zip", DefaultLimits, 0)
+			_, files, err := OpenVerified(r, r.Size(), "a.zip", DefaultLimits, 0)
 			check("OpenVerified", files, err)
 			_, files, err = OpenVerified(r, r.Size(), "a.zip", DefaultLimits, 1<<20)
 			check("OpenVerified keeping contents", files, err)
