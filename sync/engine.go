@@ -94,8 +94,9 @@ type run struct {
 	urls map[string]cache.RecordedURL
 
 	// net holds a slot per download in flight: Concurrency of them. A
-	// file gives its slot back when its body is in, before the cache
-	// verifies and stores it. api holds one per export request in flight,
+	// file takes its slot once the cache is ready for the body (the key's
+	// lock held, the temp file open) and gives it back when its body is
+	// in, before the cache verifies and stores it. api holds one per export request in flight,
 	// Concurrency of them too: a file asks for its URL before it takes a
 	// download slot, so downloads follow one another without waiting on
 	// an export request each.
@@ -533,8 +534,10 @@ func (r *run) plan(rec record, q *queue) {
 // Attempts tries the file is listed as failed. Only ctx ending stops the run.
 func (r *run) fetch(ctx context.Context, j job) (err error) {
 	// The download slot, held from a download's start until its body is
-	// in (download gives it back then): the export request before it runs
-	// under a limit of its own, so that downloads never wait on one.
+	// in (download takes it and gives it back): the export request before
+	// it runs under a limit of its own, and the cache's preparations
+	// (its key's lock, its temp file) hold none, so that downloads never
+	// wait on either.
 	var slot *netSlot
 	defer func() { slot.release() }() // the slot held at the end, if any
 	started := false
@@ -587,9 +590,10 @@ func (r *run) fetch(ctx context.Context, j job) (err error) {
 			}
 			url, expires, unrecorded = ex.URL, ex.ExpiresAt, true
 		}
-		if slot, err = r.acquireNet(ctx); err != nil {
-			return err
-		}
+		// The slot is taken by download once the cache is ready for the
+		// body (the key's lock held, the temp file open), not here: a
+		// file waiting on its key's lock holds no slot.
+		slot = &netSlot{net: r.net}
 		if !started {
 			started = true
 			r.emit(Event{Type: EventStart, ID: j.id, Name: j.name, Format: j.format})
@@ -661,6 +665,9 @@ func (r *run) download(ctx context.Context, j job, url string, expires time.Time
 			dst := io.MultiWriter(w, sh, mh)
 			if hw != nil {
 				dst = io.MultiWriter(w, mh)
+			}
+			if err := slot.acquire(ctx); err != nil {
+				return "", err
 			}
 			d, err := r.fremote.Download(ctx, url, dst, progress)
 			if err != nil {
@@ -738,12 +745,18 @@ type netSlot struct {
 	held bool
 }
 
-func (r *run) acquireNet(ctx context.Context) (*netSlot, error) {
+// acquire takes the slot unless it is held already, waiting until one is
+// free or ctx is done.
+func (s *netSlot) acquire(ctx context.Context) error {
+	if s.held {
+		return nil
+	}
 	select {
-	case r.net <- struct{}{}:
-		return &netSlot{net: r.net, held: true}, nil
+	case s.net <- struct{}{}:
+		s.held = true
+		return nil
 	case <-ctx.Done():
-		return nil, ctx.Err()
+		return ctx.Err()
 	}
 }
 

@@ -960,3 +960,58 @@ func TestExportsBesideDownloads(t *testing.T) {
 		})
 	}
 }
+
+// lockWaitStore is the real cache, except that the store of one file
+// (first) waits, as if on its key's lock, until every other file is
+// stored (or 5 s passed): the files that hold a download slot are the ones
+// downloading.
+type lockWaitStore struct {
+	*cache.Cache
+	first  string // id NUL format of the waiting file
+	others int    // files to wait for
+	mu     stdsync.Mutex
+	stored int
+	waited bool // the others were stored while first waited
+}
+
+func (s *lockWaitStore) StoreChecked(ctx context.Context, id, format string, fetch cache.FetchFunc, check cache.Check) (cache.Entry, error) {
+	if id+"\x00"+format == s.first {
+		for t0 := time.Now(); time.Since(t0) < 5*time.Second; time.Sleep(time.Millisecond) {
+			s.mu.Lock()
+			s.waited = s.stored >= s.others
+			s.mu.Unlock()
+			if s.waited {
+				break
+			}
+		}
+		return s.Cache.StoreChecked(ctx, id, format, fetch, check)
+	}
+	e, err := s.Cache.StoreChecked(ctx, id, format, fetch, check)
+	s.mu.Lock()
+	s.stored++
+	s.mu.Unlock()
+	return e, err
+}
+
+// TestLockWaitHoldsNoSlot: a file whose store waits (on its key's lock,
+// say) before its download starts holds no download slot, so the other
+// files download meanwhile, even at concurrency 1.
+func TestLockWaitHoldsNoSlot(t *testing.T) {
+	e := newEnv(t, emulator.Config{Seed: 59})
+	ids := e.addReady(t, 3)
+	// The first file queued, whichever that is: the one the sync
+	// planned first (assets in listing order, formats in the asset's).
+	a, err := e.client.Get(context.Background(), ids[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &lockWaitStore{Cache: e.cache, first: ids[0] + "\x00" + string(a.Formats[0]), others: 3*len(ids) - 1}
+	sum, err := gsync.Run(context.Background(), e.client, s, gsync.Options{Concurrency: 1})
+	if err != nil || !sum.OK() || sum.New != 3*len(ids) {
+		t.Fatalf("sync: %v %+v", err, sum)
+	}
+	if !s.waited {
+		t.Errorf("the other files were not stored while one file's store waited before its download: it held the only download slot")
+	}
+	e.checkCached(t, ids, nil)
+}
