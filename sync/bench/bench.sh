@@ -6,8 +6,14 @@
 #   - wall time of the first sync / wall time of curl --parallel downloading
 #     the same files (URLs from the export endpoint) at the same concurrency
 #     in the same run: the physical-limit baseline; goal <= 1.3
+#   - the protocol floor: the same requests as the sync from a plain Go
+#     client that keeps nothing (sync/bench/floor), timed in the same run:
+#     what the protocol costs before gizmo does any work of its own
 #   - wall time and requests of a no-op resync
 #   - peak memory (max RSS) of the first sync
+#
+# The work folder is made with mktemp -d, so TMPDIR picks the file system
+# measured (its files are deleted at the end: see the note on ext4 below).
 #
 # Knobs (environment): GIZMO (binary, default: gizmo on PATH),
 # GIZMO_BENCH_ASSETS (seeded assets, default 1334: 1,000 of them ready),
@@ -104,6 +110,24 @@ t1=$(now)
 emu_curl=$(echo "$(emucpu) - $e0" | bc -l)
 curl_s=$(echo "$t1 - $t0" | bc -l)
 
+# The protocol floor: the same list, get, export and download requests as
+# the sync, at the same concurrency, from a plain Go client that keeps,
+# checks and flushes nothing (sync/bench/floor). Skipped without go.
+floor_s= floor_cpu= emu_floor=
+if command -v go >/dev/null && (cd "$(dirname "$0")/floor" && go build -o "$work/floor.bin" .) 2>>"$work/floor.err"; then
+	mkdir -p "$work/floor"
+	floortime=()
+	if [ -x /usr/bin/time ]; then floortime=(/usr/bin/time -f '%U %S' -o "$work/floor.cpu"); fi
+	e0=$(emucpu)
+	t0=$(now)
+	"${floortime[@]}" "$work/floor.bin" "$CONC" "$work/floor" 2>>"$work/floor.err" || {
+		echo "bench.sh: the protocol floor failed:"; cat "$work/floor.err"; exit 1; }
+	t1=$(now)
+	emu_floor=$(echo "$(emucpu) - $e0" | bc -l)
+	floor_s=$(echo "$t1 - $t0" | bc -l)
+	if [ -s "$work/floor.cpu" ]; then read -r fu fs < <(tail -n1 "$work/floor.cpu"); floor_cpu="${fu}s user + ${fs}s sys"; fi
+fi
+
 # The first sync.
 s0=$(stats)
 timefmt=()
@@ -143,6 +167,13 @@ noop_list=$(( $(jq .list.requests <<<"$s2") - $(jq .list.requests <<<"$s1") ))
 printf 'gizmo sync benchmark: %d assets listed, %d ready, %d formats, %d files, concurrency %d %s\n' "$N" "$R" "$F" $((R * F)) "$CONC" "$SYNC_FLAGS"
 printf '  first sync requests:  %d sent / %d minimum = %.2f (goal 1.00)\n' "$sent" "$min" "$(echo "$sent / $min" | bc -l)"
 printf '  first sync wall time: %.2fs; curl --parallel: %.2fs; ratio %.2f (goal <= 1.3)\n' "$first_s" "$curl_s" "$(echo "$first_s / $curl_s" | bc -l)"
+if [ -n "$floor_s" ]; then
+	printf '  protocol floor (plain Go client, same requests, keeps nothing): %.2fs = %.2f x curl; first sync / floor: %.2f\n' \
+		"$floor_s" "$(echo "$floor_s / $curl_s" | bc -l)" "$(echo "$first_s / $floor_s" | bc -l)"
+	printf '    its CPU: %s; the emulator'"'"'s during it: %.2fs\n' "${floor_cpu:-n/a}" "$emu_floor"
+else
+	printf '  protocol floor: skipped (go is not installed)\n'
+fi
 printf '  no-op resync:         %.2fs, %d requests (%d list)\n' "$noop_s" "$noop_req" "$noop_list"
 printf '  peak memory (max RSS) of the first sync: %s\n' "$rss"
 printf '  CPU time of the first sync: %s; load average: %s\n' "$cpu" "$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo n/a)"
