@@ -90,6 +90,10 @@ func (l *lineReporter) Close() {}
 // itemLine is the log line of a finished item, or "" for events that do not
 // get one.
 func itemLine(e Event, quiet, verbose bool) string {
+	switch e.Type {
+	case EventQueued, EventStart, EventProgress:
+		return "" // several per file, never a line: spare them the formatting
+	}
 	what := e.ID
 	if e.Format != "" {
 		what += " " + string(e.Format)
