@@ -23,6 +23,11 @@
 //	  locks/gc.lock           Store holds it shared while publishing; GC, Remove
 //	                          and verify --repair hold it alone
 //
+// A process locks each of these lock files once for all its goroutines
+// that may share it (proclock.go): the stores of a sync that share gc.lock,
+// or whose keys share a key-lock file. Other processes wait as for one
+// holder; within the process only equal keys wait for each other.
+//
 // # The index (index.db)
 //
 //	meta/

@@ -20,7 +20,6 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
-	"github.com/antimlabs/gizmo/cache/lockedfile"
 	"github.com/antimlabs/gizmo/formats"
 	"github.com/antimlabs/gizmo/internal/archive"
 )
@@ -66,11 +65,11 @@ func (c *Cache) StoreChecked(ctx context.Context, id, format string, fetch Fetch
 	// taking our key's lock, which would make our key's leftovers look in
 	// use.
 	c.sweepTemps.Do(c.removeStaleTemps)
-	lk, err := lockedfile.Acquire(ctx, c.keyLockPath(kh), true)
+	unlock, err := c.lockKey(ctx, kh)
 	if err != nil {
 		return Entry{}, fmt.Errorf("store %s/%s: %w", id, format, err)
 	}
-	defer lk.Unlock()
+	defer unlock()
 	// Checked under the lock (one index read): whoever held it before us
 	// may have stored the key.
 	if e, ok := c.present(id, format); ok {
@@ -336,11 +335,11 @@ func (c *Cache) fetchAndPublish(ctx context.Context, id, format, kh string, fetc
 
 	// Publish: the blob, then the index record, with gc.lock shared so
 	// that GC never takes the blob for garbage in between.
-	gcl, err := lockedfile.Acquire(ctx, filepath.Join(c.root, locksDir, gcLockName), false)
+	unlockGC, err := c.shareGC(ctx)
 	if err != nil {
 		return Entry{}, err
 	}
-	defer gcl.Unlock()
+	defer unlockGC()
 	blob := c.blobPath(sum)
 	if st, err := os.Stat(blob); err == nil && st.Size() == n {
 		// Same content already stored (another asset, or a lost index

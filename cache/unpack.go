@@ -11,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/antimlabs/gizmo/cache/lockedfile"
 	"github.com/antimlabs/gizmo/formats"
 	"github.com/antimlabs/gizmo/internal/archive"
 )
@@ -36,11 +35,11 @@ func (c *Cache) Unpack(ctx context.Context, e Entry) (string, error) {
 		return "", fmt.Errorf("unpack: %w", err)
 	}
 	kh := keyHash(e.AssetID, e.Format)
-	lk, err := lockedfile.Acquire(ctx, c.keyLockPath(kh), true)
+	unlock, err := c.lockKey(ctx, kh)
 	if err != nil {
 		return "", fmt.Errorf("unpack %s/%s: %w", e.AssetID, e.Format, err)
 	}
-	defer lk.Unlock()
+	defer unlock()
 	if st, err := os.Stat(tree); err == nil && st.IsDir() {
 		return model, nil // unpacked meanwhile
 	}
@@ -101,11 +100,11 @@ func (c *Cache) unpack(ctx context.Context, e Entry, kh string) error {
 	if err := c.durable(written...); err != nil {
 		return err
 	}
-	gcl, err := lockedfile.Acquire(ctx, filepath.Join(c.root, locksDir, gcLockName), false)
+	unlockGC, err := c.shareGC(ctx)
 	if err != nil {
 		return err
 	}
-	defer gcl.Unlock()
+	defer unlockGC()
 	tree := c.TreePath(e)
 	if err := c.rename(treeTmp, tree); err != nil {
 		if st, serr := os.Stat(tree); serr != nil || !st.IsDir() {

@@ -1,0 +1,158 @@
+package cache
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/antimlabs/gizmo/cache/lockedfile"
+)
+
+// stripeMates returns two different keys that share a lock file.
+func stripeMates(t *testing.T, c *Cache) (string, string) {
+	t.Helper()
+	a := keyHash("ast_0", "mujoco_mjcf")
+	for i := 1; i < 10000; i++ {
+		if b := keyHash(fmt.Sprintf("ast_%d", i), "mujoco_mjcf"); c.keyLockPath(b) == c.keyLockPath(a) {
+			return a, b
+		}
+	}
+	t.Fatal("no two keys share a lock file")
+	return "", ""
+}
+
+func TestLockKeyInProcess(t *testing.T) {
+	c := openTest(t)
+	a, b := stripeMates(t, c)
+	ctx := context.Background()
+	unlockA, err := c.lockKey(ctx, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// Another key of the stripe, in this process: no wait.
+	short, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	unlockB, err := c.lockKey(short, b)
+	if err != nil {
+		t.Fatalf("a key sharing a lock file with a held key waited: %v", err)
+	}
+
+	// Another process (here another open file description) cannot take
+	// the stripe while either key is held.
+	if lk, err := lockedfile.TryAcquire(c.keyLockPath(a), true); !errors.Is(err, lockedfile.ErrLocked) {
+		lk.Unlock()
+		t.Fatalf("stripe taken by another holder while two keys hold it: %v", err)
+	}
+	unlockA()
+	if lk, err := lockedfile.TryAcquire(c.keyLockPath(a), true); !errors.Is(err, lockedfile.ErrLocked) {
+		lk.Unlock()
+		t.Fatalf("stripe taken by another holder while one key holds it: %v", err)
+	}
+
+	// The same key waits for its holder.
+	got := make(chan error, 1)
+	go func() {
+		unlock, err := c.lockKey(ctx, b)
+		if err == nil {
+			unlock()
+		}
+		got <- err
+	}()
+	select {
+	case err := <-got:
+		t.Fatalf("a second holder of the same key did not wait (err %v)", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	unlockB()
+	unlockB() // a second call does nothing
+	if err := <-got; err != nil {
+		t.Fatal(err)
+	}
+
+	// Everything released: another holder gets the stripe.
+	lk, err := lockedfile.TryAcquire(c.keyLockPath(a), true)
+	if err != nil {
+		t.Fatalf("stripe still held after every key was released: %v", err)
+	}
+	lk.Unlock()
+}
+
+func TestLockKeyWaitsForOtherProcess(t *testing.T) {
+	c := openTest(t)
+	kh := keyHash("ast_1", "mujoco_mjcf")
+	other, err := lockedfile.Acquire(context.Background(), c.keyLockPath(kh), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	short, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
+	defer cancel()
+	if _, err := c.lockKey(short, kh); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("lockKey while another process holds the stripe: %v, want the context's deadline", err)
+	}
+	// The failed wait left nothing held: the key is free in the process
+	// once the other holder lets go.
+	other.Unlock()
+	unlock, err := c.lockKey(context.Background(), kh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unlock()
+}
+
+func TestLockKeyCanceledWhileKeyHeld(t *testing.T) {
+	c := openTest(t)
+	kh := keyHash("ast_1", "mujoco_mjcf")
+	unlock, err := c.lockKey(context.Background(), kh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	short, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
+	defer cancel()
+	if _, err := c.lockKey(short, kh); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("second holder of a held key: %v, want the context's deadline", err)
+	}
+	unlock()
+	unlock2, err := c.lockKey(context.Background(), kh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unlock2()
+}
+
+func TestShareGC(t *testing.T) {
+	c := openTest(t)
+	path := c.root + "/" + locksDir + "/" + gcLockName
+	u1, err := c.shareGC(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	u2, err := c.shareGC(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// GC takes it exclusive: not while a store shares it.
+	if lk, err := lockedfile.TryAcquire(path, true); !errors.Is(err, lockedfile.ErrLocked) {
+		lk.Unlock()
+		t.Fatalf("gc.lock taken exclusive while shared: %v", err)
+	}
+	// Another process's store shares it too.
+	lk, err := lockedfile.TryAcquire(path, false)
+	if err != nil {
+		t.Fatalf("gc.lock not shared with another holder: %v", err)
+	}
+	lk.Unlock()
+	u1()
+	if lk, err := lockedfile.TryAcquire(path, true); !errors.Is(err, lockedfile.ErrLocked) {
+		lk.Unlock()
+		t.Fatalf("gc.lock taken exclusive while one holder remains: %v", err)
+	}
+	u2()
+	lk, err = lockedfile.TryAcquire(path, true)
+	if err != nil {
+		t.Fatalf("gc.lock still held after both holders released: %v", err)
+	}
+	lk.Unlock()
+}
