@@ -105,13 +105,15 @@
 // fails is dropped from the batch and the rest committed without it; other
 // writes get a transaction of their own), and keeps going while writes keep
 // coming. Each caller returns once its own write is committed. Reads of the
-// process run on the committer's handle while it is open. The committer
+// process run on the committer's handle while it is open, and wait for it
+// while the committer is starting or coming back from a pause (below). The committer
 // closes the index after 20 ms without writes, and at once when another
 // process waits: a process that finds index.lock taken holds index.want
 // shared while it waits, and the committer, which checks index.want after
 // every batch and every 2 ms while idle, lets go and stands aside until the
 // waiter is in. For programs that wait without announcing themselves, it
-// also pauses for 25 ms after 250 ms of continuous hold. So a command waits
+// also pauses for 25 ms after 250 ms of continuous hold, and then comes
+// back even with nothing queued (lingering as usual). So a command waits
 // for another process about as long as one commit takes (milliseconds,
 // a few hundred on a saturated disk), and never fails because one is
 // running.

@@ -35,6 +35,10 @@ const (
 	yieldMax = 250 * time.Millisecond
 	// probeEvery is how often a lingering committer checks index.want.
 	probeEvery = 2 * time.Millisecond
+	// reopenWait bounds how long a read waits for a committer that is
+	// getting its handle (starting, or back from a holdGap break) before
+	// it opens the index read-only itself.
+	reopenWait = 4 * holdGap
 )
 
 // indexes holds this process's indexDB of each index file.
@@ -46,8 +50,9 @@ var indexes sync.Map // db path → *indexDB
 // index read-write once, commits everything queued in one transaction,
 // keeps going while writes keep coming, and closes it after linger idle
 // time or as soon as another process wants the index. Reads run on the
-// committer's open handle when there is one, else on a read-only open of
-// their own.
+// committer's open handle when there is one, wait for it while the
+// committer is getting one (starting, or back from a break), and else run
+// on a read-only open of their own.
 type indexDB struct {
 	path, lockPath, wantPath, root string
 
@@ -61,11 +66,19 @@ type indexDB struct {
 	running bool          // a committer goroutine is running
 	wake    chan struct{} // nudges a lingering committer
 	db      *bolt.DB      // the committer's open handle, shared with reads; nil when none
-	dbFile  os.FileInfo   // the file db has open, as it was opened
-	users   int           // reads running on db
+	// reopen is non-nil while a committer runs without a handle and is
+	// getting one (it has just started, or is back from a break): closed
+	// when it has one or stops. Reads wait for it (up to reopenWait)
+	// instead of opening the index read-only: an open costs a sync of
+	// 3,000 files 400 read-only opens otherwise, and a read-only open
+	// would also delay the committer, which waits for it to close.
+	reopen chan struct{}
+	dbFile os.FileInfo // the file db has open, as it was opened
+	users  int         // reads running on db
 
-	// For tests: write transactions committed, read-write opens.
-	commits, opens atomic.Int64
+	// For tests: write transactions committed, read-write and read-only
+	// opens.
+	commits, opens, roOpens atomic.Int64
 }
 
 type writeReq struct {
@@ -109,6 +122,7 @@ func (x *indexDB) update(fn func(tx *bolt.Tx) error, batch bool) error {
 	x.queue = append(x.queue, r)
 	if !x.running {
 		x.running = true
+		x.reopen = make(chan struct{})
 		go x.commitLoop()
 	}
 	x.mu.Unlock()
@@ -121,6 +135,17 @@ func (x *indexDB) update(fn func(tx *bolt.Tx) error, batch bool) error {
 
 func (x *indexDB) view(fn func(tx *bolt.Tx) error) error {
 	x.mu.Lock()
+	if x.db == nil && x.reopen != nil {
+		ch := x.reopen
+		x.mu.Unlock()
+		t := time.NewTimer(reopenWait)
+		select {
+		case <-ch:
+		case <-t.C:
+		}
+		t.Stop()
+		x.mu.Lock()
+	}
 	if db := x.db; db != nil && x.current() {
 		x.users++
 		x.mu.Unlock()
@@ -139,6 +164,7 @@ func (x *indexDB) view(fn func(tx *bolt.Tx) error) error {
 	if err != nil {
 		return err
 	}
+	x.roOpens.Add(1)
 	defer lk.Unlock()
 	err = db.View(fn)
 	if cerr := db.Close(); err == nil && cerr != nil {
@@ -220,6 +246,7 @@ func (x *indexDB) commitLoop() {
 		if err != nil {
 			q := x.queue
 			x.queue, x.running = nil, false
+			x.reopened()
 			x.mu.Unlock()
 			x.rw.Unlock()
 			for _, r := range q {
@@ -228,6 +255,7 @@ func (x *indexDB) commitLoop() {
 			return
 		}
 		x.db = db
+		x.reopened()
 		// The file opened, to notice it being removed or replaced (a cache
 		// directory deleted and created again) while the handle is open.
 		x.dbFile, _ = os.Stat(x.path)
@@ -280,6 +308,11 @@ func (x *indexDB) commitLoop() {
 
 		x.mu.Lock()
 		x.db, x.dbFile = nil, nil
+		if gap {
+			// Back after the break: reads wait for that rather than
+			// open the index themselves.
+			x.reopen = make(chan struct{})
+		}
 		for x.users > 0 {
 			x.idle.Wait()
 		}
@@ -289,8 +322,12 @@ func (x *indexDB) commitLoop() {
 		x.rw.Unlock()
 
 		x.mu.Lock()
-		if len(x.queue) == 0 {
+		if len(x.queue) == 0 && !gap {
+			// (After a break the committer comes back even with nothing
+			// queued, and lingers as usual: the writes of a busy process
+			// keep coming.)
 			x.running = false
+			x.reopened()
 			x.mu.Unlock()
 			if want != nil {
 				want.Close()
@@ -310,6 +347,15 @@ func (x *indexDB) commitLoop() {
 		if want != nil {
 			want.Close()
 		}
+	}
+}
+
+// reopened releases the reads waiting for the committer's handle: it has
+// one, or has stopped. Callers hold mu.
+func (x *indexDB) reopened() {
+	if x.reopen != nil {
+		close(x.reopen)
+		x.reopen = nil
 	}
 }
 

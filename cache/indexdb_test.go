@@ -179,3 +179,63 @@ func TestIndexReplacedWhileOpen(t *testing.T) {
 		time.Sleep(5 * linger)
 	}
 }
+
+// TestReadsWaitForCommitterHandle: while this process writes without
+// pause, past the committer's holdMax breaks, its reads use the
+// committer's handle: they wait for it at the start and across each
+// break instead of opening the index read-only.
+func TestReadsWaitForCommitterHandle(t *testing.T) {
+	c := openTest(t)
+	x := c.index()
+	stop := make(chan struct{})
+	writerDone := make(chan error, 1)
+	first := make(chan struct{})
+	go func() {
+		for i := 0; ; i++ {
+			err := c.RecordURL(fmt.Sprint("ast_", i%50), "mujoco_mjcf", fmt.Sprint("https://dl.example/", i), time.Now().Add(time.Hour))
+			if i == 0 {
+				close(first)
+			}
+			if err != nil {
+				writerDone <- err
+				return
+			}
+			select {
+			case <-stop:
+				writerDone <- nil
+				return
+			case <-time.After(time.Millisecond):
+			}
+		}
+	}()
+	<-first
+	ro0, opens0 := x.roOpens.Load(), x.opens.Load()
+	deadline := time.Now().Add(2*holdMax + 3*holdGap)
+	var wg sync.WaitGroup
+	reads := make([]int, 4)
+	for r := range reads {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for time.Now().Before(deadline) {
+				if _, err := c.Entries(); err != nil {
+					t.Error(err)
+					return
+				}
+				reads[r]++
+			}
+		}()
+	}
+	wg.Wait()
+	close(stop)
+	if err := <-writerDone; err != nil {
+		t.Fatal(err)
+	}
+	breaks := x.opens.Load() - opens0
+	if breaks < 2 {
+		t.Fatalf("the committer reopened the index %d times while writes kept coming for %v: want its holdMax breaks", breaks, 2*holdMax)
+	}
+	if ro := x.roOpens.Load() - ro0; ro != 0 {
+		t.Errorf("%d read-only opens during %d reads across %d committer breaks: want none, reads wait for the committer's handle", ro, reads, breaks)
+	}
+}
