@@ -96,11 +96,18 @@ jq -r '"url = \"" + .download_url + "\"\noutput = \"'"$work"'/curl/" + (input_fi
 
 # Warm the emulator's export generator, then time curl on warm bodies. The
 # warm-up's files are moved aside, not deleted: on ext4 without a journal,
-# an inode freed in the last 30 s is skipped when allocating (find_inode_bit
-# -> recently_deleted), so deleting 3,000 files here would make every file
-# created next (curl's and the sync's) pay a scan over them.
+# an inode freed in the last 60 s (360 s while its inode table block is
+# dirty) is skipped when allocating (find_inode_bit -> recently_deleted),
+# so deleting 3,000 files here would make every file created next (curl's
+# and the sync's) pay a scan over them. For the same reason, runs of this
+# script on such a file system should be some minutes apart: each deletes
+# its files at the end.
+#
+# Before each timed run, sync(1) writes what the previous steps left dirty:
+# otherwise the sync's first flush (syncfs) would write curl's files too.
 curl -sSf --parallel --parallel-max "$CONC" --config "$work/download.cfg" 2>>"$work/curl.err"
 mv "$work/curl" "$work/curl-warm" && mkdir -p "$work/curl"
+sync
 curltime=()
 if [ -x /usr/bin/time ]; then curltime=(/usr/bin/time -f '%U %S' -o "$work/curl.cpu"); fi
 e0=$(emucpu)
@@ -116,6 +123,7 @@ curl_s=$(echo "$t1 - $t0" | bc -l)
 floor_s= floor_cpu= emu_floor=
 if command -v go >/dev/null && (cd "$(dirname "$0")/floor" && go build -o "$work/floor.bin" .) 2>>"$work/floor.err"; then
 	mkdir -p "$work/floor"
+	sync
 	floortime=()
 	if [ -x /usr/bin/time ]; then floortime=(/usr/bin/time -f '%U %S' -o "$work/floor.cpu"); fi
 	e0=$(emucpu)
@@ -129,6 +137,7 @@ if command -v go >/dev/null && (cd "$(dirname "$0")/floor" && go build -o "$work
 fi
 
 # The first sync.
+sync
 s0=$(stats)
 timefmt=()
 if [ -x /usr/bin/time ]; then timefmt=(/usr/bin/time -f '%U %S %M' -o "$work/rss"); fi
