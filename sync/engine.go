@@ -96,10 +96,10 @@ type run struct {
 	// net holds a slot per download in flight: Concurrency of them. A
 	// file takes its slot once the cache is ready for the body (the key's
 	// lock held, the temp file open) and gives it back when its body is
-	// in, before the cache verifies and stores it. api holds one per export request in flight,
-	// Concurrency of them too: a file asks for its URL before it takes a
-	// download slot, so downloads follow one another without waiting on
-	// an export request each.
+	// in, before the cache verifies and stores it. api holds one per
+	// export request in flight, Concurrency of them too: a file asks for
+	// its URL before it takes a download slot, so downloads follow one
+	// another without waiting on an export request each.
 	net, api chan struct{}
 
 	metaMu  stdsync.Mutex
@@ -592,13 +592,16 @@ func (r *run) fetch(ctx context.Context, j job) (err error) {
 		}
 		// The slot is taken by download once the cache is ready for the
 		// body (the key's lock held, the temp file open), not here: a
-		// file waiting on its key's lock holds no slot.
+		// file waiting on its key's lock holds no slot. EventStart comes
+		// with the first slot: the download starts.
 		slot = &netSlot{net: r.net}
-		if !started {
-			started = true
-			r.emit(Event{Type: EventStart, ID: j.id, Name: j.name, Format: j.format})
+		onSlot := func() {
+			if !started {
+				started = true
+				r.emit(Event{Type: EventStart, ID: j.id, Name: j.name, Format: j.format})
+			}
 		}
-		e, n, restarts, mismatch, err := r.download(ctx, j, url, expires, prevMismatch, r.opts.Attempts-attempt, slot)
+		e, n, restarts, mismatch, err := r.download(ctx, j, url, expires, prevMismatch, r.opts.Attempts-attempt, slot, onSlot)
 		attempt += restarts // each restart is an attempt
 		if mismatch != "" {
 			prevMismatch = mismatch
@@ -645,8 +648,9 @@ func (r *run) goneMidway(id string, f formats.Format, name string) {
 // mismatch carries the SHA-256 of a body refused for its ETag.
 //
 // A body cut short is started over in the same temp file, at most
-// maxRestarts times (restarts says how many).
-func (r *run) download(ctx context.Context, j job, url string, expires time.Time, sameAs string, maxRestarts int, slot *netSlot) (e cache.Entry, got int64, restarts int, mismatch string, err error) {
+// maxRestarts times (restarts says how many). The download slot is taken
+// right before each request, then onSlot is called.
+func (r *run) download(ctx context.Context, j job, url string, expires time.Time, sameAs string, maxRestarts int, slot *netSlot, onSlot func()) (e cache.Entry, got int64, restarts int, mismatch string, err error) {
 	var last time.Time
 	progress := func(done, total int64) {
 		got = done
@@ -669,6 +673,7 @@ func (r *run) download(ctx context.Context, j job, url string, expires time.Time
 			if err := slot.acquire(ctx); err != nil {
 				return "", err
 			}
+			onSlot()
 			d, err := r.fremote.Download(ctx, url, dst, progress)
 			if err != nil {
 				// A body cut short starts over in the same temp file while

@@ -1015,3 +1015,44 @@ func TestLockWaitHoldsNoSlot(t *testing.T) {
 	}
 	e.checkCached(t, ids, nil)
 }
+
+// TestStartMeansDownloading: a file's EventStart comes once it holds a
+// download slot, so that the files started and not yet received (what the
+// terminal display shows as active downloads) never outnumber
+// Concurrency, although many more are in flight (exporting, waiting for a
+// slot, being stored).
+func TestStartMeansDownloading(t *testing.T) {
+	e := newEnv(t, emulator.Config{Seed: 61})
+	ids := e.addReady(t, 12)
+	const conc = 2
+	var mu stdsync.Mutex
+	receiving := map[string]bool{}
+	most, starts := 0, 0
+	sum, err := gsync.Run(context.Background(), e.client, e.cache, gsync.Options{Concurrency: conc,
+		OnEvent: func(ev gsync.Event) {
+			mu.Lock()
+			defer mu.Unlock()
+			key := ev.ID + " " + string(ev.Format)
+			switch ev.Type {
+			case gsync.EventStart:
+				starts++
+				receiving[key] = true
+			case gsync.EventProgress:
+				if ev.Size > 0 && ev.Bytes >= ev.Size {
+					delete(receiving, key)
+				}
+			case gsync.EventDone, gsync.EventFail, gsync.EventRetry:
+				delete(receiving, key)
+			}
+			most = max(most, len(receiving))
+		}})
+	if err != nil || !sum.OK() || sum.New != 3*len(ids) {
+		t.Fatalf("sync: %v %+v", err, sum)
+	}
+	if starts != 3*len(ids) {
+		t.Errorf("%d start events for %d files", starts, 3*len(ids))
+	}
+	if most > conc {
+		t.Errorf("%d files started and still receiving at once; want at most Concurrency (%d)", most, conc)
+	}
+}
