@@ -40,7 +40,8 @@ const (
 func NewReporter(w io.Writer, mode ReportMode, quiet, verbose bool) Reporter {
 	switch mode {
 	case ReportJSON:
-		return &jsonReporter{enc: json.NewEncoder(w)}
+		b := newBatched(w)
+		return &jsonReporter{b: b, enc: json.NewEncoder(b)}
 	case ReportTerminal:
 		t := &termReporter{w: w, quiet: quiet, verbose: verbose, active: map[string]*active{}, done: make(chan struct{}), now: time.Now}
 		t.start = t.now()
@@ -48,11 +49,54 @@ func NewReporter(w io.Writer, mode ReportMode, quiet, verbose bool) Reporter {
 		go t.loop()
 		return t
 	}
-	return &lineReporter{w: w, quiet: quiet, verbose: verbose}
+	return &lineReporter{b: newBatched(w), quiet: quiet, verbose: verbose}
+}
+
+// batchDelay is how long a reporter's line may wait in its buffer: a sync
+// finishes hundreds of files a second, and one write(2) per line was a
+// tenth of its output's cost in system calls.
+const batchDelay = 100 * time.Millisecond
+
+// batched buffers the lines of a reporter and writes them at most
+// batchDelay after the first of them, at the summary, and at Close.
+// Callers serialise Write and flush with the reporter's mutex (mu), which
+// the timer takes too.
+type batched struct {
+	mu    *stdsync.Mutex
+	w     io.Writer
+	buf   []byte
+	timer *time.Timer
+}
+
+func newBatched(w io.Writer) *batched { return &batched{mu: new(stdsync.Mutex), w: w} }
+
+// Write keeps p for the next flush. Callers hold mu.
+func (b *batched) Write(p []byte) (int, error) {
+	b.buf = append(b.buf, p...)
+	if b.timer == nil {
+		b.timer = time.AfterFunc(batchDelay, func() {
+			b.mu.Lock()
+			defer b.mu.Unlock()
+			b.flush()
+		})
+	}
+	return len(p), nil
+}
+
+// flush writes what is kept. Callers hold mu.
+func (b *batched) flush() {
+	if b.timer != nil {
+		b.timer.Stop()
+		b.timer = nil
+	}
+	if len(b.buf) > 0 {
+		_, _ = b.w.Write(b.buf) // the output is gone (a closed pipe): nothing to tell it with
+		b.buf = b.buf[:0]
+	}
 }
 
 type jsonReporter struct {
-	mu  stdsync.Mutex
+	b   *batched
 	enc *json.Encoder
 }
 
@@ -60,32 +104,43 @@ func (j *jsonReporter) Event(e Event) {
 	if e.Type == EventProgress || e.Type == EventQueued {
 		return
 	}
-	j.mu.Lock()
-	defer j.mu.Unlock()
+	j.b.mu.Lock()
+	defer j.b.mu.Unlock()
 	_ = j.enc.Encode(e)
+	if e.Type == EventSummary {
+		j.b.flush()
+	}
 }
 
-func (j *jsonReporter) Close() {}
+func (j *jsonReporter) Close() {
+	j.b.mu.Lock()
+	defer j.b.mu.Unlock()
+	j.b.flush()
+}
 
 // lineReporter writes one line per finished item.
 type lineReporter struct {
-	mu             stdsync.Mutex
-	w              io.Writer
+	b              *batched
 	quiet, verbose bool
 }
 
 func (l *lineReporter) Event(e Event) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
+	l.b.mu.Lock()
+	defer l.b.mu.Unlock()
 	if s := itemLine(e, l.quiet, l.verbose); s != "" {
-		fmt.Fprintln(l.w, s)
+		l.b.Write(append([]byte(s), '\n'))
 	}
 	if e.Type == EventSummary {
-		io.WriteString(l.w, SummaryText(e.Summary))
+		l.b.Write([]byte(SummaryText(e.Summary)))
+		l.b.flush()
 	}
 }
 
-func (l *lineReporter) Close() {}
+func (l *lineReporter) Close() {
+	l.b.mu.Lock()
+	defer l.b.mu.Unlock()
+	l.b.flush()
+}
 
 // itemLine is the log line of a finished item, or "" for events that do not
 // get one.

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -99,5 +100,52 @@ func TestReporterTerminal(t *testing.T) {
 	}
 	if strings.Contains(out, "fetched  ast_2") {
 		t.Errorf("terminal output lists a valid fetched file; the bar covers those:\n%q", out)
+	}
+}
+
+// lockedBuffer is a bytes.Buffer safe for a reporter's timer and the test.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// TestReporterBatches: the line and JSON reporters write their lines in
+// batches, yet every line is out shortly after its event without Close,
+// at once with the summary, and at Close.
+func TestReporterBatches(t *testing.T) {
+	done := gsync.Event{Type: gsync.EventDone, ID: "ast_2", Format: formats.MuJoCo, Size: 4096, Bytes: 4096}
+	for _, mode := range []gsync.ReportMode{gsync.ReportLines, gsync.ReportJSON} {
+		var out lockedBuffer
+		r := gsync.NewReporter(&out, mode, false, false)
+		r.Event(done)
+		r.Event(done)
+		for t0 := time.Now(); out.String() == "" && time.Since(t0) < 5*time.Second; {
+			time.Sleep(5 * time.Millisecond)
+		}
+		if n := strings.Count(out.String(), "ast_2"); n != 2 {
+			t.Errorf("mode %d: %d lines out after a while without Close, want 2: %q", mode, n, out.String())
+		}
+		r.Event(done)
+		r.Event(gsync.Event{Type: gsync.EventSummary, Summary: &gsync.Summary{New: 3}})
+		if n := strings.Count(out.String(), "ast_2"); n != 3 || !strings.Contains(out.String(), "3") {
+			t.Errorf("mode %d: summary not written at once with what came before it: %q", mode, out.String())
+		}
+		r.Event(gsync.Event{Type: gsync.EventFail, ID: "ast_9", Reason: "late"})
+		r.Close()
+		if !strings.Contains(out.String(), "ast_9") {
+			t.Errorf("mode %d: Close left a line unwritten: %q", mode, out.String())
+		}
 	}
 }
