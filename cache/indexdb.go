@@ -35,11 +35,12 @@ const (
 	yieldMax = 250 * time.Millisecond
 	// probeEvery is how often a lingering committer checks index.want.
 	probeEvery = 2 * time.Millisecond
-	// reopenWait bounds how long a read waits for a committer that is
-	// getting its handle (starting, or back from a holdGap break) before
-	// it opens the index read-only itself.
-	reopenWait = 4 * holdGap
 )
+
+// reopenWait bounds how long a read waits for a committer that is getting
+// its handle (starting, or back from a holdGap break) before it opens the
+// index read-only itself.
+var reopenWait = 4 * holdGap // tests lengthen it
 
 // indexes holds this process's indexDB of each index file.
 var indexes sync.Map // db path → *indexDB
@@ -77,8 +78,8 @@ type indexDB struct {
 	users  int         // reads running on db
 
 	// For tests: write transactions committed, read-write and read-only
-	// opens.
-	commits, opens, roOpens atomic.Int64
+	// opens, and read-only opens decided while a committer ran.
+	commits, opens, roOpens, roRunning atomic.Int64
 }
 
 type writeReq struct {
@@ -135,16 +136,23 @@ func (x *indexDB) update(fn func(tx *bolt.Tx) error, batch bool) error {
 
 func (x *indexDB) view(fn func(tx *bolt.Tx) error) error {
 	x.mu.Lock()
-	if x.db == nil && x.reopen != nil {
+	var timeout <-chan time.Time
+	for x.db == nil && x.reopen != nil {
+		if timeout == nil {
+			t := time.NewTimer(reopenWait)
+			defer t.Stop()
+			timeout = t.C
+		}
 		ch := x.reopen
 		x.mu.Unlock()
-		t := time.NewTimer(reopenWait)
 		select {
 		case <-ch:
-		case <-t.C:
+			x.mu.Lock()
+			continue
+		case <-timeout:
 		}
-		t.Stop()
 		x.mu.Lock()
+		break
 	}
 	if db := x.db; db != nil && x.current() {
 		x.users++
@@ -156,6 +164,9 @@ func (x *indexDB) view(fn func(tx *bolt.Tx) error) error {
 		}
 		x.mu.Unlock()
 		return err
+	}
+	if x.running {
+		x.roRunning.Add(1)
 	}
 	x.mu.Unlock()
 	x.rw.RLock()
@@ -308,9 +319,11 @@ func (x *indexDB) commitLoop() {
 
 		x.mu.Lock()
 		x.db, x.dbFile = nil, nil
-		if gap {
-			// Back after the break: reads wait for that rather than
-			// open the index themselves.
+		if !yield {
+			// The committer comes back (at once with writes queued, after
+			// its break with or without) or stops: reads wait to see
+			// which rather than open the index themselves. A yield lets
+			// another process in, which reads could only delay.
 			x.reopen = make(chan struct{})
 		}
 		for x.users > 0 {
