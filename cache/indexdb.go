@@ -37,9 +37,9 @@ const (
 	probeEvery = 2 * time.Millisecond
 )
 
-// reopenWait bounds how long a read waits for a committer that is getting
-// its handle (starting, or back from a holdGap break) before it opens the
-// index read-only itself.
+// reopenWait bounds how long a read waits for a running committer without
+// a handle (starting, back from a holdGap break, reopening after its
+// linger) before it opens the index read-only itself.
 var reopenWait = 4 * holdGap // tests lengthen it
 
 // indexes holds this process's indexDB of each index file.
@@ -51,9 +51,9 @@ var indexes sync.Map // db path → *indexDB
 // index read-write once, commits everything queued in one transaction,
 // keeps going while writes keep coming, and closes it after linger idle
 // time or as soon as another process wants the index. Reads run on the
-// committer's open handle when there is one, wait for it while the
-// committer is getting one (starting, or back from a break), and else run
-// on a read-only open of their own.
+// committer's open handle when there is one, wait for it while a running
+// committer is without one (except while it yields to another process),
+// and else run on a read-only open of their own.
 type indexDB struct {
 	path, lockPath, wantPath, root string
 
@@ -67,12 +67,12 @@ type indexDB struct {
 	running bool          // a committer goroutine is running
 	wake    chan struct{} // nudges a lingering committer
 	db      *bolt.DB      // the committer's open handle, shared with reads; nil when none
-	// reopen is non-nil while a committer runs without a handle and is
-	// getting one (it has just started, or is back from a break): closed
-	// when it has one or stops. Reads wait for it (up to reopenWait)
-	// instead of opening the index read-only: an open costs a sync of
-	// 3,000 files 400 read-only opens otherwise, and a read-only open
-	// would also delay the committer, which waits for it to close.
+	// reopen is non-nil while a committer runs without a handle, other
+	// than yielding to another process (it has just started, or closed
+	// its handle and will reopen or stop): closed when it has one or
+	// stops. Reads wait for it (up to reopenWait) instead of opening the
+	// index read-only: a sync of 3,000 files made 400 read-only opens
+	// otherwise, and a read-only open delays the committer's reopening.
 	reopen chan struct{}
 	dbFile os.FileInfo // the file db has open, as it was opened
 	users  int         // reads running on db
