@@ -106,7 +106,8 @@
 // writes get a transaction of their own), and keeps going while writes keep
 // coming. Each caller returns once its own write is committed. Reads of the
 // process run on the committer's handle while it is open, and wait for it
-// while the committer is starting or coming back from a pause (below). The committer
+// while the committer is starting, reopening or coming back from a pause
+// (below); not while it stands aside for another process. The committer
 // closes the index after 20 ms without writes, and at once when another
 // process waits: a process that finds index.lock taken holds index.want
 // shared while it waits, and the committer, which checks index.want after
