@@ -47,7 +47,9 @@ func procLockOf(path string) *procLock {
 // holdLock takes path's lock file for one holder of this process:
 // exclusive or shared across processes. A non-empty key is also held
 // alone within the process: a second holder of the same key waits for the
-// first to release. The returned function releases the hold, once.
+// first to release. The returned function releases the hold, once. All
+// the holders of one path must ask for the same mode (the first one's is
+// the one taken).
 func holdLock(ctx context.Context, path, key string, exclusive bool) (release func(), err error) {
 	p := procLockOf(path)
 	if key != "" {
