@@ -247,11 +247,35 @@ func newSlowServer(t *testing.T, chunk int, pause time.Duration) *slowServer {
 	return s
 }
 
+// checkDownloadedOnce fails t for every payload downloaded other than once.
+func (s *slowServer) checkDownloadedOnce(t *testing.T) {
+	t.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for name, n := range s.hits {
+		if n != 1 {
+			t.Errorf("%s downloaded %d times, want 1", name, n)
+		}
+	}
+}
+
 func (s *slowServer) add(name string, b []byte) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.payloads[name] = b
 	return s.URL + "/" + name
+}
+
+// startHelper starts a helper process, its output (stdout and stderr) kept.
+func startHelper(t *testing.T, mode, dir string, env ...string) (*exec.Cmd, *bytes.Buffer) {
+	t.Helper()
+	cmd := helperCmd(mode, dir, env...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return cmd, &out
 }
 
 func helperCmd(mode, dir string, env ...string) *exec.Cmd {
@@ -291,14 +315,9 @@ func TestManyProcesses(t *testing.T) {
 		if i%2 == 1 { // different orders, so that processes meet on each key
 			keys = []string{shared[1], own, shared[0]}
 		}
-		cmd := helperCmd("store", dir, "GIZMO_KEYS="+strings.Join(keys, ","))
-		var out bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &out
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
+		cmd, out := startHelper(t, "store", dir, "GIZMO_KEYS="+strings.Join(keys, ","))
 		cmds = append(cmds, cmd)
-		outs = append(outs, &out)
+		outs = append(outs, out)
 	}
 	for i, cmd := range cmds {
 		if err := cmd.Wait(); err != nil {
@@ -312,11 +331,7 @@ func TestManyProcesses(t *testing.T) {
 	var reads, worstUS int
 	fmt.Sscan(readerOut.String(), &reads, &worstUS)
 	t.Logf("reader: %d passes over the index, slowest %v", reads, time.Duration(worstUS)*time.Microsecond)
-	for name, n := range srv.hits {
-		if n != 1 {
-			t.Errorf("%s downloaded %d times, want 1", name, n)
-		}
-	}
+	srv.checkDownloadedOnce(t)
 	c, err := Open(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -360,14 +375,9 @@ func TestProcessesShareStripes(t *testing.T) {
 	var cmds []*exec.Cmd
 	var outs []*bytes.Buffer
 	for range 2 {
-		cmd := helperCmd("store", dir, "GIZMO_KEYS="+strings.Join(keys, ","), "GIZMO_PARALLEL=1")
-		var out bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &out
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
+		cmd, out := startHelper(t, "store", dir, "GIZMO_KEYS="+strings.Join(keys, ","), "GIZMO_PARALLEL=1")
 		cmds = append(cmds, cmd)
-		outs = append(outs, &out)
+		outs = append(outs, out)
 	}
 	done := make(chan struct{})
 	go func() {
@@ -388,11 +398,7 @@ func TestProcessesShareStripes(t *testing.T) {
 	if len(stripes) != 3 {
 		t.Fatalf("keys in %d stripes, want 3", len(stripes))
 	}
-	for name, n := range srv.hits {
-		if n != 1 {
-			t.Errorf("%s downloaded %d times, want 1", name, n)
-		}
-	}
+	srv.checkDownloadedOnce(t)
 	checkConsistent(t, c)
 	if es, err := c.Entries(); err != nil || len(es) != len(keys) {
 		t.Fatalf("entries = %d, %v; want %d", len(es), err, len(keys))
