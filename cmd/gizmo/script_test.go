@@ -26,7 +26,11 @@ package main
 //
 // Every script also gets GIZMO_CACHE_DIR and XDG_CACHE_HOME under $WORK,
 // and GIZMO_CORPUS when the shared robot corpus is present. Conditions:
-// [corpus] (the corpus is present) and [short] (go test -short).
+// [corpus] (the corpus is present), [tool:NAME] (the reference parser NAME,
+// check_urdf, mujoco-compile or mujoco-js, can run) and [short] (go test
+// -short). With GIZMO_REQUIRE_REFERENCES=1 a [corpus] or [tool:NAME] that
+// does not hold fails the script instead of letting it skip: scripts test
+// them first, as in "[!tool:check_urdf] skip 'check_urdf not installed'".
 //
 // Run with -update-scripts to rewrite the expected outputs of failing cmp
 // commands in place.
@@ -53,8 +57,10 @@ import (
 
 	"github.com/antimlabs/gizmo/formats"
 	"github.com/antimlabs/gizmo/internal/testcorpus"
+	"github.com/antimlabs/gizmo/internal/testreq"
 	"github.com/antimlabs/gizmo/sync/api"
 	"github.com/antimlabs/gizmo/sync/emulator"
+	"github.com/antimlabs/gizmo/validate/reference"
 )
 
 var updateScripts = flag.Bool("update-scripts", false, "rewrite expected outputs of failing cmp commands in testdata/script")
@@ -71,16 +77,30 @@ func TestScripts(t *testing.T) {
 		Setup:         scriptSetup,
 		Cmds:          scriptCmds,
 		UpdateScripts: *updateScripts,
-		Condition: func(cond string) (bool, error) {
-			switch cond {
-			case "corpus":
-				return corpusDir() != "", nil
-			case "short":
-				return testing.Short(), nil
-			}
-			return false, fmt.Errorf("unknown condition %q", cond)
-		},
+		Condition:     scriptCondition,
 	})
+}
+
+// scriptCondition evaluates the conditions the scripts add to testscript's.
+func scriptCondition(cond string) (bool, error) {
+	if cond == "short" {
+		return testing.Short(), nil
+	}
+	var ok bool
+	var why string
+	switch tool, isTool := strings.CutPrefix(cond, "tool:"); {
+	case cond == "corpus":
+		ok = corpusDir() != ""
+		why = "robot corpus not found: set GIZMO_CORPUS, or put it at ../shared/corpus beside the repository"
+	case isTool:
+		ok, why = reference.Have(tool)
+	default:
+		return false, fmt.Errorf("unknown condition %q", cond)
+	}
+	if !ok && testreq.Required() {
+		return false, fmt.Errorf("[%s]: %s (%s=1: a missing reference fails the script)", cond, why, testreq.Env)
+	}
+	return ok, nil
 }
 
 // emuKey is the key of the script's emulator holder in Env.Values.

@@ -14,6 +14,8 @@ import (
 	"github.com/antimlabs/gizmo/formats"
 	"github.com/antimlabs/gizmo/formats/procgen"
 	"github.com/antimlabs/gizmo/internal/testcorpus"
+	"github.com/antimlabs/gizmo/validate/reference"
+	"github.com/antimlabs/gizmo/validate/reference/reftest"
 )
 
 // corpusDir finds the shared robot corpus (../shared/corpus from the
@@ -22,9 +24,10 @@ func corpusDir(t testing.TB) string {
 	return testcorpus.Dir(t)
 }
 
-// findCorpus returns the corpus folder, or "" when it is absent.
-func findCorpus() string {
-	return testcorpus.Find()
+// corpusIfPresent returns the corpus folder, or "" when it is absent (the
+// test goes on, and is skipped at its end: see testcorpus.IfPresent).
+func corpusIfPresent(t testing.TB) string {
+	return testcorpus.IfPresent(t)
 }
 
 // procgenSource writes a procedural robot's export into a folder, as the
@@ -75,29 +78,38 @@ func sha(b []byte) string { return hashBytes(b) }
 
 // mujocoCompile compiles file with MuJoCo 2.2.2's mujoco-compile from its
 // folder; success is the word Done (its exit code is 0 even on failure).
-func mujocoCompile(t *testing.T, file string) (bool, string) {
+// ran is false when mujoco-compile is not installed: the test goes on
+// without the check and is skipped at its end (see reftest.Have).
+func mujocoCompile(t *testing.T, file string) (ok bool, out string, ran bool) {
 	t.Helper()
+	if !reftest.Have(t, reference.ToolMuJoCo222) {
+		return false, "", false
+	}
 	bin, err := exec.LookPath("mujoco-compile")
 	if err != nil {
-		t.Skip("mujoco-compile not installed (apt install libmujoco-samples); skipping the compile check")
+		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, filepath.Base(file), filepath.Join(t.TempDir(), "out.mjb"))
 	cmd.Dir = filepath.Dir(file)
-	out, _ := cmd.CombinedOutput()
-	return strings.Contains(string(out), "Done"), strings.TrimSpace(string(out))
+	b, _ := cmd.CombinedOutput()
+	return strings.Contains(string(b), "Done"), strings.TrimSpace(string(b)), true
 }
 
-// checkURDF runs check_urdf; success is "Successfully Parsed XML".
-func checkURDF(t *testing.T, file string) (bool, string) {
+// checkURDF runs check_urdf; success is "Successfully Parsed XML". ran is
+// false when check_urdf is not installed, as for mujocoCompile.
+func checkURDF(t *testing.T, file string) (ok bool, out string, ran bool) {
 	t.Helper()
+	if !reftest.Have(t, reference.ToolCheckURDF) {
+		return false, "", false
+	}
 	bin, err := exec.LookPath("check_urdf")
 	if err != nil {
-		t.Skip("check_urdf not installed (apt install liburdfdom-tools); skipping the URDF check")
+		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	out, _ := exec.CommandContext(ctx, bin, file).CombinedOutput()
-	return strings.Contains(string(out), "Successfully Parsed XML"), strings.TrimSpace(string(out))
+	b, _ := exec.CommandContext(ctx, bin, file).CombinedOutput()
+	return strings.Contains(string(b), "Successfully Parsed XML"), strings.TrimSpace(string(b)), true
 }

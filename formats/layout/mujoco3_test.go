@@ -29,8 +29,12 @@ func TestPlacedScenesLoadInMuJoCo3(t *testing.T) {
 		scenes = append(scenes, filepath.Join(dir, placed.Slug, placed.Models[0].Scene))
 	}
 	// The corpus models are many and heavy: only in a full run.
-	if c := findCorpus(); c != "" && !testing.Short() {
-		for _, m := range mjcfModels(t, c) {
+	corpus := ""
+	if !testing.Short() {
+		corpus = corpusIfPresent(t)
+	}
+	if corpus != "" {
+		for _, m := range mjcfModels(t, corpus) {
 			name := filepath.Base(filepath.Dir(m)) + " " + strings.TrimSuffix(filepath.Base(m), ".xml")
 			placed, err := tg.Place(Asset{ID: name, Name: name, Slug: Slug(name), Sources: []Source{{Format: formats.MuJoCo, Hash: "h", Tree: filepath.Dir(m), Model: filepath.Base(m)}}})
 			if err != nil {

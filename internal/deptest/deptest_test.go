@@ -29,6 +29,7 @@ var forbidden = []struct {
 	{"internal/archive", []string{"cache", "sync", "validate", "formats", "cmd"}},
 	{"internal/atomicfile", []string{"cache", "sync", "validate", "formats", "cmd"}},
 	{"internal/testcorpus", []string{"cache", "sync", "validate", "formats", "cmd"}},
+	{"internal/testreq", []string{"cache", "sync", "validate", "formats", "cmd", "internal/testcorpus"}},
 }
 
 // imports reads every non-test Go file under root (files are read, not go

@@ -74,13 +74,12 @@ func conformanceFiles(t *testing.T) map[string]string {
 	return files
 }
 
+// corpusIfPresent returns the corpus, or false when it is absent: the test
+// then runs the testdata variants only and is skipped at its end (a failure
+// with GIZMO_REQUIRE_REFERENCES=1).
 func corpusIfPresent(t *testing.T) (string, bool) {
-	dir := testcorpus.Find()
-	if dir == "" {
-		t.Logf("robot corpus not found (set GIZMO_CORPUS): only testdata variants run")
-		return "", false
-	}
-	return dir, true
+	dir := testcorpus.IfPresent(t)
+	return dir, dir != ""
 }
 
 // TestConformanceMuJoCo3 runs gizmo and MuJoCo 3.3.8 (mujoco-js) over every

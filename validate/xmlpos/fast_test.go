@@ -161,7 +161,7 @@ func TestFastPathCorpus(t *testing.T) {
 		t.Fatal(err)
 	}
 	if n == 0 {
-		t.Skipf("no robot file under %s", dir)
+		t.Fatalf("no robot file under the corpus %s: is it complete?", dir)
 	}
 	t.Logf("%d of %d files on the fast path", fast, n)
 }
