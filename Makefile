@@ -1,6 +1,7 @@
 # gizmo — see README.md. Every target works on a fresh clone with only Go
-# installed; tests that need the reference parsers skip with a message when
-# they are missing (.ci/run installs them).
+# installed; tests that need the reference parsers, the shared corpus or
+# Node skip with a message when they are missing, and fail instead with
+# GIZMO_REQUIRE_REFERENCES=1 (.ci/run installs them all and sets it).
 
 GO       ?= go
 BIN      ?= bin/gizmo
@@ -17,17 +18,19 @@ all: build
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/gizmo
 
-# vet, then every test with the race detector. The CLI scripts
-# (cmd/gizmo/testdata/script/*.txtar) run inside `go test ./cmd/gizmo`.
+# vet, gofmt, go.mod tidy, then every test with the race detector. The CLI
+# scripts (cmd/gizmo/testdata/script/*.txtar) run inside `go test ./cmd/gizmo`.
 test: vet
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
+	@$(GO) mod tidy -diff || { echo "go.mod/go.sum are not tidy: run go mod tidy"; exit 1; }
 	$(GO) test -race -timeout 20m ./...
 
 vet:
 	$(GO) vet ./...
 
-# Benchmarks print their figures (see BENCHMARKS.md for the last measured ones).
+# Benchmarks print their figures (README.md's Benchmarks section records the
+# last measured ones).
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -timeout 60m ./...
 	@for s in $$(find . -path ./node_modules -prune -o -name 'bench*.sh' -print | sort); do \
