@@ -1,13 +1,12 @@
 package mjcf
 
 import (
-	"bufio"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/antimlabs/gizmo/internal/testcorpus"
+	"github.com/antimlabs/gizmo/validate"
 )
 
 // corpusDir locates the shared robot corpus (GIZMO_CORPUS overrides) or
@@ -16,30 +15,42 @@ func corpusDir(t testing.TB) string {
 	return testcorpus.Dir(t)
 }
 
-// manifestVerdicts reads MANIFEST.md's MuJoCo 3.3.8 column for every MJCF
-// XML file: true when MuJoCo accepts the file.
-func manifestVerdicts(t testing.TB, corpus string) map[string]bool {
-	t.Helper()
-	f, err := os.Open(filepath.Join(corpus, "MANIFEST.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	out := map[string]bool{}
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		if !strings.HasPrefix(line, "| mjcf/") && !strings.HasPrefix(line, "| synthetic/mjcf/") {
+// TestCorpusRecordedVerdicts checks gizmo, without Node, against the MuJoCo
+// 3.3.8 verdict MANIFEST.md records for each MJCF file of the corpus
+// (mjcf/ and synthetic/mjcf/): where MuJoCo rejected a file gizmo must
+// report an error, where it accepted one gizmo must report none, apart from
+// the knownDifferences. TestConformanceMuJoCo3 asks MuJoCo 3 itself, and
+// validate/reference's TestMuJoCo3Corpus checks that the recorded verdicts
+// are still the ones MuJoCo gives.
+func TestCorpusRecordedVerdicts(t *testing.T) {
+	root := corpusDir(t)
+	n, accepted := 0, 0
+	for _, v := range testcorpus.Manifest(t, root) {
+		if v.MuJoCo3 == "" || !strings.HasSuffix(v.File, ".xml") {
 			continue
 		}
-		cells := strings.Split(strings.Trim(line, "|"), "|")
-		name := strings.TrimSpace(cells[0])
-		if !strings.HasSuffix(name, ".xml") || len(cells) < 3 {
-			continue
+		n++
+		want, _, msg := testcorpus.ParseMuJoCo(v.MuJoCo3)
+		if want {
+			accepted++
 		}
-		last := strings.TrimSpace(cells[len(cells)-1])
-		out[name] = strings.HasPrefix(last, "OK")
+		t.Run(v.File, func(t *testing.T) {
+			r := Check(filepath.Join(root, filepath.FromSlash(v.File)), validate.Options{})
+			got := len(r.Errors) == 0
+			reason, known := knownDifferences[v.File]
+			switch {
+			case got != want && !known && want:
+				t.Errorf("MuJoCo 3.3.8 accepted it (MANIFEST.md), gizmo reports %v", r.Errors)
+			case got != want && !known:
+				t.Errorf("MuJoCo 3.3.8 rejected it (MANIFEST.md: %s), gizmo reports no error", msg)
+			case got == want && known:
+				t.Errorf("listed as a known difference (%s) but now agrees with MuJoCo 3: remove it from knownDifferences", reason)
+			}
+		})
 	}
-	return out
+	// The manifest records 34 Menagerie files and 39 synthetic ones, both
+	// verdicts among them: a smaller count means the reading broke.
+	if n < 70 || accepted < 30 || n-accepted < 30 {
+		t.Errorf("MANIFEST.md gave %d MuJoCo 3.3.8 verdicts for MJCF files (%d accepted): want at least 70, 30 of each", n, accepted)
+	}
 }

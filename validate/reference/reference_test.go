@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/antimlabs/gizmo/internal/testcorpus"
 	"github.com/antimlabs/gizmo/validate/reference"
 	"github.com/antimlabs/gizmo/validate/reference/reftest"
 )
@@ -22,20 +23,9 @@ func ctx(t *testing.T) context.Context {
 	return c
 }
 
-// parseMJ reads a MuJoCo verdict cell: "OK", "OK nbody=1 njnt=0 ngeom=1
-// nmesh=0", "FAIL: message [locator]" or "FAIL(null model): message".
+// parseMJ reads a MuJoCo verdict cell (see testcorpus.ParseMuJoCo).
 func parseMJ(cell string) (ok bool, sizes string, msg string) {
-	switch {
-	case cell == "OK":
-		return true, "", ""
-	case strings.HasPrefix(cell, "OK "):
-		return true, strings.TrimPrefix(cell, "OK "), ""
-	case strings.HasPrefix(cell, "FAIL: "):
-		return false, "", strings.TrimPrefix(cell, "FAIL: ")
-	case strings.HasPrefix(cell, "FAIL(null model): "):
-		return false, "", strings.TrimPrefix(cell, "FAIL(null model): ")
-	}
-	return false, "", cell
+	return testcorpus.ParseMuJoCo(cell)
 }
 
 // TestCheckURDFCorpus runs check_urdf on every URDF MANIFEST.md gives a
