@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"runtime"
+	"strconv"
 	"strings"
 	"time"
 
@@ -30,11 +31,22 @@ func newClient(c *cli.Context) (*api.Client, error) {
 	if lineageBool(c, flagVerbose) {
 		logger = slog.New(slog.NewTextHandler(c.App.ErrWriter, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
+	reqTimeout := c.Duration(flagReqTimeout)
+	if reqTimeout <= 0 {
+		return nil, exitcode.With(exitcode.Usage, fmt.Errorf("--request-timeout %v: want a positive duration such as 30s", reqTimeout))
+	}
+	maxDL, err := parseSize(c.String(flagMaxDL))
+	if err != nil {
+		return nil, exitcode.With(exitcode.Usage, fmt.Errorf("--max-download: %w", err))
+	}
 	client, err := api.New(api.Options{
-		BaseURL:   c.String(flagAPIURL),
-		APIKey:    key,
-		UserAgent: userAgent(),
-		Logger:    logger,
+		BaseURL:        c.String(flagAPIURL),
+		APIKey:         key,
+		UserAgent:      userAgent(),
+		Logger:         logger,
+		RequestTimeout: reqTimeout,
+		IdleTimeout:    reqTimeout,
+		MaxDownload:    maxDL,
 		// Interactive waits: a first poll soon, then slower, up to 5s.
 		PollInterval: 250 * time.Millisecond,
 		PollMax:      5 * time.Second,
@@ -100,8 +112,30 @@ func exitForAPI(err error) error {
 		return exitcode.With(exitcode.Auth, fmt.Errorf("%w\nthe API refused the key: check it, or %s", err, keyHelp))
 	case errors.Is(err, api.ErrForbidden):
 		return exitcode.With(exitcode.Auth, fmt.Errorf("%w\nthe key lacks permission for this call: ask the account owner for access", err))
+	case errors.Is(err, api.ErrNotAPI):
+		// Before ErrNotFound: a 404 for a route is no missing asset.
+		return err
 	case errors.Is(err, api.ErrNotFound):
 		return exitcode.With(exitcode.NotFound, fmt.Errorf("%w\nlist the account's assets with 'gizmo ls --all'", err))
 	}
 	return err
+}
+
+// parseSize reads a byte size: a number with an optional unit, B, KiB, MiB,
+// GiB or TiB (K, M, G, T and KB, MB, GB, TB mean the same, in 1024s).
+func parseSize(s string) (int64, error) {
+	t := strings.ToUpper(strings.TrimSpace(s))
+	t = strings.TrimSuffix(strings.TrimSuffix(t, "B"), "I")
+	mult := int64(1)
+	if n := len(t); n > 0 {
+		if i := strings.IndexByte("KMGT", t[n-1]); i >= 0 {
+			mult = int64(1) << (10 * (i + 1))
+			t = t[:n-1]
+		}
+	}
+	n, err := strconv.ParseFloat(strings.TrimSpace(t), 64)
+	if err != nil || n <= 0 || n*float64(mult) >= 1<<62 {
+		return 0, fmt.Errorf("%q: want a size such as 500MiB or 8GiB", s)
+	}
+	return int64(n * float64(mult)), nil
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/antimlabs/gizmo/internal/exitcode"
+	"github.com/antimlabs/gizmo/sync/api"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -41,6 +42,8 @@ const (
 	flagQuiet      = "quiet"
 	flagVerbose    = "verbose"
 	flagTimeout    = "timeout"
+	flagReqTimeout = "request-timeout"
+	flagMaxDL      = "max-download"
 )
 
 // defaultAPIURL is the vendor's documented base URL.
@@ -56,6 +59,8 @@ func globalFlags() []cli.Flag {
 		&cli.BoolFlag{Name: flagQuiet, Aliases: []string{"q"}, EnvVars: []string{"GIZMO_QUIET"}, Usage: "print only results and errors"},
 		&cli.BoolFlag{Name: flagVerbose, EnvVars: []string{"GIZMO_VERBOSE"}, Usage: "log every request and retry to stderr"},
 		&cli.DurationFlag{Name: flagTimeout, Value: 0, EnvVars: []string{"GIZMO_TIMEOUT"}, Usage: "give up after this long (0: no limit)"},
+		&cli.DurationFlag{Name: flagReqTimeout, Value: api.DefaultRequestTimeout, EnvVars: []string{"GIZMO_REQUEST_TIMEOUT"}, Usage: "give up on an API request without an answer, or a download receiving nothing, after this long"},
+		&cli.StringFlag{Name: flagMaxDL, Value: "4GiB", EnvVars: []string{"GIZMO_MAX_DOWNLOAD"}, Usage: "refuse a download larger than `SIZE` (e.g. 500MiB, 8GiB)"},
 	}
 }
 

@@ -49,6 +49,19 @@ type Options struct {
 	PollInterval time.Duration
 	PollMax      time.Duration
 
+	// RequestTimeout bounds one attempt of an API request, from sending it
+	// to the last byte of its answer (default DefaultRequestTimeout); an
+	// attempt that times out is retried once. IdleTimeout is how long a
+	// download may receive nothing, headers included (default
+	// DefaultIdleTimeout); a download that keeps receiving has no total
+	// deadline. Both apply on top of the caller's context.
+	RequestTimeout time.Duration
+	IdleTimeout    time.Duration
+	// MaxDownload bounds one download's size (default DefaultMaxDownload;
+	// negative: no bound). A larger Content-Length is refused before a
+	// byte is read, and a body without one is cut off past it.
+	MaxDownload int64
+
 	Logger *slog.Logger // nil: silent
 
 	// Clock is the time source of backoffs, the rate gate and WaitReady's
@@ -75,6 +88,9 @@ type Client struct {
 	gate         gate
 	pollInterval time.Duration
 	pollMax      time.Duration
+	reqTimeout   time.Duration
+	idleTimeout  time.Duration
+	maxDownload  int64 // 0: no bound
 }
 
 // New returns a Client for o.BaseURL.
@@ -100,19 +116,38 @@ func New(o Options) (*Client, error) {
 		retry:        newRetrier(o),
 		pollInterval: o.PollInterval,
 		pollMax:      o.PollMax,
+		reqTimeout:   o.RequestTimeout,
+		idleTimeout:  o.IdleTimeout,
+		maxDownload:  o.MaxDownload,
+	}
+	switch {
+	case c.maxDownload == 0:
+		c.maxDownload = DefaultMaxDownload
+	case c.maxDownload < 0:
+		c.maxDownload = 0
+	}
+	if c.reqTimeout <= 0 {
+		c.reqTimeout = DefaultRequestTimeout
+	}
+	if c.idleTimeout <= 0 {
+		c.idleTimeout = DefaultIdleTimeout
 	}
 	if c.ua == "" {
 		c.ua = DefaultUserAgent
 	}
 	if c.hc == nil {
 		t := http.DefaultTransport.(*http.Transport).Clone()
-		t.ResponseHeaderTimeout = 2 * time.Minute
 		// Keep a connection for every request a sync has in flight (the
 		// default keeps 2 per host, and a sync's dozens of workers then
 		// open a new connection, a new TLS handshake, for most requests).
 		t.MaxIdleConnsPerHost = maxIdlePerHost
 		c.hc = &http.Client{Transport: t}
 	}
+	// The redirect policy keeps the key on the API's host; a caller's
+	// client gets it too (a shallow copy, so the caller's is not changed).
+	hc := *c.hc
+	hc.CheckRedirect = checkRedirect
+	c.hc = &hc
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}
@@ -152,63 +187,40 @@ func (c *Client) do(ctx context.Context, cl call) error {
 	}
 	target := c.base + cl.path
 	var last error
+	timeouts := 0
 	for attempt := 1; ; attempt++ {
 		if err := c.gate.wait(ctx, c.retry); err != nil {
 			return ctxError(cl.op, err, last)
 		}
-		req, err := http.NewRequestWithContext(ctx, cl.method, target, bytes.NewReader(body))
-		if err != nil {
-			return fmt.Errorf("%s: %w", cl.op, err)
-		}
-		req.Header.Set("User-Agent", c.ua)
-		req.Header.Set("Accept", "application/json")
-		if body != nil {
-			req.Header.Set("Content-Type", "application/json")
-		}
-		if c.key != "" {
-			req.Header.Set("Authorization", "Bearer "+c.key)
-		}
-		start := time.Now()
-		resp, err := c.hc.Do(req)
+		actx, cancel := context.WithTimeout(withAPIMark(ctx), c.reqTimeout)
+		err := c.attempt(actx, cl, target, body, attempt, &last)
+		cancel()
 		var delay time.Duration
-		if err != nil {
-			if ctx.Err() != nil {
-				return ctxError(cl.op, ctx.Err(), last)
+		switch {
+		case err == nil:
+			if last != nil {
+				c.log.Info("gizmo api: recovered", "op", cl.op, "attempts", attempt)
 			}
-			last = fmt.Errorf("%s: %w", cl.op, err)
-			c.log.Debug("gizmo api", "op", cl.op, "method", cl.method, "url", target, "attempt", attempt, "error", err)
-			if cl.create && !notSent(err) {
-				return fmt.Errorf("%s: %w (not retried: the server may have created the asset; run 'gizmo ls' before trying again)", cl.op, err)
+			return nil
+		case ctx.Err() != nil:
+			return ctxError(cl.op, ctx.Err(), last)
+		case errors.Is(actx.Err(), context.DeadlineExceeded):
+			// The attempt's own deadline, not the caller's.
+			last = timeoutError(cl.op, c.base, c.reqTimeout)
+			c.log.Debug("gizmo api", "op", cl.op, "method", cl.method, "url", target, "attempt", attempt, "error", last)
+			if cl.create {
+				return fmt.Errorf("%w (not retried: the server may have created the asset; run 'gizmo ls' before trying again)", last)
+			}
+			if timeouts++; timeouts >= maxTimeouts {
+				return last
 			}
 			delay = c.retry.backoff(attempt)
-		} else {
-			c.log.Debug("gizmo api", "op", cl.op, "method", cl.method, "url", target, "attempt", attempt, "status", resp.StatusCode, "elapsed", time.Since(start).Round(time.Millisecond))
-			if resp.StatusCode/100 == 2 {
-				err := decode(resp, cl.out)
-				if err != nil {
-					return fmt.Errorf("%s: reading the answer: %w", cl.op, err)
-				}
-				if last != nil {
-					c.log.Info("gizmo api: recovered", "op", cl.op, "attempts", attempt)
-				}
-				return nil
-			}
-			apiErr := readError(cl.op, resp, false)
-			resp.Body.Close()
-			last = apiErr
-			switch {
-			case resp.StatusCode == http.StatusTooManyRequests:
-				d := c.retry.after429(resp.Header, attempt)
-				apiErr.RetryAfter = d
-				c.gate.hold(c.retry.now(), d)
-				delay = 0 // the gate does the waiting, for every goroutine
-			case resp.StatusCode >= 500 && !cl.create:
-				delay = c.retry.backoff(attempt)
-			case resp.StatusCode >= 500:
-				return fmt.Errorf("%w (not retried: the server may have created the asset; run 'gizmo ls' before trying again)", apiErr)
-			default:
-				return apiErr
-			}
+		case errors.Is(err, errRetry):
+			delay = c.retry.backoff(attempt)
+		case errors.Is(err, errRetryGate):
+			delay = 0 // the gate does the waiting, for every goroutine
+		default:
+			return err
 		}
 		if attempt >= c.retry.attempts {
 			if attempt > 1 {
@@ -221,6 +233,81 @@ func (c *Client) do(ctx context.Context, cl call) error {
 			return ctxError(cl.op, err, last)
 		}
 	}
+}
+
+// Markers attempt returns for a failure worth another attempt (its error
+// is in *last): after a backoff, or once the rate gate opens.
+var (
+	errRetry     = errors.New("retry after a backoff")
+	errRetryGate = errors.New("retry when the gate opens")
+)
+
+// attempt sends one try of cl. It returns nil on success, errRetry or
+// errRetryGate (with the failure in *last) when another try may help, and
+// any other error when none will.
+func (c *Client) attempt(ctx context.Context, cl call, target string, body []byte, attempt int, last *error) error {
+	req, err := http.NewRequestWithContext(ctx, cl.method, target, bytes.NewReader(body))
+	if err != nil {
+		return fmt.Errorf("%s: %w", cl.op, err)
+	}
+	req.Header.Set("User-Agent", c.ua)
+	req.Header.Set("Accept", "application/json")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if c.key != "" {
+		req.Header.Set("Authorization", "Bearer "+c.key)
+	}
+	start := time.Now()
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		err = redactErr(err)
+		*last = fmt.Errorf("%s: %w", cl.op, err)
+		c.log.Debug("gizmo api", "op", cl.op, "method", cl.method, "url", target, "attempt", attempt, "error", err)
+		if errors.Is(err, ErrRedirect) {
+			return *last
+		}
+		if cl.create && !notSent(err) {
+			return fmt.Errorf("%s: %w (not retried: the server may have created the asset; run 'gizmo ls' before trying again)", cl.op, err)
+		}
+		return errRetry
+	}
+	c.log.Debug("gizmo api", "op", cl.op, "method", cl.method, "url", target, "attempt", attempt, "status", resp.StatusCode, "elapsed", time.Since(start).Round(time.Millisecond))
+	if resp.StatusCode/100 == 2 {
+		if err := decodeAnswer(resp, cl.out, c.base); err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			err = fmt.Errorf("%s: reading the answer: %w", cl.op, redactErr(err))
+			if errors.Is(err, io.ErrUnexpectedEOF) && !cl.create {
+				*last = err // cut short on the way: ask again
+				return errRetry
+			}
+			return err
+		}
+		return nil
+	}
+	apiErr := readError(cl.op, resp, false)
+	resp.Body.Close()
+	*last = apiErr
+	switch {
+	case resp.StatusCode == http.StatusTooManyRequests:
+		d := c.retry.after429(resp.Header, attempt)
+		apiErr.RetryAfter = d
+		c.gate.hold(c.retry.now(), d)
+		return errRetryGate
+	case resp.StatusCode >= 500 && !cl.create:
+		return errRetry
+	case resp.StatusCode >= 500:
+		return fmt.Errorf("%w (not retried: the server may have created the asset; run 'gizmo ls' before trying again)", apiErr)
+	}
+	if errors.Is(apiErr, ErrNotAPI) {
+		apiErr.Hint = fmt.Sprintf("the server at %s does not serve this API route; %s (a path segment too many or too few, such as an extra /v1?)", c.base, notAPIHint)
+	}
+	return apiErr
 }
 
 // ctxError reports a cancelled or timed-out call, with the last failure seen.
@@ -245,15 +332,6 @@ func notSent(err error) bool {
 	return errors.As(err, &op) && op.Op == "dial"
 }
 
-func decode(resp *http.Response, out any) error {
-	defer resp.Body.Close()
-	if out == nil {
-		_, err := io.Copy(io.Discard, io.LimitReader(resp.Body, maxJSONBody))
-		return err
-	}
-	return json.NewDecoder(io.LimitReader(resp.Body, maxJSONBody)).Decode(out)
-}
-
 // Create asks for a new asset (POST /assets). The asset comes back pending;
 // WaitReady waits for it.
 func (c *Client) Create(ctx context.Context, r CreateRequest) (*Asset, error) {
@@ -273,8 +351,12 @@ func (c *Client) Get(ctx context.Context, id string) (*Asset, error) {
 		return nil, errors.New("get asset: empty asset id")
 	}
 	var a Asset
-	if err := c.do(ctx, call{op: "get " + id, method: http.MethodGet, path: "/assets/" + url.PathEscape(id), out: &a}); err != nil {
+	op := "get " + id
+	if err := c.do(ctx, call{op: op, method: http.MethodGet, path: "/assets/" + url.PathEscape(id), out: &a}); err != nil {
 		return nil, err
+	}
+	if a.ID != id {
+		return nil, fmt.Errorf("%s: %w: the server at %s answered with asset %q; %s", op, ErrNotAPI, c.base, snippet(a.ID, 40), notAPIHint)
 	}
 	return &a, nil
 }
@@ -294,8 +376,12 @@ func (c *Client) List(ctx context.Context, limit, offset int) (*Page, error) {
 		p += "?" + q.Encode()
 	}
 	var page Page
-	if err := c.do(ctx, call{op: fmt.Sprintf("list assets (offset %d)", offset), method: http.MethodGet, path: p, out: &page}); err != nil {
+	op := fmt.Sprintf("list assets (offset %d)", offset)
+	if err := c.do(ctx, call{op: op, method: http.MethodGet, path: p, out: &page}); err != nil {
 		return nil, err
+	}
+	if err := checkPage(&page, limit, offset, c.base); err != nil {
+		return nil, fmt.Errorf("%s: %w", op, err)
 	}
 	if page.Assets == nil {
 		page.Assets = []Asset{}
@@ -305,6 +391,10 @@ func (c *Client) List(ctx context.Context, limit, offset int) (*Page, error) {
 
 // PageSize is the page size All asks for: the API's maximum.
 const PageSize = 100
+
+// maxStepsBack bounds how often All steps back a page because assets
+// vanished under it; each step waits a backoff first.
+const maxStepsBack = 20
 
 // All yields every asset of the account once, paging by PageSize, and stops
 // when it reaches the latest total or an empty page.
@@ -319,6 +409,7 @@ func (c *Client) All(ctx context.Context) iter.Seq2[Asset, error] {
 	return func(yield func(Asset, error) bool) {
 		seen := make(map[string]bool)
 		offset, stepsBack, overlapped := 0, 0, false
+		var bound ListBound
 		for {
 			page, err := c.List(ctx, PageSize, offset)
 			if err != nil {
@@ -330,12 +421,26 @@ func (c *Client) All(ctx context.Context) iter.Seq2[Asset, error] {
 			if gap {
 				// The page does not join the part already read: assets
 				// vanished before it. Step back and read again.
-				if stepsBack++; stepsBack > 100 {
+				if stepsBack++; stepsBack > maxStepsBack {
 					yield(Asset{}, fmt.Errorf("list assets: the listing keeps changing under the client (stepped back %d times); try again", stepsBack-1))
 					return
 				}
 				offset = max(0, min(offset-PageSize, page.Total-1))
+				if err := c.retry.sleep(ctx, c.retry.backoff(stepsBack)); err != nil {
+					yield(Asset{}, fmt.Errorf("list assets: %w", err))
+					return
+				}
 				continue
+			}
+			fresh := 0
+			for _, a := range page.Assets {
+				if !seen[a.ID] {
+					fresh++
+				}
+			}
+			if err := bound.Page(page, fresh, PageSize); err != nil {
+				yield(Asset{}, err)
+				return
 			}
 			if len(page.Assets) == 0 {
 				return
@@ -434,21 +539,35 @@ func (c *Client) WaitReady(ctx context.Context, id string, onStatus func(Asset))
 func (c *Client) Download(ctx context.Context, rawURL string, w io.Writer, progress func(done, total int64)) (*Download, error) {
 	op := "download " + RedactURL(rawURL)
 	var last error
+	timeouts := 0
 	for attempt := 1; ; attempt++ {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
+		dctx, watch := watchIdle(ctx, c.idleTimeout)
+		req, err := http.NewRequestWithContext(dctx, http.MethodGet, rawURL, nil)
 		if err != nil {
+			watch.stop()
 			return nil, fmt.Errorf("%s: %w", op, redactErr(err))
 		}
 		req.Header.Set("User-Agent", c.ua)
 		resp, err := c.hc.Do(req)
 		var delay time.Duration
 		if err != nil {
-			if ctx.Err() != nil {
+			watch.stop()
+			switch {
+			case ctx.Err() != nil:
 				return nil, ctxError(op, ctx.Err(), last)
+			case watch.timedOut():
+				last = fmt.Errorf("%s: %w", op, idleError(c.idleTimeout, 0))
+				if timeouts++; timeouts >= maxTimeouts {
+					return nil, last
+				}
+			case errors.Is(err, ErrRedirect):
+				return nil, fmt.Errorf("%s: %w", op, redactErr(err))
+			default:
+				last = fmt.Errorf("%s: %w", op, redactErr(err))
 			}
-			last = fmt.Errorf("%s: %w", op, redactErr(err))
 			delay = c.retry.backoff(attempt)
 		} else if resp.StatusCode != http.StatusOK {
+			watch.stop()
 			apiErr := readError(op, resp, true)
 			resp.Body.Close()
 			c.log.Debug("gizmo download", "url", RedactURL(rawURL), "attempt", attempt, "status", resp.StatusCode)
@@ -465,7 +584,12 @@ func (c *Client) Download(ctx context.Context, rawURL string, w io.Writer, progr
 			}
 		} else {
 			c.log.Debug("gizmo download", "url", RedactURL(rawURL), "attempt", attempt, "status", resp.StatusCode, "length", resp.ContentLength)
-			return c.stream(op, resp, w, progress)
+			d, err := c.stream(op, resp, watch, w, progress)
+			watch.stop()
+			if err != nil && ctx.Err() != nil {
+				return d, ctxError(op, ctx.Err(), nil)
+			}
+			return d, err
 		}
 		if attempt >= c.retry.attempts {
 			return nil, last
@@ -478,8 +602,11 @@ func (c *Client) Download(ctx context.Context, rawURL string, w io.Writer, progr
 }
 
 // stream copies a 200 answer's body into w and checks its length.
-func (c *Client) stream(op string, resp *http.Response, w io.Writer, progress func(done, total int64)) (*Download, error) {
+func (c *Client) stream(op string, resp *http.Response, watch *idleWatch, w io.Writer, progress func(done, total int64)) (*Download, error) {
 	defer resp.Body.Close()
+	if c.maxDownload > 0 && resp.ContentLength > c.maxDownload {
+		return &Download{}, fmt.Errorf("%s: %w: the server announces %s, more than the %s a download may have (--max-download)", op, ErrTooLarge, byteSize(resp.ContentLength), byteSize(c.maxDownload))
+	}
 	d := &Download{ETag: resp.Header.Get("ETag")}
 	if cd := resp.Header.Get("Content-Disposition"); cd != "" {
 		if _, params, err := mime.ParseMediaType(cd); err == nil {
@@ -491,12 +618,25 @@ func (c *Client) stream(op string, resp *http.Response, w io.Writer, progress fu
 	if progress != nil {
 		progress(0, total)
 	}
+	// Read one byte past the size limit, to notice a body without a
+	// Content-Length that runs past it. (A body longer than its
+	// Content-Length is cut at that length by the HTTP framing.)
+	var body io.Reader = watch.reader(resp.Body)
+	if c.maxDownload > 0 {
+		body = io.LimitReader(body, c.maxDownload+1)
+	}
 	buf := copyBufs.Get().(*[]byte)
-	_, err := io.CopyBuffer(cw, resp.Body, *buf)
+	_, err := io.CopyBuffer(cw, body, *buf)
 	copyBufs.Put(buf)
 	d.Size = cw.n
 	if cw.err != nil {
 		return d, fmt.Errorf("%s: writing: %w", op, cw.err)
+	}
+	if err != nil && watch.timedOut() {
+		return d, fmt.Errorf("%s: %w", op, idleError(c.idleTimeout, cw.n))
+	}
+	if c.maxDownload > 0 && cw.n > c.maxDownload {
+		return d, fmt.Errorf("%s: %w: the body runs past %s, the most a download may have (--max-download)", op, ErrTooLarge, byteSize(c.maxDownload))
 	}
 	if err != nil {
 		if errors.Is(err, io.ErrUnexpectedEOF) || total >= 0 && cw.n < total {

@@ -13,6 +13,20 @@
 // on any call closes a gate shared by every goroutine using the Client until
 // the Retry-After delay has passed, so one rate limit slows every worker.
 //
+// Deadlines: every API request attempt has Options.RequestTimeout to be
+// answered completely (a timed-out attempt is retried once, then the call
+// fails with ErrTimeout); a download fails when it receives nothing for
+// Options.IdleTimeout, but has no total deadline; Options.MaxDownload bounds
+// its size (ErrTooLarge). Listing loops are bounded by ListBound
+// (ErrEndlessList).
+//
+// Hostile servers: an answer that cannot be the API's (HTML, JSON of the
+// wrong types, a page contradicting its total, a 404 route_not_found) is
+// ErrNotAPI, named with the API URL and never retried; a redirect of an API
+// request to another host, or of any request to a non-http scheme, in a loop
+// or from https to http, is ErrRedirect. Package hostile serves such servers
+// for tests.
+//
 // Secrets: the API key goes only into the Authorization header of API
 // requests. It is never sent to a download URL's host, never logged, never put
 // in an error. A signed download URL's query string (its signature) is

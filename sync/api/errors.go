@@ -32,6 +32,7 @@ type Error struct {
 	Code       string        // the body's "code" field, if any
 	Message    string        // the body's "message" field, or a snippet of a non-JSON body
 	RetryAfter time.Duration // from a 429's Retry-After header
+	Hint       string        // what to do, when the client knows
 	kind       error
 }
 
@@ -44,6 +45,9 @@ func (e *Error) Error() string {
 	}
 	if e.Message != "" {
 		s += ": " + e.Message
+	}
+	if e.Hint != "" {
+		s += " (" + e.Hint + ")"
 	}
 	return s
 }

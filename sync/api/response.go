@@ -24,8 +24,12 @@ const maxErrorBody = 64 << 10
 func readError(op string, resp *http.Response, download bool) *Error {
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 	e := &Error{Op: op, StatusCode: resp.StatusCode}
-	parseErrorBody(e, body)
+	fromAPI := parseErrorBody(e, body)
 	switch s := resp.StatusCode; {
+	case s == http.StatusNotFound && !download && (e.Code == "route_not_found" || !fromAPI):
+		// Not "no such asset": the server has no such route, or is no
+		// Gizmo API at all (a web server's 404 page).
+		e.kind = ErrNotAPI
 	case s == http.StatusUnauthorized:
 		e.kind = ErrUnauthorized
 	case s == http.StatusForbidden && download:
@@ -46,10 +50,12 @@ func readError(op string, resp *http.Response, download bool) *Error {
 	return e
 }
 
-func parseErrorBody(e *Error, body []byte) {
+// parseErrorBody fills e's Category, Code and Message from an error body.
+// It reports whether the body is a JSON error object as an API sends.
+func parseErrorBody(e *Error, body []byte) (fromAPI bool) {
 	trimmed := strings.TrimSpace(string(body))
 	if trimmed == "" {
-		return
+		return false
 	}
 	var m map[string]json.RawMessage
 	if json.Unmarshal(body, &m) == nil {
@@ -70,7 +76,7 @@ func parseErrorBody(e *Error, body []byte) {
 		if e.Category != "" || e.Code != "" || e.Message != "" {
 			e.Category, e.Code = snippet(e.Category, 100), snippet(e.Code, 100)
 			e.Message = snippet(e.Message, 300)
-			return
+			return true
 		}
 	}
 	if strings.HasPrefix(trimmed, "<") {
@@ -80,10 +86,11 @@ func parseErrorBody(e *Error, body []byte) {
 		}
 		if xml.Unmarshal(body, &x) == nil && (x.Code != "" || x.Message != "") {
 			e.Code, e.Message = snippet(x.Code, 100), snippet(x.Message, 300)
-			return
+			return false
 		}
 	}
 	e.Message = snippet(trimmed, 200)
+	return false
 }
 
 // jsonString returns raw as a string when it is a JSON string or number.
