@@ -21,6 +21,11 @@ const (
 	MuJoCo    Format = "mujoco_mjcf"
 )
 
+// GazeboSDF is SDFormat for Gazebo, which only the current generation of
+// the API serves (as "sdf"). It is not in All: the alpha generation has no
+// such format.
+const GazeboSDF Format = "gazebo_sdf"
+
 // All lists the documented formats in a stable order.
 var All = []Format{IsaacUSD, IsaacURDF, MuJoCo}
 
@@ -29,6 +34,7 @@ var aliases = map[string]Format{
 	"usd": IsaacUSD, "isaac_sim_usd": IsaacUSD,
 	"urdf": IsaacURDF, "isaac_sim_urdf": IsaacURDF,
 	"mjcf": MuJoCo, "mujoco": MuJoCo, "mujoco_mjcf": MuJoCo,
+	"sdf": GazeboSDF, "gazebo_sdf": GazeboSDF,
 }
 
 // Parse accepts a format's API name or a short alias (usd, urdf, mjcf).
@@ -36,7 +42,7 @@ func Parse(s string) (Format, error) {
 	if f, ok := aliases[strings.ToLower(strings.TrimSpace(s))]; ok {
 		return f, nil
 	}
-	return "", fmt.Errorf("unknown format %q: use one of usd (isaac_sim_usd), urdf (isaac_sim_urdf), mjcf (mujoco_mjcf)", s)
+	return "", fmt.Errorf("unknown format %q: use one of usd (isaac_sim_usd), urdf (isaac_sim_urdf), mjcf (mujoco_mjcf), sdf (gazebo_sdf)", s)
 }
 
 // Known reports whether f is one of the documented formats.
@@ -59,6 +65,8 @@ func (f Format) Short() string {
 		return "urdf"
 	case MuJoCo:
 		return "mjcf"
+	case GazeboSDF:
+		return "sdf"
 	}
 	return string(f)
 }
@@ -74,6 +82,7 @@ const (
 	KindMJCF    Kind = "mjcf"
 	KindUSDA    Kind = "usda"
 	KindUSDC    Kind = "usdc"
+	KindSDF     Kind = "sdf"
 )
 
 // Detect tells the kind of a file from its first bytes (512 are plenty): zip
@@ -93,6 +102,8 @@ func Detect(head []byte) Kind {
 		return KindURDF
 	case "mujoco":
 		return KindMJCF
+	case "sdf":
+		return KindSDF
 	}
 	return KindUnknown
 }

@@ -19,9 +19,18 @@ func init() {
 	register(&cli.Command{
 		Name:  "emulator",
 		Usage: "run a local Gizmo-compatible API server (for tests, benchmarks and demos)",
-		Description: `Serves the Gizmo API (POST /assets, GET /assets, GET /assets/{id},
-POST /assets/{id}/export), the signed download URLs it mints, and
+		Description: `Serves the Gizmo API in the generation --api names. alpha: POST /assets,
+GET /assets, GET /assets/{id}, POST /assets/{id}/export and the signed
+download URLs it mints. current (under /v1/): whoami, assets and scenes
+created as jobs (GET /v1/jobs/{id}, its event stream at /v1/jobs/{id}/events),
+scene edits, ZIP exports answered by POST .../export (mjcf, usd, sdf), the
+nested error envelope, X-RateLimit-* headers. Both serve
 GET /_emulator/stats (request and error counts per route, as JSON).
+
+Where the vendor's documents are silent or disagree the emulator chooses
+(see the README's emulator section): --strict takes the strict side
+(scene_id required on asset creation, export format in query and body),
+--live-events the event names seen on the live wire with endless pings.
 
 The first line on stdout is the base URL to use as --api-url / GIZMO_API_URL,
 e.g. http://127.0.0.1:8750 (with --addr 127.0.0.1:0 the port is picked).
@@ -33,7 +42,7 @@ some failed, some pending or processing; these last ones progress the same
 way, counted from the start, and settle after --gen-delay, or after 2s when
 --gen-delay is 0 (ready, or failed for a --fail-rate share that --seed
 picks). With --settle-seeded=false they stay pending or processing for good.`,
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "addr", Value: "127.0.0.1:8750", Usage: "listen on `HOST:PORT` (:0 picks a free port)"},
 			&cli.StringFlag{Name: "api-key", Value: emulator.DefaultAPIKey, Usage: "the API `KEY` clients must send"},
 			&cli.StringFlag{Name: "read-only-key", Usage: "a second API `KEY` that may list and get but gets 403 on create and export"},
@@ -43,13 +52,13 @@ picks). With --settle-seeded=false they stay pending or processing for good.`,
 			&cli.DurationFlag{Name: "gen-delay", Usage: "time a created asset takes to become ready (processing at half of it); seeded pending and processing assets settle this long after the start, or after 2s when it is 0"},
 			&cli.BoolFlag{Name: "settle-seeded", Value: true, Usage: "let seeded pending and processing assets become ready or failed (see --gen-delay); --settle-seeded=false keeps them as seeded"},
 			&cli.Float64Flag{Name: "error-rate", Usage: "share of requests answered 503 (0 to 1)"},
-			&cli.IntFlag{Name: "rate-limit", Usage: "API requests per second before 429 with Retry-After (0: no limit)"},
+			&cli.StringFlag{Name: "rate-limit", Usage: "API requests allowed before 429 with Retry-After: `N` a second, or N/s, N/m, N/h (the current generation counts them in fixed windows and sends X-RateLimit-* headers; the alpha one only takes N a second)"},
 			&cli.Float64Flag{Name: "truncate-rate", Usage: "share of downloads cut short (0 to 1)"},
 			&cli.StringFlag{Name: "slow", Usage: "throttle download bodies to `RATE` bytes per second (e.g. 64k, 2m)"},
 			&cli.Float64Flag{Name: "fail-rate", Usage: "share of generations that end failed (0 to 1)"},
 			&cli.StringFlag{Name: "state-dir", Usage: "keep the assets in `DIR` across restarts"},
 			&cli.StringFlag{Name: "download-url", Usage: "base `URL` of download links (default: the host the API was called on)"},
-		},
+		}, currentFlags()...),
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 { // flags after an argument are not read: refuse both
 				return exitcode.With(exitcode.Usage, fmt.Errorf("emulator takes no arguments (got %q)", c.Args().First()))
@@ -57,6 +66,10 @@ picks). With --settle-seeded=false they stay pending or processing for good.`,
 			slow, err := parseRate(c.String("slow"))
 			if err != nil {
 				return exitcode.With(exitcode.Usage, fmt.Errorf("--slow: %w", err))
+			}
+			gen, cur, perSecond, err := currentConfig(c)
+			if err != nil {
+				return exitcode.With(exitcode.Usage, err)
 			}
 			cfg := emulator.Config{
 				APIKey:          c.String("api-key"),
@@ -67,12 +80,14 @@ picks). With --settle-seeded=false they stay pending or processing for good.`,
 				GenDelay:        c.Duration("gen-delay"),
 				SeedSettle:      seedSettle(c.Duration("gen-delay"), c.Bool("settle-seeded")),
 				ErrorRate:       c.Float64("error-rate"),
-				RateLimit:       c.Int("rate-limit"),
+				RateLimit:       perSecond,
 				TruncateRate:    c.Float64("truncate-rate"),
 				Slow:            slow,
 				FailRate:        c.Float64("fail-rate"),
 				StateDir:        c.String("state-dir"),
 				DownloadBaseURL: c.String("download-url"),
+				API:             gen,
+				Current:         cur,
 			}
 			return runEmulator(c.Context, c.String("addr"), cfg, c.App.Writer, c.App.ErrWriter)
 		},
@@ -112,8 +127,12 @@ func runEmulator(ctx context.Context, addr string, cfg emulator.Config, stdout, 
 	if cfg.APIKey == emulator.DefaultAPIKey || cfg.APIKey == "" {
 		key = `"` + emulator.DefaultAPIKey + `"`
 	}
-	fmt.Fprintf(stderr, "gizmo emulator: serving the Gizmo API on %s with %d assets (API key %s); stop with Ctrl-C\n",
-		url, srv.Stats().Assets, key)
+	gen := cfg.API
+	if gen == "" {
+		gen = emulator.APIAlpha
+	}
+	fmt.Fprintf(stderr, "gizmo emulator: serving the %s generation of the Gizmo API on %s with %d assets (API key %s); stop with Ctrl-C\n",
+		gen, url, srv.Stats().Assets, key)
 	<-ctx.Done()
 	shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()

@@ -37,4 +37,14 @@
 // beyond which API calls get 429 with Retry-After: 1, a share of downloads
 // cut short after the full Content-Length was announced, slow download bodies,
 // and a share of generations that end failed.
+//
+// With Config.API APICurrent the server speaks the current generation
+// instead (current.go, jobs.go, events.go, scenes.go, ratelimit.go): the
+// same assets under /v1/, creates that answer 202 with a job, jobs whose
+// state comes from the clock as assets' statuses do, their events as
+// Server-Sent Events in the documented or the live dialect, ZIP exports in
+// the answer to POST .../export (mjcf, usd, sdf), scenes made of assets and
+// edited in words, the nested error envelope, fixed-window rate limits with
+// X-RateLimit-* headers and credits. What the vendor's documents leave open
+// is chosen there and configurable through Config.Current.
 package emulator

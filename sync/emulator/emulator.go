@@ -66,6 +66,11 @@ type Config struct {
 	// CacheBytes bounds the export bodies kept in memory (DefaultCacheBytes
 	// when 0).
 	CacheBytes int64
+
+	// API is the generation the server speaks: APIAlpha (also when empty)
+	// or APICurrent, with its options in Current (current.go).
+	API     string
+	Current CurrentOptions
 }
 
 // Faults are the fault-injection knobs of a running server.
@@ -117,6 +122,8 @@ type Server struct {
 
 	httpSrv *http.Server
 	ln      net.Listener
+
+	cur *current // the current generation's state; nil for alpha
 }
 
 // New makes a Server: it loads Config.StateDir's state if there is one, then
@@ -179,6 +186,17 @@ func New(cfg Config) (*Server, error) {
 		}
 	}
 	s.handler = s.routes()
+	switch cfg.API {
+	case "", APIAlpha:
+	case APICurrent:
+		var err error
+		if s.cur, err = newCurrent(s); err != nil {
+			return nil, err
+		}
+		s.handler = s.currentRoutes()
+	default:
+		return nil, fmt.Errorf("emulator: API generation %q: want %s or %s", cfg.API, APIAlpha, APICurrent)
+	}
 	return s, nil
 }
 
