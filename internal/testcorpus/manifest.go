@@ -16,11 +16,15 @@ type Verdicts struct {
 	CheckURDF string // check_urdf 3.0.1: "PARSED rc=0 | first msg: ..." or "REJECTED ..."
 	MuJoCo222 string // MuJoCo 2.2.2: "OK" or "FAIL: message [locator]" (see ParseMuJoCo)
 	MuJoCo3   string // MuJoCo 3.3.8: "OK nbody=1 njnt=0 ngeom=1 nmesh=0" or "FAIL: ..."
+	// Meshes is, for a URDF, "N/M (...)": M distinct <mesh filename> URIs,
+	// N of which resolve inside the corpus (the scheme dropped, joined to
+	// each folder above the URDF).
+	Meshes string
 }
 
 // Manifest reads every table row of root's MANIFEST.md that names a file
-// present in the corpus, with the check_urdf, MuJoCo 2.2.2 and MuJoCo 3.3.8
-// columns found by their headers. It fails the test when the manifest
+// present in the corpus, with the check_urdf, MuJoCo 2.2.2, MuJoCo 3.3.8
+// and meshes columns found by their headers. It fails the test when the manifest
 // cannot be read or yields fewer than 50 rows (its layout changed).
 func Manifest(tb testing.TB, root string) []Verdicts {
 	tb.Helper()
@@ -57,6 +61,8 @@ func Manifest(tb testing.TB, root string) []Verdicts {
 					cols["mj222"] = i
 				case strings.HasPrefix(c, "MJ 3.3.8"):
 					cols["mj3"] = i
+				case c == "meshes":
+					cols["meshes"] = i
 				}
 			}
 			continue
@@ -75,7 +81,7 @@ func Manifest(tb testing.TB, root string) []Verdicts {
 			}
 			return ""
 		}
-		rows = append(rows, Verdicts{File: file, CheckURDF: get("urdf"), MuJoCo222: get("mj222"), MuJoCo3: get("mj3")})
+		rows = append(rows, Verdicts{File: file, CheckURDF: get("urdf"), MuJoCo222: get("mj222"), MuJoCo3: get("mj3"), Meshes: get("meshes")})
 	}
 	if err := sc.Err(); err != nil {
 		tb.Fatal(err)

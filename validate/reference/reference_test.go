@@ -86,11 +86,12 @@ func TestCheckURDFCorpus(t *testing.T) {
 func TestMuJoCo222Corpus(t *testing.T) {
 	reftest.Require(t, reference.ToolMuJoCo222)
 	root := corpusRoot(t)
-	real := 0
+	real, recorded := 0, 0
 	for _, r := range readManifest(t, root) {
 		if r.mj222 == "" {
 			continue
 		}
+		recorded++
 		if testing.Short() && !strings.HasPrefix(r.file, "synthetic/") {
 			if real++; real > 6 {
 				continue
@@ -113,6 +114,9 @@ func TestMuJoCo222Corpus(t *testing.T) {
 			}
 		})
 	}
+	if recorded < 100 {
+		t.Errorf("only %d MuJoCo 2.2.2 verdicts in MANIFEST.md", recorded)
+	}
 }
 
 // TestMuJoCo3Corpus loads every file MANIFEST.md gives a MuJoCo 3.3.8
@@ -124,11 +128,12 @@ func TestMuJoCo3Corpus(t *testing.T) {
 	root := corpusRoot(t)
 	var rows []manifestRow
 	var paths []string
-	real := 0
+	real, recorded := 0, 0
 	for _, r := range readManifest(t, root) {
 		if r.mj3 == "" {
 			continue
 		}
+		recorded++
 		if testing.Short() && !strings.HasPrefix(r.file, "synthetic/") {
 			if real++; real > 8 {
 				continue
@@ -136,6 +141,9 @@ func TestMuJoCo3Corpus(t *testing.T) {
 		}
 		rows = append(rows, r)
 		paths = append(paths, filepath.Join(root, r.file))
+	}
+	if recorded < 100 {
+		t.Errorf("only %d MuJoCo 3.3.8 verdicts in MANIFEST.md", recorded)
 	}
 	vs, err := reference.MuJoCo3Batch(ctx(t), paths)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -62,6 +63,7 @@ func TestConformanceCheckURDF(t *testing.T) {
 	sort.Strings(variants)
 	files = append(files, variants...)
 	root := corpusDir(t)
+	recordedMeshes := manifestMeshes(t, root)
 
 	type row struct {
 		file, ref, gizmo, note string
@@ -107,6 +109,15 @@ func TestConformanceCheckURDF(t *testing.T) {
 		case acc && len(hard) == 0:
 			r.note = "deliberate: " + deliberate[soft[0].Rule]
 			deliberateN++
+			// Accepted only when the meshes gizmo calls missing really are.
+			for _, e := range reallyPresent(t, f, soft) {
+				t.Errorf("%s: %s", name, e)
+			}
+			if m, ok := recordedMeshes[name]; ok {
+				if missing := len(missingMeshes(t, soft)); missing != m.total-m.resolved {
+					t.Errorf("%s: gizmo calls %d distinct meshes missing; MANIFEST.md records %d of %d resolving", name, missing, m.resolved, m.total)
+				}
+			}
 		default:
 			if why, ok := knownDifferences[name]; ok {
 				r.note = "known difference: " + why
@@ -129,4 +140,119 @@ func TestConformanceCheckURDF(t *testing.T) {
 	}
 	t.Logf("agreement table:\n%s", b.String())
 	t.Logf("agreement %d/%d (%d deliberate differences: missing mesh files, see deliberate; %d known differences: malformed XML tinyxml2 tolerates, see knownDifferences)", agree, len(rows), deliberateN, len(rows)-agree-deliberateN)
+}
+
+// meshCount is MANIFEST.md's meshes column for a URDF: total distinct mesh
+// URIs, resolved of which resolve inside the corpus.
+type meshCount struct{ resolved, total int }
+
+// manifestMeshes reads MANIFEST.md's meshes column, keyed by file.
+func manifestMeshes(t *testing.T, root string) map[string]meshCount {
+	t.Helper()
+	out := map[string]meshCount{}
+	for _, v := range testcorpus.Manifest(t, root) {
+		var m meshCount
+		if _, err := fmt.Sscanf(v.Meshes, "%d/%d", &m.resolved, &m.total); err == nil {
+			out[v.File] = m
+		}
+	}
+	if len(out) < 40 {
+		t.Fatalf("MANIFEST.md records the meshes of only %d URDFs: has its layout changed?", len(out))
+	}
+	return out
+}
+
+// missingMesh finds the mesh URI in a urdf-mesh-missing message.
+var missingMesh = regexp.MustCompile(`mesh "([^"]*)" not found`)
+
+// missingMeshes returns the distinct mesh URIs that problems call missing;
+// a urdf-mesh-missing problem that names none fails the test.
+func missingMeshes(t *testing.T, problems []validate.Problem) []string {
+	t.Helper()
+	seen := map[string]bool{}
+	var out []string
+	for _, p := range problems {
+		if p.Rule != "urdf-mesh-missing" {
+			continue
+		}
+		m := missingMesh.FindStringSubmatch(p.Message)
+		if m == nil {
+			t.Fatalf("urdf-mesh-missing names no mesh: %q", p.Message)
+		}
+		if !seen[m[1]] {
+			seen[m[1]] = true
+			out = append(out, m[1])
+		}
+	}
+	return out
+}
+
+// reallyPresent checks each mesh that problems call missing for urdf
+// against the rule Isaac Sim's importer follows (everything up to "://"
+// dropped; an absolute path as is; a relative one joined to the URDF's
+// folder and each folder above it), found here independently of gizmo's
+// resolver, and describes each one that exists after all.
+func reallyPresent(t *testing.T, urdf string, problems []validate.Problem) []string {
+	t.Helper()
+	abs, err := filepath.Abs(urdf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, uri := range missingMeshes(t, problems) {
+		rel := uri
+		if i := strings.Index(rel, "://"); i >= 0 {
+			rel = rel[i+3:]
+		}
+		rel = filepath.FromSlash(rel)
+		var candidates []string
+		if filepath.IsAbs(rel) {
+			candidates = []string{rel}
+		} else {
+			for dir := filepath.Dir(abs); ; dir = filepath.Dir(dir) {
+				candidates = append(candidates, filepath.Join(dir, rel))
+				if filepath.Dir(dir) == dir {
+					break
+				}
+			}
+		}
+		for _, c := range candidates {
+			if fi, err := os.Stat(c); err == nil && fi.Mode().IsRegular() {
+				out = append(out, fmt.Sprintf("gizmo calls mesh %q missing, but %s exists", uri, c))
+				break
+			}
+		}
+	}
+	return out
+}
+
+// TestReallyPresent checks the conformance test's own mesh check: a mesh
+// called missing that exists beside the URDF, in a folder above it or at an
+// absolute path is reported; one that exists nowhere is not.
+func TestReallyPresent(t *testing.T) {
+	dir := t.TempDir()
+	urdf := filepath.Join(dir, "pkg", "urdf", "robot.urdf")
+	for _, p := range []string{urdf, filepath.Join(dir, "pkg", "urdf", "here.stl"), filepath.Join(dir, "mypkg", "meshes", "up.stl")} {
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tt := range []struct {
+		uri     string
+		present bool
+	}{
+		{"here.stl", true},
+		{"package://mypkg/meshes/up.stl", true},
+		{"file://" + filepath.ToSlash(filepath.Join(dir, "pkg", "urdf", "here.stl")), true},
+		{"package://mypkg/meshes/nosuch.stl", false},
+		{"meshes/up.stl", false},
+	} {
+		p := validate.Problem{Rule: "urdf-mesh-missing", Message: fmt.Sprintf("link %q: mesh %q not found (looked in ...)", "a", tt.uri)}
+		if got := len(reallyPresent(t, urdf, []validate.Problem{p})) > 0; got != tt.present {
+			t.Errorf("%s: reported present = %v, want %v", tt.uri, got, tt.present)
+		}
+	}
 }

@@ -100,7 +100,7 @@ func TestMutationsAgainstCheckURDF(t *testing.T) {
 	}
 	rng := rand.New(rand.NewSource(seed))
 	dir := t.TempDir()
-	tried := 0
+	tried, hung := 0, 0
 	for i := 0; i < n; i++ {
 		src := seeds[rng.Intn(len(seeds))]
 		doc := etree.NewDocument()
@@ -129,6 +129,7 @@ func TestMutationsAgainstCheckURDF(t *testing.T) {
 			if !hasRule(r.Warnings, "urdf-tree-cycle") {
 				t.Errorf("%s from %s %v: check_urdf hangs, gizmo reports no cycle: %v\n%s", p, src, edits, r.Warnings, data)
 			}
+			hung++
 			continue
 		}
 		if err != nil {
@@ -148,5 +149,13 @@ func TestMutationsAgainstCheckURDF(t *testing.T) {
 			t.Errorf("%s from %s %v: check_urdf rejects (%s), gizmo reports no error\n%s", p, src, edits, v.First(), data)
 		}
 	}
-	t.Logf("%d mutants judged", tried)
+	t.Logf("%d mutants judged (%d more on which check_urdf hung)", tried, hung)
+	// A mutant is not judged when its source does not parse or it cannot be
+	// written back; a harness that judges few of them tests little.
+	if judged := tried + hung; judged*10 < n*9 {
+		t.Errorf("only %d of %d mutants judged: want at least 90%%", judged, n)
+	}
+	if hung*10 > n {
+		t.Errorf("check_urdf hung on %d of %d mutants: want at most 10%%", hung, n)
+	}
 }
