@@ -25,9 +25,19 @@ type Problem struct {
 	Line     int      `json:"line"`    // 1-based; 0 when unknown
 	Col      int      `json:"col"`     // 1-based; 0 when unknown
 	Element  string   `json:"element"` // element path, e.g. "/robot/joint[@name='j1']/limit"
+	// Via is the chain that brought the element into the model, nearest
+	// first, links joined by ", ": "included from main.xml:3", "attached
+	// by <attach ...> at main.xml:7", "copy 2 of 3 ... made by <replicate>
+	// at main.xml:5". Empty for an element written in the model file.
+	Via string `json:"via,omitempty"`
+	// First marks the error the reference loader (MuJoCo) would report:
+	// it stops at one error, gizmo lists them all.
+	First bool `json:"first,omitempty"`
 }
 
-// String formats the problem like a compiler: file:line:col: severity: message [rule].
+// String formats the problem like a compiler: file:line:col: severity:
+// message [rule], then the chain that brought the element in (Via) and the
+// mark of the error the simulator reports first.
 func (p Problem) String() string {
 	loc := p.File
 	if p.Line > 0 {
@@ -36,7 +46,14 @@ func (p Problem) String() string {
 			loc = fmt.Sprintf("%s:%d", loc, p.Col)
 		}
 	}
-	return fmt.Sprintf("%s: %s: %s [%s]", loc, p.Severity, p.Message, p.Rule)
+	out := fmt.Sprintf("%s: %s: %s [%s]", loc, p.Severity, p.Message, p.Rule)
+	if p.Via != "" {
+		out += " (" + p.Via + ")"
+	}
+	if p.First {
+		out += " <- the simulator reports this error first"
+	}
+	return out
 }
 
 // Report is the result of validating one model file.

@@ -59,13 +59,8 @@ func (c *checker) collectBody(b *bodyInfo, e *etree.Element) {
 			}
 			c.collectBody(b, k)
 		case "replicate", "attach":
-			c.complex = true
-			if k.Tag == "attach" {
-				c.mustRef(k, "model", "model")
-			}
-			if k.Tag == "replicate" {
-				c.collectBody(b, k)
-			}
+			// compose expanded them; what is left could not be (and is
+			// reported).
 		case "composite", "flexcomp":
 			c.complex = true
 			if k.Tag == "flexcomp" && !c.flexNoted {
@@ -203,6 +198,16 @@ func (c *checker) joint(j *etree.Element, b *bodyInfo, depth int) {
 		c.classRef(j)
 	}
 	typ := c.jointType(j)
+	if c.extraCopy[j] {
+		switch typ {
+		case "free":
+			c.nqExtra, c.nvExtra = c.nqExtra+7, c.nvExtra+6
+		case "ball":
+			c.nqExtra, c.nvExtra = c.nqExtra+4, c.nvExtra+3
+		case "hinge", "slide":
+			c.nqExtra, c.nvExtra = c.nqExtra+1, c.nvExtra+1
+		}
+	}
 	switch typ {
 	case "free":
 		c.nq, c.nv = c.nq+7, c.nv+6
@@ -558,7 +563,7 @@ func (c *checker) keyframes() {
 	if c.complex {
 		if len(c.m.root.SelectElements("keyframe")) > 0 {
 			c.m.report.NotChecked = append(c.m.report.NotChecked,
-				"keyframe sizes: the model uses composite, flexcomp, replicate or attach, whose generated joints gizmo does not count")
+				"keyframe sizes: the model uses composite or flexcomp, whose generated joints gizmo does not count")
 		}
 		return
 	}
@@ -578,6 +583,18 @@ func (c *checker) keyframes() {
 			} {
 				v, ok := c.nums(k, s.attr)
 				if !ok {
+					continue
+				}
+				if len(c.replicates) > 0 && (s.attr == "qpos" || s.attr == "qvel") {
+					// MuJoCo 3.3.8 sizes a keyframe of a model with a
+					// replicate as if each replicate made one copy.
+					have, want := c.nq, c.nq-c.nqExtra
+					if s.attr == "qvel" {
+						have, want = c.nv, c.nv-c.nvExtra
+					}
+					if len(v) != want {
+						c.m.errorf(k, "mjcf-keyframe", "keyframe '%s' has invalid %s size, got %d, should be %d: in a model with a <replicate> MuJoCo 3.3.8 counts each replicate's joints once (the model has %d)", name, s.attr, len(v), want, have)
+					}
 					continue
 				}
 				switch {

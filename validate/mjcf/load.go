@@ -22,6 +22,7 @@ type source struct {
 	path string // as shown in problems
 	abs  string
 	doc  *xmlpos.Doc
+	via  []string // how the file came into the model ("included from main.xml:3"), nearest first
 }
 
 // model is a model read with its includes spliced in, as MuJoCo's include
@@ -37,11 +38,25 @@ type model struct {
 	fatal   bool // the model could not be read at all
 	visited map[string]bool
 	opts    validate.Options // FS reads every file
+	// gen maps an element that <attach> or <replicate> generated to the
+	// element it copies and the chain that produced it.
+	gen map[*etree.Element]*generated
+}
+
+// generated is where a generated element comes from.
+type generated struct {
+	orig *etree.Element // the element copied, which has a file and line
+	via  []string       // nearest producer first
 }
 
 func (m *model) problem(sev validate.Severity, e *etree.Element, rule, format string, args ...any) {
+	var via []string
+	at := e
+	if g := m.gen[e]; g != nil {
+		at, via = g.orig, g.via
+	}
 	src := m.main
-	if s, ok := m.origin[e]; ok {
+	if s, ok := m.origin[at]; ok {
 		src = s
 	}
 	var doc *xmlpos.Doc
@@ -52,7 +67,16 @@ func (m *model) problem(sev validate.Severity, e *etree.Element, rule, format st
 	if src != nil {
 		file = src.path
 	}
-	p := validate.At(doc, e, file, sev, rule, format, args...)
+	p := validate.At(doc, at, file, sev, rule, format, args...)
+	if e != at {
+		p.Element = validate.ElementPath(e)
+	}
+	if src != nil {
+		via = append(via, src.via...)
+	}
+	if len(via) > 0 {
+		p.Via = strings.Join(via, ", ")
+	}
 	m.report.Add(p)
 }
 
@@ -101,6 +125,7 @@ func load(path string, data []byte, report *validate.Report, opts validate.Optio
 		report:  report,
 		visited: map[string]bool{abs: true},
 		opts:    opts,
+		gen:     map[*etree.Element]*generated{},
 	}
 	if data == nil {
 		data, err = readFile(path, opts)
@@ -223,11 +248,13 @@ func (m *model) include(parent, inc *etree.Element) {
 	}
 	doc, err := xmlpos.Parse(data)
 	if err != nil {
-		m.report.Add(syntaxProblem(shown, err))
+		p := syntaxProblem(shown, err)
+		p.Via = strings.Join(m.chain("included from", inc), ", ")
+		m.report.Add(p)
 		m.errorf(inc, "mjcf-include", "included file '%s' is not well-formed XML", name)
 		return
 	}
-	src := &source{path: shown, abs: abs, doc: doc}
+	src := &source{path: shown, abs: abs, doc: doc, via: m.chain("included from", inc)}
 	root := doc.Root()
 	m.note(src, root)
 	kids := root.ChildElements()
@@ -246,6 +273,39 @@ func (m *model) include(parent, inc *etree.Element) {
 		}
 		m.expand(k, src)
 	}
+}
+
+// where is "file:line" of element e, for the chains problems carry.
+func (m *model) where(e *etree.Element) string {
+	at := e
+	if g := m.gen[e]; g != nil {
+		at = g.orig
+	}
+	src := m.main
+	if s, ok := m.origin[at]; ok {
+		src = s
+	}
+	if src == nil || src.doc == nil {
+		return m.path
+	}
+	if l := src.doc.Line(at); l > 0 {
+		return fmt.Sprintf("%s:%d", src.path, l)
+	}
+	return src.path
+}
+
+// chain is the via chain of something brought in by element e: what
+// brought it ("included from main.xml:3"), then how e itself came in.
+func (m *model) chain(what string, e *etree.Element) []string {
+	out := []string{what + " " + m.where(e)}
+	if g := m.gen[e]; g != nil {
+		out = append(out, g.via...)
+		e = g.orig
+	}
+	if s, ok := m.origin[e]; ok && s != nil {
+		out = append(out, s.via...)
+	}
+	return out
 }
 
 // reportFor starts the report of the model at path.

@@ -32,6 +32,7 @@ func readModel(path string, opts validate.Options) (*checker, error) {
 	quiet := validate.Report{}
 	m.report = &quiet
 	c.defaults()
+	c.compose()
 	m.report = &r
 	return c, nil
 }
