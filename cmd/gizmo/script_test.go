@@ -24,7 +24,7 @@ package main
 //	emufaults [error-rate=F] [rate-limit=N] [truncate-rate=F] [slow=N] [fail-rate=F]
 //	    replace the fault-injection knobs of the running emulator.
 //
-// Every script also gets GIZMO_CACHE_DIR and XDG_CACHE_HOME under $WORK,
+// Every script also gets GIZMO_CACHE_DIR, XDG_CACHE_HOME and XDG_CONFIG_HOME under $WORK,
 // and GIZMO_CORPUS when the shared robot corpus is present. Conditions:
 // [corpus] (the corpus is present), [tool:NAME] (the reference parser NAME,
 // check_urdf, mujoco-compile or mujoco-js, can run) and [short] (go test
@@ -111,6 +111,7 @@ type emuHolder struct{ srv *emulator.Server }
 func scriptSetup(env *testscript.Env) error {
 	env.Setenv("GIZMO_CACHE_DIR", filepath.Join(env.WorkDir, ".cache", "gizmo"))
 	env.Setenv("XDG_CACHE_HOME", filepath.Join(env.WorkDir, ".cache"))
+	env.Setenv("XDG_CONFIG_HOME", filepath.Join(env.WorkDir, ".config"))
 	if dir := corpusDir(); dir != "" {
 		env.Setenv("GIZMO_CORPUS", dir)
 	}

@@ -30,6 +30,10 @@ var forbidden = []struct {
 	{"internal/atomicfile", []string{"cache", "sync", "validate", "formats", "cmd"}},
 	{"internal/testcorpus", []string{"cache", "sync", "validate", "formats", "cmd"}},
 	{"internal/testreq", []string{"cache", "sync", "validate", "formats", "cmd", "internal/testcorpus"}},
+	// The agent sits above prepare and the sync engine; only the command
+	// imports it.
+	{"internal/agent", []string{"cmd"}},
+	{"internal/prepare", []string{"internal/agent", "cmd"}},
 }
 
 // imports reads every non-test Go file under root (files are read, not go

@@ -17,6 +17,10 @@ const (
 	Partial  = 5 // some items failed while others succeeded (sync, prepare)
 	Auth     = 6 // the API key is missing, wrong or lacks permission
 	Locked   = 7 // prepare --locked: what would be placed differs from gizmo.lock
+	// NotRunning: gizmo agent status found no agent running on the cache.
+	NotRunning = 8
+	// Busy: another gizmo agent already runs on the cache.
+	Busy = 9
 )
 
 // Error carries an exit code with an error. Commands return it (or wrap it)

@@ -70,6 +70,13 @@ type Options struct {
 	Validate func(ctx context.Context, path string) ([]validate.Report, error)
 	// Log receives progress lines; nil discards them.
 	Log func(format string, args ...any)
+	// Manifest, when set, is used instead of reading gizmo.toml (a
+	// long-running caller keeps the last good one while the file has an
+	// error).
+	Manifest *project.Manifest
+	// Listed says the caller has just recorded the account's listing in the
+	// cache: the selection is resolved from it without listing again.
+	Listed bool
 }
 
 // Item is one placed model.
@@ -145,9 +152,12 @@ type target struct {
 
 // Run makes the project at o.Dir match its manifest; see the package doc.
 func Run(ctx context.Context, o Options) (*Result, error) {
-	m, err := project.LoadManifest(o.Dir)
-	if err != nil {
-		return nil, err
+	m := o.Manifest
+	if m == nil {
+		var err error
+		if m, err = project.LoadManifest(o.Dir); err != nil {
+			return nil, err
+		}
 	}
 	if len(m.Targets) == 0 {
 		return nil, &project.Error{File: m.Path, Msg: "no [[target]]: say where the assets go (see 'gizmo init')"}
@@ -600,7 +610,7 @@ func (s *slow) name(id string) string {
 // list refreshes the asset list from the API (once per run) and records it
 // in the cache.
 func (s *slow) list(ctx context.Context) error {
-	if s.listed {
+	if s.listed || s.o.Listed {
 		return nil
 	}
 	r, err := s.api()
