@@ -1,17 +1,23 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"path"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/antimlabs/gizmo/cache"
 	"github.com/antimlabs/gizmo/formats"
 	"github.com/antimlabs/gizmo/formats/layout"
 	"github.com/antimlabs/gizmo/formats/project"
 	"github.com/antimlabs/gizmo/internal/exitcode"
 	"github.com/antimlabs/gizmo/internal/prepare"
+	"github.com/antimlabs/gizmo/sync/api"
 )
 
 func init() {
@@ -33,6 +39,7 @@ without gizmo.toml gets one.`,
 			&cli.StringFlag{Name: "dir", Usage: "for a new target: its `DIR` relative to the project (default assets/<layout>)"},
 			&cli.StringFlag{Name: "link", Usage: "for a new target: link `MODE` copy (default), hardlink or symlink"},
 			&cli.BoolFlag{Name: "offline", Usage: "never touch the network"},
+			&cli.BoolFlag{Name: "wait", Usage: "wait for a pending or processing asset to be ready (at most --timeout, or " + defaultMaxWait.String() + "), then place it"},
 			&cli.BoolFlag{Name: flagJSON, Usage: "print the result as JSON"},
 		},
 		Action: func(c *cli.Context) error {
@@ -48,9 +55,16 @@ without gizmo.toml gets one.`,
 			if err != nil {
 				return exitcode.With(exitcode.Usage, err)
 			}
+			// A broken gizmo.toml is refused before anything is asked for.
+			if _, err := project.LoadManifest(o.Dir); err != nil && !errors.Is(err, project.ErrNoManifest) {
+				return prepareError(err)
+			}
 			meta, err := prepare.Resolve(ctx, o, arg)
 			if err != nil {
 				return prepareError(err)
+			}
+			if meta, err = placeReady(ctx, c, o, meta); err != nil {
+				return err
 			}
 			if _, err := project.Edit(o.Dir, func(data []byte) ([]byte, error) {
 				if len(data) == 0 {
@@ -71,11 +85,18 @@ without gizmo.toml gets one.`,
 				} else if len(m.Targets) == 0 {
 					return nil, fmt.Errorf("gizmo.toml has no [[target]]: give --layout mujoco or --layout isaac")
 				}
+				if err := offersPlaceable(meta, m, want); err != nil {
+					return nil, err
+				}
 				if !m.Assets.Lists(meta.ID) {
 					data = project.AddID(data, meta.ID)
 				}
 				return data, nil
 			}); err != nil {
+				var ne *notOffered
+				if errors.As(err, &ne) {
+					return exitcode.With(exitcode.NotFound, err)
+				}
 				return prepareError(err)
 			}
 			res, err := prepare.Run(ctx, o)
@@ -90,10 +111,23 @@ without gizmo.toml gets one.`,
 					mine.Items = append(mine.Items, it)
 				}
 			}
-			if len(mine.Items) == 0 {
-				return exitcode.With(exitcode.NotFound, fmt.Errorf("asset %s (%s) was recorded in gizmo.toml but nothing was placed: it offers none of the target's formats, or is not ready (status %s)", meta.ID, meta.Name, meta.Status))
+			for _, u := range res.Unplaced {
+				if u.ID == meta.ID {
+					mine.Unplaced = []prepare.Unplaced{u}
+				}
 			}
-			return printPrepared(c.App.Writer, c.App.ErrWriter, o.Dir, &mine, printMode{json: lineageBool(c, flagJSON), quiet: lineageBool(c, flagQuiet)})
+			if len(mine.Items) == 0 {
+				why := "it offers none of the target's formats"
+				if len(mine.Unplaced) > 0 {
+					u := mine.Unplaced[0]
+					why = prepare.UnplacedStatus(u.ID, u.Name, u.Status, u.Reason)
+				}
+				return exitcode.With(exitcode.NotFound, fmt.Errorf("asset %s (%s) was recorded in gizmo.toml but nothing was placed: %s", meta.ID, meta.Name, why))
+			}
+			if err := printPrepared(c.App.Writer, c.App.ErrWriter, o.Dir, &mine, printMode{json: lineageBool(c, flagJSON), quiet: lineageBool(c, flagQuiet)}); err != nil {
+				return err
+			}
+			return partialError(res)
 		},
 	})
 }
@@ -106,7 +140,7 @@ func placeArgs(c *cli.Context) (string, error) {
 	if len(args) == 0 {
 		return "", fmt.Errorf("place takes one asset id or name")
 	}
-	bools := map[string]bool{"offline": true, flagJSON: true}
+	bools := map[string]bool{"offline": true, "wait": true, flagJSON: true}
 	strs := map[string]bool{flagProject: true, "C": true, "layout": true, "l": true, "format": true, "f": true, "dir": true, "link": true}
 	alias := map[string]string{"C": flagProject, "l": "layout", "f": "format"}
 	var asset []string
@@ -202,4 +236,97 @@ func hasFormats(t project.Target, fs []formats.Format) bool {
 		}
 	}
 	return true
+}
+
+// defaultMaxWait bounds --wait when --timeout is not given.
+const defaultMaxWait = 30 * time.Minute
+
+// waitContext bounds a wait for a generation: by --timeout when given
+// (commandContext applies it), else by defaultMaxWait.
+func waitContext(c *cli.Context, ctx context.Context) (context.Context, context.CancelFunc) {
+	if c.Duration(flagTimeout) > 0 {
+		return context.WithCancel(ctx)
+	}
+	return context.WithTimeout(ctx, defaultMaxWait)
+}
+
+// placeReady checks that the asset can be placed before gizmo.toml is
+// touched: ready, or (with --wait) waited for until it is. A failed asset,
+// one not ready, or one of a status gizmo does not know is an error naming
+// it and the server's reason, and gizmo.toml stays as it was.
+func placeReady(ctx context.Context, c *cli.Context, o prepare.Options, meta cache.AssetMeta) (cache.AssetMeta, error) {
+	st := api.Status(meta.Status)
+	if (st == api.StatusPending || st == api.StatusProcessing) && c.Bool("wait") && !o.Offline {
+		client, err := newClient(c)
+		if err != nil {
+			return meta, err
+		}
+		wctx, cancel := waitContext(c, ctx)
+		defer cancel()
+		fmt.Fprintf(c.App.ErrWriter, "gizmo: waiting for asset %s (%s), %s on Gizmo\n", meta.ID, meta.Name, meta.Status)
+		a, err := client.WaitReady(wctx, meta.ID, nil)
+		switch {
+		case a != nil && a.Status.Settled():
+			// Ask again through the cache, which records what it learns.
+			if meta, err = prepare.Resolve(ctx, o, meta.ID); err != nil {
+				return meta, prepareError(err)
+			}
+			st = api.Status(meta.Status)
+		case errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil:
+			return meta, fmt.Errorf("asset %s (%s) is still %s on Gizmo after waiting %s; gizmo.toml unchanged: try again later, or give a longer --timeout", meta.ID, meta.Name, a.Status, defaultMaxWait)
+		default:
+			return meta, exitForAPI(err)
+		}
+	}
+	if st == api.StatusReady {
+		return meta, nil
+	}
+	msg := prepare.UnplacedStatus(meta.ID, meta.Name, meta.Status, meta.Error)
+	switch st {
+	case api.StatusPending, api.StatusProcessing:
+		return meta, fmt.Errorf("%s; gizmo.toml unchanged: run 'gizmo place %s --wait' to wait for it, or place it once 'gizmo status %s' says ready", msg, meta.ID, meta.ID)
+	case api.StatusFailed:
+		return meta, fmt.Errorf("%s; not placed, gizmo.toml unchanged (generate it again)", msg)
+	}
+	return meta, fmt.Errorf("%s; gizmo.toml unchanged", msg)
+}
+
+// notOffered is an asset that offers none of the formats its targets place.
+type notOffered struct{ msg string }
+
+func (e *notOffered) Error() string { return e.msg }
+
+// offersPlaceable checks that the asset offers a format one of the targets
+// it goes to places (the --layout target, or every target of m). An asset
+// whose formats are not known (offline, from a listing) passes.
+func offersPlaceable(meta cache.AssetMeta, m *project.Manifest, want *project.Target) error {
+	if len(meta.Formats) == 0 {
+		return nil
+	}
+	var targets []project.Target
+	switch {
+	case want == nil:
+		targets = m.Targets
+	default:
+		t, ok := findTarget(m, *want)
+		if !ok {
+			t = *want
+		}
+		if len(t.Formats) == 0 {
+			t.Formats = t.Layout.Formats()
+		}
+		targets = []project.Target{t}
+	}
+	var places []string
+	for _, t := range targets {
+		for _, f := range t.Formats {
+			if slices.Contains(meta.Formats, string(f)) {
+				return nil
+			}
+			if !slices.Contains(places, f.Short()) {
+				places = append(places, f.Short())
+			}
+		}
+	}
+	return &notOffered{fmt.Sprintf("asset %s (%s) offers %s, none of which its targets place (%s): not placed, gizmo.toml unchanged", meta.ID, meta.Name, strings.Join(meta.Formats, ", "), strings.Join(places, ", "))}
 }

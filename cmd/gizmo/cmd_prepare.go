@@ -42,10 +42,18 @@ sends no request: it costs about what listing the placed files costs.
 gizmo.lock is written when it is missing or gizmo.toml changed, and with
 --update (which also refreshes the asset list from the API).
 
-Exit status: 0 placed; 2 gizmo.toml or gizmo.lock has an error (file:line);
-3 an asset does not exist, or --offline and the cache lacks a file; 4 a model
-fails validation (file:line of each problem); 6 the API key is refused;
-7 --locked and what would be placed differs from gizmo.lock.`,
+An asset that is not ready (pending, processing, or a status gizmo does not
+know) is reported and placed by a later prepare once it is ready; one that
+failed on Gizmo, or was deleted there while the cache lacks its files, is
+reported and makes the run partial. The other assets are placed either way.
+
+Exit status: 0 placed (assets not ready reported); 2 gizmo.toml or gizmo.lock
+has an error (file:line); 3 an asset does not exist, or --offline and the
+cache lacks a file; 4 a model fails validation (file:line of each problem);
+5 partial: an asset gizmo.toml names failed on Gizmo or is gone, the rest is
+placed; 6 the API key is refused; 7 --locked and what would be placed differs
+from gizmo.lock, or gizmo.lock pins what the cache and Gizmo cannot give
+(gizmo.lock is rewritten only with --update).`,
 		Flags: []cli.Flag{
 			projectFlag(),
 			&cli.BoolFlag{Name: "offline", Usage: "never touch the network; fail naming what the cache lacks"},
@@ -73,9 +81,12 @@ fails validation (file:line of each problem); 6 the API key is refused;
 			if err != nil {
 				return prepareError(err)
 			}
-			return printPrepared(c.App.Writer, c.App.ErrWriter, o.Dir, res, printMode{
+			if err := printPrepared(c.App.Writer, c.App.ErrWriter, o.Dir, res, printMode{
 				json: lineageBool(c, flagJSON), env: c.Bool("print-env"), quiet: lineageBool(c, flagQuiet),
-			})
+			}); err != nil {
+				return err
+			}
+			return partialError(res)
 		},
 	})
 }
@@ -101,6 +112,21 @@ func prepareOptions(c *cli.Context) prepare.Options {
 		o.Log = func(format string, args ...any) { fmt.Fprintf(stderr, "gizmo: "+format+"\n", args...) }
 	}
 	return o
+}
+
+// partialError is exit status 5 (partial) when an asset gizmo.toml names
+// failed on Gizmo or is gone: the rest is placed, and each was reported.
+func partialError(res *prepare.Result) error {
+	if !res.Partial() {
+		return nil
+	}
+	var lines []string
+	for _, u := range res.Unplaced {
+		if u.Named && (u.Status == "failed" || u.Status == prepare.StatusGone) {
+			lines = append(lines, prepare.UnplacedStatus(u.ID, u.Name, u.Status, u.Reason))
+		}
+	}
+	return exitcode.With(exitcode.Partial, fmt.Errorf("%d of the assets gizmo.toml names could not be placed (the rest is in place; remove them from gizmo.toml, or generate them again):\n  %s", len(lines), strings.Join(lines, "\n  ")))
 }
 
 // prepareError gives prepare's errors their exit codes.

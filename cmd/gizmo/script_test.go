@@ -8,9 +8,13 @@ package main
 //
 //	emulator [--assets N] [--seed S] [--gen-delay D] [--url-ttl D] [--api-key K] [--read-only-key K]
 //	         [--error-rate F] [--rate-limit N] [--truncate-rate F] [--slow N]
-//	         [--fail-rate F] [--download-host localhost]
+//	         [--fail-rate F] [--download-host localhost] [--max-per-asset-rate N]
 //	    start an emulator (stopping any earlier one of the script) and set
 //	    GIZMO_API_URL, GIZMO_API_KEY and EMULATOR_URL; it stops at script end.
+//	    It refuses (429) more than --max-per-asset-rate requests a second for
+//	    one asset on one route (default scriptMaxPerAssetRate), and the
+//	    script fails at its end if it refused any: a client polling or
+//	    retrying in a tight loop fails every script.
 //	emuasset VAR STATUS PROMPT...
 //	    add an asset with a fixed status; its id goes into $VAR.
 //	emustat ROUTE FIELD N
@@ -106,7 +110,10 @@ func scriptCondition(cond string) (bool, error) {
 // emuKey is the key of the script's emulator holder in Env.Values.
 type emuKey struct{}
 
-type emuHolder struct{ srv *emulator.Server }
+type emuHolder struct {
+	srv *emulator.Server
+	t   testscript.T // the script's test, for checks at the script's end
+}
 
 func scriptSetup(env *testscript.Env) error {
 	env.Setenv("GIZMO_CACHE_DIR", filepath.Join(env.WorkDir, ".cache", "gizmo"))
@@ -115,7 +122,7 @@ func scriptSetup(env *testscript.Env) error {
 	if dir := corpusDir(); dir != "" {
 		env.Setenv("GIZMO_CORPUS", dir)
 	}
-	env.Values[emuKey{}] = &emuHolder{}
+	env.Values[emuKey{}] = &emuHolder{t: env.T()}
 	return nil
 }
 
@@ -180,6 +187,7 @@ func cmdEmulator(ts *testscript.TestScript, neg bool, args []string) {
 	fs.Int64Var(&cfg.Slow, "slow", 0, "")
 	fs.Float64Var(&cfg.FailRate, "fail-rate", 0, "")
 	fs.StringVar(&host, "download-host", "", "")
+	fs.IntVar(&cfg.MaxPerAssetRate, "max-per-asset-rate", scriptMaxPerAssetRate, "")
 	fs.SetOutput(io.Discard)
 	if err := fs.Parse(args); err != nil {
 		ts.Fatalf("emulator: %v", err)
@@ -201,7 +209,7 @@ func cmdEmulator(ts *testscript.TestScript, neg bool, args []string) {
 		}
 		u := srv.Serve(ln)
 		h.srv = srv
-		ts.Defer(func() { srv.Close() })
+		ts.Defer(func() { srv.Close(); checkPerAssetRate(ts, h.t, srv) })
 		setEmuEnv(ts, u, cfg.APIKey)
 		return
 	}
@@ -210,8 +218,42 @@ func cmdEmulator(ts *testscript.TestScript, neg bool, args []string) {
 	u, err := srv.Start("127.0.0.1:0")
 	ts.Check(err)
 	h.srv = srv
-	ts.Defer(func() { srv.Close() })
+	ts.Defer(func() { srv.Close(); checkPerAssetRate(ts, h.t, srv) })
 	setEmuEnv(ts, u, cfg.APIKey)
+}
+
+// scriptMaxPerAssetRate is the scripts' per-asset rate limit: requests a
+// second for one asset on one route (get, export, download). A correct
+// client stays far below it: status polls start at 1 s, a sync asks for one
+// asset's three formats at once, and retries back off from 200 ms; the
+// busiest second of any script run is well under it (see the log line of
+// each script), while a tight loop sends hundreds.
+const scriptMaxPerAssetRate = 20
+
+// checkPerAssetRate fails the script when its emulator refused a request
+// for going beyond the per-asset rate, naming the asset and route.
+// It runs when the script ends, after an earlier failure too, so it marks
+// the test failed without stopping it.
+func checkPerAssetRate(ts *testscript.TestScript, t testscript.T, srv *emulator.Server) {
+	st := srv.Stats().PerAsset
+	ts.Logf("emulator: busiest second for one asset on one route: %d requests (limit %d)", st.Peak, st.Limit)
+	if st.Refused == 0 {
+		return
+	}
+	var over []string
+	for id, routes := range st.Assets {
+		for rt, c := range routes {
+			if c.Refused > 0 {
+				over = append(over, fmt.Sprintf("%s %s: %d requests, %d in one second, %d refused", id, rt, c.Requests, c.PeakPerSecond, c.Refused))
+			}
+		}
+	}
+	msg := fmt.Sprintf("%s: a client went beyond %d requests a second for one asset (a tight loop?):\n%s", ts.Name(), st.Limit, strings.Join(over, "\n"))
+	if e, ok := t.(interface{ Error(...any) }); ok {
+		e.Error(msg)
+		return
+	}
+	t.Fatal(msg)
 }
 
 func setEmuEnv(ts *testscript.TestScript, u, key string) {

@@ -19,6 +19,17 @@ type Lock struct {
 	// Manifest is the digest of the gizmo.toml the lock was written for.
 	Manifest string
 	Entries  []Entry
+	// Unplaced lists the assets the manifest names that could not be
+	// placed (not ready, failed, deleted): prepare looks at them again on
+	// its next run instead of calling the project complete.
+	Unplaced []Unplaced
+}
+
+// Unplaced is an asset the manifest names that was not placed.
+type Unplaced struct {
+	ID     string `toml:"id"`
+	Name   string `toml:"name"`
+	Status string `toml:"status"` // the status on Gizmo, or "gone"
 }
 
 // Entry is one placed export.
@@ -37,9 +48,10 @@ type Entry struct {
 func (e Entry) Key() string { return e.Target + "\x00" + e.ID + "\x00" + string(e.Format) }
 
 type rawLock struct {
-	Version  int     `toml:"version"`
-	Manifest string  `toml:"manifest"`
-	Asset    []Entry `toml:"asset"`
+	Version  int        `toml:"version"`
+	Manifest string     `toml:"manifest"`
+	Asset    []Entry    `toml:"asset"`
+	Unplaced []Unplaced `toml:"unplaced,omitempty"`
 }
 
 const lockVersion = 1
@@ -75,12 +87,13 @@ func ReadLock(dir string) (*Lock, error) {
 	if raw.Version != lockVersion {
 		return nil, &Error{File: p, Msg: fmt.Sprintf("lock version %d is not %d (written by another gizmo?); run 'gizmo prepare --update'", raw.Version, lockVersion)}
 	}
-	return &Lock{Manifest: raw.Manifest, Entries: raw.Asset}, nil
+	return &Lock{Manifest: raw.Manifest, Entries: raw.Asset, Unplaced: raw.Unplaced}, nil
 }
 
 // Sort orders the entries by target, id and format.
 func (l *Lock) Sort() {
 	sort.Slice(l.Entries, func(i, j int) bool { return l.Entries[i].Key() < l.Entries[j].Key() })
+	sort.Slice(l.Unplaced, func(i, j int) bool { return l.Unplaced[i].ID < l.Unplaced[j].ID })
 }
 
 // Marshal renders the lock; the same lock gives the same bytes.
@@ -90,7 +103,7 @@ func (l *Lock) Marshal() ([]byte, error) {
 	b.WriteString(lockHeader)
 	enc := toml.NewEncoder(&b)
 	enc.Indent = ""
-	if err := enc.Encode(rawLock{Version: lockVersion, Manifest: l.Manifest, Asset: l.Entries}); err != nil {
+	if err := enc.Encode(rawLock{Version: lockVersion, Manifest: l.Manifest, Asset: l.Entries, Unplaced: l.Unplaced}); err != nil {
 		return nil, err
 	}
 	return b.Bytes(), nil

@@ -145,6 +145,16 @@ func ParseManifest(file string, data []byte) (*Manifest, error) {
 		if prev, dup := seen[dir]; dup {
 			return nil, bad("[[target]] %d: dir %q is also the dir of the target on line %d; give each target its own folder", i+1, dir, prev)
 		}
+		// Nested targets would place one into the other (and remove each
+		// other's assets as not selected): refused before anything moves.
+		for _, t := range m.Targets {
+			switch {
+			case strings.HasPrefix(dir, t.Dir+"/"):
+				return nil, bad("[[target]] %d: dir %q is inside the dir %q of the target on line %d; targets must not nest: give them sibling folders such as %q and %q", i+1, dir, t.Dir, t.Line, path.Join(t.Dir, string(t.Layout)), dir)
+			case strings.HasPrefix(t.Dir, dir+"/"):
+				return nil, bad("[[target]] %d: the dir %q of the target on line %d is inside the dir %q; targets must not nest: give them sibling folders such as %q and %q", i+1, t.Dir, t.Line, dir, t.Dir, path.Join(dir, string(l)))
+			}
+		}
 		seen[dir] = line
 		link, err := layout.ParseLinkMode(rt.Link)
 		if err != nil {

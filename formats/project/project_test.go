@@ -88,6 +88,8 @@ func TestManifestErrors(t *testing.T) {
 		{"format not in layout", "[[target]]\nlayout = \"mujoco\"\ndir = \"x\"\nformats = [\"usd\"]\n", 1, "does not place usd"},
 		{"bad link", "[[target]]\nlayout = \"mujoco\"\ndir = \"x\"\nlink = \"move\"\n", 1, `unknown link mode "move"`},
 		{"same dir twice", "[[target]]\nlayout = \"mujoco\"\ndir = \"x\"\n[[target]]\nlayout = \"isaac\"\ndir = \"x/\"\n", 4, "also the dir"},
+		{"nested dir", "[[target]]\nlayout = \"mujoco\"\ndir = \"sim\"\n[[target]]\nlayout = \"isaac\"\ndir = \"sim/isaac\"\n", 4, `dir "sim/isaac" is inside the dir "sim" of the target on line 1`},
+		{"nested dir, inner first", "[[target]]\nlayout = \"isaac\"\ndir = \"sim/isaac\"\n[[target]]\nlayout = \"mujoco\"\ndir = \"./sim\"\n", 4, `dir "sim/isaac" of the target on line 1 is inside the dir "sim"`},
 		{"syntax", "[assets]\nids = [\"a\"\n", 2, ""},
 		{"wrong type", "[assets]\nall = \"yes\"\n", 0, "all"},
 	}
@@ -206,5 +208,30 @@ func TestLock(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, LockFile), append(data, "extra = 1\n"...), 0o644)
 	if _, err := ReadLock(dir); err == nil || !strings.Contains(err.Error(), `asset.extra"`) {
 		t.Errorf("unknown lock key: %v", err)
+	}
+}
+
+// TestLockUnplaced: the assets a lock lists as not placed survive a round
+// trip, sorted by id, and a lock without them writes no [[unplaced]].
+func TestLockUnplaced(t *testing.T) {
+	dir := t.TempDir()
+	l := &Lock{Manifest: "abc", Unplaced: []Unplaced{{ID: "ast_9", Name: "Late", Status: "processing"}, {ID: "ast_1", Name: "Broken", Status: "failed"}}}
+	if err := l.Write(dir); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ReadLock(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Unplaced) != 2 || got.Unplaced[0].ID != "ast_1" || got.Unplaced[1].Status != "processing" {
+		t.Errorf("unplaced after a round trip: %+v", got.Unplaced)
+	}
+	l = &Lock{Manifest: "abc"}
+	data, err := l.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(data), "unplaced") {
+		t.Errorf("a lock with every asset placed mentions unplaced:\n%s", data)
 	}
 }

@@ -1,12 +1,14 @@
 package prepare
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -102,13 +104,75 @@ type Result struct {
 	Repaired int      `json:"repaired"` // of those, folders whose files were damaged
 	Removed  int      `json:"removed"`  // asset folders no longer selected
 	Warnings []string `json:"warnings,omitempty"`
+	// Unplaced lists the selected assets that were not placed (failed,
+	// not ready, deleted on Gizmo, of a status gizmo does not know, or
+	// offering none of a target's formats), each with the reason.
+	Unplaced []Unplaced `json:"unplaced"`
+}
+
+// StatusGone is the Unplaced status of an asset deleted on Gizmo whose
+// files the cache does not have.
+const StatusGone = "gone"
+
+// Unplaced is a selected asset that was not placed, and why.
+type Unplaced struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	// Status is the asset's status on Gizmo (failed, pending, processing,
+	// or one gizmo does not know), or StatusGone.
+	Status string `json:"status"`
+	Reason string `json:"reason"`
+	// Named is set when the manifest names the asset by id or name; an
+	// asset only a tag or all selects is named false.
+	Named bool `json:"named"`
+}
+
+// Partial reports whether an asset the manifest names cannot be placed and
+// will not become placeable by waiting: failed, or deleted on Gizmo with
+// nothing in the cache. Pending and processing assets, and statuses gizmo
+// does not know, are reported but do not make a run partial.
+func (r *Result) Partial() bool {
+	for _, u := range r.Unplaced {
+		if u.Named && (u.Status == string(api.StatusFailed) || u.Status == StatusGone) {
+			return true
+		}
+	}
+	return false
+}
+
+// UnplacedStatus is the message for an asset that is not ready: what its
+// status means for the user, naming it.
+func UnplacedStatus(id, name, status, reason string) string {
+	switch api.Status(status) {
+	case api.StatusFailed:
+		if reason == "" {
+			reason = "Gizmo gave no reason"
+		}
+		return fmt.Sprintf("asset %s (%s) failed on Gizmo: %s", id, name, reason)
+	case api.StatusPending, api.StatusProcessing:
+		return fmt.Sprintf("asset %s (%s) is %s on Gizmo, not ready", id, name, status)
+	case StatusGone:
+		return fmt.Sprintf("asset %s (%s) was deleted on Gizmo and the cache does not have its files", id, name)
+	case "":
+		return fmt.Sprintf("asset %s (%s) has no status in the cache", id, name)
+	}
+	return fmt.Sprintf("asset %s (%s) is %q on Gizmo: a status this gizmo does not know, so it is not placed (a newer gizmo may)", id, name, status)
 }
 
 // LockedError is what --locked returns when what would be placed differs
 // from gizmo.lock; Diff names each asset.
-type LockedError struct{ Diff []string }
+// With Pinned, it is a plain prepare refusing to place what differs from
+// what gizmo.lock pins (the lock edited by hand, or an export changed on
+// Gizmo): the lock is rewritten only with --update.
+type LockedError struct {
+	Diff   []string
+	Pinned bool
+}
 
 func (e *LockedError) Error() string {
+	if e.Pinned {
+		return "gizmo.lock pins what cannot be placed (edited by hand, or the export changed on Gizmo); nothing was changed. Restore gizmo.lock, or run 'gizmo prepare --update' to accept what Gizmo serves now and commit gizmo.lock:\n  " + strings.Join(e.Diff, "\n  ")
+	}
 	return "what would be placed differs from gizmo.lock (run 'gizmo prepare --update' and commit gizmo.lock if the change is wanted):\n  " + strings.Join(e.Diff, "\n  ")
 }
 
@@ -193,7 +257,8 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	for _, t := range targets {
 		t.state = layout.ReadState(t.lt.Dir)
 	}
-	s := &slow{o: o, m: m, lock: lock, targets: targets, pinned: pinned, res: &Result{}}
+	s := newSlow(o, m)
+	s.lock, s.targets, s.pinned = lock, targets, pinned
 	return s.run(ctx)
 }
 
@@ -230,7 +295,10 @@ func lockTargets(ctx context.Context, targets []*target) (func(), error) {
 // fast checks, without the cache, that every export in the lock is placed
 // as recorded and that nothing else is; it returns the result when so.
 func fast(lock *project.Lock, targets []*target, verify bool) (*Result, bool) {
-	res := &Result{NoOp: true}
+	if len(lock.Unplaced) > 0 {
+		return nil, false // look at what was missing again
+	}
+	res := &Result{NoOp: true, Unplaced: []Unplaced{}}
 	byTarget := map[string]*target{}
 	for _, t := range targets {
 		byTarget[t.Dir] = t
@@ -319,6 +387,20 @@ type slow struct {
 	metas  map[string]cache.AssetMeta
 	listed bool
 	logMu  sync.Mutex
+
+	asked map[string]bool // assets asked for once this run (GET /assets/{id})
+	named map[string]bool // assets the manifest names by id or name
+	gone  map[string]bool // assets Gizmo answered 404 for, known to the cache or the lock
+	// dropped are selected assets found unplaceable after the formats
+	// were chosen (deleted on Gizmo, their files not in the cache).
+	dropped map[string]bool
+	// inListing holds the ids of the listing, once list has run.
+	inListing map[string]bool
+}
+
+func newSlow(o Options, m *project.Manifest) *slow {
+	return &slow{o: o, m: m, res: &Result{Unplaced: []Unplaced{}}, metas: map[string]cache.AssetMeta{},
+		asked: map[string]bool{}, named: map[string]bool{}, gone: map[string]bool{}, dropped: map[string]bool{}}
 }
 
 func (s *slow) logf(format string, args ...any) {
@@ -375,12 +457,11 @@ func (s *slow) run(ctx context.Context) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	if selected, err = s.placeable(ctx, selected); err != nil {
+		return nil, err
+	}
 
 	// Which exports each target needs.
-	type need struct {
-		id string
-		f  formats.Format
-	}
 	perTarget := make([]map[string][]formats.Format, len(s.targets))
 	var needs []need
 	seenNeed := map[need]bool{}
@@ -416,6 +497,9 @@ func (s *slow) run(ctx context.Context) (*Result, error) {
 			return nil, err
 		}
 	}
+	// An asset deleted on Gizmo is placed from what the cache keeps; what
+	// the cache lacks of it cannot be fetched.
+	missing = s.dropGone(missing, func(n need) string { return n.id })
 	if len(missing) > 0 {
 		if s.o.Offline {
 			var names []string
@@ -431,6 +515,8 @@ func (s *slow) run(ctx context.Context) (*Result, error) {
 		if err := s.fetch(ctx, items); err != nil {
 			return nil, err
 		}
+		// Assets deleted while fetching are reported, not placed.
+		missing = s.dropGone(missing, func(n need) string { return n.id })
 		for _, n := range missing {
 			e, err := c.Entry(n.id, string(n.f))
 			if err != nil {
@@ -439,6 +525,11 @@ func (s *slow) run(ctx context.Context) (*Result, error) {
 			entries[n] = e
 			s.res.Fetched++
 		}
+	}
+
+	if len(s.dropped) > 0 {
+		needs = slices.DeleteFunc(needs, func(n need) bool { return s.dropped[n.id] })
+		selected = slices.DeleteFunc(selected, func(id string) bool { return s.dropped[id] })
 	}
 
 	// Unpack what will be placed (a tree is made on first use; one stat
@@ -499,14 +590,37 @@ func (s *slow) run(ctx context.Context) (*Result, error) {
 			plans[i] = append(plans[i], a)
 		}
 	}
-	if s.lock != nil && (s.o.Locked || s.pinned) {
+	for _, u := range s.res.Unplaced {
+		if u.Named {
+			newLock.Unplaced = append(newLock.Unplaced, project.Unplaced{ID: u.ID, Name: u.Name, Status: u.Status})
+		}
+	}
+	writeLock := !s.o.Locked
+	if s.lock != nil && s.pinned {
+		// What the lock pins of an asset that could not be placed stays
+		// pinned.
+		unplaced := map[string]bool{}
+		for _, u := range s.res.Unplaced {
+			unplaced[u.ID] = true
+		}
+		for _, e := range s.lock.Entries {
+			if unplaced[e.ID] {
+				newLock.Entries = append(newLock.Entries, e)
+			}
+		}
+		// The lock is not rewritten without --update (only filled in with
+		// assets it listed as not placed): a pin the cache and Gizmo
+		// cannot honour is refused.
+		if diff := pinDiff(s.lock, newLock); len(diff) > 0 && !s.o.Locked {
+			return nil, &LockedError{Diff: diff, Pinned: true}
+		}
+		old, _ := s.lock.Marshal()
+		now, _ := newLock.Marshal()
+		writeLock = writeLock && !bytes.Equal(old, now)
+	}
+	if s.lock != nil && s.o.Locked {
 		if diff := s.lock.Diff(newLock); len(diff) > 0 {
-			if s.o.Locked {
-				return nil, &LockedError{Diff: diff}
-			}
-			for _, d := range diff {
-				s.warn("%s; gizmo.lock updated", d)
-			}
+			return nil, &LockedError{Diff: diff}
 		}
 	}
 
@@ -571,12 +685,53 @@ func (s *slow) run(ctx context.Context) (*Result, error) {
 		}
 	}
 	sortItems(s.targets, s.res.Items)
-	if !s.o.Locked {
+	if writeLock {
 		if err := newLock.Write(s.o.Dir); err != nil {
 			return nil, fmt.Errorf("write gizmo.lock: %w", err)
 		}
 	}
 	return s.res, nil
+}
+
+// need is one export of an asset that a target needs.
+type need struct {
+	id string
+	f  formats.Format
+}
+
+// pinDiff lists how what a pinned prepare would place differs from what the
+// lock pins, leaving out the assets the lock lists as not placed (filled in
+// once they can be).
+func pinDiff(lock, now *project.Lock) []string {
+	fill := map[string]bool{}
+	for _, u := range lock.Unplaced {
+		fill[u.ID] = true
+	}
+	pinned := map[string]project.Entry{}
+	for _, e := range lock.Entries {
+		pinned[e.Key()] = e
+	}
+	var out []string
+	seen := map[string]bool{}
+	for _, e := range now.Entries {
+		seen[e.Key()] = true
+		old, ok := pinned[e.Key()]
+		switch {
+		case !ok && !fill[e.ID]:
+			out = append(out, fmt.Sprintf("asset %s (%s) %s in %s: would be placed, but gizmo.lock does not pin it", e.ID, e.Name, e.Format.Short(), e.Target))
+		case ok && old.Hash != e.Hash:
+			out = append(out, fmt.Sprintf("asset %s (%s) %s in %s: gizmo.lock pins hash %s, the cache and Gizmo have %s", e.ID, e.Name, e.Format.Short(), e.Target, old.Hash, e.Hash))
+		case ok && old.Path != e.Path:
+			out = append(out, fmt.Sprintf("asset %s (%s) %s in %s: gizmo.lock places it at %s, it would go to %s", e.ID, e.Name, e.Format.Short(), e.Target, old.Path, e.Path))
+		}
+	}
+	for _, e := range lock.Entries {
+		if !seen[e.Key()] {
+			out = append(out, fmt.Sprintf("asset %s (%s) %s in %s: pinned by gizmo.lock, but would not be placed", e.ID, e.Name, e.Format.Short(), e.Target))
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // modelPath is where a layout puts an export's model file in <slug>/.
@@ -643,6 +798,7 @@ func (s *slow) list(ctx context.Context) error {
 		return err
 	}
 	s.listed = true
+	s.inListing = ids
 	return nil
 }
 
@@ -682,6 +838,10 @@ func (s *slow) selected(ctx context.Context) ([]string, error) {
 		for _, e := range s.lock.Entries {
 			add(e.ID)
 		}
+		for _, u := range s.lock.Unplaced {
+			s.named[u.ID] = true // only named assets are listed
+			add(u.ID)
+		}
 		return out, nil
 	}
 	sel := s.m.Assets
@@ -691,11 +851,14 @@ func (s *slow) selected(ctx context.Context) ([]string, error) {
 		}
 	}
 	for _, id := range sel.IDs {
-		if _, ok := s.metas[id]; !ok {
+		_, known := s.metas[id]
+		if !known || s.inListing != nil && !s.inListing[id] && !s.o.Offline {
+			// Unknown to the cache, or missing from the listing: ask.
 			if err := s.get(ctx, id); err != nil {
 				return nil, err
 			}
 		}
+		s.named[id] = true
 		add(id)
 	}
 	for _, name := range sel.Names {
@@ -710,25 +873,114 @@ func (s *slow) selected(ctx context.Context) ([]string, error) {
 		case 0:
 			return nil, &NotFoundError{What: fmt.Sprintf("%s: no asset is named %q%s", s.m.Path, name, s.offlineHint())}
 		case 1:
+			s.named[ids[0]] = true
 			add(ids[0])
 		default:
 			return nil, &NotFoundError{What: fmt.Sprintf("%s: %d assets are named %q (%s): list the one you mean under ids", s.m.Path, len(ids), name, strings.Join(ids, ", "))}
 		}
 	}
-	var rest []string
+	var rest, notReady []string
 	for id, a := range s.metas {
-		if a.Vanished || api.Status(a.Status) != api.StatusReady {
+		if a.Vanished || !(sel.All || anyTag(a.Tags, sel.Tags)) {
 			continue
 		}
-		if sel.All || anyTag(a.Tags, sel.Tags) {
+		if api.Status(a.Status) == api.StatusReady {
 			rest = append(rest, id)
+		} else {
+			notReady = append(notReady, id)
 		}
 	}
 	sort.Strings(rest)
 	for _, id := range rest {
 		add(id)
 	}
+	// A tag or all selects the ready assets; the others are noted.
+	sort.Strings(notReady)
+	for _, id := range notReady {
+		if !slices.Contains(out, id) {
+			a := s.metas[id]
+			s.unplaced(id, a.Status, a.Error)
+		}
+	}
 	return out, nil
+}
+
+// placeable keeps the selected assets that can be placed: those the lock
+// pins, and ready ones. The status of one the cache knows as pending or
+// processing is asked for once. The others are reported in Result.Unplaced.
+// An asset deleted on Gizmo is kept, to be placed from the cache.
+func (s *slow) placeable(ctx context.Context, ids []string) ([]string, error) {
+	var out []string
+	for _, id := range ids {
+		if s.pinned && s.lockPins(id) {
+			out = append(out, id)
+			continue
+		}
+		a := s.metas[id]
+		st := api.Status(a.Status)
+		if !st.Settled() && !s.gone[id] && !s.asked[id] && !s.o.Offline {
+			if err := s.get(ctx, id); err != nil {
+				return nil, err
+			}
+			a = s.metas[id]
+			st = api.Status(a.Status)
+		}
+		switch {
+		case s.gone[id], st == api.StatusReady:
+			out = append(out, id)
+		case st == "" && s.o.Offline:
+			out = append(out, id) // what the cache lacks is named later
+		default:
+			s.unplaced(id, a.Status, a.Error)
+		}
+	}
+	return out, nil
+}
+
+// lockPins tells whether the lock pins exports of an asset.
+func (s *slow) lockPins(id string) bool {
+	for _, e := range s.lock.Entries {
+		if e.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
+// unplaced reports a selected asset that is not placed.
+func (s *slow) unplaced(id, status, reason string) {
+	u := Unplaced{ID: id, Name: s.name(id), Status: status, Reason: reason, Named: s.named[id]}
+	if u.Reason == "" && status == string(api.StatusFailed) {
+		u.Reason = "Gizmo gave no reason"
+	}
+	s.res.Unplaced = append(s.res.Unplaced, u)
+	// Failed and gone assets the manifest names make the run partial: the
+	// caller reports them (Result.Partial).
+	msg := UnplacedStatus(u.ID, u.Name, u.Status, u.Reason)
+	switch {
+	case !u.Named:
+		s.logf("note: %s: not placed (a tag or all selects only ready assets)", msg)
+	case u.Status == string(api.StatusPending) || u.Status == string(api.StatusProcessing):
+		s.logf("warning: %s: not placed; the next gizmo prepare places it once it is ready", strings.Replace(msg, ", not ready", "", 1))
+	case u.Status != string(api.StatusFailed) && u.Status != StatusGone:
+		s.logf("warning: %s", msg)
+	}
+}
+
+// dropGone removes from missing the files of assets deleted on Gizmo, which
+// cannot be fetched: each such asset is reported as not placed, and
+// dropped from the run.
+func (s *slow) dropGone(missing []need, id func(need) string) []need {
+	return slices.DeleteFunc(missing, func(n need) bool {
+		if !s.gone[id(n)] {
+			return false
+		}
+		if !s.dropped[id(n)] {
+			s.dropped[id(n)] = true
+			s.unplaced(id(n), StatusGone, "deleted on Gizmo, and the cache does not have its files")
+		}
+		return true
+	})
 }
 
 func (s *slow) offlineHint() string {
@@ -766,8 +1018,14 @@ func (s *slow) get(ctx context.Context, id string) error {
 	if err != nil {
 		return &NotFoundError{What: fmt.Sprintf("%s: asset %s is not in the cache (offline: run without --offline or 'gizmo sync')", s.m.Path, id)}
 	}
+	s.asked[id] = true
 	a, err := r.Get(ctx, id)
 	if errors.Is(err, api.ErrNotFound) {
+		if _, known := s.metas[id]; known || s.lock != nil && s.lockPins(id) {
+			s.gone[id] = true
+			s.warn("asset %s (%s) was deleted on Gizmo: placing the files the cache keeps (remove it from gizmo.toml to stop using it)", id, s.name(id))
+			return nil
+		}
 		return &NotFoundError{What: fmt.Sprintf("%s: asset %s does not exist in the account (check the id)", s.m.Path, id)}
 	}
 	if err != nil {
@@ -781,7 +1039,7 @@ func (s *slow) get(ctx context.Context, id string) error {
 // formatsFor returns the formats of target t to place for an asset: the
 // target's formats the asset offers (or has in the cache).
 func (s *slow) formatsFor(ctx context.Context, t *target, id string) ([]formats.Format, error) {
-	if s.pinned {
+	if s.pinned && s.lockPins(id) {
 		var out []formats.Format
 		for _, e := range s.lock.Entries {
 			if e.ID == id && e.Target == t.Dir {
@@ -806,14 +1064,14 @@ func (s *slow) formatsFor(ctx context.Context, t *target, id string) ([]formats.
 			unknown = append(unknown, f)
 		}
 	}
-	if len(unknown) > 0 && len(a.Formats) == 0 && !s.o.Offline {
-		// A list page carries no formats: ask for the asset.
+	if len(unknown) > 0 && len(a.Formats) == 0 && !s.o.Offline && !s.asked[id] && !s.gone[id] {
+		// A list page carries no formats: ask for the asset, once.
 		if err := s.get(ctx, id); err != nil {
 			return nil, err
 		}
 		return s.formatsFor(ctx, t, id)
 	}
-	if len(unknown) > 0 && len(a.Formats) == 0 && s.o.Offline {
+	if len(unknown) > 0 && len(a.Formats) == 0 && (s.o.Offline || s.gone[id]) {
 		// Offline with no formats known: what the target wants is missing.
 		out = append(out, unknown...)
 		unknown = nil
@@ -870,7 +1128,7 @@ func (s *slow) fetch(ctx context.Context, items []gsync.Item) error {
 	}
 	for _, it := range items {
 		if gone[it] {
-			return &NotFoundError{What: fmt.Sprintf("asset %s (%s) was deleted from the account while fetching (run 'gizmo prepare --update')", it.ID, it.Name)}
+			s.gone[it.ID] = true // reported as not placed
 		}
 	}
 	return nil
@@ -889,7 +1147,20 @@ func Resolve(ctx context.Context, o Options, idOrName string) (cache.AssetMeta, 
 	}
 	a, err := c.Asset(idOrName)
 	if err == nil {
-		return a, nil
+		if o.Offline {
+			return a, nil
+		}
+		// Ask Gizmo for its status now (and its formats).
+		s := newSlow(o, &project.Manifest{Path: "gizmo"})
+		s.cache = c
+		s.metas[a.ID] = a
+		if err := s.get(ctx, a.ID); err != nil {
+			return cache.AssetMeta{}, err
+		}
+		if s.gone[a.ID] {
+			return cache.AssetMeta{}, &NotFoundError{What: fmt.Sprintf("asset %s (%s) was deleted on Gizmo (the cache still has it): not placed", a.ID, a.Name)}
+		}
+		return s.metas[a.ID], nil
 	}
 	if !errors.Is(err, cache.ErrNotFound) || o.Offline {
 		if errors.Is(err, cache.ErrNotFound) {
@@ -897,7 +1168,8 @@ func Resolve(ctx context.Context, o Options, idOrName string) (cache.AssetMeta, 
 		}
 		return cache.AssetMeta{}, &NotFoundError{What: err.Error()}
 	}
-	s := &slow{o: o, cache: c, res: &Result{}, metas: map[string]cache.AssetMeta{}, m: &project.Manifest{Path: "gizmo"}}
+	s := newSlow(o, &project.Manifest{Path: "gizmo"})
+	s.cache = c
 	metas, err := c.Assets()
 	if err != nil {
 		return cache.AssetMeta{}, err
@@ -917,6 +1189,13 @@ func Resolve(ctx context.Context, o Options, idOrName string) (cache.AssetMeta, 
 	case 0:
 		return cache.AssetMeta{}, &NotFoundError{What: fmt.Sprintf("no asset has the id or name %q (see 'gizmo ls')", idOrName)}
 	case 1:
+		// A listing carries no formats: ask for the asset.
+		if err := s.get(ctx, ids[0]); err != nil {
+			return cache.AssetMeta{}, err
+		}
+		if s.gone[ids[0]] {
+			return cache.AssetMeta{}, &NotFoundError{What: fmt.Sprintf("asset %s (%s) was deleted on Gizmo while gizmo looked for it: not placed", ids[0], idOrName)}
+		}
 		return s.metas[ids[0]], nil
 	}
 	return cache.AssetMeta{}, &NotFoundError{What: fmt.Sprintf("%d assets are named %q (%s): use an id", len(ids), idOrName, strings.Join(ids, ", "))}

@@ -51,6 +51,12 @@ type Config struct {
 	Slow         int64   // download body bytes per second (0: unthrottled)
 	FailRate     float64 // share of generations that end failed (0..1)
 
+	// MaxPerAssetRate, when positive, answers 429 (Retry-After: 1) to a
+	// request for one asset on one route (get, export, download) beyond
+	// this many in a second: a client polling or retrying in a tight loop
+	// is refused, and Stats counts it.
+	MaxPerAssetRate int
+
 	StateDir string           // keep state across restarts in StateDir/state.json
 	Now      func() time.Time // clock for statuses and URL expiry; time.Now when nil
 
@@ -118,7 +124,8 @@ type Server struct {
 	frng   *mrand.Rand
 	bucket bucket
 
-	stats counters
+	stats    counters
+	perAsset perAsset
 
 	httpSrv *http.Server
 	ln      net.Listener
@@ -141,8 +148,8 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Generate == nil {
 		cfg.Generate = defaultGenerate
 	}
-	if cfg.GenDelay < 0 || cfg.SeedSettle < 0 || cfg.Assets < 0 {
-		return nil, errors.New("emulator: gen delay, seed settle and assets must not be negative")
+	if cfg.GenDelay < 0 || cfg.SeedSettle < 0 || cfg.Assets < 0 || cfg.MaxPerAssetRate < 0 {
+		return nil, errors.New("emulator: gen delay, seed settle, assets and max per-asset rate must not be negative")
 	}
 	if cfg.DownloadBaseURL != "" {
 		cfg.DownloadBaseURL = strings.TrimRight(cfg.DownloadBaseURL, "/")
@@ -346,6 +353,9 @@ type Stats struct {
 	// Authorization header (a client leaking its API key): it must stay 0.
 	DownloadAuthorization int64 `json:"download_authorization"`
 	Assets                int   `json:"assets"` // assets held now
+	// PerAsset counts requests per asset and route (get, export,
+	// download), with the busiest second of each.
+	PerAsset PerAssetStats `json:"per_asset"`
 }
 
 type route int
@@ -379,6 +389,7 @@ func (s *Server) Stats() Stats {
 		Export: rs(routeExport), Download: rs(routeDownload),
 		DownloadAuthorization: c.downloadAuth.Load(),
 		Assets:                n,
+		PerAsset:              s.perAsset.stats(s.cfg.MaxPerAssetRate),
 	}
 }
 
@@ -389,6 +400,7 @@ func (s *Server) ResetStats() {
 		s.stats.errors[r].Store(0)
 	}
 	s.stats.downloadAuth.Store(0)
+	s.perAsset.reset()
 }
 
 // ExportBytes is the body the server serves for an asset's export, whatever

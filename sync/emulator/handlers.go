@@ -76,6 +76,9 @@ func (s *Server) counted(rt route, h http.Handler) http.Handler {
 				s.stats.errors[rt].Add(1)
 			}
 		}()
+		if (rt == routeGet || rt == routeExport || rt == routeDownload) && !s.perAssetGate(sw, r, rt) {
+			return
+		}
 		h.ServeHTTP(sw, r)
 	})
 }
