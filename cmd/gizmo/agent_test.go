@@ -1,0 +1,658 @@
+package main
+
+// End-to-end tests of gizmo agent with real processes: this test binary
+// re-executed as "gizmo" (dispatched by testscript.Main in TestMain), a real
+// emulator over loopback HTTP, real project folders and fsnotify, the
+// control API over its unix socket, and signals.
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/antimlabs/gizmo/internal/agent"
+	"github.com/antimlabs/gizmo/internal/exitcode"
+	"github.com/antimlabs/gizmo/sync/api"
+	"github.com/antimlabs/gizmo/sync/emulator"
+	"github.com/antimlabs/gizmo/sync/emulator/emulatortest"
+)
+
+// agentEnv is an emulator, a cache, a configuration directory and the
+// environment of gizmo processes using them.
+type agentEnv struct {
+	t     *testing.T
+	srv   *emulator.Server
+	url   string
+	exe   string
+	work  string
+	cache string
+	env   []string
+}
+
+func newAgentEnv(t *testing.T, cfg emulator.Config) *agentEnv {
+	t.Helper()
+	srv, u := emulatortest.StartTest(t, cfg)
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	work := t.TempDir()
+	e := &agentEnv{t: t, srv: srv, url: u, exe: exe, work: work, cache: filepath.Join(work, "cache")}
+	gorace := "atexit_sleep_ms=0"
+	for _, kv := range os.Environ() {
+		switch {
+		case strings.HasPrefix(kv, "GIZMO_"), strings.HasPrefix(kv, "NOTIFY_SOCKET="), strings.HasPrefix(kv, "WATCHDOG_"):
+		case strings.HasPrefix(kv, "GORACE="):
+			gorace += " " + strings.TrimPrefix(kv, "GORACE=")
+		default:
+			e.env = append(e.env, kv)
+		}
+	}
+	e.env = append(e.env, "GORACE="+gorace, "GIZMO_CACHE_DIR="+e.cache, "GIZMO_API_URL="+u,
+		"GIZMO_API_KEY="+emulator.DefaultAPIKey, "XDG_CONFIG_HOME="+filepath.Join(work, "config"),
+		"XDG_CACHE_HOME="+filepath.Join(work, "xdg"), "HOME="+work)
+	return e
+}
+
+func (e *agentEnv) command(env []string, args ...string) *exec.Cmd {
+	return &exec.Cmd{Path: e.exe, Args: append([]string{"gizmo"}, args...), Env: append(append([]string(nil), e.env...), env...)}
+}
+
+// run runs gizmo to the end and returns its output and exit status.
+func (e *agentEnv) run(args ...string) (stdout, stderr string, code int) {
+	e.t.Helper()
+	cmd := e.command(nil, args...)
+	var o, er bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &er
+	err := cmd.Run()
+	var ee *exec.ExitError
+	switch {
+	case errors.As(err, &ee):
+		code = ee.ExitCode()
+	case err != nil:
+		e.t.Fatal(err)
+	}
+	return o.String(), er.String(), code
+}
+
+func (e *agentEnv) mustRun(args ...string) string {
+	e.t.Helper()
+	o, er, code := e.run(args...)
+	if code != 0 {
+		e.t.Fatalf("gizmo %s: exit %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), code, o, er)
+	}
+	return o
+}
+
+// project writes a project folder with a gizmo.toml.
+func (e *agentEnv) project(name, manifest string) string {
+	e.t.Helper()
+	dir := filepath.Join(e.work, name)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		e.t.Fatal(err)
+	}
+	writeFile(e.t, filepath.Join(dir, "gizmo.toml"), manifest)
+	return dir
+}
+
+func writeFile(t *testing.T, path, text string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// lockedBuffer collects a process's output while it runs.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// agentProc is a running gizmo agent run.
+type agentProc struct {
+	e      *agentEnv
+	cmd    *exec.Cmd
+	log    *lockedBuffer
+	done   chan struct{}
+	err    error
+	client *agent.Client
+}
+
+func (e *agentEnv) startAgent(env []string, args ...string) *agentProc {
+	e.t.Helper()
+	cmd := e.command(env, append([]string{"agent", "run"}, args...)...)
+	p := &agentProc{e: e, cmd: cmd, log: &lockedBuffer{}, done: make(chan struct{}), client: &agent.Client{CacheDir: e.cache}}
+	cmd.Stdout, cmd.Stderr = p.log, p.log
+	if err := cmd.Start(); err != nil {
+		e.t.Fatal(err)
+	}
+	go func() { p.err = cmd.Wait(); close(p.done) }()
+	e.t.Cleanup(func() {
+		select {
+		case <-p.done:
+		default:
+			cmd.Process.Kill()
+			<-p.done
+		}
+		if e.t.Failed() {
+			e.t.Logf("agent log:\n%s", p.log)
+		}
+	})
+	return p
+}
+
+// ready waits for /readyz.
+func (p *agentProc) ready() {
+	p.e.t.Helper()
+	waitFor(p.e.t, 60*time.Second, "the agent to be ready", func() bool {
+		select {
+		case <-p.done:
+			p.e.t.Fatalf("the agent exited: %v\n%s", p.err, p.log)
+		default:
+		}
+		resp, err := p.client.Get(context.Background(), "/readyz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
+}
+
+func (p *agentProc) status() *agent.Status {
+	p.e.t.Helper()
+	s, err := p.client.Status(context.Background())
+	if err != nil {
+		p.e.t.Fatalf("status: %v\n%s", err, p.log)
+	}
+	return s
+}
+
+func (p *agentProc) project(dir string) agent.ProjectStatus {
+	p.e.t.Helper()
+	for _, ps := range p.status().Projects {
+		if ps.Dir == dir {
+			return ps
+		}
+	}
+	p.e.t.Fatalf("project %s not in the status", dir)
+	return agent.ProjectStatus{}
+}
+
+// stop sends sig and returns the exit status and how long the exit took.
+func (p *agentProc) stop(sig os.Signal) (int, time.Duration) {
+	p.e.t.Helper()
+	start := time.Now()
+	if err := p.cmd.Process.Signal(sig); err != nil {
+		p.e.t.Fatal(err)
+	}
+	select {
+	case <-p.done:
+	case <-time.After(30 * time.Second):
+		p.e.t.Fatalf("the agent did not exit 30 s after %v\n%s", sig, p.log)
+	}
+	code := 0
+	var ee *exec.ExitError
+	if errors.As(p.err, &ee) {
+		code = ee.ExitCode()
+	} else if p.err != nil {
+		p.e.t.Fatal(p.err)
+	}
+	return code, time.Since(start)
+}
+
+// waitFor polls cond every 10 ms until it holds, and returns how long it
+// took; it fails the test after timeout.
+func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) time.Duration {
+	t.Helper()
+	start := time.Now()
+	for !cond() {
+		if time.Since(start) > timeout {
+			t.Fatalf("waited %v for %s", timeout, what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return time.Since(start)
+}
+
+func exists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}
+
+// restoreBound is how soon a damaged placed file must be back. The goal is
+// a second (measured by bench_agent.sh); tests allow more on a loaded
+// machine under the race detector.
+const restoreBound = 5 * time.Second
+
+const tagManifest = `[assets]
+tags = ["warehouse"]
+
+[[target]]
+layout = "mujoco"
+dir = "sim/mujoco"
+`
+
+// TestAgentEndToEnd is the agent's story: a project selecting a tag, a new
+// asset with that tag, damaged files, manifest edits good and bad, status,
+// and SIGTERM.
+func TestAgentEndToEnd(t *testing.T) {
+	e := newAgentEnv(t, emulator.Config{Assets: 6, Seed: 7})
+	first, err := e.srv.AddAsset("A 6-DOF arm with a parallel jaw gripper", "picker", []string{"warehouse"}, api.StatusReady)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proj := e.project("proj", tagManifest)
+	e.mustRun("agent", "add", proj)
+	const interval = 2 * time.Second
+	p := e.startAgent(nil, "--interval", interval.String())
+	p.ready()
+
+	picker := filepath.Join(proj, "sim/mujoco/picker")
+	model := filepath.Join(picker, "picker.xml")
+	if !exists(model) {
+		t.Fatalf("after the first pass %s is not placed\n%s", model, p.log)
+	}
+	if fi, err := os.Stat(filepath.Join(e.cache, agent.SocketName)); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("control socket: %v, mode %v; want 0600", err, fi.Mode().Perm())
+	}
+
+	// A new asset with the tag: placed within the interval + 2 s.
+	if _, err := e.srv.AddAsset("A quadruped robot", "walker", []string{"warehouse"}, api.StatusReady); err != nil {
+		t.Fatal(err)
+	}
+	walker := filepath.Join(proj, "sim/mujoco/walker/walker.xml")
+	took := waitFor(t, interval+interval/10+2*time.Second, "a new tagged asset to be placed", func() bool { return exists(walker) })
+	t.Logf("new remote asset placed after %v (interval %v)", took.Round(time.Millisecond), interval)
+
+	// A deleted mesh is restored.
+	meshes, _ := filepath.Glob(filepath.Join(picker, "assets", "*.stl"))
+	if len(meshes) == 0 {
+		t.Fatalf("no mesh placed in %s", picker)
+	}
+	mesh := meshes[0]
+	want, err := os.ReadFile(mesh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(mesh); err != nil {
+		t.Fatal(err)
+	}
+	took = waitFor(t, restoreBound, "a deleted mesh to be restored", func() bool {
+		got, err := os.ReadFile(mesh)
+		return err == nil && bytes.Equal(got, want)
+	})
+	t.Logf("deleted mesh restored after %v", took.Round(time.Millisecond))
+
+	// A truncated model is restored.
+	modelBytes, _ := os.ReadFile(model)
+	os.Chmod(model, 0o644)
+	if err := os.Truncate(model, 10); err != nil {
+		t.Fatal(err)
+	}
+	took = waitFor(t, restoreBound, "a truncated model to be restored", func() bool {
+		got, err := os.ReadFile(model)
+		return err == nil && bytes.Equal(got, modelBytes)
+	})
+	t.Logf("truncated model restored after %v", took.Round(time.Millisecond))
+
+	// An edited manifest (saved by rename, as editors do) adds an id.
+	var extra api.Asset
+	for a, err := range mustClient(t, e.url).All(context.Background()) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.Status == api.StatusReady && !strings.Contains(strings.Join(a.Tags, ","), "warehouse") {
+			extra = a
+			break
+		}
+	}
+	saveByRename(t, filepath.Join(proj, "gizmo.toml"), strings.Replace(tagManifest, "[assets]\n", fmt.Sprintf("[assets]\nids = [%q]\n", extra.ID), 1))
+	var extraModel string
+	waitFor(t, 10*time.Second, "the asset added to gizmo.toml to be placed", func() bool {
+		for _, m := range p.project(proj).Items {
+			if m.ID == extra.ID {
+				extraModel = filepath.Join(proj, m.Path)
+				return exists(extraModel)
+			}
+		}
+		return false
+	})
+
+	// A broken manifest: the error with its line in the status; the last
+	// good state stays placed, and is still repaired.
+	saveByRename(t, filepath.Join(proj, "gizmo.toml"), "[assets]\ntags = [\"warehouse\"]\nbogus = 1\n\n[[target]]\nlayout = \"mujoco\"\ndir = \"sim/mujoco\"\n")
+	waitFor(t, 10*time.Second, "the manifest error to show in the status", func() bool {
+		me := p.project(proj).ManifestError
+		return me != nil && me.Line == 3
+	})
+	for _, f := range []string{model, walker, extraModel} {
+		if !exists(f) {
+			t.Errorf("%s was removed while the manifest is broken", f)
+		}
+	}
+	os.Remove(walker)
+	waitFor(t, restoreBound, "a file deleted while the manifest is broken to be restored", func() bool { return exists(walker) })
+
+	// gizmo agent status --json shows all of it.
+	out := e.mustRun("agent", "status", "--json")
+	var st agent.Status
+	if err := json.Unmarshal([]byte(out), &st); err != nil {
+		t.Fatalf("status --json: %v\n%s", err, out)
+	}
+	if !st.Ready || st.LastSync == nil || !st.LastSync.OK || len(st.Projects) != 1 || st.PID != p.cmd.Process.Pid {
+		t.Errorf("status: %s", out)
+	}
+	ps := st.Projects[0]
+	if ps.OK || ps.ManifestError == nil || !strings.HasSuffix(ps.ManifestError.File, "gizmo.toml") || ps.ManifestError.Line != 3 ||
+		!strings.Contains(ps.ManifestError.Message, "bogus") {
+		t.Errorf("status does not show the manifest error with its line: %+v", ps.ManifestError)
+	}
+	placed := map[string]bool{}
+	for _, m := range ps.Items {
+		placed[m.ID] = true
+	}
+	if ps.Restores < 3 || !placed[first.ID] || !placed[extra.ID] || len(ps.Items) != ps.Placed || !ps.Watched {
+		t.Errorf("project status: %d restores (want ≥ 3), models %v (want %s and %s among them), watched %v", ps.Restores, ps.Items, first.ID, extra.ID, ps.Watched)
+	}
+	text := e.mustRun("agent", "status")
+	if !strings.Contains(text, "gizmo.toml:3:") || !strings.Contains(text, "last good") {
+		t.Errorf("agent status does not show the manifest error:\n%s", text)
+	}
+	metrics := get(t, p, "/metrics")
+	for _, m := range []string{`gizmo_agent_syncs_total{result="ok"}`, `gizmo_agent_requests_total{class="2xx"}`, "gizmo_agent_restores_total", "gizmo_agent_pass_duration_seconds_count", "gizmo_agent_ready 1"} {
+		if !strings.Contains(metrics, m) {
+			t.Errorf("/metrics lacks %s:\n%s", m, metrics)
+		}
+	}
+	if get(t, p, "/healthz") != "ok\n" {
+		t.Error("/healthz is not ok")
+	}
+
+	// SIGTERM: exit 0 within 5 s; no temp files.
+	code, took := p.stop(syscall.SIGTERM)
+	if code != 0 || took > 5*time.Second {
+		t.Errorf("after SIGTERM: exit %d after %v, want 0 within 5 s", code, took)
+	}
+	assertNoTemps(t, e.cache, proj)
+	if exists(filepath.Join(e.cache, agent.SocketName)) {
+		t.Error("the control socket is left behind")
+	}
+	if _, _, code := e.run("agent", "status"); code != exitcode.NotRunning {
+		t.Errorf("agent status after the agent stopped: exit %d, want %d", code, exitcode.NotRunning)
+	}
+}
+
+func mustClient(t *testing.T, u string) *api.Client {
+	c, err := api.New(api.Options{BaseURL: u, APIKey: emulator.DefaultAPIKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// saveByRename replaces a file the way editors save: a new file renamed
+// over the old one.
+func saveByRename(t *testing.T, path, text string) {
+	t.Helper()
+	tmp := path + ".swp"
+	writeFile(t, tmp, text)
+	if err := os.Rename(tmp, path); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func get(t *testing.T, p *agentProc, path string) string {
+	t.Helper()
+	resp, err := p.client.Get(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
+}
+
+// assertNoTemps fails when the cache's tmp/ or a project's .gizmo holds
+// temp files.
+func assertNoTemps(t *testing.T, cacheDir string, projects ...string) {
+	t.Helper()
+	ents, _ := os.ReadDir(filepath.Join(cacheDir, "tmp"))
+	for _, en := range ents {
+		t.Errorf("temp file left in the cache: %s", en.Name())
+	}
+	for _, p := range projects {
+		filepath.WalkDir(p, func(path string, d os.DirEntry, err error) error {
+			if err == nil && (strings.HasPrefix(d.Name(), "tmp-") || strings.HasPrefix(d.Name(), "link-") || strings.Contains(d.Name(), ".tmp-")) {
+				t.Errorf("temp file left in the project: %s", path)
+			}
+			return nil
+		})
+	}
+}
+
+// TestAgentBesideOtherCommands: 8 gizmo prepare and 2 gizmo sync processes
+// on the agent's cache while it syncs all succeed.
+func TestAgentBesideOtherCommands(t *testing.T) {
+	e := newAgentEnv(t, emulator.Config{Assets: 40, Seed: 3, Slow: 256 << 10})
+	var projects []string
+	for i := range 8 {
+		projects = append(projects, e.project(fmt.Sprintf("p%d", i), "[assets]\nall = true\n\n[[target]]\nlayout = \"mujoco\"\ndir = \"sim\"\n"))
+	}
+	agentProj := e.project("agentproj", "[assets]\nall = true\n\n[[target]]\nlayout = \"isaac\"\ndir = \"sim\"\n")
+	p := e.startAgent(nil, "--project", agentProj, "--interval", "1h", "--concurrency", "8")
+	waitFor(t, 30*time.Second, "the agent's sync to start downloading", func() bool {
+		s, err := p.client.Status(context.Background())
+		return err == nil && s.Syncing && len(s.Downloads) > 0
+	})
+	type outcome struct {
+		args       []string
+		code       int
+		out        string
+		tookMillis int64
+	}
+	results := make(chan outcome, 10)
+	var wg sync.WaitGroup
+	start := func(args ...string) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			t0 := time.Now()
+			o, er, code := e.run(args...)
+			results <- outcome{args, code, o + er, time.Since(t0).Milliseconds()}
+		}()
+	}
+	for _, pr := range projects {
+		start("prepare", "--project", pr)
+	}
+	start("sync", "--format", "mjcf")
+	start("sync")
+	wg.Wait()
+	close(results)
+	for r := range results {
+		if r.code != 0 {
+			t.Errorf("gizmo %s beside the agent: exit %d\n%s", strings.Join(r.args, " "), r.code, r.out)
+		}
+	}
+	if s := p.status(); !s.Syncing && (s.LastSync == nil || !s.LastSync.OK) {
+		t.Errorf("the agent's sync failed beside the other commands: %+v", s.LastSync)
+	}
+	p.ready()
+	if ps := p.project(agentProj); !ps.OK || ps.Placed == 0 {
+		t.Errorf("the agent's project: %+v", ps)
+	}
+	if code, _ := p.stop(syscall.SIGINT); code != 0 {
+		t.Errorf("SIGINT: exit %d, want 0", code)
+	}
+	assertNoTemps(t, e.cache, append(projects, agentProj)...)
+}
+
+// TestAgentSecondRefusedAndOffline: a second agent on the cache is refused
+// naming the first one's PID; an agent whose API is unreachable keeps
+// serving its status and repairs placed files from the cache.
+func TestAgentSecondRefusedAndOffline(t *testing.T) {
+	e := newAgentEnv(t, emulator.Config{Assets: 6, Seed: 7})
+	proj := e.project("proj", "[assets]\nall = true\n\n[[target]]\nlayout = \"mujoco\"\ndir = \"sim\"\n")
+	e.mustRun("agent", "add", proj)
+	e.mustRun("agent", "run", "--once")
+
+	// The API goes away: a closed port.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead := "http://" + ln.Addr().String()
+	ln.Close()
+	p := e.startAgent([]string{"GIZMO_API_URL=" + dead}, "--interval", "1s", "--max-backoff", "2s")
+	p.ready()
+
+	_, stderr, code := e.run("agent", "run")
+	if code != exitcode.Busy || !strings.Contains(stderr, fmt.Sprintf("PID %d", p.cmd.Process.Pid)) {
+		t.Errorf("a second agent: exit %d, %q; want %d naming PID %d", code, stderr, exitcode.Busy, p.cmd.Process.Pid)
+	}
+
+	s := p.status()
+	if s.LastSync == nil || s.LastSync.OK || !strings.Contains(s.LastSync.Error, "connection refused") {
+		t.Errorf("status of an agent with no API: last sync %+v", s.LastSync)
+	}
+	models, _ := filepath.Glob(filepath.Join(proj, "sim", "*", "*.xml"))
+	var model string
+	for _, m := range models {
+		if !strings.HasSuffix(m, "scene.xml") {
+			model = m
+			break
+		}
+	}
+	if model == "" {
+		t.Fatal("nothing placed")
+	}
+	os.Remove(model)
+	waitFor(t, restoreBound, "a model deleted while the API is down to be restored", func() bool { return exists(model) })
+
+	// Failures repeat every second or two: logged once.
+	time.Sleep(3 * time.Second)
+	if n := strings.Count(p.log.String(), `msg="sync failed"`); n != 1 {
+		t.Errorf("the repeated sync failure was logged %d times, want once:\n%s", n, p.log)
+	}
+	if code, _ := p.stop(syscall.SIGTERM); code != 0 {
+		t.Errorf("SIGTERM: exit %d", code)
+	}
+}
+
+// TestAgentRegistryAndReload: add and remove reach a running agent without
+// a restart; SIGHUP reloads.
+func TestAgentRegistryAndReload(t *testing.T) {
+	e := newAgentEnv(t, emulator.Config{Assets: 6, Seed: 7})
+	a := e.project("a", "[assets]\nall = true\n\n[[target]]\nlayout = \"mujoco\"\ndir = \"sim\"\n")
+	b := e.project("b", "[assets]\nall = true\n\n[[target]]\nlayout = \"isaac\"\ndir = \"sim\"\n")
+	e.mustRun("agent", "add", a)
+	p := e.startAgent(nil, "--interval", "1h")
+	p.ready()
+	e.mustRun("agent", "add", b)
+	waitFor(t, 10*time.Second, "a project added to a running agent to be placed", func() bool {
+		for _, ps := range p.status().Projects {
+			if ps.Dir == b && ps.OK && ps.Placed > 0 {
+				return true
+			}
+		}
+		return false
+	})
+	e.mustRun("agent", "remove", a)
+	waitFor(t, 10*time.Second, "a removed project to leave the status", func() bool { return len(p.status().Projects) == 1 })
+
+	// The registry edited by hand, then SIGHUP.
+	reg := filepath.Join(e.work, "config", "gizmo", agent.RegistryFile)
+	writeFile(t, reg+".new", a+"\n"+b+"\n")
+	if err := p.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	os.Rename(reg+".new", reg)
+	p.cmd.Process.Signal(syscall.SIGHUP)
+	waitFor(t, 10*time.Second, "both projects after a reload", func() bool { return len(p.status().Projects) == 2 })
+	if !strings.Contains(p.log.String(), "reloading") {
+		t.Errorf("no reload logged:\n%s", p.log)
+	}
+	if code, _ := p.stop(syscall.SIGTERM); code != 0 {
+		t.Errorf("SIGTERM: exit %d", code)
+	}
+}
+
+// TestAgentSystemdNotify: with NOTIFY_SOCKET the agent sends READY=1 after
+// its first pass, WATCHDOG=1 as WATCHDOG_USEC asks, STOPPING=1 at the end.
+func TestAgentSystemdNotify(t *testing.T) {
+	e := newAgentEnv(t, emulator.Config{Assets: 4, Seed: 7})
+	proj := e.project("proj", "[assets]\nall = true\n\n[[target]]\nlayout = \"mujoco\"\ndir = \"sim\"\n")
+	sock := filepath.Join(e.work, "notify.sock")
+	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: sock, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	msgs := make(chan string, 100)
+	go func() {
+		buf := make([]byte, 4096)
+		for {
+			n, _, err := conn.ReadFromUnix(buf)
+			if err != nil {
+				close(msgs)
+				return
+			}
+			msgs <- string(buf[:n])
+		}
+	}()
+	p := e.startAgent([]string{"NOTIFY_SOCKET=" + sock, "WATCHDOG_USEC=400000"}, "--project", proj, "--interval", "1h")
+	seen := map[string]int{}
+	deadline := time.After(30 * time.Second)
+	for seen["READY=1"] == 0 || seen["WATCHDOG=1"] < 3 {
+		select {
+		case m := <-msgs:
+			for _, l := range strings.Split(m, "\n") {
+				seen[l]++
+			}
+		case <-deadline:
+			t.Fatalf("notifications after 30 s: %v\n%s", seen, p.log)
+		}
+	}
+	if s := p.status(); !s.Ready {
+		t.Error("READY=1 sent before the first pass was done")
+	}
+	if code, _ := p.stop(syscall.SIGTERM); code != 0 {
+		t.Errorf("SIGTERM: exit %d", code)
+	}
+	for m := range msgs {
+		for _, l := range strings.Split(m, "\n") {
+			seen[l]++
+		}
+		if seen["STOPPING=1"] > 0 {
+			break
+		}
+	}
+	if seen["STOPPING=1"] == 0 {
+		t.Errorf("no STOPPING=1: %v", seen)
+	}
+}
