@@ -142,20 +142,11 @@ func DefaultDir() (string, error) {
 // older index. An index written by a newer gizmo is refused
 // (ErrSchemaTooNew), never rewritten.
 func Open(dir string) (*Cache, error) {
-	if dir == "" {
-		return nil, errors.New("open cache: empty directory name")
-	}
-	abs, err := filepath.Abs(dir)
+	c, err := newCache(dir)
 	if err != nil {
-		return nil, fmt.Errorf("open cache %s: %w", dir, err)
+		return nil, err
 	}
-	c := &Cache{
-		root:       abs,
-		limits:     archive.DefaultLimits,
-		createTemp: createTempFile,
-		rename:     os.Rename,
-		now:        time.Now,
-	}
+	abs := c.root
 	for _, d := range []string{"", blobsDir, treesDir, tmpDir, locksDir} {
 		if err := os.MkdirAll(filepath.Join(abs, d), 0o755); err != nil {
 			return nil, fmt.Errorf("open cache %s: %w (check the permissions, or pick another --cache-dir)", abs, err)
@@ -170,6 +161,24 @@ func Open(dir string) (*Cache, error) {
 		return nil, err
 	}
 	return c, nil
+}
+
+// newCache is the Cache of dir, without touching the disk.
+func newCache(dir string) (*Cache, error) {
+	if dir == "" {
+		return nil, errors.New("open cache: empty directory name")
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, fmt.Errorf("open cache %s: %w", dir, err)
+	}
+	return &Cache{
+		root:       abs,
+		limits:     archive.DefaultLimits,
+		createTemp: createTempFile,
+		rename:     os.Rename,
+		now:        time.Now,
+	}, nil
 }
 
 // Close releases the cache. The index is shared by the process's Cache

@@ -85,6 +85,21 @@
 // fsyncs. The price: syncfs also writes other programs' dirty data on that
 // file system.
 //
+// # Damage
+//
+// bbolt trusts its pages: a page that is not what its parent says makes it
+// panic, and one past the end of a file cut short makes it fault. Every
+// open first checks the meta pages and that the file holds every page they
+// count, and every transaction runs with faults turned into panics and
+// bbolt's panics recovered (indexdamage.go): a damaged index is an error
+// wrapping ErrIndexDamaged, never a crash, never "held by another
+// program". Verify reads every key of every bucket. RepairIndex
+// (repair_index.go) rebuilds the index from each leaf page of the damaged
+// file read on its own, keeping records that decode and entries whose
+// download is in place. Verify reports a file it cannot read (permission,
+// I/O) as unreadable, never as corrupt, and repairs nothing while one is
+// reported; GC removes nothing while a folder cannot be listed.
+//
 // # Schema
 //
 // meta/schema holds the version; migrations (schema.go) are applied in

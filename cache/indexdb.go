@@ -157,7 +157,7 @@ func (x *indexDB) view(fn func(tx *bolt.Tx) error) error {
 	if db := x.db; db != nil && x.current() {
 		x.users++
 		x.mu.Unlock()
-		err := db.View(fn)
+		err := guardIndex(x.path, func() error { return db.View(fn) })
 		x.mu.Lock()
 		if x.users--; x.users == 0 {
 			x.idle.Broadcast()
@@ -177,7 +177,7 @@ func (x *indexDB) view(fn func(tx *bolt.Tx) error) error {
 	}
 	x.roOpens.Add(1)
 	defer lk.Unlock()
-	err = db.View(fn)
+	err = guardIndex(x.path, func() error { return db.View(fn) })
 	if cerr := db.Close(); err == nil && cerr != nil {
 		err = fmt.Errorf("close cache index %s: %w", x.path, cerr)
 	}
@@ -199,14 +199,23 @@ func (x *indexDB) open(write bool) (*lockedfile.Lock, *bolt.DB, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("cache index %s is held by another process for over %v: %w", x.path, lockTimeout, err)
 	}
-	db, err := bolt.Open(x.path, 0o644, &bolt.Options{Timeout: 2 * time.Second, ReadOnly: !write})
+	// A file cut short or garbled is refused before bbolt maps it: bbolt
+	// trusts its pages, and reading one past the end of the file faults.
+	if _, _, _, err := readBoltMeta(x.path); errors.Is(err, ErrIndexDamaged) {
+		lk.Unlock()
+		return nil, nil, err
+	}
+	var db *bolt.DB
+	err = guardIndex(x.path, func() (err error) {
+		db, err = bolt.Open(x.path, 0o644, &bolt.Options{Timeout: 2 * time.Second, ReadOnly: !write})
+		return err
+	})
 	if err != nil {
 		lk.Unlock()
-		hint := "another program may hold it; if it is damaged, move the cache directory aside and sync again"
-		if errors.Is(err, os.ErrPermission) {
-			hint = "check the permissions of " + x.root
+		if errors.Is(err, ErrIndexDamaged) {
+			return nil, nil, err
 		}
-		return nil, nil, fmt.Errorf("open cache index %s: %w (%s)", x.path, err, hint)
+		return nil, nil, openError(x.path, x.root, err)
 	}
 	return lk, db, nil
 }
@@ -395,15 +404,22 @@ func (x *indexDB) commitGroup(db *bolt.DB, group []*writeReq) {
 		failed := -1
 		var ferr error
 		x.commits.Add(1)
-		err := db.Update(func(tx *bolt.Tx) error {
-			for i, r := range group {
-				if err := r.fn(tx); err != nil {
-					failed, ferr = i, err
-					return err
+		// A damaged index makes bbolt panic: every write of the group
+		// gets the error.
+		err := guardIndex(x.path, func() error {
+			return db.Update(func(tx *bolt.Tx) error {
+				for i, r := range group {
+					if err := r.fn(tx); err != nil {
+						failed, ferr = i, err
+						return err
+					}
 				}
-			}
-			return nil
+				return nil
+			})
 		})
+		if errors.Is(err, ErrIndexDamaged) {
+			failed = -1
+		}
 		if failed < 0 {
 			for _, r := range group {
 				r.done <- err

@@ -1,395 +1,59 @@
 package cache
 
 import (
-	"archive/zip"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash/crc32"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/antimlabs/gizmo/cache/lockedfile"
-	"github.com/antimlabs/gizmo/formats"
 )
-
-// The kinds of Problem Verify reports.
-const (
-	ProblemMissing = "missing" // a file an index record needs is not there
-	ProblemCorrupt = "corrupt" // a file's bytes differ from what the index records
-	ProblemPartial = "partial" // a leftover temp file or tree of an interrupted store
-	ProblemExtra   = "extra"   // a file no index record references (gc removes it)
-	ProblemIndex   = "index"   // an index record that cannot be read
-)
-
-// Problem is one inconsistency between the index and the disk.
-type Problem struct {
-	Kind     string `json:"kind"`
-	AssetID  string `json:"asset_id,omitempty"`
-	Format   string `json:"format,omitempty"`
-	Path     string `json:"path,omitempty"`
-	Detail   string `json:"detail"`
-	Repaired bool   `json:"repaired,omitempty"`
-}
-
-func (p Problem) String() string {
-	var b strings.Builder
-	b.WriteString(p.Kind)
-	if p.AssetID != "" {
-		fmt.Fprintf(&b, " %s/%s", p.AssetID, p.Format)
-	}
-	if p.Path != "" {
-		fmt.Fprintf(&b, " %s", p.Path)
-	}
-	fmt.Fprintf(&b, ": %s", p.Detail)
-	if p.Repaired {
-		b.WriteString(" (repaired)")
-	}
-	return b.String()
-}
-
-// Verify re-hashes every stored download and checks every tree against it,
-// and reconciles the index with the disk: missing, corrupt, partial and extra
-// files. With repair it drops the index records of bad entries (and their bad
-// files), so that the next sync fetches them again, and removes leftover temp
-// files. Extra files are only reported: GC removes them.
-//
-// Hashing runs without any lock held; a problem is reported only if the
-// entry is still the same afterwards, so concurrent stores and removals do
-// not produce false alarms.
-func (c *Cache) Verify(ctx context.Context, repair bool) ([]Problem, error) {
-	entries, unreadable, err := c.entriesLenient()
-	if err != nil {
-		return nil, err
-	}
-	var problems []Problem
-	for _, k := range unreadable {
-		id, format, _ := strings.Cut(k, "\x00")
-		problems = append(problems, Problem{Kind: ProblemIndex, AssetID: id, Format: format, Detail: "the index record cannot be read"})
-	}
-	if repair && len(unreadable) > 0 {
-		err := c.update(func(tx *bolt.Tx) error {
-			for _, k := range unreadable {
-				if err := tx.Bucket(bucketEntries).Delete([]byte(k)); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			return problems, fmt.Errorf("repair: %w", err)
-		}
-		for i := range problems {
-			problems[i].Repaired = true
-		}
-	}
-	bad := map[string]Entry{}     // entry key → entry
-	treeOnly := map[string]bool{} // entry key → only its unpacked tree is bad
-	for _, e := range entries {
-		if err := ctx.Err(); err != nil {
-			return problems, err
-		}
-		ps := c.checkEntry(e)
-		k := string(entryKey(e.AssetID, e.Format))
-		if len(ps) > 0 {
-			bad[k] = e
-			treeOnly[k] = true
-		}
-		tree := c.TreePath(e)
-		for _, p := range ps {
-			p.AssetID, p.Format = e.AssetID, e.Format
-			problems = append(problems, p)
-			if p.Path != tree && !strings.HasPrefix(p.Path, tree+string(filepath.Separator)) {
-				treeOnly[k] = false
-			}
-		}
-	}
-	// Reconcile the disk with the index under gc.lock, so that no store is
-	// between publishing its files and indexing them.
-	lockMode := repair
-	gcl, err := lockedfile.Acquire(ctx, filepath.Join(c.root, locksDir, gcLockName), lockMode)
-	if err != nil {
-		return problems, err
-	}
-	defer gcl.Unlock()
-	now, _, err := c.entriesLenient()
-	if err != nil {
-		return problems, err
-	}
-	current := map[string]Entry{}
-	refs := map[string]bool{}
-	for _, e := range now {
-		current[string(entryKey(e.AssetID, e.Format))] = e
-		refs[e.Hash] = true
-	}
-	// Drop problems of entries that changed while we hashed.
-	kept := problems[:0]
-	for _, p := range problems {
-		k := string(entryKey(p.AssetID, p.Format))
-		if p.Kind == ProblemIndex {
-			kept = append(kept, p)
-		} else if cur, ok := current[k]; ok && cur.Hash == bad[k].Hash {
-			kept = append(kept, p)
-		} else {
-			delete(bad, k)
-		}
-	}
-	problems = kept
-	extra, temps := c.unreferenced(refs)
-	for _, p := range extra {
-		problems = append(problems, Problem{Kind: ProblemExtra, Path: p, Detail: "referenced by no index record; 'gizmo cache gc' removes it"})
-	}
-	for _, p := range temps {
-		if !c.tempLeftOver(p) {
-			continue // a store of that key is writing it right now
-		}
-		pr := Problem{Kind: ProblemPartial, Path: p, Detail: "left by an interrupted download or extraction"}
-		if repair && c.removeStaleTemp(p) {
-			pr.Repaired = true
-		}
-		problems = append(problems, pr)
-	}
-	if repair {
-		// A damaged tree whose download is sound goes, and the entry
-		// stays: Unpack makes the tree again from the download.
-		for k, e := range bad {
-			if !treeOnly[k] {
-				continue
-			}
-			delete(bad, k)
-			if err := removeTree(c.TreePath(e)); err != nil {
-				continue // stays unrepaired
-			}
-			for i := range problems {
-				if string(entryKey(problems[i].AssetID, problems[i].Format)) == k {
-					problems[i].Repaired = true
-				}
-			}
-		}
-	}
-	if repair && len(bad) > 0 {
-		var hashes []string
-		err := c.update(func(tx *bolt.Tx) error {
-			b := tx.Bucket(bucketEntries)
-			for k, e := range bad {
-				if v := b.Get([]byte(k)); v != nil {
-					if cur, err := decodeEntry(v); err == nil && cur.Hash != e.Hash {
-						continue
-					}
-				}
-				if err := b.Delete([]byte(k)); err != nil {
-					return err
-				}
-				hashes = append(hashes, e.Hash)
-			}
-			return nil
-		})
-		if err != nil {
-			return problems, fmt.Errorf("repair: %w", err)
-		}
-		// A bad hash is bad for every entry that shares it, so all of those
-		// were dropped too: remove its files so that a new store rewrites them.
-		for _, h := range hashes {
-			removeTree(c.blobPath(h))
-			removeTree(filepath.Join(c.root, treesDir, h))
-		}
-		for i := range problems {
-			if _, ok := bad[string(entryKey(problems[i].AssetID, problems[i].Format))]; ok && problems[i].AssetID != "" {
-				problems[i].Repaired = true
-			}
-		}
-	}
-	return problems, nil
-}
-
-// entriesLenient reads every entry, returning the keys of the records that
-// cannot be decoded instead of failing.
-func (c *Cache) entriesLenient() (entries []Entry, unreadable []string, err error) {
-	err = c.view(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketEntries).ForEach(func(k, v []byte) error {
-			e, err := decodeEntry(v)
-			if err != nil || len(e.Hash) != 64 {
-				unreadable = append(unreadable, string(k))
-				return nil
-			}
-			entries = append(entries, e)
-			return nil
-		})
-	})
-	return entries, unreadable, err
-}
-
-// checkEntry verifies one entry's blob and tree.
-func (c *Cache) checkEntry(e Entry) []Problem {
-	var ps []Problem
-	if len(e.Hash) != 64 {
-		return []Problem{{Kind: ProblemIndex, Detail: fmt.Sprintf("bad hash %q in the index", e.Hash)}}
-	}
-	blob := c.blobPath(e.Hash)
-	sum, size, err := hashFile(blob)
-	switch {
-	case os.IsNotExist(err):
-		ps = append(ps, Problem{Kind: ProblemMissing, Path: blob, Detail: "the stored download is missing"})
-	case err != nil:
-		ps = append(ps, Problem{Kind: ProblemCorrupt, Path: blob, Detail: fmt.Sprintf("cannot be read: %v", err)})
-	case size != e.Size:
-		ps = append(ps, Problem{Kind: ProblemCorrupt, Path: blob, Detail: fmt.Sprintf("holds %d bytes, the index says %d", size, e.Size)})
-	case sum != e.Hash:
-		ps = append(ps, Problem{Kind: ProblemCorrupt, Path: blob, Detail: "its SHA-256 differs from the index's"})
-	}
-	tree := c.TreePath(e)
-	if _, err := os.Lstat(tree); errors.Is(err, fs.ErrNotExist) {
-		return ps // not unpacked yet: made on first use (Unpack)
-	}
-	if st, err := os.Stat(tree); err != nil || !st.IsDir() {
-		return append(ps, Problem{Kind: ProblemCorrupt, Path: tree, Detail: "the unpacked tree is not a directory"})
-	}
-	if _, err := os.Stat(c.ModelPath(e)); err != nil {
-		ps = append(ps, Problem{Kind: ProblemMissing, Path: c.ModelPath(e), Detail: "the model file is missing"})
-	}
-	if len(ps) > 0 {
-		return ps
-	}
-	// The blob is sound: check the tree against it.
-	want := map[string]func(string) error{}
-	if e.Kind == formats.KindZip {
-		zr, err := zip.OpenReader(blob)
-		if err != nil {
-			return []Problem{{Kind: ProblemCorrupt, Path: blob, Detail: fmt.Sprintf("not a readable zip: %v", err)}}
-		}
-		defer zr.Close()
-		for _, f := range zr.File {
-			if strings.HasSuffix(f.Name, "/") {
-				continue
-			}
-			f := f
-			want[f.Name] = func(p string) error {
-				crc, n, err := crcFile(p)
-				if err != nil {
-					return err
-				}
-				if n != int64(f.UncompressedSize64) || crc != f.CRC32 {
-					return fmt.Errorf("differs from the archive's entry")
-				}
-				return nil
-			}
-		}
-	} else {
-		want[e.Model] = func(p string) error {
-			if a, err1 := os.Stat(p); err1 == nil {
-				if b, err2 := os.Stat(blob); err2 == nil && os.SameFile(a, b) {
-					return nil
-				}
-			}
-			s, n, err := hashFile(p)
-			if err != nil {
-				return err
-			}
-			if n != e.Size || s != e.Hash {
-				return fmt.Errorf("differs from the download")
-			}
-			return nil
-		}
-	}
-	seen := map[string]bool{}
-	filepath.WalkDir(tree, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			ps = append(ps, Problem{Kind: ProblemCorrupt, Path: p, Detail: err.Error()})
-			return nil
-		}
-		if d.IsDir() {
-			return nil
-		}
-		rel, _ := filepath.Rel(tree, p)
-		rel = filepath.ToSlash(rel)
-		check, ok := want[rel]
-		if !ok {
-			ps = append(ps, Problem{Kind: ProblemCorrupt, Path: p, Detail: "in the tree but not in the download"})
-			return nil
-		}
-		seen[rel] = true
-		if !d.Type().IsRegular() {
-			ps = append(ps, Problem{Kind: ProblemCorrupt, Path: p, Detail: "not a regular file"})
-		} else if err := check(p); err != nil {
-			ps = append(ps, Problem{Kind: ProblemCorrupt, Path: p, Detail: err.Error()})
-		}
-		return nil
-	})
-	var missing []string
-	for name := range want {
-		if !seen[name] {
-			missing = append(missing, name)
-		}
-	}
-	sort.Strings(missing)
-	for _, name := range missing {
-		ps = append(ps, Problem{Kind: ProblemMissing, Path: filepath.Join(tree, filepath.FromSlash(name)), Detail: "a file of the download is missing from the tree"})
-	}
-	return ps
-}
-
-func hashFile(p string) (string, int64, error) {
-	f, err := os.Open(p)
-	if err != nil {
-		return "", 0, err
-	}
-	defer f.Close()
-	h := sha256.New()
-	n, err := io.Copy(h, f)
-	return hex.EncodeToString(h.Sum(nil)), n, err
-}
-
-func crcFile(p string) (uint32, int64, error) {
-	f, err := os.Open(p)
-	if err != nil {
-		return 0, 0, err
-	}
-	defer f.Close()
-	h := crc32.NewIEEE()
-	n, err := io.Copy(h, f)
-	return h.Sum32(), n, err
-}
 
 // unreferenced lists blobs and trees that no hash in refs names, and every
 // entry of tmp/ (stale or in progress: removeStaleTemp tells them apart).
-func (c *Cache) unreferenced(refs map[string]bool) (extra, temps []string) {
-	shards, _ := os.ReadDir(filepath.Join(c.root, blobsDir))
+// A directory that cannot be listed (no permission, an I/O error) is in
+// unreadable with its error, never taken for empty or for garbage; one
+// that does not exist holds nothing.
+func (c *Cache) unreferenced(refs map[string]bool) (extra, temps []string, unreadable map[string]error) {
+	unreadable = map[string]error{}
+	readDir := func(dir string) []os.DirEntry {
+		ds, err := os.ReadDir(dir)
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			unreadable[dir] = err
+		}
+		return ds
+	}
+	shards := readDir(filepath.Join(c.root, blobsDir))
 	for _, s := range shards {
 		dir := filepath.Join(c.root, blobsDir, s.Name())
 		if !s.IsDir() {
 			extra = append(extra, dir)
 			continue
 		}
-		blobs, _ := os.ReadDir(dir)
-		for _, b := range blobs {
+		for _, b := range readDir(dir) {
 			if !refs[b.Name()] {
 				extra = append(extra, filepath.Join(dir, b.Name()))
 			}
 		}
 	}
-	trees, _ := os.ReadDir(filepath.Join(c.root, treesDir))
-	for _, t := range trees {
+	for _, t := range readDir(filepath.Join(c.root, treesDir)) {
 		if !refs[t.Name()] {
 			extra = append(extra, filepath.Join(c.root, treesDir, t.Name()))
 		}
 	}
-	tmps, _ := os.ReadDir(filepath.Join(c.root, tmpDir))
-	for _, t := range tmps {
+	for _, t := range readDir(filepath.Join(c.root, tmpDir)) {
 		p := filepath.Join(c.root, tmpDir, t.Name())
 		if c.inProgress(p) {
 			continue
 		}
 		temps = append(temps, p)
 	}
-	return extra, temps
+	return extra, temps, unreadable
 }
 
 // tempKey is the key hash a temp file's name starts with, or "".
@@ -476,11 +140,6 @@ func (c *Cache) GC(ctx context.Context, opts GCOptions) (GCResult, error) {
 				res.Pruned = append(res.Pruned, a.ID)
 			}
 		}
-		if !opts.DryRun && len(res.Pruned) > 0 {
-			if err := c.update(func(tx *bolt.Tx) error { return deleteAssets(tx, res.Pruned) }); err != nil {
-				return res, fmt.Errorf("gc: prune: %w", err)
-			}
-		}
 	}
 	entries, _, err := c.entriesLenient()
 	if err != nil {
@@ -496,7 +155,17 @@ func (c *Cache) GC(ctx context.Context, opts GCOptions) (GCResult, error) {
 			refs[e.Hash] = true
 		}
 	}
-	extra, temps := c.unreferenced(refs)
+	extra, temps, unreadable := c.unreferenced(refs)
+	if len(unreadable) > 0 {
+		// What cannot be listed may hold what the index references:
+		// nothing is taken for garbage until it can be read.
+		return GCResult{}, fmt.Errorf("gc: %w; nothing was removed (fix the permissions or the disk, then run it again)", unreadableError(unreadable))
+	}
+	if !opts.DryRun && len(res.Pruned) > 0 {
+		if err := c.update(func(tx *bolt.Tx) error { return deleteAssets(tx, res.Pruned) }); err != nil {
+			return res, fmt.Errorf("gc: prune: %w", err)
+		}
+	}
 	for _, p := range append(extra, temps...) {
 		if err := ctx.Err(); err != nil {
 			return res, err

@@ -34,6 +34,8 @@ func TestMain(m *testing.M) {
 		os.Exit(helperReader())
 	case "urlwriter":
 		os.Exit(helperURLWriter())
+	case "verify":
+		os.Exit(helperVerify())
 	default:
 		fmt.Fprintln(os.Stderr, "unknown GIZMO_CACHE_HELPER")
 		os.Exit(2)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -76,12 +77,20 @@ in exactly one format. Exit status 3 when the asset or format is not cached.
 			{
 				Name:  "verify",
 				Usage: "re-hash every file and tree and reconcile the index with the disk",
-				Description: `Reports each problem: missing, corrupt, partial (left by an interrupted
-download) or extra (referenced by nothing; 'gizmo cache gc' removes it).
---repair removes a damaged unpacked tree whose download is sound (it is
-unpacked again on next use), drops the entries whose download is bad (so
-the next sync or export fetches them again) and removes leftover temp files. Exit status 4 when problems remain
-(extra files alone do not count).`,
+				Description: `Reports each problem: missing, corrupt, unreadable (a permission or I/O
+error), index (a damaged index or record), partial (a temp file left by an
+interrupted download, which the next store of it or 'gizmo cache gc'
+removes) or extra (referenced by nothing; 'gizmo cache gc' removes it).
+--repair rebuilds a damaged index from what can be read of it and from the
+stored files, removes a damaged unpacked tree whose download is sound (it
+is unpacked again on next use), drops the entries whose download is bad
+(so the next sync or export fetches them again) and removes leftover temp
+files. An unreadable file is never taken for a damaged one: while any is
+reported, --repair repairs nothing.
+
+Exit status: 0 when nothing is left to do (extra and partial files alone
+are notes); 4 when problems remain (a damaged index, a missing or corrupt
+file); 1 when something cannot be read.`,
 				Flags: []cli.Flag{
 					&cli.BoolFlag{Name: "repair", Usage: "remove damaged trees, drop entries with bad downloads, remove leftover temp files"},
 					jsonFlag(),
@@ -89,9 +98,11 @@ the next sync or export fetches them again) and removes leftover temp files. Exi
 				Action: func(c *cli.Context) error {
 					ctx, cancel := commandContext(c)
 					defer cancel()
-					return withCache(c, func(ch *cache.Cache) error {
-						return runCacheVerify(ctx, ch, c.App.Writer, c.Bool("repair"), outputModeOf(c))
-					})
+					dir, err := cacheDir(c)
+					if err != nil {
+						return err
+					}
+					return runCacheVerify(ctx, dir, c.App.Writer, c.Bool("repair"), outputModeOf(c))
 				},
 			},
 			{
@@ -146,15 +157,16 @@ records and files). --dry-run only reports what would go.`,
 // withCache opens the cache for one command and maps its errors.
 func withCache(c *cli.Context, fn func(*cache.Cache) error) error {
 	ch, err := openCache(c)
-	if err != nil {
-		return err
+	if err == nil {
+		defer ch.Close()
+		err = fn(ch)
 	}
-	defer ch.Close()
-	err = fn(ch)
 	var coded *exitcode.Error
 	switch {
 	case err == nil || errors.As(err, &coded):
 		return err
+	case errors.Is(err, cache.ErrIndexDamaged):
+		return exitcode.With(exitcode.Invalid, err)
 	case errors.Is(err, cache.ErrNotFound), errors.Is(err, cache.ErrNotCached):
 		return exitcode.With(exitcode.NotFound, err)
 	}
@@ -315,14 +327,60 @@ func runCachePath(ctx context.Context, ch *cache.Cache, w io.Writer, idOrName st
 	return err
 }
 
-func runCacheVerify(ctx context.Context, ch *cache.Cache, w io.Writer, repair bool, mode outputMode) error {
-	problems, err := ch.Verify(ctx, repair)
+// runCacheVerify opens the cache at dir itself: a damaged index is one of
+// the problems it reports (and, with repair, rebuilds).
+func runCacheVerify(ctx context.Context, dir string, w io.Writer, repair bool, mode outputMode) error {
+	if abs, err := filepath.Abs(dir); err == nil {
+		dir = abs
+	}
+	var problems []cache.Problem
+	ch, err := cache.Open(dir)
+	if err == nil {
+		defer ch.Close()
+		problems, err = ch.Verify(ctx, repair)
+	}
+	var damaged *cache.IndexDamagedError
+	if errors.As(err, &damaged) {
+		p := cache.Problem{Kind: cache.ProblemIndex, Path: damaged.Path, Detail: "the index is damaged: " + damaged.Reason}
+		if !repair {
+			p.Detail += "; 'gizmo cache verify --repair' rebuilds it from what can be read of it and from the stored files"
+			return reportVerify(w, dir, []cache.Problem{p}, mode)
+		}
+		res, rerr := cache.RepairIndex(ctx, dir)
+		if rerr != nil {
+			return rerr
+		}
+		if res.Rebuilt {
+			p.Repaired = true
+			p.Detail += fmt.Sprintf("; rebuilt from the stored files: %d assets and %d entries recovered, %d entries whose download is gone dropped (the next sync fetches what is missing); the damaged index is kept as %s",
+				res.Assets, res.Entries, res.Dropped, res.SavedAs)
+		}
+		if ch, err = cache.Open(dir); err == nil {
+			defer ch.Close()
+			problems, err = ch.Verify(ctx, repair)
+		}
+		problems = append([]cache.Problem{p}, problems...)
+	}
 	if err != nil {
+		if errors.Is(err, cache.ErrIndexDamaged) {
+			return exitcode.With(exitcode.Invalid, err)
+		}
 		return err
 	}
-	bad := 0
+	return reportVerify(w, dir, problems, mode)
+}
+
+// reportVerify prints what verify found and returns the exit status for it.
+func reportVerify(w io.Writer, dir string, problems []cache.Problem, mode outputMode) error {
+	bad, unreadable, partial := 0, 0, 0
 	for _, p := range problems {
-		if p.Kind != cache.ProblemExtra && !p.Repaired {
+		switch {
+		case p.Kind == cache.ProblemUnreadable:
+			unreadable++
+		case p.Kind == cache.ProblemPartial && !p.Repaired:
+			partial++
+		}
+		if p.Unresolved() {
 			bad++
 		}
 	}
@@ -330,25 +388,36 @@ func runCacheVerify(ctx context.Context, ch *cache.Cache, w io.Writer, repair bo
 		if problems == nil {
 			problems = []cache.Problem{}
 		}
-		if err := printJSON(w, map[string]any{"problems": problems, "unresolved": bad}); err != nil {
+		if err := printJSON(w, map[string]any{"problems": problems, "unresolved": bad, "unreadable": unreadable}); err != nil {
 			return err
 		}
 	} else {
 		for _, p := range problems {
+			if p.Kind == cache.ProblemPartial && !p.Repaired {
+				fmt.Fprintln(w, "note: "+p.String())
+				continue
+			}
 			fmt.Fprintln(w, p.String())
 		}
 		if !mode.quiet {
 			switch {
+			case unreadable > 0:
+				fmt.Fprintf(w, "cache %s: %d files or folders cannot be read (permission or I/O errors): nothing was repaired, since that is no proof of damage; fix the permissions or the disk and run it again\n", dir, unreadable)
 			case len(problems) == 0:
-				fmt.Fprintf(w, "cache %s: all files verified\n", ch.Root())
+				fmt.Fprintf(w, "cache %s: all files verified\n", dir)
+			case bad == 0 && partial > 0:
+				fmt.Fprintf(w, "cache %s: all files verified; %d temp files of interrupted downloads are left, which the next sync or 'gizmo cache gc' removes\n", dir, partial)
 			case bad == 0:
-				fmt.Fprintf(w, "cache %s: %d problems, none left unresolved\n", ch.Root(), len(problems))
+				fmt.Fprintf(w, "cache %s: %d problems, none left unresolved\n", dir, len(problems))
 			default:
-				fmt.Fprintf(w, "cache %s: %d problems; run 'gizmo cache verify --repair' (damaged trees are unpacked again; entries with a bad download are dropped, and 'gizmo sync' fetches them again)\n", ch.Root(), bad)
+				fmt.Fprintf(w, "cache %s: %d problems; run 'gizmo cache verify --repair' (a damaged index is rebuilt; damaged trees are unpacked again; entries with a bad download are dropped, and 'gizmo sync' fetches them again)\n", dir, bad)
 			}
 		}
 	}
-	if bad > 0 {
+	switch {
+	case unreadable > 0:
+		return exitcode.Silent(exitcode.Failure)
+	case bad > 0:
 		return exitcode.Silent(exitcode.Invalid)
 	}
 	return nil
