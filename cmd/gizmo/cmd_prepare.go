@@ -53,16 +53,24 @@ cache lacks a file; 4 a model fails validation (file:line of each problem);
 5 partial: an asset gizmo.toml names failed on Gizmo or is gone, the rest is
 placed; 6 the API key is refused; 7 --locked and what would be placed differs
 from gizmo.lock, or gizmo.lock pins what the cache and Gizmo cannot give
-(gizmo.lock is rewritten only with --update).`,
-		Flags: []cli.Flag{
+(gizmo.lock is rewritten only with --update).
+
+--from oci://REF (or source = "oci://REF" in gizmo.toml) fills the cache from
+a bundle that 'gizmo push' published, then places offline: no request goes
+to Gizmo, and gizmo.lock records the bundle's manifest digest; with --locked,
+a tag that now names another bundle than gizmo.lock records exits 7.
+Registry errors: 3 no such tag, 4 a blob does not match its digest,
+6 credentials refused.`,
+		Flags: append([]cli.Flag{
 			projectFlag(),
+			&cli.StringFlag{Name: "from", Usage: "take the assets from a bundle in an OCI registry (`oci://REGISTRY/REPO[:TAG|@DIGEST]`, as 'gizmo push' published it) instead of the Gizmo API; default: gizmo.toml's source"},
 			&cli.BoolFlag{Name: "offline", Usage: "never touch the network; fail naming what the cache lacks"},
 			&cli.BoolFlag{Name: "locked", Usage: "fail (exit 7), naming the asset, if what would be placed differs from gizmo.lock; never write it"},
 			&cli.BoolFlag{Name: "update", Usage: "resolve gizmo.toml again (refreshing the asset list) and rewrite gizmo.lock"},
 			&cli.BoolFlag{Name: "verify", Usage: "re-hash every placed file instead of trusting size and mtime"},
 			&cli.BoolFlag{Name: "print-env", Usage: "print shell export lines (GIZMO_<SLUG>_<FORMAT>=path) for a launch script to eval"},
 			&cli.BoolFlag{Name: flagJSON, Usage: "print the result as JSON"},
-		},
+		}, registryFlags()...),
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
 				return exitcode.With(exitcode.Usage, fmt.Errorf("prepare takes no arguments (got %q); the project is --project DIR", c.Args().First()))
@@ -77,9 +85,25 @@ from gizmo.lock, or gizmo.lock pins what the cache and Gizmo cannot give
 			o.Locked = c.Bool("locked")
 			o.Update = c.Bool("update")
 			o.Verify = c.Bool("verify")
+			src, _ := prepareSource(c, o.Dir)
+			var digest string
+			if src != "" {
+				if o.Offline {
+					return exitcode.With(exitcode.Usage, errors.New("--offline and a registry source contradict each other: drop --offline (prepare from a registry sends no request to Gizmo)"))
+				}
+				var err error
+				if digest, err = prepareFromRegistry(ctx, c, src, &o); err != nil {
+					return prepareError(err)
+				}
+			}
 			res, err := prepare.Run(ctx, o)
 			if err != nil {
 				return prepareError(err)
+			}
+			if src != "" && !o.Locked {
+				if err := recordSource(o.Dir, src, digest); err != nil {
+					return err
+				}
 			}
 			if err := printPrepared(c.App.Writer, c.App.ErrWriter, o.Dir, res, printMode{
 				json: lineageBool(c, flagJSON), env: c.Bool("print-env"), quiet: lineageBool(c, flagQuiet),

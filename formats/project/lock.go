@@ -18,7 +18,12 @@ import (
 type Lock struct {
 	// Manifest is the digest of the gizmo.toml the lock was written for.
 	Manifest string
-	Entries  []Entry
+	// Source and SourceDigest record the registry bundle the entries came
+	// from (prepare --from, or source in gizmo.toml): the reference as
+	// given and the manifest digest it resolved to. Empty for the API.
+	Source       string
+	SourceDigest string
+	Entries      []Entry
 	// Unplaced lists the assets the manifest names that could not be
 	// placed (not ready, failed, deleted): prepare looks at them again on
 	// its next run instead of calling the project complete.
@@ -48,10 +53,12 @@ type Entry struct {
 func (e Entry) Key() string { return e.Target + "\x00" + e.ID + "\x00" + string(e.Format) }
 
 type rawLock struct {
-	Version  int        `toml:"version"`
-	Manifest string     `toml:"manifest"`
-	Asset    []Entry    `toml:"asset"`
-	Unplaced []Unplaced `toml:"unplaced,omitempty"`
+	Version      int        `toml:"version"`
+	Manifest     string     `toml:"manifest"`
+	Source       string     `toml:"source,omitempty"`
+	SourceDigest string     `toml:"source_digest,omitempty"`
+	Asset        []Entry    `toml:"asset"`
+	Unplaced     []Unplaced `toml:"unplaced,omitempty"`
 }
 
 const lockVersion = 1
@@ -87,7 +94,7 @@ func ReadLock(dir string) (*Lock, error) {
 	if raw.Version != lockVersion {
 		return nil, &Error{File: p, Msg: fmt.Sprintf("lock version %d is not %d (written by another gizmo?); run 'gizmo prepare --update'", raw.Version, lockVersion)}
 	}
-	return &Lock{Manifest: raw.Manifest, Entries: raw.Asset, Unplaced: raw.Unplaced}, nil
+	return &Lock{Manifest: raw.Manifest, Source: raw.Source, SourceDigest: raw.SourceDigest, Entries: raw.Asset, Unplaced: raw.Unplaced}, nil
 }
 
 // Sort orders the entries by target, id and format.
@@ -103,7 +110,7 @@ func (l *Lock) Marshal() ([]byte, error) {
 	b.WriteString(lockHeader)
 	enc := toml.NewEncoder(&b)
 	enc.Indent = ""
-	if err := enc.Encode(rawLock{Version: lockVersion, Manifest: l.Manifest, Asset: l.Entries, Unplaced: l.Unplaced}); err != nil {
+	if err := enc.Encode(rawLock{Version: lockVersion, Manifest: l.Manifest, Source: l.Source, SourceDigest: l.SourceDigest, Asset: l.Entries, Unplaced: l.Unplaced}); err != nil {
 		return nil, err
 	}
 	return b.Bytes(), nil

@@ -33,6 +33,10 @@ type Manifest struct {
 	// Digest is the SHA-256 of the file's bytes; the lock records it, so that
 	// prepare knows when the manifest changed.
 	Digest string
+	// Source is where prepare takes the assets from instead of the Gizmo
+	// API: an oci:// reference to a bundle that 'gizmo push' published
+	// (top-level key source); "" means the API.
+	Source string
 }
 
 // Selection says which assets a project needs. An asset is selected when
@@ -76,6 +80,7 @@ func (e *Error) Error() string {
 var ErrNoManifest = errors.New("no " + ManifestFile + " (run 'gizmo init' to write one)")
 
 type rawManifest struct {
+	Source string `toml:"source"`
 	Assets *struct {
 		IDs   []string `toml:"ids"`
 		Names []string `toml:"names"`
@@ -117,10 +122,13 @@ func ParseManifest(file string, data []byte) (*Manifest, error) {
 	lines := keyLines(data)
 	if und := md.Undecoded(); len(und) > 0 {
 		k := und[0].String()
-		return nil, &Error{File: file, Line: lines.first(k), Msg: fmt.Sprintf("unknown key %q: the manifest knows [assets] ids, names, tags, all and [[target]] layout, dir, formats, link", k)}
+		return nil, &Error{File: file, Line: lines.first(k), Msg: fmt.Sprintf("unknown key %q: the manifest knows source, [assets] ids, names, tags, all and [[target]] layout, dir, formats, link", k)}
 	}
 	sum := sha256.Sum256(data)
-	m := &Manifest{Path: file, Digest: hex.EncodeToString(sum[:])}
+	m := &Manifest{Path: file, Digest: hex.EncodeToString(sum[:]), Source: raw.Source}
+	if m.Source != "" && !strings.HasPrefix(m.Source, "oci://") {
+		return nil, &Error{File: file, Line: lines.first("source"), Msg: fmt.Sprintf("source %q: give an oci:// reference to a bundle that 'gizmo push' published, e.g. source = \"oci://registry.example/robots:v1\"", m.Source)}
+	}
 	if raw.Assets != nil {
 		m.Assets = Selection{IDs: raw.Assets.IDs, Names: raw.Assets.Names, Tags: raw.Assets.Tags, All: raw.Assets.All}
 	}

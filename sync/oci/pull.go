@@ -1,0 +1,300 @@
+package oci
+
+import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"oras.land/oras-go/v2/content"
+	"oras.land/oras-go/v2/registry/remote"
+
+	"github.com/antimlabs/gizmo/cache"
+)
+
+// PullCache is what Pull needs from the cache; *cache.Cache satisfies it.
+type PullCache interface {
+	Root() string
+	RecordAssets(seen []cache.AssetMeta, complete bool) error
+	StoreChecked(ctx context.Context, id, format string, fetch cache.FetchFunc, check cache.Check) (cache.Entry, error)
+}
+
+var _ PullCache = (*cache.Cache)(nil)
+
+// PullOptions says how Pull fills the cache.
+type PullOptions struct {
+	Cache PullCache
+	// Check validates each new download (as a sync would); nil skips it.
+	Check cache.Check
+	// Log receives progress lines; nil discards them.
+	Log func(format string, args ...any)
+}
+
+// PullResult is what a pull did.
+type PullResult struct {
+	Ref     string  `json:"ref"`
+	Digest  string  `json:"digest"`
+	Bundle  *Bundle `json:"-"`
+	Stored  int     `json:"stored"`
+	Present int     `json:"present"`
+	Bytes   int64   `json:"bytes_fetched"`
+}
+
+// ErrDigest is returned when a blob's bytes do not match its digest (a
+// tampered or corrupt registry), or a download in a layer does not match
+// the SHA-256 its bundle records.
+var ErrDigest = errors.New("digest mismatch")
+
+// ErrCacheDiffers is returned when the cache holds another version of an
+// export than the bundle.
+var ErrCacheDiffers = errors.New("the cache holds another version")
+
+// maxManifest bounds the manifest and config blobs read into memory.
+const maxManifest = 4 << 20
+
+// Pull fills the cache from the artifact at ref: every layer is fetched,
+// checked against its digest, and its download stored (and validated) as
+// any download is. Exports the cache holds already are not fetched.
+func Pull(ctx context.Context, repo *remote.Repository, ref Ref, o PullOptions) (*PullResult, error) {
+	logf := o.Log
+	if logf == nil {
+		logf = func(string, ...any) {}
+	}
+	mdesc, err := repo.Resolve(ctx, ref.Reference.Reference)
+	if err != nil {
+		return nil, explain(ref, "resolve "+ref.Reference.Reference, err)
+	}
+	if mdesc.MediaType != ocispec.MediaTypeImageManifest {
+		return nil, fmt.Errorf("%s: %s is a %s, not an OCI image manifest: not a gizmo bundle", ref, mdesc.Digest, mdesc.MediaType)
+	}
+	if mdesc.Size > maxManifest {
+		return nil, fmt.Errorf("%s: manifest of %d bytes: too large for a gizmo bundle", ref, mdesc.Size)
+	}
+	res := &PullResult{Ref: ref.String(), Digest: mdesc.Digest.String()}
+	mdata, err := fetchAll(ctx, repo, ref, mdesc)
+	if err != nil {
+		return nil, err
+	}
+	var man ocispec.Manifest
+	if err := json.Unmarshal(mdata, &man); err != nil {
+		return nil, fmt.Errorf("%s: manifest %s: %v", ref, mdesc.Digest, err)
+	}
+	b, err := readBundle(ctx, repo, ref, &man)
+	if err != nil {
+		return nil, err
+	}
+	res.Bundle = b
+	layers := map[string]ocispec.Descriptor{}
+	for _, l := range man.Layers {
+		layers[l.Digest.String()] = l
+	}
+	tmp := filepath.Join(o.Cache.Root(), "tmp")
+	if err := os.MkdirAll(tmp, 0o755); err != nil {
+		return nil, err
+	}
+	var metas []cache.AssetMeta
+	created, _ := time.Parse(time.RFC3339, b.Created)
+	formatsOf := map[string][]string{}
+	for _, e := range b.Entries {
+		formatsOf[e.ID] = append(formatsOf[e.ID], e.Format)
+	}
+	seen := map[string]bool{}
+	for _, e := range b.Entries {
+		if !seen[e.ID] {
+			seen[e.ID] = true
+			metas = append(metas, cache.AssetMeta{ID: e.ID, Name: e.Name, Status: "ready", Tags: e.Tags, Formats: formatsOf[e.ID], CreatedAt: created})
+		}
+	}
+	for _, e := range b.Entries {
+		ldesc, ok := layers[e.Layer]
+		if !ok {
+			return nil, fmt.Errorf("%s: bundle entry %s/%s names layer %s, which the manifest does not list", ref, e.ID, e.Format, e.Layer)
+		}
+		fetched := false
+		ce, err := o.Cache.StoreChecked(ctx, e.ID, e.Format, func(ctx context.Context, w io.Writer) (string, error) {
+			fetched = true
+			n, err := storeFromLayer(ctx, repo, ref, tmp, ldesc, e, w)
+			res.Bytes += n
+			return "", err
+		}, o.Check)
+		if err != nil {
+			return nil, fmt.Errorf("%s: asset %s (%s) %s: %w", ref, e.ID, e.Name, e.Format, err)
+		}
+		if ce.Hash != e.SHA256 {
+			return nil, fmt.Errorf("%s: asset %s (%s) %s: %w (SHA-256 %.12s, the bundle has %.12s): remove it with 'gizmo cache rm %s' and pull again", ref, e.ID, e.Name, e.Format, ErrCacheDiffers, ce.Hash, e.SHA256, e.ID)
+		}
+		if fetched {
+			res.Stored++
+			logf("stored %s %s %s", e.ID, e.Name, e.Format)
+		} else {
+			res.Present++
+		}
+	}
+	// Recorded after the files, so that an interrupted pull lists nothing
+	// it did not store.
+	if err := o.Cache.RecordAssets(metas, false); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// readBundle fetches the bundle: the config blob, or in the mountable
+// variant the layer that holds it as a file.
+func readBundle(ctx context.Context, repo *remote.Repository, ref Ref, man *ocispec.Manifest) (*Bundle, error) {
+	switch man.Config.MediaType {
+	case ConfigMediaType:
+		if man.Config.Size > maxManifest {
+			return nil, fmt.Errorf("%s: config of %d bytes: too large", ref, man.Config.Size)
+		}
+		data, err := fetchAll(ctx, repo, ref, man.Config)
+		if err != nil {
+			return nil, err
+		}
+		return parseBundle(data)
+	case imageConfigType:
+		for _, l := range man.Layers {
+			if l.Annotations[annotationBundle] != "true" {
+				continue
+			}
+			if l.Size > maxManifest {
+				return nil, fmt.Errorf("%s: bundle layer of %d bytes: too large", ref, l.Size)
+			}
+			data, err := fetchAll(ctx, repo, ref, l)
+			if err != nil {
+				return nil, err
+			}
+			file, err := singleFile(data, bundleFileName)
+			if err != nil {
+				return nil, fmt.Errorf("%s: bundle layer %s: %v", ref, l.Digest, err)
+			}
+			return parseBundle(file)
+		}
+		return nil, fmt.Errorf("%s: an image without a %s layer: not a gizmo bundle", ref, bundleFileName)
+	}
+	return nil, fmt.Errorf("%s: config media type %q: not a gizmo bundle (pushed by 'gizmo push'?)", ref, man.Config.MediaType)
+}
+
+// fetchAll reads a small blob whole, checking its size and digest.
+func fetchAll(ctx context.Context, repo *remote.Repository, ref Ref, desc ocispec.Descriptor) ([]byte, error) {
+	data, err := content.FetchAll(ctx, repo, desc)
+	if err != nil {
+		if errors.Is(err, content.ErrMismatchedDigest) || errors.Is(err, content.ErrTrailingData) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return nil, fmt.Errorf("%s: blob %s: %w: the registry's copy is corrupt or was tampered with; nothing was kept", ref, desc.Digest, ErrDigest)
+		}
+		return nil, explain(ref, "fetch "+desc.Digest.String(), err)
+	}
+	return data, nil
+}
+
+// singleFile returns the one file named name in a gzip'd tar.
+func singleFile(gz []byte, name string) ([]byte, error) {
+	zr, err := gzip.NewReader(bytes.NewReader(gz))
+	if err != nil {
+		return nil, err
+	}
+	tr := tar.NewReader(zr)
+	for {
+		h, err := tr.Next()
+		if err != nil {
+			return nil, fmt.Errorf("no %s in it", name)
+		}
+		if h.Name == name && h.Typeflag == tar.TypeReg {
+			return io.ReadAll(io.LimitReader(tr, maxManifest))
+		}
+	}
+}
+
+// storeFromLayer fetches a layer into a temp file, checking its digest as
+// it streams, then copies the entry's download out of it into w, checking
+// it against the bundle's SHA-256 and every listed file against its own.
+// It returns the layer bytes fetched.
+func storeFromLayer(ctx context.Context, repo *remote.Repository, ref Ref, tmp string, ldesc ocispec.Descriptor, e BundleEntry, w io.Writer) (int64, error) {
+	f, err := os.CreateTemp(tmp, "oci-*.layer")
+	if err != nil {
+		return 0, err
+	}
+	defer func() {
+		f.Close()
+		os.Remove(f.Name())
+	}()
+	rc, err := repo.Fetch(ctx, ldesc)
+	if err != nil {
+		return 0, explain(ref, "fetch layer "+ldesc.Digest.String(), err)
+	}
+	vr := content.NewVerifyReader(rc, ldesc)
+	n, err := io.Copy(f, vr)
+	if err == nil {
+		err = vr.Verify()
+	}
+	rc.Close()
+	if err != nil {
+		if errors.Is(err, content.ErrMismatchedDigest) || errors.Is(err, content.ErrTrailingData) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return n, fmt.Errorf("layer %s: %w: the registry's copy is corrupt or was tampered with; nothing was kept", ldesc.Digest, ErrDigest)
+		}
+		return n, explain(ref, "fetch layer "+ldesc.Digest.String(), err)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return n, err
+	}
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		return n, fmt.Errorf("layer %s: %v", ldesc.Digest, err)
+	}
+	want := map[string]BundleFile{}
+	for _, bf := range e.Files {
+		want[bf.Path] = bf
+	}
+	tr := tar.NewReader(zr)
+	found := false
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return n, fmt.Errorf("layer %s: %v", ldesc.Digest, err)
+		}
+		if h.Typeflag != tar.TypeReg {
+			continue
+		}
+		bf, listed := want[h.Name]
+		isDownload := h.Name == e.Download
+		if !listed && !isDownload {
+			continue
+		}
+		sum := sha256.New()
+		dst := io.Writer(sum)
+		if isDownload {
+			dst = io.MultiWriter(w, sum)
+			found = true
+		}
+		if _, err := io.Copy(dst, tr); err != nil {
+			return n, err
+		}
+		got := hex.EncodeToString(sum.Sum(nil))
+		if listed && got != bf.SHA256 {
+			return n, fmt.Errorf("layer %s: %s: %w (SHA-256 %.12s, the bundle has %.12s)", ldesc.Digest, h.Name, ErrDigest, got, bf.SHA256)
+		}
+		if isDownload && got != e.SHA256 {
+			return n, fmt.Errorf("layer %s: download %s: %w (SHA-256 %.12s, the bundle has %.12s)", ldesc.Digest, h.Name, ErrDigest, got, e.SHA256)
+		}
+		delete(want, h.Name)
+	}
+	if !found {
+		return n, fmt.Errorf("layer %s holds no %s", ldesc.Digest, e.Download)
+	}
+	if len(want) > 0 {
+		return n, fmt.Errorf("layer %s lacks %d of the files its bundle lists", ldesc.Digest, len(want))
+	}
+	return n, nil
+}
