@@ -402,25 +402,31 @@ func TestFaults(t *testing.T) {
 	e.checkCached(t, ids, formats.All)
 }
 
-// TestExpiredURLMidDownload: a download slower than its URL's life gets a
-// fresh URL when the old one is refused, and the file still arrives whole.
+// TestExpiredURLMidDownload: a download that outlives its URL gets a fresh
+// URL, and the file still arrives whole. Every first download is cut
+// short; at the first restart the clock the emulator and the engine share
+// moves past the URL's 1 s life, so the restart finds the URL expired.
 func TestExpiredURLMidDownload(t *testing.T) {
-	e := newEnv(t, emulator.Config{Seed: 17, URLTTL: time.Second, Slow: 64 << 10, TruncateRate: 0})
+	var skew atomic.Int64
+	now := func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }
+	e := newEnv(t, emulator.Config{Seed: 17, URLTTL: time.Second, Slow: 64 << 10, TruncateRate: 0, Now: now})
 	ids := e.addReady(t, 2)
-	// Cut every first download short: its retry happens after the URL died.
 	if err := e.srv.SetFaults(emulator.Faults{TruncateRate: 1, Slow: 64 << 10}); err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan struct{})
-	go func() {
-		time.Sleep(1500 * time.Millisecond)
-		e.srv.SetFaults(emulator.Faults{Slow: 1 << 20})
-		close(done)
-	}()
-	sum, _ := e.sync(t, gsync.Options{Formats: []formats.Format{formats.MuJoCo}, Attempts: 20})
-	<-done
-	if !sum.OK() {
-		t.Fatalf("failures: %v", sum.Failures)
+	var once stdsync.Once
+	sum, err := gsync.Run(context.Background(), e.client, e.cache, gsync.Options{
+		Formats: []formats.Format{formats.MuJoCo}, Attempts: 20, Now: now,
+		OnEvent: func(ev gsync.Event) {
+			if ev.Type == gsync.EventRetry {
+				once.Do(func() {
+					skew.Store(int64(2 * time.Second))
+					e.srv.SetFaults(emulator.Faults{Slow: 1 << 20})
+				})
+			}
+		}})
+	if err != nil || !sum.OK() {
+		t.Fatalf("sync: %v, failures %v", err, sum.Failures)
 	}
 	st := e.srv.Stats()
 	if st.Export.Requests <= int64(len(ids)) {

@@ -27,6 +27,14 @@ package main
 //	    and stderr are then checked with stdout and stderr as after exec.
 //	emufaults [error-rate=F] [rate-limit=N] [truncate-rate=F] [slow=N] [fail-rate=F]
 //	    replace the fault-injection knobs of the running emulator.
+//	emuclock D
+//	    move the running emulator's clock D (a Go duration) on: statuses
+//	    and URL lifetimes follow it, so a generation ends when the script
+//	    says, not when the machine gets round to it.
+//	emuwait ROUTE FIELD N
+//	    wait (at most a minute) until the emulator's count ROUTE FIELD (as
+//	    for emustat) has grown by N since the command started: for example
+//	    until a command started in the background polls.
 //
 // Every script also gets GIZMO_CACHE_DIR, XDG_CACHE_HOME and XDG_CONFIG_HOME under $WORK,
 // and GIZMO_CORPUS when the shared robot corpus is present. Conditions:
@@ -54,6 +62,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -113,6 +122,8 @@ type emuKey struct{}
 type emuHolder struct {
 	srv *emulator.Server
 	t   testscript.T // the script's test, for checks at the script's end
+	// skew is how far emuclock moved the emulator's clock on.
+	skew atomic.Int64
 }
 
 func scriptSetup(env *testscript.Env) error {
@@ -138,6 +149,8 @@ var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []str
 	"emustat":   cmdEmustat,
 	"emuexport": cmdEmuexport,
 	"emufaults": cmdEmufaults,
+	"emuclock":  cmdEmuclock,
+	"emuwait":   cmdEmuwait,
 	"exits":     cmdExits,
 }
 
@@ -196,6 +209,8 @@ func cmdEmulator(ts *testscript.TestScript, neg bool, args []string) {
 	if h.srv != nil {
 		h.srv.Close()
 	}
+	h.skew.Store(0)
+	cfg.Now = func() time.Time { return time.Now().Add(time.Duration(h.skew.Load())) }
 	if host != "" {
 		// Mint download URLs on another host name of the same listener.
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -277,28 +292,60 @@ func cmdEmustat(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	want, err := strconv.ParseInt(args[2], 10, 64)
 	ts.Check(err)
-	// Read the stats as a client would, over HTTP.
+	got := emuCount(ts, "emustat", args[0], args[1])
+	if (got == want) == neg {
+		ts.Fatalf("emustat %s %s = %d, want %s%d", args[0], args[1], got, map[bool]string{true: "not ", false: ""}[neg], want)
+	}
+}
+
+// emuCount reads the emulator's count ROUTE FIELD as a client would, over
+// HTTP (FIELD "-" for a route counted by a plain number).
+func emuCount(ts *testscript.TestScript, cmd, route, field string) int64 {
 	resp, err := http.Get(ts.Getenv("EMULATOR_URL") + "/_emulator/stats")
 	ts.Check(err)
 	defer resp.Body.Close()
 	var st map[string]json.RawMessage
 	ts.Check(json.NewDecoder(resp.Body).Decode(&st))
-	raw, ok := st[args[0]]
+	raw, ok := st[route]
 	if !ok {
-		ts.Fatalf("emustat: no route %q in the stats", args[0])
+		ts.Fatalf("%s: no route %q in the stats", cmd, route)
 	}
 	var got int64
-	if args[1] == "-" {
+	if field == "-" {
 		ts.Check(json.Unmarshal(raw, &got))
 	} else {
 		var rs map[string]int64
 		ts.Check(json.Unmarshal(raw, &rs))
-		if got, ok = rs[args[1]]; !ok {
-			ts.Fatalf("emustat: no field %q in %s", args[1], raw)
+		if got, ok = rs[field]; !ok {
+			ts.Fatalf("%s: no field %q in %s", cmd, field, raw)
 		}
 	}
-	if (got == want) == neg {
-		ts.Fatalf("emustat %s %s = %d, want %s%d", args[0], args[1], got, map[bool]string{true: "not ", false: ""}[neg], want)
+	return got
+}
+
+func cmdEmuclock(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: emuclock DURATION")
+	}
+	d, err := time.ParseDuration(args[0])
+	ts.Check(err)
+	scriptEmulator(ts)
+	ts.Value(emuKey{}).(*emuHolder).skew.Add(int64(d))
+}
+
+func cmdEmuwait(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 3 {
+		ts.Fatalf("usage: emuwait ROUTE FIELD N")
+	}
+	n, err := strconv.ParseInt(args[2], 10, 64)
+	ts.Check(err)
+	start := emuCount(ts, "emuwait", args[0], args[1])
+	deadline := time.Now().Add(time.Minute)
+	for got := start; got < start+n; got = emuCount(ts, "emuwait", args[0], args[1]) {
+		if time.Now().After(deadline) {
+			ts.Fatalf("emuwait: %s %s grew by %d in a minute, want %d", args[0], args[1], got-start, n)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 
