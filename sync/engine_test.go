@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	stdsync "sync"
 	"sync/atomic"
@@ -881,7 +882,7 @@ func (e *env) quietStats() emulator.Stats {
 	before := e.srv.Stats()
 	for quiet := 0; quiet < 5; {
 		time.Sleep(20 * time.Millisecond)
-		if now := e.srv.Stats(); now == before {
+		if now := e.srv.Stats(); reflect.DeepEqual(now, before) {
 			quiet++
 		} else {
 			before, quiet = now, 0
