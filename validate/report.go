@@ -2,6 +2,9 @@ package validate
 
 import (
 	"fmt"
+	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/antimlabs/gizmo/formats"
 )
@@ -68,11 +71,17 @@ type Report struct {
 	NotChecked []string `json:"not_checked,omitempty"`
 }
 
+// MaxMessage bounds a problem's message, in bytes: a longer one (a list
+// of two million link names) is cut, saying how much was left out.
+const MaxMessage = 2000
+
 // Add files a problem under errors or warnings and keeps Valid current.
+// A message over MaxMessage bytes is cut.
 func (r *Report) Add(p Problem) {
 	if p.File == "" {
 		p.File = r.Path
 	}
+	p.Message = Cut(p.Message, MaxMessage)
 	if p.Severity == Error {
 		r.Errors = append(r.Errors, p)
 	} else {
@@ -92,4 +101,64 @@ func (r Report) Strict() Report {
 	out.Warnings = nil
 	out.Valid = len(out.Errors) == 0
 	return out
+}
+
+// Cut returns s if it is at most max bytes long, else its first bytes (up
+// to a whole character) followed by how many bytes were left out.
+func Cut(s string, max int) string {
+	if len(s) <= max {
+		return s
+	}
+	i := max
+	for i > 0 && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	return fmt.Sprintf("%s… (%d more bytes)", s[:i], len(s)-i)
+}
+
+// Clean makes s safe to print on a terminal: control characters (escape
+// sequences, carriage returns, newlines), text-direction overrides and
+// invalid UTF-8 are shown as Go escapes (\x1b, \u202e) instead of acting.
+func Clean(s string) string {
+	safe := true
+	for _, r := range s {
+		if unsafeRune(r) {
+			safe = false
+			break
+		}
+	}
+	if safe {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case r < 0x80 && unsafeRune(r):
+			fmt.Fprintf(&b, `\x%02x`, r)
+		case unsafeRune(r):
+			fmt.Fprintf(&b, `\u%04x`, r)
+		default:
+			b.WriteString(s[i : i+size])
+		}
+		i += size
+	}
+	return b.String()
+}
+
+// unsafeRune reports whether r must not reach a terminal as is.
+func unsafeRune(r rune) bool {
+	switch {
+	case r == utf8.RuneError:
+		return true // also an invalid byte, as range gives it
+	case r == '\t':
+		return false
+	case unicode.IsControl(r):
+		return true
+	case r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069:
+		return true
+	}
+	return false
 }

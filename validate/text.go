@@ -9,12 +9,17 @@ import (
 	"strings"
 )
 
+// MaxLine bounds a line WriteText prints, in bytes (past the message's
+// own bound, a long file name or element path).
+const MaxLine = 4096
+
 // WriteText prints reports the way `gizmo validate` does: one line per
 // problem, file:line:col: error|warning: message [rule], in file then
 // position order, a note per thing not checked, then the summary line.
 // quiet leaves out warnings and notes, and the summary when nothing failed.
 // File names are shown relative to the working directory when they are
-// below it.
+// below it. Control characters in names and messages are shown escaped
+// (see Clean) and lines are cut at MaxLine bytes.
 func WriteText(w io.Writer, reports []Report, quiet bool) error {
 	var b strings.Builder
 	for _, r := range reports {
@@ -23,13 +28,13 @@ func WriteText(w io.Writer, reports []Report, quiet bool) error {
 			ps = append(ps, r.Warnings...)
 		}
 		for _, p := range ordered(ps) {
-			b.WriteString(relative(p).String() + "\n")
+			b.WriteString(Cut(Clean(relative(p).String()), MaxLine) + "\n")
 		}
 		if quiet {
 			continue
 		}
 		for _, n := range r.NotChecked {
-			fmt.Fprintf(&b, "%s: note: not checked: %s\n", relPath(r.Path), n)
+			b.WriteString(Cut(Clean(fmt.Sprintf("%s: note: not checked: %s", relPath(r.Path), n)), MaxLine) + "\n")
 		}
 	}
 	if s := Summarize(reports); !quiet || s.Errors > 0 {

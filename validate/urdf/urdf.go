@@ -1142,11 +1142,11 @@ func (m *model) checkTree() {
 		m.errorf(m.robot, "urdf-tree", "no root link: every link has a parent, so the joints form a cycle; the links must form one tree")
 		return
 	case len(roots) > 1:
-		names := make([]string, len(roots))
-		for i, l := range roots {
-			names[i] = fmt.Sprintf("%q", l.name)
+		names := make([]string, 0, min(len(roots), maxListed))
+		for _, l := range roots[:min(len(roots), maxListed)] {
+			names = append(names, l.name)
 		}
-		m.errorf(roots[1].el, "urdf-tree", "more than one root link (%s): join them with joints so that the links form one tree (a link with two parents also shows as this)", strings.Join(names, ", "))
+		m.errorf(roots[1].el, "urdf-tree", "more than one root link (%s): join them with joints so that the links form one tree (a link with two parents also shows as this)", listNames(names, len(roots), ", "))
 		return
 	}
 	// urdfdom is satisfied; look for what it misses.
@@ -1164,7 +1164,7 @@ func (m *model) checkTree() {
 		}
 	}
 	if cyc := m.cycleFrom(roots[0].name); len(cyc) > 0 {
-		m.warnf(m.linkByName[cyc[0]].el, "urdf-tree-cycle", "the joints form a cycle through links %s; urdfdom's parser accepts it (the root is found) but anything that walks the tree loops forever (check_urdf's printout, robot_state_publisher): give each link one parent joint", strings.Join(quoteAll(cyc), " → "))
+		m.warnf(m.linkByName[cyc[0]].el, "urdf-tree-cycle", "the joints form a cycle through links %s; urdfdom's parser accepts it (the root is found) but anything that walks the tree loops forever (check_urdf's printout, robot_state_publisher): give each link one parent joint", listNames(cyc, len(cyc), " → "))
 	}
 	reach := m.reachable(roots[0].name)
 	for _, l := range m.links {
@@ -1220,10 +1220,20 @@ func (m *model) cycleFrom(root string) []string {
 	return nil
 }
 
-func quoteAll(names []string) []string {
-	out := make([]string, len(names))
-	for i, n := range names {
-		out[i] = fmt.Sprintf("%q", n)
+// maxListed is how many names a message lists: a model with two million
+// unconnected links gets a line, not 22 MB of names.
+const maxListed = 10
+
+// listNames quotes the first maxListed of names, joined with sep, and says
+// how many of total were left out.
+func listNames(names []string, total int, sep string) string {
+	quoted := make([]string, 0, min(len(names), maxListed))
+	for _, n := range names[:min(len(names), maxListed)] {
+		quoted = append(quoted, fmt.Sprintf("%q", n))
+	}
+	out := strings.Join(quoted, sep)
+	if more := total - len(quoted); more > 0 {
+		out += fmt.Sprintf("%s… and %d more", sep, more)
 	}
 	return out
 }
