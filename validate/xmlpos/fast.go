@@ -30,13 +30,16 @@ import (
 
 // parseFast parses data on the fast path; ok is false when data has
 // anything the fast path does not read, and the caller must use parseSlow.
-func parseFast(data []byte) (d *Doc, ok bool) {
+func parseFast(data []byte) (d *Doc, ok bool, err error) {
 	s := scanners.Get().(*scanner)
 	defer s.release()
 	if !s.parse(string(data)) {
-		return nil, false
+		if s.refused != nil {
+			return nil, false, s.refused
+		}
+		return nil, false, nil
 	}
-	return s.doc, true
+	return s.doc, true, nil
 }
 
 // scanners keeps scanners for reuse, for their scratch slices.
@@ -52,6 +55,9 @@ type scanner struct {
 	line, lineStart, counted int
 
 	elements int           // elements started
+	tag      int           // offset of the start tag being read
+	tagName  string        // its local name
+	refused  *SyntaxError  // set when the document is refused, not handed to parseSlow
 	open     []openElement // the open elements, innermost last
 	pending  []etree.Token // children of the open elements, not added yet
 	attrs    []rawAttr     // scratch: the attributes of the tag being read
@@ -225,6 +231,7 @@ func (s *scanner) startTag() bool {
 	if !ok {
 		return false
 	}
+	s.tag, s.tagName = start, local
 	s.i = end
 	s.attrs = s.attrs[:0]
 	empty := false
@@ -299,6 +306,12 @@ func (s *scanner) attr() bool {
 	}
 	n := strings.IndexByte(s.src[s.i+1:], q)
 	if n < 0 {
+		return false
+	}
+	if n > MaxAttr {
+		// Refused here: parseSlow would say the same after copying the
+		// value twice over, byte by byte.
+		s.refused = attrTooLong(s.posAt(s.tag), local, s.tagName, n)
 		return false
 	}
 	v, ok := s.value(s.src[s.i+1:s.i+1+n], modeAttr)

@@ -113,7 +113,7 @@ var fastInputs = []struct {
 func TestFastPathInputs(t *testing.T) {
 	for _, in := range fastInputs {
 		t.Run(in.name, func(t *testing.T) {
-			if _, ok := parseFast([]byte(in.src)); ok != in.fast {
+			if _, ok, _ := parseFast([]byte(in.src)); ok != in.fast {
 				t.Errorf("parseFast read it: %v, want %v", ok, in.fast)
 			}
 			checkFastSlow(t, []byte(in.src))
@@ -146,7 +146,7 @@ func TestFastPathCorpus(t *testing.T) {
 		rel, _ := filepath.Rel(dir, path)
 		t.Run(rel, func(t *testing.T) {
 			checkFastSlow(t, data)
-			_, ok := parseFast(data)
+			_, ok, _ := parseFast(data)
 			if _, err := parseSlow(data); err == nil && !ok && !bytes.Contains(data, []byte("<!DOCTYPE")) {
 				t.Error("well-formed, but not read by the fast path")
 			}
@@ -187,7 +187,7 @@ func procgenDocs(tb testing.TB) map[string][]byte {
 func TestFastPathProcgen(t *testing.T) {
 	for name, data := range procgenDocs(t) {
 		t.Run(name, func(t *testing.T) {
-			if _, ok := parseFast(data); !ok {
+			if _, ok, _ := parseFast(data); !ok {
 				t.Error("not on the fast path")
 			}
 			checkFastSlow(t, data)
@@ -215,7 +215,7 @@ func FuzzFastPath(f *testing.F) {
 // path reads nothing parseSlow refuses.
 func checkFastSlow(t *testing.T, data []byte) {
 	t.Helper()
-	fd, fast := parseFast(data)
+	fd, fast, _ := parseFast(data)
 	want, wantErr := parseSlow(data)
 	if fast && wantErr != nil {
 		t.Fatalf("the fast path reads what parseSlow refuses: %v", wantErr)

@@ -26,6 +26,11 @@ import (
 // MaxDepth bounds element nesting; deeper documents are refused.
 const MaxDepth = 256
 
+// MaxAttr bounds an attribute value, in bytes; a document with a longer one
+// is refused. The largest legitimate values (MJCF inline mesh vertices,
+// height fields) are a few MiB; a 100 MiB name is an attack on memory.
+const MaxAttr = 16 << 20
+
 // Pos is a position in a file, 1-based; zero means unknown.
 type Pos struct {
 	Line, Col int
@@ -49,8 +54,8 @@ func (e *SyntaxError) Error() string {
 
 // Parse reads data as XML. A malformed document yields a *SyntaxError.
 func Parse(data []byte) (*Doc, error) {
-	if d, ok := parseFast(data); ok {
-		return d, nil
+	if d, ok, err := parseFast(data); ok || err != nil {
+		return d, err
 	}
 	return parseSlow(data)
 }
@@ -85,8 +90,13 @@ func parseSlow(data []byte) (*Doc, error) {
 			}
 			return nil, &SyntaxError{Pos: Pos{l, c}, Msg: msg}
 		}
-		switch tok.(type) {
+		switch t := tok.(type) {
 		case xml.StartElement:
+			for _, a := range t.Attr {
+				if len(a.Value) > MaxAttr {
+					return nil, attrTooLong(Pos{line, col}, a.Name.Local, t.Name.Local, len(a.Value))
+				}
+			}
 			if depth == 0 && elements > 0 {
 				return nil, &SyntaxError{Pos: Pos{line, col}, Msg: "more than one root element"}
 			}
@@ -115,6 +125,11 @@ func parseSlow(data []byte) (*Doc, error) {
 		return nil, &SyntaxError{Pos: Pos{1, 1}, Msg: b.err.Error()}
 	}
 	return d, nil
+}
+
+// attrTooLong is the error for an attribute value over MaxAttr.
+func attrTooLong(at Pos, attr, elem string, n int) *SyntaxError {
+	return &SyntaxError{Pos: at, Msg: fmt.Sprintf("attribute %s of <%s> is %d MiB long, over the %d MiB gizmo reads; no model needs a value that long", attr, elem, n>>20, MaxAttr>>20)}
 }
 
 // builder grows an etree tree from raw decoder tokens as etree v1.8.1's
