@@ -31,8 +31,15 @@ not resolve; warnings are what they accept but handle badly (negative mass,
 lower > upper, a zero axis, a non-physical inertia). --strict makes warnings
 errors; --target adds the checks of one simulator's importer.
 
+In a folder, symbolic links are followed (each real folder once, so loops
+end); .xml files that are no model are skipped with a note, and files with
+other extensions (meshes, textures) are not looked at. A folder in which
+nothing was checked is an error. Special files (FIFOs, devices) are never
+read.
+
 Exit status: 0 when no file has errors; 4 when any has; 3 when a path does not
-exist; 2 for bad flags.`,
+exist or a folder holds no model; 2 for bad flags or a special file given as
+PATH; 130 when interrupted.`,
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "strict", Usage: "treat warnings as errors"},
 			&cli.StringFlag{Name: "target", Usage: "add the checks of one simulator's importer, `SIM`: isaac (Isaac Sim's URDF importer) or mujoco (MuJoCo's compiler)"},
@@ -93,14 +100,24 @@ type jsonReport struct {
 	NotChecked []string           `json:"not_checked"`
 }
 
+// validatePath validates one path; tests replace it to stand for a read
+// that never returns.
+var validatePath = validator.Validate
+
+// maxSkipNotes bounds the "skipped" notes printed for one run.
+const maxSkipNotes = 20
+
 // runValidate validates every path and prints the reports. It returns an
-// exit-code error: NotFound when a path does not exist, Invalid when any
-// file has errors.
+// exit-code error: Usage when a path is a special file (a FIFO, a device),
+// NotFound when a path does not exist or a folder holds no model, Invalid
+// when any file has errors. It returns as soon as ctx ends (Ctrl-C), even
+// if a read is stuck.
 func runValidate(ctx context.Context, o validateOptions, stdout, stderr io.Writer) error {
 	var reports []validate.Report
-	missing := 0
+	var skipped []validator.Skipped
+	missing, special, empty := 0, 0, 0
 	for _, p := range o.paths {
-		rs, err := validator.Path(ctx, p, o.check)
+		res, err := validateOne(ctx, p, o.check)
 		if errors.Is(err, validator.ErrNotFound) {
 			missing++
 			r := validate.Report{Path: p}
@@ -118,9 +135,25 @@ func runValidate(ctx context.Context, o validateOptions, stdout, stderr io.Write
 			reports = append(reports, r)
 			continue
 		}
-		reports = append(reports, rs...)
+		for _, r := range res.Reports {
+			for _, e := range r.Errors {
+				switch e.Rule {
+				case "path-not-regular":
+					special++
+				case "no-model":
+					empty++
+				}
+			}
+		}
+		reports = append(reports, res.Reports...)
+		skipped = append(skipped, res.Skipped...)
 	}
 
+	if !o.json && !o.quiet {
+		if err := writeSkipped(stdout, skipped); err != nil {
+			return err
+		}
+	}
 	if o.json {
 		out := make([]jsonReport, 0, len(reports))
 		for _, r := range reports {
@@ -154,12 +187,49 @@ func runValidate(ctx context.Context, o validateOptions, stdout, stderr io.Write
 		}
 	}
 	switch {
-	case missing > 0:
+	case special > 0:
+		return exitcode.Silent(exitcode.Usage)
+	case missing > 0, empty > 0:
 		return exitcode.Silent(exitcode.NotFound)
 	case withErrors > 0:
 		return exitcode.Silent(exitcode.Invalid)
 	}
 	return nil
+}
+
+// validateOne runs validatePath in a goroutine of its own and gives up on
+// it when ctx ends: a read stuck in the kernel cannot hold Ctrl-C.
+func validateOne(ctx context.Context, path string, opts validate.Options) (validator.Result, error) {
+	type result struct {
+		res validator.Result
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		res, err := validatePath(ctx, path, opts)
+		done <- result{res, err}
+	}()
+	select {
+	case r := <-done:
+		return r.res, r.err
+	case <-ctx.Done():
+		return validator.Result{}, ctx.Err()
+	}
+}
+
+// writeSkipped prints a note for each file a walk skipped, at most
+// maxSkipNotes of them and then their count.
+func writeSkipped(w io.Writer, skipped []validator.Skipped) error {
+	var b strings.Builder
+	for i, s := range skipped {
+		if i == maxSkipNotes {
+			fmt.Fprintf(&b, "note: %d more files skipped\n", len(skipped)-i)
+			break
+		}
+		fmt.Fprintf(&b, "%s: note: skipped: %s\n", validate.Clean(s.Path), validate.Clean(s.Reason))
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
 }
 
 // jsonOutput reports whether --json was given, before or after the command

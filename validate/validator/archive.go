@@ -55,10 +55,11 @@ func checkArchive(ctx context.Context, zipPath string, opts validate.Options, di
 	}
 	inner := opts
 	inner.FS = nil // the unpacked files are on disk
-	reports, err := dir(ctx, tmp, inner, display+"!", true)
+	w, err := walkDir(ctx, tmp, inner, display+"!", true)
 	if err != nil {
 		return fail("archive-unreadable", err)
 	}
+	reports := w.reports
 	if len(reports) == 0 {
 		r := validate.Report{Path: display, Format: formats.KindZip}
 		r.Add(validate.Problem{Severity: validate.Error, Rule: "archive-no-model", File: display,

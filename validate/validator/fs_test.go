@@ -439,7 +439,7 @@ func TestOverlayCorpus(t *testing.T) {
 				name := filepath.ToSlash(rel)
 				files[name] = data
 				if candidate(name) {
-					switch formats.Detect(data[:min(len(data), headSize)]) {
+					switch sniffBytes(data).kind {
 					case formats.KindURDF, formats.KindMJCF:
 						models = append(models, name)
 					}

@@ -59,19 +59,19 @@ func readWhole(path string, opts validate.Options) (data []byte, ok bool) {
 // so that its checker does not open and decompress it a second time. The
 // checker reads the same bytes it would have read itself: the file is kept
 // only when read in full without error.
-func detectMemo(path string, opts validate.Options) (formats.Kind, validate.Options, error) {
+func detectMemo(path string, opts validate.Options) (sniff, validate.Options, error) {
 	if opts.FS == nil {
-		kind, err := detect(path, opts)
-		return kind, opts, err
+		s, err := detect(path, opts)
+		return s, opts, err
 	}
 	data, ok := readWhole(path, opts)
 	if !ok {
-		kind, err := detect(path, opts)
-		return kind, opts, err
+		s, err := detect(path, opts)
+		return s, opts, err
 	}
-	kind := formats.Detect(data[:min(len(data), headSize)])
-	if kind == formats.KindURDF || kind == formats.KindMJCF {
+	s := sniffBytes(data)
+	if (s.kind == formats.KindURDF || s.kind == formats.KindMJCF) && !s.utf16 {
 		opts.FS = memoFS{FS: opts.FS, name: path, data: data}
 	}
-	return kind, opts, nil
+	return s, opts, nil
 }

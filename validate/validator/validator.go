@@ -11,15 +11,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"path/filepath"
-	"runtime"
-	"sort"
 	"strings"
 	"sync"
-
-	"golang.org/x/sync/errgroup"
 
 	"github.com/antimlabs/gizmo/formats"
 	"github.com/antimlabs/gizmo/validate"
@@ -100,15 +95,44 @@ func mjcfIncludes(path string, opts validate.Options) ([]string, error) {
 // ErrNotFound is returned (wrapped) when a path given to Path does not exist.
 var ErrNotFound = errors.New("no such file or directory")
 
-// headSize is how much of a file Detect needs.
-const headSize = 4096
+// Result is what Validate found under one path.
+type Result struct {
+	// Reports has one report per model file, in path order, and one with
+	// an error for each thing that could not be checked: a special file
+	// named directly (rule path-not-regular), a folder with no model in it
+	// (no-model), an unreadable folder or file below the path
+	// (path-unreadable, file-unreadable), a file named like a model whose
+	// content is no model (format-unknown).
+	Reports []validate.Report
+	// Skipped lists the files a walk looked at and did not check, with
+	// why: an .xml file that is no model, a special file, a broken
+	// symbolic link, a link to a folder already walked (a loop).
+	Skipped []Skipped
+}
 
-// Path validates path: a model file, a directory (recursively) or a zip
-// archive. It returns one report per model file, in path order. A file
-// whose kind cannot be told from its bytes is reported with an error when it
-// was named directly and skipped when found while walking a directory
-// (READMEs, meshes, textures). The error is for what stops the walk itself:
-// a path that does not exist (wrapping ErrNotFound), an unreadable
+// Skipped is a file or folder a walk left out, and why.
+type Skipped struct {
+	Path   string `json:"path"`
+	Reason string `json:"reason"`
+}
+
+// Path validates path as Validate does and returns its reports.
+func Path(ctx context.Context, path string, opts validate.Options) ([]validate.Report, error) {
+	res, err := Validate(ctx, path, opts)
+	return res.Reports, err
+}
+
+// Validate validates path: a model file, a directory (recursively,
+// following symbolic links to files and folders, each real folder once) or
+// a zip archive. A file whose kind cannot be told from its bytes is
+// reported with an error when it was named directly or carries a model's
+// extension (.urdf, .mjcf, .usd, .usda, .usdc, .zip), and skipped with a
+// note when it is an .xml file found in a folder (package.xml, launch
+// files); files with other extensions (meshes, textures, READMEs) are not
+// looked at. A folder in which nothing was checked gets a report with a
+// no-model error: a run never passes what it never checked. A special file
+// (FIFO, device) is never read. The error is for what stops the walk
+// itself: a path that does not exist (wrapping ErrNotFound), an unreadable
 // directory, a cancelled context.
 //
 // Files are read through opts.FS: a model file (or zip) given as path is
@@ -116,18 +140,32 @@ const headSize = 4096
 // is walked on the operating system (FS cannot list folders); the files
 // found are then read through opts.FS. A zip is unpacked to a temporary
 // folder on the operating system and validated there.
-func Path(ctx context.Context, path string, opts validate.Options) ([]validate.Report, error) {
+func Validate(ctx context.Context, path string, opts validate.Options) (Result, error) {
 	fi, err := opts.Stat(path)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("validate %s: %w", path, ErrNotFound)
+			return Result{}, fmt.Errorf("validate %s: %w", path, ErrNotFound)
 		}
-		return nil, fmt.Errorf("validate %s: %w", path, err)
+		return Result{}, fmt.Errorf("validate %s: %w", path, err)
 	}
-	if fi.IsDir() {
-		return dir(ctx, path, opts, path, false)
+	switch {
+	case fi.IsDir():
+		w, err := walkDir(ctx, path, opts, path, false)
+		if err != nil {
+			return Result{Reports: w.reports, Skipped: w.skipped}, err
+		}
+		if len(w.reports) == 0 {
+			w.reports = []validate.Report{w.nothingChecked(path)}
+		}
+		return Result{Reports: w.reports, Skipped: w.skipped}, nil
+	case !fi.Mode().IsRegular():
+		r := validate.Report{Path: path}
+		r.Add(validate.Problem{Severity: validate.Error, Rule: "path-not-regular", File: path,
+			Message: fmt.Sprintf("%s, not a file: gizmo validate reads model files, folders and zip archives, never special files; save the model to a file and validate that", validate.DescribeMode(fi.Mode()))})
+		return Result{Reports: []validate.Report{r}}, nil
 	}
-	return file(ctx, path, opts, path, true)
+	rs, err := file(ctx, path, opts, path, true)
+	return Result{Reports: rs}, err
 }
 
 // file validates one file named directly (explicit) or found in a walk.
@@ -136,26 +174,53 @@ func file(ctx context.Context, path string, opts validate.Options, display strin
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	kind, checkOpts, err := detectMemo(path, opts)
+	s, checkOpts, err := detectMemo(path, opts)
 	if err != nil {
-		r := validate.Report{Path: display}
-		r.Add(validate.Problem{Severity: validate.Error, Rule: "file-unreadable", File: display,
-			Message: fmt.Sprintf("cannot read the file: %v", err)})
-		return []validate.Report{r}, nil
+		return []validate.Report{unreadable(display, err)}, nil
 	}
-	switch kind {
-	case formats.KindZip:
+	switch {
+	case s.kind == formats.KindZip:
 		return checkArchive(ctx, path, opts, display), nil
-	case formats.KindUnknown:
+	case s.kind == formats.KindUnknown:
 		if !explicit {
 			return nil, nil
 		}
-		r := validate.Report{Path: display}
-		r.Add(validate.Problem{Severity: validate.Error, Rule: "format-unknown", File: display,
-			Message: "not a model gizmo knows: expected a URDF (<robot> root), an MJCF (<mujoco> root), a USD file (#usda or PXR-USDC header) or a zip of them"})
-		return []validate.Report{r}, nil
+		return []validate.Report{unknownFormat(display)}, nil
+	case s.utf16:
+		return []validate.Report{encodingReport(s.kind, display)}, nil
 	}
-	return []validate.Report{checkOne(path, kind, checkOpts, display)}, nil
+	return []validate.Report{checkOne(path, s.kind, checkOpts, display)}, nil
+}
+
+// unreadable is the report for a file that could not be read.
+func unreadable(display string, err error) validate.Report {
+	r := validate.Report{Path: display}
+	r.Add(validate.Problem{Severity: validate.Error, Rule: "file-unreadable", File: display,
+		Message: fmt.Sprintf("cannot read the file: %v", err)})
+	return r
+}
+
+// unknownFormat is the report for a file that should be a model and is not.
+func unknownFormat(display string) validate.Report {
+	r := validate.Report{Path: display}
+	r.Add(validate.Problem{Severity: validate.Error, Rule: "format-unknown", File: display,
+		Message: "not a model gizmo knows: expected a URDF (<robot> root), an MJCF (<mujoco> root), a USD file (#usda or PXR-USDC header) or a zip of them"})
+	return r
+}
+
+// encodingReport is the report for a URDF or MJCF saved as UTF-16. The
+// parsers of urdfdom (check_urdf), MuJoCo and Isaac Sim (all tinyxml2)
+// read UTF-8 only: check_urdf stops with "Error document empty" or "Could
+// not find the 'robot' element", MuJoCo with an XML parse error.
+func encodingReport(kind formats.Kind, display string) validate.Report {
+	r := validate.Report{Path: display, Format: kind}
+	rule, reader := "urdf-encoding", "urdfdom (check_urdf) and Isaac Sim read"
+	if kind == formats.KindMJCF {
+		rule, reader = "mjcf-encoding", "MuJoCo reads"
+	}
+	r.Add(validate.Problem{Severity: validate.Error, Rule: rule, File: display,
+		Message: fmt.Sprintf("the file is UTF-16 text; %s UTF-8 only and refuse it: save it as UTF-8 (iconv -f UTF-16 -t UTF-8 IN > OUT)", reader)})
+	return r
 }
 
 // checkOne runs the registered checker for kind over path and renames the
@@ -213,137 +278,4 @@ func joinDisplay(dir, rel string) string {
 		return rel
 	}
 	return dir + "/" + rel
-}
-
-// detect tells the kind of the file at path from its first bytes, read
-// through opts.FS.
-func detect(path string, opts validate.Options) (formats.Kind, error) {
-	f, err := opts.Open(path)
-	if err != nil {
-		return formats.KindUnknown, err
-	}
-	defer f.Close()
-	head := make([]byte, headSize)
-	n, err := io.ReadFull(f, head)
-	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
-		return formats.KindUnknown, err
-	}
-	return formats.Detect(head[:n]), nil
-}
-
-// candidate reports whether a walk looks inside a file: by extension, since
-// a folder of meshes and textures is mostly not models. .xml files are then
-// told apart by content.
-func candidate(name string) bool {
-	switch strings.ToLower(filepath.Ext(name)) {
-	case ".urdf", ".xml", ".mjcf", ".usd", ".usda", ".usdc", ".zip":
-		return true
-	}
-	return false
-}
-
-// dir walks root and validates every model file below it. Files included by
-// another model of the walk (MJCF <include>) are validated as part of that
-// model only.
-// inArchive is set for the folder an archive was extracted to: archives
-// inside it are reported, not opened (no nesting, no zip-bomb chains).
-func dir(ctx context.Context, root string, opts validate.Options, display string, inArchive bool) ([]validate.Report, error) {
-	type found struct {
-		path string
-		kind formats.Kind
-	}
-	var files []found
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		if d.IsDir() {
-			if p != root && strings.HasPrefix(d.Name(), ".") {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if !d.Type().IsRegular() || !candidate(d.Name()) {
-			return nil
-		}
-		kind, err := detect(p, opts)
-		if err != nil || kind == formats.KindUnknown {
-			return nil
-		}
-		files = append(files, found{p, kind})
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("validate %s: %w", display, err)
-	}
-	included := map[string]bool{}
-	for _, f := range files {
-		inc := includer(f.kind)
-		if inc == nil {
-			continue
-		}
-		list, err := inc(f.path, opts)
-		if err != nil {
-			continue // the file's own check reports it
-		}
-		if len(list) == 0 {
-			continue
-		}
-		for _, l := range list {
-			if !filepath.IsAbs(l) {
-				l = filepath.Join(filepath.Dir(f.path), l)
-			}
-			if abs, err := filepath.Abs(l); err == nil {
-				included[abs] = true
-			}
-		}
-	}
-	sort.Slice(files, func(i, j int) bool { return files[i].path < files[j].path })
-	// Check files in parallel; reports keep the path order.
-	results := make([][]validate.Report, len(files))
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(runtime.GOMAXPROCS(0))
-	for i, f := range files {
-		if abs, err := filepath.Abs(f.path); err == nil && included[abs] {
-			continue
-		}
-		rel, err := filepath.Rel(root, f.path)
-		if err != nil {
-			rel = f.path
-		}
-		name := joinDisplay(strings.TrimSuffix(display, "/"), rel)
-		if display == "." {
-			name = filepath.ToSlash(rel)
-		}
-		g.Go(func() error {
-			if err := gctx.Err(); err != nil {
-				return err
-			}
-			switch {
-			case f.kind == formats.KindZip && inArchive:
-				results[i] = []validate.Report{{Path: name, Format: formats.KindZip, Valid: true,
-					NotChecked: []string{"an archive inside an archive is not opened; unpack it and validate it alone"}}}
-			case f.kind == formats.KindZip:
-				results[i] = checkArchive(gctx, f.path, opts, name)
-			default:
-				results[i] = []validate.Report{checkOne(f.path, f.kind, opts, name)}
-			}
-			return nil
-		})
-	}
-	err = g.Wait()
-	var out []validate.Report
-	for _, rs := range results {
-		out = append(out, rs...)
-	}
-	if err != nil {
-		return out, err
-	}
-	if err := ctx.Err(); err != nil {
-		return out, err
-	}
-	return out, nil
 }
