@@ -164,6 +164,29 @@ Exit status: 0; 9 another agent runs on this cache; 2 bad flags; with
 				},
 			},
 			{
+				Name:  "install",
+				Usage: "write a systemd user unit or a launchd agent plist that runs gizmo agent run",
+				Description: `--systemd writes $XDG_CONFIG_HOME/systemd/user/gizmo-agent.service
+(Type=notify, a watchdog, SIGHUP on reload, restart on failure); --launchd
+writes ~/Library/LaunchAgents/com.antimlabs.gizmo.agent.plist. Either takes
+the cache directory, the API URL and the project list from the current
+settings, and the API key from a key file, never inline: --api-key-file (or
+GIZMO_API_KEY_FILE) is used as it is; a key given by GIZMO_API_KEY or
+--api-key is written to $XDG_CONFIG_HOME/gizmo/api-key, readable only by
+you. Prints the command that enables the service.
+Exit status: 0; 2 neither or both of --systemd and --launchd, or a file
+exists and differs (--force replaces it); 6 no API key.`,
+				Flags: []cli.Flag{
+					&cli.BoolFlag{Name: "systemd", Usage: "write a systemd user unit"},
+					&cli.BoolFlag{Name: "launchd", Usage: "write a launchd LaunchAgent plist (macOS)"},
+					&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write the file to `PATH` instead of the service manager's folder"},
+					&cli.BoolFlag{Name: "force", Usage: "replace a unit, plist or key file that differs"},
+					&cli.DurationFlag{Name: "interval", Usage: "the agent's --interval (default: the agent's default)"},
+					registryFlag(),
+				},
+				Action: runAgentInstall,
+			},
+			{
 				Name:  "status",
 				Usage: "show the running agent's state (exit 8 when none runs on this cache)",
 				Description: `Reads the agent's control API (agent.sock in the cache directory). --json

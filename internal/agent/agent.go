@@ -39,6 +39,9 @@ type Config struct {
 	// MaxBackoff caps the delay after failed passes (DefaultMaxBackoff
 	// when 0).
 	MaxBackoff time.Duration
+	// Fallback is how often a project that could not be watched is
+	// checked (FallbackRescan when 0).
+	Fallback time.Duration
 	// Sync narrows what the account sync fetches (Formats, Tags) and sets
 	// its Concurrency and Validator.
 	Sync    gsync.Options
@@ -97,6 +100,9 @@ type Agent struct {
 
 	trigger chan struct{}
 	watch   *watcher // nil in Once
+	// wrapAdd, when set, wraps the watcher's add (tests inject the OS
+	// watch limit).
+	wrapAdd func(add func(string) error) func(string) error
 	workers context.Context
 	wg      sync.WaitGroup
 }
@@ -117,6 +123,9 @@ func New(cfg Config, deps Deps) *Agent {
 	}
 	if cfg.Rescan <= 0 {
 		cfg.Rescan = DefaultRescan
+	}
+	if cfg.Fallback <= 0 {
+		cfg.Fallback = FallbackRescan
 	}
 	return &Agent{cfg: cfg, deps: deps, log: deps.Log, clock: deps.Clock, metrics: deps.Metrics,
 		started: deps.Clock.Now(), projects: map[string]*proj{}, cancel: map[string]context.CancelFunc{},
@@ -279,6 +288,7 @@ func (a *Agent) Status() Status {
 	for k := range a.active {
 		s.Downloads = append(s.Downloads, k)
 	}
+	w := a.watch
 	a.mu.Unlock()
 	sort.Strings(s.Downloads)
 	if s.Errors == nil {
@@ -287,8 +297,8 @@ func (a *Agent) Status() Status {
 	for _, p := range projects {
 		s.Projects = append(s.Projects, p.status())
 	}
-	if a.watch != nil {
-		s.Watches = a.watch.count()
+	if w != nil {
+		s.Watches = w.count()
 	}
 	return s
 }

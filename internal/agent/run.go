@@ -24,9 +24,14 @@ const StopGrace = 4 * time.Second
 func (a *Agent) Run(ctx context.Context, reload <-chan struct{}, serve func(ctx context.Context) error) error {
 	w, err := newWatcher(a)
 	if err != nil {
-		a.log.Error("cannot watch files; the agent rescans every project every "+FallbackRescan.String()+" instead", "err", err.Error())
+		a.log.Error("cannot watch files; the agent rescans every project every "+a.cfg.Fallback.String()+" instead", "err", err.Error())
 	} else {
+		a.mu.Lock()
 		a.watch = w
+		a.mu.Unlock()
+		if a.wrapAdd != nil {
+			w.add = a.wrapAdd(w.add)
+		}
 		defer w.close()
 		w.watchRegistry(a.cfg.Registry.Path)
 	}
@@ -161,10 +166,10 @@ func (a *Agent) events(ctx context.Context) {
 }
 
 // rescans checks every project every Rescan, and the projects that could
-// not be watched every FallbackRescan.
+// not be watched every Fallback.
 func (a *Agent) rescans(ctx context.Context) {
 	var since time.Duration
-	tick := min(FallbackRescan, a.cfg.Rescan)
+	tick := min(a.cfg.Fallback, a.cfg.Rescan)
 	for {
 		t := a.clock.NewTimer(tick)
 		select {

@@ -165,7 +165,7 @@ func (w *watcher) limitError(p *proj, err error) {
 		return
 	}
 	w.limitMsg = true
-	w.a.log.Error("cannot watch every folder; the agent checks the project every "+FallbackRescan.String()+" instead",
+	w.a.log.Error("cannot watch every folder; the agent checks the project every "+w.a.cfg.Fallback.String()+" instead",
 		"project", p.dir, "err", watchLimitError(err).Error())
 }
 

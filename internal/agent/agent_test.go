@@ -1,0 +1,145 @@
+package agent
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/antimlabs/gizmo/cache"
+	"github.com/antimlabs/gizmo/sync/api"
+	"github.com/antimlabs/gizmo/sync/emulator"
+	"github.com/antimlabs/gizmo/sync/emulator/emulatortest"
+)
+
+// testAgent is an agent on a real emulator, cache and project folders, with
+// the real clock.
+func testAgent(t *testing.T, cfg Config, projects ...string) (*Agent, *syncBuffer) {
+	t.Helper()
+	_, url := emulatortest.StartTest(t, emulator.Config{Assets: 4, Seed: 7})
+	if cfg.CacheDir == "" {
+		cfg.CacheDir = t.TempDir()
+	}
+	cfg.Projects = projects
+	logs := &syncBuffer{}
+	a := New(cfg, Deps{
+		OpenCache: func() (*cache.Cache, error) { return cache.Open(cfg.CacheDir) },
+		Remote: func() (Remote, error) {
+			return api.New(api.Options{BaseURL: url, APIKey: emulator.DefaultAPIKey})
+		},
+		Log: slog.New(slog.NewTextHandler(logs, nil)),
+	})
+	return a, logs
+}
+
+func runAgent(t *testing.T, a *Agent) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx, nil, nil) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("Run: %v", err)
+			}
+		case <-time.After(StopGrace + 5*time.Second):
+			t.Error("Run did not return after its context ended")
+		}
+	})
+	waitUntil(t, 30*time.Second, "the first pass", func() bool { return a.Status().Ready })
+}
+
+func waitUntil(t *testing.T, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("waited %v for %s", d, what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// placedModel is one placed model file of the project's status.
+func placedModel(t *testing.T, a *Agent, dir string) string {
+	t.Helper()
+	for _, p := range a.Status().Projects {
+		if p.Dir == dir && len(p.Items) > 0 {
+			return filepath.Join(dir, p.Items[0].Path)
+		}
+	}
+	t.Fatalf("nothing placed in %s", dir)
+	return ""
+}
+
+// When the OS refuses watches (the inotify limit), the agent says how to
+// raise it, keeps running, and checks the project by rescans instead.
+func TestWatchLimitFallsBackToRescans(t *testing.T) {
+	dir := newProjectDir(t, t.TempDir(), "p")
+	a, logs := testAgent(t, Config{Interval: time.Hour, Fallback: 200 * time.Millisecond}, dir)
+	var refused atomic.Int64
+	a.wrapAdd = func(add func(string) error) func(string) error {
+		return func(p string) error {
+			if strings.HasPrefix(p, dir) {
+				refused.Add(1)
+				return syscall.ENOSPC
+			}
+			return add(p)
+		}
+	}
+	runAgent(t, a)
+	if refused.Load() == 0 {
+		t.Fatal("no watch was refused")
+	}
+	out := logs.String()
+	if !strings.Contains(out, "fs.inotify.max_user_watches") || !strings.Contains(out, "sysctl") {
+		t.Errorf("no message naming the sysctl to raise:\n%s", out)
+	}
+	if n := strings.Count(out, "max_user_watches"); n != 1 {
+		t.Errorf("the watch limit was reported %d times, want once", n)
+	}
+	st := a.Status()
+	if len(st.Projects) != 1 || st.Projects[0].Watched || !st.Projects[0].OK {
+		t.Fatalf("project status: %+v", st.Projects)
+	}
+	model := placedModel(t, a, dir)
+	if err := os.Remove(model); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, 10*time.Second, "a rescan to restore the deleted model", func() bool {
+		_, err := os.Stat(model)
+		return err == nil
+	})
+}
+
+// An unwatched change is also found by the periodic full rescan.
+func TestRescanFindsLostEvents(t *testing.T) {
+	dir := newProjectDir(t, t.TempDir(), "p")
+	a, _ := testAgent(t, Config{Interval: time.Hour, Rescan: 300 * time.Millisecond}, dir)
+	// Every event is lost: the watcher sees nothing of the project.
+	a.wrapAdd = func(add func(string) error) func(string) error {
+		return func(p string) error {
+			if strings.HasPrefix(p, dir) {
+				return nil // "watched", but no event will ever come
+			}
+			return add(p)
+		}
+	}
+	runAgent(t, a)
+	if !a.Status().Projects[0].Watched {
+		t.Fatal("the project should count as watched")
+	}
+	model := placedModel(t, a, dir)
+	os.Remove(model)
+	waitUntil(t, 10*time.Second, "the periodic rescan to restore the model", func() bool {
+		_, err := os.Stat(model)
+		return err == nil
+	})
+}
