@@ -13,9 +13,11 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"golang.org/x/sync/errgroup"
 	"oras.land/oras-go/v2/content"
 	"oras.land/oras-go/v2/registry/remote"
 
@@ -58,6 +60,9 @@ var ErrDigest = errors.New("digest mismatch")
 // ErrCacheDiffers is returned when the cache holds another version of an
 // export than the bundle.
 var ErrCacheDiffers = errors.New("the cache holds another version")
+
+// pullConcurrency is how many layers a pull fetches at once.
+const pullConcurrency = 4
 
 // maxManifest bounds the manifest and config blobs read into memory.
 const maxManifest = 4 << 20
@@ -115,30 +120,45 @@ func Pull(ctx context.Context, repo *remote.Repository, ref Ref, o PullOptions) 
 			metas = append(metas, cache.AssetMeta{ID: e.ID, Name: e.Name, Status: "ready", Tags: e.Tags, Formats: formatsOf[e.ID], CreatedAt: created})
 		}
 	}
+	// Layers are fetched a few at a time, as registry clients do (oras
+	// pulls three at once); the first error stops the rest.
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(pullConcurrency)
+	var mu sync.Mutex
 	for _, e := range b.Entries {
 		ldesc, ok := layers[e.Layer]
 		if !ok {
 			return nil, fmt.Errorf("%s: bundle entry %s/%s names layer %s, which the manifest does not list", ref, e.ID, e.Format, e.Layer)
 		}
-		fetched := false
-		ce, err := o.Cache.StoreChecked(ctx, e.ID, e.Format, func(ctx context.Context, w io.Writer) (string, error) {
-			fetched = true
-			n, err := storeFromLayer(ctx, repo, ref, tmp, ldesc, e, w)
-			res.Bytes += n
-			return "", err
-		}, o.Check)
-		if err != nil {
-			return nil, fmt.Errorf("%s: asset %s (%s) %s: %w", ref, e.ID, e.Name, e.Format, err)
-		}
-		if ce.Hash != e.SHA256 {
-			return nil, fmt.Errorf("%s: asset %s (%s) %s: %w (SHA-256 %.12s, the bundle has %.12s): remove it with 'gizmo cache rm %s' and pull again", ref, e.ID, e.Name, e.Format, ErrCacheDiffers, ce.Hash, e.SHA256, e.ID)
-		}
-		if fetched {
-			res.Stored++
-			logf("stored %s %s %s", e.ID, e.Name, e.Format)
-		} else {
-			res.Present++
-		}
+		g.Go(func() error {
+			fetched := false
+			ce, err := o.Cache.StoreChecked(gctx, e.ID, e.Format, func(ctx context.Context, w io.Writer) (string, error) {
+				fetched = true
+				n, err := storeFromLayer(ctx, repo, ref, tmp, ldesc, e, w)
+				mu.Lock()
+				res.Bytes += n
+				mu.Unlock()
+				return "", err
+			}, o.Check)
+			if err != nil {
+				return fmt.Errorf("%s: asset %s (%s) %s: %w", ref, e.ID, e.Name, e.Format, err)
+			}
+			if ce.Hash != e.SHA256 {
+				return fmt.Errorf("%s: asset %s (%s) %s: %w (SHA-256 %.12s, the bundle has %.12s): remove it with 'gizmo cache rm %s' and pull again", ref, e.ID, e.Name, e.Format, ErrCacheDiffers, ce.Hash, e.SHA256, e.ID)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if fetched {
+				res.Stored++
+				logf("stored %s %s %s", e.ID, e.Name, e.Format)
+			} else {
+				res.Present++
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
 	}
 	// Recorded after the files, so that an interrupted pull lists nothing
 	// it did not store.

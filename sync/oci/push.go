@@ -9,11 +9,13 @@ import (
 	"path"
 	"path/filepath"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/opencontainers/go-digest"
 	specs "github.com/opencontainers/image-spec/specs-go"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"golang.org/x/sync/errgroup"
 	"oras.land/oras-go/v2/content"
 	"oras.land/oras-go/v2/registry/remote"
 
@@ -68,6 +70,9 @@ type PushResult struct {
 	Present  int    `json:"blobs_present"`
 	Bytes    int64  `json:"bytes_uploaded"`
 }
+
+// pushConcurrency is how many blobs a push uploads at once.
+const pushConcurrency = 4
 
 // Push publishes the exports the lock names, from the cache, as one
 // artifact at ref, and tags it when ref has a tag.
@@ -155,13 +160,16 @@ func Push(ctx context.Context, repo *remote.Repository, ref Ref, o PushOptions) 
 	// Every layer's mtime is its asset's creation; the bundle's is the newest.
 	b.Created = created.UTC().Format(time.RFC3339)
 	res := &PushResult{Ref: ref.String(), Entries: len(b.Entries)}
-	push := func(desc ocispec.Descriptor, open func() (*os.File, error), data []byte) error {
+	var mu sync.Mutex
+	push := func(ctx context.Context, desc ocispec.Descriptor, open func() (*os.File, error), data []byte) error {
 		ok, err := repo.Exists(ctx, desc)
 		if err != nil {
 			return explain(ref, "check blob "+desc.Digest.String(), err)
 		}
 		if ok {
+			mu.Lock()
 			res.Present++
+			mu.Unlock()
 			return nil
 		}
 		if data != nil {
@@ -176,22 +184,29 @@ func Push(ctx context.Context, repo *remote.Repository, ref Ref, o PushOptions) 
 		if err != nil {
 			return explain(ref, "upload blob "+desc.Digest.String(), err)
 		}
+		mu.Lock()
 		res.Uploaded++
 		res.Bytes += desc.Size
+		mu.Unlock()
 		return nil
 	}
-	var descs []ocispec.Descriptor
+	// Layers go up a few at a time; the manifest lists them in order.
+	descs := make([]ocispec.Descriptor, len(layers))
 	var diffIDs []digest.Digest
-	for _, p := range layers {
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(pushConcurrency)
+	for i, p := range layers {
 		d := ocispec.Descriptor{MediaType: LayerMediaType, Digest: p.layer.digest, Size: p.layer.size,
 			Annotations: map[string]string{ocispec.AnnotationTitle: p.title, orasUnpack: "true", orasDigest: p.layer.diffID.String()}}
-		file := p.layer.file
-		if err := push(d, func() (*os.File, error) { return os.Open(file) }, nil); err != nil {
-			return nil, err
-		}
-		logf("layer %s %s", p.title, d.Digest)
-		descs = append(descs, d)
+		descs[i] = d
 		diffIDs = append(diffIDs, p.layer.diffID)
+		file := p.layer.file
+		g.Go(func() error {
+			return push(gctx, d, func() (*os.File, error) { return os.Open(file) }, nil)
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
 	}
 	cfg, err := b.marshal()
 	if err != nil {
@@ -208,7 +223,7 @@ func Push(ctx context.Context, repo *remote.Repository, ref Ref, o PushOptions) 
 		defer os.Remove(bl.file)
 		d := ocispec.Descriptor{MediaType: LayerMediaType, Digest: bl.digest, Size: bl.size,
 			Annotations: map[string]string{ocispec.AnnotationTitle: bundleFileName, annotationBundle: "true"}}
-		if err := push(d, func() (*os.File, error) { return os.Open(bl.file) }, nil); err != nil {
+		if err := push(ctx, d, func() (*os.File, error) { return os.Open(bl.file) }, nil); err != nil {
 			return nil, err
 		}
 		descs = append(descs, d)
@@ -223,12 +238,12 @@ func Push(ctx context.Context, repo *remote.Repository, ref Ref, o PushOptions) 
 			return nil, err
 		}
 		cfgDesc = content.NewDescriptorFromBytes(imageConfigType, data)
-		if err := push(cfgDesc, nil, data); err != nil {
+		if err := push(ctx, cfgDesc, nil, data); err != nil {
 			return nil, err
 		}
 	} else {
 		cfgDesc = content.NewDescriptorFromBytes(ConfigMediaType, cfg)
-		if err := push(cfgDesc, nil, cfg); err != nil {
+		if err := push(ctx, cfgDesc, nil, cfg); err != nil {
 			return nil, err
 		}
 	}
