@@ -319,7 +319,7 @@ func (c *Cache) fetchAndPublish(ctx context.Context, id, format, kh string, fetc
 		if e.Model, e.ModelKind, err = findModel(overlayHead(shown), e.Files, format); err != nil {
 			return Entry{}, fmt.Errorf("%s: %w", name, err)
 		}
-	case formats.KindURDF, formats.KindMJCF, formats.KindUSDA, formats.KindUSDC:
+	case formats.KindURDF, formats.KindMJCF, formats.KindUSDA, formats.KindUSDC, formats.KindSDF:
 		model := singleName[kind]
 		e.Files, e.Model, e.ModelKind = []string{model}, model, kind
 		shown = archive.NewFileOverlay(c.TreePath(e), model, c.blobPath(sum), n)
@@ -400,6 +400,7 @@ var singleName = map[formats.Kind]string{
 	formats.KindMJCF: "model.xml",
 	formats.KindUSDA: "model.usda",
 	formats.KindUSDC: "model.usdc",
+	formats.KindSDF:  "model.sdf",
 }
 
 func preview(b []byte) string {
@@ -409,7 +410,7 @@ func preview(b []byte) string {
 	return string(b)
 }
 
-var modelExt = map[string]bool{".urdf": true, ".xml": true, ".mjcf": true, ".usd": true, ".usda": true, ".usdc": true}
+var modelExt = map[string]bool{".urdf": true, ".xml": true, ".mjcf": true, ".usd": true, ".usda": true, ".usdc": true, ".sdf": true}
 
 var includeRE = regexp.MustCompile(`<include\s+file\s*=\s*["']([^"']+)["']`)
 
@@ -435,6 +436,7 @@ func findModel(head func(name string) ([]byte, error), files []string, format st
 		string(formats.IsaacURDF): {formats.KindURDF},
 		string(formats.MuJoCo):    {formats.KindMJCF},
 		string(formats.IsaacUSD):  {formats.KindUSDA, formats.KindUSDC},
+		string(formats.GazeboSDF): {formats.KindSDF},
 	}[format]
 	kinds := map[string]formats.Kind{}
 	included := map[string]bool{}

@@ -379,7 +379,7 @@ func (r *run) resolve(ctx context.Context, records []record, known map[string]ca
 			if len(r.opts.Tags) > 0 && len(rec.Tags) > 0 && !hasAnyTag(rec.Tags, r.opts.Tags) {
 				continue // filtered out by its known tags: no need to ask for more
 			}
-			needGet := len(rec.Formats) == 0 || !wasKnown || prev.Status != string(api.StatusReady)
+			needGet := len(rec.Formats) == 0 || !rec.listFormats && (!wasKnown || prev.Status != string(api.StatusReady))
 			if len(r.opts.Tags) > 0 && len(rec.Tags) == 0 {
 				needGet = true // the tags may be on the asset, not the list page
 			}

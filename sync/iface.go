@@ -101,7 +101,10 @@ type record struct {
 	Error   string
 	Tags    []string
 	Formats []formats.Format
-	meta    cache.AssetMeta
+	// listFormats: the listing itself named the formats (the current
+	// generation's does), so the asset need not be asked for them.
+	listFormats bool
+	meta        cache.AssetMeta
 }
 
 // mergeRecord merges an asset from the server with the cache's record of
@@ -134,7 +137,8 @@ func mergeRecord(a api.Asset, prev cache.AssetMeta, known bool) record {
 			}
 		}
 	}
-	r := record{ID: m.ID, Name: m.Name, Status: api.Status(m.Status), Error: m.Error, Tags: m.Tags, meta: m}
+	r := record{ID: m.ID, Name: m.Name, Status: api.Status(m.Status), Error: m.Error, Tags: m.Tags, meta: m,
+		listFormats: len(a.Formats) > 0}
 	for _, f := range m.Formats {
 		r.Formats = append(r.Formats, formats.Format(f))
 	}

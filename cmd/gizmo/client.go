@@ -39,7 +39,7 @@ func newClient(c *cli.Context) (*api.Client, error) {
 	if err != nil {
 		return nil, exitcode.With(exitcode.Usage, fmt.Errorf("--max-download: %w", err))
 	}
-	client, err := api.New(api.Options{
+	opts := api.Options{
 		BaseURL:        c.String(flagAPIURL),
 		APIKey:         key,
 		UserAgent:      userAgent(),
@@ -50,11 +50,14 @@ func newClient(c *cli.Context) (*api.Client, error) {
 		// Interactive waits: a first poll soon, then slower, up to 5s.
 		PollInterval: 250 * time.Millisecond,
 		PollMax:      5 * time.Second,
-	})
+	}
+	client, err := api.New(opts)
 	if err != nil {
 		return nil, exitcode.With(exitcode.Usage, fmt.Errorf("%w (--api-url or GIZMO_API_URL)", err))
 	}
-	return client, nil
+	// The generation the server speaks: forced, remembered or detected
+	// (generation.go).
+	return withGeneration(c, client, opts)
 }
 
 func userAgent() string {
@@ -115,6 +118,8 @@ func exitForAPI(err error) error {
 	case errors.Is(err, api.ErrNotAPI):
 		// Before ErrNotFound: a 404 for a route is no missing asset.
 		return err
+	case errors.Is(err, api.ErrNotInGeneration):
+		return exitcode.With(exitcode.Usage, err)
 	case errors.Is(err, api.ErrNotFound):
 		return exitcode.With(exitcode.NotFound, fmt.Errorf("%w\nlist the account's assets with 'gizmo ls --all'", err))
 	}

@@ -52,6 +52,7 @@ const defaultAPIURL = "https://api.gizmo.antimlabs.com/v1"
 func globalFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: flagAPIURL, Value: defaultAPIURL, EnvVars: []string{"GIZMO_API_URL"}, Usage: "base URL of the Gizmo API"},
+		&cli.StringFlag{Name: flagAPIGeneration, Value: "auto", EnvVars: []string{"GIZMO_API_GENERATION"}, Usage: "API `GENERATION` the server speaks: auto (detected once per API URL with GET requests, remembered in the cache directory), alpha or current"},
 		&cli.StringFlag{Name: flagAPIKey, EnvVars: []string{"GIZMO_API_KEY"}, Usage: "API key (prefer GIZMO_API_KEY or --api-key-file: flags show in ps)"},
 		&cli.StringFlag{Name: flagAPIKeyFile, EnvVars: []string{"GIZMO_API_KEY_FILE"}, Usage: "read the API key from `FILE` (must not be readable by group or others)"},
 		&cli.StringFlag{Name: flagCacheDir, EnvVars: []string{"GIZMO_CACHE_DIR"}, Usage: "cache directory (default $XDG_CACHE_HOME/gizmo or ~/.cache/gizmo)"},

@@ -64,6 +64,13 @@ type Options struct {
 
 	Logger *slog.Logger // nil: silent
 
+	// Generation is the API generation the server speaks (generation.go):
+	// GenerationAlpha when empty. With GenerationCurrent the client calls
+	// /v1/ paths below BaseURL's host (a BaseURL ending in /v1 is taken
+	// as the same server), and List, Get, Export and Download speak that
+	// generation (current.go).
+	Generation Generation
+
 	// Clock is the time source of backoffs, the rate gate and WaitReady's
 	// polls; nil is the real clock. Tests pass a fake one.
 	Clock Clock
@@ -91,6 +98,8 @@ type Client struct {
 	reqTimeout   time.Duration
 	idleTimeout  time.Duration
 	maxDownload  int64 // 0: no bound
+	gen          Generation
+	pace         pacer // paces requests from the X-RateLimit-* headers (pace.go)
 }
 
 // New returns a Client for o.BaseURL.
@@ -158,6 +167,10 @@ func New(o Options) (*Client, error) {
 		c.pollMax = DefaultPollMax
 	}
 	c.pollMax = max(c.pollMax, c.pollInterval)
+	if err := c.setGeneration(o.Generation); err != nil {
+		return nil, err
+	}
+	c.pace.init(c.retry)
 	return c, nil
 }
 
@@ -190,6 +203,9 @@ func (c *Client) do(ctx context.Context, cl call) error {
 	timeouts := 0
 	for attempt := 1; ; attempt++ {
 		if err := c.gate.wait(ctx, c.retry); err != nil {
+			return ctxError(cl.op, err, last)
+		}
+		if err := c.pace.wait(ctx); err != nil {
 			return ctxError(cl.op, err, last)
 		}
 		actx, cancel := context.WithTimeout(withAPIMark(ctx), c.reqTimeout)
@@ -276,6 +292,7 @@ func (c *Client) attempt(ctx context.Context, cl call, target string, body []byt
 		return errRetry
 	}
 	c.log.Debug("gizmo api", "op", cl.op, "method", cl.method, "url", target, "attempt", attempt, "status", resp.StatusCode, "elapsed", time.Since(start).Round(time.Millisecond))
+	c.pace.observe(resp)
 	if resp.StatusCode/100 == 2 {
 		if err := decodeAnswer(resp, cl.out, c.base); err != nil {
 			if ctx.Err() != nil {
@@ -335,6 +352,9 @@ func notSent(err error) bool {
 // Create asks for a new asset (POST /assets). The asset comes back pending;
 // WaitReady waits for it.
 func (c *Client) Create(ctx context.Context, r CreateRequest) (*Asset, error) {
+	if c.gen == GenerationCurrent {
+		return nil, fmt.Errorf("create asset: %w: the current generation creates assets as jobs (CreateJob)", ErrNotInGeneration)
+	}
 	var a Asset
 	if err := c.do(ctx, call{op: "create asset", method: http.MethodPost, path: "/assets", body: r, out: &a, create: true}); err != nil {
 		return nil, err
@@ -350,6 +370,9 @@ func (c *Client) Get(ctx context.Context, id string) (*Asset, error) {
 	if id == "" {
 		return nil, errors.New("get asset: empty asset id")
 	}
+	if c.gen == GenerationCurrent {
+		return c.currentGet(ctx, id)
+	}
 	var a Asset
 	op := "get " + id
 	if err := c.do(ctx, call{op: op, method: http.MethodGet, path: "/assets/" + url.PathEscape(id), out: &a}); err != nil {
@@ -364,6 +387,9 @@ func (c *Client) Get(ctx context.Context, id string) (*Asset, error) {
 // List returns one page (GET /assets). limit <= 0 leaves the server's default
 // (20); the server refuses a limit above 100.
 func (c *Client) List(ctx context.Context, limit, offset int) (*Page, error) {
+	if c.gen == GenerationCurrent {
+		return c.currentList(ctx, limit, offset)
+	}
 	q := url.Values{}
 	if limit > 0 {
 		q.Set("limit", strconv.Itoa(limit))
@@ -475,6 +501,9 @@ func (c *Client) Export(ctx context.Context, id string, f formats.Format) (*Expo
 	if id == "" || f == "" {
 		return nil, fmt.Errorf("export %q/%q: asset id and format are required", id, f)
 	}
+	if c.gen == GenerationCurrent {
+		return c.currentExport(id, f)
+	}
 	var e Export
 	op := fmt.Sprintf("export %s/%s", id, f)
 	err := c.do(ctx, call{op: op, method: http.MethodPost, path: "/assets/" + url.PathEscape(id) + "/export",
@@ -537,6 +566,9 @@ func (c *Client) WaitReady(ctx context.Context, id string, onStatus func(Asset))
 // DownloadFile which does). progress, when non-nil, is called as bytes arrive
 // with total -1 when the length is unknown.
 func (c *Client) Download(ctx context.Context, rawURL string, w io.Writer, progress func(done, total int64)) (*Download, error) {
+	if ex, ok := c.exportTarget(rawURL); ok {
+		return c.exportStream(ctx, ex, w, progress)
+	}
 	op := "download " + RedactURL(rawURL)
 	var last error
 	timeouts := 0

@@ -31,6 +31,10 @@ type Asset struct {
 	Formats   []formats.Format `json:"formats,omitempty"`
 	// Error is the reason a failed generation gives, when the server sends one.
 	Error string `json:"error,omitempty"`
+	// SceneID and JobID: the scene the asset belongs to and the job that
+	// made it (current generation only).
+	SceneID string `json:"scene_id,omitempty"`
+	JobID   string `json:"job_id,omitempty"`
 }
 
 // CreateRequest is the body of POST /assets.

@@ -1,0 +1,174 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/antimlabs/gizmo/formats"
+)
+
+// Scene is a scene of the current generation.
+type Scene struct {
+	ID         string           `json:"id"`
+	Name       string           `json:"name,omitempty"`
+	Prompt     string           `json:"prompt,omitempty"`
+	Status     Status           `json:"status"`
+	CreatedAt  time.Time        `json:"created_at"`
+	AssetCount int              `json:"asset_count,omitempty"`
+	Assets     []string         `json:"assets,omitempty"`
+	Edits      []string         `json:"edits,omitempty"`
+	Formats    []formats.Format `json:"formats,omitempty"`
+	JobID      string           `json:"job_id,omitempty"`
+}
+
+type wireScene struct {
+	ID         string            `json:"id"`
+	SceneID    string            `json:"scene_id"`
+	Name       string            `json:"name"`
+	Prompt     string            `json:"prompt"`
+	Status     string            `json:"status"`
+	CreatedAt  json.RawMessage   `json:"created_at"`
+	AssetCount int               `json:"asset_count"`
+	Assets     []json.RawMessage `json:"assets"`
+	Edits      []string          `json:"edits"`
+	Formats    []string          `json:"formats"`
+	JobID      string            `json:"job_id"`
+}
+
+func (w wireScene) scene() Scene {
+	s := Scene{ID: w.ID, Name: w.Name, Prompt: w.Prompt, Status: CurrentStatus(w.Status), CreatedAt: epochTime(w.CreatedAt),
+		AssetCount: w.AssetCount, Edits: w.Edits, JobID: w.JobID}
+	if s.ID == "" {
+		s.ID = w.SceneID
+	}
+	for _, raw := range w.Assets {
+		var id string
+		var obj struct {
+			ID string `json:"id"`
+		}
+		switch {
+		case json.Unmarshal(raw, &id) == nil:
+		case json.Unmarshal(raw, &obj) == nil:
+			id = obj.ID
+		}
+		if id != "" {
+			s.Assets = append(s.Assets, id)
+		}
+	}
+	if s.AssetCount == 0 {
+		s.AssetCount = len(s.Assets)
+	}
+	for _, f := range w.Formats {
+		s.Formats = append(s.Formats, formatOfWire(f))
+	}
+	return s
+}
+
+// ListScenes reads one page of GET /v1/scenes (newest first) and the total
+// when the server tells it (-1 when not).
+func (c *Client) ListScenes(ctx context.Context, limit, offset int) ([]Scene, int, error) {
+	if c.gen != GenerationCurrent {
+		return nil, 0, fmt.Errorf("list scenes: %w: the alpha generation has no scenes to list", ErrNotInGeneration)
+	}
+	q := url.Values{}
+	if limit > 0 {
+		q.Set("limit", strconv.Itoa(limit))
+	}
+	if offset > 0 {
+		q.Set("offset", strconv.Itoa(offset))
+	}
+	p := "/v1/scenes"
+	if len(q) > 0 {
+		p += "?" + q.Encode()
+	}
+	var ans struct {
+		Scenes []wireScene `json:"scenes"`
+		Items  []wireScene `json:"items"`
+		Total  *int        `json:"total"`
+	}
+	if err := c.do(ctx, call{op: fmt.Sprintf("list scenes (offset %d)", offset), method: http.MethodGet, path: p, out: &ans}); err != nil {
+		return nil, 0, err
+	}
+	items := ans.Scenes
+	if items == nil {
+		items = ans.Items
+	}
+	out := make([]Scene, 0, len(items))
+	for _, w := range items {
+		out = append(out, w.scene())
+	}
+	total := -1
+	if ans.Total != nil {
+		total = *ans.Total
+	}
+	return out, total, nil
+}
+
+// AllScenes reads every scene, page after page, bounded: it stops on a
+// short, empty or repeated page, and after maxScenePages pages.
+func (c *Client) AllScenes(ctx context.Context) ([]Scene, error) {
+	var out []Scene
+	seen := map[string]bool{}
+	for page, offset := 0, 0; page < maxScenePages; page++ {
+		scenes, total, err := c.ListScenes(ctx, PageSize, offset)
+		if err != nil {
+			return out, err
+		}
+		fresh := 0
+		for _, s := range scenes {
+			if s.ID != "" && !seen[s.ID] {
+				seen[s.ID] = true
+				out = append(out, s)
+				fresh++
+			}
+		}
+		offset += len(scenes)
+		if fresh == 0 || len(scenes) < PageSize || total >= 0 && offset >= total {
+			return out, nil
+		}
+	}
+	return out, fmt.Errorf("list scenes: more than %d pages; stopped", maxScenePages)
+}
+
+const maxScenePages = 1000
+
+// GetScene reads GET /v1/scenes/{id}, with its assets.
+func (c *Client) GetScene(ctx context.Context, id string) (*Scene, error) {
+	if c.gen != GenerationCurrent {
+		return nil, fmt.Errorf("get scene %s: %w: the alpha generation's scenes are not served by gizmo", id, ErrNotInGeneration)
+	}
+	var ans struct {
+		Scene *wireScene `json:"scene"`
+		wireScene
+	}
+	if err := c.do(ctx, call{op: "get scene " + id, method: http.MethodGet, path: "/v1/scenes/" + url.PathEscape(id), out: &ans}); err != nil {
+		return nil, err
+	}
+	w := ans.wireScene
+	if ans.Scene != nil {
+		w = *ans.Scene
+	}
+	s := w.scene()
+	if s.ID == "" {
+		s.ID = id
+	}
+	return &s, nil
+}
+
+// Whoami reads GET /v1/whoami: what the server tells about the account and
+// the key, as it comes (the shape is undocumented).
+func (c *Client) Whoami(ctx context.Context) (map[string]any, error) {
+	if c.gen != GenerationCurrent {
+		return nil, fmt.Errorf("whoami: %w: the alpha generation has no whoami", ErrNotInGeneration)
+	}
+	var m map[string]any
+	if err := c.do(ctx, call{op: "whoami", method: http.MethodGet, path: "/v1/whoami", out: &m}); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
