@@ -84,13 +84,26 @@ func TestMain(m *testing.M) {
 	})
 }
 
-func TestScripts(t *testing.T) {
+// TestScripts runs every script against an emulator of the alpha
+// generation; TestScriptsCurrent runs them all again against the current
+// one (scripts_current_test.go).
+func TestScripts(t *testing.T) { runScripts(t, emulator.APIAlpha) }
+
+func runScripts(t *testing.T, generation string) {
 	testscript.Run(t, testscript.Params{
-		Dir:           filepath.Join("testdata", "script"),
-		Setup:         scriptSetup,
+		Dir: filepath.Join("testdata", "script"),
+		Setup: func(env *testscript.Env) error {
+			env.Values[scriptGenKey{}] = generation
+			return scriptSetup(env)
+		},
 		Cmds:          scriptCmds,
 		UpdateScripts: *updateScripts,
-		Condition:     scriptCondition,
+		Condition: func(cond string) (bool, error) {
+			if cond == emulator.APIAlpha || cond == emulator.APICurrent {
+				return cond == generation, nil
+			}
+			return scriptCondition(cond)
+		},
 	})
 }
 
@@ -201,10 +214,12 @@ func cmdEmulator(ts *testscript.TestScript, neg bool, args []string) {
 	fs.Float64Var(&cfg.FailRate, "fail-rate", 0, "")
 	fs.StringVar(&host, "download-host", "", "")
 	fs.IntVar(&cfg.MaxPerAssetRate, "max-per-asset-rate", scriptMaxPerAssetRate, "")
+	cur := currentEmulatorFlags(ts, fs, &cfg)
 	fs.SetOutput(io.Discard)
 	if err := fs.Parse(args); err != nil {
 		ts.Fatalf("emulator: %v", err)
 	}
+	cur.apply(ts, &cfg)
 	h := ts.Value(emuKey{}).(*emuHolder)
 	if h.srv != nil {
 		h.srv.Close()
@@ -226,6 +241,7 @@ func cmdEmulator(ts *testscript.TestScript, neg bool, args []string) {
 		h.srv = srv
 		ts.Defer(func() { srv.Close(); checkPerAssetRate(ts, h.t, srv) })
 		setEmuEnv(ts, u, cfg.APIKey)
+		cur.setEnv(ts, cfg)
 		return
 	}
 	srv, err := emulator.New(cfg)
@@ -235,6 +251,7 @@ func cmdEmulator(ts *testscript.TestScript, neg bool, args []string) {
 	h.srv = srv
 	ts.Defer(func() { srv.Close(); checkPerAssetRate(ts, h.t, srv) })
 	setEmuEnv(ts, u, cfg.APIKey)
+	cur.setEnv(ts, cfg)
 }
 
 // scriptMaxPerAssetRate is the scripts' per-asset rate limit: requests a
@@ -355,7 +372,11 @@ func cmdEmuexport(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	f, err := formats.Parse(args[1])
 	ts.Check(err)
-	b, err := scriptEmulator(ts).ExportBytes(args[0], f)
+	srv := scriptEmulator(ts)
+	b, err := srv.ExportBytes(args[0], f)
+	if ts.Getenv("GIZMO_API_GENERATION") == emulator.APICurrent {
+		b, err = srv.CurrentExportBytes(args[0], f)
+	}
 	ts.Check(err)
 	ts.Check(os.WriteFile(ts.MkAbs(args[2]), b, 0o644))
 }
