@@ -144,30 +144,19 @@ func (u *utf16Reader) ReadByte() (byte, error) {
 // byte-order mark and white space) starts with "#usda".
 func prologue(in io.ByteReader) (root string, usda bool, err error) {
 	p := &scan{in: in}
-	// A UTF-8 byte-order mark, then white space, may come before "#usda".
+	// A byte-order mark and white space may come before "#usda"; like
+	// formats.Detect, any run of their bytes is skipped.
 	c, ok := p.next()
-	if ok && c == 0xef {
-		for _, want := range []byte{0xbb, 0xbf} {
-			if c, ok = p.next(); !ok || c != want {
-				return "", false, p.err
-			}
-		}
+	for ok && strings.IndexByte("\xef\xbb\xbf \t\r\n", c) >= 0 {
 		c, ok = p.next()
 	}
-	for ok && (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
-		c, ok = p.next()
-	}
-	if ok && c == '#' {
-		word := []byte{'#'}
-		for len(word) < 5 {
-			if c, ok = p.next(); !ok {
-				break
-			}
-			word = append(word, c)
-		}
-		if string(word) == "#usda" {
+	// Match "#usda" byte by byte, so that c is the first byte that does
+	// not match (a '<' must not be lost).
+	for i := 0; ok && c == "#usda"[i]; i++ {
+		if i == len("#usda")-1 {
 			return "", true, nil
 		}
+		c, ok = p.next()
 	}
 	for ok {
 		if c != '<' {
@@ -179,7 +168,7 @@ func prologue(in io.ByteReader) (root string, usda bool, err error) {
 		}
 		switch c {
 		case '?':
-			ok = p.skipPast("?>")
+			ok = p.skipPast("?>", "?")
 		case '!':
 			if c, ok = p.next(); !ok {
 				break
@@ -189,14 +178,14 @@ func prologue(in io.ByteReader) (root string, usda bool, err error) {
 					break
 				}
 				if c == '-' {
-					ok = p.skipPast("-->")
+					ok = p.skipPast("-->", "--")
 					break
 				}
 			}
 			// Any other declaration (a DOCTYPE) ends at the next '>', as
 			// formats.Detect reads it.
 			if c != '>' {
-				ok = p.skipPast(">")
+				ok = p.skipPast(">", "")
 			}
 		default:
 			var name strings.Builder
@@ -240,10 +229,16 @@ func (p *scan) next() (byte, bool) {
 	return c, true
 }
 
-// skipPast reads up to and including the first occurrence of end.
-func (p *scan) skipPast(end string) bool {
-	var last [4]byte // the last len(end) bytes read; end is at most 3 long
-	n := 0
+// skipPast reads up to and including the first occurrence of end, which
+// may begin in seed, the bytes just read (as formats.Detect finds "-->"
+// in "<!-->").
+func (p *scan) skipPast(end, seed string) bool {
+	var last [4]byte // the last bytes read; end is at most 3 long
+	for _, c := range []byte(seed) {
+		copy(last[:], last[1:])
+		last[3] = c
+	}
+	n := len(seed)
 	for {
 		c, ok := p.next()
 		if !ok {

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/antimlabs/gizmo/formats"
 )
 
 // FuzzExtract feeds arbitrary bytes to the archive extractor: no panic, and
@@ -64,5 +66,32 @@ func FuzzExtract(f *testing.F) {
 			}
 			return nil
 		})
+	})
+}
+
+// FuzzDetect: detection over a stream tells every input's kind as
+// formats.Detect does over the whole input at once (it has no head limit
+// then), except UTF-16 text, which only the stream decodes; it never
+// panics, and never calls a UTF-16 file anything but URDF, MJCF or unknown.
+func FuzzDetect(f *testing.F) {
+	for _, s := range []string{
+		plainURDF, headerURDF, mjcfRobot, usda, "\xef\xbb\xbf \n#usda 1.0", "PK\x03\x04", "PXR-USDC",
+		"<?xml version=\"1.0\"?><!DOCTYPE robot [<!ENTITY a \"b\">]><robot/>", "<!-->--><mujoco>",
+		"<?><robot>", "#<robot>", "<!-x><ns:robot a='1'>", utf16File(plainURDF), utf16BE(mjcfRobot), "<\x00",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		s := sniffBytes(data)
+		if _, _, ok := utf16Order(data); ok {
+			if s.kind != formats.KindURDF && s.kind != formats.KindMJCF && s.kind != formats.KindUnknown &&
+				s.kind != formats.KindZip && s.kind != formats.KindUSDC {
+				t.Fatalf("UTF-16 input detected as %q", s.kind)
+			}
+			return
+		}
+		if want := formats.Detect(data); s.kind != want {
+			t.Fatalf("stream detection %q, formats.Detect %q, for %q", s.kind, want, data)
+		}
 	})
 }

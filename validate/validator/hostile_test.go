@@ -327,3 +327,63 @@ func TestManyFiles(t *testing.T) {
 		}
 	}
 }
+
+// hostileXML are documents built to exhaust a parser: entity expansion,
+// external entities, deep nesting, an attribute longer than any model
+// needs. Each must be refused quickly, with a message of bounded size, and
+// nothing of an external entity's target may show up in the report.
+func hostileXML(secret string) map[string]string {
+	laughs := "<!ENTITY lol \"lol\">\n"
+	prev := "lol"
+	for i := 1; i <= 9; i++ {
+		laughs += fmt.Sprintf("<!ENTITY lol%d \"%s\">\n", i, strings.Repeat("&"+prev+";", 10))
+		prev = fmt.Sprintf("lol%d", i)
+	}
+	return map[string]string{
+		"laughs.urdf": "<?xml version=\"1.0\"?>\n<!DOCTYPE robot [\n" + laughs + "]>\n<robot name=\"&lol9;\"><link name=\"a\"/></robot>\n",
+		"laughs.xml":  "<?xml version=\"1.0\"?>\n<!DOCTYPE mujoco [\n" + laughs + "]>\n<mujoco model=\"&lol9;\"/>\n",
+		"xxe.urdf":    "<?xml version=\"1.0\"?>\n<!DOCTYPE robot [<!ENTITY xxe SYSTEM \"file://" + secret + "\">]>\n<robot name=\"&xxe;\"><link name=\"a\"/></robot>\n",
+		"xxe.xml":     "<!DOCTYPE mujoco [<!ENTITY xxe SYSTEM \"file://" + secret + "\">]>\n<mujoco model=\"&xxe;\"/>\n",
+		"deep.urdf":   `<robot name="r">` + strings.Repeat("<a>", 100000) + strings.Repeat("</a>", 100000) + `<link name="x"/></robot>`,
+		"deep.xml":    `<mujoco>` + strings.Repeat("<a>", 100000) + strings.Repeat("</a>", 100000) + `</mujoco>`,
+		"attr.urdf":   `<robot name="` + strings.Repeat("x", 16<<20+1) + `"><link name="a"/></robot>`,
+		"attr.xml":    `<mujoco model="` + strings.Repeat("x", 16<<20+1) + `"/>`,
+	}
+}
+
+func TestHostileXML(t *testing.T) {
+	root := t.TempDir()
+	secret := filepath.Join(root, "secret.txt")
+	const secretText = "s3cr3t-t0ken"
+	if err := os.WriteFile(secret, []byte(secretText), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	files := hostileXML(secret)
+	dir := filepath.Join(root, "in")
+	write(t, dir, files)
+	for name := range files {
+		t.Run(name, func(t *testing.T) {
+			res, err := validateWithin(t, context.Background(), filepath.Join(dir, name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(res.Reports) != 1 || len(res.Reports[0].Errors) == 0 {
+				t.Fatalf("want one report with errors, got %+v", summarize(res.Reports))
+			}
+			for _, p := range res.Reports[0].Errors {
+				if len(p.Message) > validate.MaxMessage+100 {
+					t.Errorf("a message of %d bytes", len(p.Message))
+				}
+				if strings.Contains(p.Message, secretText) || strings.Contains(p.Message, "lollol") {
+					t.Errorf("an entity was expanded: %.200s", p.Message)
+				}
+			}
+			if strings.HasPrefix(name, "attr.") && !strings.Contains(res.Reports[0].Errors[0].Message, "over the 16 MiB") {
+				t.Errorf("long attribute: %s", res.Reports[0].Errors[0].Message)
+			}
+			if strings.HasPrefix(name, "deep.") && !strings.Contains(res.Reports[0].Errors[0].Message, "nested deeper than") {
+				t.Errorf("deep nesting: %s", res.Reports[0].Errors[0].Message)
+			}
+		})
+	}
+}
