@@ -2,6 +2,8 @@ package agent
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -264,7 +266,20 @@ func (a *Agent) projectList() []*proj {
 func (a *Agent) recordError(where string, err error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.errors = append(a.errors, ErrorEntry{Time: a.clock.Now(), Where: where, Message: err.Error()})
+	now := a.clock.Now()
+	for i := len(a.errors) - 1; i >= 0; i-- {
+		if a.errors[i].Where == where {
+			if a.errors[i].Message == err.Error() {
+				// The same error again: one entry, counted.
+				e := a.errors[i]
+				e.Time, e.Count = now, e.Count+1
+				a.errors = append(append(a.errors[:i], a.errors[i+1:]...), e)
+				return
+			}
+			break
+		}
+	}
+	a.errors = append(a.errors, ErrorEntry{Time: now, Where: where, Message: err.Error(), Count: 1})
 	if len(a.errors) > maxErrors {
 		a.errors = a.errors[len(a.errors)-maxErrors:]
 	}
@@ -331,20 +346,55 @@ func (a *Agent) Once(ctx context.Context) *Report {
 	rep := &Report{}
 	rep.Sync, rep.SyncErr = a.syncAccount(ctx)
 	for _, p := range projects {
-		res, err := a.updateProject(ctx, p, rep.SyncErr == nil)
+		res, err := a.updateProject(ctx, p, rep.SyncErr == nil, "")
 		rep.Projects = append(rep.Projects, ProjectReport{Dir: p.dir, Result: res, Err: err})
 	}
 	return rep
 }
 
 // updateProject brings a project up to date after a sync: prepare
-// --update from the fresh listing when the sync succeeded; otherwise a
-// check, which repairs from the cache without the API.
-func (a *Agent) updateProject(ctx context.Context, p *proj, synced bool) (*prepare.Result, error) {
-	if synced {
-		return p.run(ctx, modeUpdate, true)
+// --update from the fresh listing when the sync succeeded and the listing
+// changed since the project's last update (listing is its digest, "" when
+// unknown); otherwise a check, which repairs from the cache without the API.
+func (a *Agent) updateProject(ctx context.Context, p *proj, synced bool, listing string) (*prepare.Result, error) {
+	if !synced {
+		return p.run(ctx, modeCheck, false)
 	}
-	return p.run(ctx, modeCheck, false)
+	p.st.Lock()
+	same := listing != "" && p.updatedFor == listing
+	p.st.Unlock()
+	if same {
+		// Nothing in the account changed: what gizmo.toml selects is what
+		// gizmo.lock pins (a changed gizmo.toml is resolved by a check).
+		return p.run(ctx, modeCheck, false)
+	}
+	res, err := p.run(ctx, modeUpdate, true)
+	if err == nil {
+		p.st.Lock()
+		p.updatedFor = listing
+		p.st.Unlock()
+	}
+	return res, err
+}
+
+// listingDigest sums up what the cache knows of the account (the listing
+// a sync just recorded), so that a pass after which nothing changed costs
+// each project a check instead of an update; "" when the cache cannot say.
+func (a *Agent) listingDigest() string {
+	c, err := a.openCache()
+	if err != nil {
+		return ""
+	}
+	metas, err := c.Assets()
+	if err != nil {
+		return ""
+	}
+	sort.Slice(metas, func(i, j int) bool { return metas[i].ID < metas[j].ID })
+	h := sha256.New()
+	for _, m := range metas {
+		fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00%v\x00%v\x00%v\n", m.ID, m.Name, m.Status, m.Error, m.Tags, m.Formats, m.Vanished)
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // ErrNoProjects is what Run and Once say when nothing is registered.

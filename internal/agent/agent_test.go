@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -21,7 +22,13 @@ import (
 // the real clock.
 func testAgent(t *testing.T, cfg Config, projects ...string) (*Agent, *syncBuffer) {
 	t.Helper()
-	_, url := emulatortest.StartTest(t, emulator.Config{Assets: 4, Seed: 7})
+	a, logs, _ := testAgentEmulator(t, cfg, projects...)
+	return a, logs
+}
+
+func testAgentEmulator(t *testing.T, cfg Config, projects ...string) (*Agent, *syncBuffer, *emulator.Server) {
+	t.Helper()
+	srv, url := emulatortest.StartTest(t, emulator.Config{Assets: 4, Seed: 7})
 	if cfg.CacheDir == "" {
 		cfg.CacheDir = t.TempDir()
 	}
@@ -34,7 +41,7 @@ func testAgent(t *testing.T, cfg Config, projects ...string) (*Agent, *syncBuffe
 		},
 		Log: slog.New(slog.NewTextHandler(logs, nil)),
 	})
-	return a, logs
+	return a, logs, srv
 }
 
 func runAgent(t *testing.T, a *Agent) {
@@ -142,4 +149,61 @@ func TestRescanFindsLostEvents(t *testing.T) {
 		_, err := os.Stat(model)
 		return err == nil
 	})
+}
+
+// A pass after which the account's listing is unchanged checks each
+// project (gizmo prepare's fast path) instead of updating it; a change in
+// the listing updates it.
+func TestPassUpdatesOnlyWhenTheListingChanged(t *testing.T) {
+	dir := newProjectDir(t, t.TempDir(), "p")
+	a, _, srv := testAgentEmulator(t, Config{}, dir)
+	ctx := context.Background()
+	a.loadProjects()
+	if err := a.pass(ctx); err != nil {
+		t.Fatal(err)
+	}
+	lock := filepath.Join(dir, "gizmo.lock")
+	st1, err := os.Stat(lock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := len(a.Status().Projects[0].Items)
+	time.Sleep(20 * time.Millisecond)
+	if err := a.pass(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if st2, _ := os.Stat(lock); !st2.ModTime().Equal(st1.ModTime()) {
+		t.Error("a pass with nothing new rewrote gizmo.lock: it updated instead of checking")
+	}
+	if _, err := srv.AddAsset("A gripper", "new one", nil, api.StatusReady); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.pass(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if after := len(a.Status().Projects[0].Items); after != before+1 {
+		t.Errorf("after a new asset: %d models, want %d", after, before+1)
+	}
+}
+
+func TestRecordErrorCountsRepeats(t *testing.T) {
+	a := New(Config{}, Deps{})
+	for _, e := range []struct{ where, msg string }{
+		{"sync", "down"}, {"sync", "down"}, {"/p", "bad"}, {"sync", "down"}, {"sync", "other"}, {"/p", "bad"},
+	} {
+		a.recordError(e.where, errors.New(e.msg))
+	}
+	got := a.Status().Errors
+	want := []struct {
+		where, msg string
+		count      int
+	}{{"sync", "down", 3}, {"sync", "other", 1}, {"/p", "bad", 2}}
+	if len(got) != len(want) {
+		t.Fatalf("errors: %+v", got)
+	}
+	for i, w := range want {
+		if got[i].Where != w.where || got[i].Message != w.msg || got[i].Count != w.count {
+			t.Errorf("error %d = %+v, want %+v", i, got[i], w)
+		}
+	}
 }

@@ -93,6 +93,10 @@ func (a *Agent) pass(ctx context.Context) error {
 	start := a.clock.Now()
 	projects := a.loadProjects()
 	_, syncErr := a.syncAccount(ctx)
+	listing := ""
+	if syncErr == nil {
+		listing = a.listingDigest()
+	}
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 4)
 	for _, p := range projects {
@@ -101,7 +105,7 @@ func (a *Agent) pass(ctx context.Context) error {
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			res, _ := a.updateProject(ctx, p, syncErr == nil)
+			res, _ := a.updateProject(ctx, p, syncErr == nil, listing)
 			if res != nil && !res.NoOp {
 				a.refreshWatches(p)
 			}

@@ -30,6 +30,8 @@ type proj struct {
 	watched   bool
 	badManErr *ManifestError
 	good      *project.Manifest // lastGood, for the watcher
+	// updatedFor is the listing digest of the last good update.
+	updatedFor string
 
 	kick chan struct{} // a check is wanted (buffered 1)
 }

@@ -72,9 +72,10 @@ type ManifestError struct {
 
 // ErrorEntry is one logged error.
 type ErrorEntry struct {
-	Time    time.Time `json:"time"`
+	Time    time.Time `json:"time"`  // the last time it happened
 	Where   string    `json:"where"` // "sync" or a project folder
 	Message string    `json:"message"`
+	Count   int       `json:"count"` // times in a row
 }
 
 func manifestError(err error) *ManifestError {

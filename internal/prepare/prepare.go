@@ -629,6 +629,11 @@ func (s *slow) run(ctx context.Context) (*Result, error) {
 	for i, t := range s.targets {
 		keep := map[string]bool{}
 		for _, a := range plans[i] {
+			if err := ctx.Err(); err != nil {
+				// Stopped: what is placed stays whole; the next run
+				// records it (an intact version folder is reused).
+				return nil, err
+			}
 			keep[a.ID] = true
 			key := layout.VersionKey(t.Layout, t.Link, a.Sources)
 			p := t.state.Assets[a.ID]
