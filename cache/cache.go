@@ -1,6 +1,7 @@
 package cache
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -93,6 +94,23 @@ type Validation struct {
 	Warnings int       `json:"warnings"`
 	Checked  time.Time `json:"checked"`
 	Summary  []string  `json:"summary,omitempty"`
+}
+
+// Interrupted tells whether v is no verdict at all but the trace of a
+// validation cut short: earlier versions of gizmo recorded a sync's
+// Ctrl-C as {"valid": false, "summary": ["context canceled"]}. Such a
+// verdict says nothing about the model: sync validates the entry again and
+// Verify reports it.
+func (v *Validation) Interrupted() bool {
+	if v == nil || v.Valid || len(v.Summary) == 0 {
+		return false
+	}
+	for _, s := range v.Summary {
+		if !strings.HasSuffix(s, context.Canceled.Error()) && !strings.HasSuffix(s, context.DeadlineExceeded.Error()) {
+			return false
+		}
+	}
+	return true
 }
 
 // tempFile is what Store writes a download into; tests swap it to inject

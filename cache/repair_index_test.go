@@ -217,3 +217,39 @@ func waitClosed(t *testing.T, c *Cache) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// TestVerifyInterruptedVerdict: a verdict recorded by a validation cut
+// short (as earlier versions did on Ctrl-C) is reported, and repair clears
+// it (the next sync validates the entry again); a real verdict is kept.
+func TestVerifyInterruptedVerdict(t *testing.T) {
+	c := openTest(t)
+	es := storeSome(t, c)
+	cut := Validation{Valid: false, Errors: 1, Summary: []string{"validate model.xml: context canceled"}}
+	real := Validation{Valid: false, Errors: 2, Summary: []string{"robot.urdf:3: joint has no limit"}}
+	if err := c.SetValidation(es[0].AssetID, es[0].Format, cut); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.SetValidation(es[1].AssetID, es[1].Format, real); err != nil {
+		t.Fatal(err)
+	}
+	ps, err := c.Verify(context.Background(), false)
+	if err != nil || len(ps) != 1 || ps[0].Kind != ProblemVerdict || ps[0].AssetID != es[0].AssetID || !ps[0].Unresolved() {
+		t.Fatalf("verify: %v, %v; want one unresolved verdict problem for %s", ps, err, es[0].AssetID)
+	}
+	ps, err = c.Verify(context.Background(), true)
+	if err != nil || len(ps) != 1 || !ps[0].Repaired {
+		t.Fatalf("verify --repair: %v, %v", ps, err)
+	}
+	for i, want := range []*Validation{nil, &real} {
+		e, err := c.Entry(es[i].AssetID, es[i].Format)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if (want == nil) != (e.Validation == nil) || (want != nil && e.Validation.Errors != want.Errors) {
+			t.Errorf("%s/%s: validation %+v after repair, want %+v", e.AssetID, e.Format, e.Validation, want)
+		}
+	}
+	if ps, err := c.Verify(context.Background(), false); err != nil || len(ps) != 0 {
+		t.Errorf("after repair: %v, %v", ps, err)
+	}
+}

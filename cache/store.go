@@ -22,6 +22,7 @@ import (
 
 	"github.com/antimlabs/gizmo/formats"
 	"github.com/antimlabs/gizmo/internal/archive"
+	"github.com/antimlabs/gizmo/internal/testhook"
 )
 
 // FetchFunc streams a download into w and returns its ETag (may be empty).
@@ -376,6 +377,7 @@ func (c *Cache) fetchAndPublish(ctx context.Context, id, format, kh string, fetc
 		if err := c.durable(dirs...); err != nil {
 			return Entry{}, err
 		}
+		testhook.Reached(ctx, testhook.Published)
 	}
 	if check != nil {
 		e.Validation = check(ctx, e, shown)

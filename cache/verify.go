@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/crc32"
@@ -29,6 +30,10 @@ const (
 	ProblemPartial = "partial" // a leftover temp file or tree of an interrupted store
 	ProblemExtra   = "extra"   // a file no index record references (gc removes it)
 	ProblemIndex   = "index"   // an index record, or the index itself, that cannot be read
+	// ProblemVerdict: a recorded validation that is no verdict, cut short
+	// by an interruption (Validation.Interrupted); repair clears it, and
+	// the next sync validates the entry again.
+	ProblemVerdict = "verdict"
 	// ProblemUnreadable: a file or folder that cannot be read (no
 	// permission, an I/O error). That is no proof of damage: nothing is
 	// repaired while one is reported.
@@ -106,6 +111,10 @@ func (c *Cache) Verify(ctx context.Context, repair bool) ([]Problem, error) {
 		ps := c.checkEntry(e)
 		k := string(entryKey(e.AssetID, e.Format))
 		hashAt[k] = e.Hash
+		if e.Validation.Interrupted() {
+			problems = append(problems, Problem{Kind: ProblemVerdict, AssetID: e.AssetID, Format: e.Format, Path: c.ModelPath(e),
+				Detail: fmt.Sprintf("the recorded validation was cut short (%s): it says nothing about the model; the next sync validates it again", strings.Join(e.Validation.Summary, "; "))})
+		}
 		tree := c.TreePath(e)
 		for _, p := range ps {
 			p.AssetID, p.Format = e.AssetID, e.Format
@@ -181,6 +190,9 @@ func (c *Cache) Verify(ctx context.Context, repair bool) ([]Problem, error) {
 	for _, i := range partial {
 		problems[i].Repaired = c.removeStaleTemp(problems[i].Path)
 	}
+	if err := c.clearInterrupted(problems); err != nil {
+		return problems, fmt.Errorf("repair: %w", err)
+	}
 	if len(unreadable) > 0 {
 		err := c.update(func(tx *bolt.Tx) error {
 			for _, k := range unreadable {
@@ -245,9 +257,56 @@ func (c *Cache) Verify(ctx context.Context, repair bool) ([]Problem, error) {
 	return problems, nil
 }
 
+// clearInterrupted drops the interrupted verdicts that problems report, and
+// marks those problems repaired.
+func (c *Cache) clearInterrupted(problems []Problem) error {
+	var keys []string
+	for _, p := range problems {
+		if p.Kind == ProblemVerdict {
+			keys = append(keys, string(entryKey(p.AssetID, p.Format)))
+		}
+	}
+	if len(keys) == 0 {
+		return nil
+	}
+	cleared := map[string]bool{}
+	err := c.update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketEntries)
+		for _, k := range keys {
+			v := b.Get([]byte(k))
+			if v == nil {
+				continue
+			}
+			e, err := decodeEntry(v)
+			if err != nil || !e.Validation.Interrupted() {
+				continue
+			}
+			e.Validation = nil
+			nv, err := json.Marshal(e)
+			if err != nil {
+				return err
+			}
+			if err := b.Put([]byte(k), nv); err != nil {
+				return err
+			}
+			cleared[k] = true
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for i, p := range problems {
+		if p.Kind == ProblemVerdict && cleared[string(entryKey(p.AssetID, p.Format))] {
+			problems[i].Repaired = true
+		}
+	}
+	return nil
+}
+
 func markRepaired(problems []Problem, k string) {
 	for i := range problems {
-		if problems[i].AssetID != "" && string(entryKey(problems[i].AssetID, problems[i].Format)) == k {
+		if problems[i].AssetID != "" && problems[i].Kind != ProblemVerdict && string(entryKey(problems[i].AssetID, problems[i].Format)) == k {
 			problems[i].Repaired = true
 		}
 	}

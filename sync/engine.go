@@ -107,11 +107,13 @@ type run struct {
 	queued  int               // files sent to the download workers
 }
 
-// job is one file to fetch.
+// job is one file to fetch, or, with recheck, a stored file to validate
+// again (no download).
 type job struct {
-	id     string
-	name   string
-	format formats.Format
+	id      string
+	name    string
+	format  formats.Format
+	recheck *cache.Entry
 }
 
 // Run mirrors the account behind remote into store, as opts say. It returns
@@ -273,6 +275,10 @@ func (r *run) run(ctx context.Context) error {
 				j, ok := q.pop(gctx)
 				if !ok {
 					return gctx.Err()
+				}
+				if j.recheck != nil {
+					r.recheck(gctx, j)
+					continue
 				}
 				if err := r.fetch(gctx, j); err != nil {
 					return err
@@ -509,6 +515,9 @@ func (r *run) plan(rec record, q *queue) {
 		if indexed && r.present(e) {
 			r.count(func(s *Summary) { s.Skipped++ })
 			r.emit(Event{Type: EventSkip, ID: rec.ID, Name: rec.Name, Format: f, Size: e.Size, Reason: ReasonCached})
+			if r.needsVerdict(e) && !r.opts.DryRun {
+				q.push(job{id: rec.ID, name: rec.Name, format: f, recheck: &e})
+			}
 			continue
 		}
 		if r.opts.DryRun {
@@ -797,13 +806,17 @@ func (r *run) stored(ctx context.Context, j job, e cache.Entry, n int64) {
 	if r.opts.Validator != nil && validatable(e) {
 		v := e.Validation
 		if v == nil {
-			v = r.verdict(ctx, e)
-			if err := r.fstore.SetValidation(j.id, string(j.format), *v); err != nil {
-				ev.Reason = fmt.Sprintf("validation not recorded: %v", err)
+			// nil again when ctx ends meanwhile: nothing is recorded.
+			if v = r.verdict(ctx, e); v != nil {
+				if err := r.fstore.SetValidation(j.id, string(j.format), *v); err != nil {
+					ev.Reason = fmt.Sprintf("validation not recorded: %v", err)
+				}
 			}
 		}
-		ev.Valid = &v.Valid
-		if !v.Valid && ev.Reason == "" {
+		if v != nil {
+			ev.Valid = &v.Valid
+		}
+		if v != nil && !v.Valid && ev.Reason == "" {
 			ev.Reason = fmt.Sprintf("%d validation errors (see gizmo validate %s)", v.Errors, ev.Path)
 		}
 	}
@@ -825,20 +838,48 @@ func (r *run) check() cache.Check {
 	}
 }
 
+// needsVerdict tells whether a stored file lacks a verdict that this run
+// would give it: none recorded, or one recorded by an interrupted
+// validation (earlier versions kept "context canceled" as an error).
+func (r *run) needsVerdict(e cache.Entry) bool {
+	return r.opts.Validator != nil && validatable(e) && (e.Validation == nil || e.Validation.Interrupted())
+}
+
+// recheck validates a stored file again and records the verdict, unless
+// ctx ends meanwhile. The file was reported as cached already.
+func (r *run) recheck(ctx context.Context, j job) {
+	v := r.verdict(ctx, *j.recheck)
+	if v == nil {
+		return
+	}
+	if err := r.fstore.SetValidation(j.id, string(j.format), *v); err != nil && ctx.Err() == nil {
+		r.emit(Event{Type: EventRetry, ID: j.id, Name: j.name, Format: j.format, Reason: fmt.Sprintf("validation not recorded: %v", err)})
+	}
+}
+
 // verdict validates a stored model, read from the download where its tree
-// will be: validating does not unpack it.
+// will be: validating does not unpack it. nil when ctx ends first: a
+// validation cut short is no verdict.
 func (r *run) verdict(ctx context.Context, e cache.Entry) *cache.Validation {
 	files, closer, err := r.fstore.Files(e)
+	if err == nil {
+		defer closer.Close()
+	}
+	if ctx.Err() != nil {
+		return nil
+	}
 	if err != nil {
 		return &cache.Validation{Valid: false, Errors: 1, Checked: r.now().UTC(),
 			Summary: []string{fmt.Sprintf("%s: cannot be read for validation: %v", r.fstore.ModelPath(e), err)}}
 	}
-	defer closer.Close()
 	return r.judge(ctx, e, files)
 }
 
 func (r *run) judge(ctx context.Context, e cache.Entry, files Files) *cache.Validation {
 	v := r.opts.Validator(ctx, r.fstore.ModelPath(e), files)
+	if ctx.Err() != nil {
+		return nil // cut short: whatever it says is about the interruption, not the model
+	}
 	return &cache.Validation{Valid: v.Valid, Errors: v.Errors, Warnings: v.Warnings, Checked: r.now().UTC(), Summary: v.Summary}
 }
 

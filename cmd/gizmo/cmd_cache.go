@@ -249,7 +249,9 @@ func runCacheLs(ch *cache.Cache, w io.Writer, mode outputMode) error {
 			format, kind, size = formats.Format(r.Format).Short(), r.Kind, humanBytes(r.Size)
 			total += r.Size
 		}
-		if v := r.Validation; v != nil {
+		if v := r.Validation; v.Interrupted() {
+			valid = "interrupted" // no verdict: the next sync validates it
+		} else if v != nil {
 			valid = "ok"
 			if !v.Valid {
 				valid = fmt.Sprintf("%d errors", v.Errors)

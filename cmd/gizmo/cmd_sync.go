@@ -15,6 +15,7 @@ import (
 
 	"github.com/antimlabs/gizmo/formats"
 	"github.com/antimlabs/gizmo/internal/exitcode"
+	"github.com/antimlabs/gizmo/internal/testhook"
 	gsync "github.com/antimlabs/gizmo/sync"
 	"github.com/antimlabs/gizmo/sync/api"
 	"github.com/antimlabs/gizmo/validate"
@@ -178,6 +179,7 @@ func syncUnreachable(err error) bool {
 // syncValidator validates a stored model with the project's validators,
 // reading it through files (its download, shown where its tree will be).
 func syncValidator(ctx context.Context, path string, files gsync.Files) gsync.Validation {
+	testhook.Reached(ctx, testhook.Validating)
 	reps, err := validator.Path(ctx, path, validate.Options{FS: files})
 	if err != nil {
 		return gsync.Validation{Valid: false, Errors: 1, Summary: []string{err.Error()}}

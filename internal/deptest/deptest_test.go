@@ -34,6 +34,7 @@ var forbidden = []struct {
 	// imports it.
 	{"internal/agent", []string{"cmd"}},
 	{"internal/prepare", []string{"internal/agent", "cmd"}},
+	{"internal/testhook", []string{"cache", "sync", "validate", "formats", "cmd"}},
 }
 
 // imports reads every non-test Go file under root (files are read, not go
