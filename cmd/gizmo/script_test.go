@@ -15,8 +15,12 @@ package main
 //	    one asset on one route (default scriptMaxPerAssetRate), and the
 //	    script fails at its end if it refused any: a client polling or
 //	    retrying in a tight loop fails every script.
-//	emuasset VAR STATUS PROMPT...
-//	    add an asset with a fixed status; its id goes into $VAR.
+//	emuasset [--extra-format F]... VAR STATUS PROMPT...
+//	    add an asset with a fixed status (any word: archived is one the API
+//	    does not document), offering the formats F beyond the documented
+//	    ones once ready; its id goes into $VAR.
+//	emudelete ID
+//	    delete an asset: the API answers 404 for it from then on.
 //	emustat ROUTE FIELD N
 //	    assert the emulator's count (ROUTE list|get|create|export|download,
 //	    FIELD requests|errors; or ROUTE download_authorization with FIELD -).
@@ -159,6 +163,7 @@ func corpusDir() string {
 var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []string){
 	"emulator":  cmdEmulator,
 	"emuasset":  cmdEmuasset,
+	"emudelete": cmdEmudelete,
 	"emustat":   cmdEmustat,
 	"emuexport": cmdEmuexport,
 	"emufaults": cmdEmufaults,
@@ -295,12 +300,26 @@ func setEmuEnv(ts *testscript.TestScript, u, key string) {
 }
 
 func cmdEmuasset(ts *testscript.TestScript, neg bool, args []string) {
-	if neg || len(args) < 3 {
-		ts.Fatalf("usage: emuasset VAR STATUS PROMPT...")
+	var extra []formats.Format
+	for len(args) >= 2 && args[0] == "--extra-format" {
+		extra = append(extra, formats.Format(args[1]))
+		args = args[2:]
 	}
-	a, err := scriptEmulator(ts).AddAsset(strings.Join(args[2:], " "), "", nil, api.Status(args[1]))
+	if neg || len(args) < 3 {
+		ts.Fatalf("usage: emuasset [--extra-format F]... VAR STATUS PROMPT...")
+	}
+	a, err := scriptEmulator(ts).AddAsset(strings.Join(args[2:], " "), "", nil, api.Status(args[1]), extra...)
 	ts.Check(err)
 	ts.Setenv(args[0], a.ID)
+}
+
+func cmdEmudelete(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: emudelete ID")
+	}
+	if !scriptEmulator(ts).Delete(args[0]) {
+		ts.Fatalf("emudelete: no asset %s", args[0])
+	}
 }
 
 func cmdEmustat(ts *testscript.TestScript, neg bool, args []string) {

@@ -40,7 +40,14 @@ func (s *Server) export(r record, f formats.Format) (*exported, error) {
 	if e := s.cache.get(key); e != nil {
 		return e, nil
 	}
-	body, name, err := s.cfg.Generate(r.ID, r.Name, r.Prompt, f)
+	var body []byte
+	var name string
+	var err error
+	if r.offersExtra(f) {
+		body, name = extraExport(r.ID, r.Name, f)
+	} else {
+		body, name, err = s.cfg.Generate(r.ID, r.Name, r.Prompt, f)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("emulator: export %s/%s: %w", r.ID, f, err)
 	}

@@ -38,6 +38,8 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /_emulator/stats", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, s.Stats())
 	})
+	mux.HandleFunc("POST /_emulator/assets", s.handleAdminAdd)
+	mux.HandleFunc("DELETE /_emulator/assets/{id}", s.handleAdminDelete)
 	mux.Handle("/", s.counted(routeOther, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusNotFound, "not_found", "route_not_found", fmt.Sprintf("no route %s %s", r.Method, r.URL.Path))
 	})))
@@ -319,11 +321,11 @@ func (s *Server) handleExport(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f := formats.Format(*format)
-	if !f.Known() {
+	rec, ok := s.record(id)
+	if !f.Known() && !(ok && rec.offersExtra(f)) {
 		apiError(w, http.StatusBadRequest, "invalid_request", "unknown_format", fmt.Sprintf("unknown format %q: want isaac_sim_usd, isaac_sim_urdf or mujoco_mjcf", *format))
 		return
 	}
-	rec, ok := s.record(id)
 	if !ok {
 		apiError(w, http.StatusNotFound, "not_found", "asset_not_found", fmt.Sprintf("no asset %q", id))
 		return

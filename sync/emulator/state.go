@@ -33,6 +33,10 @@ type record struct {
 	ProcessingAt time.Time `json:"processing_at,omitzero"`
 	SettleAt     time.Time `json:"settle_at,omitzero"`
 
+	// Extra lists formats the asset offers beyond the documented ones
+	// (gazebo_sdf, say): a format a client may not know.
+	Extra []formats.Format `json:"extra_formats,omitempty"`
+
 	// enc caches the JSON the API shows; addLocked sets it. A record never
 	// changes once added, so copies of it may share the cache.
 	enc *assetJSON
@@ -93,7 +97,7 @@ func (r *record) asset(now time.Time, withFormats bool) api.Asset {
 		Tags: append([]string(nil), r.Tags...), CreatedAt: r.CreatedAt,
 	}
 	if withFormats && a.Status == api.StatusReady {
-		a.Formats = append([]formats.Format(nil), formats.All...)
+		a.Formats = append(append([]formats.Format(nil), formats.All...), r.Extra...)
 	}
 	if a.Status == api.StatusFailed {
 		a.Error = failReason
@@ -202,16 +206,28 @@ func (s *Server) Seed(n int) error {
 	return s.save()
 }
 
-// AddAsset adds an asset with a fixed status, created now.
-func (s *Server) AddAsset(prompt, name string, tags []string, status api.Status) (api.Asset, error) {
+// AddAsset adds an asset with a fixed status, created now. The status may
+// be one the API does not document (archived, say), as a newer server
+// could send; extra formats are offered besides the documented ones once
+// the asset is ready, and exported as an opaque file.
+func (s *Server) AddAsset(prompt, name string, tags []string, status api.Status, extra ...formats.Format) (api.Asset, error) {
 	if strings.TrimSpace(prompt) == "" {
 		return api.Asset{}, errors.New("emulator: empty prompt")
+	}
+	if status == "" {
+		return api.Asset{}, errors.New("emulator: empty status")
+	}
+	for _, f := range extra {
+		if f.Known() || !validExtra(string(f)) {
+			return api.Asset{}, fmt.Errorf("emulator: extra format %q: want an undocumented name of lower-case letters, digits and underscores", f)
+		}
 	}
 	now := s.now()
 	s.mu.Lock()
 	r := &record{
 		ID: s.newIDLocked(), Name: defaultName(name, prompt), Prompt: prompt,
 		Tags: append([]string(nil), tags...), CreatedAt: now.UTC().Truncate(time.Second), Status: status,
+		Extra: append([]formats.Format(nil), extra...),
 	}
 	s.addLocked(r)
 	a := r.asset(now, true)
