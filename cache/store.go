@@ -449,7 +449,7 @@ func findModel(head func(name string) ([]byte, error), files []string, format st
 			return "", "", err
 		}
 		k := formats.Detect(b)
-		if k == formats.KindUnknown || k == formats.KindZip {
+		if k == formats.KindUnknown || k == formats.KindZip || (k == formats.KindSDF) != (format == string(formats.GazeboSDF)) {
 			continue
 		}
 		kinds[f] = k

@@ -47,9 +47,10 @@ func newClient(c *cli.Context) (*api.Client, error) {
 		RequestTimeout: reqTimeout,
 		IdleTimeout:    reqTimeout,
 		MaxDownload:    maxDL,
-		// Interactive waits: a first poll soon, then slower, up to 5s.
-		PollInterval: 250 * time.Millisecond,
-		PollMax:      5 * time.Second,
+		// Status polls start at 1s and back off, with jitter, to every 30s
+		// (the rule for every loop that talks to the network).
+		PollInterval: time.Second,
+		PollMax:      30 * time.Second,
 	}
 	client, err := api.New(opts)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -39,10 +40,14 @@ copy appears complete or not at all (a temporary file, then a rename).
 
 --json prints {"id", "format", "path", "model", "size", "etag", "kind"}; --quiet prints
 only the path. Exit status: 2 for an unknown format, 3 when there is no such
-asset, 6 when the API key is refused, 1 when the asset is not ready.`,
+asset, 6 when the API key is refused, 1 when the asset failed on Gizmo, is not
+ready (--wait waits for it, polling from 1s up to every 30s), or has a status
+gizmo does not know. gazebo_sdf (sdf), a format gizmo neither checks nor
+places, is stored as it comes when asked for by name.`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Usage: "(required) `FORMAT`: usd (isaac_sim_usd), urdf (isaac_sim_urdf) or mjcf (mujoco_mjcf)"},
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "also copy the download to `PATH` (a file, or an existing directory)"},
+			&cli.BoolFlag{Name: "wait", Usage: "wait for a pending or processing asset to be ready (at most --timeout, or " + defaultMaxWait.String() + ")"},
 			&cli.BoolFlag{Name: flagJSON, Usage: "print the result as JSON"},
 			&cli.BoolFlag{Name: flagQuiet, Aliases: []string{"q"}, Usage: "print only the path"},
 		},
@@ -51,7 +56,7 @@ asset, 6 when the API key is refused, 1 when the asset is not ready.`,
 			if err != nil {
 				return exitcode.With(exitcode.Usage, err)
 			}
-			if len(args) != 1 {
+			if len(args) != 1 || strings.TrimSpace(args[0]) == "" {
 				return exitcode.With(exitcode.Usage, errors.New("export takes one asset id (see 'gizmo export --help')"))
 			}
 			if c.String("format") == "" {
@@ -78,7 +83,11 @@ asset, 6 when the API key is refused, 1 when the asset is not ready.`,
 				client = nil
 			}
 			mode := outputModeOf(c)
-			return runExport(ctx, exportOptions{id: args[0], format: f, output: c.String("output"), mode: mode},
+			o := exportOptions{id: args[0], format: f, output: c.String("output"), mode: mode, wait: c.Bool("wait")}
+			if c.Duration(flagTimeout) <= 0 {
+				o.maxWait = defaultMaxWait
+			}
+			return runExport(ctx, o,
 				exportDeps{client: client, stdout: c.App.Writer, stderr: c.App.ErrWriter, fetch: exportViaCache(store)})
 		},
 	})
@@ -89,6 +98,10 @@ type exportOptions struct {
 	format formats.Format
 	output string // file or directory; "" for the current directory
 	mode   outputMode
+	// wait waits for a pending or processing asset, at most maxWait (0:
+	// until the context ends).
+	wait    bool
+	maxWait time.Duration
 }
 
 // exportResult is what an export produced; it is also the --json output.
@@ -117,9 +130,23 @@ func runExport(ctx context.Context, o exportOptions, d exportDeps) error {
 	bar := newProgressBar(d.stderr, o.mode.tty, fmt.Sprintf("%s %s", o.id, o.format.Short()))
 	res, err := d.fetch(ctx, d.client, o.id, o.format, o.output, bar.update)
 	bar.end()
-	if errors.Is(err, api.ErrNotReady) {
-		if a, gerr := d.client.Get(ctx, o.id); gerr == nil {
-			return fmt.Errorf("asset %s is %s, not ready: wait for it with 'gizmo status %s' (or generate with --wait), then export again", o.id, a.Status, o.id)
+	if errors.Is(err, api.ErrNotReady) && d.client != nil {
+		a, gerr := d.client.Get(ctx, o.id)
+		if gerr == nil && o.wait && (a.Status == api.StatusPending || a.Status == api.StatusProcessing) {
+			if a, gerr = waitReady(ctx, d, o); gerr == nil && a.Status == api.StatusReady {
+				bar = newProgressBar(d.stderr, o.mode.tty, fmt.Sprintf("%s %s", o.id, o.format.Short()))
+				res, err = d.fetch(ctx, d.client, o.id, o.format, o.output, bar.update)
+				bar.end()
+			}
+		}
+		if gerr == nil && a.Status != api.StatusReady {
+			return notExportable(*a)
+		}
+		if gerr != nil && !errors.Is(gerr, api.ErrGenerationFailed) {
+			return exitForAPI(gerr)
+		}
+		if errors.Is(gerr, api.ErrGenerationFailed) {
+			return notExportable(*a)
 		}
 	}
 	if err != nil {
@@ -134,9 +161,49 @@ func runExport(ctx context.Context, o exportOptions, d exportDeps) error {
 	}
 	_, err = fmt.Fprintf(d.stdout, "%s\n", res.Path)
 	if err == nil {
-		fmt.Fprintf(d.stderr, "%s %s: %s, %s\n", o.id, o.format, orDash(res.Kind), humanBytes(res.Size))
+		note := ""
+		if !o.format.Known() {
+			note = " (not checked: gizmo neither validates nor places " + string(o.format) + ")"
+		}
+		fmt.Fprintf(d.stderr, "%s %s: %s, %s%s\n", o.id, o.format, orDash(res.Kind), humanBytes(res.Size), note)
 	}
 	return err
+}
+
+// waitReady waits for a pending or processing asset to settle, at most
+// o.maxWait (0: until ctx ends, which --timeout bounds).
+func waitReady(ctx context.Context, d exportDeps, o exportOptions) (*api.Asset, error) {
+	if o.maxWait > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, o.maxWait)
+		defer cancel()
+	}
+	fmt.Fprintf(d.stderr, "gizmo: waiting for asset %s to be ready\n", o.id)
+	a, err := d.client.WaitReady(ctx, o.id, nil)
+	if a != nil && errors.Is(err, context.DeadlineExceeded) {
+		if o.maxWait == 0 {
+			return a, fmt.Errorf("asset %s is still %s on Gizmo: %w", o.id, a.Status, context.DeadlineExceeded)
+		}
+		return a, fmt.Errorf("asset %s is still %s on Gizmo after waiting %s: try again later, or give a longer --timeout", o.id, a.Status, o.maxWait)
+	}
+	return a, err
+}
+
+// notExportable says why an asset that is not ready cannot be exported:
+// it failed (with the server's reason), it is not ready yet, or its status
+// is one gizmo does not know.
+func notExportable(a api.Asset) error {
+	switch a.Status {
+	case api.StatusFailed:
+		reason := a.Error
+		if reason == "" {
+			reason = "Gizmo gave no reason"
+		}
+		return fmt.Errorf("asset %s (%s) failed on Gizmo: %s; it has nothing to export (generate it again)", a.ID, a.Name, reason)
+	case api.StatusPending, api.StatusProcessing:
+		return fmt.Errorf("asset %s (%s) is %s on Gizmo, not ready: export it with --wait to wait for it, or once 'gizmo status %s' says ready", a.ID, a.Name, a.Status, a.ID)
+	}
+	return fmt.Errorf("asset %s (%s) is %q on Gizmo, a status this gizmo does not know: it is not exportable", a.ID, a.Name, a.Status)
 }
 
 // urlMargin is how long a recorded download URL must still be valid to be

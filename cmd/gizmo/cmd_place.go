@@ -272,7 +272,7 @@ func placeReady(ctx context.Context, c *cli.Context, o prepare.Options, meta cac
 				return meta, prepareError(err)
 			}
 			st = api.Status(meta.Status)
-		case errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil:
+		case a != nil && errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil:
 			return meta, fmt.Errorf("asset %s (%s) is still %s on Gizmo after waiting %s; gizmo.toml unchanged: try again later, or give a longer --timeout", meta.ID, meta.Name, a.Status, defaultMaxWait)
 		default:
 			return meta, exitForAPI(err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -29,7 +30,7 @@ Exit status: 3 when there is no such asset, 6 when the API key is refused.`,
 			if err != nil {
 				return exitcode.With(exitcode.Usage, err)
 			}
-			if len(args) != 1 {
+			if len(args) != 1 || strings.TrimSpace(args[0]) == "" {
 				return exitcode.With(exitcode.Usage, fmt.Errorf("status takes one asset id (see 'gizmo status --help')"))
 			}
 			ctx, cancel := commandContext(c)
