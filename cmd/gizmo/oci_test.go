@@ -22,24 +22,21 @@ import (
 	"testing"
 	"time"
 
+	"github.com/antimlabs/gizmo/internal/testreq"
 	"github.com/antimlabs/gizmo/sync/emulator"
 	"github.com/antimlabs/gizmo/sync/emulator/emulatortest"
 )
 
 // needTool returns the path of a program a test needs. Where it is
 // missing the test skips, or fails when GIZMO_REQUIRE_REFERENCES=1 (CI),
-// before the test asserts anything.
+// before the test asserts anything (see internal/testreq).
 func needTool(t *testing.T, name, install string) string {
 	t.Helper()
 	p, err := exec.LookPath(name)
-	if err == nil {
-		return p
+	if err != nil {
+		testreq.Missing(t, fmt.Sprintf("%s is not installed: %s", name, install))
 	}
-	if os.Getenv("GIZMO_REQUIRE_REFERENCES") == "1" {
-		t.Fatalf("%s is not installed (%s) and GIZMO_REQUIRE_REFERENCES=1", name, install)
-	}
-	t.Skipf("%s is not installed (%s)", name, install)
-	return ""
+	return p
 }
 
 // testRegistry is Debian's docker-registry (distribution), run on a free
