@@ -1,8 +1,8 @@
 // Package testcorpus locates the shared robot corpus for tests: the
-// directory named by $GIZMO_CORPUS, else ../shared/corpus beside the
-// repository root (found by walking up to go.mod). Tests that need it skip
-// when it is absent, or fail with GIZMO_REQUIRE_REFERENCES=1 (see
-// internal/testreq).
+// directory named by $GIZMO_CORPUS, else shared/corpus beside the
+// repository root (found by walking up to go.mod) or beside a folder above
+// it. Tests that need it skip when it is absent, or fail with
+// GIZMO_REQUIRE_REFERENCES=1 (see internal/testreq).
 package testcorpus
 
 import (
@@ -24,11 +24,17 @@ func Find() string {
 	}
 	for {
 		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			c := filepath.Join(filepath.Dir(dir), "shared", "corpus")
-			if fi, err := os.Stat(c); err == nil && fi.IsDir() {
-				return c
+			// Beside the repository, or beside a folder above it (a
+			// worktree kept in a subfolder of the main checkout's parent).
+			for up := filepath.Dir(dir); ; up = filepath.Dir(up) {
+				c := filepath.Join(up, "shared", "corpus")
+				if fi, err := os.Stat(c); err == nil && fi.IsDir() {
+					return c
+				}
+				if filepath.Dir(up) == up {
+					return ""
+				}
 			}
-			return ""
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
