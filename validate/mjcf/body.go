@@ -42,6 +42,7 @@ func (c *checker) worldbody(wb *etree.Element) {
 	for _, g := range world.geoms {
 		c.geom(g, world)
 	}
+	c.reportMassless()
 }
 
 // collectBody gathers the joints, geoms and child bodies of body e into b,
@@ -547,7 +548,18 @@ func (c *checker) massCheck(b *bodyInfo) {
 	if rescue(b) {
 		return
 	}
-	c.m.errorf(b.elem, "mjcf-mass", "mass and inertia of moving bodies must be larger than mjMINVAL: give the body an <inertial> or geoms with mass")
+	c.massless[b.elem] = true
+}
+
+// reportMassless reports the bodies massCheck refused in body order, the
+// order MuJoCo's compiler meets them (massCheck sees children first).
+func (c *checker) reportMassless() {
+	for _, e := range c.bodies {
+		if c.massless[e] {
+			delete(c.massless, e)
+			c.m.errorf(e, "mjcf-mass", "mass and inertia of moving bodies must be larger than mjMINVAL: give the body an <inertial> or geoms with mass")
+		}
+	}
 }
 
 // eig3 returns the eigenvalues, ascending, of the symmetric matrix given as

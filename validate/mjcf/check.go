@@ -112,6 +112,8 @@ type checker struct {
 	nvExtra    int
 	producer   map[kindName]*etree.Element
 	depth      int
+	// massless holds the bodies massCheck refused, reported in body order.
+	massless map[*etree.Element]bool
 }
 
 // scannedSTL is the shape of the STL file at path; ok is false when its
@@ -135,6 +137,7 @@ func newChecker(m *model) *checker {
 		fileBases: map[*etree.Element]fileBase{},
 		extraCopy: map[*etree.Element]bool{},
 		producer:  map[kindName]*etree.Element{},
+		massless:  map[*etree.Element]bool{},
 	}
 }
 
@@ -181,7 +184,8 @@ func (c *checker) schema(e *etree.Element, spec *elemSpec, level int) {
 }
 
 // schemaIn is schema with the state of the walk: namesOnly in a subtree
-// MuJoCo ignores, inFrame below a <frame>, where MuJoCo 3.3's schema pass
+// MuJoCo ignores, inFrame in and below a <frame> or <replicate>, where
+// MuJoCo 3.3's schema pass
 // does not look (its reader then ignores unknown attributes, and refuses
 // only unknown elements that stand directly in a body or frame).
 func (c *checker) schemaIn(e *etree.Element, spec *elemSpec, level int, namesOnly, inFrame bool) {
@@ -193,7 +197,7 @@ func (c *checker) schemaIn(e *etree.Element, spec *elemSpec, level int, namesOnl
 		}
 		as, ok := spec.attrs[key]
 		if !ok && inFrame {
-			c.m.warnf(e, "mjcf-schema-attr", "unrecognized attribute '%s' on <%s>: MuJoCo 3.3 does not check attributes inside <frame> and ignores it; remove it or check its spelling", key, e.Tag)
+			c.m.warnf(e, "mjcf-schema-attr", "unrecognized attribute '%s' on <%s>: MuJoCo 3.3 does not check attributes inside <frame> or <replicate> and ignores it; remove it or check its spelling", key, e.Tag)
 			continue
 		}
 		if !ok {
@@ -228,7 +232,7 @@ func (c *checker) schemaIn(e *etree.Element, spec *elemSpec, level int, namesOnl
 			}
 		}
 		if ks == nil && inFrame && e.Tag != "body" && e.Tag != "frame" && e.Tag != "replicate" {
-			c.m.warnf(k, "mjcf-schema-element", "unrecognized element <%s> inside <%s>: MuJoCo 3.3 does not check elements there inside <frame> and ignores it; remove it", k.Tag, e.Tag)
+			c.m.warnf(k, "mjcf-schema-element", "unrecognized element <%s> inside <%s>: MuJoCo 3.3 does not check elements there inside <frame> or <replicate> and ignores it; remove it", k.Tag, e.Tag)
 			c.markBad(k)
 			continue
 		}
@@ -243,12 +247,12 @@ func (c *checker) schemaIn(e *etree.Element, spec *elemSpec, level int, namesOnl
 		}
 		if n == 2 {
 			if inFrame {
-				c.m.warnf(k, "mjcf-schema-unique", "element <%s> may appear only once inside <%s>; MuJoCo 3.3 does not check this inside <frame> and uses one of them", k.Tag, e.Tag)
+				c.m.warnf(k, "mjcf-schema-unique", "element <%s> may appear only once inside <%s>; MuJoCo 3.3 does not check this inside <frame> or <replicate> and uses one of them", k.Tag, e.Tag)
 			} else {
 				c.m.errorf(k, "mjcf-schema-unique", "element <%s> may appear only once inside <%s>", k.Tag, e.Tag)
 			}
 		}
-		c.schemaIn(k, ks, level+1, namesOnly, inFrame || k.Tag == "frame")
+		c.schemaIn(k, ks, level+1, namesOnly, inFrame || k.Tag == "frame" || k.Tag == "replicate")
 	}
 }
 

@@ -212,20 +212,20 @@ func (c *checker) noteBodies(e, body *etree.Element, seen map[string]*etree.Elem
 }
 
 // copyTree deep-copies x, recording for every copied element the element
-// it copies and the chain that produced it (step first), and applies edit
+// it copies and the chain that produced it (steps first), and applies edit
 // to each copy.
-func (c *checker) copyTree(x *etree.Element, step string, edit func(*etree.Element)) *etree.Element {
+func (c *checker) copyTree(x *etree.Element, steps []string, edit func(*etree.Element)) *etree.Element {
 	cp := x.Copy()
-	c.pairCopy(x, cp, step, edit)
+	c.pairCopy(x, cp, steps, edit)
 	return cp
 }
 
-func (c *checker) pairCopy(x, cp *etree.Element, step string, edit func(*etree.Element)) {
+func (c *checker) pairCopy(x, cp *etree.Element, steps []string, edit func(*etree.Element)) {
 	orig, via := x, []string(nil)
 	if g := c.m.gen[x]; g != nil {
 		orig, via = g.orig, g.via
 	}
-	c.m.gen[cp] = &generated{orig: orig, via: append([]string{step}, via...)}
+	c.m.gen[cp] = &generated{orig: orig, via: append(append([]string(nil), steps...), via...)}
 	if c.bad[x] {
 		c.bad[cp] = true
 	}
@@ -234,7 +234,7 @@ func (c *checker) pairCopy(x, cp *etree.Element, step string, edit func(*etree.E
 	}
 	xs, cs := x.ChildElements(), cp.ChildElements()
 	for i := range xs {
-		c.pairCopy(xs[i], cs[i], step, edit)
+		c.pairCopy(xs[i], cs[i], steps, edit)
 	}
 }
 
@@ -288,7 +288,7 @@ func (c *checker) replicate(k *etree.Element) []*etree.Element {
 		}
 		extra := i > 0
 		for _, ch := range k.ChildElements() {
-			f.AddChild(c.copyTree(ch, step, func(e *etree.Element) {
+			f.AddChild(c.copyTree(ch, []string{step}, func(e *etree.Element) {
 				if a := e.SelectAttr("name"); a != nil && a.Value != "" {
 					a.Value += suffix
 				}
@@ -379,7 +379,9 @@ func (c *checker) attach(k, body *etree.Element, seen map[string]*etree.Element)
 			roots = append(roots, wb.ChildElements()...)
 		}
 	}
-	step := fmt.Sprintf("attached by <attach model='%s' prefix='%s'> at %s", name, prefix, c.m.where(k))
+	// The copies come from another file: their chain includes how the
+	// <attach> itself came in.
+	steps := c.m.chain(fmt.Sprintf("attached by <attach model='%s' prefix='%s'> at", name, prefix), k)
 	f := c.newFrame(k, nil)
 	f.CreateAttr("childclass", prefix+"main")
 	edit := prefixer(prefix)
@@ -387,9 +389,9 @@ func (c *checker) attach(k, body *etree.Element, seen map[string]*etree.Element)
 		if sub.c.bad[r] {
 			continue
 		}
-		f.AddChild(c.copyTree(r, step, edit))
+		f.AddChild(c.copyTree(r, steps, edit))
 	}
-	c.copyModel(sub, prefix, step)
+	c.copyModel(sub, prefix, steps)
 	replace(k, []*etree.Element{f})
 	return f
 }
@@ -437,7 +439,7 @@ func findBody(root *etree.Element, name string, bad map[*etree.Element]bool) *et
 // copyModel copies, once per prefix, what an attach brings besides the
 // tree: default classes, assets, and the actuator, sensor, tendon,
 // equality and contact sections, all prefixed.
-func (c *checker) copyModel(sub *subModel, prefix, step string) {
+func (c *checker) copyModel(sub *subModel, prefix string, steps []string) {
 	if sub.copied[prefix] {
 		return
 	}
@@ -460,7 +462,7 @@ func (c *checker) copyModel(sub *subModel, prefix, step string) {
 				continue
 			}
 			n := assetName(a)
-			cp := c.copyTree(a, step, edit)
+			cp := c.copyTree(a, steps, edit)
 			if n != "" {
 				cp.CreateAttr("name", prefix+n)
 			}
@@ -477,7 +479,7 @@ func (c *checker) copyModel(sub *subModel, prefix, step string) {
 				if sub.c.bad[e] {
 					continue
 				}
-				c.section(tag).AddChild(c.copyTree(e, step, edit))
+				c.section(tag).AddChild(c.copyTree(e, steps, edit))
 			}
 		}
 	}

@@ -2,6 +2,7 @@ package mjcf
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
@@ -152,6 +153,104 @@ func TestConformanceMuJoCo3(t *testing.T) {
 		}
 	}
 	t.Logf("agreement %d/%d (known differences: %d)", agree, len(names), len(knownDifferences))
+	checkRecorded(t, names, verdicts)
+}
+
+// recordedFile holds MuJoCo 3.3.8's verdict on every variant of
+// testdata/conformance, for machines without Node: one line per file,
+// "name<TAB>accepted|rejected<TAB>MuJoCo's message". TestConformanceMuJoCo3
+// checks it against MuJoCo and rewrites it with -update.
+const recordedFile = "testdata/conformance/mujoco-3.3.8.txt"
+
+type recordedVerdict struct {
+	accepted bool
+	message  string
+}
+
+// readRecorded reads recordedFile, keyed by the variant's file name.
+func readRecorded(t *testing.T) map[string]recordedVerdict {
+	t.Helper()
+	data, err := os.ReadFile(recordedFile)
+	if err != nil {
+		t.Fatalf("%v (run TestConformanceMuJoCo3 with Node and -update to record it)", err)
+	}
+	out := map[string]recordedVerdict{}
+	for i, line := range strings.Split(strings.TrimRight(string(data), "\n"), "\n") {
+		f := strings.SplitN(line, "\t", 3)
+		if len(f) != 3 || (f[1] != "accepted" && f[1] != "rejected") {
+			t.Fatalf("%s:%d: want name<TAB>accepted|rejected<TAB>message, got %q", recordedFile, i+1, line)
+		}
+		out[f[0]] = recordedVerdict{accepted: f[1] == "accepted", message: f[2]}
+	}
+	return out
+}
+
+// checkRecorded compares MuJoCo's fresh verdicts on the variants with
+// recordedFile, or rewrites it with -update.
+func checkRecorded(t *testing.T, names []string, verdicts []reference.Verdict) {
+	t.Helper()
+	var b strings.Builder
+	fresh := map[string]recordedVerdict{}
+	for i, n := range names {
+		if !strings.HasPrefix(n, "testdata/conformance/") {
+			continue
+		}
+		base := strings.TrimPrefix(n, "testdata/conformance/")
+		v := recordedVerdict{accepted: verdicts[i].Accepted, message: strings.Join(strings.Fields(verdicts[i].First()), " ")}
+		fresh[base] = v
+		word := "rejected"
+		if v.accepted {
+			word = "accepted"
+		}
+		fmt.Fprintf(&b, "%s\t%s\t%s\n", base, word, v.message)
+	}
+	if *update {
+		if err := os.WriteFile(recordedFile, []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	rec := readRecorded(t)
+	for n, v := range fresh {
+		if r, ok := rec[n]; !ok || r != v {
+			t.Errorf("%s: MuJoCo 3.3.8 says %+v, %s records %+v: rerun with -update", n, v, recordedFile, r)
+		}
+	}
+	for n := range rec {
+		if _, ok := fresh[n]; !ok {
+			t.Errorf("%s records %s, which is not a variant any more: rerun with -update", recordedFile, n)
+		}
+	}
+}
+
+// TestRecordedVerdicts checks gizmo, without Node, against MuJoCo 3.3.8's
+// recorded verdict on every variant (recordedFile), and the record against
+// the variant's name.
+func TestRecordedVerdicts(t *testing.T) {
+	rec := readRecorded(t)
+	variants, err := filepath.Glob(filepath.Join("testdata", "conformance", "*.xml"))
+	if err != nil || len(variants) == 0 {
+		t.Fatalf("no variants: %v", err)
+	}
+	for _, p := range variants {
+		name := filepath.Base(p)
+		r, ok := rec[name]
+		if !ok {
+			t.Errorf("%s has no recorded MuJoCo verdict in %s: run TestConformanceMuJoCo3 with Node and -update", name, recordedFile)
+			continue
+		}
+		if r.accepted != strings.HasSuffix(name, "_ok.xml") {
+			t.Errorf("%s: recorded accepted=%v disagrees with its name", name, r.accepted)
+		}
+		want := r.accepted
+		if _, known := knownDifferences["testdata/conformance/"+name]; known {
+			want = !want
+		}
+		rep := Check(p, validate.Options{})
+		if got := len(rep.Errors) == 0; got != want {
+			t.Errorf("%s: gizmo accepted=%v, MuJoCo 3.3.8 (recorded) %v: %s; gizmo: %v", name, got, r.accepted, r.message, rep.Errors)
+		}
+	}
 }
 
 // TestVariants checks gizmo against the verdict each variant's name records
