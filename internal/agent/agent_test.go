@@ -207,3 +207,54 @@ func TestRecordErrorCountsRepeats(t *testing.T) {
 		}
 	}
 }
+
+func TestWantedWatches(t *testing.T) {
+	dir := t.TempDir()
+	writeManifest := func(text string) {
+		if err := os.WriteFile(filepath.Join(dir, "gizmo.toml"), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a := New(Config{}, Deps{})
+	w := &watcher{a: a}
+	cases := []struct {
+		name     string
+		manifest string
+		want     map[string][]string // dir (relative) → entries of interest; nil: all
+	}{
+		{"one nested target", "[[target]]\nlayout = \"mujoco\"\ndir = \"sim/mujoco\"\n",
+			map[string][]string{".": {"gizmo.toml", "sim"}, "sim": {"mujoco"}, "sim/mujoco": nil}},
+		{"two targets under one folder", "[[target]]\nlayout = \"mujoco\"\ndir = \"sim/mujoco\"\n[[target]]\nlayout = \"isaac\"\ndir = \"sim/isaac\"\n",
+			map[string][]string{".": {"gizmo.toml", "sim"}, "sim": {"mujoco", "isaac"}, "sim/mujoco": nil, "sim/isaac": nil}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			writeManifest("[assets]\nall = true\n" + c.manifest)
+			got := w.wanted(newProj(a, dir))
+			if len(got) != len(c.want) {
+				t.Fatalf("watches %v, want %v", got, c.want)
+			}
+			for rel, entries := range c.want {
+				in, ok := got[filepath.Join(dir, rel)]
+				if !ok {
+					t.Errorf("%s is not watched", rel)
+					continue
+				}
+				if entries == nil {
+					if in != nil {
+						t.Errorf("%s: interest %v, want everything", rel, in)
+					}
+					continue
+				}
+				if len(in) != len(entries) {
+					t.Errorf("%s: interest %v, want %v", rel, in, entries)
+				}
+				for _, e := range entries {
+					if !in[e] {
+						t.Errorf("%s: %s is not of interest", rel, e)
+					}
+				}
+			}
+		})
+	}
+}

@@ -93,12 +93,13 @@ func (w *watcher) wanted(p *proj) map[string]interest {
 			if part == "" || part == "." {
 				continue
 			}
-			in := want[dir]
-			if in == nil {
-				in = interest{}
-				want[dir] = in
-			}
-			if in != nil {
+			in, seen := want[dir]
+			switch {
+			case seen && in == nil:
+				// Another target's folder: everything in it counts.
+			case !seen:
+				want[dir] = interest{part: true}
+			default:
 				in[part] = true
 			}
 			dir = filepath.Join(dir, part)

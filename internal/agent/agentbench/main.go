@@ -325,9 +325,10 @@ func idleFigure(dir string) error {
 	if err != nil {
 		return err
 	}
-	cpu := float64(t1-t0) / 100 / time.Since(start).Seconds() * 100 // CLK_TCK = 100
-	fmt.Printf("idle over %v (%d projects, %d placed assets, %d watches): CPU %.2f %% of one core, max RSS %.1f MiB (goals ≤ 1 %%, ≤ 64 MiB)\n",
-		idle.Round(time.Second), len(s.Projects), placed, s.Watches, cpu, float64(maxRSS)/(1<<20))
+	window := time.Since(start)
+	cpu := float64(t1-t0) / 100 / window.Seconds() * 100 // CLK_TCK = 100
+	fmt.Printf("idle over %v (%d projects, %d placed assets, %d watches): CPU %.3f %% of one core (%d ticks of 10 ms; one tick is %.3f %%), max RSS %.1f MiB (goals ≤ 1 %%, ≤ 64 MiB)\n",
+		idle.Round(time.Second), len(s.Projects), placed, s.Watches, cpu, t1-t0, 1/window.Seconds(), float64(maxRSS)/(1<<20))
 	return nil
 }
 
