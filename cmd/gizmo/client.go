@@ -23,9 +23,21 @@ const keyHelp = "set GIZMO_API_KEY, or put the key in a file readable only by yo
 // from --api-key / GIZMO_API_KEY or else --api-key-file, and --verbose for a
 // request log on stderr.
 func newClient(c *cli.Context) (*api.Client, error) {
-	key, err := apiKey(c)
+	client, opts, err := newPlainClient(c)
 	if err != nil {
 		return nil, err
+	}
+	// The generation the server speaks: forced, remembered or detected
+	// (generation.go).
+	return withGeneration(c, client, opts)
+}
+
+// newPlainClient is newClient before the generation is known: an alpha
+// client, and its options.
+func newPlainClient(c *cli.Context) (*api.Client, api.Options, error) {
+	key, err := apiKey(c)
+	if err != nil {
+		return nil, api.Options{}, err
 	}
 	var logger *slog.Logger
 	if lineageBool(c, flagVerbose) {
@@ -33,11 +45,11 @@ func newClient(c *cli.Context) (*api.Client, error) {
 	}
 	reqTimeout := c.Duration(flagReqTimeout)
 	if reqTimeout <= 0 {
-		return nil, exitcode.With(exitcode.Usage, fmt.Errorf("--request-timeout %v: want a positive duration such as 30s", reqTimeout))
+		return nil, api.Options{}, exitcode.With(exitcode.Usage, fmt.Errorf("--request-timeout %v: want a positive duration such as 30s", reqTimeout))
 	}
 	maxDL, err := parseSize(c.String(flagMaxDL))
 	if err != nil {
-		return nil, exitcode.With(exitcode.Usage, fmt.Errorf("--max-download: %w", err))
+		return nil, api.Options{}, exitcode.With(exitcode.Usage, fmt.Errorf("--max-download: %w", err))
 	}
 	opts := api.Options{
 		BaseURL:        c.String(flagAPIURL),
@@ -54,11 +66,9 @@ func newClient(c *cli.Context) (*api.Client, error) {
 	}
 	client, err := api.New(opts)
 	if err != nil {
-		return nil, exitcode.With(exitcode.Usage, fmt.Errorf("%w (--api-url or GIZMO_API_URL)", err))
+		return nil, opts, exitcode.With(exitcode.Usage, fmt.Errorf("%w (--api-url or GIZMO_API_URL)", err))
 	}
-	// The generation the server speaks: forced, remembered or detected
-	// (generation.go).
-	return withGeneration(c, client, opts)
+	return client, opts, nil
 }
 
 func userAgent() string {

@@ -17,20 +17,38 @@ import (
 func init() {
 	register(&cli.Command{
 		Name:      "generate",
-		Usage:     "ask Gizmo to generate an asset from a prompt",
+		Usage:     "ask Gizmo to generate an asset (or, with --scene, a scene) from a prompt",
 		ArgsUsage: "PROMPT",
 		Description: `Creates an asset from a natural-language prompt (several arguments are joined
-with spaces). Without --wait it prints the new asset, still pending, and
-returns; with --wait it polls until the asset is ready or failed, showing a
-spinner with the status on a terminal, and prints the final asset.
+with spaces).
 
-Exit status: 1 when the generation failed or --timeout passed first (the asset
-keeps generating: check it later with 'gizmo status ID'); 6 when the API key is
-refused.`,
+Against the alpha generation of the API: without --wait it prints the new
+asset, still pending, and returns; with --wait it polls until the asset is
+ready or failed, showing a spinner with the status on a terminal, and prints
+the final asset. --scene and --pipeline need the current generation.
+
+Against the current generation: the create answers a job. Without --wait it
+prints the job (id, scene, status; --quiet: the job id). With --wait it
+follows the job's event stream, showing each stage (a spinner on a terminal,
+a line per event on stderr otherwise, one JSON line per event on stdout with
+--json), resumes the stream after the last event seen when the connection
+drops, polls the job when there is no stream, confirms the end with one read
+of the job, and prints the created asset (or scene, with --scene; --quiet:
+its id). --scene generates a whole scene; --in-scene ID puts the new asset in
+an existing scene; --pipeline picks auto, gizmo or cad. The create is never
+sent twice blindly: when its answer is lost, gizmo looks for what it created
+first.
+
+Exit status: 1 when the generation failed or --timeout passed first (it
+keeps generating: check it later with 'gizmo status ID'); 2 for an option the
+server's generation lacks; 6 when the API key is refused.`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "name", Usage: "human-readable `NAME` (default: the prompt, shortened)"},
 			&cli.StringSliceFlag{Name: "tag", Aliases: []string{"t"}, Usage: "tag the asset with `TAG` (repeatable)"},
 			&cli.BoolFlag{Name: "wait", Aliases: []string{"w"}, Usage: "wait until the asset is ready or failed"},
+			&cli.BoolFlag{Name: "scene", Usage: "generate a scene, not one asset (current generation)"},
+			&cli.StringFlag{Name: "in-scene", Usage: "put the new asset in scene `ID` (current generation)"},
+			&cli.StringFlag{Name: "pipeline", Usage: "generation `PIPELINE`: auto, gizmo or cad (current generation; the server's default when unset)"},
 			&cli.DurationFlag{Name: flagTimeout, Usage: "give up waiting after `DURATION` (e.g. 5m; 0: no limit)"},
 			jsonFlag("print the asset as JSON"),
 			quietFlag("print only the asset id"),
@@ -59,9 +77,27 @@ refused.`,
 				ctx, cancel = context.WithTimeout(ctx, d)
 			}
 			defer cancel()
+			opts.scene, opts.inScene, opts.pipeline = c.Bool("scene"), c.String("in-scene"), c.String("pipeline")
+			switch opts.pipeline {
+			case "", "auto", "gizmo", "cad":
+			default:
+				return exitcode.With(exitcode.Usage, fmt.Errorf("--pipeline %q: want auto, gizmo or cad", opts.pipeline))
+			}
+			if opts.scene && opts.inScene != "" {
+				return exitcode.With(exitcode.Usage, errors.New("--scene makes a new scene; --in-scene adds an asset to an existing one: pass one of them"))
+			}
 			client, err := newClient(c)
 			if err != nil {
 				return err
+			}
+			if client.Generation() == api.GenerationCurrent {
+				if len(opts.req.Tags) > 0 || opts.req.Name != "" {
+					return exitcode.With(exitcode.Usage, errors.New("--name and --tag: the current generation of the API takes neither (it names assets itself); drop them"))
+				}
+				return runGenerateCurrent(ctx, client, opts, c.App.Writer, c.App.ErrWriter)
+			}
+			if opts.scene || opts.inScene != "" || opts.pipeline != "" {
+				return exitcode.With(exitcode.Usage, fmt.Errorf("--scene, --in-scene and --pipeline: %w: the alpha generation of the API (which %s speaks) has no scenes from a prompt and no pipelines", api.ErrNotInGeneration, client.BaseURL()))
 			}
 			return runGenerate(ctx, client, opts, c.App.Writer, c.App.ErrWriter)
 		},
@@ -72,6 +108,10 @@ type generateOptions struct {
 	req  api.CreateRequest
 	wait bool
 	mode outputMode
+	// The current generation's options (cmd_generate_current.go).
+	scene    bool
+	inScene  string
+	pipeline string
 }
 
 func runGenerate(ctx context.Context, client *api.Client, o generateOptions, stdout, stderr io.Writer) error {

@@ -31,6 +31,7 @@ the account's asset count as the API reports it; limit is 0 with --all.`,
 			&cli.IntFlag{Name: "offset", Aliases: []string{"o"}, Usage: "skip the first `N` assets"},
 			&cli.StringFlag{Name: "status", Aliases: []string{"s"}, Usage: "show only assets in `STATUS` (pending, processing, ready, failed)"},
 			&cli.StringSliceFlag{Name: "tag", Aliases: []string{"t"}, Usage: "show only assets carrying `TAG` (repeatable: any of them)"},
+			&cli.BoolFlag{Name: "scenes", Usage: "list the account's scenes instead (current generation of the API), newest first"},
 			&cli.BoolFlag{Name: flagJSON, Usage: "print the list as JSON"},
 			&cli.BoolFlag{Name: flagQuiet, Aliases: []string{"q"}, Usage: "print only the ids"},
 		},
@@ -56,6 +57,9 @@ the account's asset count as the API reports it; limit is 0 with --all.`,
 			client, err := newClient(c)
 			if err != nil {
 				return err
+			}
+			if c.Bool("scenes") {
+				return runLsScenes(ctx, client, o.mode, c.App.Writer)
 			}
 			return runLs(ctx, client, o, c.App.Writer, c.App.ErrWriter)
 		},

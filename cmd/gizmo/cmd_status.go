@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -46,6 +47,9 @@ Exit status: 3 when there is no such asset, 6 when the API key is refused.`,
 
 func runStatus(ctx context.Context, client *api.Client, id string, mode outputMode, stdout io.Writer) error {
 	a, err := client.Get(ctx, id)
+	if err != nil && errors.Is(err, api.ErrNotFound) && client.Generation() == api.GenerationCurrent {
+		return statusOther(ctx, client, id, mode, stdout, err) // a scene or a job (cmd_scenes.go)
+	}
 	if err != nil {
 		return exitForAPI(err)
 	}

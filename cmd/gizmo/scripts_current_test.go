@@ -2,6 +2,7 @@ package main
 
 import (
 	"flag"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -81,4 +82,39 @@ func (c *emuCurrent) setEnv(ts *testscript.TestScript, cfg emulator.Config) {
 		return
 	}
 	ts.Setenv("GIZMO_API_GENERATION", cfg.API)
+}
+
+func init() {
+	scriptCmds["emuscene"] = cmdEmuscene
+	scriptCmds["emucredits"] = cmdEmucredits
+}
+
+// cmdEmuscene: emuscene VAR [N] sets VAR to the id of the emulator's Nth
+// newest scene (0, the newest, by default).
+func cmdEmuscene(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 1 || len(args) > 2 {
+		ts.Fatalf("usage: emuscene VAR [N]")
+	}
+	n := 0
+	if len(args) == 2 {
+		var err error
+		n, err = strconv.Atoi(args[1])
+		ts.Check(err)
+	}
+	ids := scriptEmulator(ts).SceneIDs()
+	if n >= len(ids) {
+		ts.Fatalf("emuscene: the emulator has %d scenes", len(ids))
+	}
+	ts.Setenv(args[0], ids[n])
+}
+
+// cmdEmucredits: emucredits N sets the credits left (the emulator must have
+// been started with --credits).
+func cmdEmucredits(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: emucredits N")
+	}
+	n, err := strconv.ParseInt(args[0], 10, 64)
+	ts.Check(err)
+	scriptEmulator(ts).SetCredits(n)
 }

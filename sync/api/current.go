@@ -333,6 +333,15 @@ func (c *Client) exportStream(ctx context.Context, ex exportReq, w io.Writer, pr
 			case resp.StatusCode == http.StatusPaymentRequired:
 				apiErr.Hint = "the account has no credits left for exports: add credits, then run the command again"
 				return nil, apiErr
+			case resp.StatusCode == http.StatusNotFound && apiErr.Code == "asset_not_found" && strings.HasPrefix(ex.path, "/v1/assets/"):
+				// No such asset: the id may be a scene's, exported the same way.
+				ex.url = strings.Replace(ex.url, c.base+"/v1/assets/", c.base+"/v1/scenes/", 1)
+				ex.path = strings.Replace(ex.path, "/v1/assets/", "/v1/scenes/", 1)
+				op = "export " + strings.TrimPrefix(ex.path, "/v1/")
+				if attempt >= c.retry.attempts {
+					return nil, apiErr
+				}
+				continue
 			default:
 				return nil, apiErr
 			}
