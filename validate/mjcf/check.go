@@ -114,6 +114,10 @@ type checker struct {
 	depth      int
 	// massless holds the bodies massCheck refused, reported in body order.
 	massless map[*etree.Element]bool
+	// seq counts the replicates and attaches expanded so far; sectionSeq
+	// is its value when an attach copied a section element.
+	seq        int
+	sectionSeq map[*etree.Element]int
 }
 
 // scannedSTL is the shape of the STL file at path; ok is false when its
@@ -138,6 +142,8 @@ func newChecker(m *model) *checker {
 		extraCopy: map[*etree.Element]bool{},
 		producer:  map[kindName]*etree.Element{},
 		massless:  map[*etree.Element]bool{},
+
+		sectionSeq: map[*etree.Element]int{},
 	}
 }
 

@@ -300,7 +300,8 @@ func (c *checker) replicate(k *etree.Element) []*etree.Element {
 		copies = append(copies, f)
 	}
 	if cnt > 0 {
-		c.replicates = append(c.replicates, replicated{elem: k, suffix: fmt.Sprintf("%s%0*d", sep, digits, 0)})
+		c.seq++
+		c.replicates = append(c.replicates, replicated{elem: k, suffix: fmt.Sprintf("%s%0*d", sep, digits, 0), seq: c.seq})
 	}
 	replace(k, copies)
 	return copies
@@ -310,6 +311,7 @@ func (c *checker) replicate(k *etree.Element) []*etree.Element {
 type replicated struct {
 	elem   *etree.Element
 	suffix string
+	seq    int // when it was expanded (see checker.seq)
 }
 
 // prefixer prefixes every name and reference of an element.
@@ -453,6 +455,7 @@ func (c *checker) copyModel(sub *subModel, prefix string, steps []string) {
 		}
 	}
 	edit := prefixer(prefix)
+	c.seq++
 	for _, sec := range sub.c.m.root.SelectElements("asset") {
 		if sub.c.bad[sec] {
 			continue
@@ -479,7 +482,9 @@ func (c *checker) copyModel(sub *subModel, prefix string, steps []string) {
 				if sub.c.bad[e] {
 					continue
 				}
-				c.section(tag).AddChild(c.copyTree(e, steps, edit))
+				cp := c.copyTree(e, steps, edit)
+				c.sectionSeq[cp] = c.seq
+				c.section(tag).AddChild(cp)
 			}
 		}
 	}
@@ -504,13 +509,14 @@ func (c *checker) section(tag string) *etree.Element {
 
 // replicateQuirks reports what MuJoCo 3.3.8 does to a model with a
 // <replicate>: it renames (and copies) the references of every actuator,
-// sensor, tendon, equality and contact pair or exclude with the
-// replicate's suffix, so none of them resolves.
+// sensor, tendon, equality and contact pair or exclude that exists when
+// the replicate is expanded with the replicate's suffix, so none of them
+// resolves. The model's own sections are read before its world body, so
+// they always exist then; those an <attach> copies exist only after it.
 func (c *checker) replicateQuirks() {
 	if len(c.replicates) == 0 {
 		return
 	}
-	r := c.replicates[0]
 	for _, tag := range []string{"contact", "equality", "tendon", "actuator", "sensor"} {
 		for _, sec := range c.m.root.SelectElements(tag) {
 			if c.bad[sec] {
@@ -523,6 +529,16 @@ func (c *checker) replicateQuirks() {
 				attr, val := firstRef(e)
 				if attr == "" {
 					continue
+				}
+				var r *replicated
+				for i := range c.replicates {
+					if c.replicates[i].seq > c.sectionSeq[e] {
+						r = &c.replicates[i]
+						break
+					}
+				}
+				if r == nil {
+					continue // copied by an attach after every replicate
 				}
 				c.m.errorf(e, "mjcf-replicate", "MuJoCo 3.3.8 cannot resolve '%s' (attribute '%s' of <%s>) in a model with a <replicate> (at %s): its replicate renames the references of every actuator, sensor, tendon, equality and contact element with the copy suffix, so '%s' is looked up as '%s'; write the copies out or drop the replicate",
 					val, attr, e.Tag, c.m.where(r.elem), val, val+r.suffix)
