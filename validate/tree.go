@@ -26,16 +26,30 @@ type TreeJoint struct {
 }
 
 // Walk calls fn for n and every node below it, depth first, with the depth
-// (0 for n).
+// (0 for n). It keeps a stack of its own: a chain of a million links does
+// not recurse a million calls deep.
 func (n *TreeNode) Walk(fn func(node *TreeNode, depth int)) {
-	var walk func(*TreeNode, int)
-	walk = func(x *TreeNode, d int) {
-		fn(x, d)
-		for _, c := range x.Children {
-			walk(c, d+1)
+	if n == nil {
+		return
+	}
+	type frame struct {
+		node  *TreeNode
+		depth int
+	}
+	stack := []frame{{n, 0}}
+	for len(stack) > 0 {
+		f := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		fn(f.node, f.depth)
+		for i := len(f.node.Children) - 1; i >= 0; i-- {
+			stack = append(stack, frame{f.node.Children[i], f.depth + 1})
 		}
 	}
-	if n != nil {
-		walk(n, 0)
-	}
+}
+
+// Depth is the number of levels below n: 0 for a leaf.
+func (n *TreeNode) Depth() int {
+	deepest := 0
+	n.Walk(func(_ *TreeNode, d int) { deepest = max(deepest, d) })
+	return deepest
 }

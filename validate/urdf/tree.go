@@ -3,6 +3,7 @@ package urdf
 import (
 	"fmt"
 	"path/filepath"
+	"slices"
 
 	"github.com/antimlabs/gizmo/validate"
 )
@@ -50,40 +51,61 @@ func TreeBytes(name string, data []byte) (*validate.TreeNode, error) {
 	if root == nil {
 		return nil, fmt.Errorf("%s: no root link", name)
 	}
-	seen := map[string]bool{}
-	var build func(l *link, via *joint) *validate.TreeNode
-	build = func(l *link, via *joint) *validate.TreeNode {
-		seen[l.name] = true
-		n := &validate.TreeNode{Name: l.name, Line: m.doc.Line(l.el)}
-		if via != nil {
-			tj := &validate.TreeJoint{Name: via.name, Type: via.typ, Lower: via.lower, Upper: via.upper}
-			if via.typ != "fixed" && via.typ != "floating" {
-				tj.Axis = via.axis[:]
-			}
-			if via.typ == "continuous" || via.typ == "fixed" || via.typ == "floating" || via.typ == "planar" {
-				tj.Lower, tj.Upper = nil, nil
-			} else {
-				lo, hi := 0.0, 0.0
-				if via.lower != nil {
-					lo = *via.lower
-				}
-				if via.upper != nil {
-					hi = *via.upper
-				}
-				tj.Lower, tj.Upper = &lo, &hi
-			}
-			n.Joint = tj
-		}
-		for _, j := range kids[l.name] {
+	// Built with a stack of its own, not by recursion: a chain of a
+	// million links is a million levels deep.
+	seen := map[string]bool{root.name: true}
+	top := m.treeNode(root, nil)
+	type frame struct {
+		l *link
+		n *validate.TreeNode
+	}
+	stack := []frame{{root, top}}
+	for len(stack) > 0 {
+		f := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		start := len(stack)
+		for _, j := range kids[f.l.name] {
 			c := m.linkByName[j.child]
 			if c == nil || seen[c.name] {
 				continue
 			}
-			n.Children = append(n.Children, build(c, j))
+			seen[c.name] = true
+			n := m.treeNode(c, j)
+			f.n.Children = append(f.n.Children, n)
+			stack = append(stack, frame{c, n})
 		}
+		// Children are taken from the stack's end: reverse them so that
+		// the first child's subtree is built first, as in document order.
+		slices.Reverse(stack[start:])
+	}
+	return top, nil
+}
+
+// treeNode is the tree node of link l, reached through joint via (nil for
+// the root).
+func (m *model) treeNode(l *link, via *joint) *validate.TreeNode {
+	n := &validate.TreeNode{Name: l.name, Line: m.doc.Line(l.el)}
+	if via == nil {
 		return n
 	}
-	return build(root, nil), nil
+	tj := &validate.TreeJoint{Name: via.name, Type: via.typ, Lower: via.lower, Upper: via.upper}
+	if via.typ != "fixed" && via.typ != "floating" {
+		tj.Axis = via.axis[:]
+	}
+	if via.typ == "continuous" || via.typ == "fixed" || via.typ == "floating" || via.typ == "planar" {
+		tj.Lower, tj.Upper = nil, nil
+	} else {
+		lo, hi := 0.0, 0.0
+		if via.lower != nil {
+			lo = *via.lower
+		}
+		if via.upper != nil {
+			hi = *via.upper
+		}
+		tj.Lower, tj.Upper = &lo, &hi
+	}
+	n.Joint = tj
+	return n
 }
 
 // treeBroken reports whether errors leave the links without one tree; a bad

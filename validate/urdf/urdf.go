@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -1207,13 +1208,16 @@ func (m *model) cycleFrom(root string) []string {
 			color[c] = grey
 			stack = append(stack, frame{c, 0})
 		case grey:
+			// The cycle is the stack from c up; built from the top down
+			// and reversed (prepending would be quadratic in its length).
 			var cyc []string
 			for i := len(stack) - 1; i >= 0; i-- {
-				cyc = append([]string{stack[i].name}, cyc...)
+				cyc = append(cyc, stack[i].name)
 				if stack[i].name == c {
 					break
 				}
 			}
+			slices.Reverse(cyc)
 			return append(cyc, c)
 		}
 	}
