@@ -120,11 +120,15 @@ func TestAcceptCheckURDF(t *testing.T) {
 	}
 }
 
-// TestAcceptMuJoCo222: every MJCF export compiles in MuJoCo 2.2.2.
+// TestAcceptMuJoCo222: every MJCF export compiles in MuJoCo 2.2.2, but
+// the modular ones, which use MuJoCo 3's <attach> and <replicate>.
 func TestAcceptMuJoCo222(t *testing.T) {
 	reftest.Require(t, reference.ToolMuJoCo222)
 	dir := t.TempDir()
 	for _, r := range acceptanceRobots() {
+		if r.Modular() {
+			continue // composed with <attach> and <replicate>: MuJoCo 3 only
+		}
 		p := exportTo(t, r, formats.MuJoCo, dir)
 		v, err := reference.MuJoCo222(testCtx(t), p)
 		if err != nil {
@@ -186,6 +190,13 @@ func TestAcceptMuJoCo3(t *testing.T) {
 		meshes := map[string]bool{}
 		for _, l := range r.meshes() {
 			meshes[l.Geom.Mesh] = true
+		}
+		if r.Modular() {
+			// Each attach of the wheel module copies its mesh, prefixed.
+			delete(meshes, "wheel")
+			for _, w := range modularWheels {
+				meshes[w] = true
+			}
 		}
 		// The scene adds the floor geom.
 		want := reference.ModelSizes{NBody: len(r.Links) + 1, NJnt: njnt, NGeom: len(r.Links) + 1, NMesh: len(meshes)}

@@ -164,6 +164,72 @@ type mjBody struct {
 		DiagInertia string `xml:"diaginertia,attr"`
 	} `xml:"inertial"`
 	Bodies []mjBody `xml:"body"`
+	// A modular export's composition: replicated bodies and attached
+	// modules in frames (see modular.go).
+	Replicates []struct {
+		Count  int      `xml:"count,attr"`
+		Offset string   `xml:"offset,attr"`
+		Bodies []mjBody `xml:"body"`
+	} `xml:"replicate"`
+	Frames []struct {
+		Pos    string `xml:"pos,attr"`
+		Attach []struct {
+			Model  string `xml:"model,attr"`
+			Body   string `xml:"body,attr"`
+			Prefix string `xml:"prefix,attr"`
+		} `xml:"attach"`
+	} `xml:"frame"`
+}
+
+// expand resolves b's replicates (copy i named with suffix i and moved by
+// i offsets) and attaches (the module's body, prefixed, at the frame's
+// position) into plain child bodies, as MuJoCo does for these exports.
+func (b *mjBody) expand(t *testing.T, modules map[string]mjBody) {
+	t.Helper()
+	for _, rep := range b.Replicates {
+		off := parseVec(t, rep.Offset)
+		for i := 0; i < rep.Count; i++ {
+			for _, c := range rep.Bodies {
+				p := parseVec(t, c.Pos)
+				c.Name = fmt.Sprintf("%s%d", c.Name, i)
+				c.Pos = fmt.Sprintf("%g %g %g", p[0]+float64(i)*off[0], p[1]+float64(i)*off[1], p[2]+float64(i)*off[2])
+				b.Bodies = append(b.Bodies, c)
+			}
+		}
+	}
+	for _, f := range b.Frames {
+		for _, a := range f.Attach {
+			m, ok := modules[a.Model]
+			if !ok || m.Name != a.Body {
+				t.Fatalf("attach of %s/%s: no such module body", a.Model, a.Body)
+			}
+			m.Name = a.Prefix + m.Name
+			m.Pos = f.Pos
+			b.Bodies = append(b.Bodies, m)
+		}
+	}
+	b.Replicates, b.Frames = nil, nil
+	for i := range b.Bodies {
+		b.Bodies[i].expand(t, modules)
+	}
+}
+
+// mjcfKinOf reads the robot's MJCF export back, modules included.
+func mjcfKinOf(t *testing.T, r *Robot) (kin, bool) {
+	t.Helper()
+	modules := map[string]mjBody{}
+	if r.Modular() {
+		var m struct {
+			World struct {
+				Bodies []mjBody `xml:"body"`
+			} `xml:"worldbody"`
+		}
+		if err := xml.Unmarshal(r.wheelModuleMJCF(), &m); err != nil || len(m.World.Bodies) != 1 {
+			t.Fatalf("wheel module: %v, %d bodies", err, len(m.World.Bodies))
+		}
+		modules["wheel"] = m.World.Bodies[0]
+	}
+	return mjcfKin(t, r.MJCF(), modules)
 }
 
 type mjJoint struct {
@@ -173,7 +239,7 @@ type mjJoint struct {
 	Range   string `xml:"range,attr"`
 }
 
-func mjcfKin(t *testing.T, doc []byte) (kin, bool) {
+func mjcfKin(t *testing.T, doc []byte, modules map[string]mjBody) (kin, bool) {
 	var m struct {
 		World struct {
 			Bodies []mjBody `xml:"body"`
@@ -185,6 +251,7 @@ func mjcfKin(t *testing.T, doc []byte) (kin, bool) {
 	if len(m.World.Bodies) != 1 {
 		t.Fatalf("%d top-level bodies", len(m.World.Bodies))
 	}
+	m.World.Bodies[0].expand(t, modules)
 	k := kin{joints: map[string]kinJoint{}, links: map[string]kinLink{}}
 	var walk func(b mjBody, parent string)
 	walk = func(b mjBody, parent string) {
@@ -311,7 +378,7 @@ func TestSameKinematics(t *testing.T) {
 			t.Run(fmt.Sprintf("%s/%s", id, s.name), func(t *testing.T) {
 				want := modelKin(r)
 				compareKin(t, "URDF", want, urdfKin(t, r.URDF()))
-				mk, free := mjcfKin(t, r.MJCF())
+				mk, free := mjcfKinOf(t, r)
 				compareKin(t, "MJCF", want, mk)
 				if free != r.Floating {
 					t.Errorf("MJCF free joint %v, model floating %v", free, r.Floating)

@@ -28,6 +28,9 @@ func (r *Robot) Export(f formats.Format) (body []byte, filename string, err erro
 	case formats.MuJoCo:
 		files := r.meshFiles("assets/")
 		files[r.slug+".xml"] = r.MJCF()
+		if r.modular {
+			files[wheelModule] = r.wheelModuleMJCF()
+		}
 		body, err = zipFiles(files)
 		return body, r.slug + "_mjcf.zip", err
 	case formats.IsaacUSD:

@@ -36,6 +36,7 @@ func Generate(id, name, prompt string) *Robot {
 	case KindHumanoid:
 		b.humanoid()
 	case KindMobileBase:
+		b.r.modular = wantsModular(prompt)
 		b.mobileBase()
 	case KindCabinet:
 		b.cabinet()
@@ -344,6 +345,11 @@ func (b *builder) mobileBase() {
 	wr := b.between(0.06, 0.12)
 	b.link("chassis", meshed(box(l, w, h, vec3{}, b.color(1)), "chassis"), plastic*0.4)
 	four := b.rng.IntN(2) == 0
+	if r.modular {
+		// Two driven wheels (one module, attached twice) and two casters
+		// (one body, replicated).
+		four = false
+	}
 	type wheel struct {
 		name string
 		x, y float64
@@ -356,7 +362,7 @@ func (b *builder) mobileBase() {
 	wt := 0.04
 	for i, wh := range wheels {
 		g := cyl(wr, wt, Y, vec3{}, dark)
-		if i == 0 {
+		if i == 0 || r.modular {
 			g = meshed(g, "wheel")
 		}
 		b.link(wh.name, g, 1100)
@@ -364,7 +370,17 @@ func (b *builder) mobileBase() {
 			Origin: vec3{wh.x * (l/2 - wr), wh.y * (w/2 + wt/2 + 0.005), -h / 2}, Axis: Y,
 			Effort: effort, Velocity: b.between(10, 20), Damping: 0.05})
 	}
-	if !four {
+	if r.modular {
+		// Casters front and back, named as <replicate> names its copies.
+		cr := max(math.Round(wr*0.5*1000)/1000, 0.02)
+		x := l/2 - cr - 0.02
+		for i, sx := range []float64{-x, x} {
+			name := fmt.Sprintf("caster%d", i)
+			b.link(name, sphere(cr, vec3{}, grey), metal*0.3)
+			b.joint(Joint{Name: name + "_joint", Type: Fixed, Parent: "chassis", Child: name,
+				Origin: vec3{sx, 0, -h/2 - (wr - cr)}})
+		}
+	} else if !four {
 		// A caster ball half the wheel radius, its bottom level with the
 		// wheels' bottoms.
 		cr := max(math.Round(wr*0.5*1000)/1000, 0.02)

@@ -136,7 +136,10 @@ type Robot struct {
 	kind             string
 	dof              int
 	withGripper      bool
-	slug             string
+	// modular: the MJCF export composes the robot with MuJoCo 3's
+	// <attach> and <replicate> (see modular.go).
+	modular bool
+	slug    string
 	// Links in tree order, the root first; every joint's parent comes
 	// before its child.
 	Links  []*Link
@@ -147,6 +150,10 @@ type Robot struct {
 	// RootZ is where a floating robot's root starts above the ground.
 	RootZ float64
 }
+
+// Modular reports whether the MJCF export is composed from modules with
+// MuJoCo 3's <attach> and <replicate> (a "modular" mobile base).
+func (r *Robot) Modular() bool { return r.modular }
 
 // Kind is the kind of robot the prompt asked for: "arm", "gripper",
 // "quadruped", "humanoid", "mobile_base" or "cabinet".

@@ -34,6 +34,7 @@ var samplePrompts = []struct{ name, prompt, kind string }{
 	{"quadruped", "a quadruped robot dog", KindQuadruped},
 	{"humanoid", "full size humanoid", KindHumanoid},
 	{"mobile_base", "wheeled mobile base with lidar", KindMobileBase},
+	{"modular_base", "modular mobile base", KindMobileBase},
 	{"cabinet", "kitchen cabinet with drawers and doors", KindCabinet},
 }
 
@@ -292,7 +293,17 @@ func TestZipContents(t *testing.T) {
 				t.Fatalf("%s/%s: %s missing from %v", s.name, tc.f, tc.model, names)
 			}
 			want := []string{tc.model}
-			for _, m := range meshRef.FindAllStringSubmatch(string(model), -1) {
+			refs := meshRef.FindAllStringSubmatch(string(model), -1)
+			if tc.f == formats.MuJoCo && r.Modular() {
+				// The wheel module is a file of its own, with its mesh.
+				want = append(want, wheelModule)
+				mod, ok := files[wheelModule]
+				if !ok {
+					t.Fatalf("%s/%s: %s missing from %v", s.name, tc.f, wheelModule, names)
+				}
+				refs = append(refs, meshRef.FindAllStringSubmatch(string(mod), -1)...)
+			}
+			for _, m := range refs {
 				p := m[1]
 				if tc.f == formats.MuJoCo {
 					p = tc.dir + p // meshdir="assets"
@@ -450,13 +461,21 @@ func TestGolden(t *testing.T) {
 		{"humanoid", "humanoid"},
 		{"mobile_base", "mobile base"},
 		{"cabinet", "cabinet"},
+		{"modular_base", "modular mobile base"},
 	}
 	for _, c := range cases {
 		r := Generate("golden-"+c.name, c.name, c.prompt)
-		for _, out := range []struct {
+		outs := []struct {
 			ext  string
 			body []byte
-		}{{"urdf", r.URDF()}, {"xml", r.MJCF()}, {"usda", r.USDA()}} {
+		}{{"urdf", r.URDF()}, {"xml", r.MJCF()}, {"usda", r.USDA()}}
+		if r.Modular() {
+			outs = append(outs, struct {
+				ext  string
+				body []byte
+			}{"wheel.xml", r.wheelModuleMJCF()})
+		}
+		for _, out := range outs {
 			path := filepath.Join("testdata", c.name+"."+out.ext+".golden")
 			if *update {
 				if err := os.WriteFile(path, out.body, 0o644); err != nil {

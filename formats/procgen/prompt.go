@@ -78,6 +78,13 @@ func KindOf(prompt string) string {
 }
 
 // wantsGripper reports whether an arm prompt also asks for a gripper.
+// wantsModular says whether the prompt asks for a modular robot: a mobile
+// base whose MJCF export attaches its wheels as modules and replicates its
+// casters (MuJoCo 3 only).
+func wantsModular(prompt string) bool {
+	return strings.Contains(words(prompt), " modular ")
+}
+
 func wantsGripper(prompt string) bool {
 	w := words(prompt)
 	for _, p := range []string{"gripper", "jaw", "parallel jaw", "end effector", "pincer", "claw", "fingers"} {
