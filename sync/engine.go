@@ -499,7 +499,24 @@ func (r *run) plan(rec record, q *queue) {
 		return
 	}
 	want := rec.Formats
-	if len(r.opts.Formats) > 0 {
+	if len(r.opts.Formats) == 0 {
+		// By default the formats gizmo checks and places; the others
+		// (gazebo_sdf, or one a newer server lists) get one note in the
+		// summary, and are mirrored when Formats names them.
+		want = nil
+		for _, f := range rec.Formats {
+			if f.Known() {
+				want = append(want, f)
+				continue
+			}
+			r.count(func(s *Summary) {
+				s.UnknownFormat++
+				if !slices.Contains(s.UnknownFormats, f) {
+					s.UnknownFormats = append(s.UnknownFormats, f)
+				}
+			})
+		}
+	} else {
 		want = nil
 		for _, f := range r.opts.Formats {
 			if slices.Contains(rec.Formats, f) {

@@ -92,8 +92,13 @@ type Summary struct {
 	// PlannedBytes sums the sizes of the planned files that are known.
 	PlannedBytes int64 `json:"bytes_planned,omitempty"`
 	// NotOffered counts wanted formats (Options.Formats) an asset does not offer.
-	NotOffered int   `json:"files_not_offered"`
-	Bytes      int64 `json:"bytes"` // downloaded by this run
+	NotOffered int `json:"files_not_offered"`
+	// UnknownFormat counts the files not mirrored because their format is
+	// one gizmo does not check or place (UnknownFormats names them); a
+	// format Options.Formats names is mirrored.
+	UnknownFormat  int              `json:"files_unknown_format"`
+	UnknownFormats []formats.Format `json:"unknown_formats,omitempty"`
+	Bytes          int64            `json:"bytes"` // downloaded by this run
 
 	Duration time.Duration `json:"duration_ns"`
 	// Complete is false when the listing stopped early or changed under

@@ -247,6 +247,18 @@ func SummaryText(s *Summary) string {
 		fmt.Fprintf(&b, " (%s/s)", FormatBytes(int64(float64(s.Bytes)/s.Duration.Seconds())))
 	}
 	b.WriteString("\n")
+	if s.UnknownFormat > 0 {
+		var names []string
+		for _, f := range s.UnknownFormats {
+			names = append(names, string(f))
+		}
+		files, it := "files", "them"
+		if s.UnknownFormat == 1 {
+			files, it = "file", "it"
+		}
+		fmt.Fprintf(&b, "note: %d %s in a format gizmo does not check or place (%s) not mirrored: name %s with --format %s to mirror %s\n",
+			s.UnknownFormat, files, strings.Join(names, ", "), it, names[0], it)
+	}
 	if !s.Complete && s.Seen > 0 {
 		b.WriteString("note: the listing changed or stopped while it was read; vanished assets were not marked\n")
 	}

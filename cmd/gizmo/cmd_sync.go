@@ -149,7 +149,12 @@ func runSync(ctx context.Context, o syncOptions, d syncDeps) error {
 		return syncError(err, d.apiURL)
 	}
 	if !sum.OK() {
-		// Every failure is in the summary already.
+		// Every failure is in the summary already. Partial only when
+		// something wanted is in the cache: when every file failed, the
+		// sync failed.
+		if sum.Failed > 0 && sum.New == 0 && sum.Skipped == 0 {
+			return fmt.Errorf("sync: every file wanted failed (%d), nothing is in the cache", sum.Failed)
+		}
 		return exitcode.Silent(exitcode.Partial)
 	}
 	return nil
