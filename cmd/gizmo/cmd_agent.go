@@ -308,7 +308,7 @@ func runAgentCommand(c *cli.Context) error {
 	deps := agent.Deps{
 		OpenCache: func() (*cache.Cache, error) { return cache.Open(dir) },
 		Remote: func() (agent.Remote, error) {
-			return newAgentClient(c, metrics)
+			return newAgentClient(c, metrics, log)
 		},
 		Validate: func(ctx context.Context, path string) ([]validate.Report, error) {
 			return validator.Path(ctx, path, validate.Options{})
@@ -358,7 +358,7 @@ func runAgentCommand(c *cli.Context) error {
 
 // newAgentClient is the API client of the agent: the command's client,
 // counting its requests and bytes for /metrics.
-func newAgentClient(c *cli.Context, m *agent.Metrics) (*api.Client, error) {
+func newAgentClient(c *cli.Context, m *agent.Metrics, log *slog.Logger) (*api.Client, error) {
 	key, err := apiKey(c)
 	if err != nil {
 		return nil, err
@@ -366,12 +366,16 @@ func newAgentClient(c *cli.Context, m *agent.Metrics) (*api.Client, error) {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.ResponseHeaderTimeout = 2 * time.Minute
 	t.MaxIdleConnsPerHost = 16
-	client, err := api.New(api.Options{
+	o := api.Options{
 		BaseURL:    c.String(flagAPIURL),
 		APIKey:     key,
 		UserAgent:  userAgent() + " agent",
 		HTTPClient: &http.Client{Transport: m.Transport(t)},
-	})
+	}
+	if lineageBool(c, flagVerbose) {
+		o.Logger = log // every request and retry, at debug level
+	}
+	client, err := api.New(o)
 	if err != nil {
 		return nil, exitcode.With(exitcode.Usage, fmt.Errorf("%w (--api-url or GIZMO_API_URL)", err))
 	}
