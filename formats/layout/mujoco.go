@@ -25,11 +25,19 @@ var mjcfFileAttrs = map[string]struct {
 	"texture": {[]string{"file", "fileright", "fileleft", "fileup", "filedown", "filefront", "fileback"}, false},
 }
 
-// mjcfDoc is one XML file of a model: the main file or an included one.
+// mjcfDoc is one XML file of a model: the main file, an included one, or
+// a model a <model> asset names (for MuJoCo 3's <attach>), with the files
+// that one includes.
 type mjcfDoc struct {
 	rel  string // path in the source tree
 	doc  *xmlpos.Doc
 	dest string // path in the placed folder
+	// owner is the index in the list of the model file this one belongs
+	// to: 0 for the main file and its includes, its own index for a model
+	// asset. A model asset resolves its includes and files against its own
+	// folder and compiler settings.
+	owner int
+	dir   string // the owner's folder in the source tree
 }
 
 // mjcfRef is one file attribute to rewrite.
@@ -74,34 +82,46 @@ func buildMuJoCo(w *writer, t *tree, model, slug string) ([]string, error) {
 		return nil, err
 	}
 
-	// Compiler settings hold for the whole model; the last one wins.
-	var meshdir, texdir, assetdir string
-	strip := false
+	// Compiler settings hold for the whole model (the main file or a model
+	// asset, with their includes); the last one wins.
+	type dirs struct {
+		meshdir, texdir, assetdir string
+		strip                     bool
+	}
+	settings := map[int]*dirs{}
 	for _, d := range docs {
+		st := settings[d.owner]
+		if st == nil {
+			st = &dirs{}
+			settings[d.owner] = st
+		}
 		for _, c := range d.doc.Root().FindElements("//compiler") {
 			if a := c.SelectAttr("meshdir"); a != nil {
-				meshdir = a.Value
+				st.meshdir = a.Value
 			}
 			if a := c.SelectAttr("texturedir"); a != nil {
-				texdir = a.Value
+				st.texdir = a.Value
 			}
 			if a := c.SelectAttr("assetdir"); a != nil {
-				assetdir = a.Value
+				st.assetdir = a.Value
 			}
 			if a := c.SelectAttr("strippath"); a != nil {
-				strip = a.Value == "true"
+				st.strip = a.Value == "true"
 			}
 		}
 	}
-	if meshdir == "" {
-		meshdir = assetdir
-	}
-	if texdir == "" {
-		texdir = assetdir
+	for _, st := range settings {
+		if st.meshdir == "" {
+			st.meshdir = st.assetdir
+		}
+		if st.texdir == "" {
+			st.texdir = st.assetdir
+		}
 	}
 
 	var refs []mjcfRef
 	for _, d := range docs {
+		meshdir, texdir, strip := settings[d.owner].meshdir, settings[d.owner].texdir, settings[d.owner].strip
 		for _, el := range d.doc.Root().FindElements("//*") {
 			spec, ok := mjcfFileAttrs[el.Tag]
 			if !ok || insideDefault(el) {
@@ -120,7 +140,7 @@ func buildMuJoCo(w *writer, t *tree, model, slug string) ([]string, error) {
 				if strip {
 					f = path.Base(strings.ReplaceAll(f, "\\", "/"))
 				}
-				src, err := resolveMJCF(t, modelDir, base, f)
+				src, err := resolveMJCF(t, d.dir, base, f)
 				if err != nil {
 					return nil, fmt.Errorf("%s:%d: <%s %s=%q>: %w", d.rel, d.doc.Line(el), el.Tag, attr, a.Value, err)
 				}
@@ -163,14 +183,20 @@ func buildMuJoCo(w *writer, t *tree, model, slug string) ([]string, error) {
 	}
 	for _, d := range docs {
 		for _, inc := range d.doc.Root().FindElements("//include") {
-			rel, _ := inside(path.Join(modelDir, inc.SelectAttrValue("file", "")))
+			rel, _ := inside(path.Join(d.dir, inc.SelectAttrValue("file", "")))
 			if to, ok := byRel[rel]; ok {
 				inc.CreateAttr("file", to.dest)
 			}
 		}
+		for _, m := range modelAssets(d.doc) {
+			rel, _ := inside(path.Join(modelDir, m.SelectAttrValue("file", "")))
+			if to, ok := byRel[rel]; ok {
+				m.CreateAttr("file", to.dest)
+			}
+		}
 	}
-	// One compiler in the main file says where the assets are; the others
-	// lose their directories.
+	// One compiler in the main file (and one in each model asset) says
+	// where the assets are; the others lose their directories.
 	for _, d := range docs {
 		for _, c := range d.doc.Root().FindElements("//compiler") {
 			for _, a := range []string{"meshdir", "texturedir", "assetdir", "strippath"} {
@@ -178,15 +204,20 @@ func buildMuJoCo(w *writer, t *tree, model, slug string) ([]string, error) {
 			}
 		}
 	}
-	root := docs[0].doc.Root()
-	comp := root.SelectElement("compiler")
-	if comp == nil {
-		comp = etree.NewElement("compiler")
-		root.InsertChildAt(0, comp)
-		root.InsertChildAt(0, etree.NewText("\n  "))
+	for i, d := range docs {
+		if d.owner != i {
+			continue
+		}
+		root := d.doc.Root()
+		comp := root.SelectElement("compiler")
+		if comp == nil {
+			comp = etree.NewElement("compiler")
+			root.InsertChildAt(0, comp)
+			root.InsertChildAt(0, etree.NewText("\n  "))
+		}
+		comp.CreateAttr("meshdir", "assets")
+		comp.CreateAttr("texturedir", "assets")
 	}
-	comp.CreateAttr("meshdir", "assets")
-	comp.CreateAttr("texturedir", "assets")
 
 	for _, d := range docs {
 		b, err := d.doc.WriteToBytes()
@@ -209,13 +240,25 @@ func buildMuJoCo(w *writer, t *tree, model, slug string) ([]string, error) {
 	return []string{slug + ".xml", "scene.xml"}, nil
 }
 
-// loadMJCF reads the main file and, depth first, every file it includes.
-// MuJoCo resolves include paths against the main file's folder.
+// modelAssets lists the <model> assets of an MJCF file (MuJoCo 3's
+// models for <attach>).
+func modelAssets(doc *xmlpos.Doc) []*etree.Element {
+	var out []*etree.Element
+	for _, a := range doc.Root().SelectElements("asset") {
+		out = append(out, a.SelectElements("model")...)
+	}
+	return out
+}
+
+// loadMJCF reads the main file and, depth first, every file it includes
+// and every model its <model> assets name (and what those include).
+// MuJoCo resolves include paths against the main file's folder (a model
+// asset's against its own), and model asset paths against the main file's.
 func loadMJCF(t *tree, model, modelDir string) ([]mjcfDoc, error) {
 	var docs []mjcfDoc
 	seen := map[string]bool{}
-	var load func(rel string) error
-	load = func(rel string) error {
+	var load func(rel string, owner int, dir string) error
+	load = func(rel string, owner int, dir string) error {
 		if seen[rel] {
 			return nil
 		}
@@ -231,14 +274,31 @@ func loadMJCF(t *tree, model, modelDir string) ([]mjcfDoc, error) {
 		if doc.Root() == nil || doc.Root().Tag != "mujoco" {
 			return fmt.Errorf("%s: not an MJCF file (the root element must be <mujoco>)", rel)
 		}
-		docs = append(docs, mjcfDoc{rel: rel, doc: doc})
+		if owner < 0 {
+			owner = len(docs)
+		}
+		docs = append(docs, mjcfDoc{rel: rel, doc: doc, owner: owner, dir: dir})
 		for _, inc := range doc.Root().FindElements("//include") {
 			f := inc.SelectAttrValue("file", "")
-			p, ok := inside(path.Join(modelDir, f))
+			p, ok := inside(path.Join(dir, f))
 			if f == "" || path.IsAbs(f) || !ok || !t.has(p) {
 				return fmt.Errorf("%s:%d: <include file=%q>: the file is not in the export; ask Gizmo to re-export the asset", rel, doc.Line(inc), f)
 			}
-			if err := load(p); err != nil {
+			if err := load(p, owner, dir); err != nil {
+				return err
+			}
+		}
+		for _, m := range modelAssets(doc) {
+			f := m.SelectAttrValue("file", "")
+			p, ok := inside(path.Join(modelDir, f))
+			if f == "" || path.IsAbs(f) || !ok || !t.has(p) {
+				return fmt.Errorf("%s:%d: <model file=%q>: the file is not in the export; ask Gizmo to re-export the asset", rel, doc.Line(m), f)
+			}
+			pdir := path.Dir(p)
+			if pdir == "." {
+				pdir = ""
+			}
+			if err := load(p, -1, pdir); err != nil {
 				return err
 			}
 		}
@@ -247,7 +307,7 @@ func loadMJCF(t *tree, model, modelDir string) ([]mjcfDoc, error) {
 	if !t.has(model) {
 		return nil, fmt.Errorf("model file %s is not in %s", model, t.root)
 	}
-	if err := load(model); err != nil {
+	if err := load(model, 0, modelDir); err != nil {
 		return nil, err
 	}
 	return docs, nil
