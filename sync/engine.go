@@ -312,12 +312,16 @@ func (r *run) list(ctx context.Context) (assets []api.Asset, complete bool, page
 	seen := make(map[string]bool)
 	total, stable := -1, true
 	offset := 0
+	var bound api.ListBound // a server that keeps the list going is stopped
 	for {
 		p, err := r.remote.List(ctx, PageSize, offset)
 		if err != nil {
 			return assets, false, pages, err // the client names the page
 		}
 		pages++
+		if err := bound.Page(p, unseen(p.Assets, seen), PageSize); err != nil {
+			return assets, false, pages, err
+		}
 		if total >= 0 && p.Total != total {
 			stable = false
 		}
@@ -338,6 +342,17 @@ func (r *run) list(ctx context.Context) (assets []api.Asset, complete bool, page
 		}
 	}
 	return assets, stable && len(assets) == total, pages, nil
+}
+
+// unseen counts the assets whose ids are not in seen.
+func unseen(assets []api.Asset, seen map[string]bool) int {
+	n := 0
+	for _, a := range assets {
+		if !seen[a.ID] {
+			n++
+		}
+	}
+	return n
 }
 
 // vanished reports the assets the cache knows that the (complete) listing
@@ -571,6 +586,7 @@ func (r *run) fetch(ctx context.Context, j job) (err error) {
 		url        string
 		expires    time.Time
 		recordedOK = true  // the recorded URL may still be tried
+		fromRecord = false // url is the recorded one
 		unrecorded = false // url is fresh and not yet in the cache
 		lastErr    error
 		// prevMismatch is the SHA-256 of the last body that disagreed with
@@ -598,7 +614,7 @@ func (r *run) fetch(ctx context.Context, j job) (err error) {
 		if url == "" && recordedOK {
 			recordedOK = false
 			if u, exp, ok := r.recordedURL(j); ok && r.now().Add(r.opts.URLMargin).Before(exp) {
-				url, expires = u, exp
+				url, expires, fromRecord = u, exp, true
 			}
 		}
 		if url == "" {
@@ -641,11 +657,13 @@ func (r *run) fetch(ctx context.Context, j job) (err error) {
 			return ctx.Err()
 		}
 		lastErr = err
-		if errors.Is(err, api.ErrURLExpired) {
-			url, unrecorded = "", false // ask for a fresh one
+		if errors.Is(err, api.ErrURLExpired) || fromRecord {
+			// Ask for a fresh one: a recorded URL that failed may point at
+			// a host that is gone (the client has retried it already).
+			url, unrecorded, fromRecord = "", false, false
 		} else if !retryable(err) && !errors.Is(err, api.ErrTruncated) && isAPIError(err) ||
-			errors.Is(err, cache.ErrHostileArchive) || errors.Is(err, cache.ErrNoModel) {
-			break // 401, 404, a hostile archive...: trying again will not help
+			errors.Is(err, cache.ErrHostileArchive) || errors.Is(err, cache.ErrNoModel) || hostileServer(err) {
+			break // 401, 404, a hostile archive or server...: trying again will not help
 		}
 		if attempt < r.opts.Attempts {
 			r.emit(Event{Type: EventRetry, ID: j.id, Name: j.name, Format: j.format, Reason: err.Error()})
@@ -963,6 +981,14 @@ func (r *run) present(e cache.Entry) bool {
 
 // isAPIError tells whether err is an answer of the server (as opposed to a
 // local failure such as a full disk, or a verification that failed).
+// hostileServer reports an error of a server that is not the API, that
+// redirects where the client will not follow, sends too much, or does not
+// answer in time (the client has retried that already).
+func hostileServer(err error) bool {
+	return errors.Is(err, api.ErrNotAPI) || errors.Is(err, api.ErrRedirect) ||
+		errors.Is(err, api.ErrTooLarge) || errors.Is(err, api.ErrTimeout)
+}
+
 func isAPIError(err error) bool {
 	var e *api.Error
 	return errors.As(err, &e)

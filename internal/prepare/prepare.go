@@ -779,10 +779,20 @@ func (s *slow) list(ctx context.Context) error {
 	}
 	var seen []cache.AssetMeta
 	ids := map[string]bool{}
+	var bound api.ListBound // a server that keeps the list going is stopped
 	for offset := 0; ; {
 		page, err := r.List(ctx, 100, offset)
 		if err != nil {
 			return fmt.Errorf("list assets: %w", err)
+		}
+		fresh := 0
+		for _, a := range page.Assets {
+			if !ids[a.ID] {
+				fresh++
+			}
+		}
+		if err := bound.Page(page, fresh, 100); err != nil {
+			return err
 		}
 		for _, a := range page.Assets {
 			if a.ID == "" || ids[a.ID] {

@@ -51,7 +51,7 @@ func decodeAnswer(resp *http.Response, out any, base string) error {
 		var te *json.UnmarshalTypeError
 		switch {
 		case errors.As(err, &te) && te.Field != "":
-			return fmt.Errorf("%w: the server at %s sent %q as a JSON %s, where the API sends a %s; %s", ErrNotAPI, base, te.Field, te.Value, jsonKind(te.Type.Kind().String()), notAPIHint)
+			return fmt.Errorf("%w: the server at %s sent %q as a JSON %s, where the API sends %s; %s", ErrNotAPI, base, te.Field, te.Value, jsonKind(te.Type.Kind().String()), notAPIHint)
 		case errors.As(err, &te):
 			return fmt.Errorf("%w: the server at %s answered with a JSON %s, where the API sends an object; %s", ErrNotAPI, base, te.Value, notAPIHint)
 		case len(b) == 0:
@@ -62,19 +62,19 @@ func decodeAnswer(resp *http.Response, out any, base string) error {
 	return nil
 }
 
-// jsonKind names a Go kind as JSON does.
+// jsonKind names a Go kind as JSON does, with its article.
 func jsonKind(k string) string {
 	switch {
 	case strings.HasPrefix(k, "int"), strings.HasPrefix(k, "uint"), strings.HasPrefix(k, "float"):
-		return "number"
+		return "a number"
 	case k == "slice", k == "array":
-		return "array"
+		return "an array"
 	case k == "struct", k == "map":
-		return "object"
+		return "an object"
 	case k == "bool":
-		return "boolean"
+		return "a boolean"
 	}
-	return k
+	return "a " + k
 }
 
 // checkPage refuses a page that contradicts itself or the request.

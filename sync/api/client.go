@@ -322,7 +322,7 @@ func (c *Client) attempt(ctx context.Context, cl call, target string, body []byt
 		return fmt.Errorf("%w (not retried: the server may have created the asset; run 'gizmo ls' before trying again)", apiErr)
 	}
 	if errors.Is(apiErr, ErrNotAPI) {
-		apiErr.Hint = fmt.Sprintf("the server at %s does not serve this API route; %s (a path segment too many or too few, such as an extra /v1?)", c.base, notAPIHint)
+		apiErr.Hint = fmt.Sprintf("the server at %s has no such route: check --api-url or GIZMO_API_URL; is a path segment too many or missing, such as an extra /v1?", c.base)
 	}
 	return apiErr
 }
@@ -360,7 +360,7 @@ func (c *Client) Create(ctx context.Context, r CreateRequest) (*Asset, error) {
 		return nil, err
 	}
 	if a.ID == "" {
-		return nil, errors.New("create asset: the server answered without an asset id")
+		return nil, fmt.Errorf("create asset: %w: the server at %s answered without an asset id; %s", ErrNotAPI, c.base, notAPIHint)
 	}
 	return &a, nil
 }
@@ -512,7 +512,7 @@ func (c *Client) Export(ctx context.Context, id string, f formats.Format) (*Expo
 		return nil, err
 	}
 	if e.URL == "" {
-		return nil, fmt.Errorf("%s: the server answered without a download_url", op)
+		return nil, fmt.Errorf("%s: %w: the server at %s answered without a download_url; %s", op, ErrNotAPI, c.base, notAPIHint)
 	}
 	return &e, nil
 }

@@ -28,11 +28,11 @@ const (
 // received nothing, within the client's deadline (Options.RequestTimeout,
 // Options.IdleTimeout). It is not context.DeadlineExceeded: the caller's
 // own deadline, when it passes, is reported as that.
-var ErrTimeout = errors.New("no answer in time")
+var ErrTimeout = errors.New("timed out")
 
 // timeoutError is the error of an attempt that timed out.
 func timeoutError(op, host string, d time.Duration) error {
-	return fmt.Errorf("%s: %s sent no answer within %v: %w (the server accepts connections but does not answer; raise --request-timeout if it is only slow)", op, host, d, ErrTimeout)
+	return fmt.Errorf("%s: %w: %s sent no answer within %v; it accepts connections but does not answer (raise --request-timeout if it is only slow)", op, ErrTimeout, host, d)
 }
 
 // idleWatch cancels a download whose body stops arriving: every read that
@@ -96,9 +96,9 @@ var ErrTooLarge = errors.New("download too large")
 // got bytes.
 func idleError(d time.Duration, got int64) error {
 	if got == 0 {
-		return fmt.Errorf("the server sent nothing for %v: %w (raise --request-timeout if it is only slow)", d, ErrTimeout)
+		return fmt.Errorf("%w: the server sent nothing for %v (raise --request-timeout if it is only slow)", ErrTimeout, d)
 	}
-	return fmt.Errorf("the server sent nothing more for %v after %d bytes: %w (raise --request-timeout if it is only slow)", d, got, ErrTimeout)
+	return fmt.Errorf("%w: the server sent nothing more for %v after %d bytes (raise --request-timeout if it is only slow)", ErrTimeout, d, got)
 }
 
 // byteSize prints n bytes for a message: 4 GiB, 10.0 GB, 512 bytes.

@@ -140,6 +140,9 @@ func RedactURL(u string) string {
 func redactErr(err error) error {
 	var ue *url.Error
 	if errors.As(err, &ue) {
+		if errors.Is(ue.Err, ErrRedirect) {
+			return ue.Err // it names both URLs, redacted
+		}
 		return &url.Error{Op: ue.Op, URL: RedactURL(ue.URL), Err: ue.Err}
 	}
 	return err
