@@ -4,8 +4,8 @@ package main
 //
 //	hostile MODE
 //	    start a hostile server in MODE (hang, html, wrong-types, ...; see
-//	    hostile.Modes) and set GIZMO_API_URL, GIZMO_API_KEY and HOSTILE_URL;
-//	    it stops at script end. The download modes wrap an emulator with
+//	    hostile.Modes) and set GIZMO_API_URL, GIZMO_API_KEY, HOSTILE_URL and
+//	    GIZMO_API_GENERATION=alpha; it stops at script end. The download modes wrap an emulator with
 //	    three ready assets, reachable as for the emulator command
 //	    (EMULATOR_URL, emustat).
 //	hostilecheck
@@ -45,6 +45,9 @@ func cmdHostile(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Setenv("GIZMO_API_URL", s.URL)
 	ts.Setenv("GIZMO_API_KEY", hostile.APIKey)
 	ts.Setenv("HOSTILE_URL", s.URL)
+	// The servers speak (or break) the alpha generation; detection is
+	// tried where a script clears the variable.
+	ts.Setenv("GIZMO_API_GENERATION", "alpha")
 	if s.Emu != nil {
 		ts.Value(emuKey{}).(*emuHolder).srv = s.Emu
 		ts.Setenv("EMULATOR_URL", s.URL)
