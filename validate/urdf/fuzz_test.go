@@ -35,6 +35,9 @@ func FuzzCheckBytes(f *testing.F) {
 			if p.File != "f.urdf" || p.Rule == "" || p.Message == "" || p.Line < 0 || p.Col < 0 {
 				t.Fatalf("malformed problem %+v", p)
 			}
+			if len(p.Message) > validate.MaxMessage+64 {
+				t.Fatalf("a message of %d bytes: %.200s", len(p.Message), p.Message)
+			}
 		}
 		if root, err := TreeBytes("f.urdf", data); err == nil && root == nil {
 			t.Fatal("TreeBytes returned neither a tree nor an error")

@@ -694,8 +694,11 @@ func (m *model) parseMaterial(el *etree.Element, name string, inline bool) bool 
 func (m *model) readLinks() {
 	els := children(m.robot, "link")
 	m.linkByName = make(map[string]*link, len(els))
-	for _, el := range els {
-		l := &link{el: el}
+	m.links = make([]*link, 0, len(els))
+	slab := make([]link, len(els)) // one allocation, not one per link
+	for i, el := range els {
+		l := &slab[i]
+		l.el = el
 		name, ok := attr(el, "name")
 		if !ok {
 			m.errorf(el, "urdf-link-name", "<link> has no name attribute; add name=\"...\"")

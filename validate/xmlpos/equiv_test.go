@@ -141,8 +141,8 @@ func checkEquivalent(t *testing.T, data []byte) {
 	if !reflect.DeepEqual(got.ReadSettings, want.ReadSettings) || got.WriteSettings != want.WriteSettings {
 		t.Errorf("settings %+v %+v, want %+v %+v", got.ReadSettings, got.WriteSettings, want.ReadSettings, want.WriteSettings)
 	}
-	if len(got.pos) != len(want.pos) {
-		t.Errorf("%d positions, want %d", len(got.pos), len(want.pos))
+	if got.positions() != want.positions() {
+		t.Errorf("%d positions, want %d", got.positions(), want.positions())
 	}
 	sameTokens(t, "doc", &got.Element, &want.Element, got, want)
 }

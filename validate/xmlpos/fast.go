@@ -81,8 +81,9 @@ type rawAttr struct {
 
 // slab hands out slices of a few large allocations.
 type slab[T any] struct {
-	free []T
-	next int // the size of the next allocation
+	free  []T
+	next  int // the size of the next allocation
+	chunk []T // the latest allocation, whole
 }
 
 // maxSlab bounds a slab's allocations, so that the unused end of the
@@ -95,6 +96,7 @@ func (s *slab[T]) take(n int) []T {
 	if n > len(s.free) {
 		size := max(n, s.next)
 		s.free = make([]T, size)
+		s.chunk = s.free
 		s.next = min(max(2*size, 16), maxSlab)
 	}
 	t := s.free[:n:n]
@@ -121,7 +123,8 @@ func (s *scanner) parse(src string) bool {
 	elems := s.sizeSlabs()
 	doc := etree.NewDocument()
 	doc.ReadSettings.MaxDepth = MaxDepth
-	s.doc = &Doc{Document: doc, pos: make(map[*etree.Element]Pos, elems)}
+	s.doc = &Doc{Document: doc}
+	_ = elems
 	for s.i < len(s.src) {
 		var ok bool
 		if s.src[s.i] != '<' {
@@ -148,7 +151,21 @@ func (s *scanner) parse(src string) bool {
 		return false
 	}
 	s.adopt(&doc.Element, 0)
+	s.doc.sortChunks()
 	return true
+}
+
+// notePos records where e, just taken from the element slab, starts: in
+// the position list of the slab's allocation e is in, which is e's index
+// in it (elements are taken in order).
+func (s *scanner) notePos(e *etree.Element, p Pos) {
+	cs := s.doc.chunks
+	if len(cs) == 0 || &cs[len(cs)-1].elems[0] != &s.elemSlab.chunk[0] {
+		s.doc.chunks = append(cs, posChunk{elems: s.elemSlab.chunk, pos: make([]pos32, 0, len(s.elemSlab.chunk))})
+		cs = s.doc.chunks
+	}
+	c := &cs[len(cs)-1]
+	c.pos = append(c.pos, pos32{int32(p.Line), int32(p.Col)})
 }
 
 // sizeSlabs sizes the slabs' first allocations for the document from
@@ -274,7 +291,7 @@ func (s *scanner) startTag() bool {
 			at.Space, at.Key = a.space, a.key
 		}
 	}
-	s.doc.pos[e] = s.posAt(start)
+	s.notePos(e, s.posAt(start))
 	s.add(e)
 	if !empty {
 		s.open = append(s.open, openElement{e, len(s.pending)})

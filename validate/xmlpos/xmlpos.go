@@ -15,10 +15,13 @@ package xmlpos
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
+	"slices"
+	"unsafe"
 
 	"github.com/beevik/etree"
 )
@@ -39,7 +42,67 @@ type Pos struct {
 // Doc is a parsed document with element positions.
 type Doc struct {
 	*etree.Document
-	pos map[*etree.Element]Pos
+	// pos holds the positions of a document read by parseSlow; chunks
+	// those of one read by the fast path, whose elements come from a
+	// few large allocations: 8 bytes an element instead of a map entry's
+	// 60 or so (a URDF of 2 M links kept 130 MB of map).
+	pos    map[*etree.Element]Pos
+	chunks []posChunk // sorted by address
+}
+
+// posChunk is one allocation of elements of the fast path and the
+// positions of the elements taken from it so far, in order.
+type posChunk struct {
+	elems []etree.Element // keeps the allocation alive: its addresses are never reused
+	pos   []pos32
+}
+
+type pos32 struct{ line, col int32 }
+
+// positions is how many elements have a recorded position.
+func (d *Doc) positions() int {
+	n := len(d.pos)
+	for _, c := range d.chunks {
+		n += len(c.pos)
+	}
+	return n
+}
+
+// sortChunks orders d.chunks by address, for Pos's binary search.
+func (d *Doc) sortChunks() {
+	slices.SortFunc(d.chunks, func(a, b posChunk) int {
+		return cmp.Compare(uintptr(unsafe.Pointer(&a.elems[0])), uintptr(unsafe.Pointer(&b.elems[0])))
+	})
+}
+
+// chunkPos finds e in d.chunks.
+func (d *Doc) chunkPos(e *etree.Element) (Pos, bool) {
+	addr := uintptr(unsafe.Pointer(e))
+	i, _ := slices.BinarySearchFunc(d.chunks, addr, func(c posChunk, a uintptr) int {
+		return cmp.Compare(uintptr(unsafe.Pointer(&c.elems[0])), a)
+	})
+	// i is the first chunk starting after addr (or at it).
+	if i < len(d.chunks) && uintptr(unsafe.Pointer(&d.chunks[i].elems[0])) == addr {
+		return d.chunks[i].at(0)
+	}
+	if i == 0 {
+		return Pos{}, false
+	}
+	c := d.chunks[i-1]
+	off := addr - uintptr(unsafe.Pointer(&c.elems[0]))
+	size := unsafe.Sizeof(etree.Element{})
+	if off%size != 0 || off/size >= uintptr(len(c.elems)) {
+		return Pos{}, false
+	}
+	return c.at(int(off / size))
+}
+
+// at returns the position of the chunk's element k, if it was taken.
+func (c posChunk) at(k int) (Pos, bool) {
+	if k >= len(c.pos) {
+		return Pos{}, false
+	}
+	return Pos{int(c.pos[k].line), int(c.pos[k].col)}, true
 }
 
 // SyntaxError is a malformed document, with the position the decoder stopped at.
@@ -203,7 +266,11 @@ func (d *Doc) Pos(e *etree.Element) Pos {
 	if d == nil || e == nil {
 		return Pos{}
 	}
-	return d.pos[e]
+	if p, ok := d.pos[e]; ok {
+		return p
+	}
+	p, _ := d.chunkPos(e)
+	return p
 }
 
 // Line returns the line e starts on, or 0.
