@@ -966,9 +966,9 @@ func hasAnyTag(have, want []string) bool {
 }
 
 // validatable tells whether a stored file's model is one the validators
-// check: URDF or MJCF.
+// check: URDF, MJCF or SDF (as XML).
 func validatable(e cache.Entry) bool {
-	return e.ModelKind == formats.KindURDF || e.ModelKind == formats.KindMJCF
+	return e.ModelKind == formats.KindURDF || e.ModelKind == formats.KindMJCF || e.ModelKind == formats.KindSDF
 }
 
 // present tells whether an indexed entry's download is in place (the

@@ -379,7 +379,8 @@ func newAgentClient(c *cli.Context, m *agent.Metrics, log *slog.Logger) (*api.Cl
 	if err != nil {
 		return nil, exitcode.With(exitcode.Usage, fmt.Errorf("%w (--api-url or GIZMO_API_URL)", err))
 	}
-	return client, nil
+	// The generation the server speaks, as for every command (generation.go).
+	return withGeneration(c, client, o)
 }
 
 // agentOnce runs one pass and maps its outcome to prepare's exit codes:

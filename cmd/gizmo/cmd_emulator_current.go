@@ -12,7 +12,7 @@ import (
 )
 
 // defaultEmulatorAPI is the generation gizmo emulator speaks without --api.
-const defaultEmulatorAPI = emulator.APIAlpha
+const defaultEmulatorAPI = emulator.APICurrent
 
 // currentFlags are the emulator's flags for the API generation and the
 // current generation's knobs.

@@ -162,7 +162,9 @@ func runExport(ctx context.Context, o exportOptions, d exportDeps) error {
 	_, err = fmt.Fprintf(d.stdout, "%s\n", res.Path)
 	if err == nil {
 		note := ""
-		if !o.format.Known() {
+		if o.format == formats.GazeboSDF {
+			note = " (SDF: checked as XML by gizmo validate; not placed: gizmo has no Gazebo layout yet)"
+		} else if !o.format.Known() {
 			note = " (not checked: gizmo neither validates nor places " + string(o.format) + ")"
 		}
 		fmt.Fprintf(d.stderr, "%s %s: %s, %s%s\n", o.id, o.format, orDash(res.Kind), humanBytes(res.Size), note)

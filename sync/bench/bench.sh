@@ -40,7 +40,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"$GIZMO" emulator --addr 127.0.0.1:0 --assets "$SEEDED" --api-key "$KEY" --settle-seeded=false >"$work/emu.out" 2>"$work/emu.err" &
+"$GIZMO" emulator --api alpha --addr 127.0.0.1:0 --assets "$SEEDED" --api-key "$KEY" --settle-seeded=false >"$work/emu.out" 2>"$work/emu.err" &
 emu_pid=$!
 for _ in $(seq 100); do
 	[ -s "$work/emu.out" ] && break

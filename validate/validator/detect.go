@@ -89,6 +89,8 @@ func sniffReader(r io.Reader) (sniff, error) {
 		s.kind = formats.KindURDF
 	case root == "mujoco":
 		s.kind = formats.KindMJCF
+	case root == "sdf" && !s.utf16:
+		s.kind = formats.KindSDF
 	default:
 		s.kind = formats.KindUnknown
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/antimlabs/gizmo/formats"
 	"github.com/antimlabs/gizmo/validate"
 	"github.com/antimlabs/gizmo/validate/mjcf"
+	"github.com/antimlabs/gizmo/validate/sdf"
 	"github.com/antimlabs/gizmo/validate/urdf"
 	"github.com/antimlabs/gizmo/validate/usd"
 )
@@ -78,6 +79,7 @@ func init() {
 	Register(formats.KindMJCF, mjcf.Check)
 	Register(formats.KindUSDA, usd.Check)
 	Register(formats.KindUSDC, usd.Check)
+	Register(formats.KindSDF, sdf.Check)
 	registerIncludes(formats.KindMJCF, mjcfIncludes)
 }
 

@@ -29,7 +29,7 @@ const maxNamedSkips = 3
 // skip.
 func modelExt(name string) bool {
 	switch strings.ToLower(filepath.Ext(name)) {
-	case ".urdf", ".mjcf", ".usd", ".usda", ".usdc", ".zip":
+	case ".urdf", ".mjcf", ".usd", ".usda", ".usdc", ".zip", ".sdf":
 		return true
 	}
 	return false

@@ -85,7 +85,7 @@ func run() error {
 
 // startEmulator starts gizmo emulator with n seeded assets.
 func startEmulator(dir string, n int) (*exec.Cmd, string, error) {
-	cmd := exec.Command(*gizmo, "emulator", "--addr", "127.0.0.1:0", "--assets", strconv.Itoa(n), "--seed", "1", "--gen-delay", "1s")
+	cmd := exec.Command(*gizmo, "emulator", "--api", "alpha", "--addr", "127.0.0.1:0", "--assets", strconv.Itoa(n), "--seed", "1", "--gen-delay", "1s")
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		return nil, "", err
