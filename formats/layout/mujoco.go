@@ -189,7 +189,7 @@ func buildMuJoCo(w *writer, t *tree, model, slug string) ([]string, error) {
 			}
 		}
 		for _, m := range modelAssets(d.doc) {
-			rel, _ := inside(path.Join(modelDir, m.SelectAttrValue("file", "")))
+			rel, _ := inside(path.Join(d.dir, m.SelectAttrValue("file", "")))
 			if to, ok := byRel[rel]; ok {
 				m.CreateAttr("file", to.dest)
 			}
@@ -252,8 +252,8 @@ func modelAssets(doc *xmlpos.Doc) []*etree.Element {
 
 // loadMJCF reads the main file and, depth first, every file it includes
 // and every model its <model> assets name (and what those include).
-// MuJoCo resolves include paths against the main file's folder (a model
-// asset's against its own), and model asset paths against the main file's.
+// MuJoCo resolves include and model asset paths against the main file's
+// folder, or, in a model a model asset names, against that model's.
 func loadMJCF(t *tree, model, modelDir string) ([]mjcfDoc, error) {
 	var docs []mjcfDoc
 	seen := map[string]bool{}
@@ -290,7 +290,7 @@ func loadMJCF(t *tree, model, modelDir string) ([]mjcfDoc, error) {
 		}
 		for _, m := range modelAssets(doc) {
 			f := m.SelectAttrValue("file", "")
-			p, ok := inside(path.Join(modelDir, f))
+			p, ok := inside(path.Join(dir, f))
 			if f == "" || path.IsAbs(f) || !ok || !t.has(p) {
 				return fmt.Errorf("%s:%d: <model file=%q>: the file is not in the export; ask Gizmo to re-export the asset", rel, doc.Line(m), f)
 			}
