@@ -35,8 +35,11 @@ again, and an unexpired download URL from an earlier export is reused.
 
 With -o PATH the download (the zip, or the single model file) is also copied
 out to PATH, and PATH is printed instead; when PATH is a directory the copy is
-named after the server's filename hint, made safe (never used as a path). The
-copy appears complete or not at all (a temporary file, then a rename).
+named after the server's filename hint, made safe (never used as a path). A
+new file or a regular one appears complete or not at all (a temporary file,
+then a rename); a symlink is kept and the file it points to replaced so; a
+character device (/dev/null, /dev/stdout) or a FIFO is written through, never
+replaced; a block device, a socket or a dangling symlink is refused.
 
 --json prints {"id", "format", "path", "model", "size", "etag", "kind"}; --quiet prints
 only the path. Exit status: 2 for an unknown format, 3 when there is no such
@@ -244,7 +247,7 @@ func exportViaCache(store *cache.Cache) fetchFunc {
 			name = api.SafeFilename(e.Filename, fallback)
 		}
 		dest := filepath.Join(dir, name)
-		if err := copyOut(store.DownloadPath(e), dest); err != nil {
+		if err := copyOut(ctx, store.DownloadPath(e), dest); err != nil {
 			return nil, fmt.Errorf("export %s/%s: copy to %s: %w", id, f, dest, err)
 		}
 		res.Path = dest
@@ -304,49 +307,12 @@ func outputTarget(output string) (dir, name string, err error) {
 		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
 			return "", "", exitcode.With(exitcode.Usage, fmt.Errorf("-o %s: directory %s does not exist; create it first", output, dir))
 		}
+		if _, err := outputKind(output); err != nil {
+			return "", "", exitcode.With(exitcode.Usage, fmt.Errorf("-o %s: %w", output, err))
+		}
 		return dir, name, nil
 	}
 	return "", "", fmt.Errorf("-o %s: %w", output, err)
-}
-
-// copyOut copies src to dest through a temporary file in dest's directory,
-// synced and renamed into place: dest appears complete or not at all.
-func copyOut(src, dest string) error {
-	if fi, err := os.Stat(dest); err == nil && fi.IsDir() {
-		return fmt.Errorf("%s is a directory; pass -o with a file name", dest)
-	}
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	dir := filepath.Dir(dest)
-	tmp, err := os.CreateTemp(dir, ".gizmo-export-*.part")
-	if err != nil {
-		return err
-	}
-	_, err = io.Copy(tmp, in)
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(tmp.Name(), 0o644)
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), dest)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
-	}
-	return nil
 }
 
 // extension is the file extension for a detected kind.
