@@ -12,14 +12,23 @@
 // default classes, names per object kind, references, asset files (binary
 // STL, flat meshes, PNG headers), sizes, joints and limits, masses and
 // inertias, actuators, sensors, tendons, equalities and keyframe sizes.
+// MuJoCo 3's model composition (<attach> with <model> assets, <replicate>,
+// <frame>, the names <composite> and <flexcomp> generate) is expanded
+// before the checks that depend on the body tree, names, references and
+// masses (compose.go), as MuJoCo 3.3.8 expands it, quirks included; every
+// problem carries the chain that brought its element in (Problem.Via), and
+// the error MuJoCo would report first is marked (Problem.First, first.go).
 // Every rule has a variant in testdata/conformance whose verdict
-// TestConformanceMuJoCo3 checks against MuJoCo; TestMutantsMuJoCo3
+// TestConformanceMuJoCo3 checks against MuJoCo (and records in
+// testdata/conformance/mujoco-3.3.8.txt for TestRecordedVerdicts, which
+// runs without Node); TestMutantsMuJoCo3
 // (opt-in) compares the two on random mutations of accepted models.
 //
-// MuJoCo's quirks are kept, not corrected: inside <frame> MuJoCo 3.3 checks
-// no attributes (gizmo warns), a <body> directly in <mujoco> is ignored
+// MuJoCo's quirks are kept, not corrected: inside <frame> and <replicate>
+// MuJoCo 3.3 checks no attributes (gizmo warns), a <body> directly in <mujoco> is ignored
 // (gizmo warns), an inverted range with limited="auto" leaves a joint
 // unlimited (gizmo warns). What gizmo cannot judge goes to
-// Report.NotChecked. Tree and Includes expose the kinematic tree and the
-// include closure of a model.
+// Report.NotChecked. Tree and Includes expose the kinematic tree (with the
+// composition expanded) and the file closure of a model (included files
+// and the models its <model> assets name).
 package mjcf

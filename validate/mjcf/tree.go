@@ -37,9 +37,10 @@ func readModel(path string, opts validate.Options) (*checker, error) {
 	return c, nil
 }
 
-// Includes returns the files the model at path includes, transitively, as
-// absolute paths in the order MuJoCo reads them. The model itself is not in
-// the list.
+// Includes returns the files the model at path includes, transitively, and
+// the model files its <model> assets name (for <attach>) with what those
+// include, as absolute paths in the order gizmo reads them. The model itself
+// is not in the list.
 func Includes(path string) ([]string, error) {
 	return IncludesWith(path, validate.Options{})
 }
