@@ -50,6 +50,7 @@ open('laughs.urdf', 'w').write('<?xml version="1.0"?>\n<!DOCTYPE robot [\n' + en
 open('xxe.urdf', 'w').write('<!DOCTYPE robot [<!ENTITY x SYSTEM "file:///etc/passwd">]>\n<robot name="&x;"><link name="a"/></robot>\n')
 open('deep.urdf', 'w').write('<robot name="r">' + '<a>' * 100000 + '</a>' * 100000 + '<link name="x"/></robot>')
 open('attr.urdf', 'w').write('<robot name="' + 'x' * (100 << 20) + '"><link name="a"/></robot>')
+open('nodes.urdf', 'w').write('<robot name="r"><link name="a"/>' + '<a/>' * 5000000 + '</robot>')
 os.mkdir('many')
 for i in range(files):
     d = 'many/d%03d' % (i // 1000)
@@ -91,6 +92,7 @@ run "validate laughs.urdf" 4 100 validate laughs.urdf
 run "validate xxe.urdf" 4 100 validate xxe.urdf
 run "validate deep.urdf" 4 100 validate deep.urdf
 run "validate attr.urdf (100 MiB)" 4 $((3 * $(size_mib attr.urdf) + 100)) validate attr.urdf
+run "validate nodes.urdf (5 M)" 4 800 validate nodes.urdf
 run "validate many/ ($FILES files)" 0 100 validate many
 run "validate empty/" 3 100 validate empty
 run "validate pipe.urdf (FIFO)" 2 100 validate pipe.urdf

@@ -211,6 +211,9 @@ func parse(name string, data []byte, dir string, opts validate.Options, owned bo
 		if errors.As(err, &se) {
 			p.Line, p.Col = se.Line, se.Col
 			p.Message = "the file is not well-formed XML: " + se.Msg
+			if se.Limit {
+				p.Rule, p.Message = "urdf-too-large", "gizmo does not read this file: "+se.Msg
+			}
 		}
 		r.Add(p)
 		return nil, r

@@ -381,6 +381,9 @@ func TestHostileXML(t *testing.T) {
 			if strings.HasPrefix(name, "attr.") && !strings.Contains(res.Reports[0].Errors[0].Message, "over the 16 MiB") {
 				t.Errorf("long attribute: %s", res.Reports[0].Errors[0].Message)
 			}
+			if name == "attr.urdf" && res.Reports[0].Errors[0].Rule != "urdf-too-large" {
+				t.Errorf("long attribute: rule %s, want urdf-too-large", res.Reports[0].Errors[0].Rule)
+			}
 			if strings.HasPrefix(name, "deep.") && !strings.Contains(res.Reports[0].Errors[0].Message, "nested deeper than") {
 				t.Errorf("deep nesting: %s", res.Reports[0].Errors[0].Message)
 			}

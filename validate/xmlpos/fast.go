@@ -58,6 +58,7 @@ type scanner struct {
 	tag      int           // offset of the start tag being read
 	tagName  string        // its local name
 	refused  *SyntaxError  // set when the document is refused, not handed to parseSlow
+	nodes    int           // elements, comments, processing instructions, CDATA sections
 	open     []openElement // the open elements, innermost last
 	pending  []etree.Token // children of the open elements, not added yet
 	attrs    []rawAttr     // scratch: the attributes of the tag being read
@@ -152,6 +153,17 @@ func (s *scanner) parse(src string) bool {
 	}
 	s.adopt(&doc.Element, 0)
 	s.doc.sortChunks()
+	return true
+}
+
+// node counts one more node (see MaxNodes); past the bound it refuses the
+// document, for parseSlow would only say the same, slower.
+func (s *scanner) node() bool {
+	s.nodes++
+	if s.nodes > maxNodes {
+		s.refused = tooManyNodes(s.posAt(s.i))
+		return false
+	}
 	return true
 }
 
@@ -277,6 +289,9 @@ func (s *scanner) startTag() bool {
 	if len(s.open) == 0 && s.elements > 0 || len(s.open) >= MaxDepth {
 		return false // a second root, or too deep: parseSlow says which
 	}
+	if !s.node() {
+		return false
+	}
 	s.elements++
 	// The fields newElement sets, and no parent yet: adopt adds it.
 	e := &s.elemSlab.take(1)[0]
@@ -388,6 +403,9 @@ func (s *scanner) procInst() bool {
 	if target == "xml" && !declOK(inst) {
 		return false
 	}
+	if !s.node() {
+		return false
+	}
 	s.add(&etree.ProcInst{Target: target, Inst: inst})
 	s.i += n + 2
 	return true
@@ -443,6 +461,9 @@ func (s *scanner) bang() bool {
 		if n < 0 || n+2 >= len(body) || body[n+2] != '>' {
 			return false
 		}
+		if !s.node() {
+			return false
+		}
 		s.add(&etree.Comment{Data: body[:n]})
 		s.i += 4 + n + 3
 		return true
@@ -453,7 +474,7 @@ func (s *scanner) bang() bool {
 			return false
 		}
 		v, ok := s.value(body[:n], modeCDATA)
-		if !ok {
+		if !ok || !s.node() {
 			return false
 		}
 		s.addText(v)

@@ -29,6 +29,16 @@ import (
 // MaxDepth bounds element nesting; deeper documents are refused.
 const MaxDepth = 256
 
+// MaxNodes bounds the elements, comments, processing instructions and
+// CDATA sections of a document; one with more is refused. Memory grows
+// with them, not with the file's size (a 20 MB file of "<a/>" is 5 M
+// elements and took 860 MB), and a robot has thousands, not millions;
+// 4 M still reads a URDF of 2 M links.
+const MaxNodes = 4 << 20
+
+// maxNodes is the bound in force; tests lower it.
+var maxNodes = MaxNodes
+
 // MaxAttr bounds an attribute value, in bytes; a document with a longer one
 // is refused. The largest legitimate values (MJCF inline mesh vertices,
 // height fields) are a few MiB; a 100 MiB name is an attack on memory.
@@ -109,6 +119,9 @@ func (c posChunk) at(k int) (Pos, bool) {
 type SyntaxError struct {
 	Pos
 	Msg string
+	// Limit is set when the document is refused for going past one of
+	// gizmo's bounds (MaxNodes, MaxAttr), not for being malformed.
+	Limit bool
 }
 
 func (e *SyntaxError) Error() string {
@@ -134,7 +147,7 @@ func parseSlow(data []byte) (*Doc, error) {
 	doc.ReadSettings.MaxDepth = MaxDepth
 	d := &Doc{Document: doc, pos: make(map[*etree.Element]Pos)}
 	b := builder{stack: []*etree.Element{&doc.Element}}
-	elements, depth := 0, 0
+	elements, depth, nodes := 0, 0, 0
 	for {
 		// The decoder gives text as a token of its own, so its position
 		// before a start tag is the tag's '<'.
@@ -152,6 +165,18 @@ func parseSlow(data []byte) (*Doc, error) {
 				l = se.Line
 			}
 			return nil, &SyntaxError{Pos: Pos{l, c}, Msg: msg}
+		}
+		switch tok.(type) {
+		case xml.StartElement, xml.Comment, xml.ProcInst, xml.Directive:
+			if nodes++; nodes > maxNodes {
+				return nil, tooManyNodes(Pos{line, col})
+			}
+		case xml.CharData:
+			if cdata(data, dec.InputOffset()) {
+				if nodes++; nodes > maxNodes {
+					return nil, tooManyNodes(Pos{line, col})
+				}
+			}
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
@@ -190,9 +215,20 @@ func parseSlow(data []byte) (*Doc, error) {
 	return d, nil
 }
 
+// tooManyNodes is the error for a document with more than MaxNodes nodes.
+func tooManyNodes(at Pos) *SyntaxError {
+	return &SyntaxError{Pos: at, Limit: true, Msg: fmt.Sprintf("more than %d elements, comments and other nodes (a robot model has thousands)", maxNodes)}
+}
+
+// cdata reports whether the text token that ended at offset end of data
+// was a CDATA section.
+func cdata(data []byte, end int64) bool {
+	return end >= 3 && int(end) <= len(data) && string(data[end-3:end]) == "]]>"
+}
+
 // attrTooLong is the error for an attribute value over MaxAttr.
 func attrTooLong(at Pos, attr, elem string, n int) *SyntaxError {
-	return &SyntaxError{Pos: at, Msg: fmt.Sprintf("attribute %s of <%s> is %d MiB long, over the %d MiB gizmo reads; no model needs a value that long", attr, elem, n>>20, MaxAttr>>20)}
+	return &SyntaxError{Pos: at, Limit: true, Msg: fmt.Sprintf("attribute %s of <%s> is %d MiB long, over the %d MiB gizmo reads (no model needs a value that long)", attr, elem, n>>20, MaxAttr>>20)}
 }
 
 // builder grows an etree tree from raw decoder tokens as etree v1.8.1's

@@ -2,6 +2,7 @@ package xmlpos
 
 import (
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -74,6 +75,32 @@ func benchLarge(b *testing.B, parse func([]byte) (*Doc, error)) {
 	for b.Loop() {
 		if _, err := parse(buf); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// TestMaxNodes: a document with more nodes than the bound is refused, on
+// the fast path and the slow one (a DOCTYPE sends a document there), and
+// one at the bound is read.
+func TestMaxNodes(t *testing.T) {
+	maxNodes = 100
+	t.Cleanup(func() { maxNodes = MaxNodes })
+	doc := func(prolog string, n int) []byte {
+		return []byte(prolog + "<r>" + strings.Repeat("<a/><!--c--><![CDATA[x]]>", n/3) + "</r>")
+	}
+	for _, tt := range []struct {
+		name string
+		data []byte
+		ok   bool
+	}{
+		{"fast, at the bound", doc("", 99), true},
+		{"fast, over", doc("", 102), false},
+		{"slow, at the bound", doc("<!DOCTYPE r>", 98), true},
+		{"slow, over", doc("<!DOCTYPE r>", 102), false},
+	} {
+		_, err := Parse(tt.data)
+		if tt.ok != (err == nil) || err != nil && !strings.Contains(err.Error(), "more than 100 elements") {
+			t.Errorf("%s: err = %v", tt.name, err)
 		}
 	}
 }
