@@ -118,6 +118,9 @@ type checker struct {
 	// is its value when an attach copied a section element.
 	seq        int
 	sectionSeq map[*etree.Element]int
+	// generated counts the elements and names composition generated, up
+	// to maxGenerated.
+	generated int
 }
 
 // scannedSTL is the shape of the STL file at path; ok is false when its

@@ -43,6 +43,11 @@ import (
 // maxAttachDepth bounds models attaching models attaching models.
 const maxAttachDepth = 8
 
+// maxGenerated bounds the elements composition may generate in one model
+// (replicate copies, generated names): a larger model is not expanded
+// further and says so in Report.NotChecked, rather than exhausting memory.
+const maxGenerated = 200_000
+
 // subModel is a model a <model> asset names, loaded for <attach>.
 type subModel struct {
 	name   string
@@ -276,6 +281,14 @@ func (c *checker) replicate(k *etree.Element) []*etree.Element {
 			cc = nil
 		}
 	}
+	if size := countElements(k) * cnt; cnt > 0 && (size > maxGenerated || c.generated+size > maxGenerated) {
+		c.m.report.NotChecked = append(c.m.report.NotChecked, fmt.Sprintf(
+			"<replicate count=\"%d\"> at %s: more than %d generated elements, not expanded; what depends on its copies is not checked", cnt, c.m.where(k), maxGenerated))
+		c.complex = true
+		c.markBad(k)
+		return nil
+	}
+	c.generated += countElements(k) * max(cnt, 0)
 	sep := k.SelectAttrValue("sep", "")
 	digits := len(strconv.Itoa(cnt))
 	var copies []*etree.Element
@@ -305,6 +318,15 @@ func (c *checker) replicate(k *etree.Element) []*etree.Element {
 	}
 	replace(k, copies)
 	return copies
+}
+
+// countElements counts e's descendants.
+func countElements(e *etree.Element) int {
+	n := 0
+	for k := range e.ChildElementsSeq() {
+		n += 1 + countElements(k)
+	}
+	return n
 }
 
 // replicated is one expanded <replicate> with its first copy's suffix.
@@ -574,10 +596,10 @@ func (c *checker) compositeNames(k *etree.Element) []kindName {
 	if v, ok := c.nums(k, "vertex"); ok {
 		n = len(v) / 3
 	} else if v, ok := c.nums(k, "count"); ok {
-		n = int(v[0])
+		n = clampCount(v[0])
 	}
 	nb := n - 1
-	if nb < 1 {
+	if nb < 1 || !c.mayGenerate(k, 3*nb+2) {
 		return nil
 	}
 	prefix := k.SelectAttrValue("prefix", "")
@@ -613,22 +635,48 @@ func (c *checker) flexcompNames(k *etree.Element) []kindName {
 	n := 0
 	switch k.SelectAttrValue("type", "grid") {
 	case "grid":
-		n = 1
+		f := 1.0
 		v, _ := c.nums(k, "count")
-		for i := 0; i < 3; i++ {
-			if i < len(v) {
-				n *= int(v[i])
-			}
+		for i := 0; i < 3 && i < len(v); i++ {
+			f *= v[i]
 		}
+		n = clampCount(f)
 	case "direct":
 		v, _ := c.nums(k, "point")
 		n = len(v) / 3
+	}
+	if n <= 0 || !c.mayGenerate(k, n) {
+		return nil
 	}
 	out := make([]kindName, 0, n)
 	for i := 0; i < n; i++ {
 		out = append(out, kindName{"body", fmt.Sprintf("%s_%d", name, i)})
 	}
 	return out
+}
+
+// mayGenerate says whether e may generate n more names within
+// maxGenerated, noting it as not checked when it may not.
+func (c *checker) mayGenerate(e *etree.Element, n int) bool {
+	if n > maxGenerated || c.generated+n > maxGenerated {
+		c.m.report.NotChecked = append(c.m.report.NotChecked, fmt.Sprintf(
+			"the names <%s> at %s generates: more than %d, not listed; references to them are not checked", e.Tag, c.m.where(e), maxGenerated))
+		return false
+	}
+	c.generated += n
+	return true
+}
+
+// clampCount turns a count read as a number into an int, past
+// maxGenerated (or not a number) as maxGenerated+1.
+func clampCount(f float64) int {
+	if !(f <= maxGenerated) {
+		return maxGenerated + 1
+	}
+	if f < 0 {
+		return 0
+	}
+	return int(f)
 }
 
 // kindName is a generated name and its kind.

@@ -109,3 +109,27 @@ func TestCompositionLocations(t *testing.T) {
 		})
 	}
 }
+
+// TestCompositionBounded checks that composition past maxGenerated is not
+// expanded but listed as not checked: a replicate of a million bodies, a
+// cable and a flexcomp of absurd counts.
+func TestCompositionBounded(t *testing.T) {
+	for _, tc := range []struct{ name, body, note string }{
+		{"replicate", `<replicate count="1000000"><body name="b"><geom size=".1"/></body></replicate>`, `<replicate count="1000000">`},
+		{"nested", `<replicate count="1000"><replicate count="1000"><body name="b"><geom size=".1"/></body></replicate></replicate>`, `<replicate count="1000">`},
+		{"composite", `<composite type="cable" vertex="` + strings.Repeat("0 0 0 ", 300000) + `" size="1"><geom type="capsule" size=".01"/></composite>`, "names <composite>"},
+		{"flexcomp", `<flexcomp name="f" type="grid" count="1000 1000 1" spacing=".1 .1 .1" dim="2"/>`, "names <flexcomp>"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			doc := []byte(`<mujoco><worldbody>` + tc.body + `</worldbody></mujoco>`)
+			r := CheckBytes(filepath.Join(t.TempDir(), "big.xml"), doc, validate.Options{})
+			found := false
+			for _, n := range r.NotChecked {
+				found = found || strings.Contains(n, tc.note)
+			}
+			if !found {
+				t.Errorf("no not-checked note about %s: %v (errors %v)", tc.note, r.NotChecked, r.Errors)
+			}
+		})
+	}
+}
