@@ -13,6 +13,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/antimlabs/gizmo/cache"
 	"github.com/antimlabs/gizmo/formats"
 	"github.com/antimlabs/gizmo/internal/exitcode"
 	"github.com/antimlabs/gizmo/internal/testhook"
@@ -66,10 +67,9 @@ run.`,
 			if err != nil {
 				return err
 			}
-			store, err := openCache(c)
-			if err != nil {
-				return err
-			}
+			// Opened once the account is listed: a sync that cannot
+			// reach the API creates no cache folder.
+			store := &lazyStore{open: func() (*cache.Cache, error) { return openCache(c) }}
 			defer store.Close()
 			return runSync(ctx, opts, syncDeps{
 				remote: client,
