@@ -718,3 +718,75 @@ func TestAgentStopDuringDownloads(t *testing.T) {
 	}
 	assertNoTemps(t, e.cache, proj)
 }
+
+// TestAgentManyRestores (GIZMO_LONG=1): 60 damages of random placed files,
+// deleted, truncated, rewritten with other bytes of the same size, or
+// replaced by rename as an editor saves; each is restored, byte for byte,
+// with exactly one repair: the agent's own writes repair nothing.
+func TestAgentManyRestores(t *testing.T) {
+	if os.Getenv("GIZMO_LONG") == "" {
+		t.Skip("a long test: GIZMO_LONG=1 runs it")
+	}
+	e := newAgentEnv(t, emulator.Config{Assets: 8, Seed: 11})
+	proj := e.project("proj", "[assets]\nall = true\n\n[[target]]\nlayout = \"mujoco\"\ndir = \"sim\"\n[[target]]\nlayout = \"isaac\"\ndir = \"isaac\"\n")
+	p := e.startAgent(nil, "--project", proj, "--interval", "1h")
+	p.ready()
+	// Files reached through the <slug> links, as a user sees them.
+	var files []string
+	for _, root := range []string{"sim", "isaac"} {
+		slugs, _ := os.ReadDir(filepath.Join(proj, root))
+		for _, s := range slugs {
+			if s.Name() == ".gizmo" {
+				continue
+			}
+			filepath.WalkDir(filepath.Join(proj, root, s.Name())+string(filepath.Separator), func(path string, d os.DirEntry, err error) error {
+				if err == nil && d.Type().IsRegular() {
+					files = append(files, path)
+				}
+				return nil
+			})
+		}
+	}
+	if len(files) < 20 {
+		t.Fatalf("only %d placed files", len(files))
+	}
+	const damages = 60
+	var worst time.Duration
+	for i := range damages {
+		f := files[(i*7919)%len(files)]
+		want, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.Chmod(f, 0o644)
+		switch i % 4 {
+		case 0:
+			err = os.Remove(f)
+		case 1:
+			err = os.Truncate(f, int64(len(want)/2))
+		case 2:
+			other := bytes.Repeat([]byte{'#'}, len(want))
+			err = os.WriteFile(f, other, 0o644)
+		case 3:
+			saveByRename(t, f, "edited\n")
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		took := waitFor(t, restoreBound, fmt.Sprintf("damage %d (%d) of %s to be repaired", i, i%4, f), func() bool {
+			got, err := os.ReadFile(f)
+			return err == nil && bytes.Equal(got, want)
+		})
+		worst = max(worst, took)
+		time.Sleep(150 * time.Millisecond) // let the follow-up check run
+	}
+	time.Sleep(time.Second)
+	if n := strings.Count(p.log.String(), "msg=\"repairing "); n != damages {
+		t.Errorf("%d repairs logged for %d damages: the agent repaired its own writes, or missed some", n, damages)
+	}
+	t.Logf("%d damages repaired, the slowest after %v", damages, worst.Round(time.Millisecond))
+	if code, _ := p.stop(syscall.SIGTERM); code != 0 {
+		t.Errorf("SIGTERM: exit %d", code)
+	}
+	assertNoTemps(t, e.cache, proj)
+}

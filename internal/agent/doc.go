@@ -5,7 +5,7 @@
 // It is built from the parts the commands use, sharing the cache with every
 // other gizmo process:
 //
-//   - loop.go: every interval (± 10 % jitter) a pass syncs the account
+//   - loop.go: every interval (± 10 % jitter) a pass (pass.go) syncs the account
 //     through the sync engine (gsync.Run), then brings each project up to
 //     date through prepare (prepare.Run with Update). A failed pass backs off
 //     (capped, jittered, honouring Retry-After); a repeated error is logged
@@ -32,6 +32,9 @@
 //   - notify.go: the sd_notify protocol for systemd (READY, STOPPING,
 //     RELOADING, WATCHDOG).
 //   - install.go: the systemd user unit and the launchd agent plist.
+//   - run.go: Run wires them together and stops within StopGrace of its
+//     context ending; agent.go holds the state /status shows, and Once,
+//     the single pass of gizmo agent run --once.
 //
 // The package imports prepare and the sync engine; only cmd/gizmo imports it.
 package agent
