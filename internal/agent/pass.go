@@ -79,7 +79,7 @@ func (a *Agent) syncEvent(e gsync.Event) {
 	case gsync.EventStart:
 		a.active[key] = true
 	case gsync.EventDone, gsync.EventFail:
-		if a.active[key] || e.Type == gsync.EventDone {
+		if e.Type == gsync.EventDone || e.Format != "" { // a file, not a whole asset
 			a.queued = max(0, a.queued-1)
 		}
 		delete(a.active, key)

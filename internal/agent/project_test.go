@@ -4,6 +4,9 @@ import (
 	"context"
 	"testing"
 	"time"
+
+	"github.com/antimlabs/gizmo/formats"
+	gsync "github.com/antimlabs/gizmo/sync"
 )
 
 // A project's events are debounced: a check waits for DebounceQuiet
@@ -50,5 +53,27 @@ func TestDebounce(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// The sync's events keep /status's queue and downloads.
+func TestSyncEventsFollowQueueAndDownloads(t *testing.T) {
+	a := New(Config{}, Deps{})
+	ev := func(typ gsync.EventType, id string, f formats.Format) {
+		a.syncEvent(gsync.Event{Type: typ, ID: id, Format: f})
+	}
+	ev(gsync.EventQueued, "a", formats.MuJoCo)
+	ev(gsync.EventQueued, "b", formats.MuJoCo)
+	ev(gsync.EventQueued, "c", formats.MuJoCo)
+	ev(gsync.EventStart, "a", formats.MuJoCo)
+	ev(gsync.EventStart, "b", formats.MuJoCo)
+	if s := a.Status(); s.Queue != 3 || len(s.Downloads) != 2 {
+		t.Fatalf("queue %d, downloads %v; want 3 and 2", s.Queue, s.Downloads)
+	}
+	ev(gsync.EventDone, "a", formats.MuJoCo)
+	ev(gsync.EventFail, "c", formats.MuJoCo) // failed before its download
+	ev(gsync.EventFail, "z", "")             // an asset, not a queued file
+	if s := a.Status(); s.Queue != 1 || len(s.Downloads) != 1 || s.Downloads[0] != "b mjcf" {
+		t.Errorf("queue %d, downloads %v; want 1 and [b mjcf]", s.Queue, s.Downloads)
 	}
 }
