@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"os"
 	"slices"
 	"strings"
@@ -32,6 +33,8 @@ const (
 	DefaultConcurrency = 8
 	DefaultURLMargin   = 2 * time.Minute
 	DefaultAttempts    = 8
+	// DefaultMaxWait bounds Options.Wait's wait for one asset.
+	DefaultMaxWait = 30 * time.Minute
 )
 
 // Options says what Run syncs and how.
@@ -49,8 +52,10 @@ type Options struct {
 	// that the disk's flushes overlap the next downloads.
 	Concurrency int
 	// Wait polls pending and processing assets until they settle and fetches
-	// those that become ready.
-	Wait bool
+	// those that become ready, waiting at most MaxWait for each (0 means
+	// DefaultMaxWait).
+	Wait    bool
+	MaxWait time.Duration
 	// Prune removes vanished assets from the cache (after a complete listing).
 	Prune bool
 	// DryRun reports what would be fetched and changes nothing: no export, no
@@ -181,6 +186,9 @@ func newRun(remote FileRemote, store FileStore, opts Options) *run {
 	}
 	if opts.Attempts <= 0 {
 		opts.Attempts = DefaultAttempts
+	}
+	if opts.MaxWait <= 0 {
+		opts.MaxWait = DefaultMaxWait
 	}
 	r := &run{fremote: remote, fstore: store, opts: opts, now: opts.Now,
 		net: make(chan struct{}, opts.Concurrency), api: make(chan struct{}, opts.Concurrency)}
@@ -431,7 +439,9 @@ func (r *run) resolve(ctx context.Context, records []record, known map[string]ca
 				continue
 			}
 			g.Go(func() error {
-				a, err := r.remote.WaitReady(gctx, rec.ID, nil)
+				wctx, cancel := context.WithTimeout(gctx, r.opts.MaxWait)
+				a, err := r.remote.WaitReady(wctx, rec.ID, nil)
+				cancel()
 				if a == nil {
 					if gctx.Err() != nil {
 						return gctx.Err()
@@ -951,9 +961,11 @@ func retryable(err error) bool {
 	return errors.Is(err, api.ErrServer) || errors.Is(err, api.ErrRateLimited)
 }
 
-// retryDelay is the pause before attempt n of a file (n ≥ 2).
+// retryDelay is the pause before attempt n of a file (n ≥ 2): from 100 ms
+// doubling to 2 s, with equal jitter (never under half of that), so that
+// a file's bounded attempts also bound its requests a second.
 func retryDelay(n int) time.Duration {
-	return min(time.Duration(n-1)*100*time.Millisecond, time.Second)
+	return backoff.Equal(n-1, 100*time.Millisecond, 2*time.Second, rand.Int64N)
 }
 
 func hasAnyTag(have, want []string) bool {

@@ -1063,3 +1063,33 @@ func TestStartMeansDownloading(t *testing.T) {
 		t.Errorf("%d files started and still receiving at once; want at most Concurrency (%d)", most, conc)
 	}
 }
+
+// TestWaitBounded: --wait waits for an asset that never settles at most
+// MaxWait, polling with backoff (a handful of gets, not a tight loop), then
+// reports it pending; the rest of the run is not held.
+func TestWaitBounded(t *testing.T) {
+	e := newEnv(t, emulator.Config{Seed: 9})
+	e.addReady(t, 1)
+	stuck, _ := e.srv.AddAsset("A gripper pending for good", "s", nil, api.StatusPending)
+	start := time.Now()
+	sum, evs := e.sync(t, gsync.Options{Formats: []formats.Format{formats.MuJoCo}, Wait: true, MaxWait: 300 * time.Millisecond})
+	if d := time.Since(start); d > 20*time.Second {
+		t.Errorf("the wait took %v, bounded by 300ms", d)
+	}
+	if sum.New != 1 || sum.Pending != 1 {
+		t.Errorf("summary %+v, want 1 new and 1 pending", sum)
+	}
+	var reason string
+	for _, ev := range evs {
+		if ev.Type == gsync.EventPending && ev.ID == stuck.ID {
+			reason = ev.Reason
+		}
+	}
+	if reason != "still not ready when waiting stopped" {
+		t.Errorf("pending reason %q", reason)
+	}
+	// Polls from 20 ms growing to 50 ms, for 300 ms: at most about a dozen.
+	if n := e.srv.Stats().PerAsset.Assets[stuck.ID]["get"].Requests; n < 2 || n > 20 {
+		t.Errorf("%d gets of the stuck asset while waiting 300ms", n)
+	}
+}

@@ -45,7 +45,7 @@ server's generation lacks; 6 when the API key is refused.`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "name", Usage: "human-readable `NAME` (default: the prompt, shortened)"},
 			&cli.StringSliceFlag{Name: "tag", Aliases: []string{"t"}, Usage: "tag the asset with `TAG` (repeatable)"},
-			&cli.BoolFlag{Name: "wait", Aliases: []string{"w"}, Usage: "wait until the asset is ready or failed"},
+			&cli.BoolFlag{Name: "wait", Aliases: []string{"w"}, Usage: "wait until the asset is ready or failed (at most --timeout, or 30m; polls from 1s up to every 30s)"},
 			&cli.BoolFlag{Name: "scene", Usage: "generate a scene, not one asset (current generation)"},
 			&cli.StringFlag{Name: "in-scene", Usage: "put the new asset in scene `ID` (current generation)"},
 			&cli.StringFlag{Name: "pipeline", Usage: "generation `PIPELINE`: auto, gizmo or cad (current generation; the server's default when unset)"},
@@ -75,6 +75,9 @@ server's generation lacks; 6 when the API key is refused.`,
 			ctx, cancel := c.Context, context.CancelFunc(func() {})
 			if d := lineageDuration(c, flagTimeout); d > 0 {
 				ctx, cancel = context.WithTimeout(ctx, d)
+			} else if opts.wait {
+				// Every wait is bounded: --timeout, else defaultMaxWait.
+				ctx, cancel = context.WithTimeout(ctx, defaultMaxWait)
 			}
 			defer cancel()
 			opts.scene, opts.inScene, opts.pipeline = c.Bool("scene"), c.String("in-scene"), c.String("pipeline")

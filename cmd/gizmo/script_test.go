@@ -77,6 +77,7 @@ import (
 	"github.com/antimlabs/gizmo/internal/testreq"
 	"github.com/antimlabs/gizmo/sync/api"
 	"github.com/antimlabs/gizmo/sync/emulator"
+	"github.com/antimlabs/gizmo/sync/emulator/emulatortest"
 	"github.com/antimlabs/gizmo/validate/reference"
 )
 
@@ -259,33 +260,26 @@ func cmdEmulator(ts *testscript.TestScript, neg bool, args []string) {
 	cur.setEnv(ts, cfg)
 }
 
-// scriptMaxPerAssetRate is the scripts' per-asset rate limit: requests a
-// second for one asset on one route (get, export, download). A correct
-// client stays far below it: status polls start at 1 s, a sync asks for one
-// asset's three formats at once, and retries back off from 200 ms; the
-// busiest second of any script run is well under it (see the log line of
-// each script), while a tight loop sends hundreds.
-const scriptMaxPerAssetRate = 20
+// scriptMaxPerAssetRate is the scripts' per-asset rate limit, the one
+// every test emulator has: requests a second for one asset on one route
+// (get, export, download). A correct client stays far below it: status
+// polls start at 1 s, a sync asks for one asset's three formats at once,
+// and retries back off from 200 ms; the busiest second of any script run is
+// well under it (see the log line of each script), while a tight loop sends
+// hundreds.
+const scriptMaxPerAssetRate = emulatortest.MaxPerAssetRate
 
 // checkPerAssetRate fails the script when its emulator refused a request
-// for going beyond the per-asset rate, naming the asset and route.
-// It runs when the script ends, after an earlier failure too, so it marks
-// the test failed without stopping it.
+// for going beyond the per-asset rate, naming the asset and route. It runs
+// when the script ends, after an earlier failure too, so it marks the test
+// failed without stopping it.
 func checkPerAssetRate(ts *testscript.TestScript, t testscript.T, srv *emulator.Server) {
-	st := srv.Stats().PerAsset
-	ts.Logf("emulator: busiest second for one asset on one route: %d requests (limit %d)", st.Peak, st.Limit)
-	if st.Refused == 0 {
+	ts.Logf("emulator: busiest second for one asset on one route: %d requests (limit %d)", srv.Stats().PerAsset.Peak, srv.Stats().PerAsset.Limit)
+	err := emulatortest.CheckPerAssetRate(srv)
+	if err == nil {
 		return
 	}
-	var over []string
-	for id, routes := range st.Assets {
-		for rt, c := range routes {
-			if c.Refused > 0 {
-				over = append(over, fmt.Sprintf("%s %s: %d requests, %d in one second, %d refused", id, rt, c.Requests, c.PeakPerSecond, c.Refused))
-			}
-		}
-	}
-	msg := fmt.Sprintf("%s: a client went beyond %d requests a second for one asset (a tight loop?):\n%s", ts.Name(), st.Limit, strings.Join(over, "\n"))
+	msg := ts.Name() + ": " + err.Error()
 	if e, ok := t.(interface{ Error(...any) }); ok {
 		e.Error(msg)
 		return

@@ -23,6 +23,17 @@ func Exponential(n int, base, limit time.Duration, jitter func(k int64) int64) t
 	return time.Duration(jitter(int64(ceil) + 1))
 }
 
+// Equal is the delay before retry n (1 for the first retry) with equal
+// jitter: half of min(limit, base·2^(n-1)) plus a uniform share of the other
+// half. Unlike full jitter it never comes near zero, so that a bounded
+// number of retries also bounds the request rate: what a loop retrying one
+// file or polling one asset uses. jitter is as for Exponential.
+func Equal(n int, base, limit time.Duration, jitter func(k int64) int64) time.Duration {
+	ceil := Exponential(n, base, limit, func(k int64) int64 { return k - 1 })
+	half := ceil / 2
+	return half + time.Duration(jitter(int64(ceil-half)+1))
+}
+
 // Sleep waits for d or until ctx is done, and returns ctx.Err() in the
 // latter case. A d of zero or less returns ctx.Err() at once.
 func Sleep(ctx context.Context, d time.Duration) error {

@@ -33,6 +33,30 @@ func TestExponential(t *testing.T) {
 	}
 }
 
+func TestEqual(t *testing.T) {
+	ceiling := func(k int64) int64 { return k - 1 }
+	floor := func(int64) int64 { return 0 }
+	cases := []struct {
+		name   string
+		n      int
+		jitter func(int64) int64
+		want   time.Duration
+	}{
+		{"first retry, floor: half the ceiling", 1, floor, 50 * time.Millisecond},
+		{"first retry, ceiling", 1, ceiling, 100 * time.Millisecond},
+		{"doubles", 3, floor, 200 * time.Millisecond},
+		{"capped", 10, ceiling, time.Second},
+		{"capped floor", 10, floor, 500 * time.Millisecond},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if got := Equal(c.n, 100*time.Millisecond, time.Second, c.jitter); got != c.want {
+				t.Errorf("Equal(%d) = %v, want %v", c.n, got, c.want)
+			}
+		})
+	}
+}
+
 func TestSleep(t *testing.T) {
 	if err := Sleep(context.Background(), time.Millisecond); err != nil {
 		t.Errorf("Sleep = %v, want nil", err)
