@@ -31,9 +31,15 @@ import (
 // parseFast parses data on the fast path; ok is false when data has
 // anything the fast path does not read, and the caller must use parseSlow.
 func parseFast(data []byte) (d *Doc, ok bool, err error) {
+	return parseFastString(string(data))
+}
+
+// parseFastString is parseFast over a string, whose bytes the tree's
+// names and values share.
+func parseFastString(src string) (d *Doc, ok bool, err error) {
 	s := scanners.Get().(*scanner)
 	defer s.release()
-	if !s.parse(string(data)) {
+	if !s.parse(src) {
 		if s.refused != nil {
 			return nil, false, s.refused
 		}

@@ -221,6 +221,14 @@ func checkFastSlow(t *testing.T, data []byte) {
 		t.Fatalf("the fast path reads what parseSlow refuses: %v", wantErr)
 	}
 	got, err := Parse(data)
+	// ParseOwned reads its own copy of the bytes the same way.
+	owned, ownedErr := ParseOwned(append([]byte(nil), data...))
+	if (ownedErr == nil) != (err == nil) || err != nil && ownedErr.Error() != err.Error() {
+		t.Fatalf("ParseOwned: %v, Parse: %v", ownedErr, err)
+	}
+	if err == nil {
+		sameDoc(t, owned, want)
+	}
 	if err != nil || wantErr != nil {
 		var se *SyntaxError
 		if !errors.As(err, &se) || !reflect.DeepEqual(err, wantErr) || err.Error() != wantErr.Error() {
