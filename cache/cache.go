@@ -248,13 +248,16 @@ func keyHash(id, format string) string {
 	return hex.EncodeToString(s[:16])
 }
 
-// keyLockPath is the lock file of key kh: one of 256, picked by the key
-// hash's first byte. Keys share lock files so that storing a new key
-// creates no file (on some file systems a new inode costs more than the
-// download of a small model); two keys of one stripe only wait for each
-// other, which correctness never depends on (see the package comment).
+// keyLockPath is the lock file of key kh: one of 4,096, picked by the key
+// hash's first three hex digits. Keys share lock files so that storing a
+// new key seldom creates a file (on some file systems a new inode costs
+// more than the download of a small model); two keys of one stripe only
+// wait for each other, which correctness never depends on (see the
+// package comment). 4,096 rather than 256: a sync with a hundred stores
+// in flight held half of 256 stripes at any time, and a prepare beside it
+// waited on most of its keys.
 func (c *Cache) keyLockPath(kh string) string {
-	return filepath.Join(c.root, locksDir, "key-"+kh[:2]+".lock")
+	return filepath.Join(c.root, locksDir, "key-"+kh[:3]+".lock")
 }
 
 func checkKey(id, format string) error {

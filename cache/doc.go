@@ -17,9 +17,11 @@
 //	                          model.usda|model.usdc; renamed into place complete, then
 //	                          never changed (read-only)
 //	  tmp/<k>-*.part|.tree    downloads and extractions in progress for key <k>
-//	  locks/key-<k[:2]>.lock  per-(asset, format) lock, shared by the keys whose
-//	                          <k> starts alike (256 files); <k> = first 16 bytes
+//	  locks/key-<k[:3]>.lock  per-(asset, format) lock, shared by the keys whose
+//	                          <k> starts alike (4,096 files); <k> = first 16 bytes
 //	                          of SHA-256(id NUL format), hex: ids never become paths
+//	  locks/key.want          a process waiting for a key stripe holds it shared,
+//	                          telling a process that has held it long to let go
 //	  locks/gc.lock           Store holds it shared while publishing; GC, Remove
 //	                          and verify --repair hold it alone
 //

@@ -2,15 +2,17 @@ package cache
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"github.com/antimlabs/gizmo/cache/lockedfile"
 )
 
 // A lock file is taken once per process for all the process's holders
 // that may share it: the stores of a sync take gc.lock shared, and the
-// key's lock file, one of 256 that many keys share (keyLockPath). Without
+// key's lock file, one of 4,096 that many keys share (keyLockPath). Without
 // this each store opened and locked both files itself (three system calls
 // each), and two stores of the same process whose keys share a lock file
 // waited for each other, polling, although only equal keys need to.
@@ -21,7 +23,14 @@ import (
 // Within the process, equal keys still exclude each other, without
 // polling. A process holds a stripe for as long as any of its keys in
 // that stripe is being stored; another process's store in the stripe
-// waits until none is (as it waited for a single holder before).
+// waits until none is (as it waited for a single holder before). So that
+// a busy process (a sync with a hundred stores in flight) cannot keep a
+// stripe for ever, a process that finds a stripe taken announces its wait
+// with a shared lock on locks/key.want while it waits; a process that has
+// held a stripe for stripeHoldMax lets its new holders of the stripe wait
+// while someone waits for it, lets go once its current holders are done,
+// and takes it again after stripeGap, longer than lockedfile's longest
+// poll, in which the waiter gets in.
 
 // procLocks holds this process's procLock of each lock file.
 var procLocks sync.Map // path → *procLock
@@ -34,7 +43,22 @@ type procLock struct {
 
 	mu   sync.Mutex
 	keys map[string]chan struct{} // keys held in the process → closed on release
+
+	// Guarded by turn: when lk was taken, and, while the hold is being let
+	// go for another process, a channel closed when it is.
+	since time.Time
+	drain chan struct{}
 }
+
+// How long a process keeps a key stripe that another process waits for
+// before it lets go, and how long it then stays away.
+const (
+	stripeHoldMax = 250 * time.Millisecond
+	stripeGap     = 25 * time.Millisecond
+)
+
+// keyWantName is the file a process waiting for a key stripe holds shared.
+const keyWantName = "key.want"
 
 func procLockOf(path string) *procLock {
 	if x, ok := procLocks.Load(path); ok {
@@ -52,8 +76,9 @@ func procLockOf(path string) *procLock {
 // the one taken).
 func holdLock(ctx context.Context, path, key string, exclusive bool) (release func(), err error) {
 	p := procLockOf(path)
+	waiting := lockWaitOf(ctx)
 	if key != "" {
-		if err := p.claim(ctx, key); err != nil {
+		if err := p.claim(ctx, key, waiting); err != nil {
 			return nil, err
 		}
 	}
@@ -62,20 +87,55 @@ func holdLock(ctx context.Context, path, key string, exclusive bool) (release fu
 			p.unclaim(key)
 		}
 	}
-	select {
-	case p.turn <- struct{}{}:
-	case <-ctx.Done():
+	takeTurn := func() error {
+		select {
+		case p.turn <- struct{}{}:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	if err := takeTurn(); err != nil {
 		unclaim()
-		return nil, ctx.Err()
+		return nil, err
+	}
+	for exclusive && p.n > 0 && (p.drain != nil || time.Since(p.since) >= stripeHoldMax && stripeWanted(path)) {
+		// Another process waits for this stripe: let it go once the
+		// holders are done, and take it again after a gap.
+		if p.drain == nil {
+			p.drain = make(chan struct{})
+		}
+		drained := p.drain
+		<-p.turn
+		waiting()
+		err := func() error {
+			select {
+			case <-drained:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			t := time.NewTimer(stripeGap)
+			defer t.Stop()
+			select {
+			case <-t.C:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+			return takeTurn()
+		}()
+		if err != nil {
+			unclaim()
+			return nil, err
+		}
 	}
 	if p.n == 0 {
-		lk, err := lockedfile.Acquire(ctx, path, exclusive)
+		lk, err := acquireAnnounced(ctx, path, exclusive, waiting)
 		if err != nil {
 			<-p.turn
 			unclaim()
 			return nil, err
 		}
-		p.lk = lk
+		p.lk, p.since = lk, time.Now()
 	}
 	p.n++
 	<-p.turn
@@ -86,6 +146,10 @@ func holdLock(ctx context.Context, path, key string, exclusive bool) (release fu
 			if p.n--; p.n == 0 {
 				p.lk.Unlock()
 				p.lk = nil
+				if p.drain != nil {
+					close(p.drain)
+					p.drain = nil
+				}
 			}
 			<-p.turn
 			unclaim()
@@ -93,8 +157,75 @@ func holdLock(ctx context.Context, path, key string, exclusive bool) (release fu
 	}, nil
 }
 
+// acquireAnnounced takes path's lock; when another process holds a key
+// stripe, it holds key.want shared while it waits, so that the holder
+// lets go.
+func acquireAnnounced(ctx context.Context, path string, exclusive bool, waiting func()) (*lockedfile.Lock, error) {
+	lk, err := lockedfile.TryAcquire(path, exclusive)
+	if !errors.Is(err, lockedfile.ErrLocked) {
+		return lk, err
+	}
+	waiting()
+	// A holder probing key.want holds it alone for an instant.
+	for i := 0; exclusive && i < 3; i++ {
+		if w, err := lockedfile.TryAcquire(filepath.Join(filepath.Dir(path), keyWantName), false); err == nil {
+			defer w.Unlock()
+			break
+		}
+	}
+	return lockedfile.Acquire(ctx, path, exclusive)
+}
+
+// stripeWanted tells whether a process waits for a key stripe of the
+// cache whose lock file is path (any stripe: one file serves them all).
+func stripeWanted(path string) bool {
+	w, err := lockedfile.TryAcquire(filepath.Join(filepath.Dir(path), keyWantName), true)
+	if err != nil {
+		return errors.Is(err, lockedfile.ErrLocked)
+	}
+	w.Unlock()
+	return false
+}
+
+type lockWaitKey struct{}
+
+// WithLockWait returns a context for Store and StoreChecked that calls
+// fn, in the caller's goroutine, before the store waits for its key's
+// lock (held by another store of this process or another), at most once.
+// The sync engine gives back its download slot there: it takes the slot
+// before the key's lock, so that a store holds its key's lock only while
+// it downloads, and never while it queues for the network.
+func WithLockWait(ctx context.Context, fn func()) context.Context {
+	return context.WithValue(ctx, lockWaitKey{}, fn)
+}
+
+// NotifyLockWait calls ctx's WithLockWait function, if any: for a store
+// other than Cache's (a wrapper that waits on something of its own) to say
+// it is about to wait before its download.
+func NotifyLockWait(ctx context.Context) {
+	if fn, _ := ctx.Value(lockWaitKey{}).(func()); fn != nil {
+		fn()
+	}
+}
+
+// lockWaitOf is the WithLockWait function of ctx, callable any number of
+// times (it runs once), or a no-op.
+func lockWaitOf(ctx context.Context) func() {
+	fn, _ := ctx.Value(lockWaitKey{}).(func())
+	if fn == nil {
+		return func() {}
+	}
+	done := false
+	return func() {
+		if !done {
+			done = true
+			fn()
+		}
+	}
+}
+
 // claim waits until no other holder of the process holds key, and takes it.
-func (p *procLock) claim(ctx context.Context, key string) error {
+func (p *procLock) claim(ctx context.Context, key string, waiting func()) error {
 	for {
 		p.mu.Lock()
 		busy, ok := p.keys[key]
@@ -104,6 +235,7 @@ func (p *procLock) claim(ctx context.Context, key string) error {
 			return nil
 		}
 		p.mu.Unlock()
+		waiting()
 		select {
 		case <-busy:
 		case <-ctx.Done():

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -155,4 +157,54 @@ func TestShareGC(t *testing.T) {
 		t.Fatalf("gc.lock still held after both holders released: %v", err)
 	}
 	lk.Unlock()
+}
+
+// TestStoreAnnouncesLockWait: a store about to wait for its key's lock
+// calls its WithLockWait function (the sync engine gives its download
+// slot back there), once; a store that does not wait never calls it.
+func TestStoreAnnouncesLockWait(t *testing.T) {
+	c := openTest(t)
+	ctx := context.Background()
+	var calls atomic.Int32
+	count := WithLockWait(ctx, func() { calls.Add(1) })
+	if _, err := c.Store(count, "ast_free", "mujoco_mjcf", bytesFetch([]byte(mjcfDoc), "")); err != nil {
+		t.Fatal(err)
+	}
+	if n := calls.Load(); n != 0 {
+		t.Fatalf("a store that waited for nothing announced %d waits", n)
+	}
+	started, release := make(chan struct{}), make(chan struct{})
+	first := make(chan error, 1)
+	go func() {
+		_, err := c.Store(ctx, "ast_1", "mujoco_mjcf", func(ctx context.Context, w io.Writer) (string, error) {
+			close(started)
+			<-release
+			_, err := w.Write([]byte(mjcfDoc))
+			return "", err
+		})
+		first <- err
+	}()
+	<-started
+	announced := make(chan struct{})
+	second := make(chan error, 1)
+	go func() {
+		ctx := WithLockWait(ctx, func() { calls.Add(1); close(announced) })
+		_, err := c.Store(ctx, "ast_1", "mujoco_mjcf", bytesFetch([]byte(mjcfDoc), ""))
+		second <- err
+	}()
+	select {
+	case <-announced:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the second store of a key being stored never announced its wait")
+	}
+	close(release)
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	if err := <-second; err != nil {
+		t.Fatal(err)
+	}
+	if n := calls.Load(); n != 1 {
+		t.Errorf("%d announcements, want 1", n)
+	}
 }

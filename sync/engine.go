@@ -713,7 +713,17 @@ func (r *run) download(ctx context.Context, j job, url string, expires time.Time
 			r.emit(Event{Type: EventProgress, ID: j.id, Name: j.name, Format: j.format, Bytes: done, Size: max(total, 0)})
 		}
 	}
-	e, err = r.fstore.StoreChecked(ctx, j.id, string(j.format), func(ctx context.Context, w io.Writer) (string, error) {
+	// The slot is taken before the cache's key lock: a store that held
+	// the lock while queueing for a slot would keep the lock's stripe from
+	// the other processes on the cache (prepare, export) as long as it
+	// queued. A store that must wait for its key's lock gives the slot
+	// back while it waits (cache.WithLockWait) and takes one again for
+	// its download.
+	if err := slot.acquire(ctx); err != nil {
+		return e, 0, 0, "", err
+	}
+	onSlot()
+	e, err = r.fstore.StoreChecked(cache.WithLockWait(ctx, slot.release), j.id, string(j.format), func(ctx context.Context, w io.Writer) (string, error) {
 		rw, rewindable := w.(api.Rewindable)
 		// The cache hashes what it is given; hash here only if it does not
 		// say its sum.
@@ -766,6 +776,7 @@ func (r *run) download(ctx context.Context, j job, url string, expires time.Time
 			return d.ETag, nil
 		}
 	}, r.check())
+	slot.release()
 	return e, got, restarts, mismatch, err
 }
 

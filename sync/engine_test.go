@@ -983,6 +983,7 @@ type lockWaitStore struct {
 
 func (s *lockWaitStore) StoreChecked(ctx context.Context, id, format string, fetch cache.FetchFunc, check cache.Check) (cache.Entry, error) {
 	if id+"\x00"+format == s.first {
+		cache.NotifyLockWait(ctx) // as the cache does before it waits for a key's lock
 		for t0 := time.Now(); time.Since(t0) < 5*time.Second; time.Sleep(time.Millisecond) {
 			s.mu.Lock()
 			s.waited = s.stored >= s.others
@@ -1001,7 +1002,8 @@ func (s *lockWaitStore) StoreChecked(ctx context.Context, id, format string, fet
 }
 
 // TestLockWaitHoldsNoSlot: a file whose store waits (on its key's lock,
-// say) before its download starts holds no download slot, so the other
+// say, announced with cache.NotifyLockWait) before its download starts
+// gives its download slot back, so the other
 // files download meanwhile, even at concurrency 1.
 func TestLockWaitHoldsNoSlot(t *testing.T) {
 	e := newEnv(t, emulator.Config{Seed: 59})

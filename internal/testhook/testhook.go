@@ -16,6 +16,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // Env is the variable that names the point.
@@ -68,4 +69,32 @@ func Reached(ctx context.Context, p string) {
 	}
 	fmt.Fprintf(os.Stderr, "%s%s\n", Marker, p)
 	<-ctx.Done()
+}
+
+// LockLogEnv names a file to which a process appends one line per wait
+// for a file lock held by another process ("LOCKFILE MILLISECONDS"), for
+// the load test of `make stress`.
+const LockLogEnv = "GIZMO_TEST_LOCK_LOG"
+
+var (
+	lockLogOnce sync.Once
+	lockLog     string
+)
+
+// Waited records that the process waited d for the lock file named lock.
+func Waited(lock string, d time.Duration) {
+	lockLogOnce.Do(func() { lockLog = os.Getenv(LockLogEnv) })
+	if lockLog == "" {
+		return
+	}
+	f, err := os.OpenFile(lockLog, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	cmd := "-"
+	if len(os.Args) > 1 {
+		cmd = os.Args[1]
+	}
+	fmt.Fprintf(f, "%s %.3f %s\n", lock, float64(d.Microseconds())/1000, cmd)
 }
