@@ -9,9 +9,12 @@ VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 LDFLAGS  := -X main.version=$(VERSION)
 PREFIX   ?= $(HOME)/.local
 FUZZTIME ?= 10s
+STRESS_TRIALS   ?= 100
+STRESS_FUZZTIME ?= 12s
+STRESS_SEED     ?= 0
 BENCHTIME ?= 1s
 
-.PHONY: all build test vet race bench demo fuzz install clean fmt
+.PHONY: all build test vet race bench demo fuzz stress install clean fmt
 
 all: build
 
@@ -45,6 +48,16 @@ fuzz:
 	  for f in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz' || true); do \
 	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \
 	  done; done
+
+# The stress run (about 20 minutes; not part of `make test`): SIGKILL trials
+# of sync and prepare against the emulator with its faults on (a third of
+# them killed between publishing a file and indexing it, through the test
+# hook), the load case (a sync of 2,000 assets beside 16 prepare and 4
+# export processes on one cache), the hostile-server tests, and every fuzz
+# target for STRESS_FUZZTIME. Prints a table; STRESS_SEED=N replays the
+# random choices of an earlier run.
+stress: build
+	$(GO) run ./internal/stress -gizmo $(CURDIR)/$(BIN) -trials $(STRESS_TRIALS) -fuzztime $(STRESS_FUZZTIME) -seed $(STRESS_SEED)
 
 install:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(PREFIX)/bin/gizmo ./cmd/gizmo
