@@ -456,8 +456,9 @@ func assertNoTemps(t *testing.T, cacheDir string, projects ...string) {
 	}
 }
 
-// TestAgentBesideOtherCommands: 8 gizmo prepare and 2 gizmo sync processes
-// on the agent's cache while it syncs all succeed.
+// TestAgentBesideOtherCommands: 8 gizmo prepare and 2 gizmo sync processes,
+// an export, a cache verify and a cache gc on the agent's cache while it
+// syncs all succeed.
 func TestAgentBesideOtherCommands(t *testing.T) {
 	e := newAgentEnv(t, emulator.Config{Assets: 40, Seed: 3, Slow: 256 << 10})
 	var projects []string
@@ -476,7 +477,7 @@ func TestAgentBesideOtherCommands(t *testing.T) {
 		out        string
 		tookMillis int64
 	}
-	results := make(chan outcome, 10)
+	results := make(chan outcome, 16)
 	var wg sync.WaitGroup
 	start := func(args ...string) {
 		wg.Add(1)
@@ -487,11 +488,23 @@ func TestAgentBesideOtherCommands(t *testing.T) {
 			results <- outcome{args, code, o + er, time.Since(t0).Milliseconds()}
 		}()
 	}
+	var ready []string
+	for a, err := range mustClient(t, e.url).All(context.Background()) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.Status == api.StatusReady {
+			ready = append(ready, a.ID)
+		}
+	}
 	for _, pr := range projects {
 		start("prepare", "--project", pr)
 	}
 	start("sync", "--format", "mjcf")
 	start("sync")
+	start("export", ready[len(ready)-1], "--format", "urdf")
+	start("cache", "verify")
+	start("cache", "gc")
 	wg.Wait()
 	close(results)
 	for r := range results {

@@ -96,10 +96,10 @@ Exit status: 0; 9 another agent runs on this cache; 2 bad flags; with
 						return err
 					}
 					abs, added, err := reg.Add(c.Context, dir)
+					if errors.Is(err, project.ErrNoManifest) {
+						return exitcode.With(exitcode.NotFound, err)
+					}
 					if err != nil {
-						if strings.Contains(err.Error(), project.ManifestFile) {
-							return exitcode.With(exitcode.NotFound, err)
-						}
 						return err
 					}
 					if added {

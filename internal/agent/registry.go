@@ -74,8 +74,9 @@ func parseRegistry(data []byte) []string {
 
 const registryHeader = "# Projects the gizmo agent keeps ready: one folder holding gizmo.toml per line.\n# Edit with 'gizmo agent add DIR' and 'gizmo agent remove DIR'.\n"
 
-// Add registers dir (made absolute). The folder must hold a gizmo.toml. It
-// reports false when dir was registered already.
+// Add registers dir (made absolute). The folder must hold a gizmo.toml
+// (project.ErrNoManifest otherwise). It reports false when dir was
+// registered already.
 func (r Registry) Add(ctx context.Context, dir string) (string, bool, error) {
 	abs, err := ProjectDir(dir)
 	if err != nil {
@@ -83,7 +84,7 @@ func (r Registry) Add(ctx context.Context, dir string) (string, bool, error) {
 	}
 	if _, err := os.Stat(filepath.Join(abs, project.ManifestFile)); err != nil {
 		if errors.Is(err, os.ErrNotExist) {
-			return abs, false, fmt.Errorf("%s has no %s: write one first ('gizmo init --project %s')", abs, project.ManifestFile, dir)
+			return abs, false, fmt.Errorf("%s: %w: write one first ('gizmo init --project %s')", abs, project.ErrNoManifest, dir)
 		}
 		return abs, false, fmt.Errorf("%s: %w", abs, err)
 	}

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/antimlabs/gizmo/formats/project"
 )
 
 func newProjectDir(t *testing.T, parent, name string) string {
@@ -63,7 +65,7 @@ func TestRegistryRefusesFolderWithoutManifest(t *testing.T) {
 	r := Registry{Path: filepath.Join(t.TempDir(), RegistryFile)}
 	empty := t.TempDir()
 	_, _, err := r.Add(context.Background(), empty)
-	if err == nil || !strings.Contains(err.Error(), "gizmo.toml") || !strings.Contains(err.Error(), "gizmo init") {
+	if !errors.Is(err, project.ErrNoManifest) || !strings.Contains(err.Error(), "gizmo init") {
 		t.Fatalf("Add of a folder without gizmo.toml: %v, want an error naming gizmo.toml and gizmo init", err)
 	}
 	if _, err := os.Stat(r.Path); !errors.Is(err, os.ErrNotExist) {
