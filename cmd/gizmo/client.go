@@ -64,6 +64,7 @@ func newPlainClient(c *cli.Context) (*api.Client, api.Options, error) {
 		PollInterval: time.Second,
 		PollMax:      30 * time.Second,
 	}
+	opts.Budget = rateBudget(c, opts.BaseURL, key)
 	client, err := api.New(opts)
 	if err != nil {
 		return nil, opts, exitcode.With(exitcode.Usage, fmt.Errorf("%w (--api-url or GIZMO_API_URL)", err))

@@ -375,6 +375,7 @@ func newAgentClient(c *cli.Context, m *agent.Metrics, log *slog.Logger) (*api.Cl
 	if lineageBool(c, flagVerbose) {
 		o.Logger = log // every request and retry, at debug level
 	}
+	o.Budget = rateBudget(c, o.BaseURL, key) // shared with the commands on this key
 	client, err := api.New(o)
 	if err != nil {
 		return nil, exitcode.With(exitcode.Usage, fmt.Errorf("%w (--api-url or GIZMO_API_URL)", err))

@@ -15,6 +15,7 @@ import (
 	"github.com/antimlabs/gizmo/internal/atomicfile"
 	"github.com/antimlabs/gizmo/internal/exitcode"
 	"github.com/antimlabs/gizmo/sync/api"
+	"github.com/antimlabs/gizmo/sync/ratebudget"
 )
 
 // flagAPIGeneration forces the API generation (env GIZMO_API_GENERATION).
@@ -139,4 +140,15 @@ func saveGenerations(path string, m map[string]rememberedGeneration) {
 		return
 	}
 	_ = atomicfile.WriteFile(path, append(b, '\n'), 0o644)
+}
+
+// rateBudget is the rate-limit budget shared by the processes using this
+// API URL and key on this machine, kept in the cache directory; nil when
+// there is no cache directory.
+func rateBudget(c *cli.Context, apiURL, key string) api.Budget {
+	dir, err := cacheDir(c)
+	if err != nil || dir == "" {
+		return nil
+	}
+	return ratebudget.New(dir, apiURL, key)
 }

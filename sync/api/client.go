@@ -71,6 +71,11 @@ type Options struct {
 	// generation (current.go).
 	Generation Generation
 
+	// Budget, when set, is the rate-limit pacing state shared with other
+	// processes on the same API URL and key (pace.go); nil paces this
+	// process alone.
+	Budget Budget
+
 	// Clock is the time source of backoffs, the rate gate and WaitReady's
 	// polls; nil is the real clock. Tests pass a fake one.
 	Clock Clock
@@ -170,7 +175,7 @@ func New(o Options) (*Client, error) {
 	if err := c.setGeneration(o.Generation); err != nil {
 		return nil, err
 	}
-	c.pace.init(c.retry)
+	c.pace.init(c.retry, o.Budget, func(msg string, args ...any) { c.log.Info(msg, args...) })
 	return c, nil
 }
 

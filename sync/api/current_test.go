@@ -357,3 +357,17 @@ func TestPacing(t *testing.T) {
 		})
 	}
 }
+
+// TestValidationDetail: a 422 in the framework's shape reads as an error
+// naming the field.
+func TestValidationDetail(t *testing.T) {
+	f := startCurrent(t, emulator.Config{Seed: 12}, nil)
+	_, err := f.client.CreateJob(context.Background(), api.JobAsset, "", api.JobRequest{Prompt: "an arm", Pipeline: "magic"})
+	e := apiErr(t, err)
+	if e.StatusCode != http.StatusUnprocessableEntity || e.Code != "validation_error" || !strings.Contains(e.Message, "body.asset_pipeline: value \"magic\" is not one of auto, gizmo, cad") {
+		t.Errorf("422: %v (code %q, message %q)", err, e.Code, e.Message)
+	}
+	if st := f.srv.Stats(); st.Assets != 0 {
+		t.Errorf("%d assets after a refused create", st.Assets)
+	}
+}

@@ -73,6 +73,11 @@ func parseErrorBody(e *Error, body []byte) (fromAPI bool) {
 				e.Message = jsonString(nested["message"])
 			}
 		}
+		if e.Category == "" && e.Code == "" && e.Message == "" {
+			// The web framework's validation shape: {"detail": [{"loc", "msg"}]}
+			// or {"detail": "..."} (detail.go).
+			e.Code, e.Message = validationDetail(m["detail"])
+		}
 		if e.Category != "" || e.Code != "" || e.Message != "" {
 			e.Category, e.Code = snippet(e.Category, 100), snippet(e.Code, 100)
 			e.Message = snippet(e.Message, 300)

@@ -1,0 +1,84 @@
+package ratebudget_test
+
+import (
+	"context"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/antimlabs/gizmo/sync/api"
+	"github.com/antimlabs/gizmo/sync/emulator"
+	"github.com/antimlabs/gizmo/sync/emulator/emulatortest"
+	"github.com/antimlabs/gizmo/sync/ratebudget"
+)
+
+// TestSharedBudget: two clients (two pacers, as two processes have) on one
+// key against a rate limit. Sharing the budget file they get no 429; each
+// pacing alone, they overrun the limit.
+func TestSharedBudget(t *testing.T) {
+	const perClient, limit = 24, 12
+	window := 1500 * time.Millisecond
+	for _, shared := range []bool{true, false} {
+		name := map[bool]string{true: "shared", false: "alone"}[shared]
+		t.Run(name, func(t *testing.T) {
+			srv, u := emulatortest.StartTest(t, emulator.Config{API: emulator.APICurrent, Assets: 1, APIKey: "k-secret",
+				Current: emulator.CurrentOptions{RateLimit: limit, RateWindow: window}})
+			dir := t.TempDir()
+			var clients []*api.Client
+			for range 2 {
+				o := api.Options{BaseURL: u, APIKey: "k-secret", Generation: api.GenerationCurrent, MaxAttempts: 20,
+					BaseBackoff: 10 * time.Millisecond, MaxBackoff: 100 * time.Millisecond}
+				if shared {
+					o.Budget = ratebudget.New(dir, u, "k-secret")
+				}
+				c, err := api.New(o)
+				if err != nil {
+					t.Fatal(err)
+				}
+				clients = append(clients, c)
+			}
+			page, err := clients[0].List(context.Background(), 1, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			id := page.Assets[0].ID
+			var wg sync.WaitGroup
+			for _, c := range clients {
+				for w := range 4 {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						for range perClient / 4 {
+							if _, err := c.Get(context.Background(), id); err != nil {
+								t.Errorf("worker %d: %v", w, err)
+							}
+						}
+					}()
+				}
+			}
+			wg.Wait()
+			limited := srv.CurrentStats().RateLimited
+			t.Logf("%s: %d answers 429", name, limited)
+			if shared && limited != 0 {
+				t.Errorf("%d answers 429 with a shared budget, want 0", limited)
+			}
+			if !shared && limited == 0 {
+				t.Errorf("no 429 with two clients pacing alone: the test proves nothing")
+			}
+			if shared {
+				ents, _ := os.ReadDir(dir + "/api")
+				for _, e := range ents {
+					b, _ := os.ReadFile(dir + "/api/" + e.Name())
+					if strings.Contains(string(b), "k-secret") || strings.Contains(e.Name(), "k-secret") {
+						t.Errorf("the budget file %s holds the key", e.Name())
+					}
+				}
+				if len(ents) != 2 {
+					t.Errorf("%d files in the budget dir, want the state and its lock", len(ents))
+				}
+			}
+		})
+	}
+}
