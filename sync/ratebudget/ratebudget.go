@@ -27,7 +27,7 @@ import (
 // File is a budget kept in a file. Its methods are safe for concurrent
 // use, from any number of processes.
 type File struct {
-	path, lock string
+	cacheDir, path, lock string
 }
 
 var _ api.Budget = (*File)(nil)
@@ -35,8 +35,10 @@ var _ api.Budget = (*File)(nil)
 // Dir is where budgets live below a cache directory.
 const Dir = "api"
 
-// New returns the budget of apiURL and key, kept in cacheDir/api/. The
-// directory is made on first use.
+// New returns the budget of apiURL and key, kept in cacheDir/api/. That
+// directory is made on first use, but never the cache directory itself: a
+// command that fails before it creates the cache leaves no trace (the
+// budget is then this process's alone).
 func New(cacheDir, apiURL, key string) *File {
 	base := strings.TrimRight(apiURL, "/")
 	if strings.HasSuffix(strings.ToLower(base), "/v1") {
@@ -45,7 +47,7 @@ func New(cacheDir, apiURL, key string) *File {
 	sum := sha256.Sum256([]byte(base + "\x00" + key))
 	name := "ratelimit-" + hex.EncodeToString(sum[:8]) + ".json"
 	p := filepath.Join(cacheDir, Dir, name)
-	return &File{path: p, lock: p + ".lock"}
+	return &File{cacheDir: cacheDir, path: p, lock: p + ".lock"}
 }
 
 // Path is the file holding the state.
@@ -55,7 +57,10 @@ func (f *File) Path() string { return f.path }
 func (f *File) Update(ctx context.Context, fn func(*api.PaceState)) error {
 	l, err := lockedfile.Acquire(ctx, f.lock, true)
 	if err != nil {
-		if mkErr := os.MkdirAll(filepath.Dir(f.lock), 0o755); mkErr != nil {
+		if st, serr := os.Stat(f.cacheDir); serr != nil || !st.IsDir() {
+			return fmt.Errorf("rate-limit budget: no cache directory yet: %w", err)
+		}
+		if mkErr := os.Mkdir(filepath.Dir(f.lock), 0o755); mkErr != nil && !os.IsExist(mkErr) {
 			return fmt.Errorf("rate-limit budget: %w", err)
 		}
 		if l, err = lockedfile.Acquire(ctx, f.lock, true); err != nil {
