@@ -203,13 +203,9 @@ func parse(name string, data []byte, dir string, opts validate.Options, owned bo
 		data = data[:i]
 	}
 	data = topLevel(sanitize(ltInValues(blankDecl(data, owned))))
-	parseXML := xmlpos.Parse
-	if owned {
-		// data is Check's own (read from the file, or a copy made
-		// above), and nothing writes to it from here on.
-		parseXML = xmlpos.ParseOwned
-	}
-	doc, err := parseXML(data)
+	// When owned, data is Check's own (read from the file, or a copy made
+	// above), and nothing writes to it from here on. No check reads text.
+	doc, err := xmlpos.ParseWith(data, xmlpos.Options{Owned: owned, NoSpace: true})
 	if err != nil {
 		p := validate.Problem{Severity: validate.Error, Rule: "urdf-xml", File: name,
 			Message: "the file is not well-formed XML: " + err.Error()}

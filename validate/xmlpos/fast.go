@@ -31,14 +31,15 @@ import (
 // parseFast parses data on the fast path; ok is false when data has
 // anything the fast path does not read, and the caller must use parseSlow.
 func parseFast(data []byte) (d *Doc, ok bool, err error) {
-	return parseFastString(string(data))
+	return parseFastString(string(data), false)
 }
 
 // parseFastString is parseFast over a string, whose bytes the tree's
-// names and values share.
-func parseFastString(src string) (d *Doc, ok bool, err error) {
+// names and values share; noSpace leaves out white-space-only text.
+func parseFastString(src string, noSpace bool) (d *Doc, ok bool, err error) {
 	s := scanners.Get().(*scanner)
 	defer s.release()
+	s.noSpace = noSpace
 	if !s.parse(src) {
 		if s.refused != nil {
 			return nil, false, s.refused
@@ -65,6 +66,7 @@ type scanner struct {
 	tagName  string        // its local name
 	refused  *SyntaxError  // set when the document is refused, not handed to parseSlow
 	nodes    int           // elements, comments, processing instructions, CDATA sections
+	noSpace  bool          // leave out white-space-only text (Options.NoSpace)
 	open     []openElement // the open elements, innermost last
 	pending  []etree.Token // children of the open elements, not added yet
 	attrs    []rawAttr     // scratch: the attributes of the tag being read
@@ -246,7 +248,9 @@ func (s *scanner) text() bool {
 	if !ok {
 		return false
 	}
-	s.addText(v)
+	if !s.noSpace || strings.TrimLeft(v, " \t\r\n") != "" {
+		s.addText(v)
+	}
 	s.i = end
 	return true
 }

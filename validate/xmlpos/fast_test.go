@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/beevik/etree"
+
 	"github.com/antimlabs/gizmo/formats/procgen"
 	"github.com/antimlabs/gizmo/internal/testcorpus"
 )
@@ -228,6 +230,12 @@ func checkFastSlow(t *testing.T, data []byte) {
 	}
 	if err == nil {
 		sameDoc(t, owned, want)
+		// Without white-space text, the elements are the same.
+		noSpace, err := ParseWith(data, Options{NoSpace: true})
+		if err != nil {
+			t.Fatalf("ParseWith NoSpace: %v", err)
+		}
+		sameElements(t, &noSpace.Element, &want.Element, noSpace, want)
 	}
 	if err != nil || wantErr != nil {
 		var se *SyntaxError
@@ -264,4 +272,29 @@ func sameDoc(t *testing.T, got, want *Doc) {
 		t.Fatalf("serialised tree differs:\ngot  %q\nwant %q", gs, ws)
 	}
 	sameTokens(t, "doc", &got.Element, &want.Element, got, want)
+}
+
+// sameElements compares the element trees below a and b: names,
+// attributes and positions, whatever text there is between them.
+func sameElements(t *testing.T, a, b *etree.Element, da, db *Doc) {
+	t.Helper()
+	ka, kb := a.ChildElements(), b.ChildElements()
+	if len(ka) != len(kb) {
+		t.Fatalf("<%s>: %d child elements, want %d", a.Tag, len(ka), len(kb))
+	}
+	for i := range ka {
+		x, y := ka[i], kb[i]
+		if x.Space != y.Space || x.Tag != y.Tag || !reflect.DeepEqual(attrsOf(x), attrsOf(y)) || da.Pos(x) != db.Pos(y) {
+			t.Fatalf("element %s:%s %v at %v, want %s:%s %v at %v", x.Space, x.Tag, attrsOf(x), da.Pos(x), y.Space, y.Tag, attrsOf(y), db.Pos(y))
+		}
+		sameElements(t, x, y, da, db)
+	}
+}
+
+func attrsOf(e *etree.Element) []string {
+	var out []string
+	for _, a := range e.Attr {
+		out = append(out, a.Space+":"+a.Key+"="+a.Value)
+	}
+	return out
 }
