@@ -127,7 +127,12 @@ without gizmo.toml gets one.`,
 			if err := printPrepared(c.App.Writer, c.App.ErrWriter, o.Dir, &mine, printMode{json: lineageBool(c, flagJSON), quiet: lineageBool(c, flagQuiet)}); err != nil {
 				return err
 			}
-			return partialError(res)
+			// The asset asked for is placed: the others' troubles are
+			// warnings here ('gizmo prepare' exits 5 for them).
+			if err := partialError(res); err != nil {
+				fmt.Fprintf(c.App.ErrWriter, "gizmo: warning: %v\n", err)
+			}
+			return nil
 		},
 	})
 }

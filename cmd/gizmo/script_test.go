@@ -21,6 +21,9 @@ package main
 //	    ones once ready; its id goes into $VAR.
 //	emudelete ID
 //	    delete an asset: the API answers 404 for it from then on.
+//	emucreate VAR PROMPT...
+//	    create an asset as POST /assets does (pending, then ready after the
+//	    emulator's --gen-delay); its id goes into $VAR.
 //	emustat ROUTE FIELD N
 //	    assert the emulator's count (ROUTE list|get|create|export|download,
 //	    FIELD requests|errors; or ROUTE download_authorization with FIELD -).
@@ -165,6 +168,7 @@ var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []str
 	"emulator":  cmdEmulator,
 	"emuasset":  cmdEmuasset,
 	"emudelete": cmdEmudelete,
+	"emucreate": cmdEmucreate,
 	"emustat":   cmdEmustat,
 	"emuexport": cmdEmuexport,
 	"emufaults": cmdEmufaults,
@@ -303,6 +307,15 @@ func cmdEmuasset(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("usage: emuasset [--extra-format F]... VAR STATUS PROMPT...")
 	}
 	a, err := scriptEmulator(ts).AddAsset(strings.Join(args[2:], " "), "", nil, api.Status(args[1]), extra...)
+	ts.Check(err)
+	ts.Setenv(args[0], a.ID)
+}
+
+func cmdEmucreate(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: emucreate VAR PROMPT...")
+	}
+	a, err := scriptEmulator(ts).Create(strings.Join(args[1:], " "), "", nil)
 	ts.Check(err)
 	ts.Setenv(args[0], a.ID)
 }

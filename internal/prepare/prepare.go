@@ -962,6 +962,16 @@ func (s *slow) lockPins(id string) bool {
 	return false
 }
 
+// lockUnplaced tells whether the lock lists an asset as not placed.
+func (s *slow) lockUnplaced(id string) bool {
+	for _, u := range s.lock.Unplaced {
+		if u.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
 // unplaced reports a selected asset that is not placed.
 func (s *slow) unplaced(id, status, reason string) {
 	u := Unplaced{ID: id, Name: s.name(id), Status: status, Reason: reason, Named: s.named[id]}
@@ -1036,9 +1046,9 @@ func (s *slow) get(ctx context.Context, id string) error {
 	s.asked[id] = true
 	a, err := r.Get(ctx, id)
 	if errors.Is(err, api.ErrNotFound) {
-		if _, known := s.metas[id]; known || s.lock != nil && s.lockPins(id) {
+		if _, known := s.metas[id]; known || s.lock != nil && (s.lockPins(id) || s.lockUnplaced(id)) {
 			s.gone[id] = true
-			s.warn("asset %s (%s) was deleted on Gizmo: placing the files the cache keeps (remove it from gizmo.toml to stop using it)", id, s.name(id))
+			s.warn("asset %s (%s) was deleted on Gizmo: its files are placed from the cache while it keeps them (remove it from gizmo.toml to stop using it)", id, s.name(id))
 			return nil
 		}
 		return &NotFoundError{What: fmt.Sprintf("%s: asset %s does not exist in the account (check the id)", s.m.Path, id)}

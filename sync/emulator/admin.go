@@ -98,3 +98,12 @@ func extraExport(id, name string, f formats.Format) ([]byte, string) {
 	}
 	return []byte(fmt.Sprintf("asset %s exported as %s (emulated)\n", id, f)), slug + "." + string(f)
 }
+
+// Create makes an asset as POST /assets does: pending, processing after
+// GenDelay/2, then ready (or failed, with FailRate) after GenDelay.
+func (s *Server) Create(prompt, name string, tags []string) (api.Asset, error) {
+	if strings.TrimSpace(prompt) == "" {
+		return api.Asset{}, fmt.Errorf("emulator: empty prompt")
+	}
+	return s.create(prompt, name, tags)
+}
