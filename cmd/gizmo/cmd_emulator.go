@@ -53,7 +53,12 @@ picks). With --settle-seeded=false they stay pending or processing for good.`,
 			&cli.BoolFlag{Name: "settle-seeded", Value: true, Usage: "let seeded pending and processing assets become ready or failed (see --gen-delay); --settle-seeded=false keeps them as seeded"},
 			&cli.Float64Flag{Name: "error-rate", Usage: "share of requests answered 503 (0 to 1)"},
 			&cli.StringFlag{Name: "rate-limit", Usage: "API requests allowed before 429 with Retry-After: `N` a second, or N/s, N/m, N/h (the current generation counts them in fixed windows and sends X-RateLimit-* headers; the alpha one only takes N a second)"},
-			&cli.Float64Flag{Name: "truncate-rate", Usage: "share of downloads cut short (0 to 1)"},
+			&cli.Float64Flag{Name: "truncate-rate", Usage: "share of downloads cut short, at a random point (0 to 1)"},
+			&cli.Float64Flag{Name: "truncate-at", Usage: "cut the truncated downloads at this `SHARE` of what the answer serves (0 to 1; default: a random point)"},
+			&cli.DurationFlag{Name: "latency", Usage: "wait `D` before every API answer and download, as a network would (e.g. 25ms)"},
+			&cli.DurationFlag{Name: "jitter", Usage: "add a random wait of up to `D` to --latency"},
+			&cli.IntFlag{Name: "big-every", Usage: "every `K`-th asset's zip exports carry a large payload (--big-size), generated as served, never held in memory"},
+			&cli.StringFlag{Name: "big-size", Value: "300m", Usage: "`SIZE` of the --big-every payload (e.g. 300m, 1g)"},
 			&cli.StringFlag{Name: "slow", Usage: "throttle download bodies to `RATE` bytes per second (e.g. 64k, 2m)"},
 			&cli.Float64Flag{Name: "fail-rate", Usage: "share of generations that end failed (0 to 1)"},
 			&cli.IntFlag{Name: "max-per-asset-rate", Usage: "answer 429 to more than `N` requests a second for one asset on one route (get, export, download): a client in a tight loop is refused and counted in the stats (0: no limit)"},
@@ -67,6 +72,13 @@ picks). With --settle-seeded=false they stay pending or processing for good.`,
 			slow, err := parseRate(c.String("slow"))
 			if err != nil {
 				return exitcode.With(exitcode.Usage, fmt.Errorf("--slow: %w", err))
+			}
+			bigSize, err := parseRate(c.String("big-size"))
+			if err != nil {
+				return exitcode.With(exitcode.Usage, fmt.Errorf("--big-size: %w", err))
+			}
+			if c.Int("big-every") < 0 || c.Duration("latency") < 0 || c.Duration("jitter") < 0 {
+				return exitcode.With(exitcode.Usage, errors.New("--big-every, --latency and --jitter must not be negative"))
 			}
 			gen, cur, perSecond, err := currentConfig(c)
 			if err != nil {
@@ -83,6 +95,11 @@ picks). With --settle-seeded=false they stay pending or processing for good.`,
 				ErrorRate:       c.Float64("error-rate"),
 				RateLimit:       perSecond,
 				TruncateRate:    c.Float64("truncate-rate"),
+				TruncateAt:      c.Float64("truncate-at"),
+				Latency:         c.Duration("latency"),
+				Jitter:          c.Duration("jitter"),
+				BigEvery:        c.Int("big-every"),
+				BigSize:         bigSize,
 				Slow:            slow,
 				FailRate:        c.Float64("fail-rate"),
 				MaxPerAssetRate: c.Int("max-per-asset-rate"),

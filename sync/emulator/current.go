@@ -4,6 +4,7 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
+	"io"
 	mrand "math/rand/v2"
 	"net/http"
 	"strconv"
@@ -636,7 +637,7 @@ func (s *Server) CurrentExportBytes(id string, f formats.Format) ([]byte, error)
 	if err != nil {
 		return nil, err
 	}
-	return append([]byte(nil), e.body...), nil
+	return io.ReadAll(e.reader())
 }
 
 // zipKey marks the current generation's (zipped) exports in the LRU.
@@ -674,22 +675,5 @@ func extOf(name string) string {
 // serveZip writes an export answer: 200 application/zip, the whole body,
 // cut short with the truncate rate as downloads are.
 func (s *Server) serveZip(w http.ResponseWriter, r *http.Request, e *exported) {
-	h := w.Header()
-	h.Set("Content-Type", "application/zip")
-	h["Content-Length"] = e.contentLength
-	h["Content-Disposition"] = e.disposition
-	w.WriteHeader(http.StatusOK)
-	body := e.body
-	faults := s.Faults()
-	truncate := len(body) > 0 && s.chance(faults.TruncateRate)
-	if truncate {
-		body = body[:len(body)/2]
-	}
-	if err := s.writeBody(w, r, body, faults.Slow); err != nil {
-		return
-	}
-	if truncate {
-		http.NewResponseController(w).Flush()
-		panic(http.ErrAbortHandler)
-	}
+	s.serveExport(w, r, e)
 }

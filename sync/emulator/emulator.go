@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"io"
 	mrand "math/rand/v2"
 	"net"
 	"net/http"
@@ -48,6 +49,7 @@ type Config struct {
 	ErrorRate    float64 // share of requests answered 5xx (0..1)
 	RateLimit    int     // API requests per second before 429 (0: unlimited)
 	TruncateRate float64 // share of downloads cut short (0..1)
+	TruncateAt   float64 // where they are cut, as a share of the answer (0: a random point)
 	Slow         int64   // download body bytes per second (0: unthrottled)
 	FailRate     float64 // share of generations that end failed (0..1)
 
@@ -73,6 +75,16 @@ type Config struct {
 	// when 0).
 	CacheBytes int64
 
+	// Latency is added before every API answer and download, plus a
+	// uniform random part of up to Jitter: a network between client and
+	// server (network.go).
+	Latency, Jitter time.Duration
+	// BigEvery and BigSize: every BigEvery-th asset's zip exports carry a
+	// payload of BigSize more bytes, generated as served, never held in
+	// memory (big.go).
+	BigEvery int
+	BigSize  int64
+
 	// API is the generation the server speaks: APIAlpha (also when empty)
 	// or APICurrent, with its options in Current (current.go).
 	API     string
@@ -86,13 +98,16 @@ type Faults struct {
 	TruncateRate float64 `json:"truncate_rate"`
 	Slow         int64   `json:"slow"`
 	FailRate     float64 `json:"fail_rate"`
+	// TruncateAt, when set (0..1), cuts a truncated body at that share of
+	// what the answer serves; 0 cuts it at a random point.
+	TruncateAt float64 `json:"truncate_at,omitempty"`
 }
 
 func (f Faults) check() error {
 	for _, r := range []struct {
 		name string
 		v    float64
-	}{{"error rate", f.ErrorRate}, {"truncate rate", f.TruncateRate}, {"fail rate", f.FailRate}} {
+	}{{"error rate", f.ErrorRate}, {"truncate rate", f.TruncateRate}, {"fail rate", f.FailRate}, {"truncate at", f.TruncateAt}} {
 		if r.v < 0 || r.v > 1 {
 			return fmt.Errorf("emulator: %s %v: want a share between 0 and 1", r.name, r.v)
 		}
@@ -127,6 +142,9 @@ type Server struct {
 	stats    counters
 	perAsset perAsset
 
+	bigMu sync.Mutex // guards bigs
+	bigs  map[exportKey]*exported
+
 	httpSrv *http.Server
 	ln      net.Listener
 
@@ -154,7 +172,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.DownloadBaseURL != "" {
 		cfg.DownloadBaseURL = strings.TrimRight(cfg.DownloadBaseURL, "/")
 	}
-	f := Faults{ErrorRate: cfg.ErrorRate, RateLimit: cfg.RateLimit, TruncateRate: cfg.TruncateRate, Slow: cfg.Slow, FailRate: cfg.FailRate}
+	f := Faults{ErrorRate: cfg.ErrorRate, RateLimit: cfg.RateLimit, TruncateRate: cfg.TruncateRate, TruncateAt: cfg.TruncateAt, Slow: cfg.Slow, FailRate: cfg.FailRate}
 	if err := f.check(); err != nil {
 		return nil, err
 	}
@@ -340,6 +358,9 @@ func (b *bucket) take(rate int, now time.Time) bool {
 type RouteStats struct {
 	Requests int64 `json:"requests"`
 	Errors   int64 `json:"errors"`
+	// Bytes counts the body bytes the route's answers wrote (what a client
+	// was sent, cut answers included).
+	Bytes int64 `json:"bytes"`
 }
 
 // Stats is what GET /_emulator/stats answers.
@@ -371,15 +392,15 @@ const (
 )
 
 type counters struct {
-	requests, errors [nRoutes]atomic.Int64
-	downloadAuth     atomic.Int64
+	requests, errors, bytes [nRoutes]atomic.Int64
+	downloadAuth            atomic.Int64
 }
 
 // Stats returns the request counts since the start or the last ResetStats.
 func (s *Server) Stats() Stats {
 	c := &s.stats
 	rs := func(r route) RouteStats {
-		return RouteStats{Requests: c.requests[r].Load(), Errors: c.errors[r].Load()}
+		return RouteStats{Requests: c.requests[r].Load(), Errors: c.errors[r].Load(), Bytes: c.bytes[r].Load()}
 	}
 	s.mu.Lock()
 	n := len(s.assets)
@@ -396,6 +417,7 @@ func (s *Server) Stats() Stats {
 // ResetStats sets every count to zero.
 func (s *Server) ResetStats() {
 	for r := range nRoutes {
+		s.stats.bytes[r].Store(0)
 		s.stats.requests[r].Store(0)
 		s.stats.errors[r].Store(0)
 	}
@@ -414,7 +436,7 @@ func (s *Server) ExportBytes(id string, f formats.Format) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return append([]byte(nil), e.body...), nil
+	return io.ReadAll(e.reader())
 }
 
 // Asset returns an asset as GET /assets/{id} shows it.

@@ -1,12 +1,14 @@
 package emulator
 
 import (
+	"bytes"
 	"container/list"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"hash"
+	"io"
 	"mime"
 	"strconv"
 	"sync"
@@ -27,6 +29,7 @@ type exportKey struct {
 type exported struct {
 	key      exportKey
 	body     []byte
+	big      *bigExport // set instead of body for a big export (big.go)
 	filename string
 	etag     string
 
@@ -51,9 +54,74 @@ func (s *Server) export(r record, f formats.Format) (*exported, error) {
 	if err != nil {
 		return nil, fmt.Errorf("emulator: export %s/%s: %w", r.ID, f, err)
 	}
+	if s.isBig(r.ID) && formats.Detect(body) == formats.KindZip {
+		return s.bigExported(key, body, name)
+	}
 	e := newExported(key, body, name)
 	s.cache.put(e)
 	return e, nil
+}
+
+// isBig tells whether an asset's exports carry the big payload: every
+// Config.BigEvery-th asset in creation order.
+func (s *Server) isBig(id string) bool {
+	if s.cfg.BigEvery <= 0 || s.cfg.BigSize <= 0 {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, r := range s.assets {
+		if r.ID == id {
+			return (i+1)%s.cfg.BigEvery == 0
+		}
+	}
+	return false
+}
+
+// bigExported makes (once per export) the big variant of a zip export. Only
+// its layout and ETag are kept: its bytes are computed as they are served.
+func (s *Server) bigExported(key exportKey, small []byte, name string) (*exported, error) {
+	s.bigMu.Lock()
+	defer s.bigMu.Unlock()
+	if e, ok := s.bigs[key]; ok {
+		return e, nil
+	}
+	b, err := newBigExport(small, key.id, s.cfg.BigSize)
+	if err != nil {
+		return nil, err
+	}
+	etag, err := b.etag()
+	if err != nil {
+		return nil, err
+	}
+	e := &exported{
+		key: key, big: b, filename: name, etag: etag,
+		etagHeader:    []string{etag},
+		contentType:   []string{contentType(formats.KindZip)},
+		contentLength: []string{strconv.FormatInt(b.size, 10)},
+		disposition:   []string{mime.FormatMediaType("attachment", map[string]string{"filename": name})},
+	}
+	if s.bigs == nil {
+		s.bigs = map[exportKey]*exported{}
+	}
+	s.bigs[key] = e
+	return e, nil
+}
+
+// size is the export's length in bytes.
+func (e *exported) size() int64 {
+	if e.big != nil {
+		return e.big.size
+	}
+	return int64(len(e.body))
+}
+
+// reader reads the export from its start.
+func (e *exported) reader() io.ReadSeeker {
+	if e.big != nil {
+		return io.NewSectionReader(e.big, 0, e.big.size)
+	}
+	return bytes.NewReader(e.body)
 }
 
 // newExported computes an export's ETag and download headers.

@@ -50,6 +50,7 @@ func (s *Server) routes() http.Handler {
 type statusWriter struct {
 	http.ResponseWriter
 	status int
+	bytes  int64 // body bytes written
 }
 
 func (w *statusWriter) WriteHeader(code int) {
@@ -63,7 +64,9 @@ func (w *statusWriter) Write(p []byte) (int, error) {
 	if w.status == 0 {
 		w.status = http.StatusOK
 	}
-	return w.ResponseWriter.Write(p)
+	n, err := w.ResponseWriter.Write(p)
+	w.bytes += int64(n)
+	return n, err
 }
 
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
@@ -77,7 +80,11 @@ func (s *Server) counted(rt route, h http.Handler) http.Handler {
 			if sw.status/100 != 2 {
 				s.stats.errors[rt].Add(1)
 			}
+			s.stats.bytes[rt].Add(sw.bytes)
 		}()
+		if !s.delay(r) {
+			return
+		}
 		if (rt == routeGet || rt == routeExport || rt == routeDownload) && !s.perAssetGate(sw, r, rt) {
 			return
 		}
@@ -489,31 +496,7 @@ func (s *Server) handleDownload(w http.ResponseWriter, r *http.Request) {
 		xmlError(w, http.StatusInternalServerError, "InternalError", err.Error())
 		return
 	}
-	h := w.Header()
-	h["Etag"] = e.etagHeader
-	if r.Header.Get("If-None-Match") == e.etag {
-		w.WriteHeader(http.StatusNotModified)
-		return
-	}
-	h["Content-Type"] = e.contentType
-	h["Content-Length"] = e.contentLength
-	h["Content-Disposition"] = e.disposition
-	h["Cache-Control"] = cacheControl
-	w.WriteHeader(http.StatusOK)
-	body := e.body
-	faults := s.Faults()
-	truncate := len(body) > 0 && s.chance(faults.TruncateRate)
-	if truncate {
-		body = body[:len(body)/2]
-	}
-	if err := s.writeBody(w, r, body, faults.Slow); err != nil {
-		return
-	}
-	if truncate {
-		// Close the connection with the body short of its Content-Length.
-		http.NewResponseController(w).Flush()
-		panic(http.ErrAbortHandler)
-	}
+	s.serveExport(w, r, e)
 }
 
 // cacheControl is the Cache-Control of downloads; net/http copies a
@@ -544,32 +527,3 @@ func signedParams(u *url.URL) (expires, sig string) {
 	return expires, sig
 }
 
-// writeBody writes body, at most slow bytes per second when slow > 0.
-func (s *Server) writeBody(w http.ResponseWriter, r *http.Request, body []byte, slow int64) error {
-	if slow <= 0 {
-		_, err := w.Write(body)
-		return err
-	}
-	const tick = 50 * time.Millisecond
-	chunk := max(int(slow/20), 1)
-	rc := http.NewResponseController(w)
-	t := time.NewTicker(tick)
-	defer t.Stop()
-	for len(body) > 0 {
-		n := min(chunk, len(body))
-		if _, err := w.Write(body[:n]); err != nil {
-			return err
-		}
-		rc.Flush()
-		body = body[n:]
-		if len(body) == 0 {
-			break
-		}
-		select {
-		case <-t.C:
-		case <-r.Context().Done():
-			return r.Context().Err()
-		}
-	}
-	return nil
-}
