@@ -48,8 +48,8 @@ func (c *Cache) unreferenced(refs map[string]bool) (extra, temps []string, unrea
 	}
 	for _, t := range readDir(filepath.Join(c.root, tmpDir)) {
 		p := filepath.Join(c.root, tmpDir, t.Name())
-		if c.inProgress(p) {
-			continue
+		if c.inProgress(p) || c.keptForResume(p) {
+			continue // a running store's, or a part kept to resume (resume.go)
 		}
 		temps = append(temps, p)
 	}

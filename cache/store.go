@@ -110,7 +110,7 @@ func (c *Cache) present(id, format string) (Entry, bool) {
 func (c *Cache) removeStaleTemps() {
 	tmps, _ := os.ReadDir(filepath.Join(c.root, tmpDir))
 	for _, t := range tmps {
-		if p := filepath.Join(c.root, tmpDir, t.Name()); tempKey(p) != "" {
+		if p := filepath.Join(c.root, tmpDir, t.Name()); tempKey(p) != "" && !c.keptForResume(p) {
 			c.removeStaleTemp(p)
 		}
 	}
@@ -121,7 +121,9 @@ func (c *Cache) removeStaleTemps() {
 func (c *Cache) removeTemps(kh string) {
 	matches, _ := filepath.Glob(filepath.Join(c.root, tmpDir, kh+"-*"))
 	for _, m := range matches {
-		removeTree(m)
+		if !c.keptForResume(m) {
+			removeTree(m)
+		}
 	}
 }
 
@@ -142,6 +144,15 @@ type storeWriter struct {
 	n      int64
 	err    error // first write error of the temp file
 	name   string
+
+	// Resuming (resume.go): the key, the sidecar that keeps the validator
+	// of a part, the validator, and for an adopted part its length and the
+	// MD5 of its bytes.
+	id, format string
+	sidecar    string
+	validator  string
+	resumeFrom int64
+	heldMD5    hash.Hash
 }
 
 // inMemory returns the whole download when mem holds it.
@@ -240,6 +251,7 @@ func (w *storeWriter) Truncate(size int64) error {
 	w.h.Reset()
 	w.head, w.n, w.err = w.head[:0], 0, nil
 	w.mem, w.memOff = w.mem[:0], false
+	w.resumeFrom, w.heldMD5 = 0, nil
 	return nil
 }
 
@@ -257,18 +269,31 @@ func (w *storeWriter) Seek(offset int64, whence int) (int64, error) {
 
 func (c *Cache) fetchAndPublish(ctx context.Context, id, format, kh string, fetch FetchFunc, check Check) (Entry, error) {
 	tmp := filepath.Join(c.root, tmpDir)
-	f, err := c.createTemp(tmp, kh+"-*.part")
+	// A part kept from a download cut short resumes (resume.go).
+	sw, err := c.adoptPart(tmp, kh, id, format)
 	if err != nil {
-		return Entry{}, fmt.Errorf("create a temp file in %s: %w (check free space and permissions)", tmp, err)
+		return Entry{}, err
 	}
+	if sw == nil {
+		f, err := c.createTemp(tmp, kh+"-*.part")
+		if err != nil {
+			return Entry{}, fmt.Errorf("create a temp file in %s: %w (check free space and permissions)", tmp, err)
+		}
+		sw = &storeWriter{f: f, h: sha256.New()}
+		sw.sidecar = f.Name() + resumeSuffix
+	}
+	sw.id, sw.format = id, format
+	f := sw.f
 	partName := f.Name()
-	keepPart := false
+	keepPart, forResume := false, false
 	defer func() {
-		if !keepPart {
+		if !keepPart && !forResume {
 			os.Remove(partName)
 		}
+		if !forResume {
+			os.Remove(sw.sidecar)
+		}
 	}()
-	sw := &storeWriter{f: f, h: sha256.New()}
 	etag, err := fetch(ctx, sw)
 	if sw.err != nil {
 		f.Close()
@@ -276,6 +301,9 @@ func (c *Cache) fetchAndPublish(ctx context.Context, id, format, kh string, fetc
 	}
 	if err != nil {
 		f.Close()
+		// What arrived is kept for the next store of the key to resume
+		// from, when the fetcher gave its validator.
+		forResume = sw.validator != "" && sw.n > 0
 		return Entry{}, fmt.Errorf("download: %w", err)
 	}
 	if err := ctx.Err(); err != nil {

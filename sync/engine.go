@@ -728,8 +728,39 @@ func (r *run) download(ctx context.Context, j job, url string, expires time.Time
 		// The cache hashes what it is given; hash here only if it does not
 		// say its sum.
 		hw, _ := w.(interface{ SHA256() []byte })
+		// A cache that keeps parts lets a download cut short resume: from
+		// a part a killed process left (Resume), and from what this one
+		// got before a cut.
+		rs, _ := w.(resumableWriter)
+		sh, mh := sha256.New(), md5.New()
+		var held int64
+		var validator string
+		if rs != nil && hw != nil {
+			if off, tag, hm := rs.Resume(); off > 0 && hm != nil {
+				held, validator, mh = off, tag, hm
+			}
+		}
+		rewind := func() error {
+			if !rewindable {
+				return errors.New("the cache cannot start this download over")
+			}
+			if _, err := rw.Seek(0, io.SeekStart); err != nil {
+				return err
+			}
+			if err := rw.Truncate(0); err != nil {
+				return err
+			}
+			sh.Reset()
+			mh.Reset()
+			held, validator = 0, ""
+			return nil
+		}
+		onStart := func(etag string) {
+			if rs != nil && etag != "" {
+				rs.SetValidator(etag) // a failure only costs a resume
+			}
+		}
 		for ; ; restarts++ {
-			sh, mh := sha256.New(), md5.New()
 			dst := io.MultiWriter(w, sh, mh)
 			if hw != nil {
 				dst = io.MultiWriter(w, mh)
@@ -738,19 +769,20 @@ func (r *run) download(ctx context.Context, j job, url string, expires time.Time
 				return "", err
 			}
 			onSlot()
-			d, err := r.fremote.Download(ctx, url, dst, progress)
+			d, err := r.fremote.DownloadFrom(ctx, url, dst, api.Resume{Offset: held, ETag: validator, Rewind: rewind, OnStart: onStart}, progress)
 			if err != nil {
-				// A body cut short starts over in the same temp file while
-				// the URL lives; anything else goes back to fetch.
+				// A body cut short goes on from where it stopped (or starts
+				// over in the same temp file) while the URL lives; anything
+				// else goes back to fetch, and the cache keeps the part for
+				// the next try to resume.
 				if !errors.Is(err, api.ErrTruncated) || !rewindable || restarts >= maxRestarts ||
 					ctx.Err() != nil || (!expires.IsZero() && !r.now().Before(expires)) {
 					return "", err
 				}
 				r.emit(Event{Type: EventRetry, ID: j.id, Name: j.name, Format: j.format, Reason: err.Error()})
-				if _, serr := rw.Seek(0, io.SeekStart); serr != nil {
-					return "", err
-				}
-				if terr := rw.Truncate(0); terr != nil {
+				if d != nil && d.ETag != "" && d.Size > 0 {
+					held, validator = d.Size, d.ETag
+				} else if rerr := rewind(); rerr != nil {
 					return "", err
 				}
 				if serr := backoff.Sleep(ctx, retryDelay(restarts+2)); serr != nil {
@@ -771,6 +803,9 @@ func (r *run) download(ctx context.Context, j job, url string, expires time.Time
 			}
 			if !etagMatches(d.ETag, sum, hex.EncodeToString(mh.Sum(nil))) && sum != sameAs {
 				mismatch = sum
+				if rs != nil {
+					rs.SetValidator("") // bad bytes: nothing to resume from
+				}
 				return "", fmt.Errorf("%w: ETag %s, body SHA-256 %s", errChecksum, d.ETag, sum)
 			}
 			return d.ETag, nil

@@ -707,16 +707,16 @@ type etagRemote struct {
 	corruptOnce bool
 }
 
-func (r *etagRemote) Download(ctx context.Context, url string, w io.Writer, progress func(done, total int64)) (*api.Download, error) {
+func (r *etagRemote) DownloadFrom(ctx context.Context, url string, w io.Writer, from api.Resume, progress func(done, total int64)) (*api.Download, error) {
 	r.mu.Lock()
 	r.downloads++
 	first := r.downloads == 1
 	r.mu.Unlock()
 	if r.corruptOnce && first {
 		// Flip the first byte on its way to w; the ETag stays the server's.
-		return r.Client.Download(ctx, url, &flipFirst{w: w}, progress)
+		return r.Client.DownloadFrom(ctx, url, &flipFirst{w: w}, from, progress)
 	}
-	d, err := r.Client.Download(ctx, url, w, progress)
+	d, err := r.Client.DownloadFrom(ctx, url, w, from, progress)
 	if d != nil && !r.corruptOnce {
 		d.ETag = `"` + strings.Repeat("ab", 16) + `"`
 	}
@@ -918,7 +918,7 @@ func (r *slotRemote) Export(ctx context.Context, id string, f formats.Format) (*
 	return ex, err
 }
 
-func (r *slotRemote) Download(ctx context.Context, url string, w io.Writer, progress func(done, total int64)) (*api.Download, error) {
+func (r *slotRemote) DownloadFrom(ctx context.Context, url string, w io.Writer, from api.Resume, progress func(done, total int64)) (*api.Download, error) {
 	r.mu.Lock()
 	r.downloads++
 	r.maxDown = max(r.maxDown, r.downloads)
@@ -936,7 +936,7 @@ func (r *slotRemote) Download(ctx context.Context, url string, w io.Writer, prog
 			}
 		}
 	}
-	d, err := r.Client.Download(ctx, url, w, progress)
+	d, err := r.Client.DownloadFrom(ctx, url, w, from, progress)
 	r.mu.Lock()
 	r.downloads--
 	r.mu.Unlock()

@@ -2,6 +2,7 @@ package sync
 
 import (
 	"context"
+	"hash"
 	"io"
 	"io/fs"
 	"slices"
@@ -33,6 +34,18 @@ type FileRemote interface {
 	// Download streams a download URL's body into w; api.ErrURLExpired on a
 	// refused URL, api.ErrTruncated on a body cut short.
 	Download(ctx context.Context, url string, w io.Writer, progress func(done, total int64)) (*api.Download, error)
+	// DownloadFrom is Download that asks only for what w lacks when
+	// from.Offset > 0 (Range with If-Range), and starts over through
+	// from.Rewind when the server sends the whole body.
+	DownloadFrom(ctx context.Context, url string, w io.Writer, from api.Resume, progress func(done, total int64)) (*api.Download, error)
+}
+
+// resumableWriter is the cache's writer when it keeps parts of downloads cut
+// short (cache.storeWriter): what an adopted part holds, and where the
+// validator that makes it resumable is recorded.
+type resumableWriter interface {
+	Resume() (offset int64, etag string, held hash.Hash)
+	SetValidator(etag string) error
 }
 
 // Store is what the engine needs from the cache. *cache.Cache satisfies it.

@@ -571,7 +571,57 @@ func (c *Client) WaitReady(ctx context.Context, id string, onStatus func(Asset))
 // DownloadFile which does). progress, when non-nil, is called as bytes arrive
 // with total -1 when the length is unknown.
 func (c *Client) Download(ctx context.Context, rawURL string, w io.Writer, progress func(done, total int64)) (*Download, error) {
+	return c.DownloadFrom(ctx, rawURL, w, Resume{}, progress)
+}
+
+// Resume says where a download picks up: w already holds Offset bytes of
+// the object whose ETag is ETag.
+type Resume struct {
+	Offset int64
+	ETag   string
+	// Rewind empties w, for when the server sends the whole body instead
+	// of the rest (it ignores Range, or the object changed: If-Range).
+	Rewind func() error
+	// OnStart, when set, is told the ETag of an answer whose body is about
+	// to be written, so that a caller can record it before the first byte
+	// (a process killed mid-body can then resume).
+	OnStart func(etag string)
+}
+
+// DownloadFrom is Download that asks only for the bytes w lacks: with
+// from.Offset > 0 and an ETag it sends Range: bytes=Offset- and If-Range:
+// ETag. A 206 answer is appended to w; a 200 answer (Range ignored, or the
+// object changed since) is written over w from byte 0 after from.Rewind.
+// Without an ETag nothing can be resumed safely: w is rewound and the
+// whole body fetched. Download.Size counts the object's bytes in w, the
+// resumed ones included; Download.Resumed tells whether the server sent
+// only the rest.
+func (c *Client) DownloadFrom(ctx context.Context, rawURL string, w io.Writer, from Resume, progress func(done, total int64)) (*Download, error) {
+	rewind := func() error {
+		if from.Offset == 0 {
+			return nil
+		}
+		if from.Rewind == nil {
+			return errors.New("download: the server sent the whole body again and the writer cannot start over")
+		}
+		if err := from.Rewind(); err != nil {
+			return err
+		}
+		from.Offset = 0
+		return nil
+	}
+	if from.Offset < 0 {
+		from.Offset = 0
+	}
+	if from.Offset > 0 && from.ETag == "" {
+		if err := rewind(); err != nil {
+			return nil, err
+		}
+	}
 	if ex, ok := c.exportTarget(rawURL); ok {
+		if err := rewind(); err != nil { // a POST answer cannot be resumed
+			return nil, err
+		}
 		return c.exportStream(ctx, ex, w, progress)
 	}
 	op := "download " + RedactURL(rawURL)
@@ -585,6 +635,10 @@ func (c *Client) Download(ctx context.Context, rawURL string, w io.Writer, progr
 			return nil, fmt.Errorf("%s: %w", op, redactErr(err))
 		}
 		req.Header.Set("User-Agent", c.ua)
+		if from.Offset > 0 {
+			req.Header.Set("Range", "bytes="+strconv.FormatInt(from.Offset, 10)+"-")
+			req.Header.Set("If-Range", from.ETag)
+		}
 		resp, err := c.hc.Do(req)
 		var delay time.Duration
 		if err != nil {
@@ -603,7 +657,16 @@ func (c *Client) Download(ctx context.Context, rawURL string, w io.Writer, progr
 				last = fmt.Errorf("%s: %w", op, redactErr(err))
 			}
 			delay = c.retry.backoff(attempt)
-		} else if resp.StatusCode != http.StatusOK {
+		} else if resp.StatusCode == http.StatusRequestedRangeNotSatisfiable && from.Offset > 0 {
+			// The held bytes are not a prefix of the object (it shrank or
+			// changed): fetch it whole.
+			watch.stop()
+			resp.Body.Close()
+			if err := rewind(); err != nil {
+				return nil, err
+			}
+			continue
+		} else if resp.StatusCode != http.StatusOK && !(resp.StatusCode == http.StatusPartialContent && from.Offset > 0) {
 			watch.stop()
 			apiErr := readError(op, resp, true)
 			resp.Body.Close()
@@ -621,7 +684,23 @@ func (c *Client) Download(ctx context.Context, rawURL string, w io.Writer, progr
 			}
 		} else {
 			c.log.Debug("gizmo download", "url", RedactURL(rawURL), "attempt", attempt, "status", resp.StatusCode, "length", resp.ContentLength)
-			d, err := c.stream(op, resp, watch, w, progress)
+			base := int64(0)
+			if resp.StatusCode == http.StatusPartialContent {
+				if start, ok := contentRangeStart(resp.Header.Get("Content-Range")); !ok || start != from.Offset {
+					watch.stop()
+					resp.Body.Close()
+					return nil, fmt.Errorf("%s: asked for bytes from %d, the server sent Content-Range %q", op, from.Offset, resp.Header.Get("Content-Range"))
+				}
+				base = from.Offset
+			} else if err := rewind(); err != nil {
+				watch.stop()
+				resp.Body.Close()
+				return nil, err
+			}
+			if from.OnStart != nil {
+				from.OnStart(resp.Header.Get("ETag"))
+			}
+			d, err := c.stream(op, resp, watch, w, base, progress)
 			watch.stop()
 			if err != nil && ctx.Err() != nil {
 				return d, ctxError(op, ctx.Err(), nil)
@@ -639,21 +718,24 @@ func (c *Client) Download(ctx context.Context, rawURL string, w io.Writer, progr
 }
 
 // stream copies a 200 answer's body into w and checks its length.
-func (c *Client) stream(op string, resp *http.Response, watch *idleWatch, w io.Writer, progress func(done, total int64)) (*Download, error) {
+func (c *Client) stream(op string, resp *http.Response, watch *idleWatch, w io.Writer, base int64, progress func(done, total int64)) (*Download, error) {
 	defer resp.Body.Close()
 	if c.maxDownload > 0 && resp.ContentLength > c.maxDownload {
 		return &Download{}, fmt.Errorf("%s: %w: the server announces %s, more than the %s a download may have (--max-download)", op, ErrTooLarge, byteSize(resp.ContentLength), byteSize(c.maxDownload))
 	}
-	d := &Download{ETag: resp.Header.Get("ETag")}
+	d := &Download{ETag: resp.Header.Get("ETag"), Resumed: base > 0}
 	if cd := resp.Header.Get("Content-Disposition"); cd != "" {
 		if _, params, err := mime.ParseMediaType(cd); err == nil {
 			d.Filename = params["filename"]
 		}
 	}
 	total := resp.ContentLength
-	cw := &countWriter{w: w, total: total, progress: progress}
+	cw := &countWriter{w: w, base: base, total: total, progress: progress}
+	if total >= 0 {
+		cw.total = base + total
+	}
 	if progress != nil {
-		progress(0, total)
+		progress(base, cw.total)
 	}
 	// Read one byte past the size limit, to notice a body without a
 	// Content-Length that runs past it. (A body longer than its
@@ -665,7 +747,7 @@ func (c *Client) stream(op string, resp *http.Response, watch *idleWatch, w io.W
 	buf := copyBufs.Get().(*[]byte)
 	_, err := io.CopyBuffer(cw, body, *buf)
 	copyBufs.Put(buf)
-	d.Size = cw.n
+	d.Size = base + cw.n
 	if cw.err != nil {
 		return d, fmt.Errorf("%s: writing: %w", op, cw.err)
 	}
@@ -696,6 +778,7 @@ var copyBufs = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b 
 type countWriter struct {
 	w        io.Writer
 	n, total int64
+	base     int64 // bytes held before this body (a resumed download)
 	progress func(done, total int64)
 	err      error
 }
@@ -707,7 +790,7 @@ func (cw *countWriter) Write(p []byte) (int, error) {
 		cw.err = err
 	}
 	if cw.progress != nil && n > 0 {
-		cw.progress(cw.n, cw.total)
+		cw.progress(cw.base+cw.n, cw.total)
 	}
 	return n, err
 }
@@ -746,3 +829,18 @@ func (c *Client) DownloadFile(ctx context.Context, rawURL string, f Rewindable, 
 // per host: more than a sync's requests in flight at its largest
 // --concurrency default (8 downloads and 8 metadata requests).
 const maxIdlePerHost = 64
+
+// contentRangeStart reads the first byte position of a Content-Range header
+// ("bytes START-END/TOTAL").
+func contentRangeStart(h string) (int64, bool) {
+	rest, ok := strings.CutPrefix(h, "bytes ")
+	if !ok {
+		return 0, false
+	}
+	num, _, ok := strings.Cut(rest, "-")
+	if !ok {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(num, 10, 64)
+	return n, err == nil && n >= 0
+}

@@ -354,7 +354,7 @@ func (c *Client) exportStream(ctx context.Context, ex exportReq, w io.Writer, pr
 				watch.stop()
 				return d, err
 			}
-			d, err := c.stream(op, resp, watch, w, progress)
+			d, err := c.stream(op, resp, watch, w, 0, progress)
 			watch.stop()
 			if err != nil && ctx.Err() != nil {
 				return d, ctxError(op, ctx.Err(), nil)

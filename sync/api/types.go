@@ -63,4 +63,5 @@ type Download struct {
 	Size     int64  // bytes written
 	ETag     string // the ETag header, quotes kept as sent
 	Filename string // the Content-Disposition filename hint: untrusted, never a path
+	Resumed  bool   // the server sent only the bytes after those already held (206)
 }

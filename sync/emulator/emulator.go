@@ -425,6 +425,19 @@ func (s *Server) ResetStats() {
 	s.perAsset.reset()
 }
 
+// ExportSize is the length of an asset's export, without reading it.
+func (s *Server) ExportSize(id string, f formats.Format) (int64, error) {
+	rec, ok := s.record(id)
+	if !ok {
+		return 0, fmt.Errorf("emulator: no asset %q", id)
+	}
+	e, err := s.export(rec, f)
+	if err != nil {
+		return 0, err
+	}
+	return e.size(), nil
+}
+
 // ExportBytes is the body the server serves for an asset's export, whatever
 // its status, so tests can compare downloaded files byte for byte.
 func (s *Server) ExportBytes(id string, f formats.Format) ([]byte, error) {

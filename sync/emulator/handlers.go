@@ -526,4 +526,3 @@ func signedParams(u *url.URL) (expires, sig string) {
 	}
 	return expires, sig
 }
-
