@@ -199,10 +199,17 @@ func newCache(dir string) (*Cache, error) {
 	}, nil
 }
 
-// Close releases the cache. The index is shared by the process's Cache
-// values and closed by itself shortly after the last write, so Close only
-// exists for symmetry and future use; it is safe to call more than once.
-func (c *Cache) Close() error { return nil }
+// Close lets the index's committer commit what is queued and stop, and
+// waits for it: afterwards the process holds nothing of the cache open, and
+// nothing of it is opened again until the next read or write (of any of the
+// process's Cache values for this directory: they share the index). Safe to
+// call more than once.
+func (c *Cache) Close() error {
+	if x, ok := indexes.Load(c.dbPath()); ok {
+		x.(*indexDB).quiesce()
+	}
+	return nil
+}
 
 // Root is the cache's absolute directory.
 func (c *Cache) Root() string { return c.root }

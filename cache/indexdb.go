@@ -74,7 +74,10 @@ type indexDB struct {
 	// index read-only: a sync of 3,000 files made 400 read-only opens
 	// otherwise, and a read-only open delays the committer's reopening.
 	reopen chan struct{}
-	dbFile os.FileInfo // the file db has open, as it was opened
+	// closing asks the committer to commit what is queued and stop, rather
+	// than linger or come back after a break (Cache.Close).
+	closing bool
+	dbFile  os.FileInfo // the file db has open, as it was opened
 	users  int         // reads running on db
 
 	// For tests: write transactions committed, read-write and read-only
@@ -311,9 +314,9 @@ func (x *indexDB) commitLoop() {
 				break
 			}
 			x.mu.Lock()
-			empty := len(x.queue) == 0
+			empty, closing := len(x.queue) == 0, x.closing
 			x.mu.Unlock()
-			if empty && time.Since(last) >= linger {
+			if empty && (closing || time.Since(last) >= linger) {
 				break
 			}
 			if empty {
@@ -344,7 +347,11 @@ func (x *indexDB) commitLoop() {
 		x.rw.Unlock()
 
 		x.mu.Lock()
-		if len(x.queue) == 0 && !gap {
+		_, statErr := os.Stat(x.path)
+		if len(x.queue) == 0 && (!gap || x.closing || errors.Is(statErr, os.ErrNotExist)) {
+			// (Nor after a break when the cache is being closed, or its
+			// index is gone: a cache directory removed must not be made
+			// again by a committer with nothing to write.)
 			// (After a break the committer comes back even with nothing
 			// queued, and lingers as usual: the writes of a busy process
 			// keep coming.)
@@ -431,4 +438,28 @@ func (x *indexDB) commitGroup(db *bolt.DB, group []*writeReq) {
 		rest = append(rest, group[:failed]...)
 		group = append(rest, group[failed+1:]...)
 	}
+}
+
+// quiesce lets the committer commit what is queued and stop, and waits
+// (at most a few seconds) until it has: nothing of the index is open or
+// about to be opened by this process afterwards, unless new writes come.
+func (x *indexDB) quiesce() {
+	x.mu.Lock()
+	x.closing = true
+	x.mu.Unlock()
+	select {
+	case x.wake <- struct{}{}:
+	default:
+	}
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		x.mu.Lock()
+		running := x.running
+		x.mu.Unlock()
+		if !running {
+			break
+		}
+	}
+	x.mu.Lock()
+	x.closing = false
+	x.mu.Unlock()
 }

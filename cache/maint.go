@@ -48,8 +48,8 @@ func (c *Cache) unreferenced(refs map[string]bool) (extra, temps []string, unrea
 	}
 	for _, t := range readDir(filepath.Join(c.root, tmpDir)) {
 		p := filepath.Join(c.root, tmpDir, t.Name())
-		if c.inProgress(p) || c.keptForResume(p) {
-			continue // a running store's, or a part kept to resume (resume.go)
+		if c.inProgress(p) {
+			continue
 		}
 		temps = append(temps, p)
 	}
@@ -97,6 +97,9 @@ func (c *Cache) tempLeftOver(p string) bool {
 }
 
 func (c *Cache) removeStaleTemp(p string) bool {
+	if c.keptForResume(p) {
+		return false // a part kept to resume, for a while (resume.go)
+	}
 	kh := tempKey(p)
 	if kh != "" {
 		lk, err := lockedfile.TryAcquire(c.keyLockPath(kh), true)

@@ -175,7 +175,11 @@ func (c *Cache) Verify(ctx context.Context, repair bool) ([]Problem, error) {
 			continue // a store of that key is writing it right now
 		}
 		partial = append(partial, len(problems))
-		problems = append(problems, Problem{Kind: ProblemPartial, Path: p, Detail: "left by an interrupted download or extraction; the next store of it or 'gizmo cache gc' removes it"})
+		detail := "left by an interrupted download or extraction; the next store of it or 'gizmo cache gc' removes it"
+		if c.keptForResume(p) {
+			detail = "part of a download cut short, kept for a day so that the next download of it resumes from it"
+		}
+		problems = append(problems, Problem{Kind: ProblemPartial, Path: p, Detail: detail})
 	}
 	for _, p := range problems {
 		if p.Kind == ProblemUnreadable {

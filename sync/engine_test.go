@@ -55,6 +55,7 @@ func newEnv(t testing.TB, cfg emulator.Config) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { c.Close() })
 	return &env{srv: srv, url: url, client: client, cache: c, dir: dir}
 }
 
@@ -861,6 +862,7 @@ func TestSyncReusesConnections(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { c.Close() })
 	sum, err := gsync.Run(context.Background(), client, c, gsync.Options{})
 	if err != nil || !sum.OK() || sum.New != 300 {
 		t.Fatalf("sync: %v %+v", err, sum)
