@@ -78,7 +78,7 @@ type indexDB struct {
 	// than linger or come back after a break (Cache.Close).
 	closing bool
 	dbFile  os.FileInfo // the file db has open, as it was opened
-	users  int         // reads running on db
+	users   int         // reads running on db
 
 	// For tests: write transactions committed, read-write and read-only
 	// opens, and read-only opens decided while a committer ran.

@@ -302,8 +302,11 @@ func (c *Cache) fetchAndPublish(ctx context.Context, id, format, kh string, fetc
 	if err != nil {
 		f.Close()
 		// What arrived is kept for the next store of the key to resume
-		// from, when the fetcher gave its validator.
-		forResume = sw.validator != "" && sw.n > 0
+		// from, when the fetcher gave its validator and the download
+		// failed (a cut, a timeout, an expired URL), not when it was
+		// cancelled: a stop (Ctrl-C, SIGTERM) leaves no temp file. (A
+		// killed process cannot clean up: its part resumes.)
+		forResume = sw.validator != "" && sw.n > 0 && ctx.Err() == nil
 		return Entry{}, fmt.Errorf("download: %w", err)
 	}
 	if err := ctx.Err(); err != nil {
