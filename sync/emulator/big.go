@@ -12,6 +12,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"sort"
+	"sync"
 )
 
 // A big export is an asset's usual export with one more, large file in its
@@ -21,8 +22,11 @@ import (
 // seeded by the asset, block by block, so any range can be served. Its CRC
 // and the export's SHA-256 (the ETag) take one pass each, once per export.
 
-// bigBlock is the payload's unit of generation.
-const bigBlock = 64 << 10
+// bigBlock is the payload's unit of generation: the size of io.Copy's
+// reads, so that serving generates each block once.
+const bigBlock = 32 << 10
+
+var blockBufs = sync.Pool{New: func() any { b := make([]byte, bigBlock); return &b }}
 
 // bigPayloadName is the payload's name in the zip.
 const bigPayloadName = "textures/payload.bin"
@@ -60,13 +64,21 @@ func (p *payload) ReadAt(b []byte, off int64) (int, error) {
 		return 0, io.EOF
 	}
 	n := 0
-	buf := make([]byte, bigBlock)
+	bp := blockBufs.Get().(*[]byte)
+	defer blockBufs.Put(bp)
+	buf := *bp
 	for n < len(b) && off < p.size {
 		i := off / bigBlock
-		p.block(i, buf)
 		in := off - i*bigBlock
 		blockLen := min(int64(bigBlock), p.size-i*bigBlock)
-		c := copy(b[n:], buf[in:blockLen])
+		var c int
+		if in == 0 && int64(len(b)-n) >= blockLen {
+			p.block(i, b[n:n+int(blockLen)]) // straight into the caller's buffer
+			c = int(blockLen)
+		} else {
+			p.block(i, buf[:blockLen])
+			c = copy(b[n:], buf[in:blockLen])
+		}
 		n += c
 		off += int64(c)
 	}
