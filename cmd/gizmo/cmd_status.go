@@ -53,5 +53,8 @@ func runStatus(ctx context.Context, client *api.Client, id string, mode outputMo
 	if err != nil {
 		return exitForAPI(err)
 	}
+	if a.IsScene() {
+		return statusOther(ctx, client, id, mode, stdout, err) // show it as the scene it is
+	}
 	return printAsset(stdout, *a, mode)
 }

@@ -199,6 +199,15 @@ func (c *Client) currentGet(ctx context.Context, id string) (*Asset, error) {
 	}
 	op := "get " + id
 	if err := c.do(ctx, call{op: op, method: http.MethodGet, path: "/v1/assets/" + url.PathEscape(id), out: &ans}); err != nil {
+		var e *Error
+		if errors.As(err, &e) && e.StatusCode == http.StatusNotFound && e.Code == "asset_not_found" {
+			// The id may be a scene's: a scene is fetched, exported and
+			// placed as an asset is (its export's root model is the scene).
+			if sc, serr := c.GetScene(ctx, id); serr == nil {
+				a := sc.AsAsset()
+				return &a, nil
+			}
+		}
 		return nil, err
 	}
 	w := ans.wireAsset

@@ -69,6 +69,22 @@ func (w wireScene) scene() Scene {
 	return s
 }
 
+// AsAsset is the scene as an asset: its id, name, prompt, status and
+// formats, SceneID set to its own id (which marks it). gizmo fetches,
+// exports, lists and places a scene this way: its export's root model is
+// the scene.
+func (s Scene) AsAsset() Asset {
+	name := s.Name
+	if name == "" {
+		name = s.Prompt
+	}
+	return Asset{ID: s.ID, Status: s.Status, Name: name, Prompt: s.Prompt, CreatedAt: s.CreatedAt,
+		Formats: append([]formats.Format(nil), s.Formats...), SceneID: s.ID, JobID: s.JobID}
+}
+
+// IsScene tells whether an asset is a scene seen as one (AsAsset).
+func (a Asset) IsScene() bool { return a.SceneID != "" && a.SceneID == a.ID }
+
 // ListScenes reads one page of GET /v1/scenes (newest first) and the total
 // when the server tells it (-1 when not).
 func (c *Client) ListScenes(ctx context.Context, limit, offset int) ([]Scene, int, error) {
