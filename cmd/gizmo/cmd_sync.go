@@ -145,6 +145,9 @@ func runSync(ctx context.Context, o syncOptions, d syncDeps) error {
 	}
 	sum, err := gsync.Run(ctx, d.remote, d.store, opts)
 	rep.Close()
+	if err == nil && !o.json && !o.quiet {
+		reportRate(d.stderr, d.remote, sum) // cmd_sync_rate.go
+	}
 	if err != nil {
 		return syncError(err, d.apiURL)
 	}

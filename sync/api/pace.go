@@ -52,6 +52,9 @@ type PaceState struct {
 	Remaining int       `json:"remaining"` // what may still be sent in the window
 	Reset     time.Time `json:"reset"`     // when the window resets
 	Next      time.Time `json:"next"`      // the earliest time the next request may go
+	// Window is the length of a window, as the first answer of one tells
+	// it (the time to its reset), rounded to the second.
+	Window time.Duration `json:"window"`
 }
 
 func (p *pacer) init(r retrier, b Budget, log func(string, ...any)) {
@@ -101,6 +104,9 @@ func (s *PaceState) observe(now time.Time, limit int, okLimit bool, rem int, res
 	case !s.Known || reset.After(s.Reset):
 		// A new window (or the first one seen).
 		s.Known, s.Remaining, s.Reset = true, rem, reset
+		if w := reset.Sub(now).Round(time.Second); w > s.Window {
+			s.Window = w
+		}
 		if s.Next.After(now) {
 			s.Next = now
 		}
@@ -188,6 +194,16 @@ func (c *Client) Pace() (limit, remaining int, reset time.Time, ok bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.state.Limit, p.state.Remaining, p.state.Reset, p.state.Known
+}
+
+// RateWindow reports the rate limit as the headers told it: requests per
+// window, and the window's length; ok is false before any answer carried
+// the headers.
+func (c *Client) RateWindow() (limit int, window time.Duration, ok bool) {
+	p := &c.pace
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.state.Limit, p.state.Window, p.state.Known && p.state.Limit > 0 && p.state.Window > 0
 }
 
 func headerInt(h http.Header, name string) (int, bool) {
