@@ -262,7 +262,7 @@ dir = "sim/mujoco"
 // asset with that tag, damaged files, manifest edits good and bad, status,
 // and SIGTERM.
 func TestAgentEndToEnd(t *testing.T) {
-	e := newAgentEnv(t, emulator.Config{Assets: 6, Seed: 7})
+	e := newAgentEnv(t, emulator.Config{Assets: 6, Seed: 7, GenDelay: 400 * time.Millisecond})
 	first, err := e.srv.AddAsset("A 6-DOF arm with a parallel jaw gripper", "picker", []string{"warehouse"}, api.StatusReady)
 	if err != nil {
 		t.Fatal(err)
@@ -282,10 +282,9 @@ func TestAgentEndToEnd(t *testing.T) {
 		t.Errorf("control socket: %v, mode %v; want 0600", err, fi.Mode().Perm())
 	}
 
-	// A new asset with the tag: placed within the interval + 2 s.
-	if _, err := e.srv.AddAsset("A quadruped robot", "walker", []string{"warehouse"}, api.StatusReady); err != nil {
-		t.Fatal(err)
-	}
+	// A new asset generated with the tag (gizmo generate, waiting until it
+	// is ready): placed within the interval + 2 s.
+	e.mustRun("generate", "A quadruped robot", "--name", "walker", "--tag", "warehouse", "--wait")
 	walker := filepath.Join(proj, "sim/mujoco/walker/walker.xml")
 	took := waitFor(t, interval+interval/10+2*time.Second, "a new tagged asset to be placed", func() bool { return exists(walker) })
 	t.Logf("new remote asset placed after %v (interval %v)", took.Round(time.Millisecond), interval)
