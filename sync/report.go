@@ -8,6 +8,8 @@ import (
 	"strings"
 	stdsync "sync"
 	"time"
+
+	"github.com/antimlabs/gizmo/internal/termtext"
 )
 
 // Reporter renders events. Its Event method is Options.OnEvent; Close stops
@@ -143,8 +145,13 @@ func (l *lineReporter) Close() {
 }
 
 // itemLine is the log line of a finished item, or "" for events that do not
-// get one.
+// get one. What the server named (ids, names, reasons) is made safe for a
+// terminal: escape sequences are shown, not obeyed.
 func itemLine(e Event, quiet, verbose bool) string {
+	return termtext.Clean(itemText(e, quiet, verbose))
+}
+
+func itemText(e Event, quiet, verbose bool) string {
 	switch e.Type {
 	case EventQueued, EventStart, EventProgress:
 		return "" // several per file, never a line: spare them the formatting
@@ -216,11 +223,15 @@ func itemLine(e Event, quiet, verbose bool) string {
 }
 
 // SummaryText is the closing summary as text: counts, bytes, time, and every
-// failure with its reason.
+// failure with its reason (made safe for a terminal).
 func SummaryText(s *Summary) string {
 	if s == nil {
 		return ""
 	}
+	return termtext.Lines(summaryText(s))
+}
+
+func summaryText(s *Summary) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "assets: %d seen, %d ready, %d pending, %d generation failed", s.Seen, s.Ready, s.Pending, s.GenFailed)
 	if s.Vanished > 0 {
@@ -333,7 +344,7 @@ func (t *termReporter) Event(e Event) {
 	case EventQueued:
 		t.planned = max(t.planned, e.Count)
 	case EventStart:
-		t.active[key] = &active{label: e.ID + " " + e.Format.Short(), started: t.now()}
+		t.active[key] = &active{label: termtext.Clean(e.ID) + " " + e.Format.Short(), started: t.now()}
 	case EventProgress:
 		if a := t.active[key]; a != nil {
 			a.done, a.total = e.Bytes, e.Size

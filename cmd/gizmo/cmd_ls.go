@@ -11,6 +11,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/antimlabs/gizmo/internal/exitcode"
+	"github.com/antimlabs/gizmo/internal/termtext"
 	"github.com/antimlabs/gizmo/sync/api"
 )
 
@@ -151,7 +152,7 @@ func runLs(ctx context.Context, client *api.Client, o lsOptions, stdout, stderr 
 		return printJSON(stdout, out)
 	case o.mode.quiet:
 		for _, a := range shown {
-			if _, err := fmt.Fprintln(stdout, a.ID); err != nil {
+			if _, err := fmt.Fprintln(stdout, termtext.Clean(a.ID)); err != nil {
 				return err
 			}
 		}

@@ -17,6 +17,7 @@ import (
 	"github.com/antimlabs/gizmo/formats/project"
 	"github.com/antimlabs/gizmo/internal/exitcode"
 	"github.com/antimlabs/gizmo/internal/prepare"
+	"github.com/antimlabs/gizmo/internal/termtext"
 	"github.com/antimlabs/gizmo/sync/api"
 )
 
@@ -268,7 +269,7 @@ func placeReady(ctx context.Context, c *cli.Context, o prepare.Options, meta cac
 		}
 		wctx, cancel := waitContext(c, ctx)
 		defer cancel()
-		fmt.Fprintf(c.App.ErrWriter, "gizmo: waiting for asset %s (%s), %s on Gizmo\n", meta.ID, meta.Name, meta.Status)
+		fmt.Fprintf(c.App.ErrWriter, "gizmo: %s\n", termtext.Clean(fmt.Sprintf("waiting for asset %s (%s), %s on Gizmo", meta.ID, meta.Name, meta.Status)))
 		a, err := client.WaitReady(wctx, meta.ID, nil)
 		switch {
 		case a != nil && a.Status.Settled():

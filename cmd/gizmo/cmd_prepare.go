@@ -15,6 +15,7 @@ import (
 	"github.com/antimlabs/gizmo/formats/project"
 	"github.com/antimlabs/gizmo/internal/exitcode"
 	"github.com/antimlabs/gizmo/internal/prepare"
+	"github.com/antimlabs/gizmo/internal/termtext"
 	"github.com/antimlabs/gizmo/validate"
 	"github.com/antimlabs/gizmo/validate/validator"
 )
@@ -133,7 +134,9 @@ func prepareOptions(c *cli.Context) prepare.Options {
 		},
 	}
 	if !quiet && !lineageBool(c, flagJSON) {
-		o.Log = func(format string, args ...any) { fmt.Fprintf(stderr, "gizmo: "+format+"\n", args...) }
+		o.Log = func(format string, args ...any) {
+			fmt.Fprintf(stderr, "gizmo: %s\n", termtext.Lines(fmt.Sprintf(format, args...)))
+		}
 	}
 	return o
 }

@@ -7,12 +7,14 @@ package main
 //	    hostile.Modes) and set GIZMO_API_URL, GIZMO_API_KEY, HOSTILE_URL and
 //	    GIZMO_API_GENERATION=alpha; it stops at script end. The download modes wrap an emulator with
 //	    three ready assets, reachable as for the emulator command
-//	    (EMULATOR_URL, emustat).
+//	    (EMULATOR_URL, emustat); the escapes mode's assets (ready, failed)
+//	    are HOSTILE_ID1 and HOSTILE_ID2.
 //	hostilecheck
 //	    assert that no request with an Authorization header reached the
 //	    host the redirect modes point at.
 
 import (
+	"fmt"
 	gosync "sync"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -48,6 +50,9 @@ func cmdHostile(ts *testscript.TestScript, neg bool, args []string) {
 	// The servers speak (or break) the alpha generation; detection is
 	// tried where a script clears the variable.
 	ts.Setenv("GIZMO_API_GENERATION", "alpha")
+	for i, id := range s.IDs {
+		ts.Setenv(fmt.Sprintf("HOSTILE_ID%d", i+1), id)
+	}
 	if s.Emu != nil {
 		ts.Value(emuKey{}).(*emuHolder).srv = s.Emu
 		ts.Setenv("EMULATOR_URL", s.URL)

@@ -21,6 +21,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/antimlabs/gizmo/internal/exitcode"
+	"github.com/antimlabs/gizmo/internal/termtext"
 	"github.com/antimlabs/gizmo/sync/api"
 )
 
@@ -114,7 +115,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	code := exitcode.Of(err)
 	var e *exitcode.Error
 	if !(errors.As(err, &e) && e.Err == nil) {
-		fmt.Fprintf(stderr, "gizmo: %v\n", err)
+		// Errors name what servers and files said: shown, not obeyed.
+		fmt.Fprintf(stderr, "gizmo: %s\n", termtext.Lines(err.Error()))
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
 		fmt.Fprintf(stderr, "gizmo: gave up after --timeout; raise it or drop it\n")

@@ -13,6 +13,7 @@ import (
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
 
+	"github.com/antimlabs/gizmo/internal/termtext"
 	"github.com/antimlabs/gizmo/sync/api"
 )
 
@@ -98,16 +99,17 @@ func newTable(w io.Writer, headers ...string) *table {
 	return t
 }
 
-// row adds one row; tabs and newlines in cells become spaces.
+// row adds one row; tabs and newlines in cells become spaces, and other
+// control characters (terminal escapes in a name, say) are shown escaped.
 func (t *table) row(cells ...string) {
 	clean := make([]string, len(cells))
 	for i, c := range cells {
-		clean[i] = strings.Map(func(r rune) rune {
+		clean[i] = termtext.Clean(strings.Map(func(r rune) rune {
 			if r == '\t' || r == '\n' || r == '\r' {
 				return ' '
 			}
 			return r
-		}, c)
+		}, c))
 	}
 	fmt.Fprintln(t.tw, strings.Join(clean, "\t"))
 }
@@ -149,7 +151,7 @@ func printAsset(w io.Writer, a api.Asset, mode outputMode) error {
 	case mode.json:
 		return printJSON(w, toAssetJSON(a))
 	case mode.quiet:
-		_, err := fmt.Fprintln(w, a.Status)
+		_, err := fmt.Fprintln(w, termtext.Clean(string(a.Status)))
 		return err
 	}
 	j := toAssetJSON(a)
@@ -171,7 +173,7 @@ func printAsset(w io.Writer, a api.Asset, mode outputMode) error {
 // (without --json) prints the asset's id, not its status.
 func printAssetOrID(w io.Writer, a api.Asset, mode outputMode) error {
 	if mode.quiet && !mode.json {
-		_, err := fmt.Fprintln(w, a.ID)
+		_, err := fmt.Fprintln(w, termtext.Clean(a.ID))
 		return err
 	}
 	return printAsset(w, a, mode)

@@ -18,6 +18,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/antimlabs/gizmo/sync/api"
 	"github.com/antimlabs/gizmo/sync/emulator"
 )
 
@@ -36,7 +37,7 @@ const (
 	Endless    Mode = "endless"     // new assets on every page, forever
 	HugeAnswer Mode = "huge-answer" // an API answer announcing 10 GB
 	LongAnswer Mode = "long-answer" // an API answer longer than its Content-Length
-	Escapes    Mode = "escapes"     // assets whose names and ids hold terminal escapes
+	Escapes    Mode = "escapes"     // an emulator whose assets' names, prompts and tags hold terminal escapes
 
 	DownloadHang       Mode = "download-hang"          // a download that sends headers, then nothing
 	DownloadHuge       Mode = "download-huge"          // a download announcing 10 GB
@@ -57,9 +58,14 @@ const APIKey = "sk-hostile-5ecret"
 // TenGB is the length the huge modes announce.
 const TenGB = 10 << 30
 
-// EscapeName is the name (and part of the id) of the Escapes mode's asset:
-// it clears the screen, sets the window title and rings the bell.
-const EscapeName = "arm\x1b[2J\x1b]0;pwned\x07\x1b[31mred\r\nforged line"
+// The Escapes mode's text: a name that clears the screen, sets the window
+// title, rings the bell, turns red and forges a line; a prompt that writes
+// the clipboard (OSC 52); a tag that turns bold and reverses the text.
+const (
+	EscapeName   = "arm\x1b[2J\x1b]0;pwned\x07\x1b[31mred\r\nforged line"
+	EscapePrompt = "a prompt\x1b]52;c;cGFzdGU=\x07 with \u202eevil"
+	EscapeTag    = "tag\x1b[1m"
+)
 
 // Server is a running hostile server.
 type Server struct {
@@ -73,6 +79,8 @@ type Server struct {
 	HitsElsewhere atomic.Int64
 	// Requests counts the requests the hostile server received.
 	Requests atomic.Int64
+	// IDs are the Escapes mode's assets: one ready, one failed.
+	IDs []string
 
 	srv, other *httptest.Server
 	stop       chan struct{}
@@ -176,7 +184,19 @@ func (s *Server) handler(m Mode) (http.Handler, error) {
 			writeLong(w, http.StatusOK, http.Header{"Content-Type": {"application/json"}}, []byte(body))
 		}), nil
 	case Escapes:
-		return s.escapes(), nil
+		emu, err := emulator.New(emulator.Config{APIKey: APIKey})
+		if err != nil {
+			return nil, err
+		}
+		for _, st := range []api.Status{api.StatusReady, api.StatusFailed} {
+			a, err := emu.AddAsset(EscapePrompt, EscapeName+" "+string(st), []string{EscapeTag}, st)
+			if err != nil {
+				return nil, err
+			}
+			s.IDs = append(s.IDs, a.ID)
+		}
+		s.Emu = emu
+		return emu.Handler(), nil
 	case APIRedirectElsewhr:
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			http.Redirect(w, r, s.ElsewhereURL+r.URL.RequestURI(), http.StatusTemporaryRedirect)
@@ -232,25 +252,6 @@ func (s *Server) pages(m Mode) http.Handler {
 		}
 		fmt.Fprintf(&b, `], "total": %d, "limit": %d, "offset": %d}`, total, limit, offset)
 		writeJSON(w, b.String())
-	})
-}
-
-// escapes serves one ready asset whose id, name, prompt, tags and failure
-// reason hold terminal escapes, over an emulator's routes.
-func (s *Server) escapes() http.Handler {
-	asset := fmt.Sprintf(`{"id": "ast_esc\u001b[2J", "status": "failed", "name": %q, "prompt": %q, "tags": [%q], "created_at": "2026-01-01T00:00:00Z", "error": %q}`,
-		EscapeName, "a prompt\x1b]52;c;cGFzdGU=\x07", "tag\x1b[1m", "boom\x1b[?1049h")
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		switch {
-		case r.URL.Path == "/assets":
-			writeJSON(w, `{"assets": [`+asset+`], "total": 1, "limit": 100, "offset": 0}`)
-		case strings.HasPrefix(r.URL.Path, "/assets/") && r.Method == http.MethodGet:
-			writeJSON(w, asset)
-		default:
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(http.StatusConflict)
-			io.WriteString(w, `{"error": "not_ready", "code": "asset_failed", "message": "failed\u001b[2J"}`)
-		}
 	})
 }
 
