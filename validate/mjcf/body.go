@@ -199,16 +199,6 @@ func (c *checker) joint(j *etree.Element, b *bodyInfo, depth int) {
 		c.classRef(j)
 	}
 	typ := c.jointType(j)
-	if c.extraCopy[j] {
-		switch typ {
-		case "free":
-			c.nqExtra, c.nvExtra = c.nqExtra+7, c.nvExtra+6
-		case "ball":
-			c.nqExtra, c.nvExtra = c.nqExtra+4, c.nvExtra+3
-		case "hinge", "slide":
-			c.nqExtra, c.nvExtra = c.nqExtra+1, c.nvExtra+1
-		}
-	}
 	switch typ {
 	case "free":
 		c.nq, c.nv = c.nq+7, c.nv+6
@@ -597,15 +587,23 @@ func (c *checker) keyframes() {
 				if !ok {
 					continue
 				}
-				if len(c.replicates) > 0 && (s.attr == "qpos" || s.attr == "qvel") {
-					// MuJoCo 3.3.8 sizes a keyframe of a model with a
-					// replicate as if each replicate made one copy.
-					have, want := c.nq, c.nq-c.nqExtra
-					if s.attr == "qvel" {
-						have, want = c.nv, c.nv-c.nvExtra
+				if len(c.replicates) > 0 && (s.attr == "qpos" || s.attr == "qvel" || s.attr == "ctrl" || s.attr == "act") {
+					// MuJoCo 3.3.8 copies a keyframe of a model with a
+					// replicate with the first replicate's first copy,
+					// and sizes it by what it has read by then: the
+					// joints before that replicate and in one copy of
+					// it, and every actuator.
+					want, have := c.nqAt, c.nq
+					switch s.attr {
+					case "qvel":
+						want, have = c.nvAt, c.nv
+					case "ctrl":
+						want, have = c.nu, c.nu
+					case "act":
+						want, have = c.na, c.na
 					}
 					if len(v) != want {
-						c.m.errorf(k, "mjcf-keyframe", "keyframe '%s' has invalid %s size, got %d, should be %d: in a model with a <replicate> MuJoCo 3.3.8 counts each replicate's joints once (the model has %d)", name, s.attr, len(v), want, have)
+						c.m.errorf(k, "mjcf-keyframe", "keyframe '%s' has invalid %s size, got %d, should be %d: in a model with a <replicate>, MuJoCo 3.3.8 wants exactly the size of what it has read when the first replicate expands (the model has %d)", name, s.attr, len(v), want, have)
 					}
 					continue
 				}

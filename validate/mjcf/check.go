@@ -99,17 +99,14 @@ type checker struct {
 	// scratch holds number lists parsed only to be looked at.
 	scratch []float64
 	// Composition (compose.go): the models <model> assets name, how the
-	// files of assets copied from them resolve, the replicates expanded,
-	// the elements of a replicate's second and later copies (MuJoCo 3.3.8
-	// counts a replicate's joints once in keyframes) and the joint sizes
-	// they add, the element that generates each generated name, and how
+	// files of assets copied from them resolve, the replicates expanded
+	// and the joint sizes MuJoCo 3.3.8 checks keyframes against in a model
+	// with one, the element that generates each generated name, and how
 	// deep in attached models this checker is.
 	subs       map[string]*subModel
 	fileBases  map[*etree.Element]fileBase
 	replicates []replicated
-	extraCopy  map[*etree.Element]bool
-	nqExtra    int
-	nvExtra    int
+	nqAt, nvAt int // joint sizes read when the first replicate expands
 	producer   map[kindName]*etree.Element
 	depth      int
 	// massless holds the bodies massCheck refused, reported in body order.
@@ -142,7 +139,6 @@ func newChecker(m *model) *checker {
 		bad:     map[*etree.Element]bool{},
 
 		fileBases: map[*etree.Element]fileBase{},
-		extraCopy: map[*etree.Element]bool{},
 		producer:  map[kindName]*etree.Element{},
 		massless:  map[*etree.Element]bool{},
 

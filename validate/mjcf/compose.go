@@ -27,9 +27,9 @@ import (
 //     every name suffixed by sep and i, zero-padded to the digits of count.
 //     Inner replicates expand first, so nested suffixes read inner then
 //     outer. MuJoCo 3.3.8 also renames the references of the model's
-//     actuators, sensors, tendons, equalities and contact elements and
-//     counts a replicate's joints once for keyframe sizes: both quirks are
-//     reproduced (replicateQuirks, keyframes).
+//     actuators, sensors, tendons, equalities and contact elements, and
+//     sizes keyframes by the joints it has read when the first replicate
+//     expands: both quirks are reproduced (replicateQuirks, keyframes).
 //   - <frame> is looked through by the body walk (collectBody), its
 //     childclass applying to what it holds (classOf).
 //   - <composite type="cable"> and <flexcomp> add the names of the bodies,
@@ -289,6 +289,9 @@ func (c *checker) replicate(k *etree.Element) []*etree.Element {
 		return nil
 	}
 	c.generated += countElements(k) * max(cnt, 0)
+	if cnt > 0 && len(c.replicates) == 0 {
+		c.nqAt, c.nvAt = c.jointSizesThrough(k)
+	}
 	sep := k.SelectAttrValue("sep", "")
 	digits := len(strconv.Itoa(cnt))
 	var copies []*etree.Element
@@ -299,14 +302,10 @@ func (c *checker) replicate(k *etree.Element) []*etree.Element {
 		if cc != nil {
 			f.CreateAttr("childclass", cc.Value)
 		}
-		extra := i > 0
 		for _, ch := range k.ChildElements() {
 			f.AddChild(c.copyTree(ch, []string{step}, func(e *etree.Element) {
 				if a := e.SelectAttr("name"); a != nil && a.Value != "" {
 					a.Value += suffix
-				}
-				if extra {
-					c.extraCopy[e] = true
 				}
 			}))
 		}
@@ -318,6 +317,47 @@ func (c *checker) replicate(k *etree.Element) []*etree.Element {
 	}
 	replace(k, copies)
 	return copies
+}
+
+// jointSizesThrough counts the qpos and qvel sizes of the joints MuJoCo
+// has read when it expands the replicate k, its first: those before k in
+// the world body, in document order, and those in k's content, once. MuJoCo
+// 3.3.8 sizes a keyframe's qpos and qvel by them (the keyframe is copied
+// with the first replicate's first copy and must match then).
+func (c *checker) jointSizesThrough(k *etree.Element) (nq, nv int) {
+	var walk func(e *etree.Element) bool
+	walk = func(e *etree.Element) bool {
+		for x := range e.ChildElementsSeq() {
+			if c.bad[x] && x != k {
+				continue
+			}
+			switch x.Tag {
+			case "joint", "freejoint":
+				switch c.jointType(x) {
+				case "free":
+					nq, nv = nq+7, nv+6
+				case "ball":
+					nq, nv = nq+4, nv+3
+				case "hinge", "slide":
+					nq, nv = nq+1, nv+1
+				}
+			case "body", "frame", "replicate":
+				if walk(x) {
+					return true
+				}
+			}
+			if x == k {
+				return true
+			}
+		}
+		return false
+	}
+	for _, wb := range c.m.root.SelectElements("worldbody") {
+		if !c.bad[wb] && walk(wb) {
+			break
+		}
+	}
+	return nq, nv
 }
 
 // countElements counts e's descendants.
