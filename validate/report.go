@@ -2,11 +2,10 @@ package validate
 
 import (
 	"fmt"
-	"strings"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/antimlabs/gizmo/formats"
+	"github.com/antimlabs/gizmo/internal/termtext"
 )
 
 // Severity says whether a problem makes a simulator fail (Error) or only
@@ -119,46 +118,4 @@ func Cut(s string, max int) string {
 // Clean makes s safe to print on a terminal: control characters (escape
 // sequences, carriage returns, newlines), text-direction overrides and
 // invalid UTF-8 are shown as Go escapes (\x1b, \u202e) instead of acting.
-func Clean(s string) string {
-	safe := true
-	for _, r := range s {
-		if unsafeRune(r) {
-			safe = false
-			break
-		}
-	}
-	if safe {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			fmt.Fprintf(&b, `\x%02x`, s[i])
-		case r < 0x80 && unsafeRune(r):
-			fmt.Fprintf(&b, `\x%02x`, r)
-		case unsafeRune(r):
-			fmt.Fprintf(&b, `\u%04x`, r)
-		default:
-			b.WriteString(s[i : i+size])
-		}
-		i += size
-	}
-	return b.String()
-}
-
-// unsafeRune reports whether r must not reach a terminal as is.
-func unsafeRune(r rune) bool {
-	switch {
-	case r == utf8.RuneError:
-		return true // also an invalid byte, as range gives it
-	case r == '\t':
-		return false
-	case unicode.IsControl(r):
-		return true
-	case r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069:
-		return true
-	}
-	return false
-}
+func Clean(s string) string { return termtext.Clean(s) }
