@@ -46,11 +46,15 @@ type Selection struct {
 	Names []string
 	Tags  []string
 	All   bool
+	// Scenes are scene ids (the current generation of the API): a scene is
+	// fetched and placed as an asset is, its export's root model being the
+	// scene.
+	Scenes []string
 }
 
 // Empty reports whether the selection selects nothing.
 func (s Selection) Empty() bool {
-	return !s.All && len(s.IDs) == 0 && len(s.Names) == 0 && len(s.Tags) == 0
+	return !s.All && len(s.IDs) == 0 && len(s.Names) == 0 && len(s.Tags) == 0 && len(s.Scenes) == 0
 }
 
 // Target is one [[target]] of the manifest.
@@ -82,10 +86,11 @@ var ErrNoManifest = errors.New("no " + ManifestFile + " (run 'gizmo init' to wri
 type rawManifest struct {
 	Source string `toml:"source"`
 	Assets *struct {
-		IDs   []string `toml:"ids"`
-		Names []string `toml:"names"`
-		Tags  []string `toml:"tags"`
-		All   bool     `toml:"all"`
+		IDs    []string `toml:"ids"`
+		Names  []string `toml:"names"`
+		Tags   []string `toml:"tags"`
+		All    bool     `toml:"all"`
+		Scenes []string `toml:"scenes"`
 	} `toml:"assets"`
 	Target []struct {
 		Layout  string   `toml:"layout"`
@@ -122,7 +127,7 @@ func ParseManifest(file string, data []byte) (*Manifest, error) {
 	lines := keyLines(data)
 	if und := md.Undecoded(); len(und) > 0 {
 		k := und[0].String()
-		return nil, &Error{File: file, Line: lines.first(k), Msg: fmt.Sprintf("unknown key %q: the manifest knows source, [assets] ids, names, tags, all and [[target]] layout, dir, formats, link", k)}
+		return nil, &Error{File: file, Line: lines.first(k), Msg: fmt.Sprintf("unknown key %q: the manifest knows source, [assets] ids, names, tags, all, scenes and [[target]] layout, dir, formats, link", k)}
 	}
 	sum := sha256.Sum256(data)
 	m := &Manifest{Path: file, Digest: hex.EncodeToString(sum[:]), Source: raw.Source}
@@ -130,7 +135,7 @@ func ParseManifest(file string, data []byte) (*Manifest, error) {
 		return nil, &Error{File: file, Line: lines.first("source"), Msg: fmt.Sprintf("source %q: give an oci:// reference to a bundle that 'gizmo push' published, e.g. source = \"oci://registry.example/robots:v1\"", m.Source)}
 	}
 	if raw.Assets != nil {
-		m.Assets = Selection{IDs: raw.Assets.IDs, Names: raw.Assets.Names, Tags: raw.Assets.Tags, All: raw.Assets.All}
+		m.Assets = Selection{IDs: raw.Assets.IDs, Names: raw.Assets.Names, Tags: raw.Assets.Tags, All: raw.Assets.All, Scenes: raw.Assets.Scenes}
 	}
 	headers := lines.all("target")
 	seen := map[string]int{}

@@ -235,3 +235,15 @@ func TestLockUnplaced(t *testing.T) {
 		t.Errorf("a lock with every asset placed mentions unplaced:\n%s", data)
 	}
 }
+
+// TestManifestScenes: [assets] scenes names scenes of the current
+// generation; a manifest with only scenes selects something.
+func TestManifestScenes(t *testing.T) {
+	m, err := ParseManifest("gizmo.toml", []byte("[assets]\nscenes = [\"3kq9v0m2x7c1d8fa\"]\n\n[[target]]\nlayout = \"mujoco\"\ndir = \"sim\"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Assets.Scenes) != 1 || m.Assets.Scenes[0] != "3kq9v0m2x7c1d8fa" || m.Assets.Empty() {
+		t.Errorf("selection %+v", m.Assets)
+	}
+}

@@ -865,7 +865,9 @@ func (s *slow) selected(ctx context.Context) ([]string, error) {
 			return nil, err
 		}
 	}
-	for _, id := range sel.IDs {
+	// A scene (current generation) is resolved as an asset id is: the
+	// client fetches and exports it as one.
+	for _, id := range append(slices.Clone(sel.IDs), sel.Scenes...) {
 		_, known := s.metas[id]
 		if !known || s.inListing != nil && !s.inListing[id] && !s.o.Offline {
 			// Unknown to the cache, or missing from the listing: ask.
