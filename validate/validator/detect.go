@@ -146,15 +146,31 @@ func (u *utf16Reader) ReadByte() (byte, error) {
 // byte-order mark and white space) starts with "#usda".
 func prologue(in io.ByteReader) (root string, usda bool, err error) {
 	p := &scan{in: in}
-	// A byte-order mark and white space may come before "#usda"; like
-	// formats.Detect, any run of their bytes is skipped.
+	// Byte-order marks (U+FEFF, whole) and white space may come before
+	// "#usda", as formats.Detect trims them; a broken mark ends the run and
+	// rules USD out.
 	c, ok := p.next()
-	for ok && strings.IndexByte("\xef\xbb\xbf \t\r\n", c) >= 0 {
-		c, ok = p.next()
+	usdaOK := true
+lead:
+	for ok {
+		switch c {
+		case ' ', '\t', '\r', '\n':
+			c, ok = p.next()
+		case 0xef:
+			for _, want := range []byte{0xbb, 0xbf} {
+				if c, ok = p.next(); !ok || c != want {
+					usdaOK = false
+					break lead
+				}
+			}
+			c, ok = p.next()
+		default:
+			break lead
+		}
 	}
 	// Match "#usda" byte by byte, so that c is the first byte that does
 	// not match (a '<' must not be lost).
-	for i := 0; ok && c == "#usda"[i]; i++ {
+	for i := 0; usdaOK && ok && c == "#usda"[i]; i++ {
 		if i == len("#usda")-1 {
 			return "", true, nil
 		}
