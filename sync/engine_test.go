@@ -836,10 +836,15 @@ func TestSyncValidatesWithoutUnpacking(t *testing.T) {
 // TestSyncReusesConnections: a sync keeps its connections alive instead of
 // dialing (a TLS handshake, against the real API) for most requests.
 func TestSyncReusesConnections(t *testing.T) {
-	srv, err := emulator.New(emulator.Config{Seed: 5, APIKey: testKey})
+	srv, err := emulator.New(emulator.Config{Seed: 5, APIKey: testKey, MaxPerAssetRate: emulatortest.MaxPerAssetRate})
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() {
+		if err := emulatortest.CheckPerAssetRate(srv); err != nil {
+			t.Error(err)
+		}
+	})
 	var conns atomic.Int64
 	ts := httptest.NewUnstartedServer(srv.Handler())
 	ts.Config.ConnState = func(_ net.Conn, s http.ConnState) {

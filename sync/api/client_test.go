@@ -435,7 +435,7 @@ func (r *recorder) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 func TestKeyNeverReachesDownloadHost(t *testing.T) {
 	// Downloads are minted on a second listener reached by another host
 	// name ("localhost" instead of 127.0.0.1), as an object store would be.
-	srvCfg := emulator.Config{APIKey: testKey, Assets: 3}
+	srvCfg := emulator.Config{APIKey: testKey, Assets: 3, MaxPerAssetRate: emulatortest.MaxPerAssetRate}
 	dl := &recorder{auth: map[string][]string{}, agents: map[string]bool{}}
 	dlServer := httptest.NewServer(dl)
 	defer dlServer.Close()
@@ -445,6 +445,11 @@ func TestKeyNeverReachesDownloadHost(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() {
+		if err := emulatortest.CheckPerAssetRate(srv); err != nil {
+			t.Error(err)
+		}
+	})
 	dl.handler = srv.Handler()
 	apiRec := &recorder{auth: map[string][]string{}, agents: map[string]bool{}, handler: srv.Handler()}
 	apiServer := httptest.NewServer(apiRec)
