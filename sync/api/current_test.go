@@ -220,7 +220,11 @@ func TestFollowJob(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.opts.PingInterval = max(tc.opts.PingInterval, 20*time.Millisecond)
-			f := startCurrent(t, emulator.Config{Seed: 6, GenDelay: 200 * time.Millisecond, Current: tc.opts}, nil)
+			// Polls every 50-100 ms (the fixture's 2-10 ms would be a
+			// tight loop for the emulator's per-job limit).
+			f := startCurrent(t, emulator.Config{Seed: 6, GenDelay: 200 * time.Millisecond, Current: tc.opts}, func(o *api.Options) {
+				o.PollInterval, o.PollMax = 50*time.Millisecond, 100*time.Millisecond
+			})
 			acc, err := f.client.CreateJob(context.Background(), api.JobAsset, "", api.JobRequest{Prompt: "A 4-DOF SCARA-style robotic arm"})
 			if err != nil {
 				t.Fatal(err)

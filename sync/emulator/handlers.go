@@ -85,7 +85,7 @@ func (s *Server) counted(rt route, h http.Handler) http.Handler {
 		if !s.delay(r) {
 			return
 		}
-		if (rt == routeGet || rt == routeExport || rt == routeDownload) && !s.perAssetGate(sw, r, rt) {
+		if !s.perAssetGate(sw, r, rt) { // routes with an {id}: an asset, a job, a scene
 			return
 		}
 		h.ServeHTTP(sw, r)

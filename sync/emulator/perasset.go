@@ -9,7 +9,8 @@ import (
 )
 
 // perAsset counts the requests of each asset on each per-asset route (get,
-// export, download) in one-second windows, keeps the busiest window, and,
+// export, download; and, in the current generation, a job's or a scene's
+// routes, counted as "other") in one-second windows, keeps the busiest window, and,
 // with Config.MaxPerAssetRate, refuses a request beyond the rate with 429:
 // a client polling or retrying in a tight loop shows in the stats and is
 // stopped, whatever the other faults are.
@@ -132,7 +133,9 @@ func (s *Server) perAssetGate(w http.ResponseWriter, r *http.Request, rt route) 
 	}
 	w.Header().Set("Retry-After", "1")
 	msg := "too many requests for asset " + id + " on this route: at most " + strconv.Itoa(s.cfg.MaxPerAssetRate) + " a second (a client polling or retrying in a tight loop)"
-	if rt == routeDownload {
+	if s.cfg.API == APICurrent {
+		nestedError(w, http.StatusTooManyRequests, "rate_limit_exceeded", msg)
+	} else if rt == routeDownload {
 		xmlError(w, http.StatusTooManyRequests, "SlowDown", msg)
 	} else {
 		apiError(w, http.StatusTooManyRequests, "rate_limited", "per_asset_rate_exceeded", msg)
