@@ -723,6 +723,11 @@ func (c *Client) stream(op string, resp *http.Response, watch *idleWatch, w io.W
 	if c.maxDownload > 0 && resp.ContentLength > c.maxDownload {
 		return &Download{}, fmt.Errorf("%s: %w: the server announces %s, more than the %s a download may have (--max-download)", op, ErrTooLarge, byteSize(resp.ContentLength), byteSize(c.maxDownload))
 	}
+	if mt, _, err := mime.ParseMediaType(resp.Header.Get("Content-Type")); err == nil && (mt == "text/html" || mt == "application/xhtml+xml") {
+		// No model is served as a web page: a login, proxy or error page
+		// answered 200 in its place.
+		return &Download{}, fmt.Errorf("%s: %w: the server answered HTTP %d with an HTML page, not the file (a login, proxy or error page?)", op, ErrNotAPI, resp.StatusCode)
+	}
 	d := &Download{ETag: resp.Header.Get("ETag"), Resumed: base > 0}
 	if cd := resp.Header.Get("Content-Disposition"); cd != "" {
 		if _, params, err := mime.ParseMediaType(cd); err == nil {

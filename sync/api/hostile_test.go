@@ -123,6 +123,7 @@ func TestHostileDownloads(t *testing.T) {
 		{hostile.DownloadHang, api.ErrTimeout, "sent nothing for 300ms"},
 		{hostile.DownloadHuge, api.ErrTooLarge, "announces 10 GiB"},
 		{hostile.DownloadLong, nil, ""},
+		{hostile.DownloadHTML, api.ErrNotAPI, "with an HTML page, not the file"},
 		{hostile.RedirectOtherHost, nil, ""},
 		{hostile.RedirectFile, api.ErrRedirect, "follows only http and https"},
 		{hostile.RedirectLoop, api.ErrRedirect, "in a loop"},

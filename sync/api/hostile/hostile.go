@@ -42,6 +42,7 @@ const (
 	DownloadHang       Mode = "download-hang"          // a download that sends headers, then nothing
 	DownloadHuge       Mode = "download-huge"          // a download announcing 10 GB
 	DownloadLong       Mode = "download-long"          // a download body longer than its Content-Length
+	DownloadHTML       Mode = "download-html"          // a download answered 200 with a web page
 	RedirectOtherHost  Mode = "redirect-other-host"    // a download redirected to another host
 	RedirectFile       Mode = "redirect-file"          // a download redirected to file:///etc/passwd
 	RedirectLoop       Mode = "redirect-loop"          // a download redirected in a loop
@@ -50,7 +51,7 @@ const (
 
 // Modes lists every mode.
 var Modes = []Mode{Hang, HTML, WrongTypes, LyingTotal, Repeat, Endless, HugeAnswer, LongAnswer, Escapes,
-	DownloadHang, DownloadHuge, DownloadLong, RedirectOtherHost, RedirectFile, RedirectLoop, APIRedirectElsewhr}
+	DownloadHang, DownloadHuge, DownloadLong, DownloadHTML, RedirectOtherHost, RedirectFile, RedirectLoop, APIRedirectElsewhr}
 
 // APIKey is the key the download modes' emulator expects.
 const APIKey = "sk-hostile-5ecret"
@@ -201,7 +202,7 @@ func (s *Server) handler(m Mode) (http.Handler, error) {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			http.Redirect(w, r, s.ElsewhereURL+r.URL.RequestURI(), http.StatusTemporaryRedirect)
 		}), nil
-	case DownloadHang, DownloadHuge, DownloadLong, RedirectOtherHost, RedirectFile, RedirectLoop:
+	case DownloadHang, DownloadHuge, DownloadLong, DownloadHTML, RedirectOtherHost, RedirectFile, RedirectLoop:
 		emu, err := emulator.New(emulator.Config{APIKey: APIKey, Assets: 3, Seed: 7})
 		if err != nil {
 			return nil, err
@@ -280,6 +281,9 @@ func (s *Server) downloads(m Mode, emu http.Handler) http.Handler {
 			rec := &recorder{header: http.Header{}}
 			emu.ServeHTTP(rec, r)
 			writeLong(w, rec.status, rec.header, rec.body.Bytes())
+		case DownloadHTML:
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			io.WriteString(w, "<html><body><form action=/login>Sign in to continue</form></body></html>\n")
 		case RedirectOtherHost:
 			http.Redirect(w, r, s.ElsewhereURL+r.URL.RequestURI(), http.StatusFound)
 		case RedirectFile:
