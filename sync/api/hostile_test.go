@@ -181,9 +181,9 @@ func TestHostileDownloads(t *testing.T) {
 	}
 }
 
-// TestExtraV1: an API URL with a path segment too many gets the API's 404
+// TestHostileExtraV1: an API URL with a path segment too many gets the API's 404
 // route_not_found, which is not "no such asset".
-func TestExtraV1(t *testing.T) {
+func TestHostileExtraV1(t *testing.T) {
 	_, u := emulatortest.StartTest(t, emulator.Config{APIKey: hostile.APIKey, Assets: 3})
 	c := hostileClient(t, u+"/v1")
 	_, err := c.Get(context.Background(), "ast_1")
