@@ -32,7 +32,15 @@ the manifest has none, then prepares the project: the asset is fetched if the
 cache lacks it, validated, placed, and recorded in gizmo.lock.
 
 Without --layout the asset goes to every target of gizmo.toml. A project
-without gizmo.toml gets one.`,
+without gizmo.toml gets one.
+
+The asset's status is asked for first (one request), and gizmo.toml is left
+as it was when the asset cannot be placed: failed on Gizmo (exit 1, with the
+server's reason), pending or processing (exit 1; --wait waits for it, polling
+from 1s up to every 30s, at most --timeout or 30m), of a status gizmo does
+not know (exit 1), deleted (exit 3), or offering none of the formats its
+targets place (exit 3). Other assets of gizmo.toml that cannot be placed are
+warnings here; 'gizmo prepare' exits 5 for them.`,
 		Flags: []cli.Flag{
 			projectFlag(),
 			&cli.StringFlag{Name: "layout", Aliases: []string{"l"}, Usage: "place into the target of `LAYOUT` (mujoco or isaac), adding one if needed"},
