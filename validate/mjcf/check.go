@@ -175,6 +175,7 @@ func (c *checker) run() {
 	c.assets()
 	c.references()
 	c.replicateQuirks()
+	c.replicateKeys()
 	c.keyframes()
 	c.plugins()
 }
@@ -770,7 +771,10 @@ func (c *checker) collectNames() {
 					tbl = map[string]*etree.Element{}
 					c.names[kind] = tbl
 				}
-				if prev, dup := tbl[name]; dup {
+				if prev, dup := tbl[name]; dup && kind == "model" {
+					// MuJoCo 3.3.8 lets two models share a name (an
+					// attach takes the first).
+				} else if dup {
 					c.m.errorf(e, "mjcf-name", "repeated name '%s' in %s: names must be unique within each kind of object (a body and a geom may share one)%s", name, kind, c.producedBy(kind, name, prev))
 				} else {
 					tbl[name] = e

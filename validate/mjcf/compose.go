@@ -165,7 +165,9 @@ func (c *checker) loadModel(a *etree.Element) {
 	if name == "" {
 		name = sub.root.SelectAttrValue("model", "")
 	}
-	c.subs[name] = &subModel{name: name, elem: a, c: sc, copied: map[string]bool{}}
+	if _, dup := c.subs[name]; !dup { // MuJoCo attaches the first of a name
+		c.subs[name] = &subModel{name: name, elem: a, c: sc, copied: map[string]bool{}}
+	}
 }
 
 // expandIn expands the <attach> and <replicate> elements below e, whose
@@ -408,6 +410,20 @@ func (c *checker) attach(k, body *etree.Element, seen map[string]*etree.Element)
 		return nil
 	}
 	name := k.SelectAttrValue("model", "")
+	// MuJoCo 3.3.8 looks for the prefixed body before it looks for the
+	// model: an attach whose body exists is skipped whatever its model.
+	if ba := k.SelectAttr("body"); ba != nil {
+		full := prefix + ba.Value
+		if p, ok := seen[full]; ok {
+			if p == body {
+				c.m.warnf(k, "mjcf-attach", "body '%s' already exists here, so MuJoCo 3.3 skips this <attach> and attaches nothing; use another prefix to attach a second copy", full)
+			} else {
+				c.m.errorf(k, "mjcf-attach", "frame and body '%s' have mismatched parents: a body '%s' already exists elsewhere in the tree; use another prefix", full, full)
+			}
+			c.markBad(k)
+			return nil
+		}
+	}
 	sub := c.subs[name]
 	if sub == nil {
 		if _, declared := c.names["model"][name]; !declared && !c.modelDeclared(name) {
@@ -421,16 +437,6 @@ func (c *checker) attach(k, body *etree.Element, seen map[string]*etree.Element)
 		b := findBody(sub.c.m.root, ba.Value, sub.c.bad)
 		if b == nil {
 			c.m.errorf(k, "mjcf-attach", "could not find body '%s' in model '%s' (%s); check the body name", ba.Value, name, sub.c.m.path)
-			c.markBad(k)
-			return nil
-		}
-		full := prefix + ba.Value
-		if p, ok := seen[full]; ok {
-			if p == body {
-				c.m.warnf(k, "mjcf-attach", "body '%s' already exists here, so MuJoCo 3.3 skips this <attach> and attaches nothing; use another prefix to attach a second copy", full)
-			} else {
-				c.m.errorf(k, "mjcf-attach", "frame and body '%s' have mismatched parents: a body '%s' already exists elsewhere in the tree; use another prefix", full, full)
-			}
 			c.markBad(k)
 			return nil
 		}
@@ -605,6 +611,29 @@ func (c *checker) replicateQuirks() {
 				c.m.errorf(e, "mjcf-replicate", "MuJoCo 3.3.8 cannot resolve '%s' (attribute '%s' of <%s>) in a model with a <replicate> (at %s): its replicate renames the references of every actuator, sensor, tendon, equality and contact element with the copy suffix, so '%s' is looked up as '%s'; write the copies out or drop the replicate",
 					val, attr, e.Tag, c.m.where(r.elem), val, val+r.suffix)
 			}
+		}
+	}
+}
+
+// replicateKeys reports keyframes MuJoCo 3.3.8 renames with a
+// replicate's first suffix, unnamed ones included: two with one name
+// collide.
+func (c *checker) replicateKeys() {
+	if len(c.replicates) == 0 {
+		return
+	}
+	suffix := c.replicates[0].suffix
+	seen := map[string]bool{}
+	for _, kf := range c.m.root.SelectElements("keyframe") {
+		if c.bad[kf] {
+			continue
+		}
+		for _, k := range kf.SelectElements("key") {
+			n := k.SelectAttrValue("name", "")
+			if seen[n] && n == "" {
+				c.m.errorf(k, "mjcf-name", "repeated name '%s' in key: in a model with a <replicate>, MuJoCo 3.3.8 names every key with the first copy's suffix, unnamed keys too, so two unnamed keys collide; name them", n+suffix)
+			}
+			seen[n] = true
 		}
 	}
 }
