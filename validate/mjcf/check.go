@@ -258,7 +258,8 @@ func (c *checker) schemaIn(e *etree.Element, spec *elemSpec, level int, namesOnl
 				c.m.errorf(k, "mjcf-schema-unique", "element <%s> may appear only once inside <%s>", k.Tag, e.Tag)
 			}
 		}
-		c.schemaIn(k, ks, level+1, namesOnly, inFrame || k.Tag == "frame" || k.Tag == "replicate")
+		// A replicate directly in <mujoco> is checked against body's row.
+		c.schemaIn(k, ks, level+1, namesOnly, inFrame || k.Tag == "frame" || k.Tag == "replicate" && !ignoredTop(k))
 	}
 }
 

@@ -305,6 +305,11 @@ func (c *checker) replicate(k *etree.Element) []*etree.Element {
 			f.CreateAttr("childclass", cc.Value)
 		}
 		for _, ch := range k.ChildElements() {
+			if ch.Tag == "plugin" {
+				// It would configure the temporary body MuJoCo builds
+				// the copies from, which it then deletes.
+				continue
+			}
 			f.AddChild(c.copyTree(ch, []string{step}, func(e *etree.Element) {
 				if a := e.SelectAttr("name"); a != nil && a.Value != "" {
 					a.Value += suffix
