@@ -27,6 +27,7 @@ func currentFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "no-rate-headers", Usage: "current: leave out the X-RateLimit-* headers (the 429s and Retry-After stay)"},
 		&cli.BoolFlag{Name: "rate-reset-epoch", Usage: "current: send X-RateLimit-Reset as the Unix time of the reset instead of the seconds until it"},
 		&cli.Int64Flag{Name: "credits", Usage: "current: credits of the account, one per create, edit and export, then 402 insufficient_credits (0: no limit)"},
+		&cli.DurationFlag{Name: "create-delay", Usage: "current: hold the answer of a create this long after making its job (for clients that time out after the server accepted)"},
 	}
 }
 
@@ -58,6 +59,7 @@ func currentConfig(c *cli.Context) (gen string, o emulator.CurrentOptions, perSe
 		NoRateHeaders:   c.Bool("no-rate-headers"),
 		ResetEpoch:      c.Bool("rate-reset-epoch"),
 		Credits:         c.Int64("credits"),
+		CreateDelay:     c.Duration("create-delay"),
 	}
 	if gen == emulator.APIAlpha {
 		o.RateLimit = 0
