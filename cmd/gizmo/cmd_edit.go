@@ -7,6 +7,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/antimlabs/gizmo/cache"
 	"github.com/antimlabs/gizmo/internal/exitcode"
 	"github.com/antimlabs/gizmo/sync/api"
 )
@@ -19,8 +20,11 @@ func init() {
 		Description: `Asks for a natural-language edit of a scene, e.g.
   gizmo edit 3kq9v0m2x7c1d8fa "add a conveyor belt"
 The edit is a job: without --wait it prints the job; with --wait it follows it
-as 'gizmo generate --wait' does and prints the scene. An edit is never sent
-twice: when its answer is lost, check the scene before trying again.
+as 'gizmo generate --wait' does, prints the scene, and drops the scene's
+exports from the cache, so that the next export or prepare fetches the edited
+scene (without --wait, run 'gizmo cache rm SCENE' once the edit has ended). An
+edit is never sent twice: when its answer is lost, check the scene before
+trying again.
 
 Exit status: 1 when the edit failed; 2 against the alpha generation, which
 has no such edits; 3 when there is no such scene; 6 when the API key is
@@ -54,7 +58,26 @@ refused.`,
 			if acc.SceneID == "" {
 				acc.SceneID = args[0]
 			}
-			return followCreated(ctx, client, acc, api.JobEdit, c.Bool("wait"), outputModeOf(c), c.App.Writer, c.App.ErrWriter)
+			wait := c.Bool("wait")
+			if err := followCreated(ctx, client, acc, api.JobEdit, wait, outputModeOf(c), c.App.Writer, c.App.ErrWriter); err != nil || !wait {
+				return err
+			}
+			return forgetScene(c, args[0])
 		},
 	})
+}
+
+// forgetScene drops an edited scene's exports from the cache: the cache
+// takes an export as immutable, and the scene's has changed. A scene the
+// cache does not hold is fine.
+func forgetScene(c *cli.Context, id string) error {
+	store, err := openCache(c)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	if err := store.Remove(id); err != nil && !errors.Is(err, cache.ErrNotFound) {
+		return fmt.Errorf("the edit is done, but the scene's old exports are still cached: %w (run 'gizmo cache rm %s')", err, id)
+	}
+	return nil
 }
