@@ -34,16 +34,17 @@ var (
 )
 
 const (
-	dbName      = "index.db"
-	dbLockName  = "index.lock"
-	dbWantName  = "index.want"
-	tagName     = "CACHEDIR.TAG"
-	blobsDir    = "blobs"
-	treesDir    = "trees"
-	tmpDir      = "tmp"
-	locksDir    = "locks"
-	gcLockName  = "gc.lock"
-	lockTimeout = 10 * time.Second
+	dbName       = "index.db"
+	dbLockName   = "index.lock"
+	dbWantName   = "index.want"
+	dbWriterName = "index.writer"
+	tagName      = "CACHEDIR.TAG"
+	blobsDir     = "blobs"
+	treesDir     = "trees"
+	tmpDir       = "tmp"
+	locksDir     = "locks"
+	gcLockName   = "gc.lock"
+	lockTimeout  = 10 * time.Second
 )
 
 const cachedirTag = "Signature: 8a477f597d28d172789f06886806bc55\n" +

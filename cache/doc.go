@@ -11,6 +11,8 @@
 //	  index.lock              readers share it, writers hold it alone (flock)
 //	  index.want              a process waiting for index.lock holds it shared,
 //	                          telling a lingering committer to let go
+//	  index.writer            a process waiting to write the index holds it
+//	                          shared; a new reader lets it go first (100 ms at most)
 //	  blobs/<h[:2]>/<h>       every download, stored once by its SHA-256 <h>; read-only
 //	  trees/<h>/...           the download unpacked, on first use (Unpack): a zip's
 //	                          files, or the single model file as model.urdf|model.xml|

@@ -226,7 +226,15 @@ func (x *indexDB) open(write bool) (*lockedfile.Lock, *bolt.DB, error) {
 // acquire takes index.lock. When another process holds it, the wait is
 // announced with a shared lock on index.want, which tells a lingering
 // committer in that process to let go.
+//
+// Readers share index.lock, and the reads of many processes overlap: a
+// writer waiting for it alone would wait until they happen not to. So a
+// waiting writer also holds index.writer shared, and a new reader that
+// finds it held lets the writer go first (for up to readerDefer).
 func (x *indexDB) acquire(ctx context.Context, exclusive bool) (*lockedfile.Lock, error) {
+	if !exclusive {
+		x.deferToWriter(ctx)
+	}
 	lk, err := lockedfile.TryAcquire(x.lockPath, exclusive)
 	if err == nil || !errors.Is(err, lockedfile.ErrLocked) {
 		return lk, err
@@ -238,7 +246,32 @@ func (x *indexDB) acquire(ctx context.Context, exclusive bool) (*lockedfile.Lock
 			break
 		}
 	}
+	if exclusive {
+		if w, err := lockedfile.TryAcquire(filepath.Join(x.root, dbWriterName), false); err == nil {
+			defer w.Unlock()
+		}
+	}
 	return lockedfile.Acquire(ctx, x.lockPath, exclusive)
+}
+
+// readerDefer bounds how long a new reader lets waiting writers go first.
+const readerDefer = 100 * time.Millisecond
+
+// deferToWriter waits while another process waits to write the index
+// (holds index.writer), for up to readerDefer.
+func (x *indexDB) deferToWriter(ctx context.Context) {
+	// Opened without creating it: readers create no file (a writer
+	// waiting creates it).
+	f, err := os.Open(filepath.Join(x.root, dbWriterName))
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	for t0 := time.Now(); time.Since(t0) < readerDefer && ctx.Err() == nil; time.Sleep(time.Millisecond) {
+		if !wanted(f) {
+			return
+		}
+	}
 }
 
 // wanted reports whether another process waits for the index: whether

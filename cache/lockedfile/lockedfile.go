@@ -85,7 +85,11 @@ func Acquire(ctx context.Context, path string, exclusive bool) (*Lock, error) {
 		if err == nil {
 			if timer != nil {
 				timer.Stop()
-				testhook.Waited(filepath.Base(path), time.Since(start))
+				mode := ":shared"
+				if exclusive {
+					mode = ":exclusive"
+				}
+				testhook.Waited(filepath.Base(path)+mode, time.Since(start))
 			}
 			return &Lock{fd: f, held: true}, nil
 		}

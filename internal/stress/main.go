@@ -139,7 +139,9 @@ type emulator struct {
 }
 
 func (s *stress) startEmulator(args ...string) *emulator {
-	cmd := exec.Command(s.exe, append([]string{"emulator", "--addr", "127.0.0.1:0"}, args...)...)
+	// The alpha generation of the API: its fault knobs (503s, bodies cut
+	// short, slow bodies) apply to every route, and it offers every format.
+	cmd := exec.Command(s.exe, append([]string{"emulator", "--api", "alpha", "--addr", "127.0.0.1:0"}, args...)...)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		fatal(err)
