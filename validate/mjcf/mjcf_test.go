@@ -219,7 +219,7 @@ func TestTreeCorpus(t *testing.T) {
 
 func TestStrictAndNotChecked(t *testing.T) {
 	dir := writeFiles(t, map[string]string{
-		"m.xml": `<mujoco><worldbody><body><joint range="1 -1"/><geom size=".1"/></body><composite type="cable" count="3 1 1" size="1"><geom type="capsule" size=".01"/></composite></worldbody><keyframe><key qpos="0"/></keyframe></mujoco>`,
+		"m.xml": `<mujoco><worldbody><body><joint range="1 -1"/><geom size=".1"/></body><composite type="cable" count="4 1 1" size="1" curve="s 0 0"><geom type="capsule" size=".01"/></composite></worldbody><keyframe><key qpos="0"/></keyframe></mujoco>`,
 	})
 	p := filepath.Join(dir, "m.xml")
 	r := Check(p, validate.Options{})

@@ -660,9 +660,23 @@ func (c *checker) composite(k *etree.Element) {
 		for len(cnt) < 3 {
 			cnt = append(cnt, 1) // unset dimensions count 1
 		}
-		if !ok || cnt[1] != 1 || cnt[2] != 1 {
-			c.m.errorf(k, "mjcf-composite", "cable must be one-dimensional: count=\"N 1 1\" (or give vertex)")
+		if !ok || cnt[0] < 2 || cnt[1] != 1 || cnt[2] != 1 {
+			c.m.errorf(k, "mjcf-composite", "cable must be one-dimensional: count=\"N 1 1\" with N of at least 2 (or give vertex)")
 		}
+	}
+	if typ == "cable" {
+		n := 0
+		if v, ok := c.nums(k, "vertex"); ok {
+			n = len(v) / 3
+		} else if v, ok := c.nums(k, "count"); ok {
+			n = int(v[0])
+		}
+		if n == 3 {
+			c.m.errorf(k, "mjcf-composite", "body '%sB_1' not found in bodypair: MuJoCo 3.3.8 cannot build a cable of 3 vertices (its 2 bodies are B_first and B_last, but its contact exclusion names B_1); use 2, or 4 or more", prefix)
+		}
+	}
+	if typ == "cable" && k.SelectAttr("vertex") == nil && !cableCurveMoves(k, c) {
+		c.m.errorf(k, "mjcf-composite", "fromto points too close in geom: the cable's curve puts every vertex at one point; give curve an 's' component (curve=\"s 0 0\" lays it along x) or give vertex")
 	}
 	if typ == "cable" {
 		if len(k.SelectElements("geom")) == 0 {
@@ -676,6 +690,33 @@ func (c *checker) composite(k *etree.Element) {
 			}
 		}
 	}
+}
+
+// cableCurveMoves says whether a cable's curve spreads its vertices: a
+// component "s" (scaled by size[0]), or cos(s)/sin(s) with size[1] and
+// size[2] not zero (MuJoCo 3.3.8 puts every vertex of a cable at one point
+// otherwise). Without curve every vertex is at the origin.
+func cableCurveMoves(k *etree.Element, c *checker) bool {
+	size, _ := c.nums(k, "size")
+	at := func(i int) float64 {
+		if i < len(size) {
+			return size[i]
+		}
+		return 0
+	}
+	for _, t := range strings.Fields(k.SelectAttrValue("curve", "")) {
+		switch t {
+		case "s":
+			if at(0) != 0 {
+				return true
+			}
+		case "cos(s)", "sin(s)":
+			if at(1) != 0 && at(2) != 0 {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // pluginUse checks a <plugin> that uses a plugin (not the declarations in
