@@ -16,12 +16,13 @@ import (
 	"os"
 	"os/signal"
 	"sort"
+	"strings"
+	"sync"
 	"syscall"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/antimlabs/gizmo/internal/exitcode"
-	"github.com/antimlabs/gizmo/internal/termtext"
 	"github.com/antimlabs/gizmo/sync/api"
 )
 
@@ -67,6 +68,7 @@ func globalFlags() []cli.Flag {
 }
 
 func newApp(stdout, stderr io.Writer) *cli.App {
+	usageErrorsOnce.Do(func() { setUsageErrors(commands) })
 	cmds := append([]*cli.Command(nil), commands...)
 	sort.Slice(cmds, func(i, j int) bool { return cmds[i].Name < cmds[j].Name })
 	return &cli.App{
@@ -80,13 +82,42 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		EnableBashCompletion: true,
 		// Errors are printed once, by main; usage errors get exit code 2.
 		ExitErrHandler: func(*cli.Context, error) {},
-		OnUsageError: func(c *cli.Context, err error, _ bool) error {
-			return exitcode.With(exitcode.Usage, fmt.Errorf("%w (see 'gizmo %s --help')", err, c.Command.FullName()))
-		},
+		OnUsageError:   usageError,
 		CommandNotFound: func(c *cli.Context, name string) {
-			fmt.Fprintf(stderr, "gizmo: unknown command %q (see 'gizmo --help')\n", name)
+			err := fmt.Errorf("unknown command %q (see 'gizmo --help')", name)
+			reportError(stderr, err, exitcode.Usage, lineageBool(c, flagJSON))
 			os.Exit(exitcode.Usage)
 		},
+	}
+}
+
+// usageError makes a flag-parsing error a usage error (exit 2) pointing at
+// the command's help, instead of urfave/cli's help text on stdout.
+func usageError(c *cli.Context, err error, _ bool) error {
+	return exitcode.With(exitcode.Usage, fmt.Errorf("%w (see '%s --help')", err, commandPath(c)))
+}
+
+// commandPath is the command's full name as typed: "gizmo cache path".
+func commandPath(c *cli.Context) string {
+	var names []string
+	for _, x := range c.Lineage() {
+		if x.Command != nil && x.Command.Name != "" && x.Command.Name != c.App.Name {
+			names = append([]string{x.Command.Name}, names...)
+		}
+	}
+	return strings.Join(append([]string{c.App.Name}, names...), " ")
+}
+
+var usageErrorsOnce sync.Once
+
+// setUsageErrors gives every command and subcommand usageError: urfave/cli
+// does not pass the app's OnUsageError down.
+func setUsageErrors(cmds []*cli.Command) {
+	for _, c := range cmds {
+		if c.OnUsageError == nil {
+			c.OnUsageError = usageError
+		}
+		setUsageErrors(c.Subcommands)
 	}
 }
 
@@ -113,16 +144,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return exitcode.OK
 	}
 	code := exitcode.Of(err)
-	var e *exitcode.Error
-	if !(errors.As(err, &e) && e.Err == nil) {
-		// Errors name what servers and files said: shown, not obeyed.
-		fmt.Fprintf(stderr, "gizmo: %s\n", termtext.Lines(err.Error()))
-	}
-	if errors.Is(err, context.DeadlineExceeded) {
-		fmt.Fprintf(stderr, "gizmo: gave up after --timeout; raise it or drop it\n")
-	}
 	if errors.Is(err, context.Canceled) && ctx.Err() != nil {
-		return 130
+		code = exitcode.Interrupted
 	}
+	reportError(stderr, err, code, jsonRequested(args))
 	return code
 }

@@ -31,3 +31,27 @@ func TestOf(t *testing.T) {
 		t.Errorf("With does not wrap: %v", err)
 	}
 }
+
+func TestClasses(t *testing.T) {
+	names := map[string]bool{}
+	for i, c := range Classes {
+		if i > 0 && c.Code <= Classes[i-1].Code {
+			t.Errorf("Classes out of order at %d (%s)", c.Code, c.Name)
+		}
+		if c.Name == "" || c.Summary == "" || c.Meaning == "" || names[c.Name] {
+			t.Errorf("class %d: empty or repeated field: %+v", c.Code, c)
+		}
+		names[c.Name] = true
+		if got := ClassOf(c.Code); got != c {
+			t.Errorf("ClassOf(%d) = %+v, want %+v", c.Code, got, c)
+		}
+	}
+	for _, code := range []int{OK, Failure, Usage, NotFound, Invalid, Partial, Auth, Locked, NotRunning, Busy, Interrupted} {
+		if ClassOf(code).Code != code || ClassOf(code).Name == "failure" && code != Failure {
+			t.Errorf("exit code %d has no class of its own", code)
+		}
+	}
+	if c := ClassOf(42); c.Name != "failure" || c.Code != 42 {
+		t.Errorf("ClassOf(42) = %+v, want failure with code 42", c)
+	}
+}
