@@ -16,6 +16,7 @@ import (
 	"github.com/antimlabs/gizmo/cache"
 	"github.com/antimlabs/gizmo/formats"
 	"github.com/antimlabs/gizmo/internal/exitcode"
+	"github.com/antimlabs/gizmo/internal/termtext"
 	"github.com/antimlabs/gizmo/sync/api"
 )
 
@@ -198,6 +199,9 @@ func waitReady(ctx context.Context, d exportDeps, o exportOptions) (*api.Asset, 
 // it failed (with the server's reason), it is not ready yet, or its status
 // is one gizmo does not know.
 func notExportable(a api.Asset) error {
+	// The server's words on one line each: a newline in a name must not
+	// forge a line of the message.
+	a.Name, a.Error = termtext.Clean(a.Name), termtext.Clean(a.Error)
 	switch a.Status {
 	case api.StatusFailed:
 		reason := a.Error
