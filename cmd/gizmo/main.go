@@ -68,7 +68,10 @@ func globalFlags() []cli.Flag {
 }
 
 func newApp(stdout, stderr io.Writer) *cli.App {
-	usageErrorsOnce.Do(func() { setUsageErrors(commands) })
+	setupOnce.Do(func() {
+		setUsageErrors(commands)
+		setAssetCompletions(commands)
+	})
 	cmds := append([]*cli.Command(nil), commands...)
 	sort.Slice(cmds, func(i, j int) bool { return cmds[i].Name < cmds[j].Name })
 	return &cli.App{
@@ -108,7 +111,7 @@ func commandPath(c *cli.Context) string {
 	return strings.Join(append([]string{c.App.Name}, names...), " ")
 }
 
-var usageErrorsOnce sync.Once
+var setupOnce sync.Once
 
 // setUsageErrors gives every command and subcommand usageError: urfave/cli
 // does not pass the app's OnUsageError down.
