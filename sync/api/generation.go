@@ -185,6 +185,7 @@ func (p probed) summary() string {
 func (c *Client) probe(ctx context.Context, target string) (probed, error) {
 	op := "detect the API generation: GET " + RedactURL(target)
 	var last error
+	timeouts := 0
 	for attempt := 1; ; attempt++ {
 		if err := c.gate.wait(ctx, c.retry); err != nil {
 			return probed{}, ctxError(op, err, last)
@@ -195,6 +196,13 @@ func (c *Client) probe(ctx context.Context, target string) (probed, error) {
 			return p, nil
 		case ctx.Err() != nil:
 			return probed{}, ctxError(op, ctx.Err(), last)
+		case errors.Is(err, ErrTimeout):
+			// err names the request; a server that does not answer in
+			// time twice is not asked again, as in do.
+			last = fmt.Errorf("detect the API generation: %w", err)
+			if timeouts++; timeouts >= maxTimeouts {
+				return probed{}, last
+			}
 		case err != nil:
 			last = fmt.Errorf("%s: %w", op, err)
 			if errors.Is(err, ErrRedirect) {

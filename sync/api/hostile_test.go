@@ -53,6 +53,7 @@ func TestHostileAPI(t *testing.T) {
 		_, err := c.Create(ctx, api.CreateRequest{Prompt: "an arm"})
 		return err
 	}
+	detect := func(ctx context.Context, c *api.Client) error { _, err := c.DetectGeneration(ctx); return err }
 	type call struct {
 		name string
 		fn   func(context.Context, *api.Client) error
@@ -67,6 +68,7 @@ func TestHostileAPI(t *testing.T) {
 	}{
 		{hostile.Hang, []call{{"list", list}, {"get", get}, {"export", export}}, api.ErrTimeout, "sent no answer within 300ms", 6},
 		{hostile.Hang, []call{{"create", create}}, api.ErrTimeout, "not retried", 1},
+		{hostile.Hang, []call{{"detect", detect}}, api.ErrTimeout, "detect the API generation: GET http://127.0.0.1", 2},
 		{hostile.HTML, []call{{"list", list}, {"all", all}, {"get", get}, {"export", export}, {"create", create}}, api.ErrNotAPI, "HTML page, not JSON; check --api-url", 5},
 		{hostile.WrongTypes, []call{{"list", list}, {"get", get}, {"export", export}}, api.ErrNotAPI, "check --api-url", 3},
 		{hostile.LyingTotal, []call{{"all", all}}, api.ErrNotAPI, "says the account has 1000 assets but sent 30 at offset 0", 1},
