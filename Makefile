@@ -49,7 +49,7 @@ fuzz:
 	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \
 	  done; done
 
-# The stress run (about 20 minutes; not part of `make test`): SIGKILL trials
+# The stress run (about 10 minutes; not part of `make test`): SIGKILL trials
 # of sync and prepare against the emulator with its faults on (a third of
 # them killed between publishing a file and indexing it, through the test
 # hook), the load case (a sync of 2,000 assets beside 16 prepare and 4
