@@ -34,6 +34,7 @@ const resumeKeep = 24 * time.Hour
 // resumeRecord is what a sidecar holds.
 type resumeRecord struct {
 	ETag   string `json:"etag"`
+	Size   int64  `json:"size,omitempty"` // the whole download's length, when known
 	ID     string `json:"id"`
 	Format string `json:"format"`
 }
@@ -91,7 +92,7 @@ func (c *Cache) adoptPart(tmp, kh, id, format string) (*storeWriter, error) {
 		os.Remove(best.part + resumeSuffix)
 		return nil, nil
 	}
-	sw := &storeWriter{f: f, h: sha256.New(), validator: best.rec.ETag, sidecar: best.part + resumeSuffix, heldMD5: md5.New()}
+	sw := &storeWriter{f: f, h: sha256.New(), validator: best.rec.ETag, validatorSize: best.rec.Size, sidecar: best.part + resumeSuffix, heldMD5: md5.New()}
 	// Hash what the part holds, as if it were being written now.
 	if _, err := io.Copy(&adoptWriter{sw}, f); err != nil {
 		f.Close()
@@ -130,29 +131,29 @@ func (a *adoptWriter) Write(p []byte) (int, error) {
 // Resume tells the fetcher what an adopted part holds: its length, its
 // validator and the MD5 of its bytes (for ETags that are MD5 sums). Zero
 // for a download that starts from nothing.
-func (w *storeWriter) Resume() (offset int64, etag string, held hash.Hash) {
+func (w *storeWriter) Resume() (offset int64, etag string, total int64, held hash.Hash) {
 	if w.resumeFrom == 0 || w.n != w.resumeFrom {
-		return 0, "", nil
+		return 0, "", 0, nil
 	}
-	return w.resumeFrom, w.validator, w.heldMD5
+	return w.resumeFrom, w.validator, w.validatorSize, w.heldMD5
 }
 
 // SetValidator records the download's validator (its ETag) beside the temp
 // file, so that a download cut short, or a process killed meanwhile, can
 // resume from what the part holds; "" forgets it (the bytes are not to be
 // resumed, e.g. they failed a checksum).
-func (w *storeWriter) SetValidator(etag string) error {
-	if w.sidecar == "" || etag == w.validator {
+func (w *storeWriter) SetValidator(etag string, total int64) error {
+	if w.sidecar == "" || (etag == w.validator && total == w.validatorSize) {
 		return nil
 	}
-	w.validator = etag
+	w.validator, w.validatorSize = etag, total
 	if etag == "" {
 		if err := os.Remove(w.sidecar); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return err
 		}
 		return nil
 	}
-	data, err := json.Marshal(resumeRecord{ETag: etag, ID: w.id, Format: w.format})
+	data, err := json.Marshal(resumeRecord{ETag: etag, Size: max(total, 0), ID: w.id, Format: w.format})
 	if err != nil {
 		return err
 	}

@@ -148,11 +148,12 @@ type storeWriter struct {
 	// Resuming (resume.go): the key, the sidecar that keeps the validator
 	// of a part, the validator, and for an adopted part its length and the
 	// MD5 of its bytes.
-	id, format string
-	sidecar    string
-	validator  string
-	resumeFrom int64
-	heldMD5    hash.Hash
+	id, format    string
+	sidecar       string
+	validator     string
+	validatorSize int64
+	resumeFrom    int64
+	heldMD5       hash.Hash
 }
 
 // inMemory returns the whole download when mem holds it.

@@ -733,11 +733,11 @@ func (r *run) download(ctx context.Context, j job, url string, expires time.Time
 		// got before a cut.
 		rs, _ := w.(resumableWriter)
 		sh, mh := sha256.New(), md5.New()
-		var held int64
+		var held, total int64
 		var validator string
 		if rs != nil && hw != nil {
-			if off, tag, hm := rs.Resume(); off > 0 && hm != nil {
-				held, validator, mh = off, tag, hm
+			if off, tag, n, hm := rs.Resume(); off > 0 && hm != nil {
+				held, validator, total, mh = off, tag, n, hm
 			}
 		}
 		rewind := func() error {
@@ -752,12 +752,13 @@ func (r *run) download(ctx context.Context, j job, url string, expires time.Time
 			}
 			sh.Reset()
 			mh.Reset()
-			held, validator = 0, ""
+			held, validator, total = 0, "", 0
 			return nil
 		}
-		onStart := func(etag string) {
+		onStart := func(etag string, n int64) {
+			total = n
 			if rs != nil && etag != "" {
-				rs.SetValidator(etag) // a failure only costs a resume
+				rs.SetValidator(etag, n) // a failure only costs a resume
 			}
 		}
 		for ; ; restarts++ {
@@ -769,7 +770,7 @@ func (r *run) download(ctx context.Context, j job, url string, expires time.Time
 				return "", err
 			}
 			onSlot()
-			d, err := r.fremote.DownloadFrom(ctx, url, dst, api.Resume{Offset: held, ETag: validator, Rewind: rewind, OnStart: onStart}, progress)
+			d, err := r.fremote.DownloadFrom(ctx, url, dst, api.Resume{Offset: held, ETag: validator, Total: total, Rewind: rewind, OnStart: onStart}, progress)
 			if err != nil {
 				// A body cut short goes on from where it stopped (or starts
 				// over in the same temp file) while the URL lives; anything
@@ -804,7 +805,7 @@ func (r *run) download(ctx context.Context, j job, url string, expires time.Time
 			if !etagMatches(d.ETag, sum, hex.EncodeToString(mh.Sum(nil))) && sum != sameAs {
 				mismatch = sum
 				if rs != nil {
-					rs.SetValidator("") // bad bytes: nothing to resume from
+					rs.SetValidator("", 0) // bad bytes: nothing to resume from
 				}
 				return "", fmt.Errorf("%w: ETag %s, body SHA-256 %s", errChecksum, d.ETag, sum)
 			}

@@ -44,8 +44,8 @@ type FileRemote interface {
 // short (cache.storeWriter): what an adopted part holds, and where the
 // validator that makes it resumable is recorded.
 type resumableWriter interface {
-	Resume() (offset int64, etag string, held hash.Hash)
-	SetValidator(etag string) error
+	Resume() (offset int64, etag string, total int64, held hash.Hash)
+	SetValidator(etag string, total int64) error
 }
 
 // Store is what the engine needs from the cache. *cache.Cache satisfies it.

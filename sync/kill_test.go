@@ -108,8 +108,11 @@ func TestKillAndRerun(t *testing.T) {
 	before := e.quietStats()
 	sum, _ := e.sync(t, gsync.Options{Formats: []formats.Format{formats.MuJoCo}})
 	d := statsDelta(before, e.srv.Stats())
-	if want := len(ids) - len(entries); d.Download.Requests != int64(want) || sum.New != want {
-		t.Errorf("rerun: %d downloads, %d new; want %d (the %d stored before the kill are not fetched again)", d.Download.Requests, sum.New, want, len(entries))
+	// At most one download per missing file: a file the killed process had
+	// fetched whole but not published resumes from its kept part with no
+	// request at all, one it had begun with a Range request for the rest.
+	if want := len(ids) - len(entries); d.Download.Requests > int64(want) || sum.New != want {
+		t.Errorf("rerun: %d downloads, %d new; want %d new with at most %d downloads (the %d stored before the kill are not fetched again)", d.Download.Requests, sum.New, want, want, len(entries))
 	}
 	e.checkCached(t, ids, []formats.Format{formats.MuJoCo})
 }

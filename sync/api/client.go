@@ -585,7 +585,10 @@ type Resume struct {
 	// OnStart, when set, is told the ETag of an answer whose body is about
 	// to be written, so that a caller can record it before the first byte
 	// (a process killed mid-body can then resume).
-	OnStart func(etag string)
+	OnStart func(etag string, total int64)
+	// Total, when known (> 0), is the object's whole length: w holding
+	// all of it (Offset == Total) needs no request.
+	Total int64
 }
 
 // DownloadFrom is Download that asks only for the bytes w lacks: with
@@ -617,6 +620,11 @@ func (c *Client) DownloadFrom(ctx context.Context, rawURL string, w io.Writer, f
 		if err := rewind(); err != nil {
 			return nil, err
 		}
+	}
+	if from.Offset > 0 && from.ETag != "" && from.Total == from.Offset {
+		// The part is whole (a process killed after the last byte, before
+		// publishing it): the caller's checks judge it.
+		return &Download{Size: from.Offset, ETag: from.ETag, Resumed: true}, nil
 	}
 	if ex, ok := c.exportTarget(rawURL); ok {
 		if err := rewind(); err != nil { // a POST answer cannot be resumed
@@ -658,10 +666,17 @@ func (c *Client) DownloadFrom(ctx context.Context, rawURL string, w io.Writer, f
 			}
 			delay = c.retry.backoff(attempt)
 		} else if resp.StatusCode == http.StatusRequestedRangeNotSatisfiable && from.Offset > 0 {
-			// The held bytes are not a prefix of the object (it shrank or
-			// changed): fetch it whole.
+			// Nothing after the held bytes: whole when the object is as long
+			// as what is held (and unchanged: If-Range does not apply to a
+			// 416, the caller's checksum does); otherwise the held bytes are
+			// not a prefix of it (it shrank or changed): fetch it whole.
 			watch.stop()
 			resp.Body.Close()
+			// (net/http's ServeContent, like many servers, sends no ETag
+			// with a 416.)
+			if n, ok := contentRangeTotal(resp.Header.Get("Content-Range")); ok && n == from.Offset && (resp.Header.Get("ETag") == "" || resp.Header.Get("ETag") == from.ETag) {
+				return &Download{Size: from.Offset, ETag: from.ETag, Resumed: true}, nil
+			}
 			if err := rewind(); err != nil {
 				return nil, err
 			}
@@ -698,7 +713,11 @@ func (c *Client) DownloadFrom(ctx context.Context, rawURL string, w io.Writer, f
 				return nil, err
 			}
 			if from.OnStart != nil {
-				from.OnStart(resp.Header.Get("ETag"))
+				total := resp.ContentLength
+				if total >= 0 {
+					total += base
+				}
+				from.OnStart(resp.Header.Get("ETag"), total)
 			}
 			d, err := c.stream(op, resp, watch, w, base, progress)
 			watch.stop()
@@ -847,5 +866,16 @@ func contentRangeStart(h string) (int64, bool) {
 		return 0, false
 	}
 	n, err := strconv.ParseInt(num, 10, 64)
+	return n, err == nil && n >= 0
+}
+
+// contentRangeTotal reads the complete length of a Content-Range header
+// ("bytes START-END/TOTAL" or "bytes */TOTAL").
+func contentRangeTotal(h string) (int64, bool) {
+	_, total, ok := strings.Cut(h, "/")
+	if !ok || !strings.HasPrefix(h, "bytes ") {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(total, 10, 64)
 	return n, err == nil && n >= 0
 }

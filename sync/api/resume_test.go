@@ -63,8 +63,11 @@ func (w *countingWriter) Write(p []byte) (int, error) {
 	if w.left > 0 {
 		w.left -= int64(len(p))
 	}
+	// Counted before the write: the client may have read the bytes (and the
+	// test the counter) before Write returns.
+	w.o.sent.Add(int64(len(p)))
 	n, err := w.ResponseWriter.Write(p)
-	w.o.sent.Add(int64(n))
+	w.o.sent.Add(int64(n - len(p)))
 	if w.cutDone {
 		http.NewResponseController(w.ResponseWriter).Flush()
 		return n, io.ErrClosedPipe
@@ -162,5 +165,31 @@ func TestDownloadFromWithoutETag(t *testing.T) {
 	}
 	if !bytes.Equal(dst.Bytes(), b) || o.ranges.Load() != 0 {
 		t.Errorf("got %d bytes, %d Range requests: want the whole body without Range", dst.Len(), o.ranges.Load())
+	}
+}
+
+// TestDownloadFromWhole: a part that holds the whole object needs no body:
+// with its length known nothing is asked; without it, the server's 416
+// (nothing after the held bytes) with the same ETag says it is whole.
+func TestDownloadFromWhole(t *testing.T) {
+	o := &object{}
+	b := body(4 << 10)
+	o.body.Store(&b)
+	srv := httptest.NewServer(o)
+	defer srv.Close()
+	c, err := api.New(api.Options{BaseURL: srv.URL, APIKey: "k"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	etag := fmt.Sprintf(`"v%d"`, len(b))
+	var dst rewindable
+	dst.Write(b)
+	d, err := c.DownloadFrom(context.Background(), srv.URL+"/obj", &dst, api.Resume{Offset: int64(len(b)), ETag: etag, Total: int64(len(b)), Rewind: dst.rewind}, nil)
+	if err != nil || d.Size != int64(len(b)) || o.requests.Load() != 0 {
+		t.Fatalf("length known: %+v, %v, %d requests; want the whole object and no request", d, err, o.requests.Load())
+	}
+	d, err = c.DownloadFrom(context.Background(), srv.URL+"/obj", &dst, api.Resume{Offset: int64(len(b)), ETag: etag, Rewind: dst.rewind}, nil)
+	if err != nil || d.Size != int64(len(b)) || !bytes.Equal(dst.Bytes(), b) || o.requests.Load() != 1 || o.sent.Load() >= 100 {
+		t.Fatalf("length unknown: %+v, %v, %d requests, %d bytes sent; want one request and no body (a 416 with its short message)", d, err, o.requests.Load(), o.sent.Load())
 	}
 }

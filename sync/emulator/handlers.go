@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -50,7 +51,7 @@ func (s *Server) routes() http.Handler {
 type statusWriter struct {
 	http.ResponseWriter
 	status int
-	bytes  int64 // body bytes written
+	count  *atomic.Int64 // the route's byte counter
 }
 
 func (w *statusWriter) WriteHeader(code int) {
@@ -64,8 +65,15 @@ func (w *statusWriter) Write(p []byte) (int, error) {
 	if w.status == 0 {
 		w.status = http.StatusOK
 	}
+	// Counted before the write: a client may have read the bytes, and asked
+	// for the stats, before Write returns.
+	if w.count != nil {
+		w.count.Add(int64(len(p)))
+	}
 	n, err := w.ResponseWriter.Write(p)
-	w.bytes += int64(n)
+	if w.count != nil && n < len(p) {
+		w.count.Add(int64(n - len(p)))
+	}
 	return n, err
 }
 
@@ -75,12 +83,11 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 func (s *Server) counted(rt route, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.stats.requests[rt].Add(1)
-		sw := &statusWriter{ResponseWriter: w}
+		sw := &statusWriter{ResponseWriter: w, count: &s.stats.bytes[rt]}
 		defer func() {
 			if sw.status/100 != 2 {
 				s.stats.errors[rt].Add(1)
 			}
-			s.stats.bytes[rt].Add(sw.bytes)
 		}()
 		if !s.delay(r) {
 			return
