@@ -73,6 +73,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		setAssetCompletions(commands)
 	})
 	cmds := append([]*cli.Command(nil), commands...)
+	cmds = append(cmds, helpCommand())
 	sort.Slice(cmds, func(i, j int) bool { return cmds[i].Name < cmds[j].Name })
 	return &cli.App{
 		Name:                 "gizmo",
