@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -23,6 +24,8 @@ import (
 	"time"
 
 	"github.com/antimlabs/gizmo/internal/testreq"
+	"golang.org/x/crypto/bcrypt"
+
 	"github.com/antimlabs/gizmo/sync/emulator"
 	"github.com/antimlabs/gizmo/sync/emulator/emulatortest"
 )
@@ -52,6 +55,13 @@ type testRegistry struct {
 
 func startRegistry(t *testing.T) *testRegistry {
 	t.Helper()
+	return startRegistryAuth(t, "")
+}
+
+// startRegistryAuth starts a registry that asks for basic credentials when
+// htpasswd (a line user:bcrypt-hash) is set.
+func startRegistryAuth(t *testing.T, htpasswd string) *testRegistry {
+	t.Helper()
 	exe := needTool(t, "docker-registry", "apt-get install docker-registry")
 	dir := t.TempDir()
 	r := &testRegistry{t: t, exe: exe, storage: filepath.Join(dir, "storage"), config: filepath.Join(dir, "config.yml")}
@@ -64,6 +74,13 @@ func startRegistry(t *testing.T) *testRegistry {
 		r.host = ln.Addr().String()
 		ln.Close()
 		cfg := fmt.Sprintf("version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: %s\n  delete:\n    enabled: true\nhttp:\n  addr: %s\n", r.storage, r.host)
+		if htpasswd != "" {
+			pw := filepath.Join(dir, "htpasswd")
+			if err := os.WriteFile(pw, []byte(htpasswd+"\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			cfg += fmt.Sprintf("auth:\n  htpasswd:\n    realm: gizmo-test\n    path: %s\n", pw)
+		}
 		if err := os.WriteFile(r.config, []byte(cfg), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -95,7 +112,7 @@ func (r *testRegistry) start() error {
 		resp, err := http.Get("http://" + r.host + "/v2/")
 		if err == nil {
 			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
+			if resp.StatusCode == http.StatusOK || resp.StatusCode == http.StatusUnauthorized {
 				return nil
 			}
 		}
@@ -602,5 +619,65 @@ func TestOCIMountable(t *testing.T) {
 	writeProject(t, node, ociManifest)
 	g := newGizmoEnv(t, "http://127.0.0.1:1", filepath.Join(work, "cache"))
 	g.mustRun(node, "prepare", "--from", "oci://"+reg.host+"/robots/mount:image")
+	sameFiles(t, "node", placedFiles(t, pubDir), placedFiles(t, node))
+}
+
+// TestOCICredentials: a registry that asks for credentials refuses a push
+// without them (exit 6, naming the registry and what to do), takes them
+// from --username and --password-stdin or from a Docker config file, and
+// no output ever holds the password.
+func TestOCICredentials(t *testing.T) {
+	const user, password = "fleet", "s3cret-registry-token"
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := startRegistryAuth(t, user+":"+string(hash))
+	_, pub, pubDir := publish(t, reg, 3)
+	ref := "oci://" + reg.host + "/robots/private:v1"
+	runIn := func(stdin string, args ...string) (int, string) {
+		t.Helper()
+		var stdout, stderr bytes.Buffer
+		cmd := &exec.Cmd{Path: pub.exe, Args: append([]string{"gizmo"}, args...), Env: pub.env, Dir: pubDir,
+			Stdin: strings.NewReader(stdin), Stdout: &stdout, Stderr: &stderr}
+		err := cmd.Run()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		out := stdout.String() + stderr.String()
+		if strings.Contains(out, password) {
+			t.Errorf("gizmo %s printed the password:\n%s", strings.Join(args, " "), out)
+		}
+		return code, out
+	}
+	if code, out := runIn("", "push", ref); code != 6 || !strings.Contains(out, reg.host) || !strings.Contains(out, "--password-stdin") {
+		t.Errorf("push without credentials: exit %d, want 6 naming the registry and what to do:\n%s", code, out)
+	}
+	if code, out := runIn("wrong-token\n", "push", "--username", user, "--password-stdin", ref); code != 6 || !strings.Contains(out, "401") {
+		t.Errorf("push with a wrong password: exit %d, want 6 and the registry's 401:\n%s", code, out)
+	}
+	if code, out := runIn(password+"\n", "push", "--username", user, "--password-stdin", ref); code != 0 {
+		t.Fatalf("push with --username and --password-stdin: exit %d\n%s", code, out)
+	}
+	if code, out := runIn("", "push", "--username", user, ref); code != 2 {
+		t.Errorf("--username without --password-stdin: exit %d, want 2:\n%s", code, out)
+	}
+	// A node reads the credentials from a Docker config file.
+	work := t.TempDir()
+	cfg := filepath.Join(work, "docker-config.json")
+	auth := base64.StdEncoding.EncodeToString([]byte(user + ":" + password))
+	if err := os.WriteFile(cfg, []byte(`{"auths":{"`+reg.host+`":{"auth":"`+auth+`"}}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	node := filepath.Join(work, "node")
+	writeProject(t, node, ociManifest)
+	g := newGizmoEnv(t, "http://127.0.0.1:1", filepath.Join(work, "cache"))
+	code, out, errOut := g.run(node, "prepare", "--registry-config", cfg, "--from", ref)
+	if code != 0 || strings.Contains(out+errOut, password) || strings.Contains(out+errOut, auth) {
+		t.Errorf("prepare --from with a Docker config: exit %d (the secret must not show)\n%s%s", code, out, errOut)
+	}
 	sameFiles(t, "node", placedFiles(t, pubDir), placedFiles(t, node))
 }

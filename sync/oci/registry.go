@@ -114,6 +114,9 @@ func explain(ref Ref, what string, err error) error {
 		}
 		return fmt.Errorf("%s: %s: the registry answered %d %s", where, what, resp.StatusCode, http.StatusText(resp.StatusCode))
 	}
+	if errors.Is(err, auth.ErrBasicCredentialNotFound) {
+		return fmt.Errorf("%s: %s: %w (the registry asks for credentials, and none are configured for %s): log in with 'docker login %s' or 'oras login', or pass --username and --password-stdin", where, what, ErrRefused, ref.Reference.Registry, ref.Reference.Registry)
+	}
 	if errors.Is(err, errdef.ErrNotFound) {
 		return fmt.Errorf("%s: %s: %w", where, what, ErrNotFound)
 	}
