@@ -13,7 +13,7 @@ import (
 const (
 	// DefaultRequestTimeout bounds one API request, from sending it to the
 	// last byte of its answer.
-	DefaultRequestTimeout = 30 * time.Second
+	DefaultRequestTimeout = 20 * time.Second
 	// DefaultIdleTimeout is how long a download may go without receiving a
 	// byte (its headers included) before it is abandoned. A download that
 	// keeps receiving has no total deadline.
