@@ -2,6 +2,8 @@ package sync_test
 
 import (
 	"context"
+	"os"
+	"strconv"
 	"runtime"
 	"runtime/metrics"
 	stdsync "sync"
@@ -137,5 +139,46 @@ func TestMemoryFlatBigDownload(t *testing.T) {
 		t.Errorf("the heap peaked at %d MiB while syncing a %d MiB export: the download is buffered", p>>20, size>>20)
 	} else {
 		t.Logf("heap peak %d MiB for a %d MiB export", p>>20, size>>20)
+	}
+}
+
+// BenchmarkResumeCut90: a 300 MB export (GIZMO_BENCH_RESUME_SIZE) cut at
+// 90 % once, completed within one sync; reports the bytes the server sent
+// over the export's size (goal <= 1.12) and the requests it took.
+func BenchmarkResumeCut90(b *testing.B) {
+	size := int64(300 << 20)
+	if s := os.Getenv("GIZMO_BENCH_RESUME_SIZE"); s != "" {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			b.Fatal(err)
+		}
+		size = n
+	}
+	for range b.N {
+		b.StopTimer()
+		e := newEnv(b, emulator.Config{Seed: 3, BigEvery: 1, BigSize: size})
+		id := e.addReady(b, 1)[0]
+		n, err := e.srv.ExportSize(id, formats.MuJoCo)
+		if err != nil {
+			b.Fatal(err)
+		}
+		e.srv.ResetStats()
+		e.srv.SetFaults(emulator.Faults{TruncateRate: 1, TruncateAt: 0.9})
+		var once stdsync.Once
+		b.StartTimer()
+		sum, err := gsync.Run(context.Background(), e.client, e.cache, gsync.Options{
+			Formats: []formats.Format{formats.MuJoCo},
+			OnEvent: func(ev gsync.Event) {
+				if ev.Type == gsync.EventRetry {
+					once.Do(func() { e.srv.SetFaults(emulator.Faults{}) })
+				}
+			}})
+		b.StopTimer()
+		if err != nil || !sum.OK() {
+			b.Fatalf("sync: %v %v", err, sum.Failures)
+		}
+		st := e.srv.Stats()
+		b.ReportMetric(float64(st.Download.Bytes)/float64(n), "sent/size")
+		b.ReportMetric(float64(st.Download.Requests), "downloads")
 	}
 }
