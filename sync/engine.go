@@ -22,6 +22,7 @@ import (
 	"github.com/antimlabs/gizmo/formats"
 	"github.com/antimlabs/gizmo/internal/archive"
 	"github.com/antimlabs/gizmo/internal/backoff"
+	"github.com/antimlabs/gizmo/internal/plural"
 	"github.com/antimlabs/gizmo/sync/api"
 )
 
@@ -909,7 +910,7 @@ func (r *run) stored(ctx context.Context, j job, e cache.Entry, n int64) {
 			ev.Valid = &v.Valid
 		}
 		if v != nil && !v.Valid && ev.Reason == "" {
-			ev.Reason = fmt.Sprintf("%d validation errors (see gizmo validate %s)", v.Errors, ev.Path)
+			ev.Reason = fmt.Sprintf("%s (see gizmo validate %s)", plural.Count(v.Errors, "validation error", "validation errors"), ev.Path)
 		}
 	}
 	r.count(func(s *Summary) { s.New++; s.Bytes += n })

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/antimlabs/gizmo/internal/plural"
 )
 
 // MaxLine bounds a line WriteText prints, in bytes (past the message's
@@ -87,20 +89,13 @@ func Summarize(reports []Report) Summary {
 
 // String is the summary line: "3 files: 1 with errors (2 errors), 1 warning".
 func (s Summary) String() string {
-	out := plural(s.Files, "file", "files") + ": "
+	out := plural.Count(s.Files, "file", "files") + ": "
 	if s.FilesWithErrors > 0 {
-		out += fmt.Sprintf("%d with errors (%s)", s.FilesWithErrors, plural(s.Errors, "error", "errors"))
+		out += fmt.Sprintf("%d with errors (%s)", s.FilesWithErrors, plural.Count(s.Errors, "error", "errors"))
 	} else {
 		out += "no errors"
 	}
-	return out + ", " + plural(s.Warnings, "warning", "warnings")
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return fmt.Sprintf("%d %s", n, many)
+	return out + ", " + plural.Count(s.Warnings, "warning", "warnings")
 }
 
 func relative(p Problem) Problem {

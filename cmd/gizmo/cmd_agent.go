@@ -21,6 +21,7 @@ import (
 	"github.com/antimlabs/gizmo/formats/project"
 	"github.com/antimlabs/gizmo/internal/agent"
 	"github.com/antimlabs/gizmo/internal/exitcode"
+	"github.com/antimlabs/gizmo/internal/plural"
 	gsync "github.com/antimlabs/gizmo/sync"
 	"github.com/antimlabs/gizmo/sync/api"
 	"github.com/antimlabs/gizmo/validate"
@@ -401,8 +402,7 @@ func agentOnce(c *cli.Context, a *agent.Agent) error {
 				firstErr = exitcode.With(exitcode.Of(prepareError(p.Err)), fmt.Errorf("%s: not ready", p.Dir))
 			}
 		case p.Result != nil:
-			fmt.Fprintf(w, "%s: %d models in place (%d fetched, %d folders written, %d repaired, %d removed)\n",
-				p.Dir, len(p.Result.Items), p.Result.Fetched, p.Result.Placed, p.Result.Repaired, p.Result.Removed)
+			fmt.Fprintf(w, "%s: %s\n", p.Dir, prepareSummary(p.Result))
 		}
 	}
 	if firstErr != nil {
@@ -443,7 +443,7 @@ func printAgentStatus(w io.Writer, s *agent.Status) {
 	case s.Syncing:
 		fmt.Fprintf(w, "sync: running (%d queued, %d downloading)\n", s.Queue, len(s.Downloads))
 	case s.LastSync != nil && s.LastSync.OK:
-		fmt.Fprintf(w, "sync: ok at %s (%d assets, %d new files), next at %s\n", s.LastSync.Finished.Local().Format(time.DateTime), s.LastSync.Assets, s.LastSync.New, s.NextSync.Local().Format(time.DateTime))
+		fmt.Fprintf(w, "sync: ok at %s (%s, %s), next at %s\n", s.LastSync.Finished.Local().Format(time.DateTime), plural.Count(s.LastSync.Assets, "asset", "assets"), plural.Count(s.LastSync.New, "new file", "new files"), s.NextSync.Local().Format(time.DateTime))
 	case s.LastSync != nil:
 		fmt.Fprintf(w, "sync: FAILED at %s: %s; next try at %s\n", s.LastSync.Finished.Local().Format(time.DateTime), s.LastSync.Error, s.NextSync.Local().Format(time.DateTime))
 	}
@@ -456,7 +456,7 @@ func printAgentStatus(w io.Writer, s *agent.Status) {
 		if !p.Watched {
 			watch = "rescanned"
 		}
-		fmt.Fprintf(w, "project %s: %s, %d models, %d restores, %s\n", p.Dir, mark, p.Placed, p.Restores, watch)
+		fmt.Fprintf(w, "project %s: %s, %s, %s, %s\n", p.Dir, mark, plural.Count(p.Placed, "model", "models"), plural.Count(int(p.Restores), "restore", "restores"), watch)
 		if p.ManifestError != nil {
 			loc := p.ManifestError.File
 			if p.ManifestError.Line > 0 {

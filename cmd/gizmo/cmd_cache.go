@@ -16,6 +16,7 @@ import (
 	"github.com/antimlabs/gizmo/cache"
 	"github.com/antimlabs/gizmo/formats"
 	"github.com/antimlabs/gizmo/internal/exitcode"
+	"github.com/antimlabs/gizmo/internal/plural"
 )
 
 func init() {
@@ -254,9 +255,9 @@ func runCacheLs(ch *cache.Cache, w io.Writer, mode outputMode) error {
 		} else if v != nil {
 			valid = "ok"
 			if !v.Valid {
-				valid = fmt.Sprintf("%d errors", v.Errors)
+				valid = plural.Count(v.Errors, "error", "errors")
 			} else if v.Warnings > 0 {
-				valid = fmt.Sprintf("ok, %d warnings", v.Warnings)
+				valid = "ok, " + plural.Count(v.Warnings, "warning", "warnings")
 			}
 		}
 		t.row(r.ID, truncate(orDash(r.Name), 32), format, kind, size, orDash(status), valid)
@@ -265,7 +266,7 @@ func runCacheLs(ch *cache.Cache, w io.Writer, mode outputMode) error {
 		return err
 	}
 	if !mode.quiet {
-		fmt.Fprintf(w, "%d entries, %s of downloads, in %s\n", len(entries), humanBytes(total), ch.Root())
+		fmt.Fprintf(w, "%s, %s of downloads, in %s\n", plural.Count(len(entries), "entry", "entries"), humanBytes(total), ch.Root())
 	}
 	return nil
 }
@@ -404,15 +405,15 @@ func reportVerify(w io.Writer, dir string, problems []cache.Problem, mode output
 		if !mode.quiet {
 			switch {
 			case unreadable > 0:
-				fmt.Fprintf(w, "cache %s: %d files or folders cannot be read (permission or I/O errors): nothing was repaired, since that is no proof of damage; fix the permissions or the disk and run it again\n", dir, unreadable)
+				fmt.Fprintf(w, "cache %s: %s cannot be read (permission or I/O errors): nothing was repaired, since that is no proof of damage; fix the permissions or the disk and run it again\n", dir, plural.Count(unreadable, "file or folder", "files or folders"))
 			case len(problems) == 0:
 				fmt.Fprintf(w, "cache %s: all files verified\n", dir)
 			case bad == 0 && partial > 0:
 				fmt.Fprintf(w, "cache %s: all files verified; %d temp files of interrupted downloads are left, which the next sync or 'gizmo cache gc' removes\n", dir, partial)
 			case bad == 0:
-				fmt.Fprintf(w, "cache %s: %d problems, none left unresolved\n", dir, len(problems))
+				fmt.Fprintf(w, "cache %s: %s, none left unresolved\n", dir, plural.Count(len(problems), "problem", "problems"))
 			default:
-				fmt.Fprintf(w, "cache %s: %d problems; run 'gizmo cache verify --repair' (a damaged index is rebuilt; damaged trees are unpacked again; entries with a bad download are dropped, and 'gizmo sync' fetches them again)\n", dir, bad)
+				fmt.Fprintf(w, "cache %s: %s; run 'gizmo cache verify --repair' (a damaged index is rebuilt; damaged trees are unpacked again; entries with a bad download are dropped, and 'gizmo sync' fetches them again)\n", dir, plural.Count(bad, "problem", "problems"))
 			}
 		}
 	}
@@ -449,7 +450,7 @@ func runCacheGC(ctx context.Context, ch *cache.Cache, w io.Writer, opts cache.GC
 		fmt.Fprintf(w, "%s vanished asset %s\n", strings.Replace(verb, "remove", "prune", 1), id)
 	}
 	if !mode.quiet {
-		fmt.Fprintf(w, "%s %d files (%s)\n", verb, len(res.Removed), humanBytes(res.Bytes))
+		fmt.Fprintf(w, "%s %s (%s)\n", verb, plural.Count(len(res.Removed), "file", "files"), humanBytes(res.Bytes))
 	}
 	return nil
 }

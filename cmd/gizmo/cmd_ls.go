@@ -11,6 +11,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/antimlabs/gizmo/internal/exitcode"
+	"github.com/antimlabs/gizmo/internal/plural"
 	"github.com/antimlabs/gizmo/internal/termtext"
 	"github.com/antimlabs/gizmo/sync/api"
 )
@@ -173,7 +174,7 @@ func runLs(ctx context.Context, client *api.Client, o lsOptions, stdout, stderr 
 	}
 	switch {
 	case o.all:
-		fmt.Fprintf(stderr, "%d of %d assets\n", len(shown), read)
+		fmt.Fprintf(stderr, "%d of %s\n", len(shown), plural.Count(read, "asset", "assets"))
 	case read == 0:
 		fmt.Fprintf(stderr, "no assets at offset %d (the account has %d)\n", o.offset, out.Total)
 	default:

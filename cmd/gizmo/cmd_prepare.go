@@ -14,6 +14,7 @@ import (
 	"github.com/antimlabs/gizmo/formats"
 	"github.com/antimlabs/gizmo/formats/project"
 	"github.com/antimlabs/gizmo/internal/exitcode"
+	"github.com/antimlabs/gizmo/internal/plural"
 	"github.com/antimlabs/gizmo/internal/prepare"
 	"github.com/antimlabs/gizmo/internal/termtext"
 	"github.com/antimlabs/gizmo/validate"
@@ -206,10 +207,9 @@ func printPrepared(stdout, stderr io.Writer, dir string, res *prepare.Result, m 
 	if !m.quiet {
 		switch {
 		case res.NoOp:
-			fmt.Fprintf(stderr, "gizmo: %d models in place\n", len(res.Items))
+			fmt.Fprintf(stderr, "gizmo: %s in place\n", plural.Count(len(res.Items), "model", "models"))
 		default:
-			fmt.Fprintf(stderr, "gizmo: %d models in place (%d fetched, %d folders written, %d repaired, %d removed)\n",
-				len(res.Items), res.Fetched, res.Placed, res.Repaired, res.Removed)
+			fmt.Fprintf(stderr, "gizmo: %s\n", prepareSummary(res))
 		}
 	}
 	return nil
@@ -257,4 +257,12 @@ func envLines(abs string, items []prepare.Item) []string {
 // shellQuote quotes s for a POSIX shell.
 func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// prepareSummary is the line a prepare that changed something ends with:
+// "3 models in place (1 fetched, 1 folder written, 0 repaired, 0 removed)".
+func prepareSummary(res *prepare.Result) string {
+	return fmt.Sprintf("%s in place (%d fetched, %s, %d repaired, %d removed)",
+		plural.Count(len(res.Items), "model", "models"), res.Fetched,
+		plural.Count(res.Placed, "folder written", "folders written"), res.Repaired, res.Removed)
 }

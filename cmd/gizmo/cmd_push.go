@@ -17,6 +17,7 @@ import (
 	"github.com/antimlabs/gizmo/formats/project"
 	"github.com/antimlabs/gizmo/internal/archive"
 	"github.com/antimlabs/gizmo/internal/exitcode"
+	"github.com/antimlabs/gizmo/internal/plural"
 	"github.com/antimlabs/gizmo/internal/prepare"
 	gsync "github.com/antimlabs/gizmo/sync"
 	"github.com/antimlabs/gizmo/sync/oci"
@@ -186,7 +187,7 @@ cache; 6 the registry refused the credentials; 1 anything else.`,
 				return printJSON(c.App.Writer, res)
 			}
 			if !lineageBool(c, flagQuiet) {
-				fmt.Fprintf(c.App.ErrWriter, "gizmo: pushed %d exports: %d blobs uploaded (%s), %d already there\n", res.Entries, res.Uploaded, gsync.FormatBytes(res.Bytes), res.Present)
+				fmt.Fprintf(c.App.ErrWriter, "gizmo: pushed %s: %s uploaded (%s), %d already there\n", plural.Count(res.Entries, "export", "exports"), plural.Count(res.Uploaded, "blob", "blobs"), gsync.FormatBytes(res.Bytes), res.Present)
 			}
 			fmt.Fprintln(c.App.Writer, res.Digest)
 			return nil
@@ -223,7 +224,7 @@ kept); 6 the registry refused the credentials; 1 anything else.`,
 				return printJSON(c.App.Writer, res)
 			}
 			if !lineageBool(c, flagQuiet) {
-				fmt.Fprintf(c.App.ErrWriter, "gizmo: %d exports stored, %d already in the cache (%s fetched)\n", res.Stored, res.Present, gsync.FormatBytes(res.Bytes))
+				fmt.Fprintf(c.App.ErrWriter, "gizmo: %s stored, %d already in the cache (%s fetched)\n", plural.Count(res.Stored, "export", "exports"), res.Present, gsync.FormatBytes(res.Bytes))
 			}
 			fmt.Fprintln(c.App.Writer, res.Digest)
 			return nil

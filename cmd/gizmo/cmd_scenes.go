@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/antimlabs/gizmo/internal/exitcode"
+	"github.com/antimlabs/gizmo/internal/plural"
 	"github.com/antimlabs/gizmo/sync/api"
 )
 
@@ -43,7 +44,7 @@ func runLsScenes(ctx context.Context, client *api.Client, mode outputMode, stdou
 	if err := t.flush(); err != nil {
 		return err
 	}
-	_, err = fmt.Fprintf(stdout, "%d scenes\n", len(scenes))
+	_, err = fmt.Fprintln(stdout, plural.Count(len(scenes), "scene", "scenes"))
 	return err
 }
 

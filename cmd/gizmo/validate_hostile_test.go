@@ -46,7 +46,7 @@ func TestValidateHostilePaths(t *testing.T) {
 		{"empty folder", empty, exitcode.NotFound, []string{"nothing was checked: the folder is empty;", "[no-model]"}},
 		{"no model", docs, exitcode.NotFound, []string{
 			"package.xml: note: skipped: an XML file whose root element is <package>",
-			"nothing was checked: no URDF, MJCF or USD model among its 1 files",
+			"nothing was checked: no URDF, MJCF or USD model among its 1 file",
 		}},
 	}
 	for _, tt := range tests {

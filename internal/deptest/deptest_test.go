@@ -35,6 +35,7 @@ var forbidden = []struct {
 	{"internal/agent", []string{"cmd"}},
 	{"internal/prepare", []string{"internal/agent", "cmd"}},
 	{"internal/testhook", []string{"cache", "sync", "validate", "formats", "cmd"}},
+	{"internal/plural", []string{"cache", "sync", "validate", "formats", "cmd", "internal/"}},
 }
 
 // imports reads every non-test Go file under root (files are read, not go

@@ -24,6 +24,7 @@ import (
 	"github.com/beevik/etree"
 
 	"github.com/antimlabs/gizmo/formats"
+	"github.com/antimlabs/gizmo/internal/plural"
 	"github.com/antimlabs/gizmo/validate"
 	"github.com/antimlabs/gizmo/validate/xmlpos"
 )
@@ -149,7 +150,7 @@ func (m *model) finish() {
 			sev = validate.Error
 		}
 		m.r.Add(validate.Problem{Severity: sev, Rule: "urdf-too-many", File: m.name,
-			Message: fmt.Sprintf("%d more problems (%d errors) not listed; fix the ones above and run again", n, m.droppedErrors)})
+			Message: fmt.Sprintf("%s (%s) not listed; fix the ones above and run again", plural.Count(n, "more problem", "more problems"), plural.Count(m.droppedErrors, "error", "errors"))})
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/antimlabs/gizmo/formats"
+	"github.com/antimlabs/gizmo/internal/plural"
 	"github.com/antimlabs/gizmo/validate"
 )
 
@@ -190,7 +191,7 @@ func (w *walker) nothingChecked(display string) validate.Report {
 	r := validate.Report{Path: display}
 	why := "the folder is empty"
 	if w.files > 0 {
-		why = fmt.Sprintf("no URDF, MJCF or USD model among its %d files", w.files)
+		why = "no URDF, MJCF or USD model among its " + plural.Count(w.files, "file", "files")
 		if len(w.skipped) > 0 {
 			var names []string
 			for _, s := range w.skipped[:min(len(w.skipped), maxNamedSkips)] {
