@@ -3,9 +3,9 @@ package sync_test
 import (
 	"context"
 	"os"
-	"strconv"
 	"runtime"
 	"runtime/metrics"
+	"strconv"
 	stdsync "sync"
 	"sync/atomic"
 	"testing"

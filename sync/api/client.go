@@ -411,11 +411,13 @@ func (c *Client) List(ctx context.Context, limit, offset int) (*Page, error) {
 	if err := c.do(ctx, call{op: op, method: http.MethodGet, path: p, out: &page}); err != nil {
 		return nil, err
 	}
+	if page.Assets == nil {
+		// No list at all (an empty account answers "assets": []): a server
+		// that answers any JSON object.
+		return nil, fmt.Errorf("%s: %w: the server at %s answered a JSON object without an assets list; %s", op, ErrNotAPI, c.base, notAPIHint)
+	}
 	if err := checkPage(&page, limit, offset, c.base); err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)
-	}
-	if page.Assets == nil {
-		page.Assets = []Asset{}
 	}
 	return &page, nil
 }

@@ -165,6 +165,11 @@ func (c *Client) currentList(ctx context.Context, limit, offset int) (*Page, err
 	if items == nil {
 		items = ans.Data
 	}
+	if items == nil {
+		// No list at all (an empty one is "assets": []): a server that
+		// answers any JSON object, not an empty account.
+		return nil, fmt.Errorf("%s: %w: the server at %s answered a JSON object without an assets list; %s", op, ErrNotAPI, c.base, notAPIHint)
+	}
 	page := &Page{Assets: []Asset{}, Limit: limit, Offset: offset}
 	for _, w := range items {
 		page.Assets = append(page.Assets, w.asset())

@@ -77,6 +77,7 @@ func TestHostileAPI(t *testing.T) {
 		{hostile.HugeAnswer, []call{{"list", list}, {"get", get}}, api.ErrNotAPI, "announced a 10737418240-byte answer", 2},
 		{hostile.LongAnswer, []call{{"list", list}, {"get", get}}, api.ErrNotAPI, "not the API's JSON", 2},
 		{hostile.APIRedirectElsewhr, []call{{"list", list}, {"get", get}, {"export", export}}, api.ErrRedirect, "sends the API key to no other host", 3},
+		{hostile.AnyObject, []call{{"list", list}, {"all", all}}, api.ErrNotAPI, "without an assets list", 6},
 	} {
 		for _, cl := range tc.calls {
 			t.Run(string(tc.mode)+"/"+cl.name, func(t *testing.T) {

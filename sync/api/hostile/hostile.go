@@ -38,6 +38,7 @@ const (
 	HugeAnswer Mode = "huge-answer" // an API answer announcing 10 GB
 	LongAnswer Mode = "long-answer" // an API answer longer than its Content-Length
 	Escapes    Mode = "escapes"     // an emulator whose assets' names, prompts and tags hold terminal escapes
+	AnyObject  Mode = "any-object"  // {"ok": true} to every request: looks like the current generation, lists nothing
 
 	DownloadHang       Mode = "download-hang"          // a download that sends headers, then nothing
 	DownloadHuge       Mode = "download-huge"          // a download announcing 10 GB
@@ -50,7 +51,7 @@ const (
 )
 
 // Modes lists every mode.
-var Modes = []Mode{Hang, HTML, WrongTypes, LyingTotal, Repeat, Endless, HugeAnswer, LongAnswer, Escapes,
+var Modes = []Mode{Hang, HTML, WrongTypes, LyingTotal, Repeat, Endless, HugeAnswer, LongAnswer, Escapes, AnyObject,
 	DownloadHang, DownloadHuge, DownloadLong, DownloadHTML, RedirectOtherHost, RedirectFile, RedirectLoop, APIRedirectElsewhr}
 
 // APIKey is the key the download modes' emulator expects.
@@ -168,6 +169,10 @@ func (s *Server) handler(m Mode) (http.Handler, error) {
 		}), nil
 	case LyingTotal, Repeat, Endless:
 		return s.pages(m), nil
+	case AnyObject:
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			writeJSON(w, `{"ok": true}`)
+		}), nil
 	case HugeAnswer:
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "application/json")
