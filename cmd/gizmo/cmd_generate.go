@@ -150,9 +150,17 @@ func runGenerate(ctx context.Context, client *api.Client, o generateOptions, std
 		}
 		return fmt.Errorf("%w: try again, perhaps with a different prompt", err)
 	case errors.Is(err, context.DeadlineExceeded):
-		return fmt.Errorf("asset %s is still %s: %w; check it later with 'gizmo status %s'", a.ID, last, err, a.ID)
+		return waitTimedOut(fmt.Sprintf("asset %s is still %s; check it later with 'gizmo status %s'", a.ID, last, a.ID))
 	case err != nil:
 		return exitForAPI(err)
 	}
 	return printAssetOrID(stdout, *final, o.mode)
 }
+
+// waitTimedOut is a wait that ran out of time, saying what to do next. It
+// is a context.DeadlineExceeded, for which main adds the --timeout hint
+// once, so the message does not repeat the context's own.
+type waitTimedOut string
+
+func (e waitTimedOut) Error() string { return string(e) }
+func (e waitTimedOut) Unwrap() error { return context.DeadlineExceeded }

@@ -75,7 +75,7 @@ func followCreated(ctx context.Context, client *api.Client, acc *api.Accepted, k
 	spin.end()
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) {
-			return fmt.Errorf("job %s has not ended: %w; check it later with 'gizmo status %s'", acc.JobID, err, acc.SceneID)
+			return waitTimedOut(fmt.Sprintf("job %s has not ended; check it later with 'gizmo status %s'", acc.JobID, acc.SceneID))
 		}
 		return exitForAPI(err)
 	}
