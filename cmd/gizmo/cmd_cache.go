@@ -138,6 +138,9 @@ records and files). --dry-run only reports what would go.`,
 				Name:      "rm",
 				Usage:     "remove an asset's records and files from the cache",
 				ArgsUsage: "ID|NAME...",
+				Description: `--json prints {"removed": [ID...]}: the ids whose records and unshared
+files are gone.`,
+				Flags: []cli.Flag{jsonFlag()},
 				Action: func(c *cli.Context) error {
 					args, err := positionalArgs(c)
 					if err != nil {
@@ -474,6 +477,7 @@ func runCacheInfo(ch *cache.Cache, w io.Writer, mode outputMode) error {
 }
 
 func runCacheRm(ch *cache.Cache, w io.Writer, args []string, mode outputMode) error {
+	removed := []string{}
 	for _, arg := range args {
 		id := arg
 		if a, err := ch.Asset(arg); err == nil {
@@ -484,9 +488,13 @@ func runCacheRm(ch *cache.Cache, w io.Writer, args []string, mode outputMode) er
 		if err := ch.Remove(id); err != nil {
 			return err
 		}
-		if !mode.quiet {
+		removed = append(removed, id)
+		if !mode.quiet && !mode.json {
 			fmt.Fprintf(w, "removed %s\n", id)
 		}
+	}
+	if mode.json {
+		return printJSON(w, map[string]any{"removed": removed})
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
@@ -26,6 +27,7 @@ assets with 'gizmo place ID' or by editing the file, then run 'gizmo prepare'.`,
 			projectFlag(),
 			&cli.StringSliceFlag{Name: "layout", Aliases: []string{"l"}, Usage: "add a target for `LAYOUT` (mujoco or isaac; repeatable)"},
 			&cli.BoolFlag{Name: "force", Usage: "overwrite an existing gizmo.toml"},
+			jsonFlag(`print {"path": FILE, "layouts": [LAYOUT...]}: the manifest written (absolute) and its targets' layouts`),
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
@@ -42,7 +44,13 @@ assets with 'gizmo place ID' or by editing the file, then run 'gizmo prepare'.`,
 			if len(layouts) == 0 {
 				layouts = []layout.Layout{layout.MuJoCo, layout.Isaac}
 			}
-			return runInit(c.String(flagProject), layouts, c.Bool("force"), c.App.ErrWriter)
+			if err := runInit(c.String(flagProject), layouts, c.Bool("force"), c.App.ErrWriter); err != nil {
+				return err
+			}
+			if lineageBool(c, flagJSON) {
+				return printInitJSON(c.App.Writer, c.String(flagProject), layouts)
+			}
+			return nil
 		},
 	})
 }
@@ -62,4 +70,18 @@ func runInit(dir string, layouts []layout.Layout, force bool, stderr interface{ 
 	}
 	fmt.Fprintf(stderr, "gizmo: wrote %s; add assets with 'gizmo place ID --project %s', then run 'gizmo prepare --project %s'\n", p, dir, dir)
 	return nil
+}
+
+// printInitJSON prints what init --json reports: the manifest's absolute
+// path and the layouts of its targets.
+func printInitJSON(w io.Writer, dir string, layouts []layout.Layout) error {
+	p, err := filepath.Abs(filepath.Join(dir, project.ManifestFile))
+	if err != nil {
+		return err
+	}
+	names := make([]string, len(layouts))
+	for i, l := range layouts {
+		names[i] = string(l)
+	}
+	return printJSON(w, map[string]any{"path": p, "layouts": names})
 }
