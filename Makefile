@@ -19,7 +19,7 @@ BENCHTIME ?= 1s
 all: build
 
 build:
-	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/gizmo
+	CGO_ENABLED=0 $(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/gizmo
 
 # vet, gofmt, go.mod tidy, then every test with the race detector. The CLI
 # scripts (cmd/gizmo/testdata/script/*.txtar) run inside `go test ./cmd/gizmo`.
@@ -60,7 +60,7 @@ stress: build
 	$(GO) run ./internal/stress -gizmo $(CURDIR)/$(BIN) -trials $(STRESS_TRIALS) -fuzztime $(STRESS_FUZZTIME) -seed $(STRESS_SEED)
 
 install:
-	$(GO) build -ldflags "$(LDFLAGS)" -o $(PREFIX)/bin/gizmo ./cmd/gizmo
+	CGO_ENABLED=0 $(GO) build -ldflags "$(LDFLAGS)" -o $(PREFIX)/bin/gizmo ./cmd/gizmo
 	@echo "installed $(PREFIX)/bin/gizmo"
 
 fmt:
