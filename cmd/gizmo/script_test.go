@@ -331,11 +331,18 @@ func cmdEmudelete(ts *testscript.TestScript, neg bool, args []string) {
 
 func cmdEmustat(ts *testscript.TestScript, neg bool, args []string) {
 	if len(args) != 3 {
-		ts.Fatalf("usage: emustat ROUTE FIELD N")
+		ts.Fatalf("usage: emustat ROUTE FIELD N|<=N")
 	}
-	want, err := strconv.ParseInt(args[2], 10, 64)
+	n, atMost := strings.CutPrefix(args[2], "<=")
+	want, err := strconv.ParseInt(n, 10, 64)
 	ts.Check(err)
 	got := emuCount(ts, "emustat", args[0], args[1])
+	if atMost {
+		if (got <= want) == neg {
+			ts.Fatalf("emustat %s %s = %d, want %sat most %d", args[0], args[1], got, map[bool]string{true: "not ", false: ""}[neg], want)
+		}
+		return
+	}
 	if (got == want) == neg {
 		ts.Fatalf("emustat %s %s = %d, want %s%d", args[0], args[1], got, map[bool]string{true: "not ", false: ""}[neg], want)
 	}
