@@ -645,12 +645,14 @@ func TestCancellation(t *testing.T) {
 	})
 	t.Run("wait ready", func(t *testing.T) {
 		f := start(t, emulator.Config{GenDelay: time.Hour}, nil)
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
-		defer cancel()
-		a, err := f.client.Create(ctx, api.CreateRequest{Prompt: "A gripper"})
+		a, err := f.client.Create(context.Background(), api.CreateRequest{Prompt: "A gripper"})
 		if err != nil {
 			t.Fatal(err)
 		}
+		// Long enough for the first status read on a loaded machine, short
+		// of the hour the asset takes.
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
 		last, err := f.client.WaitReady(ctx, a.ID, nil)
 		if !errors.Is(err, context.DeadlineExceeded) || last == nil || last.Status != api.StatusPending {
 			t.Fatalf("WaitReady = %+v, %v; want the pending asset and the deadline", last, err)

@@ -254,7 +254,9 @@ func names(evs []sse, pings bool) string {
 }
 
 func TestCurrentEventsDocumented(t *testing.T) {
-	_, u := startCurrent(t, emulator.Config{Seed: 4, GenDelay: 300 * time.Millisecond,
+	// The job stays queued for 500 ms, ten pings' worth, so that a reader
+	// slowed by a loaded machine still meets one.
+	_, u := startCurrent(t, emulator.Config{Seed: 4, GenDelay: time.Second,
 		Current: emulator.CurrentOptions{PingInterval: 50 * time.Millisecond}})
 	jobID, _ := createJob(t, u, "/v1/assets", `{"prompt":"A humanoid robot"}`)
 	evs, closed := readEvents(t, u+"/v1/jobs/"+jobID+"/events", 100, 5*time.Second)
