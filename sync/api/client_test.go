@@ -650,8 +650,9 @@ func TestCancellation(t *testing.T) {
 			t.Fatal(err)
 		}
 		// Long enough for the first status read on a loaded machine, short
-		// of the hour the asset takes.
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		// of the hour the asset takes and of 20 polls a second at this
+		// client's fast poll interval (the emulator refuses more).
+		ctx, cancel := context.WithTimeout(context.Background(), 250*time.Millisecond)
 		defer cancel()
 		last, err := f.client.WaitReady(ctx, a.ID, nil)
 		if !errors.Is(err, context.DeadlineExceeded) || last == nil || last.Status != api.StatusPending {
