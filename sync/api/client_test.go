@@ -644,15 +644,17 @@ func TestCancellation(t *testing.T) {
 		}
 	})
 	t.Run("wait ready", func(t *testing.T) {
-		f := start(t, emulator.Config{GenDelay: time.Hour}, nil)
+		f := start(t, emulator.Config{GenDelay: time.Hour}, func(o *api.Options) {
+			o.PollInterval, o.PollMax = 50*time.Millisecond, 100*time.Millisecond
+		})
 		a, err := f.client.Create(context.Background(), api.CreateRequest{Prompt: "A gripper"})
 		if err != nil {
 			t.Fatal(err)
 		}
 		// Long enough for the first status read on a loaded machine, short
-		// of the hour the asset takes and of 20 polls a second at this
-		// client's fast poll interval (the emulator refuses more).
-		ctx, cancel := context.WithTimeout(context.Background(), 250*time.Millisecond)
+		// of the hour the asset takes; polls every 50-100 ms stay under the
+		// emulator's 20 a second for one asset.
+		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 		defer cancel()
 		last, err := f.client.WaitReady(ctx, a.ID, nil)
 		if !errors.Is(err, context.DeadlineExceeded) || last == nil || last.Status != api.StatusPending {
