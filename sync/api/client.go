@@ -653,19 +653,11 @@ func (c *Client) DownloadFrom(ctx context.Context, rawURL string, w io.Writer, f
 		var delay time.Duration
 		if err != nil {
 			watch.stop()
-			switch {
-			case ctx.Err() != nil:
-				return nil, ctxError(op, ctx.Err(), last)
-			case watch.timedOut():
-				last = fmt.Errorf("%s: %w", op, idleError(c.idleTimeout, 0))
-				if timeouts++; timeouts >= maxTimeouts {
-					return nil, last
-				}
-			case errors.Is(err, ErrRedirect):
-				return nil, fmt.Errorf("%s: %w", op, redactErr(err))
-			default:
-				last = fmt.Errorf("%s: %w", op, redactErr(err))
+			next, fatal := c.requestFailed(ctx, op, err, watch, last, &timeouts)
+			if fatal != nil {
+				return nil, fatal
 			}
+			last = next
 			delay = c.retry.backoff(attempt)
 		} else if resp.StatusCode == http.StatusRequestedRangeNotSatisfiable && from.Offset > 0 {
 			// Nothing after the held bytes: whole when the object is as long
@@ -880,4 +872,24 @@ func contentRangeTotal(h string) (int64, bool) {
 	}
 	n, err := strconv.ParseInt(total, 10, 64)
 	return n, err == nil && n >= 0
+}
+
+// requestFailed sorts out a request that got no answer: fatal is returned
+// as is (the caller's context ended, too many silent servers, a refused
+// redirect); otherwise next is the error to retry after.
+func (c *Client) requestFailed(ctx context.Context, op string, err error, watch *idleWatch, last error, timeouts *int) (next, fatal error) {
+	switch {
+	case ctx.Err() != nil:
+		return nil, ctxError(op, ctx.Err(), last)
+	case watch.timedOut():
+		next = fmt.Errorf("%s: %w", op, idleError(c.idleTimeout, 0))
+		*timeouts++
+		if *timeouts >= maxTimeouts {
+			return nil, next
+		}
+		return next, nil
+	case errors.Is(err, ErrRedirect):
+		return nil, fmt.Errorf("%s: %w", op, redactErr(err))
+	}
+	return fmt.Errorf("%s: %w", op, redactErr(err)), nil
 }

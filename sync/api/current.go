@@ -317,19 +317,11 @@ func (c *Client) exportStream(ctx context.Context, ex exportReq, w io.Writer, pr
 		switch {
 		case err != nil:
 			watch.stop()
-			switch {
-			case ctx.Err() != nil:
-				return nil, ctxError(op, ctx.Err(), last)
-			case watch.timedOut():
-				last = fmt.Errorf("%s: %w", op, idleError(c.idleTimeout, 0))
-				if timeouts++; timeouts >= maxTimeouts {
-					return nil, last
-				}
-			case errors.Is(err, ErrRedirect):
-				return nil, fmt.Errorf("%s: %w", op, redactErr(err))
-			default:
-				last = fmt.Errorf("%s: %w", op, redactErr(err))
+			next, fatal := c.requestFailed(ctx, op, err, watch, last, &timeouts)
+			if fatal != nil {
+				return nil, fatal
 			}
+			last = next
 			delay = c.retry.backoff(attempt)
 		case resp.StatusCode != http.StatusOK:
 			watch.stop()
