@@ -88,11 +88,7 @@ Exit status: 0; 9 another agent runs on this cache; 2 bad flags; with
 				ArgsUsage: "DIR",
 				Flags:     []cli.Flag{registryFlag()},
 				Action: func(c *cli.Context) error {
-					dir, err := agentDirArg(c)
-					if err != nil {
-						return err
-					}
-					reg, err := agentRegistry(c)
+					dir, reg, err := agentDirAndRegistry(c)
 					if err != nil {
 						return err
 					}
@@ -117,11 +113,7 @@ Exit status: 0; 9 another agent runs on this cache; 2 bad flags; with
 				ArgsUsage: "DIR",
 				Flags:     []cli.Flag{registryFlag()},
 				Action: func(c *cli.Context) error {
-					dir, err := agentDirArg(c)
-					if err != nil {
-						return err
-					}
-					reg, err := agentRegistry(c)
+					dir, reg, err := agentDirAndRegistry(c)
 					if err != nil {
 						return err
 					}
@@ -218,15 +210,18 @@ Exit status: 0; 8 no agent runs on this cache.`,
 	})
 }
 
-func agentDirArg(c *cli.Context) (string, error) {
+// agentDirAndRegistry reads the one project folder that add and remove
+// take, and opens the project registry.
+func agentDirAndRegistry(c *cli.Context) (string, agent.Registry, error) {
 	args, err := positionalArgs(c)
 	if err != nil {
-		return "", exitcode.With(exitcode.Usage, err)
+		return "", agent.Registry{}, exitcode.With(exitcode.Usage, err)
 	}
 	if len(args) != 1 {
-		return "", exitcode.With(exitcode.Usage, fmt.Errorf("want one project folder (see 'gizmo agent %s --help')", c.Command.Name))
+		return "", agent.Registry{}, exitcode.With(exitcode.Usage, fmt.Errorf("want one project folder (see 'gizmo agent %s --help')", c.Command.Name))
 	}
-	return args[0], nil
+	reg, err := agentRegistry(c)
+	return args[0], reg, err
 }
 
 func agentRegistry(c *cli.Context) (agent.Registry, error) {
