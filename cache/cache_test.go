@@ -22,8 +22,8 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
-	"github.com/antimlabs/gizmo/cache/lockedfile"
 	"github.com/antimlabs/gizmo/formats"
+	"github.com/antimlabs/gizmo/internal/lockedfile"
 )
 
 // openTest opens a cache in a temp dir and checks the index's consistency

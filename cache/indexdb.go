@@ -13,7 +13,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 	"golang.org/x/sys/unix"
 
-	"github.com/antimlabs/gizmo/cache/lockedfile"
+	"github.com/antimlabs/gizmo/internal/lockedfile"
 )
 
 // How the committer shares the index with other processes (see "Many

@@ -11,7 +11,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
-	"github.com/antimlabs/gizmo/cache/lockedfile"
+	"github.com/antimlabs/gizmo/internal/lockedfile"
 )
 
 // unreferenced lists blobs and trees that no hash in refs names, and every

@@ -7,7 +7,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/antimlabs/gizmo/cache/lockedfile"
+	"github.com/antimlabs/gizmo/internal/lockedfile"
 )
 
 // A lock file is taken once per process for all the process's holders

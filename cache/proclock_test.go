@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/antimlabs/gizmo/cache/lockedfile"
+	"github.com/antimlabs/gizmo/internal/lockedfile"
 )
 
 // stripeMates returns two different keys that share a lock file.

@@ -14,7 +14,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
-	"github.com/antimlabs/gizmo/cache/lockedfile"
+	"github.com/antimlabs/gizmo/internal/lockedfile"
 )
 
 // IndexRepair says what RepairIndex did.

@@ -19,8 +19,8 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
-	"github.com/antimlabs/gizmo/cache/lockedfile"
 	"github.com/antimlabs/gizmo/formats"
+	"github.com/antimlabs/gizmo/internal/lockedfile"
 )
 
 // The kinds of Problem Verify reports.

@@ -6,7 +6,7 @@ import (
 
 	"github.com/beevik/etree"
 
-	"github.com/antimlabs/gizmo/validate/xmlpos"
+	"github.com/antimlabs/gizmo/internal/xmlpos"
 )
 
 // At builds a Problem located at elem of doc: line and column from doc, and

@@ -3,8 +3,8 @@
 // stable rule id.
 //
 // The per-format checkers live below it (validate/urdf, validate/mjcf,
-// validate/usd); validate/xmlpos recovers line numbers that etree does not
-// keep; validate/reference runs the simulators' own parsers (urdfdom's
+// validate/usd); internal/xmlpos recovers line numbers that etree does not
+// keep; internal/reference runs the simulators' own parsers (urdfdom's
 // check_urdf, MuJoCo) for the conformance tests. This package imports neither
 // the cache nor the sync engine.
 package validate

@@ -10,9 +10,9 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/antimlabs/gizmo/internal/agent"
 	"github.com/antimlabs/gizmo/internal/atomicfile"
 	"github.com/antimlabs/gizmo/internal/exitcode"
+	"github.com/antimlabs/gizmo/sync/agent"
 )
 
 // runAgentInstall writes the systemd unit or the launchd plist and prints

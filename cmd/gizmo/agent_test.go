@@ -23,8 +23,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/antimlabs/gizmo/internal/agent"
 	"github.com/antimlabs/gizmo/internal/exitcode"
+	"github.com/antimlabs/gizmo/sync/agent"
 	"github.com/antimlabs/gizmo/sync/api"
 	"github.com/antimlabs/gizmo/sync/emulator"
 	"github.com/antimlabs/gizmo/sync/emulator/emulatortest"

@@ -16,9 +16,9 @@ import (
 	"github.com/antimlabs/gizmo/formats/layout"
 	"github.com/antimlabs/gizmo/formats/project"
 	"github.com/antimlabs/gizmo/internal/exitcode"
-	"github.com/antimlabs/gizmo/internal/prepare"
 	"github.com/antimlabs/gizmo/internal/termtext"
 	"github.com/antimlabs/gizmo/sync/api"
+	"github.com/antimlabs/gizmo/sync/prepare"
 )
 
 func init() {

@@ -15,8 +15,8 @@ import (
 	"github.com/antimlabs/gizmo/formats/project"
 	"github.com/antimlabs/gizmo/internal/exitcode"
 	"github.com/antimlabs/gizmo/internal/plural"
-	"github.com/antimlabs/gizmo/internal/prepare"
 	"github.com/antimlabs/gizmo/internal/termtext"
+	"github.com/antimlabs/gizmo/sync/prepare"
 	"github.com/antimlabs/gizmo/validate"
 	"github.com/antimlabs/gizmo/validate/validator"
 )

@@ -18,9 +18,9 @@ import (
 	"github.com/antimlabs/gizmo/internal/archive"
 	"github.com/antimlabs/gizmo/internal/exitcode"
 	"github.com/antimlabs/gizmo/internal/plural"
-	"github.com/antimlabs/gizmo/internal/prepare"
 	gsync "github.com/antimlabs/gizmo/sync"
 	"github.com/antimlabs/gizmo/sync/oci"
+	"github.com/antimlabs/gizmo/sync/prepare"
 )
 
 // registryFlags are the flags of every command that talks to an OCI registry.

@@ -6,7 +6,7 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 
-	"github.com/antimlabs/gizmo/validate/reference"
+	"github.com/antimlabs/gizmo/internal/reference"
 )
 
 func init() {

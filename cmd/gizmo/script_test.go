@@ -76,12 +76,12 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/antimlabs/gizmo/formats"
+	"github.com/antimlabs/gizmo/internal/reference"
 	"github.com/antimlabs/gizmo/internal/testcorpus"
 	"github.com/antimlabs/gizmo/internal/testreq"
 	"github.com/antimlabs/gizmo/sync/api"
 	"github.com/antimlabs/gizmo/sync/emulator"
 	"github.com/antimlabs/gizmo/sync/emulator/emulatortest"
-	"github.com/antimlabs/gizmo/validate/reference"
 )
 
 var updateScripts = flag.Bool("update-scripts", false, "rewrite expected outputs of failing cmp commands in testdata/script")

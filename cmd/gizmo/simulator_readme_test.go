@@ -7,10 +7,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/antimlabs/gizmo/internal/reference"
 	"github.com/antimlabs/gizmo/internal/testreq"
 	"github.com/antimlabs/gizmo/sync/emulator"
 	"github.com/antimlabs/gizmo/sync/emulator/emulatortest"
-	"github.com/antimlabs/gizmo/validate/reference"
 )
 
 // readmeCheckedBlock returns the code block that follows the README line

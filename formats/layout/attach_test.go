@@ -9,10 +9,10 @@ import (
 	"time"
 
 	"github.com/antimlabs/gizmo/formats"
+	"github.com/antimlabs/gizmo/internal/reference"
+	"github.com/antimlabs/gizmo/internal/reference/reftest"
 	"github.com/antimlabs/gizmo/validate"
 	"github.com/antimlabs/gizmo/validate/mjcf"
-	"github.com/antimlabs/gizmo/validate/reference"
-	"github.com/antimlabs/gizmo/validate/reference/reftest"
 )
 
 // TestPlaceMuJoCoAttach places a model that attaches models (MuJoCo 3's

@@ -13,9 +13,9 @@ import (
 
 	"github.com/antimlabs/gizmo/formats"
 	"github.com/antimlabs/gizmo/formats/procgen"
+	"github.com/antimlabs/gizmo/internal/reference"
+	"github.com/antimlabs/gizmo/internal/reference/reftest"
 	"github.com/antimlabs/gizmo/internal/testcorpus"
-	"github.com/antimlabs/gizmo/validate/reference"
-	"github.com/antimlabs/gizmo/validate/reference/reftest"
 )
 
 // corpusDir finds the shared robot corpus (../shared/corpus from the

@@ -8,7 +8,7 @@ import (
 
 	"github.com/beevik/etree"
 
-	"github.com/antimlabs/gizmo/validate/xmlpos"
+	"github.com/antimlabs/gizmo/internal/xmlpos"
 )
 
 // buildURDF writes the URDF part of the isaac layout: urdf/<slug>.urdf with

@@ -10,7 +10,7 @@ import (
 
 	"github.com/beevik/etree"
 
-	"github.com/antimlabs/gizmo/validate/xmlpos"
+	"github.com/antimlabs/gizmo/internal/xmlpos"
 )
 
 // mjcfFileAttrs lists, per MJCF element, the attributes naming a file, and

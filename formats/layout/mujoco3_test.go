@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/antimlabs/gizmo/formats"
-	"github.com/antimlabs/gizmo/validate/reference"
-	"github.com/antimlabs/gizmo/validate/reference/reftest"
+	"github.com/antimlabs/gizmo/internal/reference"
+	"github.com/antimlabs/gizmo/internal/reference/reftest"
 )
 
 // TestPlacedScenesLoadInMuJoCo3 loads every placed scene (procedural robots

@@ -14,8 +14,8 @@ import (
 	"time"
 
 	"github.com/antimlabs/gizmo/formats"
-	"github.com/antimlabs/gizmo/validate/reference"
-	"github.com/antimlabs/gizmo/validate/reference/reftest"
+	"github.com/antimlabs/gizmo/internal/reference"
+	"github.com/antimlabs/gizmo/internal/reference/reftest"
 )
 
 // acceptanceRobots are the robots the reference parsers must accept: every

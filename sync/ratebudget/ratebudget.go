@@ -20,7 +20,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/antimlabs/gizmo/cache/lockedfile"
+	"github.com/antimlabs/gizmo/internal/lockedfile"
 	"github.com/antimlabs/gizmo/sync/api"
 )
 

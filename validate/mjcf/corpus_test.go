@@ -20,7 +20,7 @@ func corpusDir(t testing.TB) string {
 // (mjcf/ and synthetic/mjcf/): where MuJoCo rejected a file gizmo must
 // report an error, where it accepted one gizmo must report none, apart from
 // the knownDifferences. TestConformanceMuJoCo3 asks MuJoCo 3 itself, and
-// validate/reference's TestMuJoCo3Corpus checks that the recorded verdicts
+// internal/reference's TestMuJoCo3Corpus checks that the recorded verdicts
 // are still the ones MuJoCo gives.
 func TestCorpusRecordedVerdicts(t *testing.T) {
 	root := corpusDir(t)

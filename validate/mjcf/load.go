@@ -9,8 +9,8 @@ import (
 	"github.com/beevik/etree"
 
 	"github.com/antimlabs/gizmo/formats"
+	"github.com/antimlabs/gizmo/internal/xmlpos"
 	"github.com/antimlabs/gizmo/validate"
-	"github.com/antimlabs/gizmo/validate/xmlpos"
 )
 
 // MaxFileSize bounds one MJCF file (the model or an included file). MuJoCo

@@ -10,9 +10,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/antimlabs/gizmo/internal/reference"
+	"github.com/antimlabs/gizmo/internal/reference/reftest"
 	"github.com/antimlabs/gizmo/validate"
-	"github.com/antimlabs/gizmo/validate/reference"
-	"github.com/antimlabs/gizmo/validate/reference/reftest"
 )
 
 var update222 = flag.Bool("update222", false, "regenerate mujoco222.txt from mujoco-compile (about a minute)")

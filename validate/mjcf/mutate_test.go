@@ -13,9 +13,9 @@ import (
 
 	"github.com/beevik/etree"
 
+	"github.com/antimlabs/gizmo/internal/reference"
+	"github.com/antimlabs/gizmo/internal/reference/reftest"
 	"github.com/antimlabs/gizmo/validate"
-	"github.com/antimlabs/gizmo/validate/reference"
-	"github.com/antimlabs/gizmo/validate/reference/reftest"
 )
 
 // mirror recreates src's tree under dst with symbolic links to its files,

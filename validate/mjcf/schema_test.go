@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/antimlabs/gizmo/validate/reference"
-	"github.com/antimlabs/gizmo/validate/reference/reftest"
+	"github.com/antimlabs/gizmo/internal/reference"
+	"github.com/antimlabs/gizmo/internal/reference/reftest"
 )
 
 func TestSchemaTableParses(t *testing.T) {

@@ -10,9 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/antimlabs/gizmo/internal/reference"
+	"github.com/antimlabs/gizmo/internal/reference/reftest"
 	"github.com/antimlabs/gizmo/validate"
-	"github.com/antimlabs/gizmo/validate/reference"
-	"github.com/antimlabs/gizmo/validate/reference/reftest"
 )
 
 // xmlMessage tells a urdfdom message about the XML itself (tinyxml2's, or

@@ -4,9 +4,9 @@ import (
 	"context"
 	"testing"
 
+	"github.com/antimlabs/gizmo/internal/reference"
+	"github.com/antimlabs/gizmo/internal/reference/reftest"
 	"github.com/antimlabs/gizmo/validate"
-	"github.com/antimlabs/gizmo/validate/reference"
-	"github.com/antimlabs/gizmo/validate/reference/reftest"
 )
 
 // TestMuJoCoTarget checks --target mujoco against MuJoCo 3.3.8 reading the

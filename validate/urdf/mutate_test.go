@@ -11,9 +11,9 @@ import (
 
 	"github.com/beevik/etree"
 
+	"github.com/antimlabs/gizmo/internal/reference"
+	"github.com/antimlabs/gizmo/internal/reference/reftest"
 	"github.com/antimlabs/gizmo/validate"
-	"github.com/antimlabs/gizmo/validate/reference"
-	"github.com/antimlabs/gizmo/validate/reference/reftest"
 )
 
 // tricky are attribute values that probe urdfdom's number and vector

@@ -25,8 +25,8 @@ import (
 
 	"github.com/antimlabs/gizmo/formats"
 	"github.com/antimlabs/gizmo/internal/plural"
+	"github.com/antimlabs/gizmo/internal/xmlpos"
 	"github.com/antimlabs/gizmo/validate"
-	"github.com/antimlabs/gizmo/validate/xmlpos"
 )
 
 // MaxFileSize bounds what Check reads; bigger files are refused.

@@ -7,9 +7,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/antimlabs/gizmo/internal/reference"
+	"github.com/antimlabs/gizmo/internal/reference/reftest"
 	"github.com/antimlabs/gizmo/validate"
-	"github.com/antimlabs/gizmo/validate/reference"
-	"github.com/antimlabs/gizmo/validate/reference/reftest"
 )
 
 // TestHostileURDFAgainstCheckURDF holds gizmo's verdicts on the URDFs of

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/antimlabs/gizmo/formats/project"
-	"github.com/antimlabs/gizmo/internal/prepare"
+	"github.com/antimlabs/gizmo/sync/prepare"
 )
 
 // proj is one registered project: its last good manifest and what the last

@@ -14,8 +14,8 @@ import (
 	"time"
 
 	"github.com/antimlabs/gizmo/cache"
-	"github.com/antimlabs/gizmo/internal/prepare"
 	gsync "github.com/antimlabs/gizmo/sync"
+	"github.com/antimlabs/gizmo/sync/prepare"
 	"github.com/antimlabs/gizmo/validate"
 )
 

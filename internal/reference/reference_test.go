@@ -12,9 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/antimlabs/gizmo/internal/reference"
+	"github.com/antimlabs/gizmo/internal/reference/reftest"
 	"github.com/antimlabs/gizmo/internal/testcorpus"
-	"github.com/antimlabs/gizmo/validate/reference"
-	"github.com/antimlabs/gizmo/validate/reference/reftest"
 )
 
 func ctx(t *testing.T) context.Context {

@@ -15,10 +15,10 @@ import (
 	"time"
 
 	"github.com/antimlabs/gizmo/cache"
-	"github.com/antimlabs/gizmo/cache/lockedfile"
 	"github.com/antimlabs/gizmo/formats"
 	"github.com/antimlabs/gizmo/formats/layout"
 	"github.com/antimlabs/gizmo/formats/project"
+	"github.com/antimlabs/gizmo/internal/lockedfile"
 	gsync "github.com/antimlabs/gizmo/sync"
 	"github.com/antimlabs/gizmo/sync/api"
 	"github.com/antimlabs/gizmo/validate"

@@ -31,7 +31,7 @@ func mujocoJS() (node, script string, err error) {
 		return "", "", fmt.Errorf("mujoco-js not installed: node (Node.js 18 or later) is not on PATH; install it, then %s", install)
 	}
 	if _, serr := os.Stat(script); serr != nil {
-		return "", "", fmt.Errorf("mujoco-js not installed: %s not found; set %s to validate/reference/mujocojs/check.mjs", script, EnvMuJoCoJS)
+		return "", "", fmt.Errorf("mujoco-js not installed: %s not found; set %s to internal/reference/mujocojs/check.mjs", script, EnvMuJoCoJS)
 	}
 	if _, perr := os.Stat(filepath.Join(filepath.Dir(script), "node_modules", "mujoco-js", "package.json")); perr != nil {
 		return "", "", fmt.Errorf("mujoco-js not installed: %s", install)

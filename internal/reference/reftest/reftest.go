@@ -5,8 +5,8 @@ package reftest
 import (
 	"testing"
 
+	"github.com/antimlabs/gizmo/internal/reference"
 	"github.com/antimlabs/gizmo/internal/testreq"
-	"github.com/antimlabs/gizmo/validate/reference"
 )
 
 // Require ends the test, with a message saying how to install it, when

@@ -27,7 +27,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/antimlabs/gizmo/internal/agent"
+	"github.com/antimlabs/gizmo/sync/agent"
 	"github.com/antimlabs/gizmo/sync/api"
 )
 

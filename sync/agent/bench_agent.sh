@@ -4,10 +4,10 @@
 # 1,000 placed assets. Real processes: gizmo emulator and gizmo agent run,
 # on loopback and local files. Linux (/proc). Takes a few minutes.
 #
-#   GIZMO=bin/gizmo bash internal/agent/bench_agent.sh [agentbench flags]
+#   GIZMO=bin/gizmo bash sync/agent/bench_agent.sh [agentbench flags]
 #   e.g. --skip-idle, --projects 5 --assets 1000 --idle 60s
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 GIZMO=${GIZMO:-bin/gizmo}
 [ -x "$GIZMO" ] || { echo "build gizmo first (make build), or set GIZMO" >&2; exit 1; }
-go run ./internal/agent/agentbench -gizmo "$GIZMO" "$@"
+go run ./sync/agent/agentbench -gizmo "$GIZMO" "$@"

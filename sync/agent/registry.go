@@ -12,9 +12,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/antimlabs/gizmo/cache/lockedfile"
 	"github.com/antimlabs/gizmo/formats/project"
 	"github.com/antimlabs/gizmo/internal/atomicfile"
+	"github.com/antimlabs/gizmo/internal/lockedfile"
 )
 
 // RegistryFile is the name of the list of registered projects in gizmo's

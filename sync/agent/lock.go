@@ -8,8 +8,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/antimlabs/gizmo/cache/lockedfile"
 	"github.com/antimlabs/gizmo/internal/atomicfile"
+	"github.com/antimlabs/gizmo/internal/lockedfile"
 )
 
 // Files the agent keeps in the cache directory.
