@@ -62,7 +62,7 @@ picks). With --settle-seeded=false they stay pending or processing for good.`,
 			&cli.StringFlag{Name: "slow", Usage: "throttle download bodies to `RATE` bytes per second (e.g. 64k, 2m)"},
 			&cli.Float64Flag{Name: "fail-rate", Usage: "share of generations that end failed (0 to 1)"},
 			&cli.IntFlag{Name: "max-per-asset-rate", Usage: "answer 429 to more than `N` requests a second for one asset on one route (get, export, download): a client in a tight loop is refused and counted in the stats (0: no limit)"},
-			&cli.StringFlag{Name: "state-dir", Usage: "keep the assets in `DIR` across restarts"},
+			&cli.StringFlag{Name: "state-dir", Usage: "keep the assets, scenes and jobs in `DIR` across restarts"},
 			&cli.StringFlag{Name: "download-url", Usage: "base `URL` of download links (default: the host the API was called on)"},
 		}, currentFlags()...),
 		Action: func(c *cli.Context) error {

@@ -166,6 +166,10 @@ func newCurrent(s *Server) (*current, error) {
 	s.mu.Unlock()
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if s.savedCur != nil {
+		c.restoreLocked(s.savedCur)
+		return c, nil
+	}
 	for i := 0; i < len(recs); i += assetsPerSeededScene {
 		group := recs[i:min(len(recs), i+assetsPerSeededScene)]
 		p := scenePrompts[(i/assetsPerSeededScene)%len(scenePrompts)]
@@ -544,6 +548,9 @@ func (s *Server) handleCurrentCreate(w http.ResponseWriter, r *http.Request) {
 	j := c.newJobLocked("asset", sid, a.ID, prompt, rec, s.now())
 	c.jobOf[a.ID] = j.ID
 	c.mu.Unlock()
+	if !s.saved(w) {
+		return
+	}
 	s.accepted(w, r, j)
 }
 

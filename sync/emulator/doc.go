@@ -7,7 +7,7 @@
 //
 // Assets live in memory, ordered by creation; with Config.StateDir they are
 // kept in state.json there (written to a temporary file and renamed) and come
-// back after a restart. Seeded assets (Config.Assets, Seed) have ids "ast_" +
+// back after a restart, with the current generation's scenes and jobs. Seeded assets (Config.Assets, Seed) have ids "ast_" +
 // base36 chosen by the seed, prompts cycling over robot kinds, and a status
 // chosen by their index: most ready, some pending, processing or failed.
 // Created assets are pending, then processing after GenDelay/2, then ready

@@ -149,6 +149,10 @@ type Server struct {
 	ln      net.Listener
 
 	cur *current // the current generation's state; nil for alpha
+	// savedCur is the current generation's state as loaded from StateDir
+	// (nil when there was none): newCurrent restores it, and an alpha
+	// server writes it back as it was.
+	savedCur *savedCurrent
 }
 
 // New makes a Server: it loads Config.StateDir's state if there is one, then
@@ -219,6 +223,9 @@ func New(cfg Config) (*Server, error) {
 			return nil, err
 		}
 		s.handler = s.currentRoutes()
+		if err := s.save(); err != nil {
+			return nil, err
+		}
 	default:
 		return nil, fmt.Errorf("emulator: API generation %q: want %s or %s", cfg.API, APIAlpha, APICurrent)
 	}

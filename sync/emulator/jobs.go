@@ -21,15 +21,15 @@ const (
 // job is a generation or an edit. Its state comes from the clock: queued
 // until StartedAt, running until EndsAt, then Final.
 type job struct {
-	ID        string
-	Mode      string // "asset", "scene" or "edit"
-	SceneID   string
-	AssetID   string // the asset it makes ("" for an edit)
-	Prompt    string
-	CreatedAt time.Time
-	StartedAt time.Time
-	EndsAt    time.Time
-	Final     string // succeeded, failed or cancelled
+	ID        string    `json:"id"`
+	Mode      string    `json:"mode"` // "asset", "scene" or "edit"
+	SceneID   string    `json:"scene_id"`
+	AssetID   string    `json:"asset_id,omitempty"` // the asset it makes ("" for an edit)
+	Prompt    string    `json:"prompt"`
+	CreatedAt time.Time `json:"created_at"`
+	StartedAt time.Time `json:"started_at"`
+	EndsAt    time.Time `json:"ends_at"`
+	Final     string    `json:"final"` // succeeded, failed or cancelled
 }
 
 // newJobLocked adds a job following rec's timing (the asset it makes, or,
@@ -145,7 +145,10 @@ func (s *Server) handleJobCancel(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if drop != "" {
-		s.Delete(drop)
+		s.Delete(drop) // saves the state, the cancelled job with it
+	} else if err := s.save(); err != nil {
+		nestedError(w, http.StatusInternalServerError, "state_not_saved", err.Error())
+		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"ok": true, "job": v})
 }

@@ -203,6 +203,9 @@ func (s *Server) handleSceneCreate(w http.ResponseWriter, r *http.Request) {
 	sc.Job = j.ID
 	c.jobOf[a.ID] = j.ID
 	c.mu.Unlock()
+	if !s.saved(w) {
+		return
+	}
 	s.accepted(w, r, j)
 }
 
@@ -234,6 +237,9 @@ func (s *Server) handleSceneEdit(w http.ResponseWriter, r *http.Request) {
 	j := c.newJobLocked("edit", sc.ID, "", prompt, rec, now)
 	sc.Edits = append(sc.Edits, edit{Prompt: prompt, Job: j})
 	c.mu.Unlock()
+	if !s.saved(w) {
+		return
+	}
 	s.accepted(w, r, j)
 }
 

@@ -306,6 +306,9 @@ type persisted struct {
 	Version int       `json:"version"`
 	Secret  []byte    `json:"secret"`
 	Assets  []*record `json:"assets"`
+	// Current holds the current generation's scenes and jobs (absent from
+	// a state only an alpha server wrote).
+	Current *savedCurrent `json:"current,omitempty"`
 }
 
 const stateFile = "state.json"
@@ -328,6 +331,7 @@ func (s *Server) load() (bool, error) {
 		return false, fmt.Errorf("emulator: state file %s has version %d, want 1: remove it to start afresh", p, st.Version)
 	}
 	s.secret = st.Secret
+	s.savedCur = st.Current
 	for _, r := range st.Assets {
 		if r != nil && r.ID != "" && s.byID[r.ID] == nil {
 			s.addLocked(r)
@@ -350,8 +354,14 @@ func (s *Server) save() error {
 	// turn, so the last rename always carries the latest state.
 	s.saveMu.Lock()
 	defer s.saveMu.Unlock()
+	// The current generation's part first, under its own lock (never
+	// held together with s.mu); an alpha server keeps what it loaded.
+	cur := s.savedCur
+	if s.cur != nil {
+		cur = s.cur.snapshot()
+	}
 	s.mu.Lock()
-	st := persisted{Version: 1, Secret: s.secret, Assets: s.assets}
+	st := persisted{Version: 1, Secret: s.secret, Assets: s.assets, Current: cur}
 	b, err := json.MarshalIndent(st, "", "  ")
 	s.mu.Unlock()
 	if err != nil {
