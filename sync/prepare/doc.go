@@ -10,6 +10,14 @@
 // returns: it opens no cache and sends no request. That is the cost of a
 // prepare before every simulation run.
 //
+// The files follow a run's phases: prepare.go holds the API (Options, Run,
+// Resolve, Result), noop.go the no-op check, run.go the slow run's state and
+// its phases in order, resolve.go the selection (manifest to asset ids and
+// the formats each target needs), fetch.go what the cache lacks and
+// unpacking, validate.go the models' check, plan.go what each target gets
+// and the lock that says so, place.go placing and removing, lock.go the
+// targets' prepare.lock, errors.go the errors callers branch on.
+//
 // It is orchestration: it imports the cache, the API client's interface and
 // the placement packages, and is used by the gizmo prepare and gizmo place
 // commands.

@@ -1,0 +1,111 @@
+package prepare
+
+import (
+	"context"
+	"fmt"
+	"path"
+	"sort"
+
+	"github.com/antimlabs/gizmo/formats/layout"
+)
+
+func item(t *target, p *layout.Placed, m layout.Model) Item {
+	it := Item{ID: p.ID, Name: p.Name, Format: m.Format, Hash: m.Hash, Target: t.Dir, Layout: t.Layout, Slug: p.Slug, Path: path.Join(t.Dir, p.Slug, m.Path)}
+	if m.Scene != "" {
+		it.Scene = path.Join(t.Dir, p.Slug, m.Scene)
+	}
+	return it
+}
+
+func sortItems(targets []*target, items []Item) {
+	order := map[string]int{}
+	for i, t := range targets {
+		order[t.Dir] = i
+	}
+	sort.SliceStable(items, func(i, j int) bool {
+		a, b := items[i], items[j]
+		if order[a.Target] != order[b.Target] {
+			return order[a.Target] < order[b.Target]
+		}
+		if a.Slug != b.Slug {
+			return a.Slug < b.Slug
+		}
+		return a.Format < b.Format
+	})
+}
+
+// place places what is missing, changed or damaged in each target, removes
+// what is no longer selected, and records each target's state.
+func (s *slow) place(ctx context.Context, p *plan) error {
+	for i, t := range s.targets {
+		if err := s.placeTarget(ctx, t, p.assets[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *slow) placeTarget(ctx context.Context, t *target, assets []layout.Asset) error {
+	keep := map[string]bool{}
+	for _, a := range assets {
+		if err := ctx.Err(); err != nil {
+			// Stopped: what is placed stays whole; the next run
+			// records it (an intact version folder is reused).
+			return err
+		}
+		keep[a.ID] = true
+		key := layout.VersionKey(t.Layout, t.Link, a.Sources)
+		p := t.state.Assets[a.ID]
+		if p != nil && p.Key == key && p.Slug == a.Slug && p.Link == t.Link {
+			problems := t.lt.Check(*p, s.o.Verify)
+			if len(problems) == 0 {
+				continue
+			}
+			for _, pr := range problems {
+				s.logf("repairing %s", pr)
+			}
+			s.res.Repaired++
+		}
+		if p != nil && p.Slug != a.Slug {
+			if err := t.lt.Remove(p.Slug); err != nil {
+				return err
+			}
+		}
+		placed, err := t.lt.Place(a)
+		if err != nil {
+			return err
+		}
+		s.logf("placed %s (%s) in %s/%s", a.ID, a.Name, t.Dir, a.Slug)
+		t.state.Assets[a.ID] = &placed
+		t.state.Layout = t.Layout
+		t.dirty = true
+		s.res.Placed++
+	}
+	for id, p := range t.state.Assets {
+		if keep[id] {
+			continue
+		}
+		if err := t.lt.Remove(p.Slug); err != nil {
+			s.warn("%v", err)
+		}
+		delete(t.state.Assets, id)
+		t.dirty = true
+		s.res.Removed++
+		s.logf("removed %s (%s) from %s: no longer selected", id, p.Name, t.Dir)
+	}
+	if t.dirty || len(t.state.Assets) == 0 {
+		if err := t.state.Write(t.lt.Dir); err != nil {
+			return fmt.Errorf("record placement in %s: %w", t.lt.Dir, err)
+		}
+	}
+	// Remove version folders superseded more than layout.Grace ago, of
+	// every asset, including assets removed on earlier runs.
+	t.lt.Collect()
+	for _, a := range assets {
+		p := t.state.Assets[a.ID]
+		for _, mdl := range p.Models {
+			s.res.Items = append(s.res.Items, item(t, p, mdl))
+		}
+	}
+	return nil
+}
