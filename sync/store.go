@@ -1,0 +1,55 @@
+package sync
+
+import (
+	"context"
+	"hash"
+	"io"
+	"time"
+
+	"github.com/antimlabs/gizmo/cache"
+	"github.com/antimlabs/gizmo/internal/archive"
+)
+
+// Store is what the engine needs from the cache. *cache.Cache satisfies it.
+type Store interface {
+	Assets() ([]cache.AssetMeta, error)
+	RecordAssets(seen []cache.AssetMeta, complete bool) error
+	Entries() ([]cache.Entry, error)
+	// URLs returns every recorded export URL, read once at the start.
+	URLs() ([]cache.RecordedURL, error)
+	Remove(id string) error
+	FileStore
+}
+
+// FileStore is what fetching one file needs from the cache (Fetch asks for
+// no more): storing it, the recorded export URLs, the validation verdicts.
+type FileStore interface {
+	// StoreChecked stores a download (cache.Cache.Store), running check
+	// on a new one before its index record is written, and records the
+	// verdict in it.
+	StoreChecked(ctx context.Context, id, format string, fetch cache.FetchFunc, check cache.Check) (cache.Entry, error)
+	RecordURL(id, format, url string, expires time.Time) error
+	URL(id, format string) (url string, expires time.Time, ok bool)
+	SetValidation(id, format string, v cache.Validation) error
+	// ModelPath is where the model file is, or will be once its tree is
+	// unpacked (the cache unpacks on first use).
+	ModelPath(e cache.Entry) string
+	// DownloadPath is where the download is stored.
+	DownloadPath(e cache.Entry) string
+	// Files shows the stored download as its tree, unpacked or not.
+	Files(e cache.Entry) (*archive.Overlay, io.Closer, error)
+}
+
+// resumableWriter is the cache's writer when it keeps parts of downloads cut
+// short (cache.storeWriter): what an adopted part holds, and where the
+// validator that makes it resumable is recorded.
+type resumableWriter interface {
+	Resume() (offset int64, etag string, total int64, held hash.Hash)
+	SetValidator(etag string, total int64) error
+}
+
+// The project's cache fits.
+var (
+	_ Store     = (*cache.Cache)(nil)
+	_ FileStore = (*cache.Cache)(nil)
+)
