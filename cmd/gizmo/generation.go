@@ -12,6 +12,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/antimlabs/gizmo/cache"
 	"github.com/antimlabs/gizmo/internal/atomicfile"
 	"github.com/antimlabs/gizmo/internal/exitcode"
 	"github.com/antimlabs/gizmo/sync/api"
@@ -143,12 +144,20 @@ func saveGenerations(path string, m map[string]rememberedGeneration) {
 }
 
 // rateBudget is the rate-limit budget shared by the processes using this
-// API URL and key on this machine, kept in the cache directory; nil when
-// there is no cache directory.
+// API URL and key on this machine, whatever their cache directories: the
+// budget belongs to the key. It is kept in the api folder of the user's
+// default cache directory ($XDG_CACHE_HOME/gizmo/api, ~/.cache/gizmo/api),
+// or of the cache directory in use when the user has none; nil when there
+// is neither.
 func rateBudget(c *cli.Context, apiURL, key string) api.Budget {
-	dir, err := cacheDir(c)
+	dir, err := cache.DefaultDir()
 	if err != nil || dir == "" {
-		return nil
+		if dir, err = cacheDir(c); err != nil || dir == "" {
+			return nil
+		}
 	}
-	return ratebudget.New(dir, apiURL, key)
+	return ratebudget.New(filepath.Join(dir, budgetDir), apiURL, key)
 }
+
+// budgetDir is the folder of rate-limit budgets below a cache directory.
+const budgetDir = "api"

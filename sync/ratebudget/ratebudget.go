@@ -1,9 +1,12 @@
 // Package ratebudget shares the API's rate-limit budget between the
 // processes that use one API key on one machine (several gizmo commands,
-// the agent): a small JSON file in the cache directory holds the pacing
-// state (api.PaceState), read and written under an exclusive flock for
-// every request, so that together they spend the window's requests evenly
-// instead of racing each other into 429s.
+// the agent, whatever cache directory each uses): a small JSON file in one
+// directory of the user's (the caller picks it: gizmo's is the api folder
+// of the user's default cache directory) holds the pacing state
+// (api.PaceState), read and written under an exclusive flock for every
+// request, so that together they spend the window's requests evenly instead
+// of racing each other into 429s. The budget belongs to the key and the
+// server, not to a cache.
 //
 // The file is named by a hash of the API URL and the key; it never holds
 // the key. A file that cannot be read as a state is taken as empty (it only
@@ -15,7 +18,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -27,40 +32,44 @@ import (
 // File is a budget kept in a file. Its methods are safe for concurrent
 // use, from any number of processes.
 type File struct {
-	cacheDir, path, lock string
+	dir, path, lock string
 }
 
 var _ api.Budget = (*File)(nil)
 
-// Dir is where budgets live below a cache directory.
-const Dir = "api"
-
-// New returns the budget of apiURL and key, kept in cacheDir/api/. That
-// directory is made on first use, but never the cache directory itself: a
-// command that fails before it creates the cache leaves no trace (the
-// budget is then this process's alone).
-func New(cacheDir, apiURL, key string) *File {
+// New returns the budget of apiURL and key, kept in dir. The directory is
+// made when there is something to keep (a window seen): a process that
+// never sees the rate-limit headers (the alpha generation) leaves no trace.
+func New(dir, apiURL, key string) *File {
 	base := strings.TrimRight(apiURL, "/")
 	if strings.HasSuffix(strings.ToLower(base), "/v1") {
 		base = base[:len(base)-3] // one server, however its URL is written
 	}
 	sum := sha256.Sum256([]byte(base + "\x00" + key))
 	name := "ratelimit-" + hex.EncodeToString(sum[:8]) + ".json"
-	p := filepath.Join(cacheDir, Dir, name)
-	return &File{cacheDir: cacheDir, path: p, lock: p + ".lock"}
+	p := filepath.Join(dir, name)
+	return &File{dir: dir, path: p, lock: p + ".lock"}
 }
 
 // Path is the file holding the state.
 func (f *File) Path() string { return f.path }
 
 // Update runs fn on the state under the file's lock and writes it back.
+// With no directory yet, fn first runs on an empty state, and the directory
+// is made only when fn leaves something in it; fn then runs again on the
+// file's state (another process may have made it meanwhile): fn may run
+// twice, and its last run is the one that counts.
 func (f *File) Update(ctx context.Context, fn func(*api.PaceState)) error {
 	l, err := lockedfile.Acquire(ctx, f.lock, true)
 	if err != nil {
-		if st, serr := os.Stat(f.cacheDir); serr != nil || !st.IsDir() {
-			return fmt.Errorf("rate-limit budget: no cache directory yet: %w", err)
+		if _, serr := os.Stat(f.dir); !errors.Is(serr, fs.ErrNotExist) {
+			return fmt.Errorf("rate-limit budget: %w", err)
 		}
-		if mkErr := os.Mkdir(filepath.Dir(f.lock), 0o755); mkErr != nil && !os.IsExist(mkErr) {
+		var s api.PaceState
+		if fn(&s); s == (api.PaceState{}) {
+			return nil // nothing to share: leave no trace
+		}
+		if err := os.MkdirAll(f.dir, 0o755); err != nil {
 			return fmt.Errorf("rate-limit budget: %w", err)
 		}
 		if l, err = lockedfile.Acquire(ctx, f.lock, true); err != nil {

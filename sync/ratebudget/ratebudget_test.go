@@ -31,7 +31,7 @@ func TestSharedBudget(t *testing.T) {
 				o := api.Options{BaseURL: u, APIKey: "k-secret", Generation: api.GenerationCurrent, MaxAttempts: 20,
 					BaseBackoff: 10 * time.Millisecond, MaxBackoff: 100 * time.Millisecond}
 				if shared {
-					o.Budget = ratebudget.New(dir, u, "k-secret")
+					o.Budget = ratebudget.New(dir+"/api", u, "k-secret")
 				}
 				c, err := api.New(o)
 				if err != nil {
@@ -78,6 +78,44 @@ func TestSharedBudget(t *testing.T) {
 				if len(ents) != 2 {
 					t.Errorf("%d files in the budget dir, want the state and its lock", len(ents))
 				}
+			}
+		})
+	}
+}
+
+// TestNoTrace: a process that has nothing to share (it never saw the
+// rate-limit headers) leaves no directory behind; one that saw a window
+// makes the directory and the file, which the next process reads.
+func TestNoTrace(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		fn    func(*api.PaceState)
+		trace bool
+	}{
+		{"nothing known", func(*api.PaceState) {}, false},
+		{"a window seen", func(s *api.PaceState) { s.Known, s.Limit, s.Remaining = true, 10, 9 }, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir() + "/user/gizmo/api"
+			b := ratebudget.New(dir, "http://127.0.0.1:1/v1", "k")
+			if err := b.Update(context.Background(), tc.fn); err != nil {
+				t.Fatal(err)
+			}
+			_, err := os.Stat(b.Path())
+			if got := err == nil; got != tc.trace {
+				t.Fatalf("budget file present %v, want %v (%v)", got, tc.trace, err)
+			}
+			if _, err := os.Stat(dir); !tc.trace && !os.IsNotExist(err) {
+				t.Errorf("the budget directory was made with nothing to keep (%v)", err)
+			}
+			var seen api.PaceState
+			// The same key and server, spelt with /v1 or without.
+			other := ratebudget.New(dir, "http://127.0.0.1:1/", "k")
+			if err := other.Update(context.Background(), func(s *api.PaceState) { seen = *s }); err != nil {
+				t.Fatal(err)
+			}
+			if seen.Known != tc.trace || tc.trace && seen.Remaining != 9 {
+				t.Errorf("another process reads %+v", seen)
 			}
 		})
 	}
