@@ -24,4 +24,9 @@ type Validation struct {
 	Valid            bool
 	Errors, Warnings int
 	Summary          []string
+	// Err is set when the model could not be checked at all (it cannot be
+	// read, or the check was stopped): no verdict on the model. The
+	// engine records such a result as invalid, with Summary; prepare
+	// reports Err and records nothing.
+	Err error
 }

@@ -24,8 +24,6 @@ import (
 	gsync "github.com/antimlabs/gizmo/sync"
 	"github.com/antimlabs/gizmo/sync/agent"
 	"github.com/antimlabs/gizmo/sync/api"
-	"github.com/antimlabs/gizmo/validate"
-	"github.com/antimlabs/gizmo/validate/validator"
 )
 
 const flagRegistry = "registry"
@@ -306,12 +304,10 @@ func runAgentCommand(c *cli.Context) error {
 		Remote: func() (agent.Remote, error) {
 			return newAgentClient(c, metrics, log)
 		},
-		Validate: func(ctx context.Context, path string) ([]validate.Report, error) {
-			return validator.Path(ctx, path, validate.Options{})
-		},
-		Log:     log,
-		Metrics: metrics,
-		Notify:  agent.NotifierFromEnv(),
+		Validate: prepareValidator,
+		Log:      log,
+		Metrics:  metrics,
+		Notify:   agent.NotifierFromEnv(),
 	}
 
 	lock, err := agent.Lock(dir)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -17,8 +16,6 @@ import (
 	"github.com/antimlabs/gizmo/internal/plural"
 	"github.com/antimlabs/gizmo/internal/termtext"
 	"github.com/antimlabs/gizmo/sync/prepare"
-	"github.com/antimlabs/gizmo/validate"
-	"github.com/antimlabs/gizmo/validate/validator"
 )
 
 // flagProject is the project root flag of init, place and prepare.
@@ -130,9 +127,7 @@ func prepareOptions(c *cli.Context) prepare.Options {
 		Remote: func() (prepare.Remote, error) {
 			return newClient(c)
 		},
-		Validate: func(ctx context.Context, path string) ([]validate.Report, error) {
-			return validator.Path(ctx, path, validate.Options{})
-		},
+		Validate: prepareValidator,
 	}
 	if !quiet && !lineageBool(c, flagJSON) {
 		o.Log = func(format string, args ...any) {

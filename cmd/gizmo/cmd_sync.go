@@ -186,11 +186,26 @@ func syncUnreachable(err error) bool {
 
 // syncValidator validates a stored model with the project's validators,
 // reading it through files (its download, shown where its tree will be).
+// The verdict keeps the first five error lines.
 func syncValidator(ctx context.Context, path string, files gsync.Files) gsync.Validation {
 	testhook.Reached(ctx, testhook.Validating)
+	return checkModel(ctx, path, files, 5)
+}
+
+// prepareValidator validates a model before prepare places it; the verdict
+// keeps every error line, for prepare's InvalidError.
+func prepareValidator(ctx context.Context, path string, files gsync.Files) gsync.Validation {
+	return checkModel(ctx, path, files, -1)
+}
+
+// checkModel runs the project's validators on a model read through files
+// (the operating system when nil), keeping at most maxLines error lines
+// (all when negative). A model that cannot be checked at all is invalid,
+// with the reason in Summary and Err.
+func checkModel(ctx context.Context, path string, files gsync.Files, maxLines int) gsync.Validation {
 	reps, err := validator.Path(ctx, path, validate.Options{FS: files})
 	if err != nil {
-		return gsync.Validation{Valid: false, Errors: 1, Summary: []string{err.Error()}}
+		return gsync.Validation{Valid: false, Errors: 1, Summary: []string{err.Error()}, Err: err}
 	}
 	v := gsync.Validation{Valid: true}
 	for _, r := range reps {
@@ -200,7 +215,7 @@ func syncValidator(ctx context.Context, path string, files gsync.Files) gsync.Va
 		v.Errors += len(r.Errors)
 		v.Warnings += len(r.Warnings)
 		for _, p := range r.Errors {
-			if len(v.Summary) < 5 {
+			if maxLines < 0 || len(v.Summary) < maxLines {
 				v.Summary = append(v.Summary, p.String())
 			}
 		}

@@ -106,11 +106,7 @@ func closure(direct map[string][]string, pkg string) []string {
 
 // pending lists dependencies that break a rule today and are being removed;
 // each entry names the package and the dependency. Keep it empty.
-var pending = map[[2]string]bool{
-	{"sync/prepare", "validate"}:          true, // validate.Report only; moving to an interface
-	{"sync/agent", "validate"}:            true,
-	{"sync/agent/agentbench", "validate"}: true,
-}
+var pending = map[[2]string]bool{}
 
 func under(p, prefix string) bool { return p == prefix || strings.HasPrefix(p, prefix+"/") }
 

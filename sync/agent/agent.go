@@ -16,7 +16,6 @@ import (
 	"github.com/antimlabs/gizmo/cache"
 	gsync "github.com/antimlabs/gizmo/sync"
 	"github.com/antimlabs/gizmo/sync/prepare"
-	"github.com/antimlabs/gizmo/validate"
 )
 
 // Remote is what the agent needs from the Gizmo API: what the sync engine
@@ -64,8 +63,9 @@ type Deps struct {
 	OpenCache func() (*cache.Cache, error)
 	// Remote makes the API client; called again after a reload (a key
 	// file may have changed).
-	Remote   func() (Remote, error)
-	Validate func(ctx context.Context, path string) ([]validate.Report, error)
+	Remote func() (Remote, error)
+	// Validate checks the models prepare places (prepare.Options.Validate).
+	Validate gsync.Validator
 	Log      *slog.Logger
 	Clock    Clock
 	Metrics  *Metrics // nil: a new one

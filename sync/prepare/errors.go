@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	"github.com/antimlabs/gizmo/formats"
-	"github.com/antimlabs/gizmo/validate"
 )
 
 // LockedError is what --locked returns when what would be placed differs
@@ -25,22 +24,16 @@ func (e *LockedError) Error() string {
 	return "what would be placed differs from gizmo.lock (run 'gizmo prepare --update' and commit gizmo.lock if the change is wanted):\n  " + strings.Join(e.Diff, "\n  ")
 }
 
-// InvalidError is a model that fails validation; its reports carry
-// file:line for each problem.
+// InvalidError is a model that fails validation; its problems carry
+// file:line each.
 type InvalidError struct {
-	Asset   string
-	Format  formats.Format
-	Reports []validate.Report
+	Asset    string
+	Format   formats.Format
+	Problems []string
 }
 
 func (e *InvalidError) Error() string {
-	var lines []string
-	for _, r := range e.Reports {
-		for _, p := range r.Errors {
-			lines = append(lines, p.String())
-		}
-	}
-	return fmt.Sprintf("asset %s (%s) is not valid, not placed (ask Gizmo to regenerate it, or remove it from gizmo.toml):\n  %s", e.Asset, e.Format.Short(), strings.Join(lines, "\n  "))
+	return fmt.Sprintf("asset %s (%s) is not valid, not placed (ask Gizmo to regenerate it, or remove it from gizmo.toml):\n  %s", e.Asset, e.Format.Short(), strings.Join(e.Problems, "\n  "))
 }
 
 // MissingError lists what an offline prepare needs that the cache lacks.

@@ -13,7 +13,6 @@ import (
 	"github.com/antimlabs/gizmo/formats/project"
 	gsync "github.com/antimlabs/gizmo/sync"
 	"github.com/antimlabs/gizmo/sync/api"
-	"github.com/antimlabs/gizmo/validate"
 )
 
 // Cache is what prepare needs from the cache; *cache.Cache satisfies it.
@@ -60,8 +59,11 @@ type Options struct {
 	OpenCache func() (Cache, error)
 	// Remote makes the API client; called only when a request is needed.
 	Remote func() (Remote, error)
-	// Validate checks a model file; nil skips validation.
-	Validate func(ctx context.Context, path string) ([]validate.Report, error)
+	// Validate checks a model file, as the sync engine's Validator does;
+	// nil skips validation. Prepare validates the unpacked tree on disk, so
+	// it passes files as nil (the operating system). Summary should carry
+	// every error line (file:line): InvalidError shows them.
+	Validate gsync.Validator
 	// Log receives progress lines; nil discards them.
 	Log func(format string, args ...any)
 	// Manifest, when set, is used instead of reading gizmo.toml (a

@@ -17,6 +17,7 @@ import (
 	"github.com/antimlabs/gizmo/formats/project"
 	"github.com/antimlabs/gizmo/internal/reference"
 	"github.com/antimlabs/gizmo/internal/reference/reftest"
+	gsync "github.com/antimlabs/gizmo/sync"
 	"github.com/antimlabs/gizmo/sync/api"
 	"github.com/antimlabs/gizmo/sync/emulator"
 	"github.com/antimlabs/gizmo/sync/emulator/emulatortest"
@@ -49,9 +50,7 @@ func (e *env) options() Options {
 		Remote: func() (Remote, error) {
 			return api.New(api.Options{BaseURL: e.url, APIKey: emulator.DefaultAPIKey})
 		},
-		Validate: func(ctx context.Context, p string) ([]validate.Report, error) {
-			return validator.Path(ctx, p, validate.Options{})
-		},
+		Validate: checkModel,
 	}
 }
 
@@ -506,4 +505,23 @@ func TestFetchThroughEngine(t *testing.T) {
 			t.Errorf("result %+v, stats %+v → %+v: want 1 export and 2 downloads", res, before, st)
 		}
 	})
+}
+
+// checkModel is the validators behind prepare's Validator interface, as the
+// command wires them: every error line kept.
+func checkModel(ctx context.Context, p string, files gsync.Files) gsync.Validation {
+	reps, err := validator.Path(ctx, p, validate.Options{FS: files})
+	if err != nil {
+		return gsync.Validation{Errors: 1, Summary: []string{err.Error()}, Err: err}
+	}
+	v := gsync.Validation{Valid: true}
+	for _, r := range reps {
+		v.Valid = v.Valid && r.Valid
+		v.Errors += len(r.Errors)
+		v.Warnings += len(r.Warnings)
+		for _, pr := range r.Errors {
+			v.Summary = append(v.Summary, pr.String())
+		}
+	}
+	return v
 }

@@ -22,19 +22,18 @@ func (s *slow) validate(ctx context.Context, needs []need, entries map[need]cach
 		if e.Validation != nil && e.Validation.Valid && e.Validation.Errors == 0 {
 			continue // validated when it was stored
 		}
-		reps, err := s.o.Validate(ctx, filepath.Join(s.cache.TreePath(e), filepath.FromSlash(e.Model)))
-		if err != nil {
-			return fmt.Errorf("validate asset %s (%s) %s: %w", n.id, s.name(n.id), n.f.Short(), err)
+		v := s.o.Validate(ctx, filepath.Join(s.cache.TreePath(e), filepath.FromSlash(e.Model)), nil)
+		if v.Err != nil {
+			return fmt.Errorf("validate asset %s (%s) %s: %w", n.id, s.name(n.id), n.f.Short(), v.Err)
 		}
-		v := cache.Validation{Valid: true, Checked: time.Now()}
-		for _, r := range reps {
-			v.Errors += len(r.Errors)
-			v.Warnings += len(r.Warnings)
-			if !r.Valid {
-				return &InvalidError{Asset: fmt.Sprintf("%s (%s)", n.id, s.name(n.id)), Format: n.f, Reports: reps}
-			}
+		if err := ctx.Err(); err != nil {
+			return err // cut short: the verdict is about the interruption
 		}
-		if err := s.cache.SetValidation(n.id, string(n.f), v); err != nil {
+		if !v.Valid {
+			return &InvalidError{Asset: fmt.Sprintf("%s (%s)", n.id, s.name(n.id)), Format: n.f, Problems: v.Summary}
+		}
+		rec := cache.Validation{Valid: true, Errors: v.Errors, Warnings: v.Warnings, Checked: time.Now()}
+		if err := s.cache.SetValidation(n.id, string(n.f), rec); err != nil {
 			s.logf("warning: recording the validation of %s %s: %v", n.id, n.f.Short(), err)
 		}
 	}
