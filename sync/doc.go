@@ -45,6 +45,7 @@
 // # Events
 //
 // Run reports what it does through Options.OnEvent, one Event at a time
-// (never concurrently). NewReporter renders them as a terminal progress
-// display, as one log line per finished item, or as one JSON object per line.
+// (never concurrently). The engine only emits them; the command's UI
+// package renders them (a terminal progress display, one log line per
+// finished item, or one JSON object per line).
 package sync

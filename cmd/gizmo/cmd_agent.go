@@ -17,6 +17,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/antimlabs/gizmo/cache"
+	"github.com/antimlabs/gizmo/cmd/gizmo/internal/ui"
 	"github.com/antimlabs/gizmo/formats"
 	"github.com/antimlabs/gizmo/formats/project"
 	"github.com/antimlabs/gizmo/internal/exitcode"
@@ -143,7 +144,7 @@ Exit status: 0; 9 another agent runs on this cache; 2 bad flags; with
 						if list == nil {
 							list = []string{}
 						}
-						return printJSON(c.App.Writer, struct {
+						return ui.PrintJSON(c.App.Writer, struct {
 							Registry string   `json:"registry"`
 							Projects []string `json:"projects"`
 						}{reg.Path, list})
@@ -198,7 +199,7 @@ Exit status: 0; 8 no agent runs on this cache.`,
 						return err
 					}
 					if lineageBool(c, flagJSON) {
-						return printJSON(c.App.Writer, st)
+						return ui.PrintJSON(c.App.Writer, st)
 					}
 					printAgentStatus(c.App.Writer, st)
 					return nil

@@ -14,6 +14,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/antimlabs/gizmo/cache"
+	"github.com/antimlabs/gizmo/cmd/gizmo/internal/ui"
 	"github.com/antimlabs/gizmo/formats"
 	"github.com/antimlabs/gizmo/internal/exitcode"
 	"github.com/antimlabs/gizmo/internal/plural"
@@ -233,7 +234,7 @@ func runCacheLs(ch *cache.Cache, w io.Writer, mode outputMode) error {
 		return rows[i].Format < rows[j].Format
 	})
 	if mode.json {
-		return printJSON(w, rows)
+		return ui.PrintJSON(w, rows)
 	}
 	if len(rows) == 0 {
 		if !mode.quiet {
@@ -241,7 +242,7 @@ func runCacheLs(ch *cache.Cache, w io.Writer, mode outputMode) error {
 		}
 		return nil
 	}
-	t := newTable(w, "ID", "NAME", "FORMAT", "KIND", "SIZE", "STATUS", "VALID")
+	t := ui.NewTable(w, "ID", "NAME", "FORMAT", "KIND", "SIZE", "STATUS", "VALID")
 	var total int64
 	for _, r := range rows {
 		status := r.Status
@@ -250,7 +251,7 @@ func runCacheLs(ch *cache.Cache, w io.Writer, mode outputMode) error {
 		}
 		format, kind, size, valid := "-", "-", "-", "-"
 		if r.Format != "" {
-			format, kind, size = formats.Format(r.Format).Short(), r.Kind, humanBytes(r.Size)
+			format, kind, size = formats.Format(r.Format).Short(), r.Kind, ui.Bytes(r.Size)
 			total += r.Size
 		}
 		if v := r.Validation; v.Interrupted() {
@@ -263,13 +264,13 @@ func runCacheLs(ch *cache.Cache, w io.Writer, mode outputMode) error {
 				valid = "ok, " + plural.Count(v.Warnings, "warning", "warnings")
 			}
 		}
-		t.row(r.ID, truncate(orDash(r.Name), 32), format, kind, size, orDash(status), valid)
+		t.Row(r.ID, ui.Truncate(ui.OrDash(r.Name), 32), format, kind, size, ui.OrDash(status), valid)
 	}
-	if err := t.flush(); err != nil {
+	if err := t.Flush(); err != nil {
 		return err
 	}
 	if !mode.quiet {
-		fmt.Fprintf(w, "%s, %s of downloads, in %s\n", plural.Count(len(entries), "entry", "entries"), humanBytes(total), ch.Root())
+		fmt.Fprintf(w, "%s, %s of downloads, in %s\n", plural.Count(len(entries), "entry", "entries"), ui.Bytes(total), ch.Root())
 	}
 	return nil
 }
@@ -327,7 +328,7 @@ func runCachePath(ctx context.Context, ch *cache.Cache, w io.Writer, idOrName st
 		p = ch.TreePath(e)
 	}
 	if mode.json {
-		return printJSON(w, map[string]string{"id": e.AssetID, "format": e.Format, "model": ch.ModelPath(e), "tree": ch.TreePath(e)})
+		return ui.PrintJSON(w, map[string]string{"id": e.AssetID, "format": e.Format, "model": ch.ModelPath(e), "tree": ch.TreePath(e)})
 	}
 	_, err = fmt.Fprintln(w, p)
 	return err
@@ -394,7 +395,7 @@ func reportVerify(w io.Writer, dir string, problems []cache.Problem, mode output
 		if problems == nil {
 			problems = []cache.Problem{}
 		}
-		if err := printJSON(w, map[string]any{"problems": problems, "unresolved": bad, "unreadable": unreadable}); err != nil {
+		if err := ui.PrintJSON(w, map[string]any{"problems": problems, "unresolved": bad, "unreadable": unreadable}); err != nil {
 			return err
 		}
 	} else {
@@ -438,7 +439,7 @@ func runCacheGC(ctx context.Context, ch *cache.Cache, w io.Writer, opts cache.GC
 		if res.Removed == nil {
 			res.Removed = []string{}
 		}
-		return printJSON(w, map[string]any{"dry_run": opts.DryRun, "removed": res.Removed, "bytes": res.Bytes, "pruned": res.Pruned})
+		return ui.PrintJSON(w, map[string]any{"dry_run": opts.DryRun, "removed": res.Removed, "bytes": res.Bytes, "pruned": res.Pruned})
 	}
 	verb := "removed"
 	if opts.DryRun {
@@ -453,7 +454,7 @@ func runCacheGC(ctx context.Context, ch *cache.Cache, w io.Writer, opts cache.GC
 		fmt.Fprintf(w, "%s vanished asset %s\n", strings.Replace(verb, "remove", "prune", 1), id)
 	}
 	if !mode.quiet {
-		fmt.Fprintf(w, "%s %s (%s)\n", verb, plural.Count(len(res.Removed), "file", "files"), humanBytes(res.Bytes))
+		fmt.Fprintf(w, "%s %s (%s)\n", verb, plural.Count(len(res.Removed), "file", "files"), ui.Bytes(res.Bytes))
 	}
 	return nil
 }
@@ -464,16 +465,16 @@ func runCacheInfo(ch *cache.Cache, w io.Writer, mode outputMode) error {
 		return err
 	}
 	if mode.json {
-		return printJSON(w, in)
+		return ui.PrintJSON(w, in)
 	}
-	t := newTable(w)
-	t.row("location:", in.Root)
-	t.row("schema:", fmt.Sprint(in.SchemaVersion))
-	t.row("assets:", fmt.Sprintf("%d (%d vanished from the account)", in.Assets, in.Vanished))
-	t.row("entries:", fmt.Sprintf("%d (asset, format) pairs", in.Entries))
-	t.row("files:", fmt.Sprintf("%d downloads, %d unpacked trees, %d temp files", in.Blobs, in.Trees, in.TempFiles))
-	t.row("size:", fmt.Sprintf("%s on disk (%s of downloads)", humanBytes(in.DiskBytes), humanBytes(in.DownloadBytes)))
-	return t.flush()
+	t := ui.NewTable(w)
+	t.Row("location:", in.Root)
+	t.Row("schema:", fmt.Sprint(in.SchemaVersion))
+	t.Row("assets:", fmt.Sprintf("%d (%d vanished from the account)", in.Assets, in.Vanished))
+	t.Row("entries:", fmt.Sprintf("%d (asset, format) pairs", in.Entries))
+	t.Row("files:", fmt.Sprintf("%d downloads, %d unpacked trees, %d temp files", in.Blobs, in.Trees, in.TempFiles))
+	t.Row("size:", fmt.Sprintf("%s on disk (%s of downloads)", ui.Bytes(in.DiskBytes), ui.Bytes(in.DownloadBytes)))
+	return t.Flush()
 }
 
 func runCacheRm(ch *cache.Cache, w io.Writer, args []string, mode outputMode) error {
@@ -494,7 +495,7 @@ func runCacheRm(ch *cache.Cache, w io.Writer, args []string, mode outputMode) er
 		}
 	}
 	if mode.json {
-		return printJSON(w, map[string]any{"removed": removed})
+		return ui.PrintJSON(w, map[string]any{"removed": removed})
 	}
 	return nil
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/antimlabs/gizmo/cache"
+	"github.com/antimlabs/gizmo/cmd/gizmo/internal/ui"
 	"github.com/antimlabs/gizmo/formats"
 	"github.com/antimlabs/gizmo/internal/exitcode"
 	"github.com/antimlabs/gizmo/internal/termtext"
@@ -131,16 +132,16 @@ type exportDeps struct {
 }
 
 func runExport(ctx context.Context, o exportOptions, d exportDeps) error {
-	bar := newProgressBar(d.stderr, o.mode.tty, fmt.Sprintf("%s %s", o.id, o.format.Short()))
-	res, err := d.fetch(ctx, d.client, o.id, o.format, o.output, bar.update)
-	bar.end()
+	bar := ui.NewProgressBar(d.stderr, o.mode.tty, fmt.Sprintf("%s %s", o.id, o.format.Short()))
+	res, err := d.fetch(ctx, d.client, o.id, o.format, o.output, bar.Update)
+	bar.End()
 	if errors.Is(err, api.ErrNotReady) && d.client != nil {
 		a, gerr := d.client.Get(ctx, o.id)
 		if gerr == nil && o.wait && (a.Status == api.StatusPending || a.Status == api.StatusProcessing) {
 			if a, gerr = waitReady(ctx, d, o); gerr == nil && a.Status == api.StatusReady {
-				bar = newProgressBar(d.stderr, o.mode.tty, fmt.Sprintf("%s %s", o.id, o.format.Short()))
-				res, err = d.fetch(ctx, d.client, o.id, o.format, o.output, bar.update)
-				bar.end()
+				bar = ui.NewProgressBar(d.stderr, o.mode.tty, fmt.Sprintf("%s %s", o.id, o.format.Short()))
+				res, err = d.fetch(ctx, d.client, o.id, o.format, o.output, bar.Update)
+				bar.End()
 			}
 		}
 		if gerr == nil && a.Status != api.StatusReady {
@@ -158,7 +159,7 @@ func runExport(ctx context.Context, o exportOptions, d exportDeps) error {
 	}
 	switch {
 	case o.mode.json:
-		return printJSON(d.stdout, res)
+		return ui.PrintJSON(d.stdout, res)
 	case o.mode.quiet:
 		_, err := fmt.Fprintln(d.stdout, res.Path)
 		return err
@@ -171,7 +172,7 @@ func runExport(ctx context.Context, o exportOptions, d exportDeps) error {
 		} else if !o.format.Known() {
 			note = " (not checked: gizmo neither validates nor places " + string(o.format) + ")"
 		}
-		fmt.Fprintf(d.stderr, "%s %s: %s, %s%s\n", o.id, o.format, orDash(res.Kind), humanBytes(res.Size), note)
+		fmt.Fprintf(d.stderr, "%s %s: %s, %s%s\n", o.id, o.format, ui.OrDash(res.Kind), ui.Bytes(res.Size), note)
 	}
 	return err
 }

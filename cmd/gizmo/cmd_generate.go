@@ -10,6 +10,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/antimlabs/gizmo/cmd/gizmo/internal/ui"
 	"github.com/antimlabs/gizmo/internal/exitcode"
 	"github.com/antimlabs/gizmo/sync/api"
 )
@@ -133,16 +134,16 @@ func runGenerate(ctx context.Context, client *api.Client, o generateOptions, std
 	}
 
 	start := time.Now()
-	spin := startSpinner(stderr, o.mode.tty, fmt.Sprintf("%s %s", a.ID, a.Status))
+	spin := ui.StartSpinner(stderr, o.mode.tty, fmt.Sprintf("%s %s", a.ID, a.Status))
 	last := api.Status("")
 	final, err := client.WaitReady(ctx, a.ID, func(cur api.Asset) {
-		spin.set(fmt.Sprintf("%s %s (%s)", cur.ID, cur.Status, time.Since(start).Round(time.Second)))
+		spin.Set(fmt.Sprintf("%s %s (%s)", cur.ID, cur.Status, time.Since(start).Round(time.Second)))
 		if cur.Status != last && !o.mode.tty && !o.mode.quiet && !o.mode.json {
 			fmt.Fprintf(stderr, "%s: %s\n", cur.ID, cur.Status)
 		}
 		last = cur.Status
 	})
-	spin.end()
+	spin.End()
 	switch {
 	case errors.Is(err, api.ErrGenerationFailed):
 		if perr := printAsset(stdout, *final, o.mode); perr != nil {

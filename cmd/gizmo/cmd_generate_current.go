@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/antimlabs/gizmo/cmd/gizmo/internal/ui"
 	"github.com/antimlabs/gizmo/sync/api"
 )
 
@@ -40,39 +41,39 @@ func runGenerateCurrent(ctx context.Context, client *api.Client, o generateOptio
 // an edit of a scene.
 func followCreated(ctx context.Context, client *api.Client, acc *api.Accepted, kind string, wait bool, mode outputMode, stdout, stderr io.Writer) error {
 	if acc.Recovered && !mode.quiet {
-		fmt.Fprintf(stderr, "the create's answer was lost; found what it made instead of sending it again (job %s)\n", orDash(acc.JobID))
+		fmt.Fprintf(stderr, "the create's answer was lost; found what it made instead of sending it again (job %s)\n", ui.OrDash(acc.JobID))
 	}
 	if !wait {
 		switch {
 		case mode.json:
-			return printJSON(stdout, jobJSON{Job: acc.JobID, Scene: acc.SceneID, Asset: acc.AssetID, Status: acc.Status, Recovered: acc.Recovered})
+			return ui.PrintJSON(stdout, jobJSON{Job: acc.JobID, Scene: acc.SceneID, Asset: acc.AssetID, Status: acc.Status, Recovered: acc.Recovered})
 		case mode.quiet:
 			_, err := fmt.Fprintln(stdout, acc.JobID)
 			return err
 		}
-		fmt.Fprintf(stdout, "job %s: %s (scene %s)\n", acc.JobID, orDash(acc.Status), orDash(acc.SceneID))
+		fmt.Fprintf(stdout, "job %s: %s (scene %s)\n", acc.JobID, ui.OrDash(acc.Status), ui.OrDash(acc.SceneID))
 		fmt.Fprintf(stderr, "generating; follow it with 'gizmo status %s'\n", acc.SceneID)
 		return nil
 	}
 	if acc.JobID == "" {
-		return fmt.Errorf("the create's answer was lost and what it made carries no job id: check it with 'gizmo status %s'", orDash(acc.SceneID))
+		return fmt.Errorf("the create's answer was lost and what it made carries no job id: check it with 'gizmo status %s'", ui.OrDash(acc.SceneID))
 	}
 	start := time.Now()
-	spin := startSpinner(stderr, mode.tty, fmt.Sprintf("%s queued", acc.JobID))
+	spin := ui.StartSpinner(stderr, mode.tty, fmt.Sprintf("%s queued", acc.JobID))
 	job, err := client.FollowJob(ctx, acc.JobID, api.FollowOptions{OnEvent: func(e api.JobEvent) {
 		label := e.Type
 		if e.Stage != "" {
 			label += " " + e.Stage
 		}
-		spin.set(fmt.Sprintf("%s %s (%s)", acc.JobID, label, time.Since(start).Round(time.Second)))
+		spin.Set(fmt.Sprintf("%s %s (%s)", acc.JobID, label, time.Since(start).Round(time.Second)))
 		switch {
 		case mode.json:
-			printJSON(stdout, e)
+			ui.PrintJSON(stdout, e)
 		case !mode.tty && !mode.quiet:
 			fmt.Fprintf(stderr, "%s: %s\n", acc.JobID, label)
 		}
 	}})
-	spin.end()
+	spin.End()
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) {
 			return waitTimedOut(fmt.Sprintf("job %s has not ended; check it later with 'gizmo status %s'", acc.JobID, acc.SceneID))
@@ -81,7 +82,7 @@ func followCreated(ctx context.Context, client *api.Client, acc *api.Accepted, k
 	}
 	if job.Status != "succeeded" {
 		if mode.json {
-			printJSON(stdout, jobJSON{Job: job.ID, Scene: job.SceneID, Asset: job.AssetID, Status: job.Status, Error: job.Error})
+			ui.PrintJSON(stdout, jobJSON{Job: job.ID, Scene: job.SceneID, Asset: job.AssetID, Status: job.Status, Error: job.Error})
 		}
 		reason := job.Error
 		if reason == "" {
@@ -101,7 +102,7 @@ func followCreated(ctx context.Context, client *api.Client, acc *api.Accepted, k
 		return printAssetOrID(stdout, *a, mode)
 	}
 	if kind == api.JobAsset {
-		fmt.Fprintf(stderr, "job %s succeeded without naming its asset; its scene is %s ('gizmo status %s')\n", job.ID, orDash(sceneID), orDash(sceneID))
+		fmt.Fprintf(stderr, "job %s succeeded without naming its asset; its scene is %s ('gizmo status %s')\n", job.ID, ui.OrDash(sceneID), ui.OrDash(sceneID))
 	}
 	sc, err := client.GetScene(ctx, sceneID)
 	if err != nil {
@@ -115,27 +116,27 @@ func followCreated(ctx context.Context, client *api.Client, acc *api.Accepted, k
 func printScene(w io.Writer, s api.Scene, mode outputMode) error {
 	switch {
 	case mode.json:
-		return printJSON(w, s)
+		return ui.PrintJSON(w, s)
 	case mode.quiet:
 		_, err := fmt.Fprintln(w, s.ID)
 		return err
 	}
-	t := newTable(w)
-	t.row("scene", s.ID)
-	t.row("name", orDash(s.Name))
-	t.row("status", string(s.Status))
-	t.row("prompt", orDash(s.Prompt))
+	t := ui.NewTable(w)
+	t.Row("scene", s.ID)
+	t.Row("name", ui.OrDash(s.Name))
+	t.Row("status", string(s.Status))
+	t.Row("prompt", ui.OrDash(s.Prompt))
 	if !s.CreatedAt.IsZero() {
-		t.row("created", s.CreatedAt.UTC().Format(time.RFC3339))
+		t.Row("created", s.CreatedAt.UTC().Format(time.RFC3339))
 	}
-	t.row("assets", orDash(strings.Join(s.Assets, ", ")))
+	t.Row("assets", ui.OrDash(strings.Join(s.Assets, ", ")))
 	if len(s.Edits) > 0 {
-		t.row("edits", strings.Join(s.Edits, "; "))
+		t.Row("edits", strings.Join(s.Edits, "; "))
 	}
 	var fs []string
 	for _, f := range s.Formats {
 		fs = append(fs, string(f))
 	}
-	t.row("formats", orDash(strings.Join(fs, ", ")))
-	return t.flush()
+	t.Row("formats", ui.OrDash(strings.Join(fs, ", ")))
+	return t.Flush()
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/antimlabs/gizmo/cmd/gizmo/internal/ui"
 	"github.com/antimlabs/gizmo/formats/layout"
 	"github.com/antimlabs/gizmo/formats/project"
 	"github.com/antimlabs/gizmo/internal/atomicfile"
@@ -83,5 +84,5 @@ func printInitJSON(w io.Writer, dir string, layouts []layout.Layout) error {
 	for i, l := range layouts {
 		names[i] = string(l)
 	}
-	return printJSON(w, map[string]any{"path": p, "layouts": names})
+	return ui.PrintJSON(w, map[string]any{"path": p, "layouts": names})
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/antimlabs/gizmo/cmd/gizmo/internal/ui"
 	"github.com/antimlabs/gizmo/internal/exitcode"
 	"github.com/antimlabs/gizmo/internal/plural"
 	"github.com/antimlabs/gizmo/internal/termtext"
@@ -150,7 +151,7 @@ func runLs(ctx context.Context, client *api.Client, o lsOptions, stdout, stderr 
 		for _, a := range shown {
 			out.Assets = append(out.Assets, toAssetJSON(a))
 		}
-		return printJSON(stdout, out)
+		return ui.PrintJSON(stdout, out)
 	case o.mode.quiet:
 		for _, a := range shown {
 			if _, err := fmt.Fprintln(stdout, termtext.Clean(a.ID)); err != nil {
@@ -160,15 +161,15 @@ func runLs(ctx context.Context, client *api.Client, o lsOptions, stdout, stderr 
 		return nil
 	}
 	if len(shown) > 0 {
-		t := newTable(stdout, "ID", "STATUS", "NAME", "TAGS", "CREATED")
+		t := ui.NewTable(stdout, "ID", "STATUS", "NAME", "TAGS", "CREATED")
 		for _, a := range shown {
 			created := ""
 			if !a.CreatedAt.IsZero() {
 				created = a.CreatedAt.UTC().Format("2006-01-02 15:04")
 			}
-			t.row(a.ID, string(a.Status), truncate(a.Name, 40), orDash(strings.Join(a.Tags, ",")), created)
+			t.Row(a.ID, string(a.Status), ui.Truncate(a.Name, 40), ui.OrDash(strings.Join(a.Tags, ",")), created)
 		}
-		if err := t.flush(); err != nil {
+		if err := t.Flush(); err != nil {
 			return err
 		}
 	}

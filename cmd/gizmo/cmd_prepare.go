@@ -10,6 +10,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/antimlabs/gizmo/cmd/gizmo/internal/ui"
 	"github.com/antimlabs/gizmo/formats"
 	"github.com/antimlabs/gizmo/formats/project"
 	"github.com/antimlabs/gizmo/internal/exitcode"
@@ -185,7 +186,7 @@ func printPrepared(stdout, stderr io.Writer, dir string, res *prepare.Result, m 
 	}
 	switch {
 	case m.json:
-		return printJSON(stdout, struct {
+		return ui.PrintJSON(stdout, struct {
 			Project string `json:"project"`
 			*prepare.Result
 		}{abs, res})

@@ -13,12 +13,12 @@ import (
 	"oras.land/oras-go/v2/registry/remote"
 
 	"github.com/antimlabs/gizmo/cache"
+	"github.com/antimlabs/gizmo/cmd/gizmo/internal/ui"
 	"github.com/antimlabs/gizmo/formats"
 	"github.com/antimlabs/gizmo/formats/project"
 	"github.com/antimlabs/gizmo/internal/archive"
 	"github.com/antimlabs/gizmo/internal/exitcode"
 	"github.com/antimlabs/gizmo/internal/plural"
-	gsync "github.com/antimlabs/gizmo/sync"
 	"github.com/antimlabs/gizmo/sync/oci"
 	"github.com/antimlabs/gizmo/sync/prepare"
 )
@@ -184,10 +184,10 @@ cache; 6 the registry refused the credentials; 1 anything else.`,
 				return registryExit(err)
 			}
 			if lineageBool(c, flagJSON) {
-				return printJSON(c.App.Writer, res)
+				return ui.PrintJSON(c.App.Writer, res)
 			}
 			if !lineageBool(c, flagQuiet) {
-				fmt.Fprintf(c.App.ErrWriter, "gizmo: pushed %s: %s uploaded (%s), %d already there\n", plural.Count(res.Entries, "export", "exports"), plural.Count(res.Uploaded, "blob", "blobs"), gsync.FormatBytes(res.Bytes), res.Present)
+				fmt.Fprintf(c.App.ErrWriter, "gizmo: pushed %s: %s uploaded (%s), %d already there\n", plural.Count(res.Entries, "export", "exports"), plural.Count(res.Uploaded, "blob", "blobs"), ui.Bytes(res.Bytes), res.Present)
 			}
 			fmt.Fprintln(c.App.Writer, res.Digest)
 			return nil
@@ -221,10 +221,10 @@ kept); 6 the registry refused the credentials; 1 anything else.`,
 				return registryExit(err)
 			}
 			if lineageBool(c, flagJSON) {
-				return printJSON(c.App.Writer, res)
+				return ui.PrintJSON(c.App.Writer, res)
 			}
 			if !lineageBool(c, flagQuiet) {
-				fmt.Fprintf(c.App.ErrWriter, "gizmo: %s stored, %d already in the cache (%s fetched)\n", plural.Count(res.Stored, "export", "exports"), res.Present, gsync.FormatBytes(res.Bytes))
+				fmt.Fprintf(c.App.ErrWriter, "gizmo: %s stored, %d already in the cache (%s fetched)\n", plural.Count(res.Stored, "export", "exports"), res.Present, ui.Bytes(res.Bytes))
 			}
 			fmt.Fprintln(c.App.Writer, res.Digest)
 			return nil

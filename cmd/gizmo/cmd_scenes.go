@@ -7,6 +7,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/antimlabs/gizmo/cmd/gizmo/internal/ui"
 	"github.com/antimlabs/gizmo/internal/exitcode"
 	"github.com/antimlabs/gizmo/internal/plural"
 	"github.com/antimlabs/gizmo/sync/api"
@@ -26,22 +27,22 @@ func runLsScenes(ctx context.Context, client *api.Client, mode outputMode, stdou
 		if scenes == nil {
 			scenes = []api.Scene{}
 		}
-		return printJSON(stdout, map[string]any{"scenes": scenes, "total": len(scenes)})
+		return ui.PrintJSON(stdout, map[string]any{"scenes": scenes, "total": len(scenes)})
 	case mode.quiet:
 		for _, s := range scenes {
 			fmt.Fprintln(stdout, s.ID)
 		}
 		return nil
 	}
-	t := newTable(stdout, "SCENE", "STATUS", "ASSETS", "NAME", "CREATED")
+	t := ui.NewTable(stdout, "SCENE", "STATUS", "ASSETS", "NAME", "CREATED")
 	for _, s := range scenes {
 		created := "-"
 		if !s.CreatedAt.IsZero() {
 			created = s.CreatedAt.UTC().Format("2006-01-02 15:04")
 		}
-		t.row(s.ID, string(s.Status), fmt.Sprint(s.AssetCount), truncate(orDash(s.Name), 48), created)
+		t.Row(s.ID, string(s.Status), fmt.Sprint(s.AssetCount), ui.Truncate(ui.OrDash(s.Name), 48), created)
 	}
-	if err := t.flush(); err != nil {
+	if err := t.Flush(); err != nil {
 		return err
 	}
 	_, err = fmt.Fprintln(stdout, plural.Count(len(scenes), "scene", "scenes"))
@@ -61,18 +62,18 @@ func statusOther(ctx context.Context, client *api.Client, id string, mode output
 			return err
 		}
 		if mode.json {
-			return printJSON(stdout, jobJSON{Job: j.ID, Scene: j.SceneID, Asset: j.AssetID, Status: j.Status, Error: j.Error})
+			return ui.PrintJSON(stdout, jobJSON{Job: j.ID, Scene: j.SceneID, Asset: j.AssetID, Status: j.Status, Error: j.Error})
 		}
-		t := newTable(stdout)
-		t.row("job", j.ID)
-		t.row("status", j.Status)
-		t.row("mode", orDash(j.Mode))
-		t.row("scene", orDash(j.SceneID))
-		t.row("asset", orDash(j.AssetID))
+		t := ui.NewTable(stdout)
+		t.Row("job", j.ID)
+		t.Row("status", j.Status)
+		t.Row("mode", ui.OrDash(j.Mode))
+		t.Row("scene", ui.OrDash(j.SceneID))
+		t.Row("asset", ui.OrDash(j.AssetID))
 		if j.Error != "" {
-			t.row("error", j.Error)
+			t.Row("error", j.Error)
 		}
-		return t.flush()
+		return t.Flush()
 	}
 	sc, err := client.GetScene(ctx, id)
 	if errors.Is(err, api.ErrNotFound) {

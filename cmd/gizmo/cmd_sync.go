@@ -14,6 +14,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/antimlabs/gizmo/cache"
+	"github.com/antimlabs/gizmo/cmd/gizmo/internal/ui"
 	"github.com/antimlabs/gizmo/formats"
 	"github.com/antimlabs/gizmo/internal/exitcode"
 	"github.com/antimlabs/gizmo/internal/testhook"
@@ -77,7 +78,7 @@ run.`,
 				apiURL: client.BaseURL(),
 				stdout: c.App.Writer,
 				stderr: c.App.ErrWriter,
-				tty:    isTerminal(c.App.ErrWriter),
+				tty:    ui.IsTerminal(c.App.ErrWriter),
 			})
 		},
 	})
@@ -129,14 +130,14 @@ func syncOptionsFrom(c *cli.Context) (syncOptions, error) {
 // runSync runs the sync engine and reports: live progress on a terminal,
 // one line per finished item otherwise, one JSON event per line with --json.
 func runSync(ctx context.Context, o syncOptions, d syncDeps) error {
-	var rep gsync.Reporter
+	var rep ui.Reporter
 	switch {
 	case o.json:
-		rep = gsync.NewReporter(d.stdout, gsync.ReportJSON, false, false)
+		rep = ui.NewSyncReporter(d.stdout, ui.ReportJSON, false, false)
 	case d.tty && !o.quiet:
-		rep = gsync.NewReporter(d.stderr, gsync.ReportTerminal, o.quiet, o.verbose)
+		rep = ui.NewSyncReporter(d.stderr, ui.ReportTerminal, o.quiet, o.verbose)
 	default:
-		rep = gsync.NewReporter(d.stderr, gsync.ReportLines, o.quiet, o.verbose)
+		rep = ui.NewSyncReporter(d.stderr, ui.ReportLines, o.quiet, o.verbose)
 	}
 	opts := o.engine
 	opts.OnEvent = rep.Event

@@ -11,6 +11,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/antimlabs/gizmo/cmd/gizmo/internal/ui"
 	"github.com/antimlabs/gizmo/internal/exitcode"
 	"github.com/antimlabs/gizmo/sync/api"
 )
@@ -112,28 +113,28 @@ func runWhoami(ctx context.Context, client *api.Client, gen api.Generation, src 
 		}
 	}
 	if mode.json {
-		return printJSON(stdout, out)
+		return ui.PrintJSON(stdout, out)
 	}
-	t := newTable(stdout)
-	t.row("api", out.APIURL)
-	t.row("generation", fmt.Sprintf("%s (%s)", gen, src))
-	t.row("auth", "the key is accepted")
+	t := ui.NewTable(stdout)
+	t.Row("api", out.APIURL)
+	t.Row("generation", fmt.Sprintf("%s (%s)", gen, src))
+	t.Row("auth", "the key is accepted")
 	for _, k := range sortedKeys(out.Whoami) {
 		if k == "ok" {
 			continue
 		}
-		t.row(k, flatten(out.Whoami[k]))
+		t.Row(k, flatten(out.Whoami[k]))
 	}
-	t.row("assets", fmt.Sprint(out.Assets))
+	t.Row("assets", fmt.Sprint(out.Assets))
 	if out.RateLimit != nil {
-		t.row("rate limit", fmt.Sprintf("%d requests, %d left, resets %s", limit, remaining, reset.Local().Format(time.TimeOnly)))
+		t.Row("rate limit", fmt.Sprintf("%d requests, %d left, resets %s", limit, remaining, reset.Local().Format(time.TimeOnly)))
 	}
 	full := fmt.Sprintf("%d requests", out.FullSync.Requests)
 	if out.FullSync.Seconds > 0 {
 		full += fmt.Sprintf(", about %s at the rate limit", (time.Duration(out.FullSync.Seconds) * time.Second).String())
 	}
-	t.row("full sync", full)
-	return t.flush()
+	t.Row("full sync", full)
+	return t.Flush()
 }
 
 // windowOf reads the rate limit's window from a whoami answer

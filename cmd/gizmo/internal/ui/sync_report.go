@@ -1,4 +1,4 @@
-package sync
+package ui
 
 import (
 	"encoding/json"
@@ -6,16 +6,17 @@ import (
 	"io"
 	"slices"
 	"strings"
-	stdsync "sync"
+	"sync"
 	"time"
 
 	"github.com/antimlabs/gizmo/internal/termtext"
+	gsync "github.com/antimlabs/gizmo/sync"
 )
 
-// Reporter renders events. Its Event method is Options.OnEvent; Close stops
+// Reporter renders the sync engine's events. Its Event method is the engine's Options.OnEvent; Close stops
 // any redrawing and leaves the output tidy.
 type Reporter interface {
-	Event(Event)
+	Event(gsync.Event)
 	Close()
 }
 
@@ -36,10 +37,10 @@ const (
 	ReportJSON
 )
 
-// NewReporter returns a Reporter writing to w. quiet keeps only failures and
+// NewSyncReporter returns a Reporter writing to w. quiet keeps only failures and
 // the summary (ReportLines and ReportTerminal); verbose adds skipped files
 // and retries.
-func NewReporter(w io.Writer, mode ReportMode, quiet, verbose bool) Reporter {
+func NewSyncReporter(w io.Writer, mode ReportMode, quiet, verbose bool) Reporter {
 	switch mode {
 	case ReportJSON:
 		b := newBatched(w)
@@ -64,13 +65,13 @@ const batchDelay = 100 * time.Millisecond
 // Callers serialise Write and flush with the reporter's mutex (mu), which
 // the timer takes too.
 type batched struct {
-	mu    *stdsync.Mutex
+	mu    *sync.Mutex
 	w     io.Writer
 	buf   []byte
 	timer *time.Timer
 }
 
-func newBatched(w io.Writer) *batched { return &batched{mu: new(stdsync.Mutex), w: w} }
+func newBatched(w io.Writer) *batched { return &batched{mu: new(sync.Mutex), w: w} }
 
 // Write keeps p for the next flush. Callers hold mu.
 func (b *batched) Write(p []byte) (int, error) {
@@ -102,14 +103,14 @@ type jsonReporter struct {
 	enc *json.Encoder
 }
 
-func (j *jsonReporter) Event(e Event) {
-	if e.Type == EventProgress || e.Type == EventQueued {
+func (j *jsonReporter) Event(e gsync.Event) {
+	if e.Type == gsync.EventProgress || e.Type == gsync.EventQueued {
 		return
 	}
 	j.b.mu.Lock()
 	defer j.b.mu.Unlock()
 	_ = j.enc.Encode(e)
-	if e.Type == EventSummary {
+	if e.Type == gsync.EventSummary {
 		j.b.flush()
 	}
 }
@@ -126,14 +127,14 @@ type lineReporter struct {
 	quiet, verbose bool
 }
 
-func (l *lineReporter) Event(e Event) {
+func (l *lineReporter) Event(e gsync.Event) {
 	l.b.mu.Lock()
 	defer l.b.mu.Unlock()
 	if s := itemLine(e, l.quiet, l.verbose); s != "" {
 		l.b.Write(append([]byte(s), '\n'))
 	}
-	if e.Type == EventSummary {
-		l.b.Write([]byte(SummaryText(e.Summary)))
+	if e.Type == gsync.EventSummary {
+		l.b.Write([]byte(SyncSummary(e.Summary)))
 		l.b.flush()
 	}
 }
@@ -147,13 +148,13 @@ func (l *lineReporter) Close() {
 // itemLine is the log line of a finished item, or "" for events that do not
 // get one. What the server named (ids, names, reasons) is made safe for a
 // terminal: escape sequences are shown, not obeyed.
-func itemLine(e Event, quiet, verbose bool) string {
+func itemLine(e gsync.Event, quiet, verbose bool) string {
 	return termtext.Clean(itemText(e, quiet, verbose))
 }
 
-func itemText(e Event, quiet, verbose bool) string {
+func itemText(e gsync.Event, quiet, verbose bool) string {
 	switch e.Type {
-	case EventQueued, EventStart, EventProgress:
+	case gsync.EventQueued, gsync.EventStart, gsync.EventProgress:
 		return "" // several per file, never a line: spare them the formatting
 	}
 	what := e.ID
@@ -164,7 +165,7 @@ func itemText(e Event, quiet, verbose bool) string {
 		what += fmt.Sprintf(" (%s)", e.Name)
 	}
 	switch e.Type {
-	case EventFail:
+	case gsync.EventFail:
 		if e.ID == "" {
 			return "failed: " + e.Reason
 		}
@@ -174,8 +175,8 @@ func itemText(e Event, quiet, verbose bool) string {
 		return ""
 	}
 	switch e.Type {
-	case EventDone:
-		s := fmt.Sprintf("fetched  %s %s", what, FormatBytes(e.Size))
+	case gsync.EventDone:
+		s := fmt.Sprintf("fetched  %s %s", what, Bytes(e.Size))
 		if e.Valid != nil {
 			if *e.Valid {
 				s += ", valid"
@@ -187,24 +188,24 @@ func itemText(e Event, quiet, verbose bool) string {
 			s += ": " + e.Reason
 		}
 		return s
-	case EventPlan:
+	case gsync.EventPlan:
 		size := "size unknown"
 		if e.Size > 0 {
-			size = FormatBytes(e.Size)
+			size = Bytes(e.Size)
 		}
 		return fmt.Sprintf("would fetch %s (%s)", what, size)
-	case EventPending:
+	case gsync.EventPending:
 		return fmt.Sprintf("pending  %s: %s, %s", what, e.Status, e.Reason)
-	case EventGenerationFailed:
+	case gsync.EventGenerationFailed:
 		return fmt.Sprintf("generation failed %s: %s", what, e.Reason)
-	case EventUnknownStatus:
+	case gsync.EventUnknownStatus:
 		return fmt.Sprintf("unknown status %q %s: %s", e.Status, what, e.Reason)
-	case EventVanished:
+	case gsync.EventVanished:
 		return fmt.Sprintf("vanished %s: no longer in the account (gizmo sync --prune removes it from the cache)", what)
-	case EventPruned:
+	case gsync.EventPruned:
 		return fmt.Sprintf("pruned   %s", what)
-	case EventSkip:
-		if e.Reason != ReasonCached {
+	case gsync.EventSkip:
+		if e.Reason != gsync.ReasonCached {
 			return fmt.Sprintf("skipped  %s: %s", what, e.Reason)
 		}
 	}
@@ -212,26 +213,26 @@ func itemText(e Event, quiet, verbose bool) string {
 		return ""
 	}
 	switch e.Type {
-	case EventSkip:
+	case gsync.EventSkip:
 		return fmt.Sprintf("skipped  %s: %s", what, e.Reason)
-	case EventRetry:
+	case gsync.EventRetry:
 		return fmt.Sprintf("retrying %s: %s", what, e.Reason)
-	case EventListed:
+	case gsync.EventListed:
 		return fmt.Sprintf("listed   %d assets", e.Count)
 	}
 	return ""
 }
 
-// SummaryText is the closing summary as text: counts, bytes, time, and every
+// SyncSummary is the closing summary as text: counts, bytes, time, and every
 // failure with its reason (made safe for a terminal).
-func SummaryText(s *Summary) string {
+func SyncSummary(s *gsync.Summary) string {
 	if s == nil {
 		return ""
 	}
 	return termtext.Lines(summaryText(s))
 }
 
-func summaryText(s *Summary) string {
+func summaryText(s *gsync.Summary) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "assets: %d seen, %d ready, %d pending, %d generation failed", s.Seen, s.Ready, s.Pending, s.GenFailed)
 	if s.Vanished > 0 {
@@ -244,7 +245,7 @@ func summaryText(s *Summary) string {
 	if s.Planned > 0 {
 		fmt.Fprintf(&b, "files: %d would be fetched", s.Planned)
 		if s.PlannedBytes > 0 {
-			fmt.Fprintf(&b, " (%s known)", FormatBytes(s.PlannedBytes))
+			fmt.Fprintf(&b, " (%s known)", Bytes(s.PlannedBytes))
 		}
 		fmt.Fprintf(&b, ", %d already cached", s.Skipped)
 	} else {
@@ -253,9 +254,9 @@ func summaryText(s *Summary) string {
 	if s.NotOffered > 0 {
 		fmt.Fprintf(&b, ", %d not offered", s.NotOffered)
 	}
-	fmt.Fprintf(&b, "; %s in %s", FormatBytes(s.Bytes), s.Duration.Round(time.Millisecond))
+	fmt.Fprintf(&b, "; %s in %s", Bytes(s.Bytes), s.Duration.Round(time.Millisecond))
 	if s.Duration > 0 && s.Bytes > 0 {
-		fmt.Fprintf(&b, " (%s/s)", FormatBytes(int64(float64(s.Bytes)/s.Duration.Seconds())))
+		fmt.Fprintf(&b, " (%s/s)", Bytes(int64(float64(s.Bytes)/s.Duration.Seconds())))
 	}
 	b.WriteString("\n")
 	if s.UnknownFormat > 0 {
@@ -290,23 +291,9 @@ func summaryText(s *Summary) string {
 	return b.String()
 }
 
-// FormatBytes prints a byte count with a binary unit.
-func FormatBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
-}
-
 // termReporter draws a live display on a terminal.
 type termReporter struct {
-	mu             stdsync.Mutex
+	mu             sync.Mutex
 	w              io.Writer
 	quiet, verbose bool
 	now            func() time.Time
@@ -319,10 +306,10 @@ type termReporter struct {
 	planned  int // files known to fetch
 	finished int // files done or failed
 	bytes    int64
-	summary  *Summary
+	summary  *gsync.Summary
 
 	done chan struct{}
-	wg   stdsync.WaitGroup
+	wg   sync.WaitGroup
 }
 
 type active struct {
@@ -334,39 +321,39 @@ type active struct {
 // maxActiveLines bounds the per-download lines drawn.
 const maxActiveLines = 8
 
-func (t *termReporter) Event(e Event) {
+func (t *termReporter) Event(e gsync.Event) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	key := e.ID + "\x00" + string(e.Format)
 	switch e.Type {
-	case EventListed:
+	case gsync.EventListed:
 		t.listed = true
-	case EventQueued:
+	case gsync.EventQueued:
 		t.planned = max(t.planned, e.Count)
-	case EventStart:
+	case gsync.EventStart:
 		t.active[key] = &active{label: termtext.Clean(e.ID) + " " + e.Format.Short(), started: t.now()}
-	case EventProgress:
+	case gsync.EventProgress:
 		if a := t.active[key]; a != nil {
 			a.done, a.total = e.Bytes, e.Size
 		}
-	case EventDone:
+	case gsync.EventDone:
 		if a := t.active[key]; a != nil {
 			delete(t.active, key)
 		}
 		t.finished++
 		t.bytes += e.Bytes
-	case EventFail:
+	case gsync.EventFail:
 		if _, ok := t.active[key]; ok {
 			delete(t.active, key)
 			t.finished++
 		}
-	case EventSummary:
+	case gsync.EventSummary:
 		t.summary = e.Summary
 	}
-	if e.Type == EventDone && !t.verbose && e.Valid != nil && *e.Valid {
+	if e.Type == gsync.EventDone && !t.verbose && e.Valid != nil && *e.Valid {
 		return // the bar shows it; only what needs attention scrolls
 	}
-	if e.Type == EventDone && !t.verbose && e.Valid == nil {
+	if e.Type == gsync.EventDone && !t.verbose && e.Valid == nil {
 		return
 	}
 	if s := itemLine(e, t.quiet, t.verbose); s != "" {
@@ -436,7 +423,7 @@ func (t *termReporter) display() []string {
 		eta = (per * time.Duration(t.planned-t.finished)).Round(time.Second).String()
 	}
 	lines := []string{fmt.Sprintf("%s %d/%d files  %s  %s/s  ETA %s",
-		bar(t.finished, t.planned, 30), t.finished, t.planned, FormatBytes(t.bytes+inflight), FormatBytes(int64(rate)), eta)}
+		Bar(int64(t.finished), int64(t.planned), 30), t.finished, t.planned, Bytes(t.bytes+inflight), Bytes(int64(rate)), eta)}
 	keys := make([]string, 0, len(t.active))
 	for k := range t.active {
 		keys = append(keys, k)
@@ -455,23 +442,14 @@ func (t *termReporter) display() []string {
 		}
 		size, aeta := "?", "--"
 		if a.total > 0 {
-			size = FormatBytes(a.total)
+			size = Bytes(a.total)
 			if r > 0 {
 				aeta = time.Duration(float64(a.total-a.done) / r * float64(time.Second)).Round(time.Second).String()
 			}
 		}
-		lines = append(lines, fmt.Sprintf("  %-28s %9s / %-9s %9s/s  ETA %s", a.label, FormatBytes(a.done), size, FormatBytes(int64(r)), aeta))
+		lines = append(lines, fmt.Sprintf("  %-28s %9s / %-9s %9s/s  ETA %s", a.label, Bytes(a.done), size, Bytes(int64(r)), aeta))
 	}
 	return lines
-}
-
-// bar draws [#####-----] for done of total.
-func bar(done, total, width int) string {
-	n := 0
-	if total > 0 {
-		n = min(width, done*width/total)
-	}
-	return "[" + strings.Repeat("#", n) + strings.Repeat("-", width-n) + "]"
 }
 
 func (t *termReporter) Close() {
@@ -481,6 +459,6 @@ func (t *termReporter) Close() {
 	defer t.mu.Unlock()
 	t.draw(false)
 	if t.summary != nil {
-		io.WriteString(t.w, SummaryText(t.summary))
+		io.WriteString(t.w, SyncSummary(t.summary))
 	}
 }

@@ -1,4 +1,4 @@
-package sync_test
+package ui_test
 
 import (
 	"bytes"
@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/antimlabs/gizmo/cmd/gizmo/internal/ui"
 	"github.com/antimlabs/gizmo/formats"
 	gsync "github.com/antimlabs/gizmo/sync"
 	"github.com/antimlabs/gizmo/sync/api"
@@ -50,17 +51,17 @@ func events() []gsync.Event {
 func TestReporterGolden(t *testing.T) {
 	for _, tc := range []struct {
 		name           string
-		mode           gsync.ReportMode
+		mode           ui.ReportMode
 		quiet, verbose bool
 	}{
-		{"lines", gsync.ReportLines, false, false},
-		{"lines-quiet", gsync.ReportLines, true, false},
-		{"lines-verbose", gsync.ReportLines, false, true},
-		{"json", gsync.ReportJSON, false, false},
+		{"lines", ui.ReportLines, false, false},
+		{"lines-quiet", ui.ReportLines, true, false},
+		{"lines-verbose", ui.ReportLines, false, true},
+		{"json", ui.ReportJSON, false, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var b bytes.Buffer
-			r := gsync.NewReporter(&b, tc.mode, tc.quiet, tc.verbose)
+			r := ui.NewSyncReporter(&b, tc.mode, tc.quiet, tc.verbose)
 			for _, ev := range events() {
 				r.Event(ev)
 			}
@@ -86,7 +87,7 @@ func TestReporterGolden(t *testing.T) {
 // display lines behind; failures scroll above it.
 func TestReporterTerminal(t *testing.T) {
 	var b bytes.Buffer
-	r := gsync.NewReporter(&b, gsync.ReportTerminal, false, false)
+	r := ui.NewSyncReporter(&b, ui.ReportTerminal, false, false)
 	for _, ev := range events() {
 		r.Event(ev)
 	}
@@ -126,9 +127,9 @@ func (l *lockedBuffer) String() string {
 // at once with the summary, and at Close.
 func TestReporterBatches(t *testing.T) {
 	done := gsync.Event{Type: gsync.EventDone, ID: "ast_2", Format: formats.MuJoCo, Size: 4096, Bytes: 4096}
-	for _, mode := range []gsync.ReportMode{gsync.ReportLines, gsync.ReportJSON} {
+	for _, mode := range []ui.ReportMode{ui.ReportLines, ui.ReportJSON} {
 		var out lockedBuffer
-		r := gsync.NewReporter(&out, mode, false, false)
+		r := ui.NewSyncReporter(&out, mode, false, false)
 		r.Event(done)
 		r.Event(done)
 		for t0 := time.Now(); out.String() == "" && time.Since(t0) < 5*time.Second; {
