@@ -270,7 +270,7 @@ func BenchmarkStoreLarge(b *testing.B) {
 		}
 		heap, rss = max(heap, h), max(rss, r)
 		b.StopTimer()
-		if err := c.Remove(id); err != nil {
+		if err := c.Remove(context.Background(), id); err != nil {
 			b.Fatal(err)
 		}
 		b.StartTimer()
@@ -337,7 +337,7 @@ func BenchmarkStoreVsCp(b *testing.B) {
 			b.Fatal(err)
 		}
 		b.StopTimer()
-		c.Remove(id)
+		c.Remove(context.Background(), id)
 		b.StartTimer()
 	}
 	mbps := func(d time.Duration) float64 { return float64(size) * float64(i) / d.Seconds() / 1e6 }

@@ -570,7 +570,7 @@ func TestStoreDedupAndIdempotence(t *testing.T) {
 		t.Errorf("info after unpacking = %+v", in)
 	}
 	// Removing one keeps the shared files for the other.
-	if err := c.Remove("ast_1"); err != nil {
+	if err := c.Remove(context.Background(), "ast_1"); err != nil {
 		t.Fatal(err)
 	}
 	if !c.Have("ast_2", "isaac_sim_urdf") {
@@ -579,10 +579,10 @@ func TestStoreDedupAndIdempotence(t *testing.T) {
 	if _, err := os.Stat(c.ModelPath(e2)); err != nil {
 		t.Fatalf("ast_2 lost its tree when ast_1 was removed: %v", err)
 	}
-	if err := c.Remove("ast_2"); err != nil {
+	if err := c.Remove(context.Background(), "ast_2"); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.Remove("ast_2"); !errors.Is(err, ErrNotFound) {
+	if err := c.Remove(context.Background(), "ast_2"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("second remove: %v", err)
 	}
 	assertEmpty(t, c)

@@ -132,7 +132,7 @@ func TestGCAndVerifyDuringStores(t *testing.T) {
 				return
 			}
 			if i%3 == 0 {
-				if err := c.Remove(id); err != nil {
+				if err := c.Remove(context.Background(), id); err != nil {
 					errs <- err
 				}
 			}

@@ -13,8 +13,8 @@ import (
 
 // Remove drops an asset (by id) from the cache: its metadata, entries and
 // URLs, and the files no other entry shares. ErrNotFound when unknown.
-func (c *Cache) Remove(id string) error {
-	gcl, err := lockedfile.Acquire(context.Background(), filepath.Join(c.root, locksDir, gcLockName), true)
+func (c *Cache) Remove(ctx context.Context, id string) error {
+	gcl, err := lockedfile.Acquire(ctx, filepath.Join(c.root, locksDir, gcLockName), true)
 	if err != nil {
 		return err
 	}

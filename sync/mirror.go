@@ -105,7 +105,7 @@ func (m *mirror) run(ctx context.Context) error {
 		}
 	}
 	if complete {
-		m.vanished(knownList, inList)
+		m.vanished(ctx, knownList, inList)
 	}
 
 	q := newQueue()
@@ -203,7 +203,7 @@ func unseen(assets []api.Asset, seen map[string]bool) int {
 // vanished reports the assets the cache knows that the (complete) listing
 // did not show, and removes them with Prune (one removed meanwhile by
 // another process is fine; one that cannot be removed is a failure).
-func (m *mirror) vanished(known []cache.AssetMeta, inList map[string]bool) {
+func (m *mirror) vanished(ctx context.Context, known []cache.AssetMeta, inList map[string]bool) {
 	for _, a := range known {
 		if inList[a.ID] {
 			continue
@@ -213,7 +213,7 @@ func (m *mirror) vanished(known []cache.AssetMeta, inList map[string]bool) {
 		if !m.opts.Prune || m.opts.DryRun {
 			continue
 		}
-		if err := m.store.Remove(a.ID); err != nil && !errors.Is(err, cache.ErrNotFound) {
+		if err := m.store.Remove(ctx, a.ID); err != nil && !errors.Is(err, cache.ErrNotFound) {
 			m.fail(a.ID, "", fmt.Sprintf("prune from the cache: %v", err))
 			continue
 		}

@@ -17,7 +17,7 @@ type Store interface {
 	Entries() ([]cache.Entry, error)
 	// URLs returns every recorded export URL, read once at the start.
 	URLs() ([]cache.RecordedURL, error)
-	Remove(id string) error
+	Remove(ctx context.Context, id string) error
 	FileStore
 }
 

@@ -151,7 +151,7 @@ files are gone.`,
 						return exitcode.With(exitcode.Usage, errors.New("cache rm takes asset ids or names (see 'gizmo cache rm --help')"))
 					}
 					return withCache(c, func(ch *cache.Cache) error {
-						return runCacheRm(ch, c.App.Writer, args, outputModeOf(c))
+						return runCacheRm(c.Context, ch, c.App.Writer, args, outputModeOf(c))
 					})
 				},
 			},
@@ -477,7 +477,7 @@ func runCacheInfo(ch *cache.Cache, w io.Writer, mode outputMode) error {
 	return t.Flush()
 }
 
-func runCacheRm(ch *cache.Cache, w io.Writer, args []string, mode outputMode) error {
+func runCacheRm(ctx context.Context, ch *cache.Cache, w io.Writer, args []string, mode outputMode) error {
 	removed := []string{}
 	for _, arg := range args {
 		id := arg
@@ -486,7 +486,7 @@ func runCacheRm(ch *cache.Cache, w io.Writer, args []string, mode outputMode) er
 		} else if !errors.Is(err, cache.ErrNotFound) {
 			return exitcode.With(exitcode.Usage, err)
 		}
-		if err := ch.Remove(id); err != nil {
+		if err := ch.Remove(ctx, id); err != nil {
 			return err
 		}
 		removed = append(removed, id)

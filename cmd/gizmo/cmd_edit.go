@@ -76,7 +76,7 @@ func forgetScene(c *cli.Context, id string) error {
 		return err
 	}
 	defer store.Close()
-	if err := store.Remove(id); err != nil && !errors.Is(err, cache.ErrNotFound) {
+	if err := store.Remove(c.Context, id); err != nil && !errors.Is(err, cache.ErrNotFound) {
 		return fmt.Errorf("the edit is done, but the scene's old exports are still cached: %w (run 'gizmo cache rm %s')", err, id)
 	}
 	return nil

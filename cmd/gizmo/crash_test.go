@@ -464,7 +464,7 @@ func (h *crashHarness) remove(ids []string) {
 	ch := h.open()
 	defer ch.Close()
 	for _, id := range ids {
-		if err := ch.Remove(id); err != nil && !errors.Is(err, cache.ErrNotFound) {
+		if err := ch.Remove(context.Background(), id); err != nil && !errors.Is(err, cache.ErrNotFound) {
 			h.t.Fatal(err)
 		}
 	}

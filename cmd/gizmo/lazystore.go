@@ -67,12 +67,12 @@ func (s *lazyStore) URLs() ([]cache.RecordedURL, error) {
 	return c.URLs()
 }
 
-func (s *lazyStore) Remove(id string) error {
+func (s *lazyStore) Remove(ctx context.Context, id string) error {
 	c, err := s.get()
 	if err != nil {
 		return err
 	}
-	return c.Remove(id)
+	return c.Remove(ctx, id)
 }
 
 func (s *lazyStore) StoreChecked(ctx context.Context, id, format string, fetch cache.FetchFunc, check cache.Check) (cache.Entry, error) {
