@@ -211,6 +211,20 @@ func (c *Cache) Entries() ([]Entry, error) {
 	return out, err
 }
 
+// Stored returns the entry of (id, format) when it is stored: indexed, with
+// its download in place (its tree is made on first use, see Unpack). An
+// entry whose download is gone is not stored: the error wraps ErrNotCached,
+// as for one never stored, and fetching it again stores it again.
+func (c *Cache) Stored(id, format string) (Entry, error) {
+	if e, ok := c.present(id, format); ok {
+		return e, nil
+	}
+	if _, err := c.Entry(id, format); err != nil {
+		return Entry{}, err // not indexed (ErrNotCached), or the index unreadable
+	}
+	return Entry{}, fmt.Errorf("%s/%s: its download is gone: %w", id, format, ErrNotCached)
+}
+
 // Have reports whether (id, format) is stored: indexed, with its download
 // in place (its tree is made on first use, see Unpack).
 func (c *Cache) Have(id, format string) bool {

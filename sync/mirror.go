@@ -150,43 +150,10 @@ func (m *mirror) run(ctx context.Context) error {
 	return err
 }
 
-// list reads every page. complete is true when every page answered with
-// the same total and the distinct assets add up to it: only then may assets
-// missing from the listing be taken as gone. pages counts the pages read.
+// list reads every page (see List).
 func (m *mirror) list(ctx context.Context) (assets []api.Asset, complete bool, pages int, err error) {
-	seen := make(map[string]bool)
-	total, stable := -1, true
-	offset := 0
-	var bound api.ListBound // a server that keeps the list going is stopped
-	for {
-		p, err := m.remote.List(ctx, PageSize, offset)
-		if err != nil {
-			return assets, false, pages, err // the client names the page
-		}
-		pages++
-		if err := bound.Page(p, unseen(p.Assets, seen), PageSize); err != nil {
-			return assets, false, pages, err
-		}
-		if total >= 0 && p.Total != total {
-			stable = false
-		}
-		total = p.Total
-		if len(p.Assets) == 0 {
-			break
-		}
-		for _, a := range p.Assets {
-			if a.ID == "" || seen[a.ID] {
-				continue
-			}
-			seen[a.ID] = true
-			assets = append(assets, a)
-		}
-		offset += len(p.Assets)
-		if offset >= p.Total {
-			break
-		}
-	}
-	return assets, stable && len(assets) == total, pages, nil
+	l, err := List(ctx, m.remote)
+	return l.Assets, l.Complete, l.Pages, err
 }
 
 // unseen counts the assets whose ids are not in seen.
@@ -242,7 +209,7 @@ func (m *mirror) resolve(ctx context.Context, records []record, known map[string
 		switch rec.Status {
 		case api.StatusReady:
 			m.count(func(s *Summary) { s.Ready++ })
-			if len(m.opts.Tags) > 0 && len(rec.Tags) > 0 && !hasAnyTag(rec.Tags, m.opts.Tags) {
+			if len(m.opts.Tags) > 0 && len(rec.Tags) > 0 && !HasAnyTag(rec.Tags, m.opts.Tags) {
 				continue // filtered out by its known tags: no need to ask for more
 			}
 			needGet := len(rec.Formats) == 0 || !rec.listFormats && (!wasKnown || prev.Status != string(api.StatusReady))
@@ -357,7 +324,7 @@ func (m *mirror) unknownStatus(rec record) {
 
 // plan queues the files of a ready asset that the cache lacks.
 func (m *mirror) plan(rec record, q *queue) {
-	if len(m.opts.Tags) > 0 && !hasAnyTag(rec.Tags, m.opts.Tags) {
+	if len(m.opts.Tags) > 0 && !HasAnyTag(rec.Tags, m.opts.Tags) {
 		return
 	}
 	want := rec.Formats
@@ -413,13 +380,4 @@ func (m *mirror) plan(rec record, q *queue) {
 		q.push(job{id: rec.ID, name: rec.Name, format: f})
 		m.emit(Event{Type: EventQueued, ID: rec.ID, Name: rec.Name, Format: f, Count: n})
 	}
-}
-
-func hasAnyTag(have, want []string) bool {
-	for _, w := range want {
-		if slices.Contains(have, w) {
-			return true
-		}
-	}
-	return false
 }

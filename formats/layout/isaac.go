@@ -8,6 +8,7 @@ import (
 
 	"github.com/beevik/etree"
 
+	"github.com/antimlabs/gizmo/formats"
 	"github.com/antimlabs/gizmo/internal/xmlpos"
 )
 
@@ -65,7 +66,7 @@ func buildURDF(w *writer, t *tree, model, slug string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	placed := "urdf/" + slug + ".urdf"
+	placed := modelFile(formats.IsaacURDF, slug, false)
 	if err := w.file(placed, out); err != nil {
 		return nil, err
 	}
@@ -175,15 +176,11 @@ func buildUSD(w *writer, t *tree, model, slug string, reservedPrefix []string) (
 	if err != nil {
 		return nil, err
 	}
-	ext := ".usd"
-	if strings.HasPrefix(strings.TrimLeft(string(head), "\xef\xbb\xbf \t\r\n"), "#usda") {
-		ext = ".usda"
-	}
 	modelDir := path.Dir(model)
 	if modelDir == "." {
 		modelDir = ""
 	}
-	placed := slug + ext
+	placed := modelFile(formats.IsaacUSD, slug, formats.Detect(head) == formats.KindUSDA)
 	if err := w.place(placed, t.abs(model)); err != nil {
 		return nil, err
 	}

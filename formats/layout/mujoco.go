@@ -10,6 +10,7 @@ import (
 
 	"github.com/beevik/etree"
 
+	"github.com/antimlabs/gizmo/formats"
 	"github.com/antimlabs/gizmo/internal/xmlpos"
 )
 
@@ -165,13 +166,14 @@ func buildMuJoCo(w *writer, t *tree, model, slug string) ([]string, error) {
 	}
 	// Included files sit beside the model, flat, so that a path relative to
 	// the main file and one relative to the including file agree.
-	used := map[string]bool{slug + ".xml": true, "scene.xml": true}
+	main := modelFile(formats.MuJoCo, slug, false)
+	used := map[string]bool{main: true, "scene.xml": true}
 	byRel := map[string]*mjcfDoc{}
 	for i := range docs {
 		d := &docs[i]
 		byRel[d.rel] = d
 		if i == 0 {
-			d.dest = slug + ".xml"
+			d.dest = main
 			continue
 		}
 		name := Slug(strings.TrimSuffix(path.Base(d.rel), path.Ext(d.rel))) + ".xml"
@@ -233,11 +235,11 @@ func buildMuJoCo(w *writer, t *tree, model, slug string) ([]string, error) {
 			return nil, err
 		}
 	}
-	scene := fmt.Sprintf(sceneXML, xmlEscape(slug), xmlEscape(slug+".xml"))
+	scene := fmt.Sprintf(sceneXML, xmlEscape(slug), xmlEscape(main))
 	if err := w.file("scene.xml", []byte(scene)); err != nil {
 		return nil, err
 	}
-	return []string{slug + ".xml", "scene.xml"}, nil
+	return []string{main, "scene.xml"}, nil
 }
 
 // modelAssets lists the <model> assets of an MJCF file (MuJoCo 3's

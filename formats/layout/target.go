@@ -66,6 +66,35 @@ type Source struct {
 	Hash   string // the export's content hash, recorded in the state and the lock
 	Tree   string // the extracted export
 	Model  string // the model file, slash-separated, relative to Tree
+	// Kind is the model file's kind when the caller knows it (the cache
+	// detects it from the file's bytes); it only tells ModelPath which USD
+	// extension Place will choose. Place reads the bytes itself.
+	Kind formats.Kind
+}
+
+// ModelPath is where Place puts the source's model file in <dir>/<slug>/,
+// slash-separated (the Path of the Model it records), known before
+// placing: mujoco <slug>.xml, the isaac URDF urdf/<slug>.urdf, the isaac
+// USD <slug>.usda for a text layer and <slug>.usd otherwise. Without a
+// Kind, a model named *.usda is taken for a text layer.
+func (s Source) ModelPath(slug string) string {
+	usda := s.Kind == formats.KindUSDA || s.Kind == formats.KindUnknown && strings.HasSuffix(s.Model, ".usda")
+	return modelFile(s.Format, slug, usda)
+}
+
+// modelFile names a placed model file; usda says that a USD model is a
+// text layer (formats.KindUSDA).
+func modelFile(f formats.Format, slug string, usda bool) string {
+	switch f {
+	case formats.MuJoCo:
+		return slug + ".xml"
+	case formats.IsaacURDF:
+		return "urdf/" + slug + ".urdf"
+	}
+	if usda {
+		return slug + ".usda"
+	}
+	return slug + ".usd"
 }
 
 // Asset is what to place: an asset's identity, its slug (see Slugs) and the

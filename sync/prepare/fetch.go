@@ -53,14 +53,15 @@ func (s *slow) fetch(ctx context.Context, items []gsync.Item) error {
 const fetchConcurrency = 4
 
 // fetchMissing returns the cache's entry of every needed export, fetching
-// what the cache lacks. An asset deleted on Gizmo is placed from what the
+// what the cache lacks: what it does not store, including an indexed
+// export whose download is gone (as sync fetches it again). An asset deleted on Gizmo is placed from what the
 // cache keeps; what the cache lacks of it cannot be fetched, and it is
 // dropped (s.dropped).
 func (s *slow) fetchMissing(ctx context.Context, needs []need) (map[need]cache.Entry, error) {
 	entries := map[need]cache.Entry{}
 	var missing []need
 	for _, n := range needs {
-		e, err := s.cache.Entry(n.id, string(n.f))
+		e, err := s.cache.Stored(n.id, string(n.f))
 		switch {
 		case err == nil:
 			entries[n] = e
@@ -91,7 +92,7 @@ func (s *slow) fetchMissing(ctx context.Context, needs []need) (map[need]cache.E
 	// Assets deleted while fetching are reported, not placed.
 	missing = s.dropGone(missing, func(n need) string { return n.id })
 	for _, n := range missing {
-		e, err := s.cache.Entry(n.id, string(n.f))
+		e, err := s.cache.Stored(n.id, string(n.f))
 		if err != nil {
 			return nil, fmt.Errorf("fetch asset %s (%s) %s: %w", n.id, s.name(n.id), n.f.Short(), err)
 		}

@@ -5,10 +5,8 @@ import (
 	"fmt"
 	"path"
 	"sort"
-	"strings"
 
 	"github.com/antimlabs/gizmo/cache"
-	"github.com/antimlabs/gizmo/formats"
 	"github.com/antimlabs/gizmo/formats/layout"
 	"github.com/antimlabs/gizmo/formats/project"
 )
@@ -39,10 +37,11 @@ func (s *slow) plan(selected []string, wants wanted, entries map[need]cache.Entr
 			a := layout.Asset{ID: nm.ID, Name: nm.Name, Slug: slugs[nm.ID]}
 			for _, f := range wants[i][nm.ID] {
 				e := entries[need{nm.ID, f}]
-				a.Sources = append(a.Sources, layout.Source{Format: f, Hash: e.Hash, Tree: s.cache.TreePath(e), Model: e.Model})
+				src := layout.Source{Format: f, Hash: e.Hash, Tree: s.cache.TreePath(e), Model: e.Model, Kind: e.ModelKind}
+				a.Sources = append(a.Sources, src)
 				newLock.Entries = append(newLock.Entries, project.Entry{
 					ID: nm.ID, Name: nm.Name, Format: f, Hash: e.Hash, Target: t.Dir,
-					Path: path.Join(t.Dir, a.Slug, modelPath(t.Layout, f, a.Slug, e)),
+					Path: path.Join(t.Dir, a.Slug, src.ModelPath(a.Slug)),
 				})
 			}
 			p.assets[i] = append(p.assets[i], a)
@@ -117,18 +116,4 @@ func pinDiff(lock, now *project.Lock) []string {
 	}
 	sort.Strings(out)
 	return out
-}
-
-// modelPath is where a layout puts an export's model file in <slug>/.
-func modelPath(l layout.Layout, f formats.Format, slug string, e cache.Entry) string {
-	switch f {
-	case formats.MuJoCo:
-		return slug + ".xml"
-	case formats.IsaacURDF:
-		return "urdf/" + slug + ".urdf"
-	}
-	if e.ModelKind == formats.KindUSDA || strings.HasSuffix(e.Model, ".usda") {
-		return slug + ".usda"
-	}
-	return slug + ".usd"
 }

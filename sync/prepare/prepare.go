@@ -21,7 +21,9 @@ type Cache interface {
 	Assets() ([]cache.AssetMeta, error)
 	Asset(idOrName string) (cache.AssetMeta, error)
 	RecordAssets(seen []cache.AssetMeta, complete bool) error
-	Entry(id, format string) (cache.Entry, error)
+	// Stored is the entry of an export the cache stores (indexed, its
+	// download in place); ErrNotCached otherwise.
+	Stored(id, format string) (cache.Entry, error)
 	TreePath(e cache.Entry) string
 	// Unpack makes sure an entry's tree is in place (the cache unpacks
 	// downloads on first use).
@@ -31,7 +33,7 @@ type Cache interface {
 
 // Remote is what prepare needs from the Gizmo API; *api.Client satisfies it.
 type Remote interface {
-	List(ctx context.Context, limit, offset int) (*api.Page, error)
+	gsync.Lister
 	Get(ctx context.Context, id string) (*api.Asset, error)
 	gsync.FileRemote
 }

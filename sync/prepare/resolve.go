@@ -10,6 +10,7 @@ import (
 
 	"github.com/antimlabs/gizmo/cache"
 	"github.com/antimlabs/gizmo/formats"
+	gsync "github.com/antimlabs/gizmo/sync"
 	"github.com/antimlabs/gizmo/sync/api"
 )
 
@@ -37,34 +38,15 @@ func (s *slow) list(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	var seen []cache.AssetMeta
-	ids := map[string]bool{}
-	var bound api.ListBound // a server that keeps the list going is stopped
-	for offset := 0; ; {
-		page, err := r.List(ctx, 100, offset)
-		if err != nil {
-			return fmt.Errorf("list assets: %w", err)
-		}
-		fresh := 0
-		for _, a := range page.Assets {
-			if !ids[a.ID] {
-				fresh++
-			}
-		}
-		if err := bound.Page(page, fresh, 100); err != nil {
-			return err
-		}
-		for _, a := range page.Assets {
-			if a.ID == "" || ids[a.ID] {
-				continue
-			}
-			ids[a.ID] = true
-			seen = append(seen, s.merge(a))
-		}
-		offset += len(page.Assets)
-		if len(page.Assets) == 0 || offset >= page.Total {
-			break
-		}
+	l, err := gsync.List(ctx, r)
+	if err != nil {
+		return fmt.Errorf("list assets: %w", err)
+	}
+	seen := make([]cache.AssetMeta, 0, len(l.Assets))
+	ids := make(map[string]bool, len(l.Assets))
+	for _, a := range l.Assets {
+		ids[a.ID] = true
+		seen = append(seen, s.merge(a))
 	}
 	for _, a := range seen {
 		s.metas[a.ID] = a
@@ -77,24 +59,11 @@ func (s *slow) list(ctx context.Context) error {
 	return nil
 }
 
-// merge turns an API asset into cache metadata, keeping what a list page
-// leaves out (formats, tags) from the cache's record.
+// merge is the cache's record of an asset the API answered with, merged
+// with what the cache knew (sync.MergeAsset).
 func (s *slow) merge(a api.Asset) cache.AssetMeta {
 	prev, known := s.metas[a.ID]
-	m := cache.AssetMeta{ID: a.ID, Name: a.Name, Prompt: a.Prompt, Status: string(a.Status), Error: a.Error, Tags: a.Tags, CreatedAt: a.CreatedAt}
-	for _, f := range a.Formats {
-		m.Formats = append(m.Formats, string(f))
-	}
-	if known {
-		m.FirstSeen = prev.FirstSeen
-		if len(m.Tags) == 0 {
-			m.Tags = prev.Tags
-		}
-		if len(m.Formats) == 0 && prev.Status == m.Status {
-			m.Formats = prev.Formats
-		}
-	}
-	return m
+	return gsync.MergeAsset(a, prev, known)
 }
 
 // selected resolves the manifest's selection (or, pinned, the lock's) to
@@ -158,7 +127,7 @@ func (s *slow) selected(ctx context.Context) ([]string, error) {
 	}
 	var rest, notReady []string
 	for id, a := range s.metas {
-		if a.Vanished || !(sel.All || anyTag(a.Tags, sel.Tags)) {
+		if a.Vanished || !(sel.All || gsync.HasAnyTag(a.Tags, sel.Tags)) {
 			continue
 		}
 		if api.Status(a.Status) == api.StatusReady {
@@ -288,17 +257,6 @@ func (s *slow) byName(name string) []string {
 	return ids
 }
 
-func anyTag(have, want []string) bool {
-	for _, w := range want {
-		for _, h := range have {
-			if h == w {
-				return true
-			}
-		}
-	}
-	return false
-}
-
 // get asks the API for one asset and records it.
 func (s *slow) get(ctx context.Context, id string) error {
 	r, err := s.api()
@@ -376,8 +334,10 @@ func (s *slow) formatsFor(ctx context.Context, t *target, id string) ([]formats.
 	return out, nil
 }
 
+// cached tells whether the cache has an export stored (its download in
+// place, not only indexed).
 func (s *slow) cached(id string, f formats.Format) bool {
-	_, err := s.cache.Entry(id, string(f))
+	_, err := s.cache.Stored(id, string(f))
 	return err == nil
 }
 
