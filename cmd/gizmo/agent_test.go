@@ -7,6 +7,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -17,6 +18,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -24,6 +26,8 @@ import (
 	"time"
 
 	"github.com/antimlabs/gizmo/internal/exitcode"
+	"github.com/antimlabs/gizmo/internal/locklog"
+	"github.com/antimlabs/gizmo/internal/testhook"
 	"github.com/antimlabs/gizmo/sync/agent"
 	"github.com/antimlabs/gizmo/sync/api"
 	"github.com/antimlabs/gizmo/sync/emulator"
@@ -461,15 +465,23 @@ func assertNoTemps(t *testing.T, cacheDir string, projects ...string) {
 
 // TestAgentBesideOtherCommands: 8 gizmo prepare and 2 gizmo sync processes,
 // an export, a cache verify and a cache gc on the agent's cache while it
-// syncs all succeed.
+// syncs and places all succeed, and none of them waits more than a second
+// on a lock because of the agent. Every process logs its lock waits, the
+// agent its lock holds (the test hooks GIZMO_TEST_LOCK_LOG and
+// GIZMO_TEST_HOLD_LOG); what counts against the agent is the part of each
+// wait during which the agent held that lock file against the waiter, so
+// that a wait a loaded machine stretches for other reasons (another
+// command's hold, the waiter not scheduled) does not.
 func TestAgentBesideOtherCommands(t *testing.T) {
 	e := newAgentEnv(t, emulator.Config{Assets: 40, Seed: 3, Slow: 256 << 10})
+	waitLog, holdLog := filepath.Join(e.work, "lock-waits.log"), filepath.Join(e.work, "agent-holds.log")
+	e.env = append(e.env, testhook.LockLogEnv+"="+waitLog)
 	var projects []string
 	for i := range 8 {
 		projects = append(projects, e.project(fmt.Sprintf("p%d", i), "[assets]\nall = true\n\n[[target]]\nlayout = \"mujoco\"\ndir = \"sim\"\n"))
 	}
 	agentProj := e.project("agentproj", "[assets]\nall = true\n\n[[target]]\nlayout = \"isaac\"\ndir = \"sim\"\n")
-	p := e.startAgent(nil, "--project", agentProj, "--interval", "1h", "--concurrency", "8")
+	p := e.startAgent([]string{testhook.HoldLogEnv + "=" + holdLog}, "--project", agentProj, "--interval", "1h", "--concurrency", "8")
 	waitFor(t, 30*time.Second, "the agent's sync to start downloading", func() bool {
 		s, err := p.client.Status(context.Background())
 		return err == nil && s.Syncing && len(s.Downloads) > 0
@@ -527,6 +539,51 @@ func TestAgentBesideOtherCommands(t *testing.T) {
 		t.Errorf("SIGINT: exit %d, want 0", code)
 	}
 	assertNoTemps(t, e.cache, append(projects, agentProj)...)
+	checkAgentLockWaits(t, waitLog, holdLog, p.cmd.Process.Pid)
+}
+
+// checkAgentLockWaits fails when a process waited more than a second on a
+// lock because the agent (pid) held it, and logs the figures.
+func checkAgentLockWaits(t *testing.T, waitLog, holdLog string, pid int) {
+	t.Helper()
+	waits, err := locklog.Read(waitLog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	holds, err := locklog.Read(holdLog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cacheHolds := 0
+	var longest locklog.Line
+	for _, h := range holds {
+		if h.PID == pid && strings.Contains(h.Path, filepath.Join("cache", "locks")) {
+			cacheHolds++
+		}
+		if h.Took > longest.Took && filepath.Base(h.Path) != "agent.lock" {
+			longest = h
+		}
+	}
+	if cacheHolds == 0 {
+		t.Fatalf("the agent logged no hold of a cache lock in %s: the measure is blind", holdLog)
+	}
+	blamed := locklog.Blame(waits, holds, pid)
+	var held []time.Duration
+	for _, b := range blamed {
+		held = append(held, b.Held)
+		if b.Held > time.Second {
+			t.Errorf("gizmo %s (PID %d) waited %v for %s (%s), %v of it while the agent held it",
+				b.Wait.Command, b.Wait.PID, b.Wait.Took.Round(time.Millisecond), b.Wait.Path, b.Wait.Mode, b.Held.Round(time.Millisecond))
+		}
+	}
+	slices.SortFunc(blamed, func(a, b locklog.Blamed) int { return cmp.Compare(b.Held, a.Held) })
+	for _, b := range blamed[:min(3, len(blamed))] {
+		t.Logf("  gizmo %s waited %v for %s (%s), %v of it under the agent's holds", b.Wait.Command, b.Wait.Took.Round(time.Millisecond),
+			filepath.Base(b.Wait.Path), b.Wait.Mode, b.Held.Round(time.Millisecond))
+	}
+	t.Logf("lock waits beside the agent: %d waits logged, %d of them on a lock the agent held; the agent's share: max %v, p95 %v; the agent's longest hold %v (%s, %s)",
+		len(waits), len(blamed), locklog.Percentile(held, 100).Round(time.Millisecond), locklog.Percentile(held, 95).Round(time.Millisecond),
+		longest.Took.Round(time.Millisecond), filepath.Base(longest.Path), longest.Mode)
 }
 
 // TestAgentSecondRefusedAndOffline: a second agent on the cache is refused

@@ -37,6 +37,7 @@ var forbidden = []struct {
 	{"internal/xmlpos", []string{"cache", "sync", "validate", "formats", "cmd"}},
 	{"internal/reference", []string{"cache", "sync", "validate", "formats", "cmd"}},
 	{"internal/testhook", []string{"cache", "sync", "validate", "formats", "cmd"}},
+	{"internal/locklog", []string{"cache", "sync", "validate", "formats", "cmd", "internal/"}},
 	{"internal/plural", []string{"cache", "sync", "validate", "formats", "cmd", "internal/"}},
 }
 

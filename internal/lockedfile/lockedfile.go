@@ -12,7 +12,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -32,6 +31,10 @@ var ErrLocked = errors.New("locked by another process")
 type Lock struct {
 	fd   int
 	held bool
+	// When the process logs its lock holds (a test hook): the lock file,
+	// its mode and when it was taken.
+	path, mode string
+	since      time.Time
 }
 
 // Unlock releases the lock. It is safe to call on a nil *Lock.
@@ -40,6 +43,9 @@ func (l *Lock) Unlock() error {
 		return nil
 	}
 	l.held = false
+	if !l.since.IsZero() {
+		testhook.Held(l.path, l.mode, l.since, time.Since(l.since))
+	}
 	// Closing the descriptor drops the flock.
 	if err := unix.Close(l.fd); err != nil {
 		return fmt.Errorf("unlock: %w", err)
@@ -85,13 +91,9 @@ func Acquire(ctx context.Context, path string, exclusive bool) (*Lock, error) {
 		if err == nil {
 			if timer != nil {
 				timer.Stop()
-				mode := ":shared"
-				if exclusive {
-					mode = ":exclusive"
-				}
-				testhook.Waited(filepath.Base(path)+mode, time.Since(start))
+				testhook.Waited(path, modeName(exclusive), start, time.Since(start))
 			}
-			return &Lock{fd: f, held: true}, nil
+			return newLock(f, path, exclusive), nil
 		}
 		if !errors.Is(err, unix.EWOULDBLOCK) {
 			unix.Close(f)
@@ -134,7 +136,22 @@ func TryAcquire(path string, exclusive bool) (*Lock, error) {
 		}
 		return nil, fmt.Errorf("lock %s: %w", path, err)
 	}
-	return &Lock{fd: f, held: true}, nil
+	return newLock(f, path, exclusive), nil
+}
+
+func newLock(fd int, path string, exclusive bool) *Lock {
+	l := &Lock{fd: fd, held: true}
+	if testhook.LoggingHolds() {
+		l.path, l.mode, l.since = path, modeName(exclusive), time.Now()
+	}
+	return l
+}
+
+func modeName(exclusive bool) string {
+	if exclusive {
+		return "exclusive"
+	}
+	return "shared"
 }
 
 func flock(fd int, how int) error {

@@ -12,6 +12,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -72,22 +73,58 @@ func Reached(ctx context.Context, p string) {
 }
 
 // LockLogEnv names a file to which a process appends one line per wait
-// for a file lock held by another process ("LOCKFILE MILLISECONDS"), for
-// the load test of `make stress`.
+// for a file lock held by another process, for the load test of `make
+// stress` and the agent's lock test (package locklog reads it):
+//
+//	LOCK:MODE MILLISECONDS COMMAND PID START_UNIX_NANO PATH
+//
+// LOCK is the lock file's base name, MODE shared or exclusive, COMMAND
+// the process's first argument.
 const LockLogEnv = "GIZMO_TEST_LOCK_LOG"
+
+// HoldLogEnv names a file to which a process appends one line, in the
+// same shape, per hold of a file lock (from taking it to letting it go),
+// so that a test can tell which process the waits logged through
+// LockLogEnv waited for, and for how long.
+const HoldLogEnv = "GIZMO_TEST_HOLD_LOG"
 
 var (
 	lockLogOnce sync.Once
 	lockLog     string
+	holdLog     string
 )
 
-// Waited records that the process waited d for the lock file named lock.
-func Waited(lock string, d time.Duration) {
-	lockLogOnce.Do(func() { lockLog = os.Getenv(LockLogEnv) })
-	if lockLog == "" {
-		return
+func loadLockLogs() {
+	lockLog, holdLog = os.Getenv(LockLogEnv), os.Getenv(HoldLogEnv)
+}
+
+// Waited records that the process waited d, from start, for the lock file
+// at path in mode ("shared" or "exclusive").
+func Waited(path, mode string, start time.Time, d time.Duration) {
+	lockLogOnce.Do(loadLockLogs)
+	if lockLog != "" {
+		appendLockLine(lockLog, path, mode, start, d)
 	}
-	f, err := os.OpenFile(lockLog, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+}
+
+// LoggingHolds tells whether the process logs its lock holds (HoldLogEnv):
+// lock files note when they were taken only then.
+func LoggingHolds() bool {
+	lockLogOnce.Do(loadLockLogs)
+	return holdLog != ""
+}
+
+// Held records that the process held the lock file at path in mode from
+// start for d.
+func Held(path, mode string, start time.Time, d time.Duration) {
+	lockLogOnce.Do(loadLockLogs)
+	if holdLog != "" {
+		appendLockLine(holdLog, path, mode, start, d)
+	}
+}
+
+func appendLockLine(log, path, mode string, start time.Time, d time.Duration) {
+	f, err := os.OpenFile(log, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
 	if err != nil {
 		return
 	}
@@ -96,5 +133,7 @@ func Waited(lock string, d time.Duration) {
 	if len(os.Args) > 1 {
 		cmd = os.Args[1]
 	}
-	fmt.Fprintf(f, "%s %.3f %s\n", lock, float64(d.Microseconds())/1000, cmd)
+	// One write, so that lines of processes appending at once stay whole.
+	line := fmt.Sprintf("%s:%s %.3f %s %d %d %s\n", filepath.Base(path), mode, float64(d.Microseconds())/1000, cmd, os.Getpid(), start.UnixNano(), path)
+	f.Write([]byte(line))
 }
