@@ -26,6 +26,9 @@
 //	                          telling a process that has held it long to let go
 //	  locks/gc.lock           Store holds it shared while publishing; GC, Remove
 //	                          and verify --repair hold it alone
+//	  locks/gc.want           a process waiting to hold gc.lock alone holds it
+//	                          shared, telling a process whose stores have shared
+//	                          gc.lock long to let go
 //
 // A process locks each of these lock files once for all its goroutines
 // that may share it (proclock.go): the stores of a sync that share gc.lock,

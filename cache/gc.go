@@ -128,7 +128,7 @@ type GCResult struct {
 // files; with Prune it first drops vanished assets (metadata, entries, URLs).
 func (c *Cache) GC(ctx context.Context, opts GCOptions) (GCResult, error) {
 	var res GCResult
-	gcl, err := lockedfile.Acquire(ctx, filepath.Join(c.root, locksDir, gcLockName), true)
+	gcl, err := c.lockGCAlone(ctx)
 	if err != nil {
 		return res, err
 	}

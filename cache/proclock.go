@@ -44,10 +44,12 @@ type procLock struct {
 	mu   sync.Mutex
 	keys map[string]chan struct{} // keys held in the process → closed on release
 
-	// Guarded by turn: when lk was taken, and, while the hold is being let
-	// go for another process, a channel closed when it is.
-	since time.Time
-	drain chan struct{}
+	// Guarded by turn: when lk was taken; while the hold is being let go
+	// for another process, a channel closed when it is; after that, when
+	// the process may take it again.
+	since  time.Time
+	drain  chan struct{}
+	resume time.Time
 }
 
 // How long a process keeps a key stripe that another process waits for
@@ -59,6 +61,24 @@ const (
 
 // keyWantName is the file a process waiting for a key stripe holds shared.
 const keyWantName = "key.want"
+
+// gcWantName is the file a process waiting to take gc.lock alone (GC,
+// Remove, verify --repair, RepairIndex) holds shared. gc.lock is shared
+// by every store of a process while it publishes, and a busy process (the
+// agent's sync with eight downloads in flight, each publishing and
+// validating in turn) would otherwise hold it without a break: a process
+// that has held it shared for stripeHoldMax while someone waits for it
+// lets go in the same way as a key stripe.
+const gcWantName = "gc.want"
+
+// wantPath is the file whose shared lock announces a wait for the lock
+// file path.
+func wantPath(path string) string {
+	if filepath.Base(path) == gcLockName {
+		return filepath.Join(filepath.Dir(path), gcWantName)
+	}
+	return filepath.Join(filepath.Dir(path), keyWantName)
+}
 
 func procLockOf(path string) *procLock {
 	if x, ok := procLocks.Load(path); ok {
@@ -99,22 +119,38 @@ func holdLock(ctx context.Context, path, key string, exclusive bool) (release fu
 		unclaim()
 		return nil, err
 	}
-	for exclusive && p.n > 0 && (p.drain != nil || time.Since(p.since) >= stripeHoldMax && stripeWanted(path)) {
-		// Another process waits for this stripe: let it go once the
-		// holders are done, and take it again after a gap.
-		if p.drain == nil {
-			p.drain = make(chan struct{})
+	for {
+		var wait <-chan struct{}
+		var gap time.Duration
+		switch {
+		case p.n > 0 && (p.drain != nil || time.Since(p.since) >= stripeHoldMax && lockWanted(path)):
+			// Another process waits for this lock file (a key stripe, or
+			// gc.lock alone): let it go once the holders are done.
+			if p.drain == nil {
+				p.drain = make(chan struct{})
+			}
+			wait = p.drain
+		case p.n == 0 && time.Now().Before(p.resume):
+			// Let go for another process: stay away for the gap, in which
+			// the waiter gets in (a holder that has just released does
+			// not take it straight back).
+			gap = time.Until(p.resume)
 		}
-		drained := p.drain
+		if wait == nil && gap <= 0 {
+			break
+		}
 		<-p.turn
 		waiting()
 		err := func() error {
-			select {
-			case <-drained:
-			case <-ctx.Done():
-				return ctx.Err()
+			if wait != nil {
+				select {
+				case <-wait:
+					return takeTurn()
+				case <-ctx.Done():
+					return ctx.Err()
+				}
 			}
-			t := time.NewTimer(stripeGap)
+			t := time.NewTimer(gap)
 			defer t.Stop()
 			select {
 			case <-t.C:
@@ -149,6 +185,7 @@ func holdLock(ctx context.Context, path, key string, exclusive bool) (release fu
 				if p.drain != nil {
 					close(p.drain)
 					p.drain = nil
+					p.resume = time.Now().Add(stripeGap)
 				}
 			}
 			<-p.turn
@@ -157,18 +194,20 @@ func holdLock(ctx context.Context, path, key string, exclusive bool) (release fu
 	}, nil
 }
 
-// acquireAnnounced takes path's lock; when another process holds a key
-// stripe, it holds key.want shared while it waits, so that the holder
-// lets go.
+// acquireAnnounced takes path's lock; when another process holds it
+// against an exclusive wait (a key stripe, gc.lock for GC), it holds the
+// lock's want file shared while it waits, so that the holder lets go. A
+// shared wait is not announced: only GC and its kin take gc.lock alone,
+// and a store's shared wait for them is short.
 func acquireAnnounced(ctx context.Context, path string, exclusive bool, waiting func()) (*lockedfile.Lock, error) {
 	lk, err := lockedfile.TryAcquire(path, exclusive)
 	if !errors.Is(err, lockedfile.ErrLocked) {
 		return lk, err
 	}
 	waiting()
-	// A holder probing key.want holds it alone for an instant.
+	// A holder probing the want file holds it alone for an instant.
 	for i := 0; exclusive && i < 3; i++ {
-		if w, err := lockedfile.TryAcquire(filepath.Join(filepath.Dir(path), keyWantName), false); err == nil {
+		if w, err := lockedfile.TryAcquire(wantPath(path), false); err == nil {
 			defer w.Unlock()
 			break
 		}
@@ -176,10 +215,17 @@ func acquireAnnounced(ctx context.Context, path string, exclusive bool, waiting 
 	return lockedfile.Acquire(ctx, path, exclusive)
 }
 
-// stripeWanted tells whether a process waits for a key stripe of the
-// cache whose lock file is path (any stripe: one file serves them all).
-func stripeWanted(path string) bool {
-	w, err := lockedfile.TryAcquire(filepath.Join(filepath.Dir(path), keyWantName), true)
+// lockGCAlone takes gc.lock exclusive, as GC, Remove, verify --repair and
+// RepairIndex do, announcing the wait (gc.want) so that a process whose
+// stores keep it shared lets go.
+func (c *Cache) lockGCAlone(ctx context.Context) (*lockedfile.Lock, error) {
+	return acquireAnnounced(ctx, filepath.Join(c.root, locksDir, gcLockName), true, func() {})
+}
+
+// lockWanted tells whether a process waits for the lock file path: any key
+// stripe of the cache (one file serves them all), or gc.lock.
+func lockWanted(path string) bool {
+	w, err := lockedfile.TryAcquire(wantPath(path), true)
 	if err != nil {
 		return errors.Is(err, lockedfile.ErrLocked)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -207,4 +208,62 @@ func TestStoreAnnouncesLockWait(t *testing.T) {
 	if n := calls.Load(); n != 1 {
 		t.Errorf("%d announcements, want 1", n)
 	}
+}
+
+// A process whose stores keep gc.lock shared without a break (overlapping
+// publishes) lets GC in: GC announces its wait on gc.want and the holder
+// lets go once its current holders are done, instead of GC waiting for the
+// whole sync.
+func TestShareGCLetsGCIn(t *testing.T) {
+	c := openTest(t)
+	var stopOnce sync.Once
+	stopped := make(chan struct{})
+	stop := func() { stopOnce.Do(func() { close(stopped) }) }
+	var wg sync.WaitGroup
+	for i := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			time.Sleep(time.Duration(i) * 10 * time.Millisecond)
+			for {
+				select {
+				case <-stopped:
+					return
+				default:
+				}
+				unlock, err := c.shareGC(context.Background())
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				time.Sleep(40 * time.Millisecond) // publishing, validating
+				unlock()
+			}
+		}()
+	}
+	defer wg.Wait()
+	defer stop()
+	// The stores keep coming for 20 s unless GC gets in first.
+	deadline := time.AfterFunc(20*time.Second, stop)
+	defer deadline.Stop()
+	time.Sleep(100 * time.Millisecond)
+	start := time.Now()
+	lk, err := c.lockGCAlone(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	took := time.Since(start)
+	select {
+	case <-stopped:
+		t.Errorf("GC got gc.lock only after the stores stopped (%v)", took)
+	default:
+		t.Logf("GC got gc.lock after %v while stores kept sharing it", took.Round(time.Millisecond))
+	}
+	lk.Unlock()
+	// The stores go on after GC.
+	u, err := c.shareGC(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	u()
 }

@@ -7,14 +7,12 @@ import (
 	"strings"
 
 	bolt "go.etcd.io/bbolt"
-
-	"github.com/antimlabs/gizmo/internal/lockedfile"
 )
 
 // Remove drops an asset (by id) from the cache: its metadata, entries and
 // URLs, and the files no other entry shares. ErrNotFound when unknown.
 func (c *Cache) Remove(ctx context.Context, id string) error {
-	gcl, err := lockedfile.Acquire(ctx, filepath.Join(c.root, locksDir, gcLockName), true)
+	gcl, err := c.lockGCAlone(ctx)
 	if err != nil {
 		return err
 	}

@@ -9,12 +9,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
-
-	"github.com/antimlabs/gizmo/internal/lockedfile"
 )
 
 // IndexRepair says what RepairIndex did.
@@ -53,7 +50,7 @@ func RepairIndex(ctx context.Context, dir string) (IndexRepair, error) {
 		return res, err
 	}
 	// gc.lock first, then index.lock: the order a store takes them in.
-	gcl, err := lockedfile.Acquire(ctx, filepath.Join(c.root, locksDir, gcLockName), true)
+	gcl, err := c.lockGCAlone(ctx)
 	if err != nil {
 		return res, fmt.Errorf("repair the cache index: %w", err)
 	}

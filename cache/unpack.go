@@ -100,13 +100,17 @@ func (c *Cache) unpack(ctx context.Context, e Entry, kh string) error {
 	if err := c.durable(written...); err != nil {
 		return err
 	}
+	// gc.lock shared for the rename only: once in place, the tree belongs
+	// to an indexed entry and GC keeps it; the flush after it (syncfs,
+	// which may take long on a busy disk) need not keep GC waiting.
 	unlockGC, err := c.shareGC(ctx)
 	if err != nil {
 		return err
 	}
-	defer unlockGC()
 	tree := c.TreePath(e)
-	if err := c.rename(treeTmp, tree); err != nil {
+	err = c.rename(treeTmp, tree)
+	unlockGC()
+	if err != nil {
 		if st, serr := os.Stat(tree); serr != nil || !st.IsDir() {
 			return fmt.Errorf("move the unpacked tree into %s: %w (check permissions)", filepath.Dir(tree), err)
 		}

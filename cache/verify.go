@@ -133,8 +133,12 @@ func (c *Cache) Verify(ctx context.Context, repair bool) ([]Problem, error) {
 	}
 	// Reconcile the disk with the index under gc.lock, so that no store is
 	// between publishing its files and indexing them.
-	lockMode := repair
-	gcl, err := lockedfile.Acquire(ctx, filepath.Join(c.root, locksDir, gcLockName), lockMode)
+	var gcl *lockedfile.Lock
+	if repair {
+		gcl, err = c.lockGCAlone(ctx)
+	} else {
+		gcl, err = lockedfile.Acquire(ctx, filepath.Join(c.root, locksDir, gcLockName), false)
+	}
 	if err != nil {
 		return problems, err
 	}

@@ -249,6 +249,10 @@ func exists(p string) bool {
 	return err == nil
 }
 
+// apiGenerations are the generations of the Gizmo API the emulator
+// speaks; every end-to-end test of the agent runs against each.
+var apiGenerations = []string{emulator.APIAlpha, emulator.APICurrent}
+
 // restoreBound is how soon a damaged placed file must be back. The goal is
 // a second (measured by bench_agent.sh); tests allow more on a loaded
 // machine under the race detector.
@@ -463,46 +467,33 @@ func assertNoTemps(t *testing.T, cacheDir string, projects ...string) {
 	}
 }
 
-// TestAgentBesideOtherCommands: 8 gizmo prepare and 2 gizmo sync processes,
-// an export, a cache verify and a cache gc on the agent's cache while it
-// syncs and places all succeed, and none of them waits more than a second
-// on a lock because of the agent. Every process logs its lock waits, the
-// agent its lock holds (the test hooks GIZMO_TEST_LOCK_LOG and
-// GIZMO_TEST_HOLD_LOG); what counts against the agent is the part of each
-// wait during which the agent held that lock file against the waiter, so
-// that a wait a loaded machine stretches for other reasons (another
-// command's hold, the waiter not scheduled) does not.
+// TestAgentBesideOtherCommands: while the agent syncs, and again while it
+// places, 8 gizmo prepare (other projects) and 2 gizmo sync processes, an
+// export, a cache verify and a cache gc on the agent's cache all succeed,
+// and none of them waits more than a second on a lock because of the
+// agent. Every process logs its lock waits, the agent its lock holds (the
+// test hooks GIZMO_TEST_LOCK_LOG and GIZMO_TEST_HOLD_LOG); what counts
+// against the agent is the part of each wait during which the agent held
+// that lock file against the waiter, so that a wait a loaded machine
+// stretches for other reasons (another command's hold, the waiter not
+// scheduled) does not. The generations run one after the other: the bound
+// is about the agent's holds, which a second copy of the load would
+// stretch.
 func TestAgentBesideOtherCommands(t *testing.T) {
-	e := newAgentEnv(t, emulator.Config{Assets: 40, Seed: 3, Slow: 256 << 10})
+	for _, gen := range apiGenerations {
+		t.Run(gen, func(t *testing.T) { testAgentBesideOtherCommands(t, gen) })
+	}
+}
+
+func testAgentBesideOtherCommands(t *testing.T, gen string) {
+	e := newAgentEnv(t, emulator.Config{API: gen, Assets: 40, Seed: 3, Slow: 256 << 10})
 	waitLog, holdLog := filepath.Join(e.work, "lock-waits.log"), filepath.Join(e.work, "agent-holds.log")
 	e.env = append(e.env, testhook.LockLogEnv+"="+waitLog)
-	var projects []string
-	for i := range 8 {
-		projects = append(projects, e.project(fmt.Sprintf("p%d", i), "[assets]\nall = true\n\n[[target]]\nlayout = \"mujoco\"\ndir = \"sim\"\n"))
+	manifest := func(layout string) string {
+		return "[assets]\nall = true\n\n[[target]]\nlayout = \"" + layout + "\"\ndir = \"sim\"\n"
 	}
-	agentProj := e.project("agentproj", "[assets]\nall = true\n\n[[target]]\nlayout = \"isaac\"\ndir = \"sim\"\n")
-	p := e.startAgent([]string{testhook.HoldLogEnv + "=" + holdLog}, "--project", agentProj, "--interval", "1h", "--concurrency", "8")
-	waitFor(t, 30*time.Second, "the agent's sync to start downloading", func() bool {
-		s, err := p.client.Status(context.Background())
-		return err == nil && s.Syncing && len(s.Downloads) > 0
-	})
-	type outcome struct {
-		args       []string
-		code       int
-		out        string
-		tookMillis int64
-	}
-	results := make(chan outcome, 16)
-	var wg sync.WaitGroup
-	start := func(args ...string) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			t0 := time.Now()
-			o, er, code := e.run(args...)
-			results <- outcome{args, code, o + er, time.Since(t0).Milliseconds()}
-		}()
-	}
+	agentProjs := []string{e.project("agent-isaac", manifest("isaac")), e.project("agent-mujoco", manifest("mujoco"))}
+	p := e.startAgent([]string{testhook.HoldLogEnv + "=" + holdLog}, "--project", agentProjs[0], "--project", agentProjs[1], "--interval", "1h", "--concurrency", "8")
 	var ready []string
 	for a, err := range mustClient(t, e.url).All(context.Background()) {
 		if err != nil {
@@ -512,33 +503,77 @@ func TestAgentBesideOtherCommands(t *testing.T) {
 			ready = append(ready, a.ID)
 		}
 	}
-	for _, pr := range projects {
-		start("prepare", "--project", pr)
-	}
-	start("sync", "--format", "mjcf")
-	start("sync")
-	start("export", ready[len(ready)-1], "--format", "urdf")
-	start("cache", "verify")
-	start("cache", "gc")
-	wg.Wait()
-	close(results)
-	for r := range results {
-		t.Logf("gizmo %s beside the agent: exit %d in %d ms", strings.Join(r.args, " "), r.code, r.tookMillis)
-		if r.code != 0 {
-			t.Errorf("gizmo %s beside the agent: exit %d\n%s", strings.Join(r.args, " "), r.code, r.out)
+	projects := slices.Clone(agentProjs)
+	// wave runs the commands beside the agent, the prepares on new
+	// projects of layout, and fails for any that does not succeed.
+	wave := func(name, layout string) {
+		type outcome struct {
+			args []string
+			code int
+			out  string
+			took time.Duration
+		}
+		results := make(chan outcome, 16)
+		var wg sync.WaitGroup
+		start := func(args ...string) {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				t0 := time.Now()
+				o, er, code := e.run(args...)
+				results <- outcome{args, code, o + er, time.Since(t0)}
+			}()
+		}
+		for i := range 8 {
+			pr := e.project(fmt.Sprintf("%s-%d", name, i), manifest(layout))
+			projects = append(projects, pr)
+			start("prepare", "--project", pr)
+		}
+		start("sync", "--format", "mjcf")
+		start("sync")
+		start("export", ready[len(ready)-1], "--format", "usd")
+		start("cache", "verify")
+		start("cache", "gc")
+		wg.Wait()
+		close(results)
+		for r := range results {
+			t.Logf("%s: gizmo %s: exit %d in %v", name, strings.Join(r.args, " "), r.code, r.took.Round(time.Millisecond))
+			if r.code != 0 {
+				t.Errorf("%s: gizmo %s beside the agent: exit %d\n%s", name, strings.Join(r.args, " "), r.code, r.out)
+			}
 		}
 	}
-	if s := p.status(); !s.Syncing && (s.LastSync == nil || !s.LastSync.OK) {
+
+	// While the agent's first sync downloads.
+	waitFor(t, 30*time.Second, "the agent's sync to start downloading", func() bool {
+		s, err := p.client.Status(context.Background())
+		return err == nil && s.Syncing && len(s.Downloads) > 0
+	})
+	wave("syncing", "mujoco")
+	// While it places what it synced into its projects (the first pass
+	// is over when it is ready).
+	waitFor(t, 60*time.Second, "the agent's sync to end", func() bool {
+		s, err := p.client.Status(context.Background())
+		return err == nil && !s.Syncing && s.LastSync != nil
+	})
+	if p.status().Ready {
+		t.Log("the agent had placed everything before the second wave started: it ran beside an idle agent")
+	}
+	wave("placing", "isaac")
+
+	p.ready()
+	if s := p.status(); s.LastSync == nil || !s.LastSync.OK {
 		t.Errorf("the agent's sync failed beside the other commands: %+v", s.LastSync)
 	}
-	p.ready()
-	if ps := p.project(agentProj); !ps.OK || ps.Placed == 0 {
-		t.Errorf("the agent's project: %+v", ps)
+	for _, dir := range agentProjs {
+		if ps := p.project(dir); !ps.OK || ps.Placed == 0 {
+			t.Errorf("the agent's project %s: %+v", dir, ps)
+		}
 	}
 	if code, _ := p.stop(syscall.SIGINT); code != 0 {
 		t.Errorf("SIGINT: exit %d, want 0", code)
 	}
-	assertNoTemps(t, e.cache, append(projects, agentProj)...)
+	assertNoTemps(t, e.cache, projects...)
 	checkAgentLockWaits(t, waitLog, holdLog, p.cmd.Process.Pid)
 }
 
@@ -555,15 +590,25 @@ func checkAgentLockWaits(t *testing.T, waitLog, holdLog string, pid int) {
 		t.Fatal(err)
 	}
 	cacheHolds := 0
-	var longest locklog.Line
+	longest := map[string]locklog.Line{} // by lock file name and mode
 	for _, h := range holds {
-		if h.PID == pid && strings.Contains(h.Path, filepath.Join("cache", "locks")) {
+		if h.PID != pid {
+			continue
+		}
+		if strings.Contains(h.Path, filepath.Join("cache", "locks")) {
 			cacheHolds++
 		}
-		if h.Took > longest.Took && filepath.Base(h.Path) != "agent.lock" {
-			longest = h
+		if k := filepath.Base(h.Path) + " " + h.Mode; h.Took > longest[k].Took {
+			longest[k] = h
 		}
 	}
+	var kinds []string
+	for k, h := range longest {
+		if !strings.HasPrefix(k, "key-") {
+			kinds = append(kinds, fmt.Sprintf("%s %v", k, h.Took.Round(time.Millisecond)))
+		}
+	}
+	slices.Sort(kinds)
 	if cacheHolds == 0 {
 		t.Fatalf("the agent logged no hold of a cache lock in %s: the measure is blind", holdLog)
 	}
@@ -581,9 +626,9 @@ func checkAgentLockWaits(t *testing.T, waitLog, holdLog string, pid int) {
 		t.Logf("  gizmo %s waited %v for %s (%s), %v of it under the agent's holds", b.Wait.Command, b.Wait.Took.Round(time.Millisecond),
 			filepath.Base(b.Wait.Path), b.Wait.Mode, b.Held.Round(time.Millisecond))
 	}
-	t.Logf("lock waits beside the agent: %d waits logged, %d of them on a lock the agent held; the agent's share: max %v, p95 %v; the agent's longest hold %v (%s, %s)",
+	t.Logf("lock waits beside the agent: %d waits logged, %d of them on a lock the agent held; the agent's share: max %v, p95 %v; the agent's longest holds: %s",
 		len(waits), len(blamed), locklog.Percentile(held, 100).Round(time.Millisecond), locklog.Percentile(held, 95).Round(time.Millisecond),
-		longest.Took.Round(time.Millisecond), filepath.Base(longest.Path), longest.Mode)
+		strings.Join(kinds, ", "))
 }
 
 // TestAgentSecondRefusedAndOffline: a second agent on the cache is refused
