@@ -38,6 +38,7 @@ import (
 // environment of gizmo processes using them.
 type agentEnv struct {
 	t     *testing.T
+	gen   string // the API generation the emulator speaks
 	srv   *emulator.Server
 	url   string
 	exe   string
@@ -54,7 +55,10 @@ func newAgentEnv(t *testing.T, cfg emulator.Config) *agentEnv {
 		t.Fatal(err)
 	}
 	work := t.TempDir()
-	e := &agentEnv{t: t, srv: srv, url: u, exe: exe, work: work, cache: filepath.Join(work, "cache")}
+	if cfg.API == "" {
+		cfg.API = emulator.APIAlpha
+	}
+	e := &agentEnv{t: t, gen: cfg.API, srv: srv, url: u, exe: exe, work: work, cache: filepath.Join(work, "cache")}
 	gorace := "atexit_sleep_ms=0"
 	for _, kv := range os.Environ() {
 		switch {
@@ -330,7 +334,7 @@ func TestAgentEndToEnd(t *testing.T) {
 
 	// An edited manifest (saved by rename, as editors do) adds an id.
 	var extra api.Asset
-	for a, err := range mustClient(t, e.url).All(context.Background()) {
+	for a, err := range mustClient(t, e.url, e.gen).All(context.Background()) {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -419,8 +423,10 @@ func TestAgentEndToEnd(t *testing.T) {
 	}
 }
 
-func mustClient(t *testing.T, u string) *api.Client {
-	c, err := api.New(api.Options{BaseURL: u, APIKey: emulator.DefaultAPIKey})
+// mustClient is an API client of the emulator at u, which speaks the
+// generation gen.
+func mustClient(t *testing.T, u, gen string) *api.Client {
+	c, err := api.New(api.Options{BaseURL: u, APIKey: emulator.DefaultAPIKey, Generation: api.Generation(gen)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -486,7 +492,7 @@ func TestAgentBesideOtherCommands(t *testing.T) {
 }
 
 func testAgentBesideOtherCommands(t *testing.T, gen string) {
-	e := newAgentEnv(t, emulator.Config{API: gen, Assets: 40, Seed: 3, Slow: 256 << 10})
+	e := newAgentEnv(t, emulator.Config{API: gen, Assets: 40, Seed: 3, Slow: 512 << 10})
 	waitLog, holdLog := filepath.Join(e.work, "lock-waits.log"), filepath.Join(e.work, "agent-holds.log")
 	e.env = append(e.env, testhook.LockLogEnv+"="+waitLog)
 	manifest := func(layout string) string {
@@ -495,7 +501,7 @@ func testAgentBesideOtherCommands(t *testing.T, gen string) {
 	agentProjs := []string{e.project("agent-isaac", manifest("isaac")), e.project("agent-mujoco", manifest("mujoco"))}
 	p := e.startAgent([]string{testhook.HoldLogEnv + "=" + holdLog}, "--project", agentProjs[0], "--project", agentProjs[1], "--interval", "1h", "--concurrency", "8")
 	var ready []string
-	for a, err := range mustClient(t, e.url).All(context.Background()) {
+	for a, err := range mustClient(t, e.url, e.gen).All(context.Background()) {
 		if err != nil {
 			t.Fatal(err)
 		}
