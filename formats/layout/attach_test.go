@@ -90,7 +90,7 @@ func TestPlaceMuJoCoAttach(t *testing.T) {
 		if len(r.Errors)+len(r.Warnings) > 0 {
 			t.Errorf("%s: placed scene: errors %v, warnings %v", a.Slug, r.Errors, r.Warnings)
 		}
-		inc, err := mjcf.Includes(scene)
+		inc, err := mjcf.Includes(scene, validate.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}

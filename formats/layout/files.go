@@ -2,7 +2,6 @@ package layout
 
 import (
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/hex"
 	"encoding/xml"
 	"errors"
@@ -280,9 +279,4 @@ func readHead(p string) ([]byte, error) {
 		err = nil
 	}
 	return b[:n], err
-}
-
-func hashBytes(b []byte) string {
-	h := sha256.Sum256(b)
-	return hex.EncodeToString(h[:])
 }

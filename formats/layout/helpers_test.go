@@ -4,6 +4,8 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -112,4 +114,9 @@ func checkURDF(t *testing.T, file string) (ok bool, out string, ran bool) {
 	defer cancel()
 	b, _ := exec.CommandContext(ctx, bin, file).CombinedOutput()
 	return strings.Contains(string(b), "Successfully Parsed XML"), strings.TrimSpace(string(b)), true
+}
+
+func hashBytes(b []byte) string {
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:])
 }

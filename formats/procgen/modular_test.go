@@ -27,7 +27,7 @@ func TestModularValidates(t *testing.T) {
 		if len(rep.Errors)+len(rep.Warnings) > 0 || len(rep.NotChecked) > 0 {
 			t.Errorf("%s: errors %v, warnings %v, not checked %v", id, rep.Errors, rep.Warnings, rep.NotChecked)
 		}
-		inc, err := mjcf.Includes(p)
+		inc, err := mjcf.Includes(p, validate.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -89,7 +89,3 @@ func (r *Robot) ExportSDF() (body []byte, filename string, err error) {
 	body, err = zipFiles(files)
 	return body, r.slug + "_sdf.zip", err
 }
-
-// ZipFiles writes files into a zip in sorted name order with a fixed
-// modification time: the same files give the same bytes.
-func ZipFiles(files map[string][]byte) ([]byte, error) { return zipFiles(files) }

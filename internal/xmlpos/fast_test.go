@@ -223,10 +223,10 @@ func checkFastSlow(t *testing.T, data []byte) {
 		t.Fatalf("the fast path reads what parseSlow refuses: %v", wantErr)
 	}
 	got, err := Parse(data)
-	// ParseOwned reads its own copy of the bytes the same way.
-	owned, ownedErr := ParseOwned(append([]byte(nil), data...))
+	// Owned reads its own copy of the bytes the same way.
+	owned, ownedErr := ParseWith(append([]byte(nil), data...), Options{Owned: true})
 	if (ownedErr == nil) != (err == nil) || err != nil && ownedErr.Error() != err.Error() {
-		t.Fatalf("ParseOwned: %v, Parse: %v", ownedErr, err)
+		t.Fatalf("ParseWith Owned: %v, Parse: %v", ownedErr, err)
 	}
 	if err == nil {
 		sameDoc(t, owned, want)
@@ -297,4 +297,13 @@ func attrsOf(e *etree.Element) []string {
 		out = append(out, a.Space+":"+a.Key+"="+a.Value)
 	}
 	return out
+}
+
+// positions is how many elements have a recorded position.
+func (d *Doc) positions() int {
+	n := len(d.pos)
+	for _, c := range d.chunks {
+		n += len(c.pos)
+	}
+	return n
 }

@@ -69,15 +69,6 @@ type posChunk struct {
 
 type pos32 struct{ line, col int32 }
 
-// positions is how many elements have a recorded position.
-func (d *Doc) positions() int {
-	n := len(d.pos)
-	for _, c := range d.chunks {
-		n += len(c.pos)
-	}
-	return n
-}
-
 // sortChunks orders d.chunks by address, for Pos's binary search.
 func (d *Doc) sortChunks() {
 	slices.SortFunc(d.chunks, func(a, b posChunk) int {
@@ -136,16 +127,11 @@ func Parse(data []byte) (*Doc, error) {
 	return parseSlow(data)
 }
 
-// ParseOwned is Parse for a document the caller hands over: data must not
-// change afterwards, for the tree's names and values may share its bytes.
-// It saves a copy of the whole document (47 MB for a URDF of 2 M links).
-func ParseOwned(data []byte) (*Doc, error) {
-	return ParseWith(data, Options{Owned: true})
-}
-
 // Options change how ParseWith reads a document.
 type Options struct {
-	// Owned hands data over, as ParseOwned does.
+	// Owned hands data over: data must not change afterwards, for the
+	// tree's names and values may share its bytes. It saves a copy of the
+	// whole document (47 MB for a URDF of 2 M links).
 	Owned bool
 	// NoSpace leaves out text that is only white space, for a reader that
 	// never looks at text (a URDF has one such text between every two

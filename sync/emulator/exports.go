@@ -211,13 +211,6 @@ func (c *lru) dropAsset(id string) {
 	}
 }
 
-// bytes is the memory the cache holds.
-func (c *lru) bytes() int64 {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.size
-}
-
 // signer computes download signatures: an HMAC-SHA256 keyed with the
 // server's secret, kept in a pool, because making one hashes the key.
 type signer struct {
@@ -251,12 +244,6 @@ func (g *signer) sum(dst []byte, id string, f formats.Format, expires int64) []b
 	dst = hex.AppendEncode(dst, st.sum)
 	g.pool.Put(st)
 	return dst
-}
-
-// sign is the hex HMAC-SHA256 of a download: asset, format and expiry.
-func (s *Server) sign(id string, f formats.Format, expires int64) string {
-	var b [2 * sha256.Size]byte
-	return string(s.signer.sum(b[:0], id, f, expires))
 }
 
 // verify checks a download's signature and expiry; it returns the reason

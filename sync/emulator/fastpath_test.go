@@ -2,6 +2,7 @@ package emulator
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/json"
 	"net/http/httptest"
 	"net/url"
@@ -251,4 +252,10 @@ func TestDownloadHeadersShared(t *testing.T) {
 	if len(e.etagHeader) != 1 || len(e.contentType) != 1 || len(cacheControl) != 1 || len(jsonContentType) != 1 {
 		t.Errorf("a shared header value changed: %q %q %q %q", e.etagHeader, e.contentType, cacheControl, jsonContentType)
 	}
+}
+
+// sign is the hex HMAC-SHA256 of a download: asset, format and expiry.
+func (s *Server) sign(id string, f formats.Format, expires int64) string {
+	var b [2 * sha256.Size]byte
+	return string(s.signer.sum(b[:0], id, f, expires))
 }

@@ -72,7 +72,6 @@ type cutWriter struct {
 	cutShare float64
 	cut      int64 // bytes left before the cut; -1: no cut (yet)
 	cutDone  bool
-	last     time.Time
 }
 
 func (w *cutWriter) WriteHeader(code int) {

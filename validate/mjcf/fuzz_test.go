@@ -61,7 +61,7 @@ func BenchmarkCheckMJCF(b *testing.B) {
 	}
 	var total int64
 	for _, m := range models {
-		files, err := Includes(m)
+		files, err := Includes(m, validate.Options{})
 		if err != nil {
 			continue // include-only fragments still count their own bytes
 		}

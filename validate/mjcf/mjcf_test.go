@@ -112,7 +112,7 @@ func TestIncludes(t *testing.T) {
 		"cycle_a.xml":      `<mujoco><include file="cycle_b.xml"/></mujoco>`,
 		"cycle_b.xml":      `<mujoco><include file="cycle_a.xml"/></mujoco>`,
 	})
-	got, err := Includes(filepath.Join(dir, "scene.xml"))
+	got, err := Includes(filepath.Join(dir, "scene.xml"), validate.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,10 +125,10 @@ func TestIncludes(t *testing.T) {
 			t.Errorf("include %d = %s, want %s", i, got[i], filepath.Join(dir, want[i]))
 		}
 	}
-	if _, err := Includes(filepath.Join(dir, "cycle_a.xml")); err == nil || !strings.Contains(err.Error(), "already included") {
+	if _, err := Includes(filepath.Join(dir, "cycle_a.xml"), validate.Options{}); err == nil || !strings.Contains(err.Error(), "already included") {
 		t.Errorf("cyclic include: err = %v, want 'already included'", err)
 	}
-	if _, err := Includes(filepath.Join(dir, "nosuch.xml")); err == nil {
+	if _, err := Includes(filepath.Join(dir, "nosuch.xml"), validate.Options{}); err == nil {
 		t.Error("missing model: no error")
 	}
 	// The nested include resolves against the including file's folder.

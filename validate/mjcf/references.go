@@ -189,8 +189,6 @@ func (c *checker) tendonLimits(t *etree.Element) {
 	}
 }
 
-var actDefaults = map[string]bool{"general": true, "motor": true, "position": true, "velocity": true, "intvelocity": true, "damper": true, "cylinder": true, "muscle": true, "adhesion": true, "plugin": true}
-
 func (c *checker) actuator(a *etree.Element) {
 	c.classRef(a)
 	c.nu++

@@ -257,15 +257,6 @@ type elemSpec struct {
 	shareBody bool
 }
 
-func (e *elemSpec) child(name string) *elemSpec {
-	for _, c := range e.children {
-		if c.name == name {
-			return c
-		}
-	}
-	return nil
-}
-
 // schemaRoot is the parsed table; the <mujoco> row.
 var schemaRoot = mustParseSchema(schemaTable)
 

@@ -337,3 +337,12 @@ func valueRefused(msg, attr string) bool {
 	}
 	return strings.Contains(msg, "invalid keyword") || strings.Contains(msg, "zero quaternion")
 }
+
+func (e *elemSpec) child(name string) *elemSpec {
+	for _, c := range e.children {
+		if c.name == name {
+			return c
+		}
+	}
+	return nil
+}

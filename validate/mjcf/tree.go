@@ -39,14 +39,9 @@ func readModel(path string, opts validate.Options) (*checker, error) {
 
 // Includes returns the files the model at path includes, transitively, and
 // the model files its <model> assets name (for <attach>) with what those
-// include, as absolute paths in the order gizmo reads them. The model itself
-// is not in the list.
-func Includes(path string) ([]string, error) {
-	return IncludesWith(path, validate.Options{})
-}
-
-// IncludesWith is Includes reading the files through opts.FS.
-func IncludesWith(path string, opts validate.Options) ([]string, error) {
+// include, as absolute paths in the order gizmo reads them, reading them
+// through opts.FS. The model itself is not in the list.
+func Includes(path string, opts validate.Options) ([]string, error) {
 	c, err := readModel(path, opts)
 	if err != nil {
 		return nil, err

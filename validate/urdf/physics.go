@@ -88,7 +88,7 @@ func (m *model) fusedMass(l *link) float64 {
 }
 
 // checkMeshes reports every mesh file that does not resolve the way Isaac
-// Sim's importer resolves it (see Resolve).
+// Sim's importer resolves it (see resolve).
 func (m *model) checkMeshes() {
 	for _, l := range m.links {
 		for _, ms := range l.meshes {
@@ -100,17 +100,13 @@ func (m *model) checkMeshes() {
 	}
 }
 
-// Resolve finds a mesh file as Isaac Sim's URDF importer does: everything up
+// resolve finds a mesh file as Isaac Sim's URDF importer does: everything up
 // to "://" is dropped (package://pkg/a.stl → pkg/a.stl, file:///x → /x); an
 // absolute path must exist; a relative one is tried against dir and each
 // folder above it, then each of packagePaths, then each entry of
 // ROS_PACKAGE_PATH (for a package path that is the package folder itself,
-// the package name is dropped too). It returns the file found.
-func Resolve(uri, dir string, packagePaths []string) (string, bool) {
-	return resolve(uri, dir, packagePaths, validate.Options{})
-}
-
-// resolve is Resolve looking for files through opts.FS.
+// the package name is dropped too). It returns the file found. Files are
+// looked for through opts.FS.
 func resolve(uri, dir string, packagePaths []string, opts validate.Options) (string, bool) {
 	p := uri
 	if i := strings.Index(p, "://"); i >= 0 {

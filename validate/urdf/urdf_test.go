@@ -213,9 +213,9 @@ func TestResolve(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.uri, func(t *testing.T) {
 			t.Setenv("ROS_PACKAGE_PATH", tt.env)
-			got, ok := Resolve(tt.uri, urdfDir, tt.paths)
+			got, ok := resolve(tt.uri, urdfDir, tt.paths, validate.Options{})
 			if ok != (tt.want != "") || (ok && got != tt.want) {
-				t.Errorf("Resolve(%q) = %q, %v; want %q", tt.uri, got, ok, tt.want)
+				t.Errorf("resolve(%q) = %q, %v; want %q", tt.uri, got, ok, tt.want)
 			}
 		})
 	}

@@ -69,20 +69,15 @@ func checkArchive(ctx context.Context, zipPath string, opts validate.Options, di
 	return reports
 }
 
-// Extract unpacks the zip archive at zipPath into dest, which must be an
+// extractFS unpacks the zip archive at zipPath into dest, which must be an
 // empty folder or not exist yet. It refuses, with an error wrapping
 // ErrUnsafeArchive that names the archive and the entry, everything
 // internal/archive refuses (absolute paths, ".." steps, links and other
 // special files, duplicate or case-colliding names, zip bombs), more than
 // MaxArchiveEntries entries and more than MaxArchiveBytes in all; sizes are
-// counted as bytes are written, not taken from the headers.
-func Extract(ctx context.Context, zipPath, dest string) error {
-	return extractFS(ctx, validate.Options{}, zipPath, dest)
-}
-
-// extractFS is Extract reading the archive through opts.FS. A file that
-// is not an io.ReaderAt (a zip inside a zip shown as a folder) is read into
-// memory, up to MaxArchiveBytes.
+// counted as bytes are written, not taken from the headers. It reads the
+// archive through opts.FS; a file that is not an io.ReaderAt (a zip inside
+// a zip shown as a folder) is read into memory, up to MaxArchiveBytes.
 func extractFS(ctx context.Context, opts validate.Options, zipPath, dest string) error {
 	if err := ctx.Err(); err != nil {
 		return err

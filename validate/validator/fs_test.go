@@ -502,7 +502,7 @@ func TestIncludesThroughFS(t *testing.T) {
 		list func() []string
 		want []string
 	}{
-		{"mjcf.IncludesWith", func() []string {
+		{"mjcf.Includes", func() []string {
 			l, err := mjcfIncludes(filepath.Join(root, "scene.xml"), opts)
 			if err != nil {
 				t.Fatal(err)

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/antimlabs/gizmo/formats"
+	"github.com/antimlabs/gizmo/validate"
 )
 
 // FuzzExtract feeds arbitrary bytes to the archive extractor: no panic, and
@@ -46,7 +47,7 @@ func FuzzExtract(f *testing.F) {
 		if err := os.Mkdir(dest, 0o755); err != nil {
 			t.Fatal(err)
 		}
-		_ = Extract(context.Background(), zp, dest)
+		_ = extractFS(context.Background(), validate.Options{}, zp, dest)
 		// Only in.zip and out/ may exist in root.
 		entries, err := os.ReadDir(root)
 		if err != nil {

@@ -1,10 +1,10 @@
 // Package validator is the front door of validation: it takes a path (a
 // model file, a folder of them, or a zip archive as Gizmo exports them),
 // detects each file's format from its bytes, and hands it to the checker
-// for that format (validate/urdf, validate/mjcf, validate/usd).
-//
-// Checkers plug in through Register so that a format package can be added
-// without this one knowing it; the URDF checker is registered here.
+// for that format (validate/urdf, validate/mjcf, validate/usd, validate/sdf).
+// It is what a command with a path calls; the shared types it returns
+// (validate.Report, validate.Options) live in the parent package validate,
+// which checks nothing by itself.
 package validator
 
 import (
@@ -14,7 +14,6 @@ import (
 	"io/fs"
 	"path/filepath"
 	"strings"
-	"sync"
 
 	"github.com/antimlabs/gizmo/formats"
 	"github.com/antimlabs/gizmo/validate"
@@ -24,63 +23,31 @@ import (
 	"github.com/antimlabs/gizmo/validate/usd"
 )
 
-// CheckFunc validates one model file, reading it and the files it names
-// through opts.FS.
-type CheckFunc func(path string, opts validate.Options) validate.Report
-
-// IncludesFunc lists the files a model file pulls in (MJCF <include>), as
-// absolute or path-relative file names. Files listed by another model of the
-// same walk are validated as part of that model, not alone.
-type IncludesFunc func(path string) ([]string, error)
-
-// includesFunc is an IncludesFunc that reads through opts.FS.
-type includesFunc func(path string, opts validate.Options) ([]string, error)
-
-var (
-	mu       sync.RWMutex
-	checkers = map[formats.Kind]CheckFunc{}
-	includes = map[formats.Kind]includesFunc{}
-)
-
-// Register installs the checker for a kind of file, replacing any earlier
-// one. It is meant to be called from init functions.
-func Register(kind formats.Kind, fn CheckFunc) {
-	mu.Lock()
-	defer mu.Unlock()
-	checkers[kind] = fn
+// checker is the checker for a kind of file, or nil for a kind no package
+// of this build checks.
+func checker(kind formats.Kind) func(path string, opts validate.Options) validate.Report {
+	switch kind {
+	case formats.KindURDF:
+		return urdf.Check
+	case formats.KindMJCF:
+		return mjcf.Check
+	case formats.KindUSDA, formats.KindUSDC:
+		return usd.Check
+	case formats.KindSDF:
+		return sdf.Check
+	}
+	return nil
 }
 
-// RegisterIncludes installs the include lister for a kind of file. fn reads
-// from the operating system, whatever Options.FS says.
-func RegisterIncludes(kind formats.Kind, fn IncludesFunc) {
-	registerIncludes(kind, func(path string, _ validate.Options) ([]string, error) { return fn(path) })
-}
-
-func registerIncludes(kind formats.Kind, fn includesFunc) {
-	mu.Lock()
-	defer mu.Unlock()
-	includes[kind] = fn
-}
-
-func checker(kind formats.Kind) CheckFunc {
-	mu.RLock()
-	defer mu.RUnlock()
-	return checkers[kind]
-}
-
-func includer(kind formats.Kind) includesFunc {
-	mu.RLock()
-	defer mu.RUnlock()
-	return includes[kind]
-}
-
-func init() {
-	Register(formats.KindURDF, urdf.Check)
-	Register(formats.KindMJCF, mjcf.Check)
-	Register(formats.KindUSDA, usd.Check)
-	Register(formats.KindUSDC, usd.Check)
-	Register(formats.KindSDF, sdf.Check)
-	registerIncludes(formats.KindMJCF, mjcfIncludes)
+// includer lists the files a model file of kind pulls in (MJCF <include>),
+// as absolute or path-relative file names, reading through opts.FS; nil for
+// a kind that includes nothing. Files listed by another model of the same
+// walk are validated as part of that model, not alone.
+func includer(kind formats.Kind) func(path string, opts validate.Options) ([]string, error) {
+	if kind == formats.KindMJCF {
+		return mjcfIncludes
+	}
+	return nil
 }
 
 // mjcfIncludes lists what an MJCF model includes: mjcf.Includes when the
@@ -88,7 +55,7 @@ func init() {
 // model with errors still owns its fragments; they must not be validated
 // alone). Files are read through opts.FS.
 func mjcfIncludes(path string, opts validate.Options) ([]string, error) {
-	if list, err := mjcf.IncludesWith(path, opts); err == nil {
+	if list, err := mjcf.Includes(path, opts); err == nil {
 		return list, nil
 	}
 	return scanIncludes(path, opts), nil
@@ -225,7 +192,7 @@ func encodingReport(kind formats.Kind, display string) validate.Report {
 	return r
 }
 
-// checkOne runs the registered checker for kind over path and renames the
+// checkOne runs the checker for kind over path and renames the
 // report's paths to display.
 func checkOne(path string, kind formats.Kind, opts validate.Options, display string) validate.Report {
 	fn := checker(kind)

@@ -51,15 +51,6 @@ func main() {
 	}
 }
 
-type env struct {
-	dir   string
-	url   string
-	base  []string
-	emu   *exec.Cmd
-	agent *exec.Cmd
-	cache string
-}
-
 func run() error {
 	exe, err := filepath.Abs(*gizmo)
 	if err != nil {
