@@ -212,10 +212,7 @@ Exit status: 0; 8 no agent runs on this cache.`,
 // agentDirAndRegistry reads the one project folder that add and remove
 // take, and opens the project registry.
 func agentDirAndRegistry(c *cli.Context) (string, agent.Registry, error) {
-	args, err := positionalArgs(c)
-	if err != nil {
-		return "", agent.Registry{}, exitcode.With(exitcode.Usage, err)
-	}
+	args := c.Args().Slice()
 	if len(args) != 1 {
 		return "", agent.Registry{}, exitcode.With(exitcode.Usage, fmt.Errorf("want one project folder (see 'gizmo agent %s --help')", c.Command.Name))
 	}

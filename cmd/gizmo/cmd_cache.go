@@ -57,10 +57,7 @@ in exactly one format. Exit status 3 when the asset or format is not cached.
 					jsonFlag(),
 				},
 				Action: func(c *cli.Context) error {
-					args, err := positionalArgs(c)
-					if err != nil {
-						return exitcode.With(exitcode.Usage, err)
-					}
+					args := c.Args().Slice()
 					if len(args) != 1 {
 						return exitcode.With(exitcode.Usage, errors.New("cache path takes one asset id or name (see 'gizmo cache path --help')"))
 					}
@@ -143,10 +140,7 @@ records and files). --dry-run only reports what would go.`,
 files are gone.`,
 				Flags: []cli.Flag{jsonFlag()},
 				Action: func(c *cli.Context) error {
-					args, err := positionalArgs(c)
-					if err != nil {
-						return exitcode.With(exitcode.Usage, err)
-					}
+					args := c.Args().Slice()
 					if len(args) == 0 {
 						return exitcode.With(exitcode.Usage, errors.New("cache rm takes asset ids or names (see 'gizmo cache rm --help')"))
 					}

@@ -47,10 +47,7 @@ the network). Install it once:
 			}
 		},
 		Action: func(c *cli.Context) error {
-			args, err := positionalArgs(c)
-			if err != nil {
-				return exitcode.With(exitcode.Usage, err)
-			}
+			args := c.Args().Slice()
 			if len(args) != 1 {
 				return exitcode.With(exitcode.Usage, errors.New("completion takes one shell: bash, zsh, fish or powershell"))
 			}

@@ -35,10 +35,7 @@ refused.`,
 			quietFlag("print only the job id (with --wait, the scene id)"),
 		},
 		Action: func(c *cli.Context) error {
-			args, err := positionalArgs(c)
-			if err != nil {
-				return exitcode.With(exitcode.Usage, err)
-			}
+			args := c.Args().Slice()
 			if len(args) < 2 || strings.TrimSpace(strings.Join(args[1:], " ")) == "" {
 				return exitcode.With(exitcode.Usage, errors.New(`edit takes a scene id and a prompt, e.g. gizmo edit SCENE "add a conveyor belt"`))
 			}

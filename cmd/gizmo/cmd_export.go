@@ -52,17 +52,14 @@ places, is stored as it comes when asked for by name.`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Usage: "(required) `FORMAT`: usd (isaac_sim_usd), urdf (isaac_sim_urdf) or mjcf (mujoco_mjcf)"},
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "also copy the download to `PATH` (a file, or an existing directory)"},
-			&cli.BoolFlag{Name: "wait", Usage: "wait for a pending or processing asset to be ready (at most --timeout, or " + defaultMaxWait.String() + ")"},
+			&cli.BoolFlag{Name: "wait", Aliases: []string{"w"}, Usage: "wait for a pending or processing asset to be ready (at most --timeout, or " + defaultMaxWait.String() + ")"},
 			&cli.BoolFlag{Name: flagJSON, Usage: "print the result as JSON"},
 			&cli.BoolFlag{Name: flagQuiet, Aliases: []string{"q"}, Usage: "print only the path"},
 		},
 		Action: func(c *cli.Context) error {
-			args, err := positionalArgs(c)
-			if err != nil {
-				return exitcode.With(exitcode.Usage, err)
-			}
+			args := c.Args().Slice()
 			if len(args) != 1 || strings.TrimSpace(args[0]) == "" {
-				return exitcode.With(exitcode.Usage, errors.New("export takes one asset id (see 'gizmo export --help')"))
+				return exitcode.With(exitcode.Usage, errors.New("export takes one asset id or name (see 'gizmo export --help')"))
 			}
 			if c.String("format") == "" {
 				return exitcode.With(exitcode.Usage, errors.New("export needs --format: usd, urdf or mjcf"))

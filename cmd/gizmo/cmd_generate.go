@@ -55,10 +55,7 @@ server's generation lacks; 6 when the API key is refused.`,
 			quietFlag("print only the asset id"),
 		},
 		Action: func(c *cli.Context) error {
-			args, err := positionalArgs(c)
-			if err != nil {
-				return exitcode.With(exitcode.Usage, err)
-			}
+			args := c.Args().Slice()
 			prompt := strings.TrimSpace(strings.Join(args, " "))
 			if prompt == "" {
 				return exitcode.With(exitcode.Usage, errors.New(`generate needs a prompt, e.g. gizmo generate "A 6-DOF robotic arm with a parallel jaw gripper"`))

@@ -62,10 +62,11 @@ func helpCommand() *cli.Command {
 		fmt.Fprintf(&list, "\n   %-12s %s", t.name, t.summary)
 	}
 	return &cli.Command{
-		Name:      "help",
-		Aliases:   []string{"h"},
-		Usage:     "show help for a command, or a topic: " + topicNames(),
-		ArgsUsage: "[COMMAND|TOPIC]",
+		Name:         "help",
+		Aliases:      []string{"h"},
+		Usage:        "show help for a command, or a topic: " + topicNames(),
+		ArgsUsage:    "[COMMAND|TOPIC]",
+		OnUsageError: usageError,
 		Description: `gizmo help COMMAND prints the command's help (as gizmo COMMAND --help does);
 gizmo help TOPIC prints one of these topics:` + list.String(),
 		BashComplete: func(c *cli.Context) {

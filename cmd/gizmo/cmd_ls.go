@@ -30,8 +30,8 @@ the whole account with --all). With --quiet, prints only the ids, one a line.
 the account's asset count as the API reports it; limit is 0 with --all.`,
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "list every asset, page after page"},
-			&cli.IntFlag{Name: "limit", Aliases: []string{"l"}, Value: 20, Usage: "assets per page, 1 to 100"},
-			&cli.IntFlag{Name: "offset", Aliases: []string{"o"}, Usage: "skip the first `N` assets"},
+			&cli.IntFlag{Name: "limit", Value: 20, Usage: "assets per page, 1 to 100"},
+			&cli.IntFlag{Name: "offset", Usage: "skip the first `N` assets"},
 			&cli.StringFlag{Name: "status", Aliases: []string{"s"}, Usage: "show only assets in `STATUS` (pending, processing, ready, failed)"},
 			&cli.StringSliceFlag{Name: "tag", Aliases: []string{"t"}, Usage: "show only assets carrying `TAG` (repeatable: any of them)"},
 			&cli.BoolFlag{Name: "scenes", Usage: "list the account's scenes instead (current generation of the API), newest first"},
@@ -39,10 +39,7 @@ the account's asset count as the API reports it; limit is 0 with --all.`,
 			&cli.BoolFlag{Name: flagQuiet, Aliases: []string{"q"}, Usage: "print only the ids"},
 		},
 		Action: func(c *cli.Context) error {
-			args, err := positionalArgs(c)
-			if err != nil {
-				return exitcode.With(exitcode.Usage, err)
-			}
+			args := c.Args().Slice()
 			o := lsOptions{
 				all: c.Bool("all"), limit: c.Int("limit"), offset: c.Int("offset"),
 				status: api.Status(strings.ToLower(strings.TrimSpace(c.String("status")))),

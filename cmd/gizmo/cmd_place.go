@@ -48,14 +48,15 @@ warnings here; 'gizmo prepare' exits 5 for them.`,
 			&cli.StringFlag{Name: "dir", Usage: "for a new target: its `DIR` relative to the project (default assets/<layout>)"},
 			&cli.StringFlag{Name: "link", Usage: "for a new target: link `MODE` copy (default), hardlink or symlink"},
 			&cli.BoolFlag{Name: "offline", Usage: "never touch the network"},
-			&cli.BoolFlag{Name: "wait", Usage: "wait for a pending or processing asset to be ready (at most --timeout, or " + defaultMaxWait.String() + "), then place it"},
+			&cli.BoolFlag{Name: "wait", Aliases: []string{"w"}, Usage: "wait for a pending or processing asset to be ready (at most --timeout, or " + defaultMaxWait.String() + "), then place it"},
 			&cli.BoolFlag{Name: flagJSON, Usage: "print the result as JSON"},
 		},
 		Action: func(c *cli.Context) error {
-			arg, err := placeArgs(c)
-			if err != nil {
-				return exitcode.With(exitcode.Usage, err)
+			args := c.Args().Slice()
+			if len(args) != 1 {
+				return exitcode.With(exitcode.Usage, fmt.Errorf("place takes one asset id or name (got %d; see 'gizmo place --help')", len(args)))
 			}
+			arg := args[0]
 			ctx, cancel := commandContext(c)
 			defer cancel()
 			o := prepareOptions(c)
@@ -144,54 +145,6 @@ warnings here; 'gizmo prepare' exits 5 for them.`,
 			return nil
 		},
 	})
-}
-
-// placeArgs returns the asset argument. Flags may follow it, as in
-// 'gizmo place ID --layout mujoco' (urfave/cli stops parsing flags at the
-// first argument): those are set on the command here.
-func placeArgs(c *cli.Context) (string, error) {
-	args := c.Args().Slice()
-	if len(args) == 0 {
-		return "", fmt.Errorf("place takes one asset id or name")
-	}
-	bools := map[string]bool{"offline": true, "wait": true, flagJSON: true}
-	strs := map[string]bool{flagProject: true, "C": true, "layout": true, "l": true, "format": true, "f": true, "dir": true, "link": true}
-	alias := map[string]string{"C": flagProject, "l": "layout", "f": "format"}
-	var asset []string
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		name, val, hasVal := strings.Cut(strings.TrimLeft(a, "-"), "=")
-		switch {
-		case !strings.HasPrefix(a, "-") || a == "-":
-			asset = append(asset, a)
-			continue
-		case bools[name]:
-			if hasVal {
-				return "", fmt.Errorf("flag --%s takes no value", name)
-			}
-			val = "true"
-		case strs[name]:
-			if !hasVal {
-				if i+1 >= len(args) {
-					return "", fmt.Errorf("flag --%s needs a value", name)
-				}
-				i++
-				val = args[i]
-			}
-		default:
-			return "", fmt.Errorf("unknown flag %s (see 'gizmo place --help')", a)
-		}
-		if n, ok := alias[name]; ok {
-			name = n
-		}
-		if err := c.Set(name, val); err != nil {
-			return "", fmt.Errorf("flag --%s: %w", name, err)
-		}
-	}
-	if len(asset) != 1 {
-		return "", fmt.Errorf("place takes one asset id or name (got %d: %s)", len(asset), strings.Join(asset, " "))
-	}
-	return asset[0], nil
 }
 
 // placeTarget is the target --layout asks for, or nil.

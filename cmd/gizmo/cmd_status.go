@@ -27,10 +27,7 @@ Exit status: 3 when there is no such asset, 6 when the API key is refused.`,
 			quietFlag("print only the status"),
 		},
 		Action: func(c *cli.Context) error {
-			args, err := positionalArgs(c)
-			if err != nil {
-				return exitcode.With(exitcode.Usage, err)
-			}
+			args := c.Args().Slice()
 			if len(args) != 1 || strings.TrimSpace(args[0]) == "" {
 				return exitcode.With(exitcode.Usage, fmt.Errorf("status takes one asset id (see 'gizmo status --help')"))
 			}

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"fmt"
-	"strings"
 	"time"
 
 	"github.com/antimlabs/gizmo/cmd/gizmo/internal/ui"
@@ -61,66 +59,4 @@ func outputModeOf(c *cli.Context) outputMode {
 	}
 	m.tty = !m.json && !m.quiet && ui.IsTerminal(c.App.ErrWriter)
 	return m
-}
-
-// positionalArgs returns the command's arguments, reading any flags of the
-// command that follow them: urfave/cli stops at the first argument, so in
-// "gizmo export ID --format urdf" the flag would otherwise be taken for an
-// argument. Flags found there are set on the command's context (global
-// flags on the app's). Arguments
-// after "--" are kept as they are. (Flags marked Required are checked by
-// urfave/cli before this runs: check such flags in the action instead.)
-func positionalArgs(c *cli.Context) ([]string, error) {
-	args := c.Args().Slice()
-	var pos []string
-	for len(args) > 0 {
-		a := args[0]
-		if a == "--" {
-			pos = append(pos, args[1:]...)
-			break
-		}
-		if !strings.HasPrefix(a, "-") || a == "-" {
-			pos = append(pos, a)
-			args = args[1:]
-			continue
-		}
-		name, value, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
-		f := findFlag(c.Command.Flags, name)
-		if f == nil {
-			// A global flag (gizmo status ID --verbose): Set finds the
-			// flag set it lives in up the lineage.
-			f = findFlag(c.App.Flags, name)
-		}
-		if f == nil {
-			return nil, fmt.Errorf("flag provided but not defined: %s", a)
-		}
-		args = args[1:]
-		if _, isBool := f.(*cli.BoolFlag); isBool {
-			if !hasValue {
-				value = "true"
-			}
-		} else if !hasValue {
-			if len(args) == 0 {
-				return nil, fmt.Errorf("flag needs an argument: %s", a)
-			}
-			value, args = args[0], args[1:]
-		}
-		// urfave/cli reads a flag under its first name (aliases are copied
-		// over only while it parses), so set that one.
-		if err := c.Set(f.Names()[0], value); err != nil {
-			return nil, fmt.Errorf("invalid value %q for flag %s: %v", value, a, err)
-		}
-	}
-	return pos, nil
-}
-
-func findFlag(flags []cli.Flag, name string) cli.Flag {
-	for _, f := range flags {
-		for _, n := range f.Names() {
-			if n == name {
-				return f
-			}
-		}
-	}
-	return nil
 }

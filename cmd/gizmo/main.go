@@ -98,6 +98,12 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 // usageError makes a flag-parsing error a usage error (exit 2) pointing at
 // the command's help, instead of urfave/cli's help text on stdout.
 func usageError(c *cli.Context, err error, _ bool) error {
+	// The flag package names every flag with one dash: name a long one as
+	// it is written (--bogus).
+	const undefined = "flag provided but not defined: -"
+	if name, ok := strings.CutPrefix(err.Error(), undefined); ok && len(name) > 1 {
+		err = errors.New(undefined + "-" + name)
+	}
 	return exitcode.With(exitcode.Usage, fmt.Errorf("%w (see '%s --help')", err, commandPath(c)))
 }
 
@@ -143,7 +149,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	defer startProfile(stderr)()
-	err := newApp(stdout, stderr).RunContext(ctx, args)
+	app := newApp(stdout, stderr)
+	err := app.RunContext(ctx, reorderArgs(app, args))
 	if err == nil {
 		return exitcode.OK
 	}
