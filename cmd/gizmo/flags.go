@@ -8,8 +8,8 @@ import (
 )
 
 // Flags shared by the commands: --json and --quiet, flags read across the
-// command lineage, the output mode they select, and flags read after a
-// command's arguments.
+// command lineage and the output mode they select. Where flags may stand on
+// the command line is reorder_args.go's business.
 
 // jsonFlag is a command's --json flag; usage says what it prints.
 func jsonFlag(usage string) cli.Flag {
