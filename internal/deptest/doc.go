@@ -1,5 +1,9 @@
-// Package deptest holds the test that keeps gizmo's imports flowing one way:
-// cmd wires everything; sync uses cache, formats and validate through small
-// interfaces; formats and validate import neither cache nor sync; cache
-// imports no sync code.
+// Package deptest holds the test that keeps gizmo's imports pointing down,
+// floor by floor: internal/ (the ground floor) imports nothing above it;
+// formats imports only internal; validate imports formats and internal;
+// cache imports formats and internal; sync imports cache, formats and
+// internal (never validate: validation comes in through sync.Validator);
+// cmd wires everything. Inside sync, only cmd imports sync/agent, and
+// sync/prepare does not. README.md's "Architecture" section draws the same
+// map.
 package deptest
