@@ -65,6 +65,13 @@ type AssetMeta struct {
 	Formats   []string  `json:"formats,omitempty"`
 	// Vanished is set when a complete listing no longer holds the asset.
 	Vanished bool `json:"vanished,omitempty"`
+	// Scene marks a scene of the API's current generation, kept as an
+	// asset is.
+	Scene bool `json:"scene,omitempty"`
+	// Revision is what the server tells of the state of a scene
+	// (api.Scene.Revision), opaque. When it changes, RecordAssets drops
+	// the scene's entries: they are exports of another state of it.
+	Revision string `json:"revision,omitempty"`
 }
 
 // Entry is one downloaded (asset, format).

@@ -973,3 +973,54 @@ func TestURLs(t *testing.T) {
 		t.Errorf("the replaced record: %+v", u)
 	}
 }
+
+// TestRecordAssetsRevision: a scene seen with another revision loses its
+// entries (its exports are of its old state); the same revision, none, or a
+// first one keeps them; an asset without revisions is never touched.
+func TestRecordAssetsRevision(t *testing.T) {
+	for _, tc := range []struct {
+		name         string
+		before, then string
+		keep         bool
+		want         string // the revision recorded afterwards
+	}{
+		{"same revision", "updated_at=10 revision=0", "updated_at=10 revision=0", true, "updated_at=10 revision=0"},
+		{"edited elsewhere", "updated_at=10 revision=0", "updated_at=99 revision=1", false, "updated_at=99 revision=1"},
+		{"seen without a revision", "updated_at=10 revision=0", "", true, "updated_at=10 revision=0"},
+		{"first revision seen", "", "updated_at=10 revision=0", true, "updated_at=10 revision=0"},
+		{"never a revision", "", "", true, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := openTest(t)
+			sc := AssetMeta{ID: "k3q9v0m2x7c1d8fa", Name: "kitchen", Status: "ready", Scene: tc.before != "", Revision: tc.before}
+			other := AssetMeta{ID: "ast_1", Name: "arm", Status: "ready"}
+			if err := c.RecordAssets([]AssetMeta{sc, other}, false); err != nil {
+				t.Fatal(err)
+			}
+			for id, body := range map[string]string{sc.ID: mjcfDoc + "<!-- the scene -->\n", other.ID: mjcfDoc} {
+				if _, err := c.Store(context.Background(), id, "mujoco_mjcf", bytesFetch([]byte(body), "")); err != nil {
+					t.Fatal(err)
+				}
+			}
+			sc.Revision, sc.Scene = tc.then, false
+			if err := c.RecordAssets([]AssetMeta{sc, other}, true); err != nil {
+				t.Fatal(err)
+			}
+			if got := c.Have(sc.ID, "mujoco_mjcf"); got != tc.keep {
+				t.Errorf("scene's export kept %v, want %v", got, tc.keep)
+			}
+			// The old export's files go with it: nothing is left for
+			// verify to call extra.
+			if problems, err := c.Verify(context.Background(), false); err != nil || len(problems) != 0 {
+				t.Errorf("verify after the record: %v %v", problems, err)
+			}
+			if !c.Have(other.ID, "mujoco_mjcf") {
+				t.Error("another asset's export was dropped")
+			}
+			got, err := c.Asset(sc.ID)
+			if err != nil || got.Revision != tc.want || got.Scene != (tc.before != "") {
+				t.Errorf("recorded %+v (%v), want revision %q", got, err, tc.want)
+			}
+		})
+	}
+}

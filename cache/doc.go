@@ -40,7 +40,8 @@
 //	meta/
 //	  "schema"            → uint64, big-endian: the schema version (see migrations)
 //	assets/
-//	  <id>                → JSON AssetMeta: the asset as last listed
+//	  <id>                → JSON AssetMeta: the asset as last listed (for a
+//	                        scene, its revision: a new one drops its entries)
 //	names/                  (schema 2)
 //	  <name> NUL <id>     → empty: finds assets by name without a scan
 //	entries/

@@ -207,19 +207,33 @@ func deleteAssets(tx *bolt.Tx, ids []string) error {
 		if err := assets.Delete([]byte(id)); err != nil {
 			return err
 		}
-		for _, b := range []*bolt.Bucket{tx.Bucket(bucketEntries), tx.Bucket(bucketURLs)} {
-			prefix := []byte(id + "\x00")
-			cur := b.Cursor()
-			var keys [][]byte
-			for k, _ := cur.Seek(prefix); k != nil && strings.HasPrefix(string(k), string(prefix)); k, _ = cur.Next() {
-				keys = append(keys, append([]byte(nil), k...))
-			}
-			for _, k := range keys {
-				if err := b.Delete(k); err != nil {
-					return err
-				}
-			}
+		if _, err := deleteExports(tx, id); err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+// deleteExports drops the entries and URLs of id (their files stay), and
+// returns the hashes of the entries dropped.
+func deleteExports(tx *bolt.Tx, id string) (hashes []string, err error) {
+	for _, b := range []*bolt.Bucket{tx.Bucket(bucketEntries), tx.Bucket(bucketURLs)} {
+		prefix := []byte(id + "\x00")
+		cur := b.Cursor()
+		var keys [][]byte
+		for k, v := cur.Seek(prefix); k != nil && strings.HasPrefix(string(k), string(prefix)); k, v = cur.Next() {
+			keys = append(keys, append([]byte(nil), k...))
+			if b == tx.Bucket(bucketEntries) {
+				if e, err := decodeEntry(v); err == nil {
+					hashes = append(hashes, e.Hash)
+				}
+			}
+		}
+		for _, k := range keys {
+			if err := b.Delete(k); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return hashes, nil
 }

@@ -32,7 +32,10 @@ func decodeEntry(v []byte) (Entry, error) {
 // transaction. FirstSeen is kept from the first record; LastSeen becomes now
 // (or seen's LastSeen when set). When complete (seen is the account's full
 // listing), every other known asset is marked Vanished, and assets seen again
-// lose the mark.
+// lose the mark. A scene seen with another Revision than the one recorded
+// loses its entries (edited elsewhere, its cached exports are of its old
+// state: the next fetch exports it again); one seen without a revision
+// keeps the recorded one, and Scene once set stays set.
 func (c *Cache) RecordAssets(seen []AssetMeta, complete bool) error {
 	now := c.now().UTC()
 	for _, a := range seen {
@@ -40,7 +43,9 @@ func (c *Cache) RecordAssets(seen []AssetMeta, complete bool) error {
 			return fmt.Errorf("record assets: %w", err)
 		}
 	}
-	return c.update(func(tx *bolt.Tx) error {
+	var stale []string // hashes of the entries of scenes edited since
+	err := c.update(func(tx *bolt.Tx) error {
+		stale = stale[:0]
 		assets, names := tx.Bucket(bucketAssets), tx.Bucket(bucketNames)
 		inListing := make(map[string]bool, len(seen))
 		for _, a := range seen {
@@ -50,6 +55,17 @@ func (c *Cache) RecordAssets(seen []AssetMeta, complete bool) error {
 				if err == nil {
 					if !prev.FirstSeen.IsZero() {
 						a.FirstSeen = prev.FirstSeen
+					}
+					a.Scene = a.Scene || prev.Scene
+					switch {
+					case a.Revision == "":
+						a.Revision = prev.Revision
+					case prev.Revision != "" && prev.Revision != a.Revision:
+						hs, err := deleteExports(tx, a.ID)
+						if err != nil {
+							return err
+						}
+						stale = append(stale, hs...)
 					}
 					if err := names.Delete(nameKey(prev.Name, a.ID)); err != nil {
 						return err
@@ -107,6 +123,10 @@ func (c *Cache) RecordAssets(seen []AssetMeta, complete bool) error {
 		}
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	return c.dropStale(stale)
 }
 
 // Assets lists every asset the cache knows, sorted by name then id.

@@ -40,6 +40,13 @@ func (c *Cache) Remove(ctx context.Context, id string) error {
 	if !found {
 		return fmt.Errorf("remove %s: %w", id, ErrNotFound)
 	}
+	return c.removeUnreferenced(gone)
+}
+
+// removeUnreferenced removes the blobs and trees of hashes that no entry
+// references any more. The caller holds gc.lock exclusively, so that no
+// store is publishing one of them meanwhile.
+func (c *Cache) removeUnreferenced(hashes []string) error {
 	entries, err := c.Entries()
 	if err != nil {
 		return err
@@ -48,11 +55,25 @@ func (c *Cache) Remove(ctx context.Context, id string) error {
 	for _, e := range entries {
 		still[e.Hash] = true
 	}
-	for _, h := range gone {
+	for _, h := range hashes {
 		if !still[h] && len(h) == 64 {
 			removeTree(filepath.Join(c.root, treesDir, h))
 			removeTree(c.blobPath(h))
 		}
 	}
 	return nil
+}
+
+// dropStale removes the files of the entries RecordAssets dropped (a
+// scene's exports of an older revision), unless an entry still uses them.
+func (c *Cache) dropStale(hashes []string) error {
+	if len(hashes) == 0 {
+		return nil
+	}
+	gcl, err := c.lockGCAlone(context.Background())
+	if err != nil {
+		return err
+	}
+	defer gcl.Unlock()
+	return c.removeUnreferenced(hashes)
 }

@@ -35,6 +35,8 @@ func mergeRecord(a api.Asset, prev cache.AssetMeta, known bool) record {
 		Error:     a.Error,
 		Tags:      slices.Clone(a.Tags),
 		CreatedAt: a.CreatedAt,
+		Scene:     a.IsScene(),
+		Revision:  a.Revision,
 	}
 	for _, f := range a.Formats {
 		m.Formats = append(m.Formats, string(f))

@@ -22,9 +22,10 @@ func init() {
 The edit is a job: without --wait it prints the job; with --wait it follows it
 as 'gizmo generate --wait' does, prints the scene, and drops the scene's
 exports from the cache, so that the next export or prepare fetches the edited
-scene (without --wait, run 'gizmo cache rm SCENE' once the edit has ended). An
-edit is never sent twice: when its answer is lost, check the scene before
-trying again.
+scene. Without --wait (or after an edit made elsewhere), the cache drops them
+when it next sees the scene's new revision ('gizmo prepare --update', 'gizmo
+place'). An edit is never sent twice: when its answer is lost, check the scene
+before trying again.
 
 Exit status: 1 when the edit failed; 2 against the alpha generation, which
 has no such edits; 3 when there is no such scene; 6 when the API key is

@@ -27,7 +27,8 @@ func init() {
 		Usage:     "place one asset into the project and record it in gizmo.toml and gizmo.lock",
 		ArgsUsage: "ID|NAME",
 		Description: `Finds the asset (in the cache, else from the API), adds its id to gizmo.toml's
-[assets] ids (keeping the file's comments), adds a [[target]] for --layout if
+[assets] ids (a scene's, of the current generation, to [assets] scenes),
+keeping the file's comments, adds a [[target]] for --layout if
 the manifest has none, then prepares the project: the asset is fetched if the
 cache lacks it, validated, placed, and recorded in gizmo.lock.
 
@@ -98,7 +99,11 @@ warnings here; 'gizmo prepare' exits 5 for them.`,
 				if err := offersPlaceable(meta, m, want); err != nil {
 					return nil, err
 				}
-				if !m.Assets.Lists(meta.ID) {
+				switch {
+				case m.Assets.Lists(meta.ID):
+				case meta.Scene:
+					data = project.AddScene(data, meta.ID)
+				default:
 					data = project.AddID(data, meta.ID)
 				}
 				return data, nil

@@ -80,12 +80,18 @@ func sameFormats(a, b []formats.Format) bool {
 	return true
 }
 
-var idsRe = regexp.MustCompile(`^\s*ids\s*=\s*\[`)
-
 // AddID returns the manifest text with id added to [assets] ids, changing
 // only that line (or adding it). A manifest that already lists the id is
 // returned unchanged.
-func AddID(data []byte, id string) []byte {
+func AddID(data []byte, id string) []byte { return addToList(data, "ids", id) }
+
+// AddScene returns the manifest text with a scene id added to [assets]
+// scenes, as AddID does for ids.
+func AddScene(data []byte, id string) []byte { return addToList(data, "scenes", id) }
+
+// addToList adds id to the [assets] array key (ids or scenes).
+func addToList(data []byte, key, id string) []byte {
+	idsRe := regexp.MustCompile(`^\s*` + regexp.QuoteMeta(key) + `\s*=\s*\[`)
 	var lines []string
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(make([]byte, 64*1024), 1<<20)
@@ -139,7 +145,7 @@ func AddID(data []byte, id string) []byte {
 		break
 	}
 	if assetsAt >= 0 {
-		lines = append(lines[:assetsAt+1], append([]string{"ids = [" + quote(id) + "]"}, lines[assetsAt+1:]...)...)
+		lines = append(lines[:assetsAt+1], append([]string{key + " = [" + quote(id) + "]"}, lines[assetsAt+1:]...)...)
 		return join(lines)
 	}
 	// No [assets] table: add one before the first table.
@@ -150,7 +156,7 @@ func AddID(data []byte, id string) []byte {
 			break
 		}
 	}
-	block := []string{"[assets]", "ids = [" + quote(id) + "]", ""}
+	block := []string{"[assets]", key + " = [" + quote(id) + "]", ""}
 	lines = append(lines[:first], append(block, lines[first:]...)...)
 	return join(lines)
 }
@@ -191,8 +197,14 @@ func AddTarget(data []byte, t Target) []byte {
 	return []byte(s + TargetBlock(t))
 }
 
-// Lists reports whether the selection names the id or name explicitly.
+// Lists reports whether the selection names the id or name explicitly
+// (among ids, names or scenes).
 func (s Selection) Lists(idOrName string) bool {
+	for _, x := range s.Scenes {
+		if x == idOrName {
+			return true
+		}
+	}
 	for _, x := range s.IDs {
 		if x == idOrName {
 			return true

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -138,6 +139,28 @@ func TestAddID(t *testing.T) {
 			got := string(AddID([]byte(tt.in), "ast_9"))
 			if got != tt.want {
 				t.Errorf("got\n%s\nwant\n%s", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestAddScene: a scene id goes under [assets] scenes, beside ids, which
+// stay as they were; the result parses with the scene selected.
+func TestAddScene(t *testing.T) {
+	tests := []struct{ name, in, want string }{
+		{"beside ids", "[assets]\nids = [\"a\"]\n", "[assets]\nscenes = [\"k3q9\"]\nids = [\"a\"]\n"},
+		{"one scene", "[assets]\nids = [\"a\"]\nscenes = [\"s1\"]\n", "[assets]\nids = [\"a\"]\nscenes = [\"s1\", \"k3q9\"]\n"},
+		{"no assets table", "[[target]]\nlayout = \"mujoco\"\ndir = \"x\"\n", "[assets]\nscenes = [\"k3q9\"]\n\n[[target]]\nlayout = \"mujoco\"\ndir = \"x\"\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := AddScene([]byte(tt.in), "k3q9")
+			if string(got) != tt.want {
+				t.Errorf("got\n%s\nwant\n%s", got, tt.want)
+			}
+			m, err := ParseManifest(ManifestFile, got)
+			if err != nil || !slices.Contains(m.Assets.Scenes, "k3q9") || slices.Contains(m.Assets.IDs, "k3q9") || !m.Assets.Lists("k3q9") {
+				t.Errorf("parsed %+v (%v): want k3q9 among the scenes only", m, err)
 			}
 		})
 	}

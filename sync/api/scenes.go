@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/antimlabs/gizmo/formats"
@@ -24,6 +25,11 @@ type Scene struct {
 	Edits      []string         `json:"edits,omitempty"`
 	Formats    []formats.Format `json:"formats,omitempty"`
 	JobID      string           `json:"job_id,omitempty"`
+	// Revision tells one state of the scene from another: what the server
+	// sends of updated_at, version, revision and etag, as it comes
+	// (opaque: only compared for equality). "" when it sends none of them.
+	// A scene edited since its export was cached has another revision.
+	Revision string `json:"revision,omitempty"`
 }
 
 type wireScene struct {
@@ -38,11 +44,29 @@ type wireScene struct {
 	Edits      []string          `json:"edits"`
 	Formats    []string          `json:"formats"`
 	JobID      string            `json:"job_id"`
+	UpdatedAt  json.RawMessage   `json:"updated_at"`
+	Version    json.RawMessage   `json:"version"`
+	Rev        json.RawMessage   `json:"revision"`
+	ETag       json.RawMessage   `json:"etag"`
+}
+
+// revision joins what the scene tells of its state (revision).
+func (w wireScene) revision() string {
+	var parts []string
+	for _, f := range []struct {
+		name string
+		raw  json.RawMessage
+	}{{"updated_at", w.UpdatedAt}, {"version", w.Version}, {"revision", w.Rev}, {"etag", w.ETag}} {
+		if v := strings.TrimSpace(string(f.raw)); v != "" && v != "null" && v != `""` {
+			parts = append(parts, f.name+"="+v)
+		}
+	}
+	return strings.Join(parts, " ")
 }
 
 func (w wireScene) scene() Scene {
 	s := Scene{ID: w.ID, Name: w.Name, Prompt: w.Prompt, Status: CurrentStatus(w.Status), CreatedAt: epochTime(w.CreatedAt),
-		AssetCount: w.AssetCount, Edits: w.Edits, JobID: w.JobID}
+		AssetCount: w.AssetCount, Edits: w.Edits, JobID: w.JobID, Revision: w.revision()}
 	if s.ID == "" {
 		s.ID = w.SceneID
 	}
@@ -79,7 +103,7 @@ func (s Scene) AsAsset() Asset {
 		name = s.Prompt
 	}
 	return Asset{ID: s.ID, Status: s.Status, Name: name, Prompt: s.Prompt, CreatedAt: s.CreatedAt,
-		Formats: append([]formats.Format(nil), s.Formats...), SceneID: s.ID, JobID: s.JobID}
+		Formats: append([]formats.Format(nil), s.Formats...), SceneID: s.ID, JobID: s.JobID, Revision: s.Revision}
 }
 
 // IsScene tells whether an asset is a scene seen as one (AsAsset).

@@ -35,6 +35,9 @@ type Asset struct {
 	// made it (current generation only).
 	SceneID string `json:"scene_id,omitempty"`
 	JobID   string `json:"job_id,omitempty"`
+	// Revision is a scene's (Scene.Revision), when the asset is a scene
+	// seen as one.
+	Revision string `json:"revision,omitempty"`
 }
 
 // CreateRequest is the body of POST /assets.

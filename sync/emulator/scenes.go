@@ -83,10 +83,22 @@ func (sc *scene) revisionLocked(now time.Time) (prompt string, n int) {
 	return strings.Join(parts, "; "), n
 }
 
+// updatedLocked is when the scene last changed: its creation, or the end
+// of its latest edit that succeeded.
+func (sc *scene) updatedLocked(now time.Time) time.Time {
+	t := sc.CreatedAt
+	for _, e := range sc.Edits {
+		if e.Job.state(now) == jobSucceeded && e.Job.EndsAt.After(t) {
+			t = e.Job.EndsAt
+		}
+	}
+	return t
+}
+
 func (c *current) sceneViewLocked(sc *scene, now time.Time, withRecord bool) map[string]any {
 	_, rev := sc.revisionLocked(now)
 	v := map[string]any{"id": sc.ID, "name": sc.Name, "prompt": sc.Prompt, "status": c.sceneStatusLocked(sc, now),
-		"created_at": sc.CreatedAt.Unix(), "asset_count": len(sc.Assets), "revision": rev}
+		"created_at": sc.CreatedAt.Unix(), "updated_at": sc.updatedLocked(now).Unix(), "asset_count": len(sc.Assets), "revision": rev}
 	if withRecord {
 		v["assets"] = append([]string{}, sc.Assets...)
 		var edits []string
@@ -158,6 +170,8 @@ func (s *Server) handleSceneStatus(w http.ResponseWriter, r *http.Request) {
 		j = sc.Edits[len(sc.Edits)-1].Job
 	}
 	status := c.sceneStatusLocked(sc, now)
+	_, rev := sc.revisionLocked(now)
+	updated := sc.updatedLocked(now).Unix()
 	var stageList []map[string]any
 	if j != nil {
 		done := map[string]bool{}
@@ -175,7 +189,8 @@ func (s *Server) handleSceneStatus(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	c.mu.Unlock()
-	writeJSON(w, http.StatusOK, map[string]any{"ok": true, "scene_id": sc.ID, "pipeline_status": status, "pipeline_stages": stageList})
+	writeJSON(w, http.StatusOK, map[string]any{"ok": true, "scene_id": sc.ID, "pipeline_status": status, "pipeline_stages": stageList,
+		"revision": rev, "updated_at": updated})
 }
 
 // handleSceneCreate answers POST /v1/scenes: a new scene whose one asset

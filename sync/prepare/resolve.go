@@ -95,11 +95,14 @@ func (s *slow) selected(ctx context.Context) ([]string, error) {
 		}
 	}
 	// A scene (current generation) is resolved as an asset id is: the
-	// client fetches and exports it as one.
+	// client fetches and exports it as one. A scene may be edited
+	// elsewhere, so it is always asked for (online): the cache drops its
+	// exports when its revision has changed, and they are exported again.
 	for _, id := range append(slices.Clone(sel.IDs), sel.Scenes...) {
-		_, known := s.metas[id]
-		if !known || s.inListing != nil && !s.inListing[id] && !s.o.Offline {
-			// Unknown to the cache, or missing from the listing: ask.
+		m, known := s.metas[id]
+		scene := m.Scene || slices.Contains(sel.Scenes, id)
+		if !known || (scene || s.inListing != nil && !s.inListing[id]) && !s.o.Offline {
+			// Unknown to the cache, missing from the listing, or a scene: ask.
 			if err := s.get(ctx, id); err != nil {
 				return nil, err
 			}
