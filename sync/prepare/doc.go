@@ -18,6 +18,12 @@
 // and the lock that says so, place.go placing and removing, lock.go the
 // targets' prepare.lock, errors.go the errors callers branch on.
 //
+// Only placing and writing gizmo.lock hold the targets' prepare.lock:
+// resolving, fetching, unpacking and validating do not, so that a second
+// prepare of the project does not wait for this one's downloads. One that
+// finds gizmo.lock rewritten meanwhile by another resolves again, holding
+// the lock (run.go).
+//
 // It is orchestration: it imports the cache, the API client's interface and
 // the placement packages, and is used by the gizmo prepare and gizmo place
 // commands.

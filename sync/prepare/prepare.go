@@ -167,10 +167,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if len(m.Targets) == 0 {
 		return nil, &project.Error{File: m.Path, Msg: "no [[target]]: say where the assets go (see 'gizmo init')"}
 	}
-	lock, err := project.ReadLock(o.Dir)
-	if errors.Is(err, project.ErrNoLock) {
-		lock, err = nil, nil
-	}
+	lock, err := readLock(o.Dir)
 	if err != nil {
 		return nil, err
 	}
@@ -187,16 +184,6 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}
 	if o.Locked && lock == nil {
 		return nil, &LockedError{Diff: []string{"the project has no gizmo.lock"}}
-	}
-	// One prepare at a time writes a target; what another one did while
-	// this one waited is read again.
-	unlock, err := lockTargets(ctx, targets)
-	if err != nil {
-		return nil, err
-	}
-	defer unlock()
-	for _, t := range targets {
-		t.state = layout.ReadState(t.lt.Dir)
 	}
 	s := newSlow(o, m)
 	s.lock, s.targets, s.pinned = lock, targets, pinned

@@ -344,15 +344,18 @@ func (s *slow) cached(id string, f formats.Format) bool {
 	return err == nil
 }
 
-// open opens the cache and reads what it knows of the account; with
-// --update (online) it lists the account again.
+// open opens the cache (unless a run before this one did) and reads what it
+// knows of the account; with --update (online) it lists the account again,
+// once per run.
 func (s *slow) open(ctx context.Context) error {
-	c, err := s.o.OpenCache()
-	if err != nil {
-		return err
+	if s.cache == nil {
+		c, err := s.o.OpenCache()
+		if err != nil {
+			return err
+		}
+		s.cache = c
 	}
-	s.cache = c
-	metas, err := c.Assets()
+	metas, err := s.cache.Assets()
 	if err != nil {
 		return err
 	}

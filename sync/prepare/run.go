@@ -1,6 +1,7 @@
 package prepare
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -28,6 +29,7 @@ type slow struct {
 	lock    *project.Lock
 	targets []*target
 	pinned  bool // the lock says which assets and hashes
+	held    bool // the targets' lock is held (again)
 	res     *Result
 
 	cache  Cache
@@ -84,8 +86,43 @@ func (s *slow) api() (Remote, error) {
 
 // run is the slow prepare, phase by phase: what the manifest selects, the
 // exports each target needs, fetching what the cache lacks, unpacking and
-// validating it, the plan (and the lock it would write), and placing.
+// validating it (all without the targets' lock: another prepare of the
+// project goes on meanwhile), then, holding the lock, the plan (and the
+// lock file it would write) and placing.
 func (s *slow) run(ctx context.Context) (*Result, error) {
+	r, err := s.ready(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !s.held {
+		// One prepare at a time writes a target and gizmo.lock.
+		unlock, err := lockTargets(ctx, s.targets)
+		if err != nil {
+			return nil, err
+		}
+		defer unlock()
+		if moved, err := s.lockMoved(); err != nil || moved {
+			if err != nil {
+				return nil, err
+			}
+			return s.again(ctx)
+		}
+	}
+	return s.commit(ctx, r)
+}
+
+// readied is what ready found: the selected assets, the formats each
+// target places of them, and the cache's entries, unpacked and valid.
+type readied struct {
+	selected []string
+	wants    wanted
+	entries  map[need]cache.Entry
+}
+
+// ready resolves the selection and makes sure the cache has, unpacked and
+// validated, every export the targets need. It writes nothing in the
+// project.
+func (s *slow) ready(ctx context.Context) (*readied, error) {
 	if err := s.open(ctx); err != nil {
 		return nil, err
 	}
@@ -114,7 +151,17 @@ func (s *slow) run(ctx context.Context) (*Result, error) {
 	if err := s.validate(ctx, needs, entries); err != nil {
 		return nil, err
 	}
-	p, err := s.plan(selected, wants, entries)
+	return &readied{selected: selected, wants: wants, entries: entries}, nil
+}
+
+// commit, under the targets' lock, reads each target's state again (another
+// prepare may have placed meanwhile), plans, places, and writes gizmo.lock.
+func (s *slow) commit(ctx context.Context, r *readied) (*Result, error) {
+	for _, t := range s.targets {
+		t.state = layout.ReadState(t.lt.Dir)
+		t.dirty = false
+	}
+	p, err := s.plan(r.selected, r.wants, r.entries)
 	if err != nil {
 		return nil, err
 	}
@@ -128,6 +175,65 @@ func (s *slow) run(ctx context.Context) (*Result, error) {
 		}
 	}
 	return s.res, nil
+}
+
+// lockMoved tells whether gizmo.lock is no longer the one this run resolved
+// from: another prepare wrote it meanwhile.
+func (s *slow) lockMoved() (bool, error) {
+	now, err := readLock(s.o.Dir)
+	if err != nil {
+		return false, err
+	}
+	if (now == nil) != (s.lock == nil) {
+		return true, nil
+	}
+	if now == nil {
+		return false, nil
+	}
+	a, errA := s.lock.Marshal()
+	b, errB := now.Marshal()
+	return errA != nil || errB != nil || !bytes.Equal(a, b), nil
+}
+
+// again resolves once more, holding the targets' lock, from the gizmo.lock
+// another prepare wrote while this one fetched: what this one learnt (the
+// cache, the API's answers) is kept, and what it fetched is in the cache.
+// A pinned lock that is already in place makes it a no-op.
+func (s *slow) again(ctx context.Context) (*Result, error) {
+	s.logf("gizmo.lock was written by another prepare meanwhile: resolving again")
+	lock, err := readLock(s.o.Dir)
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range s.targets {
+		t.state = layout.ReadState(t.lt.Dir)
+	}
+	pinned := !s.o.Update && lock != nil && lock.Manifest == s.m.Digest
+	if pinned {
+		if res, ok := fast(lock, s.targets, s.o.Verify); ok {
+			res.NoOp = false
+			res.Fetched = s.res.Fetched
+			return res, nil
+		}
+	}
+	if s.o.Locked && lock == nil {
+		return nil, &LockedError{Diff: []string{"the project has no gizmo.lock"}}
+	}
+	n := newSlow(s.o, s.m)
+	n.lock, n.targets, n.pinned, n.held = lock, s.targets, pinned, true
+	n.cache, n.remote, n.listed, n.inListing = s.cache, s.remote, s.listed, s.inListing
+	n.asked, n.gone = s.asked, s.gone
+	n.res.Fetched = s.res.Fetched
+	return n.run(ctx)
+}
+
+// readLock reads the project's gizmo.lock; nil when it has none.
+func readLock(dir string) (*project.Lock, error) {
+	lock, err := project.ReadLock(dir)
+	if errors.Is(err, project.ErrNoLock) {
+		return nil, nil
+	}
+	return lock, err
 }
 
 // need is one export of an asset that a target needs.
