@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"syscall"
 	"time"
+
+	"github.com/antimlabs/gizmo/internal/atomicfile"
 )
 
 // How export -o writes to what is at its path.
@@ -74,39 +76,7 @@ func copyOut(ctx context.Context, src, dest string) error {
 	if target, err := filepath.EvalSymlinks(dest); err == nil {
 		dest = target // replace the link's target, keep the link
 	}
-	return replaceFile(in, dest)
-}
-
-// replaceFile writes r to a temporary file in dest's directory and renames
-// it over dest.
-func replaceFile(r io.Reader, dest string) error {
-	dir := filepath.Dir(dest)
-	tmp, err := os.CreateTemp(dir, ".gizmo-export-*.part")
-	if err != nil {
-		return err
-	}
-	_, err = io.Copy(tmp, r)
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(tmp.Name(), 0o644)
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), dest)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
-	}
-	return nil
+	return atomicfile.Write(dest, in, 0o644)
 }
 
 // writeThrough writes r into the character device or FIFO at dest. A FIFO

@@ -1,10 +1,13 @@
 // Package atomicfile writes small files so that a reader sees the old file
 // or the new one, never a partial one, and the change survives a crash: a
 // temp file beside the target, fsync, rename, fsync of the directory.
-// The cache and the placement code both write their small files with it.
+// The cache, the placement code, the emulator's state and the CLI's
+// export output all write their files with it.
 package atomicfile
 
 import (
+	"bytes"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -14,6 +17,12 @@ import (
 // creating name's directory if needed. On error name is untouched and no
 // temp file is left.
 func WriteFile(name string, data []byte, perm fs.FileMode) error {
+	return Write(name, bytes.NewReader(data), perm)
+}
+
+// Write is WriteFile for content read from r to its end: a reader never
+// sees part of it at name, and an error reading r leaves name untouched.
+func Write(name string, r io.Reader, perm fs.FileMode) error {
 	dir := filepath.Dir(name)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
@@ -24,7 +33,7 @@ func WriteFile(name string, data []byte, perm fs.FileMode) error {
 	}
 	tmp := f.Name()
 	defer os.Remove(tmp) // a no-op once renamed
-	_, err = f.Write(data)
+	_, err = io.Copy(f, r)
 	if err == nil {
 		err = f.Chmod(perm)
 	}

@@ -1,8 +1,10 @@
 package atomicfile
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -48,5 +50,36 @@ func TestWriteFileFailureLeavesTarget(t *testing.T) {
 	}
 	if got, _ := os.ReadFile(name); string(got) != "old" {
 		t.Errorf("other file changed: %q", got)
+	}
+}
+
+// failingReader yields some bytes, then an error.
+type failingReader struct{ sent bool }
+
+func (r *failingReader) Read(p []byte) (int, error) {
+	if r.sent {
+		return 0, errors.New("read failed")
+	}
+	r.sent = true
+	return copy(p, "partial"), nil
+}
+
+func TestWriteReaderFailureLeavesTarget(t *testing.T) {
+	dir := t.TempDir()
+	name := filepath.Join(dir, "f")
+	if err := Write(name, strings.NewReader("old"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if fi, _ := os.Stat(name); fi.Mode().Perm() != 0o600 {
+		t.Errorf("mode %v, want 0600", fi.Mode().Perm())
+	}
+	if err := Write(name, &failingReader{}, 0o600); err == nil {
+		t.Fatal("a failing reader was written")
+	}
+	if got, _ := os.ReadFile(name); string(got) != "old" {
+		t.Errorf("target changed to %q", got)
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 1 {
+		t.Errorf("left behind: %v", ents)
 	}
 }

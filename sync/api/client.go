@@ -395,17 +395,7 @@ func (c *Client) List(ctx context.Context, limit, offset int) (*Page, error) {
 	if c.gen == GenerationCurrent {
 		return c.currentList(ctx, limit, offset)
 	}
-	q := url.Values{}
-	if limit > 0 {
-		q.Set("limit", strconv.Itoa(limit))
-	}
-	if offset > 0 {
-		q.Set("offset", strconv.Itoa(offset))
-	}
-	p := "/assets"
-	if len(q) > 0 {
-		p += "?" + q.Encode()
-	}
+	p := listPath("/assets", limit, offset)
 	var page Page
 	op := fmt.Sprintf("list assets (offset %d)", offset)
 	if err := c.do(ctx, call{op: op, method: http.MethodGet, path: p, out: &page}); err != nil {

@@ -136,17 +136,7 @@ func epochTime(raw json.RawMessage) time.Time {
 // (a page longer than asked for, another offset) ends the listing at what
 // it sent rather than looping.
 func (c *Client) currentList(ctx context.Context, limit, offset int) (*Page, error) {
-	q := url.Values{}
-	if limit > 0 {
-		q.Set("limit", strconv.Itoa(limit))
-	}
-	if offset > 0 {
-		q.Set("offset", strconv.Itoa(offset))
-	}
-	p := "/v1/assets"
-	if len(q) > 0 {
-		p += "?" + q.Encode()
-	}
+	p := listPath("/v1/assets", limit, offset)
 	var ans struct {
 		Assets []wireAsset `json:"assets"`
 		Items  []wireAsset `json:"items"`

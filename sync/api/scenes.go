@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
@@ -115,17 +114,7 @@ func (c *Client) ListScenes(ctx context.Context, limit, offset int) ([]Scene, in
 	if c.gen != GenerationCurrent {
 		return nil, 0, fmt.Errorf("list scenes: %w: the alpha generation has no scenes to list", ErrNotInGeneration)
 	}
-	q := url.Values{}
-	if limit > 0 {
-		q.Set("limit", strconv.Itoa(limit))
-	}
-	if offset > 0 {
-		q.Set("offset", strconv.Itoa(offset))
-	}
-	p := "/v1/scenes"
-	if len(q) > 0 {
-		p += "?" + q.Encode()
-	}
+	p := listPath("/v1/scenes", limit, offset)
 	var ans struct {
 		Scenes []wireScene `json:"scenes"`
 		Items  []wireScene `json:"items"`

@@ -220,6 +220,26 @@ func nestedError(w http.ResponseWriter, status int, code, msg string) {
 	writeJSON(w, status, map[string]any{"error": map[string]any{"code": code, "message": msg, "status": status}})
 }
 
+// notFound answers 404 for the kind of object (asset, scene, job) the
+// current generation has no id of.
+func notFound(w http.ResponseWriter, kind, id string) {
+	nestedError(w, http.StatusNotFound, kind+"_not_found", fmt.Sprintf("no %s %q", kind, id))
+}
+
+// lookup finds the object of kind with the request's {id} in the current
+// generation's tables (get runs under its lock), or answers 404.
+func lookup[T any](s *Server, w http.ResponseWriter, r *http.Request, kind string, get func(c *current, id string) *T) (*T, bool) {
+	id := r.PathValue("id")
+	s.cur.mu.Lock()
+	v := get(s.cur, id)
+	s.cur.mu.Unlock()
+	if v == nil {
+		notFound(w, kind, id)
+		return nil, false
+	}
+	return v, true
+}
+
 // validationError answers 422 in the web framework's own shape, as the
 // documents say body validation may.
 func validationError(w http.ResponseWriter, field, msg string) {

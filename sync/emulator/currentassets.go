@@ -101,7 +101,7 @@ func (s *Server) handleCurrentList(w http.ResponseWriter, r *http.Request) {
 		}
 		s.cur.mu.Unlock()
 		if sc == nil {
-			nestedError(w, http.StatusNotFound, "scene_not_found", fmt.Sprintf("no scene %q", sid))
+			notFound(w, "scene", sid)
 			return
 		}
 		s.mu.Lock()
@@ -130,7 +130,7 @@ func (s *Server) handleCurrentGet(w http.ResponseWriter, r *http.Request) {
 	rec := s.byID[id]
 	s.mu.Unlock()
 	if rec == nil {
-		nestedError(w, http.StatusNotFound, "asset_not_found", fmt.Sprintf("no asset %q", id))
+		notFound(w, "asset", id)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"ok": true, "asset": s.assetView(rec, s.now())})
@@ -198,7 +198,7 @@ func (s *Server) handleCurrentCreate(w http.ResponseWriter, r *http.Request) {
 		_, ok := c.sceneByID[b.SceneID]
 		c.mu.Unlock()
 		if !ok {
-			nestedError(w, http.StatusNotFound, "scene_not_found", fmt.Sprintf("no scene %q", b.SceneID))
+			notFound(w, "scene", b.SceneID)
 			return
 		}
 	}

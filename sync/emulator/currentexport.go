@@ -61,7 +61,7 @@ func (s *Server) handleAssetExport(w http.ResponseWriter, r *http.Request) {
 	}
 	rec, found := s.record(id)
 	if !found {
-		nestedError(w, http.StatusNotFound, "asset_not_found", fmt.Sprintf("no asset %q", id))
+		notFound(w, "asset", id)
 		return
 	}
 	if st := rec.status(s.now()); st != api.StatusReady {

@@ -96,15 +96,7 @@ func (j *job) view(now time.Time, withResult bool) map[string]any {
 }
 
 func (s *Server) job(w http.ResponseWriter, r *http.Request) (*job, bool) {
-	id := r.PathValue("id")
-	s.cur.mu.Lock()
-	j := s.cur.jobs[id]
-	s.cur.mu.Unlock()
-	if j == nil {
-		nestedError(w, http.StatusNotFound, "job_not_found", fmt.Sprintf("no job %q", id))
-		return nil, false
-	}
-	return j, true
+	return lookup(s, w, r, "job", func(c *current, id string) *job { return c.jobs[id] })
 }
 
 func (s *Server) handleJob(w http.ResponseWriter, r *http.Request) {

@@ -132,15 +132,7 @@ func (s *Server) handleSceneList(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) scene(w http.ResponseWriter, r *http.Request) (*scene, bool) {
-	id := r.PathValue("id")
-	s.cur.mu.Lock()
-	sc := s.cur.sceneByID[id]
-	s.cur.mu.Unlock()
-	if sc == nil {
-		nestedError(w, http.StatusNotFound, "scene_not_found", fmt.Sprintf("no scene %q", id))
-		return nil, false
-	}
-	return sc, true
+	return lookup(s, w, r, "scene", func(c *current, id string) *scene { return c.sceneByID[id] })
 }
 
 func (s *Server) handleSceneGet(w http.ResponseWriter, r *http.Request) {

@@ -15,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/antimlabs/gizmo/formats"
+	"github.com/antimlabs/gizmo/internal/atomicfile"
 	"github.com/antimlabs/gizmo/sync/api"
 )
 
@@ -367,25 +368,8 @@ func (s *Server) save() error {
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(s.cfg.StateDir, 0o755); err != nil {
-		return fmt.Errorf("emulator: state dir: %w", err)
-	}
-	f, err := os.CreateTemp(s.cfg.StateDir, ".state-*.tmp")
-	if err != nil {
-		return fmt.Errorf("emulator: save state: %w", err)
-	}
-	_, err = f.Write(b)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), filepath.Join(s.cfg.StateDir, stateFile))
-	}
-	if err != nil {
-		os.Remove(f.Name())
+	// 0600: the state holds the download signing secret.
+	if err := atomicfile.WriteFile(filepath.Join(s.cfg.StateDir, stateFile), b, 0o600); err != nil {
 		return fmt.Errorf("emulator: save state: %w", err)
 	}
 	return nil
