@@ -283,7 +283,7 @@ func resolveCached(ch *cache.Cache, idOrName string, f formats.Format) (cache.En
 	if f != "" {
 		e, err := ch.Entry(id, string(f))
 		if errors.Is(err, cache.ErrNotCached) {
-			return e, exitcode.With(exitcode.NotFound, fmt.Errorf("%s is not cached as %s: fetch it with 'gizmo export %s --format %s' or 'gizmo sync'", idOrName, f, id, f.Short()))
+			return e, exitcode.With(exitcode.NotFound, fmt.Errorf("%s is not cached as %s: fetch it with: gizmo export %s --format %s (or gizmo sync)", idOrName, f, shellWord(id), f.Short()))
 		}
 		return e, err
 	}
@@ -301,7 +301,7 @@ func resolveCached(ch *cache.Cache, idOrName string, f formats.Format) (cache.En
 	}
 	switch len(mine) {
 	case 0:
-		return cache.Entry{}, exitcode.With(exitcode.NotFound, fmt.Errorf("%s is not cached in any format: fetch it with 'gizmo export %s --format FORMAT' or 'gizmo sync'", idOrName, id))
+		return cache.Entry{}, exitcode.With(exitcode.NotFound, fmt.Errorf("%s is not cached in any format: fetch it with: gizmo export %s --format FORMAT (or gizmo sync)", idOrName, shellWord(id)))
 	case 1:
 		return mine[0], nil
 	}

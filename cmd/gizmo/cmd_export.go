@@ -25,10 +25,13 @@ func init() {
 	register(&cli.Command{
 		Name:      "export",
 		Usage:     "download one asset in one format",
-		ArgsUsage: "ID",
+		ArgsUsage: "ID|NAME",
 		Description: `Asks the API for a download URL for the asset in --format, then downloads it
 (with a progress bar on a terminal). A URL that has expired is requested again
-once; a body cut short is downloaded again from the start.
+once; a body cut short is downloaded again from the start. The asset is
+given by its id or its name, found as 'gizmo place' finds it: in the cache,
+else on Gizmo (an id the API knows, else a name in the account's listing);
+a name several assets carry is refused (use an id).
 
 The download is stored in the cache (see 'gizmo cache'), unpacked when it is
 a zip, and the absolute path of the model file in the cache is printed: a
@@ -75,22 +78,42 @@ places, is stored as it comes when asked for by name.`,
 				return err
 			}
 			defer store.Close()
+			id, err := exportCachedID(store, args[0])
+			if err != nil {
+				return err
+			}
+			cached := id != ""
+			if !cached {
+				id = args[0]
+			}
 			client, err := newClient(c)
 			if err != nil {
 				// An export already in the cache sends no request, so it
 				// needs no key (offline use, a key not set in this shell).
-				if !store.Have(args[0], string(f)) {
+				if !store.Have(id, string(f)) {
 					return err
 				}
 				client = nil
 			}
 			mode := outputModeOf(c)
-			o := exportOptions{id: args[0], format: f, output: c.String("output"), mode: mode, wait: c.Bool("wait")}
+			o := exportOptions{id: id, format: f, output: c.String("output"), mode: mode, wait: c.Bool("wait")}
 			if c.Duration(flagTimeout) <= 0 {
 				o.maxWait = defaultMaxWait
 			}
-			return runExport(ctx, o,
-				exportDeps{client: client, stdout: c.App.Writer, stderr: c.App.ErrWriter, fetch: exportViaCache(store)})
+			deps := exportDeps{client: client, stdout: c.App.Writer, stderr: c.App.ErrWriter, fetch: exportViaCache(store)}
+			err = runExport(ctx, o, deps)
+			if cached || client == nil || !errors.Is(err, api.ErrNotFound) {
+				return err
+			}
+			// Nothing to export under that id: it may be a name.
+			byID := err
+			if o.id, err = exportResolveName(ctx, store, client, args[0]); err != nil {
+				return err
+			}
+			if o.id == "" || o.id == args[0] {
+				return byID // no such name either, or an id lacking the format
+			}
+			return runExport(ctx, o, deps)
 		},
 	})
 }

@@ -255,6 +255,15 @@ func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
+// shellWord is s as one word of a POSIX shell command line: as it is when
+// that is safe (ids, plain names), quoted otherwise ("arm 1").
+func shellWord(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.,/:@+=") == "" {
+		return s
+	}
+	return shellQuote(s)
+}
+
 // prepareSummary is the line a prepare that changed something ends with:
 // "3 models in place (1 fetched, 1 folder written, 0 repaired, 0 removed)".
 func prepareSummary(res *prepare.Result) string {
