@@ -107,8 +107,9 @@ func pullCheck(c *cache.Cache) cache.Check {
 	}
 }
 
-// pullInto fills the cache from ref, pinned to digest when it is set.
-func pullInto(ctx context.Context, c *cli.Context, ref oci.Ref, repo *remote.Repository, digest string) (*oci.PullResult, error) {
+// pullInto fills the cache from ref, pinned to digest when it is set, and
+// with unpack makes every export's tree as it goes (prepare places them).
+func pullInto(ctx context.Context, c *cli.Context, ref oci.Ref, repo *remote.Repository, digest string, unpack bool) (*oci.PullResult, error) {
 	cc, err := openCache(c)
 	if err != nil {
 		return nil, err
@@ -116,7 +117,7 @@ func pullInto(ctx context.Context, c *cli.Context, ref oci.Ref, repo *remote.Rep
 	if digest != "" {
 		ref.Reference.Reference = digest
 	}
-	o := oci.PullOptions{Cache: cc, Check: pullCheck(cc)}
+	o := oci.PullOptions{Cache: cc, Check: pullCheck(cc), Unpack: unpack}
 	if !lineageBool(c, flagQuiet) && !lineageBool(c, flagJSON) {
 		stderr := c.App.ErrWriter
 		o.Log = func(format string, args ...any) { fmt.Fprintf(stderr, "gizmo: "+format+"\n", args...) }
@@ -216,7 +217,7 @@ kept); 6 the registry refused the credentials; 1 anything else.`,
 			if err != nil {
 				return err
 			}
-			res, err := pullInto(ctx, c, ref, repo, "")
+			res, err := pullInto(ctx, c, ref, repo, "", false)
 			if err != nil {
 				return registryExit(err)
 			}
@@ -271,7 +272,7 @@ func prepareFromRegistry(ctx context.Context, c *cli.Context, src string, o *pre
 			return "", &prepare.LockedError{Diff: []string{fmt.Sprintf("%s now points at %s, but gizmo.lock was written for %s (pin it as %s@%s, or run 'gizmo prepare' without --locked to move on)", src, digest, lock.SourceDigest, strings.SplitN(src, "@", 2)[0], lock.SourceDigest)}}
 		}
 	}
-	if _, err := pullInto(ctx, c, ref, repo, digest); err != nil {
+	if _, err := pullInto(ctx, c, ref, repo, digest, true); err != nil {
 		return "", registryExit(err)
 	}
 	o.Offline = true

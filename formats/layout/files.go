@@ -165,7 +165,7 @@ func (w *writer) file(rel string, data []byte) error {
 	if err != nil {
 		return err
 	}
-	return writeFileSync(dst, data)
+	return writeNew(dst, data)
 }
 
 // place makes rel inside the version folder from src according to the link
@@ -190,7 +190,7 @@ func (w *writer) place(rel, src string) error {
 		}
 		// Across filesystems (or where links are refused): copy.
 	}
-	return copyFileSync(src, dst)
+	return copyNew(src, dst)
 }
 
 func (w *writer) dst(rel string) (string, error) {
@@ -208,23 +208,25 @@ func (w *writer) dst(rel string) (string, error) {
 	return dst, nil
 }
 
-func writeFileSync(dst string, data []byte) error {
+// writeNew and copyNew create a file of a version folder being built. They
+// do not flush it: PlaceAll makes a whole batch of version folders durable
+// with one flush before any of them is switched in (see flushVersions).
+func writeNew(dst string, data []byte) error {
 	f, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, placedPerm)
 	if err != nil {
 		return err
 	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
+	_, err = f.Write(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
 	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	return err
 }
 
-func copyFileSync(src, dst string) error {
+// copyNew copies src to the new file dst. io.Copy between two files uses
+// copy_file_range(2) on Linux, which shares the extents (a reflink, copy on
+// write) on file systems that can, such as Btrfs and XFS.
+func copyNew(src, dst string) error {
 	in, err := os.Open(src)
 	if err != nil {
 		return err
@@ -234,15 +236,11 @@ func copyFileSync(src, dst string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := io.Copy(f, in); err != nil {
-		f.Close()
-		return err
+	_, err = io.Copy(f, in)
+	if cerr := f.Close(); err == nil {
+		err = cerr
 	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	return err
 }
 
 func randSuffix() string {

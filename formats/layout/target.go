@@ -1,6 +1,7 @@
 package layout
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -185,54 +186,23 @@ func (t Target) now() time.Time {
 
 // Place makes <dir>/<slug> show the asset's sources. It reuses an intact
 // version folder built from the same sources, or writes a new one under a
-// name never used before; it then switches <dir>/<slug> to it with one
-// rename of a symlink and removes the versions superseded more than Grace
-// ago (see Grace). It never changes the state file: the caller records the
-// returned Placed (see State).
+// name never used before and makes it durable; it then switches
+// <dir>/<slug> to it with one rename of a symlink and removes the versions
+// superseded more than Grace ago (see Grace). It never changes the state
+// file: the caller records the returned Placed (see State). PlaceAll places
+// several assets with their flushes shared.
 func (t Target) Place(a Asset) (Placed, error) {
-	if validSlug(a.Slug) == "" {
-		return Placed{}, fmt.Errorf("asset %s: %q is not a slug", a.ID, a.Slug)
-	}
-	if len(a.Sources) == 0 {
-		return Placed{}, fmt.Errorf("asset %s: nothing to place", a.ID)
-	}
-	link := t.Link
-	if link == "" {
-		link = DefaultLink
-	}
-	p := Placed{ID: a.ID, Name: a.Name, Slug: a.Slug, Link: link, Key: VersionKey(t.Layout, link, a.Sources)}
-	state := filepath.Join(t.Dir, stateDir)
-	if err := os.MkdirAll(state, 0o755); err != nil {
-		return Placed{}, fmt.Errorf("create %s: %w", state, err)
-	}
-	removeStale(state, "tmp-"+a.Slug+"-")
-	removeStale(state, "link-"+a.Slug+"-")
-	// The same sources give the same folder: switching back to an intact
-	// one is one rename. A folder is reused as it stands, never rebuilt in
-	// place, so a reader inside it keeps reading the same files.
-	if v, sc, ok := t.reusable(a.Slug, p.Key, len(a.Sources)); ok {
-		p.Version, p.Models, p.Files = v, sc.Models, sc.Files
-		if sc.Superseded != nil { // current again: no longer due for removal
-			sc.Superseded = nil
-			if err := writeSidecar(state, v, sc); err != nil {
-				return Placed{}, err
-			}
-		}
-	} else if err := t.build(a, &p); err != nil {
-		return Placed{}, err
-	}
-	prev, err := t.swap(a.Slug, p.Version)
+	ps, err := t.PlaceAll(context.Background(), []Asset{a})
 	if err != nil {
 		return Placed{}, err
 	}
-	if prev != "" && prev != p.Version {
-		t.supersede(prev)
-	}
-	t.collect(a.Slug)
-	return p, nil
+	return ps[0], nil
 }
 
-// build writes a new version folder for the asset and names it in p.
+// build writes a new version folder for the asset and names it in p. It
+// does not flush it (see flushVersions): until then it is not switched in,
+// and a crash that tears it leaves files that do not match its sidecar, so
+// that it is never reused.
 func (t Target) build(a Asset, p *Placed) error {
 	state := filepath.Join(t.Dir, stateDir)
 	tmp := filepath.Join(state, "tmp-"+a.Slug+"-"+randSuffix())
@@ -281,9 +251,6 @@ func (t Target) build(a Asset, p *Placed) error {
 		return err
 	}
 	p.Files = files
-	if err := syncTree(tmp); err != nil {
-		return err
-	}
 	// A name no folder ever had: one that was removed may still be open in
 	// a reader, which must not find other files under it.
 	for {
@@ -302,10 +269,7 @@ func (t Target) build(a Asset, p *Placed) error {
 	}
 	ok = true
 	// Files moved with the folder keep their mtimes.
-	if err := writeSidecar(state, p.Version, sidecar{Models: p.Models, Files: p.Files}); err != nil {
-		return err
-	}
-	return atomicfile.SyncDir(state)
+	return writeNewSidecar(state, a.Slug, p.Version, sidecar{Models: p.Models, Files: p.Files})
 }
 
 // reusable finds an intact version folder of the slug built from sources
@@ -333,7 +297,8 @@ func (t Target) reusable(slug, key string, sources int) (string, sidecar, bool) 
 }
 
 // swap points <dir>/<slug> at the version folder with one rename and returns
-// the version it pointed at before ("" if none).
+// the version it pointed at before ("" if none). The caller makes the
+// rename durable (an fsync of <dir>).
 func (t Target) swap(slug, version string) (string, error) {
 	link := t.Path(slug)
 	if fi, err := os.Lstat(link); err == nil && fi.Mode()&os.ModeSymlink == 0 {
@@ -348,7 +313,7 @@ func (t Target) swap(slug, version string) (string, error) {
 		os.Remove(tmp)
 		return "", fmt.Errorf("switch %s to the new version: %w", link, err)
 	}
-	return prev, atomicfile.SyncDir(t.Dir)
+	return prev, nil
 }
 
 // current is the version <dir>/<slug> points at, or "".
@@ -418,17 +383,6 @@ func hashFile(p string) (string, error) {
 		return "", err
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
-}
-
-// syncTree fsyncs every folder of a version folder (files were synced as
-// they were written).
-func syncTree(dir string) error {
-	return filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || !d.IsDir() {
-			return err
-		}
-		return atomicfile.SyncDir(p)
-	})
 }
 
 // Check tells whether a placed asset is still as it was placed: the link

@@ -29,6 +29,7 @@ type PullCache interface {
 	Root() string
 	RecordAssets(seen []cache.AssetMeta, complete bool) error
 	StoreChecked(ctx context.Context, id, format string, fetch cache.FetchFunc, check cache.Check) (cache.Entry, error)
+	Unpack(ctx context.Context, e cache.Entry) (string, error)
 }
 
 var _ PullCache = (*cache.Cache)(nil)
@@ -38,6 +39,11 @@ type PullOptions struct {
 	Cache PullCache
 	// Check validates each new download (as a sync would); nil skips it.
 	Check cache.Check
+	// Unpack also makes each export's tree (see cache.Cache.Unpack) as
+	// soon as it is stored, while other layers download, for a caller
+	// that places every export next (prepare --from): the trees' flushes
+	// then share the pull's instead of following one another.
+	Unpack bool
 	// Log receives progress lines; nil discards them.
 	Log func(format string, args ...any)
 }
@@ -145,6 +151,11 @@ func Pull(ctx context.Context, repo *remote.Repository, ref Ref, o PullOptions) 
 			}
 			if ce.Hash != e.SHA256 {
 				return fmt.Errorf("%s: asset %s (%s) %s: %w (SHA-256 %.12s, the bundle has %.12s): remove it with 'gizmo cache rm %s' and pull again", ref, e.ID, e.Name, e.Format, ErrCacheDiffers, ce.Hash, e.SHA256, e.ID)
+			}
+			if o.Unpack {
+				if _, err := o.Cache.Unpack(gctx, ce); err != nil {
+					return fmt.Errorf("%s: asset %s (%s) %s: %w", ref, e.ID, e.Name, e.Format, err)
+				}
 			}
 			mu.Lock()
 			defer mu.Unlock()
