@@ -92,11 +92,16 @@ func openRegistry(c *cli.Context, s string) (oci.Ref, *remote.Repository, error)
 	return ref, repo, nil
 }
 
-// pullCheck validates each download a pull stores, as a sync does. A
-// validation cut short by cancellation records no verdict.
+// pullCheck validates each download a pull stores, as a sync does, and
+// USD models too (which a sync leaves to prepare): the layers' checks run
+// side by side during the pull, and each verdict is recorded with its
+// entry, so that prepare --from has none left to check and record one by
+// one. A validation cut short by cancellation records no verdict.
 func pullCheck(c *cache.Cache) cache.Check {
 	return func(ctx context.Context, e cache.Entry, files *archive.Overlay) *cache.Validation {
-		if e.ModelKind != formats.KindURDF && e.ModelKind != formats.KindMJCF {
+		switch e.ModelKind {
+		case formats.KindURDF, formats.KindMJCF, formats.KindSDF, formats.KindUSDA, formats.KindUSDC:
+		default:
 			return nil
 		}
 		v := syncValidator(ctx, c.ModelPath(e), files)

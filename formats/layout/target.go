@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/antimlabs/gizmo/formats"
-	"github.com/antimlabs/gizmo/internal/atomicfile"
 )
 
 // Layout is a layout preset.

@@ -47,12 +47,8 @@ func (s *slow) place(ctx context.Context, p *plan) error {
 
 func (s *slow) placeTarget(ctx context.Context, t *target, assets []layout.Asset) error {
 	keep := map[string]bool{}
+	var todo []layout.Asset
 	for _, a := range assets {
-		if err := ctx.Err(); err != nil {
-			// Stopped: what is placed stays whole; the next run
-			// records it (an intact version folder is reused).
-			return err
-		}
 		keep[a.ID] = true
 		key := layout.VersionKey(t.Layout, t.Link, a.Sources)
 		p := t.state.Assets[a.ID]
@@ -71,12 +67,19 @@ func (s *slow) placeTarget(ctx context.Context, t *target, assets []layout.Asset
 				return err
 			}
 		}
-		placed, err := t.lt.Place(a)
-		if err != nil {
-			return err
-		}
+		todo = append(todo, a)
+	}
+	// One batch: the new version folders are built a few at once and made
+	// durable with one flush before any is switched in. Stopped or failed,
+	// what is placed stays whole; the next run records it (an intact
+	// version folder is reused).
+	placed, err := t.lt.PlaceAll(ctx, todo)
+	if err != nil {
+		return err
+	}
+	for i, a := range todo {
 		s.logf("placed %s (%s) in %s/%s", a.ID, a.Name, t.Dir, a.Slug)
-		t.state.Assets[a.ID] = &placed
+		t.state.Assets[a.ID] = &placed[i]
 		t.state.Layout = t.Layout
 		t.dirty = true
 		s.res.Placed++
