@@ -260,7 +260,7 @@ func BenchmarkStoreLarge(b *testing.B) {
 		i++
 		id := fmt.Sprintf("ast_%d", i)
 		h, r := peakMem(func() {
-			_, err = c.Store(context.Background(), id, "isaac_sim_usd", func(ctx context.Context, w io.Writer) (string, error) {
+			_, err = c.Store(context.Background(), id, "isaac_sim_usd", func(ctx context.Context, w Writer) (string, error) {
 				_, err := io.Copy(w, newBigReader(size))
 				return "", err
 			})
@@ -323,7 +323,7 @@ func BenchmarkStoreVsCp(b *testing.B) {
 		b.StartTimer()
 		t0 = time.Now()
 		id := fmt.Sprintf("ast_%d", i)
-		_, err := c.Store(context.Background(), id, "isaac_sim_usd", func(ctx context.Context, w io.Writer) (string, error) {
+		_, err := c.Store(context.Background(), id, "isaac_sim_usd", func(ctx context.Context, w Writer) (string, error) {
 			in, err := os.Open(src)
 			if err != nil {
 				return "", err
@@ -364,7 +364,7 @@ func BenchmarkStoreSmallParallel(b *testing.B) {
 			i := n.Add(1)
 			id := fmt.Sprintf("ast_%d", i)
 			body := payloadZip(i, 5, 1<<10)
-			if _, err := c.Store(context.Background(), id, "isaac_sim_urdf", func(ctx context.Context, w io.Writer) (string, error) {
+			if _, err := c.Store(context.Background(), id, "isaac_sim_urdf", func(ctx context.Context, w Writer) (string, error) {
 				_, err := w.Write(body)
 				return "", err
 			}); err != nil {

@@ -54,7 +54,7 @@ func checkConsistent(t testing.TB, c *Cache) {
 
 // bytesFetch streams b.
 func bytesFetch(b []byte, etag string) FetchFunc {
-	return func(ctx context.Context, w io.Writer) (string, error) {
+	return func(ctx context.Context, w Writer) (string, error) {
 		_, err := io.Copy(w, bytes.NewReader(b))
 		return etag, err
 	}
@@ -414,7 +414,7 @@ func assertEmpty(t *testing.T, c *Cache) {
 func TestStoreFetchErrorLeavesNothing(t *testing.T) {
 	c := openTest(t)
 	boom := errors.New("connection reset")
-	_, err := c.Store(context.Background(), "ast_1", "mujoco_mjcf", func(ctx context.Context, w io.Writer) (string, error) {
+	_, err := c.Store(context.Background(), "ast_1", "mujoco_mjcf", func(ctx context.Context, w Writer) (string, error) {
 		w.Write([]byte(mjcfDoc[:20]))
 		return "", boom
 	})
@@ -424,7 +424,7 @@ func TestStoreFetchErrorLeavesNothing(t *testing.T) {
 	assertEmpty(t, c)
 	// Cancellation mid-download, too.
 	ctx, cancel := context.WithCancel(context.Background())
-	_, err = c.Store(ctx, "ast_1", "mujoco_mjcf", func(ctx context.Context, w io.Writer) (string, error) {
+	_, err = c.Store(ctx, "ast_1", "mujoco_mjcf", func(ctx context.Context, w Writer) (string, error) {
 		w.Write([]byte(mjcfDoc[:20]))
 		cancel()
 		return "", nil
@@ -540,7 +540,7 @@ func TestStoreDedupAndIdempotence(t *testing.T) {
 	c := openTest(t)
 	data := makeZip(t, zfile{"robot.urdf", urdfDoc})
 	var calls atomic.Int32
-	fetch := func(ctx context.Context, w io.Writer) (string, error) {
+	fetch := func(ctx context.Context, w Writer) (string, error) {
 		calls.Add(1)
 		_, err := w.Write(data)
 		return "", err
@@ -617,7 +617,7 @@ func TestStoreTornWrites(t *testing.T) {
 						return
 					}
 				}
-				e, err := cc.Store(context.Background(), fmt.Sprintf("ast_%d", k), "isaac_sim_urdf", func(ctx context.Context, w io.Writer) (string, error) {
+				e, err := cc.Store(context.Background(), fmt.Sprintf("ast_%d", k), "isaac_sim_urdf", func(ctx context.Context, w Writer) (string, error) {
 					calls[k].Add(1)
 					// Write in small pieces to interleave with the others.
 					for b := datas[k]; len(b) > 0; {
@@ -768,33 +768,19 @@ func TestURLsAndValidation(t *testing.T) {
 	}
 }
 
-// rewindable is the interface api.Client.DownloadFile needs.
-type rewindable interface {
-	io.Writer
-	io.Seeker
-	Truncate(size int64) error
-}
-
 func TestStoreWriterStartsOver(t *testing.T) {
 	c := openTest(t)
 	good := makeZip(t, zfile{"robot.urdf", urdfDoc})
-	e, err := c.Store(context.Background(), "ast_1", "isaac_sim_urdf", func(ctx context.Context, w io.Writer) (string, error) {
-		rw, ok := w.(rewindable)
-		if !ok {
-			return "", errors.New("the store writer cannot start over")
-		}
-		rw.Write([]byte("PK\x03\x04 a body cut short"))
-		if err := rw.Truncate(0); err != nil {
+	e, err := c.Store(context.Background(), "ast_1", "isaac_sim_urdf", func(ctx context.Context, w Writer) (string, error) {
+		w.Write([]byte("PK\x03\x04 a body cut short"))
+		if err := w.Rewind(); err != nil {
 			return "", err
 		}
-		if _, err := rw.Seek(0, io.SeekStart); err != nil {
-			return "", err
+		if got, want := w.SHA256(), sha256.Sum256(nil); !bytes.Equal(got, want[:]) {
+			return "", fmt.Errorf("SHA-256 after Rewind = %x, want that of nothing", got)
 		}
-		if _, err := rw.Seek(5, io.SeekStart); err == nil {
-			return "", errors.New("seek to 5 accepted")
-		}
-		_, err := rw.Write(good)
-		w.(interface{ SetFilename(string) }).SetFilename("arm.zip")
+		_, err := w.Write(good)
+		w.SetFilename("arm.zip")
 		return "", err
 	})
 	if err != nil {
@@ -828,7 +814,7 @@ func TestStoreDiskFullLargeWrites(t *testing.T) {
 		t.Fatalf("after the fault: %+v %v", e, err)
 	}
 	// The same through ReadFrom (io.Copy from a plain reader) in 1 MiB chunks.
-	e, err = c.Store(context.Background(), "ast_big2", "isaac_sim_usd", func(ctx context.Context, w io.Writer) (string, error) {
+	e, err = c.Store(context.Background(), "ast_big2", "isaac_sim_usd", func(ctx context.Context, w Writer) (string, error) {
 		_, err := io.Copy(w, io.LimitReader(bytes.NewReader(big), int64(len(big))))
 		return "", err
 	})
@@ -857,7 +843,7 @@ func TestStoreWriterInMemory(t *testing.T) {
 	big := bytes.Repeat([]byte("b"), smallZip+1)
 	tests := []struct {
 		name   string
-		writes [][]byte // nil: start over (Truncate(0))
+		writes [][]byte // nil: start over (Rewind)
 		inMem  bool
 	}{
 		{"small", [][]byte{small}, true},
@@ -879,10 +865,7 @@ func TestStoreWriterInMemory(t *testing.T) {
 			w := &storeWriter{f: f, h: sha256.New()}
 			for _, b := range tt.writes {
 				if b == nil {
-					if err := w.Truncate(0); err != nil {
-						t.Fatal(err)
-					}
-					if _, err := w.Seek(0, io.SeekStart); err != nil {
+					if err := w.Rewind(); err != nil {
 						t.Fatal(err)
 					}
 					continue

@@ -163,7 +163,7 @@ func helperURLWriter() int {
 }
 
 func httpFetch(url string) FetchFunc {
-	return func(ctx context.Context, w io.Writer) (string, error) {
+	return func(ctx context.Context, w Writer) (string, error) {
 		req, err := http.NewRequestWithContext(ctx, "GET", url, nil)
 		if err != nil {
 			return "", err

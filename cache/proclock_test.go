@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -177,7 +176,7 @@ func TestStoreAnnouncesLockWait(t *testing.T) {
 	started, release := make(chan struct{}), make(chan struct{})
 	first := make(chan error, 1)
 	go func() {
-		_, err := c.Store(ctx, "ast_1", "mujoco_mjcf", func(ctx context.Context, w io.Writer) (string, error) {
+		_, err := c.Store(ctx, "ast_1", "mujoco_mjcf", func(ctx context.Context, w Writer) (string, error) {
 			close(started)
 			<-release
 			_, err := w.Write([]byte(mjcfDoc))

@@ -3,7 +3,6 @@ package sync
 import (
 	"context"
 	"crypto/md5"
-	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -97,6 +96,29 @@ func Fetch(ctx context.Context, remote FileRemote, store FileStore, items []Item
 	return t.finish(ctx, start, err)
 }
 
+// FetchFile gets one file into store the way Fetch gets each of its
+// files (a recorded export URL while it is usable, else a fresh one, the
+// ETag check, cut-short bodies resumed or restarted within
+// Options.Attempts, the Validator's verdict recorded) and returns its
+// entry. On failure it returns the error of the last attempt, whose
+// api and cache sentinels (api.ErrNotFound, api.ErrNotReady,
+// api.ErrUnauthorized, cache.ErrHostileArchive...) callers branch on. A
+// file already stored costs an export request and no download: a caller
+// that must send no request for it asks the cache first. Of Options it
+// uses URLMargin, Attempts, Validator, OnEvent (start, progress, retries,
+// done; no summary) and Now.
+func FetchFile(ctx context.Context, remote FileRemote, store FileStore, it Item, opts Options) (cache.Entry, error) {
+	opts = opts.withDefaults()
+	opts.Concurrency = 1
+	f := newFetcher(remote, store, opts, newTally(opts))
+	j := job{id: it.ID, name: it.Name, format: it.Format}
+	d, err := f.fetchFile(ctx, j)
+	if err != nil {
+		return cache.Entry{}, err
+	}
+	return f.stored(ctx, j, d.entry, d.bytes), nil
+}
+
 // fetch gets one file into the cache (fetchFile) and reports it: done,
 // failed after Attempts tries, or gone from the account. Only ctx ending
 // stops the run.
@@ -118,8 +140,9 @@ func (f *fetcher) fetch(ctx context.Context, j job) error {
 
 // stored reports a freshly stored file as done, with its validation: the
 // verdict the cache recorded with it (check), or, for a file another
-// process stored meanwhile without one, a validation now.
-func (f *fetcher) stored(ctx context.Context, j job, e cache.Entry, n int64) {
+// process stored meanwhile without one, a validation now. It returns the
+// entry with that verdict.
+func (f *fetcher) stored(ctx context.Context, j job, e cache.Entry, n int64) cache.Entry {
 	ev := Event{Type: EventDone, ID: j.id, Name: j.name, Format: j.format, Size: e.Size, SHA256: e.Hash, Path: f.store.ModelPath(e), Bytes: n}
 	if f.opts.Validator != nil && validatable(e) {
 		v := e.Validation
@@ -133,6 +156,7 @@ func (f *fetcher) stored(ctx context.Context, j job, e cache.Entry, n int64) {
 		}
 		if v != nil {
 			ev.Valid = &v.Valid
+			e.Validation = v
 		}
 		if v != nil && !v.Valid && ev.Reason == "" {
 			ev.Reason = fmt.Sprintf("%s (see gizmo validate %s)", plural.Count(v.Errors, "validation error", "validation errors"), ev.Path)
@@ -140,6 +164,7 @@ func (f *fetcher) stored(ctx context.Context, j job, e cache.Entry, n int64) {
 	}
 	f.count(func(s *Summary) { s.New++; s.Bytes += n })
 	f.emit(ev)
+	return e
 }
 
 // fetchFile gets one file into the cache: an export URL (a recorded one
@@ -167,6 +192,9 @@ func (f *fetcher) fetchFile(ctx context.Context, j job) (d downloaded, err error
 		// its ETag. The same body coming again means the ETag is opaque,
 		// not a checksum: the body is taken.
 		prevMismatch string
+		// refused counts the fresh URLs in a row refused (403) at their
+		// first request: two mean the clock or the server, not the URL.
+		refused int
 	)
 	defer func() {
 		// A URL that did not bring the file home is kept for the next
@@ -230,6 +258,14 @@ func (f *fetcher) fetchFile(ctx context.Context, j job) (d downloaded, err error
 			return d, ctx.Err()
 		}
 		lastErr = err
+		if errors.Is(err, api.ErrURLExpired) && !fromRecord && d.bytes == 0 && d.restarts == 0 {
+			if refused++; refused >= 2 {
+				lastErr = fmt.Errorf("%w; a fresh URL was refused too: check the computer's clock", err)
+				break
+			}
+		} else {
+			refused = 0
+		}
 		if errors.Is(err, api.ErrURLExpired) || fromRecord {
 			// Ask for a fresh one: a recorded URL that failed may point at
 			// a host that is gone (the client has retried it already).
@@ -290,49 +326,32 @@ func (f *fetcher) download(ctx context.Context, j job, url string, expires time.
 		return d, err
 	}
 	onSlot()
-	d.entry, err = f.store.StoreChecked(cache.WithLockWait(ctx, slot.release), j.id, string(j.format), func(ctx context.Context, w io.Writer) (string, error) {
-		rw, rewindable := w.(api.Rewindable)
-		// The cache hashes what it is given; hash here only if it does not
-		// say its sum.
-		hw, _ := w.(interface{ SHA256() []byte })
-		// A cache that keeps parts lets a download cut short resume: from
-		// a part a killed process left (Resume), and from what this one
-		// got before a cut.
-		rs, _ := w.(resumableWriter)
-		sh, mh := sha256.New(), md5.New()
+	d.entry, err = f.store.StoreChecked(cache.WithLockWait(ctx, slot.release), j.id, string(j.format), func(ctx context.Context, w cache.Writer) (string, error) {
+		// The cache hashes what it is given (SHA256), and keeps parts of
+		// downloads cut short: a download resumes from a part a killed
+		// process left (Resume), and from what this one got before a cut.
+		mh := md5.New()
 		var held, total int64
 		var validator string
-		if rs != nil && hw != nil {
-			if off, tag, n, hm := rs.Resume(); off > 0 && hm != nil {
-				held, validator, total, mh = off, tag, n, hm
-			}
+		if off, tag, n, hm := w.Resume(); off > 0 && hm != nil {
+			held, validator, total, mh = off, tag, n, hm
 		}
 		rewind := func() error {
-			if !rewindable {
-				return errors.New("the cache cannot start this download over")
-			}
-			if _, err := rw.Seek(0, io.SeekStart); err != nil {
+			if err := w.Rewind(); err != nil {
 				return err
 			}
-			if err := rw.Truncate(0); err != nil {
-				return err
-			}
-			sh.Reset()
 			mh.Reset()
 			held, validator, total = 0, "", 0
 			return nil
 		}
 		onStart := func(etag string, n int64) {
 			total = n
-			if rs != nil && etag != "" {
-				rs.SetValidator(etag, n) // a failure only costs a resume
+			if etag != "" {
+				w.SetValidator(etag, n) // a failure only costs a resume
 			}
 		}
 		for ; ; d.restarts++ {
-			dst := io.MultiWriter(w, sh, mh)
-			if hw != nil {
-				dst = io.MultiWriter(w, mh)
-			}
+			dst := io.MultiWriter(w, mh)
 			if err := slot.acquire(ctx); err != nil {
 				return "", err
 			}
@@ -343,7 +362,7 @@ func (f *fetcher) download(ctx context.Context, j job, url string, expires time.
 				// over in the same temp file) while the URL lives; anything
 				// else goes back to fetchFile, and the cache keeps the part
 				// for the next try to resume.
-				if !errors.Is(err, api.ErrTruncated) || !rewindable || d.restarts >= maxRestarts ||
+				if !errors.Is(err, api.ErrTruncated) || d.restarts >= maxRestarts ||
 					ctx.Err() != nil || (!expires.IsZero() && !f.now().Before(expires)) {
 					return "", err
 				}
@@ -362,18 +381,13 @@ func (f *fetcher) download(ctx context.Context, j job, url string, expires time.
 			// The body is in: let the next download start while the
 			// cache verifies and stores this one.
 			slot.release()
-			if fw, ok := w.(interface{ SetFilename(string) }); ok && dl.Filename != "" {
-				fw.SetFilename(dl.Filename) // an untrusted hint, kept for display
+			if dl.Filename != "" {
+				w.SetFilename(dl.Filename) // an untrusted hint, kept for display
 			}
-			sum := hex.EncodeToString(sh.Sum(nil))
-			if hw != nil {
-				sum = hex.EncodeToString(hw.SHA256())
-			}
+			sum := hex.EncodeToString(w.SHA256())
 			if !etagMatches(dl.ETag, sum, hex.EncodeToString(mh.Sum(nil))) && sum != sameAs {
 				d.mismatch = sum
-				if rs != nil {
-					rs.SetValidator("", 0) // bad bytes: nothing to resume from
-				}
+				w.SetValidator("", 0) // bad bytes: nothing to resume from
 				return "", fmt.Errorf("%w: ETag %s, body SHA-256 %s", errChecksum, dl.ETag, sum)
 			}
 			return dl.ETag, nil

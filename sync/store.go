@@ -2,7 +2,6 @@ package sync
 
 import (
 	"context"
-	"hash"
 	"io"
 	"time"
 
@@ -38,14 +37,6 @@ type FileStore interface {
 	DownloadPath(e cache.Entry) string
 	// Files shows the stored download as its tree, unpacked or not.
 	Files(e cache.Entry) (*archive.Overlay, io.Closer, error)
-}
-
-// resumableWriter is the cache's writer when it keeps parts of downloads cut
-// short (cache.storeWriter): what an adopted part holds, and where the
-// validator that makes it resumable is recorded.
-type resumableWriter interface {
-	Resume() (offset int64, etag string, total int64, held hash.Hash)
-	SetValidator(etag string, total int64) error
 }
 
 // The project's cache fits.

@@ -40,7 +40,10 @@ func TestCacheVerifyUnreadable(t *testing.T) {
 	}
 	for _, id := range []string{"ast_1", "ast_2", "ast_3"} {
 		doc := `<robot name="` + id + `"><link name="base"/></robot>`
-		fetch := func(_ context.Context, w io.Writer) (string, error) { _, err := io.WriteString(w, doc); return "", err }
+		fetch := func(_ context.Context, w cache.Writer) (string, error) {
+			_, err := io.WriteString(w, doc)
+			return "", err
+		}
 		if _, err := c.Store(context.Background(), id, "isaac_sim_urdf", fetch); err != nil {
 			t.Fatal(err)
 		}

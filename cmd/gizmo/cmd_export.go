@@ -17,7 +17,9 @@ import (
 	"github.com/antimlabs/gizmo/cmd/gizmo/internal/ui"
 	"github.com/antimlabs/gizmo/formats"
 	"github.com/antimlabs/gizmo/internal/exitcode"
+	"github.com/antimlabs/gizmo/internal/plural"
 	"github.com/antimlabs/gizmo/internal/termtext"
+	gsync "github.com/antimlabs/gizmo/sync"
 	"github.com/antimlabs/gizmo/sync/api"
 )
 
@@ -27,8 +29,13 @@ func init() {
 		Usage:     "download one asset in one format",
 		ArgsUsage: "ID|NAME",
 		Description: `Asks the API for a download URL for the asset in --format, then downloads it
-(with a progress bar on a terminal). A URL that has expired is requested again
-once; a body cut short is downloaded again from the start. The asset is
+(with a progress bar on a terminal), the way 'gizmo sync' fetches each file:
+an unexpired download URL from an earlier export or sync is reused (until 2
+minutes before it expires), a refused URL is replaced by a fresh one (two
+fresh ones refused in a row point at the computer's clock), a body cut short
+resumes where it stopped (or starts over), an ETag that is a checksum must
+match the body, and a URDF or MJCF model is validated, the verdict recorded
+in the cache (a model with errors is kept, and said so). The asset is
 given by its id or its name, found as 'gizmo place' finds it: in the cache,
 else on Gizmo (an id the API knows, else a name in the account's listing);
 a name several assets carry is refused (use an id).
@@ -36,7 +43,7 @@ a name several assets carry is refused (use an id).
 The download is stored in the cache (see 'gizmo cache'), unpacked when it is
 a zip, and the absolute path of the model file in the cache is printed: a
 simulator can load it from there. An asset already cached is not downloaded
-again, and an unexpired download URL from an earlier export is reused.
+again (no request is sent: no API key is needed for it).
 
 With -o PATH the download (the zip, or the single model file) is also copied
 out to PATH, and PATH is printed instead; when PATH is a directory the copy is
@@ -138,6 +145,9 @@ type exportResult struct {
 	Size   int64  `json:"size"`
 	ETag   string `json:"etag"`
 	Kind   string `json:"kind"`
+	// invalid counts the model's validation errors when the verdict
+	// recorded in the cache says it is not valid.
+	invalid int
 }
 
 // fetchFunc performs the download step of gizmo export: it gets the asset's
@@ -192,6 +202,9 @@ func runExport(ctx context.Context, o exportOptions, d exportDeps) error {
 		} else if !o.format.Known() {
 			note = " (not checked: gizmo neither validates nor places " + string(o.format) + ")"
 		}
+		if res.invalid > 0 {
+			note += fmt.Sprintf(" (%s: see gizmo validate %s)", plural.Count(res.invalid, "validation error", "validation errors"), res.Model)
+		}
 		fmt.Fprintf(d.stderr, "%s %s: %s, %s%s\n", o.id, o.format, ui.OrDash(res.Kind), ui.Bytes(res.Size), note)
 	}
 	return err
@@ -236,13 +249,12 @@ func notExportable(a api.Asset) error {
 	return fmt.Errorf("asset %s (%s) is %q on Gizmo, a status this gizmo does not know: it is not exportable", a.ID, a.Name, a.Status)
 }
 
-// urlMargin is how long a recorded download URL must still be valid to be
-// reused rather than requesting a new one.
-const urlMargin = time.Minute
-
-// exportViaCache is export's fetch step: store the export in the cache
-// (unless it is there already), reusing the last download URL while it is
-// valid, then copy the download out to output when one is given.
+// exportViaCache is export's fetch step: get the export into the cache
+// through the sync engine's one-file fetch (gsync.FetchFile: a recorded
+// download URL while it is usable, the ETag check, a body cut short
+// resumed or restarted, the model validated and the verdict recorded),
+// unless the cache has it already (no request then, and no key needed),
+// then copy the download out to output when one is given.
 func exportViaCache(store *cache.Cache) fetchFunc {
 	return func(ctx context.Context, client *api.Client, id string, f formats.Format, output string, progress func(done, total int64)) (*exportResult, error) {
 		// Check -o before downloading anything.
@@ -253,13 +265,28 @@ func exportViaCache(store *cache.Cache) fetchFunc {
 				return nil, err
 			}
 		}
-		e, err := store.Store(ctx, id, string(f), func(ctx context.Context, w io.Writer) (string, error) {
-			return downloadExport(ctx, store, client, id, f, w.(api.Rewindable), progress)
-		})
-		if err != nil {
-			return nil, err
+		e, err := store.Entry(id, string(f))
+		if err != nil || !store.Have(id, string(f)) {
+			if client == nil {
+				// Removed from the cache since the command looked.
+				return nil, fmt.Errorf("export %s/%s: no longer in the cache, and no API key to download it again: %s", id, f, keyHelp)
+			}
+			e, err = gsync.FetchFile(ctx, client, store, gsync.Item{ID: id, Format: f}, gsync.Options{
+				Validator: syncValidator,
+				OnEvent: func(ev gsync.Event) {
+					if ev.Type == gsync.EventProgress && progress != nil {
+						progress(ev.Bytes, ev.Size)
+					}
+				},
+			})
+			if err != nil {
+				return nil, err
+			}
 		}
 		res := &exportResult{ID: id, Format: string(f), Path: store.ModelPath(e), Model: store.ModelPath(e), Size: e.Size, ETag: e.ETag, Kind: string(e.Kind)}
+		if v := e.Validation; v != nil && !v.Valid {
+			res.invalid = max(v.Errors, 1)
+		}
 		if output == "" {
 			// The path printed is to be opened: unpack the tree.
 			if _, err := store.Unpack(ctx, e); err != nil {
@@ -277,46 +304,6 @@ func exportViaCache(store *cache.Cache) fetchFunc {
 		}
 		res.Path = dest
 		return res, nil
-	}
-}
-
-// downloadExport downloads (id, f) into w: with the recorded URL while it is
-// valid, else (or when it fails) with a fresh one from the API, which is
-// recorded for the next time. An expired fresh URL is requested once more.
-func downloadExport(ctx context.Context, store *cache.Cache, client *api.Client, id string, f formats.Format, w api.Rewindable, progress func(done, total int64)) (string, error) {
-	download := func(url string) (string, error) {
-		dl, err := client.DownloadFile(ctx, url, w, progress)
-		if err != nil {
-			return "", err
-		}
-		if s, ok := w.(interface{ SetFilename(string) }); ok {
-			s.SetFilename(dl.Filename)
-		}
-		return dl.ETag, nil
-	}
-	if url, expires, ok := store.URL(id, string(f)); ok && time.Until(expires) > urlMargin {
-		etag, err := download(url)
-		if err == nil || ctx.Err() != nil {
-			return etag, err
-		}
-		// A stale or dead recorded URL: fall through to a fresh one.
-	}
-	for attempt := 1; ; attempt++ {
-		exp, err := client.Export(ctx, id, f)
-		if err != nil {
-			return "", err
-		}
-		if err := store.RecordURL(id, string(f), exp.URL, exp.ExpiresAt); err != nil {
-			return "", err
-		}
-		etag, err := download(exp.URL)
-		switch {
-		case errors.Is(err, api.ErrURLExpired) && attempt == 1:
-			continue // a fresh URL, once
-		case errors.Is(err, api.ErrURLExpired):
-			return "", fmt.Errorf("%w; a fresh URL was refused too: check the computer's clock", err)
-		}
-		return etag, err
 	}
 }
 

@@ -559,8 +559,8 @@ func (c *Client) WaitReady(ctx context.Context, id string, onStatus func(Asset))
 // the untrusted filename hint.
 //
 // Errors: ErrURLExpired (403: ask Export for a new URL), ErrTruncated (the
-// body ended before Content-Length: w holds a partial copy; start over, or use
-// DownloadFile which does). progress, when non-nil, is called as bytes arrive
+// body ended before Content-Length: w holds a partial copy; resume it with
+// DownloadFrom, or start over). progress, when non-nil, is called as bytes arrive
 // with total -1 when the length is unknown.
 func (c *Client) Download(ctx context.Context, rawURL string, w io.Writer, progress func(done, total int64)) (*Download, error) {
 	return c.DownloadFrom(ctx, rawURL, w, Resume{}, progress)
@@ -801,36 +801,6 @@ func (cw *countWriter) Write(p []byte) (int, error) {
 		cw.progress(cw.base+cw.n, cw.total)
 	}
 	return n, err
-}
-
-// Rewindable is a download destination that can start over: *os.File is one.
-type Rewindable interface {
-	io.Writer
-	io.Seeker
-	Truncate(size int64) error
-}
-
-// DownloadFile is Download into a file that it empties and refills when the
-// body is cut short, up to the client's MaxAttempts. ErrURLExpired is
-// returned at once: request a new URL with Export.
-func (c *Client) DownloadFile(ctx context.Context, rawURL string, f Rewindable, progress func(done, total int64)) (*Download, error) {
-	for attempt := 1; ; attempt++ {
-		if err := f.Truncate(0); err != nil {
-			return nil, err
-		}
-		if _, err := f.Seek(0, io.SeekStart); err != nil {
-			return nil, err
-		}
-		d, err := c.Download(ctx, rawURL, f, progress)
-		if err == nil || !errors.Is(err, ErrTruncated) || attempt >= c.retry.attempts {
-			return d, err
-		}
-		delay := c.retry.backoff(attempt)
-		c.log.Info("gizmo download: body cut short, starting over", "url", RedactURL(rawURL), "attempt", attempt+1, "of", c.retry.attempts, "after", delay.Round(time.Millisecond))
-		if err2 := c.retry.sleep(ctx, delay); err2 != nil {
-			return nil, fmt.Errorf("%w (then %w)", err, err2)
-		}
-	}
 }
 
 // maxIdlePerHost is how many idle connections the default client keeps

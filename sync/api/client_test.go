@@ -11,8 +11,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -521,45 +519,6 @@ func TestDownloadTruncated(t *testing.T) {
 	}
 	if strings.Contains(err.Error(), "sig=") {
 		t.Errorf("error shows the signature: %v", err)
-	}
-
-	// DownloadFile starts over until a whole body arrives.
-	if err := f.srv.SetFaults(emulator.Faults{TruncateRate: 0.6}); err != nil {
-		t.Fatal(err)
-	}
-	want, _ := f.srv.ExportBytes(id, formats.IsaacURDF)
-	for i := range 5 {
-		file, err := os.Create(filepath.Join(t.TempDir(), fmt.Sprintf("dl%d", i)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, err = f.client.DownloadFile(ctx, e.URL, file, nil)
-		file.Close()
-		if err != nil {
-			// Six truncations in a row at 0.6 happen; the error must say so.
-			if !errors.Is(err, api.ErrTruncated) {
-				t.Fatal(err)
-			}
-			continue
-		}
-		got, _ := os.ReadFile(file.Name())
-		if !bytes.Equal(got, want) {
-			t.Fatalf("file holds %d bytes, want the %d served", len(got), len(want))
-		}
-	}
-	if f.srv.Stats().Download.Requests < 6 {
-		t.Error("no download was retried: the test proves nothing")
-	}
-
-	f.srv.SetFaults(emulator.Faults{TruncateRate: 1})
-	file, _ := os.Create(filepath.Join(t.TempDir(), "always"))
-	defer file.Close()
-	f.srv.ResetStats()
-	if _, err := f.client.DownloadFile(ctx, e.URL, file, nil); !errors.Is(err, api.ErrTruncated) {
-		t.Fatalf("error %v, want ErrTruncated", err)
-	}
-	if n := f.srv.Stats().Download.Requests; n != api.DefaultMaxAttempts {
-		t.Errorf("%d downloads, want %d", n, api.DefaultMaxAttempts)
 	}
 }
 

@@ -3,7 +3,8 @@
 //
 // A Client makes typed calls for the four endpoints (Create, Get, List and the
 // All iterator, Export), waits for generations (WaitReady) and streams
-// downloads from pre-signed URLs (Download, DownloadFile).
+// downloads from pre-signed URLs (Download, and DownloadFrom, which resumes
+// a body cut short; the sync engine restarts and resumes downloads).
 //
 // Retries: 429 (honouring Retry-After, capped), 5xx and connection errors are
 // retried with capped exponential backoff and full jitter, bounded by

@@ -138,7 +138,7 @@ func Pull(ctx context.Context, repo *remote.Repository, ref Ref, o PullOptions) 
 		}
 		g.Go(func() error {
 			fetched := false
-			ce, err := o.Cache.StoreChecked(gctx, e.ID, e.Format, func(ctx context.Context, w io.Writer) (string, error) {
+			ce, err := o.Cache.StoreChecked(gctx, e.ID, e.Format, func(ctx context.Context, w cache.Writer) (string, error) {
 				fetched = true
 				n, err := storeFromLayer(ctx, repo, ref, tmp, ldesc, e, w)
 				mu.Lock()
