@@ -26,8 +26,9 @@ const (
 	// EventUnknownStatus: an asset with a status this version does not know;
 	// it is recorded and skipped.
 	EventUnknownStatus EventType = "unknown_status"
-	// EventPlan: with Options.DryRun, a file that would be fetched. Size is
-	// its size when known, 0 otherwise.
+	// EventPlan: with Options.DryRun, a file that would be fetched. Reason
+	// says why (ReasonNew, ReasonMissing); Size is its size when known, 0
+	// otherwise (a listing gives none).
 	EventPlan EventType = "would_fetch"
 	// EventQueued: a file is due for fetching; Count is the number of files
 	// queued so far. The JSON and line reporters leave it out.

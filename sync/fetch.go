@@ -192,8 +192,8 @@ func (f *fetcher) fetchFile(ctx context.Context, j job) (d downloaded, err error
 		// its ETag. The same body coming again means the ETag is opaque,
 		// not a checksum: the body is taken.
 		prevMismatch string
-		// refused counts the fresh URLs in a row refused (403) at their
-		// first request: two mean the clock or the server, not the URL.
+		// refused counts the fresh URLs in a row refused (403) before a
+		// byte came: when the tries end so, the clock may be off.
 		refused int
 	)
 	defer func() {
@@ -259,10 +259,7 @@ func (f *fetcher) fetchFile(ctx context.Context, j job) (d downloaded, err error
 		}
 		lastErr = err
 		if errors.Is(err, api.ErrURLExpired) && !fromRecord && d.bytes == 0 && d.restarts == 0 {
-			if refused++; refused >= 2 {
-				lastErr = fmt.Errorf("%w; a fresh URL was refused too: check the computer's clock", err)
-				break
-			}
+			refused++
 		} else {
 			refused = 0
 		}
@@ -277,6 +274,9 @@ func (f *fetcher) fetchFile(ctx context.Context, j job) (d downloaded, err error
 		if attempt < f.opts.Attempts {
 			f.emit(Event{Type: EventRetry, ID: j.id, Name: j.name, Format: j.format, Reason: err.Error()})
 		}
+	}
+	if refused >= 2 && errors.Is(lastErr, api.ErrURLExpired) {
+		lastErr = fmt.Errorf("%w; fresh URLs were refused too: check the computer's clock", lastErr)
 	}
 	return d, lastErr
 }

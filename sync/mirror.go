@@ -192,6 +192,18 @@ func (m *mirror) vanished(ctx context.Context, known []cache.AssetMeta, inList m
 // ReasonCached is the Reason of an EventSkip for a file already cached.
 const ReasonCached = "already cached"
 
+// The Reasons of an EventPlan: why a dry run would fetch a file. A stored
+// file is never fetched again for a changed ETag (a listing carries none),
+// so these are the only two.
+const (
+	// ReasonNew: the cache has no such file (a new asset, one ready since
+	// the last sync, a format not fetched before).
+	ReasonNew = "new"
+	// ReasonMissing: the index has the file, but its download is gone
+	// from the cache or not whole; Size is the size it had.
+	ReasonMissing = "missing file"
+)
+
 const pendingReason = "not ready yet: the next gizmo sync (or gizmo sync --wait) picks it up"
 
 // resolve decides, asset by asset, which files to fetch and queues them. It
@@ -209,11 +221,11 @@ func (m *mirror) resolve(ctx context.Context, records []record, known map[string
 		switch rec.Status {
 		case api.StatusReady:
 			m.count(func(s *Summary) { s.Ready++ })
-			if len(m.opts.Tags) > 0 && len(rec.Tags) > 0 && !HasAnyTag(rec.Tags, m.opts.Tags) {
+			if m.excluded(rec) {
 				continue // filtered out by its known tags: no need to ask for more
 			}
 			needGet := len(rec.Formats) == 0 || !rec.listFormats && (!wasKnown || prev.Status != string(api.StatusReady))
-			if len(m.opts.Tags) > 0 && len(rec.Tags) == 0 {
+			if m.tagsUnknown(rec) {
 				needGet = true // the tags may be on the asset, not the list page
 			}
 			if !needGet {
@@ -236,61 +248,142 @@ func (m *mirror) resolve(ctx context.Context, records []record, known map[string
 				m.settled(*a, prev, wasKnown, q, false)
 				return nil
 			})
-		case api.StatusPending, api.StatusProcessing:
-			if !m.opts.Wait {
-				m.count(func(s *Summary) { s.Pending++ })
-				m.emit(Event{Type: EventPending, ID: rec.ID, Name: rec.Name, Status: rec.Status, Reason: pendingReason})
-				continue
-			}
-			g.Go(func() error {
-				wctx, cancel := context.WithTimeout(gctx, m.opts.MaxWait)
-				a, err := m.remote.WaitReady(wctx, rec.ID, nil)
-				cancel()
-				if a == nil {
-					if gctx.Err() != nil {
-						return gctx.Err()
-					}
-					m.fail(rec.ID, "", fmt.Sprintf("wait for generation: %v", err))
-					return nil
-				}
-				if a.Status == api.StatusReady {
-					m.count(func(s *Summary) { s.Ready++ })
-				}
-				m.settled(*a, prev, wasKnown, q, true)
-				return nil
-			})
-		case api.StatusFailed:
-			if rec.Error != "" || (wasKnown && prev.Status == string(api.StatusFailed)) {
-				m.genFailed(rec)
-				continue
-			}
-			// The list page may not carry the reason; the asset does.
-			g.Go(func() error {
-				a, err := m.remote.Get(gctx, rec.ID)
-				if err != nil {
-					if gctx.Err() != nil {
-						return gctx.Err()
-					}
-					m.genFailed(rec)
-					return nil
-				}
-				m.settled(*a, prev, wasKnown, q, false)
-				return nil
-			})
 		default:
-			m.unknownStatus(rec)
+			if m.excluded(rec) {
+				continue // left out by its known tags: not reported
+			}
+			if m.tagsUnknown(rec) || m.unreadyAsks(rec, prev, wasKnown) {
+				g.Go(func() error { return m.unready(gctx, rec, prev, wasKnown, q) })
+				continue
+			}
+			m.unready(gctx, rec, prev, wasKnown, q) // answered without a request
 		}
 	}
 	return g.Wait()
 }
 
+// unreadyAsks tells whether unready needs a request for an asset that is
+// not ready, its tags aside: to wait for it, or to learn why it failed.
+func (m *mirror) unreadyAsks(rec record, prev cache.AssetMeta, wasKnown bool) bool {
+	switch rec.Status {
+	case api.StatusPending, api.StatusProcessing:
+		return m.opts.Wait
+	case api.StatusFailed:
+		return !knownFailure(rec, prev, wasKnown)
+	}
+	return false
+}
+
+// knownFailure: the failure's reason is known, from the list page or the
+// cache (which asked for it when the asset failed).
+func knownFailure(rec record, prev cache.AssetMeta, wasKnown bool) bool {
+	return rec.Error != "" || (wasKnown && prev.Status == string(api.StatusFailed))
+}
+
+// unready reports an asset the listing shows as not ready: pending or
+// processing (waited for with Wait), failed (with its reason, asked for
+// when unknown), or of an unknown status. With Tags and no tags known for
+// it, it first asks for the asset: one that does not carry the tags is not
+// reported.
+func (m *mirror) unready(ctx context.Context, rec record, prev cache.AssetMeta, wasKnown bool, q *queue) error {
+	asked := false
+	if m.tagsUnknown(rec) {
+		// The tags may be on the asset, not the list page.
+		a, err := m.remote.Get(ctx, rec.ID)
+		switch {
+		case err == nil:
+			rec, asked = mergeRecord(*a, prev, wasKnown), true
+			m.learnt(rec.meta)
+			if !m.selected(rec) {
+				return nil
+			}
+			if rec.Status == api.StatusReady { // ready since the listing
+				m.count(func(s *Summary) { s.Ready++ })
+				m.plan(rec, q)
+				return nil
+			}
+		case ctx.Err() != nil:
+			return ctx.Err()
+		case errors.Is(err, api.ErrNotFound):
+			m.goneMidway(rec.ID, "", rec.Name)
+			return nil
+		}
+		// Another failure: the asset is reported as listed.
+	}
+	switch rec.Status {
+	case api.StatusPending, api.StatusProcessing:
+		if !m.opts.Wait {
+			m.count(func(s *Summary) { s.Pending++ })
+			m.emit(Event{Type: EventPending, ID: rec.ID, Name: rec.Name, Status: rec.Status, Reason: pendingReason})
+			return nil
+		}
+		wctx, cancel := context.WithTimeout(ctx, m.opts.MaxWait)
+		a, err := m.remote.WaitReady(wctx, rec.ID, nil)
+		cancel()
+		if a == nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			m.fail(rec.ID, "", fmt.Sprintf("wait for generation: %v", err))
+			return nil
+		}
+		if a.Status == api.StatusReady {
+			m.count(func(s *Summary) { s.Ready++ })
+		}
+		m.settled(*a, prev, wasKnown, q, true)
+	case api.StatusFailed:
+		if asked || knownFailure(rec, prev, wasKnown) {
+			m.genFailed(rec)
+			return nil
+		}
+		// The list page may not carry the reason; the asset does.
+		a, err := m.remote.Get(ctx, rec.ID)
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			m.genFailed(rec)
+			return nil
+		}
+		m.settled(*a, prev, wasKnown, q, false)
+	default:
+		m.unknownStatus(rec)
+	}
+	return nil
+}
+
+// excluded tells whether Tags leave the asset out by the tags known for it.
+func (m *mirror) excluded(rec record) bool {
+	return len(m.opts.Tags) > 0 && len(rec.Tags) > 0 && !HasAnyTag(rec.Tags, m.opts.Tags)
+}
+
+// tagsUnknown tells whether Tags are set and no tag is known for the asset
+// (a list page may carry none: the asset may).
+func (m *mirror) tagsUnknown(rec record) bool {
+	return len(m.opts.Tags) > 0 && len(rec.Tags) == 0
+}
+
+// selected tells whether Tags select the asset, by the tags it carries.
+func (m *mirror) selected(rec record) bool {
+	return len(m.opts.Tags) == 0 || HasAnyTag(rec.Tags, m.opts.Tags)
+}
+
+// learnt keeps an asset's metadata read from the server, for the index.
+func (m *mirror) learnt(meta cache.AssetMeta) {
+	m.metaMu.Lock()
+	m.updated = append(m.updated, meta)
+	m.metaMu.Unlock()
+}
+
 // settled handles an asset read from the server (get or wait): keeps what it
-// says for the index and plans its files when it is ready.
+// says for the index and plans its files when it is ready. An asset the
+// Tags do not select is not reported.
 func (m *mirror) settled(a api.Asset, prev cache.AssetMeta, wasKnown bool, q *queue, waited bool) {
 	rec := mergeRecord(a, prev, wasKnown)
-	m.metaMu.Lock()
-	m.updated = append(m.updated, rec.meta)
-	m.metaMu.Unlock()
+	m.learnt(rec.meta)
+	if !m.selected(rec) {
+		return
+	}
 	switch rec.Status {
 	case api.StatusReady:
 		m.plan(rec, q)
@@ -324,7 +417,7 @@ func (m *mirror) unknownStatus(rec record) {
 
 // plan queues the files of a ready asset that the cache lacks.
 func (m *mirror) plan(rec record, q *queue) {
-	if len(m.opts.Tags) > 0 && !HasAnyTag(rec.Tags, m.opts.Tags) {
+	if !m.selected(rec) {
 		return
 	}
 	want := rec.Formats
@@ -369,8 +462,12 @@ func (m *mirror) plan(rec record, q *queue) {
 		if m.opts.DryRun {
 			// The size is known when the index has the file but its copy
 			// on disk is gone; otherwise only the download will tell.
+			reason := ReasonNew
+			if indexed {
+				reason = ReasonMissing
+			}
 			m.count(func(s *Summary) { s.Planned++; s.PlannedBytes += e.Size })
-			m.emit(Event{Type: EventPlan, ID: rec.ID, Name: rec.Name, Format: f, Size: e.Size})
+			m.emit(Event{Type: EventPlan, ID: rec.ID, Name: rec.Name, Format: f, Size: e.Size, Reason: reason})
 			continue
 		}
 		m.metaMu.Lock()

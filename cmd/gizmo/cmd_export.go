@@ -31,8 +31,8 @@ func init() {
 		Description: `Asks the API for a download URL for the asset in --format, then downloads it
 (with a progress bar on a terminal), the way 'gizmo sync' fetches each file:
 an unexpired download URL from an earlier export or sync is reused (until 2
-minutes before it expires), a refused URL is replaced by a fresh one (two
-fresh ones refused in a row point at the computer's clock), a body cut short
+minutes before it expires), a refused URL is replaced by a fresh one (within
+8 tries; fresh ones refused to the end point at the computer's clock), a body cut short
 resumes where it stopped (or starts over), an ETag that is a checksum must
 match the body, and a URDF or MJCF model is validated, the verdict recorded
 in the cache (a model with errors is kept, and said so). The asset is

@@ -15,10 +15,10 @@ package main
 //	    one asset on one route (default scriptMaxPerAssetRate), and the
 //	    script fails at its end if it refused any: a client polling or
 //	    retrying in a tight loop fails every script.
-//	emuasset [--extra-format F]... VAR STATUS PROMPT...
+//	emuasset [--extra-format F]... [--tag T]... VAR STATUS PROMPT...
 //	    add an asset with a fixed status (any word: archived is one the API
 //	    does not document), offering the formats F beyond the documented
-//	    ones once ready; its id goes into $VAR.
+//	    ones once ready, carrying the tags T; its id goes into $VAR.
 //	emudelete ID
 //	    delete an asset: the API answers 404 for it from then on.
 //	emucreate VAR PROMPT...
@@ -299,14 +299,19 @@ func setEmuEnv(ts *testscript.TestScript, u, key string) {
 
 func cmdEmuasset(ts *testscript.TestScript, neg bool, args []string) {
 	var extra []formats.Format
-	for len(args) >= 2 && args[0] == "--extra-format" {
-		extra = append(extra, formats.Format(args[1]))
+	var tags []string
+	for len(args) >= 2 && (args[0] == "--extra-format" || args[0] == "--tag") {
+		if args[0] == "--tag" {
+			tags = append(tags, args[1])
+		} else {
+			extra = append(extra, formats.Format(args[1]))
+		}
 		args = args[2:]
 	}
 	if neg || len(args) < 3 {
-		ts.Fatalf("usage: emuasset [--extra-format F]... VAR STATUS PROMPT...")
+		ts.Fatalf("usage: emuasset [--extra-format F]... [--tag T]... VAR STATUS PROMPT...")
 	}
-	a, err := scriptEmulator(ts).AddAsset(strings.Join(args[2:], " "), "", nil, api.Status(args[1]), extra...)
+	a, err := scriptEmulator(ts).AddAsset(strings.Join(args[2:], " "), "", tags, api.Status(args[1]), extra...)
 	ts.Check(err)
 	ts.Setenv(args[0], a.ID)
 }

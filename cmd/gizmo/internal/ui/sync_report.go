@@ -189,11 +189,18 @@ func itemText(e gsync.Event, quiet, verbose bool) string {
 		}
 		return s
 	case gsync.EventPlan:
-		size := "size unknown"
-		if e.Size > 0 {
-			size = Bytes(e.Size)
+		// The size only where known: listings do not give it.
+		var why []string
+		if e.Reason != "" {
+			why = append(why, e.Reason)
 		}
-		return fmt.Sprintf("would fetch %s (%s)", what, size)
+		if e.Size > 0 {
+			why = append(why, Bytes(e.Size))
+		}
+		if len(why) == 0 {
+			return "would fetch " + what
+		}
+		return fmt.Sprintf("would fetch %s: %s", what, strings.Join(why, ", "))
 	case gsync.EventPending:
 		return fmt.Sprintf("pending  %s: %s, %s", what, e.Status, e.Reason)
 	case gsync.EventGenerationFailed:
