@@ -265,8 +265,8 @@ func exportViaCache(store *cache.Cache) fetchFunc {
 				return nil, err
 			}
 		}
-		e, err := store.Entry(id, string(f))
-		if err != nil || !store.Have(id, string(f)) {
+		e, err := store.Stored(id, string(f))
+		if err != nil {
 			if client == nil {
 				// Removed from the cache since the command looked.
 				return nil, fmt.Errorf("export %s/%s: no longer in the cache, and no API key to download it again: %s", id, f, keyHelp)
