@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -24,6 +25,7 @@ import (
 
 	"github.com/antimlabs/gizmo/formats"
 	"github.com/antimlabs/gizmo/internal/lockedfile"
+	"github.com/antimlabs/gizmo/internal/testcorpus"
 )
 
 // openTest opens a cache in a temp dir and checks the index's consistency
@@ -1004,6 +1006,26 @@ func TestRecordAssetsRevision(t *testing.T) {
 			if err != nil || got.Revision != tc.want || got.Scene != (tc.before != "") {
 				t.Errorf("recorded %+v (%v), want revision %q", got, err, tc.want)
 			}
+		})
+	}
+}
+
+// TestStoreRefusesHostileFixtures: every zip of the repository's
+// testdata/hostile is refused as a hostile archive naming its entry and the
+// asset, and nothing of it is published.
+func TestStoreRefusesHostileFixtures(t *testing.T) {
+	for _, hc := range testcorpus.HostileArchives(t) {
+		t.Run(filepath.Base(hc.Path), func(t *testing.T) {
+			data, err := os.ReadFile(hc.Path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := openTest(t)
+			_, err = c.Store(context.Background(), "ast_x", "isaac_sim_urdf", bytesFetch(data, ""))
+			if !errors.Is(err, ErrHostileArchive) || !strings.Contains(err.Error(), strconv.Quote(hc.Entry)) || !strings.Contains(err.Error(), "ast_x/isaac_sim_urdf") {
+				t.Fatalf("err = %v, want a hostile archive naming %q and the asset", err, hc.Entry)
+			}
+			assertEmpty(t, c)
 		})
 	}
 }

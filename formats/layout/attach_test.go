@@ -22,7 +22,7 @@ import (
 // and the placed scene validates and loads in MuJoCo 3.3.8.
 func TestPlaceMuJoCoAttach(t *testing.T) {
 	src := t.TempDir()
-	stl, err := os.ReadFile(filepath.Join("..", "..", "validate", "mjcf", "testdata", "conformance", "assets", "tetra.stl"))
+	stl, err := os.ReadFile(filepath.Join("..", "..", "testdata", "meshes", "tetra.stl"))
 	if err != nil {
 		t.Fatal(err)
 	}

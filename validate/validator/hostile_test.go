@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -14,6 +15,7 @@ import (
 	"unicode/utf16"
 
 	"github.com/antimlabs/gizmo/formats"
+	"github.com/antimlabs/gizmo/internal/testcorpus"
 	"github.com/antimlabs/gizmo/validate"
 )
 
@@ -386,6 +388,31 @@ func TestHostileXML(t *testing.T) {
 			}
 			if strings.HasPrefix(name, "deep.") && !strings.Contains(res.Reports[0].Errors[0].Message, "nested deeper than") {
 				t.Errorf("deep nesting: %s", res.Reports[0].Errors[0].Message)
+			}
+		})
+	}
+}
+
+// TestHostileArchiveFixtures: every zip of the repository's testdata/hostile
+// is refused as archive-unsafe, naming its entry, and nothing of it is
+// checked or left extracted.
+func TestHostileArchiveFixtures(t *testing.T) {
+	for _, c := range testcorpus.HostileArchives(t) {
+		t.Run(filepath.Base(c.Path), func(t *testing.T) {
+			tmp := t.TempDir()
+			t.Setenv("TMPDIR", tmp)
+			rs, err := Path(context.Background(), c.Path, validate.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(rs) != 1 || len(rs[0].Errors) != 1 || rs[0].Errors[0].Rule != "archive-unsafe" {
+				t.Fatalf("reports %v; want one archive-unsafe error", summarize(rs))
+			}
+			if msg := rs[0].Errors[0].Message; !strings.Contains(msg, strconv.Quote(c.Entry)) {
+				t.Errorf("message %q does not name the entry %q", msg, c.Entry)
+			}
+			if ents, _ := os.ReadDir(tmp); len(ents) != 0 {
+				t.Errorf("left in the temp folder: %v", ents)
 			}
 		})
 	}
