@@ -19,10 +19,13 @@ func init() {
 	register(&cli.Command{
 		Name:      "validate",
 		Usage:     "check URDF, MJCF and USD models for what would make a simulator fail to load them",
-		ArgsUsage: "PATH...",
+		ArgsUsage: "PATH...|-",
 		Description: `Checks model files, folders (recursively) and zip archives as Gizmo exports
 them. Each file's format is told from its content: a URDF (<robot> root), an
-MJCF (<mujoco> root), a USD file (#usda or PXR-USDC header).
+MJCF (<mujoco> root), a USD file (#usda or PXR-USDC header). A PATH of -
+reads one model (or a zip of them) from standard input: reports name it
+<stdin>, and the files it names (meshes, includes) are looked up from the
+current folder.
 
 Problems are printed like a compiler's, file:line:col: error|warning: message
 [rule], then a summary line. Errors are what the simulators' own parsers
@@ -53,6 +56,7 @@ PATH; 130 when interrupted.`,
 			}
 			ctx, cancel := commandContext(c)
 			defer cancel()
+			opts.stdin = c.App.Reader
 			return runValidate(ctx, opts, c.App.Writer, c.App.ErrWriter)
 		},
 	})
@@ -64,6 +68,7 @@ type validateOptions struct {
 	check validate.Options
 	json  bool
 	quiet bool
+	stdin io.Reader // read for the path "-"
 }
 
 func validateOptionsFrom(c *cli.Context) (validateOptions, error) {
@@ -77,7 +82,16 @@ func validateOptionsFrom(c *cli.Context) (validateOptions, error) {
 		},
 	}
 	if len(o.paths) == 0 {
-		return o, errors.New("validate needs at least one PATH (a model file, a folder or a zip archive)")
+		return o, errors.New("validate needs at least one PATH (a model file, a folder or a zip archive, or - for standard input)")
+	}
+	stdin := 0
+	for _, p := range o.paths {
+		if p == "-" {
+			stdin++
+		}
+	}
+	if stdin > 1 {
+		return o, errors.New("validate reads standard input (-) once: give - one time")
 	}
 	switch t := strings.ToLower(c.String("target")); t {
 	case "", validate.TargetIsaac, validate.TargetMuJoCo:
@@ -117,7 +131,7 @@ func runValidate(ctx context.Context, o validateOptions, stdout, stderr io.Write
 	var skipped []validator.Skipped
 	missing, special, empty := 0, 0, 0
 	for _, p := range o.paths {
-		res, err := validateOne(ctx, p, o.check)
+		res, err := validateOne(ctx, p, o.check, o.stdin)
 		if errors.Is(err, validator.ErrNotFound) {
 			missing++
 			r := validate.Report{Path: p}
@@ -199,14 +213,20 @@ func runValidate(ctx context.Context, o validateOptions, stdout, stderr io.Write
 
 // validateOne runs validatePath in a goroutine of its own and gives up on
 // it when ctx ends: a read stuck in the kernel cannot hold Ctrl-C.
-func validateOne(ctx context.Context, path string, opts validate.Options) (validator.Result, error) {
+func validateOne(ctx context.Context, path string, opts validate.Options, stdin io.Reader) (validator.Result, error) {
 	type result struct {
 		res validator.Result
 		err error
 	}
 	done := make(chan result, 1)
 	go func() {
-		res, err := validatePath(ctx, path, opts)
+		var res validator.Result
+		var err error
+		if path == "-" {
+			res, err = validator.Reader(ctx, validator.StdinName, stdin, opts)
+		} else {
+			res, err = validatePath(ctx, path, opts)
+		}
 		done <- result{res, err}
 	}()
 	select {
