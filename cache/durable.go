@@ -3,9 +3,10 @@ package cache
 import (
 	"errors"
 	"fmt"
-	"os"
 	"sync"
 	"time"
+
+	"github.com/antimlabs/gizmo/internal/atomicfile"
 )
 
 // Durability is group-committed like the index (see "Writing" in the
@@ -118,35 +119,9 @@ func (g *flushGroup) wait(paths []string) error {
 // flushFS makes the writes under root durable: syncfs where there is one,
 // else an fsync of each path. Tests swap it.
 var flushFS = func(root string, paths []string) error {
-	err := syncFS(root)
-	if errors.Is(err, errNoSyncfs) {
-		return fsyncEach(paths)
+	err := atomicfile.SyncFS(root)
+	if errors.Is(err, atomicfile.ErrNoSyncFS) {
+		return atomicfile.SyncEach(paths)
 	}
 	return err
-}
-
-// errNoSyncfs: the system has no syncfs(2).
-var errNoSyncfs = errors.New("syncfs is not supported")
-
-// fsyncEach fsyncs each path once, in order (contents before directories).
-func fsyncEach(paths []string) error {
-	seen := make(map[string]bool, len(paths))
-	for _, p := range paths {
-		if seen[p] {
-			continue
-		}
-		seen[p] = true
-		f, err := os.Open(p)
-		if err != nil {
-			return err
-		}
-		err = f.Sync()
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			return fmt.Errorf("fsync %s: %w", p, err)
-		}
-	}
-	return nil
 }

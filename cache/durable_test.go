@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/antimlabs/gizmo/internal/atomicfile"
 )
 
 // TestFlushGroupShares: stores waiting at the same time share flushes, and
@@ -86,17 +88,17 @@ func TestFsyncEachFallback(t *testing.T) {
 	if err := os.WriteFile(f, []byte("x"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := fsyncEach([]string{f, dir, f}); err != nil {
+	if err := atomicfile.SyncEach([]string{f, dir, f}); err != nil {
 		t.Fatal(err)
 	}
-	if err := fsyncEach([]string{filepath.Join(dir, "gone")}); err == nil || !strings.Contains(err.Error(), "gone") {
-		t.Fatalf("fsyncEach of a missing file: %v", err)
+	if err := atomicfile.SyncEach([]string{filepath.Join(dir, "gone")}); err == nil || !strings.Contains(err.Error(), "gone") {
+		t.Fatalf("SyncEach of a missing file: %v", err)
 	}
 	// A whole Store through the fallback.
 	old := flushFS
 	t.Cleanup(func() { flushFS = old })
 	var n int
-	flushFS = func(root string, paths []string) error { n += len(paths); return fsyncEach(paths) }
+	flushFS = func(root string, paths []string) error { n += len(paths); return atomicfile.SyncEach(paths) }
 	c, err := Open(t.TempDir())
 	if err != nil {
 		t.Fatal(err)

@@ -11,6 +11,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/antimlabs/gizmo/internal/atomicfile"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -111,7 +112,7 @@ func RepairIndex(ctx context.Context, dir string) (IndexRepair, error) {
 	if err := os.Rename(tmp, x.path); err != nil {
 		return res, fmt.Errorf("repair the cache index: %w (nothing was changed)", err)
 	}
-	if err := fsyncEach([]string{c.root}); err != nil {
+	if err := atomicfile.SyncEach([]string{c.root}); err != nil {
 		return res, fmt.Errorf("repair the cache index: %w", err)
 	}
 	res.Rebuilt, res.Assets, res.Entries = true, len(assets), len(entries)

@@ -1,8 +1,9 @@
-// Package atomicfile writes small files so that a reader sees the old file
+// Package atomicfile writes files so that a reader sees the old file
 // or the new one, never a partial one, and the change survives a crash: a
 // temp file beside the target, fsync, rename, fsync of the directory.
 // The cache, the placement code, the emulator's state and the CLI's
-// export output all write their files with it.
+// export output all write their files with it; SyncFS and SyncEach make a
+// batch of writes durable at once (the cache's stores, layout's placements).
 package atomicfile
 
 import (
