@@ -28,12 +28,13 @@ func init() {
 		ArgsUsage: "ID|NAME",
 		Description: `Finds the asset (in the cache, else from the API), adds its id to gizmo.toml's
 [assets] ids (a scene's, of the current generation, to [assets] scenes),
-keeping the file's comments, adds a [[target]] for --layout if
-the manifest has none, then prepares the project: the asset is fetched if the
-cache lacks it, validated, placed, and recorded in gizmo.lock.
+keeping the file's comments, then prepares the project: the asset is fetched
+if the cache lacks it, validated, placed, and recorded in gizmo.lock.
 
-Without --layout the asset goes to every target of gizmo.toml. A project
-without gizmo.toml gets one.
+Without --layout the asset goes to every target of gizmo.toml. With --layout
+it goes into that layout's target only (added if the manifest has none): its
+id is added to that [[target]]'s own ids (or scenes), not to [assets]. A
+project without gizmo.toml gets one.
 
 The asset's status is asked for first (one request), and gizmo.toml is left
 as it was when the asset cannot be placed: failed on Gizmo (exit 1, with the
@@ -85,11 +86,15 @@ warnings here; 'gizmo prepare' exits 5 for them.`,
 				if err != nil {
 					return nil, err
 				}
+				// The target --layout names, by its position among the
+				// [[target]] tables (a new one is the last).
+				into := len(m.Targets)
 				if want != nil {
 					if t, ok := findTarget(m, *want); ok {
 						if len(want.Formats) > 0 && !hasFormats(t, want.Formats) {
 							return nil, fmt.Errorf("the %s target in %s (line %d) does not place %s: add it to its formats", t.Layout, t.Dir, t.Line, want.Formats[0].Short())
 						}
+						into = slices.IndexFunc(m.Targets, func(x project.Target) bool { return x.Dir == t.Dir })
 					} else {
 						data = project.AddTarget(data, *want)
 					}
@@ -101,6 +106,13 @@ warnings here; 'gizmo prepare' exits 5 for them.`,
 				}
 				switch {
 				case m.Assets.Lists(meta.ID):
+					// [assets] places it in every target already.
+				case want != nil && into < len(m.Targets) && m.Targets[into].Lists(meta.ID):
+				case want != nil && meta.Scene:
+					// --layout: that target only.
+					data = project.AddTargetScene(data, into, meta.ID)
+				case want != nil:
+					data = project.AddTargetID(data, into, meta.ID)
 				case meta.Scene:
 					data = project.AddScene(data, meta.ID)
 				default:

@@ -89,33 +89,91 @@ func AddID(data []byte, id string) []byte { return addToList(data, "ids", id) }
 // scenes, as AddID does for ids.
 func AddScene(data []byte, id string) []byte { return addToList(data, "scenes", id) }
 
+// AddTargetID returns the manifest text with id added to the ids of its
+// [[target]] number n (0-based, in file order), changing only that line
+// (or adding it under the table's header): the asset is placed in that
+// target only (the caller checks Target.Lists first). A manifest with no
+// such target is returned unchanged.
+func AddTargetID(data []byte, n int, id string) []byte { return addToTarget(data, n, "ids", id) }
+
+// AddTargetScene is AddTargetID for a scene id (the target's scenes).
+func AddTargetScene(data []byte, n int, id string) []byte { return addToTarget(data, n, "scenes", id) }
+
+func addToTarget(data []byte, n int, key, id string) []byte {
+	lines := splitLines(data)
+	keyRe := listKeyRe(key)
+	seen := 0
+	for i, line := range lines {
+		if m := tableHeader(line, keyRe); m != nil && m[1] != "" && normKey(m[2]) == "target" {
+			if seen == n {
+				return join(addAt(lines, i, key, id))
+			}
+			seen++
+		}
+	}
+	return data
+}
+
 // addToList adds id to the [assets] array key (ids or scenes).
 func addToList(data []byte, key, id string) []byte {
-	idsRe := regexp.MustCompile(`^\s*` + regexp.QuoteMeta(key) + `\s*=\s*\[`)
+	lines := splitLines(data)
+	keyRe := listKeyRe(key)
+	for i, line := range lines {
+		if m := tableHeader(line, keyRe); m != nil && m[1] == "" && normKey(m[2]) == "assets" {
+			return join(addAt(lines, i, key, id))
+		}
+	}
+	// No [assets] table: add one before the first table.
+	first := len(lines)
+	for i, line := range lines {
+		if tableHeader(line, keyRe) != nil {
+			first = i
+			break
+		}
+	}
+	block := []string{"[assets]", key + " = [" + quote(id) + "]", ""}
+	return join(append(lines[:first], append(block, lines[first:]...)...))
+}
+
+func splitLines(data []byte) []string {
 	var lines []string
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(make([]byte, 64*1024), 1<<20)
 	for sc.Scan() {
 		lines = append(lines, sc.Text())
 	}
-	table, assetsAt := "", -1
-	for i := 0; i < len(lines); i++ {
-		line := lines[i]
-		if m := headerRe.FindStringSubmatch(line); m != nil && !strings.HasPrefix(strings.TrimSpace(line), "#") && !idsRe.MatchString(line) {
-			table = normKey(m[2])
-			if table == "assets" && m[1] == "" {
-				assetsAt = i
-			}
-			continue
+	return lines
+}
+
+// listKeyRe matches the first line of the array key.
+func listKeyRe(key string) *regexp.Regexp {
+	return regexp.MustCompile(`^\s*` + regexp.QuoteMeta(key) + `\s*=\s*\[`)
+}
+
+// tableHeader returns headerRe's match of a table header line ([t] or
+// [[t]]), or nil: comments and the array key's own line are no headers.
+func tableHeader(line string, keyRe *regexp.Regexp) []string {
+	if strings.HasPrefix(strings.TrimSpace(line), "#") || keyRe.MatchString(line) {
+		return nil
+	}
+	return headerRe.FindStringSubmatch(line)
+}
+
+// addAt adds id to the array key of the table whose header is line at,
+// appending to the array where it is, or adding the key under the header.
+func addAt(lines []string, at int, key, id string) []string {
+	keyRe := listKeyRe(key)
+	for i := at + 1; i < len(lines); i++ {
+		if tableHeader(lines[i], keyRe) != nil {
+			break
 		}
-		if table != "assets" || !idsRe.MatchString(line) {
+		if !keyRe.MatchString(lines[i]) {
 			continue
 		}
 		// Find the closing bracket of the array, on this line or a later one.
 		for j := i; j < len(lines); j++ {
 			code := stripStrings(lines[j])
-			k := strings.LastIndex(code, "]")
-			if k < 0 {
+			if strings.LastIndex(code, "]") < 0 {
 				continue
 			}
 			// Map the position in the stripped text back to the line.
@@ -137,28 +195,14 @@ func addToList(data []byte, key, id string) []byte {
 				if !strings.HasSuffix(strings.TrimRight(stripStrings(lines[j-1]), " \t"), ",") && !strings.HasSuffix(strings.TrimRight(stripStrings(lines[j-1]), " \t"), "[") {
 					lines[j-1] += ","
 				}
-				return join(lines)
+				return lines
 			}
 			lines[j] = before + sep + quote(id) + lines[j][pos:]
-			return join(lines)
+			return lines
 		}
 		break
 	}
-	if assetsAt >= 0 {
-		lines = append(lines[:assetsAt+1], append([]string{key + " = [" + quote(id) + "]"}, lines[assetsAt+1:]...)...)
-		return join(lines)
-	}
-	// No [assets] table: add one before the first table.
-	first := len(lines)
-	for i, line := range lines {
-		if headerRe.MatchString(line) && !strings.HasPrefix(strings.TrimSpace(line), "#") {
-			first = i
-			break
-		}
-	}
-	block := []string{"[assets]", key + " = [" + quote(id) + "]", ""}
-	lines = append(lines[:first], append(block, lines[first:]...)...)
-	return join(lines)
+	return append(lines[:at+1], append([]string{key + " = [" + quote(id) + "]"}, lines[at+1:]...)...)
 }
 
 // closingBracket finds the index of the last ']' outside strings and

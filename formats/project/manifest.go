@@ -11,6 +11,7 @@ import (
 	"path"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/BurntSushi/toml"
@@ -64,6 +65,16 @@ type Target struct {
 	Formats []formats.Format
 	Link    layout.LinkMode
 	Line    int // line of its [[target]] header
+	// IDs and Scenes are assets (and scenes) placed in this target only,
+	// besides what [assets] selects for every target ('gizmo place
+	// --layout' records there).
+	IDs    []string
+	Scenes []string
+}
+
+// Lists reports whether the target lists the id in its own ids or scenes.
+func (t Target) Lists(id string) bool {
+	return slices.Contains(t.IDs, id) || slices.Contains(t.Scenes, id)
 }
 
 // Error is a problem in a project file, with its line (0 when unknown).
@@ -97,6 +108,8 @@ type rawManifest struct {
 		Dir     string   `toml:"dir"`
 		Formats []string `toml:"formats"`
 		Link    string   `toml:"link"`
+		IDs     []string `toml:"ids"`
+		Scenes  []string `toml:"scenes"`
 	} `toml:"target"`
 }
 
@@ -127,7 +140,7 @@ func ParseManifest(file string, data []byte) (*Manifest, error) {
 	lines := keyLines(data)
 	if und := md.Undecoded(); len(und) > 0 {
 		k := und[0].String()
-		return nil, &Error{File: file, Line: lines.first(k), Msg: fmt.Sprintf("unknown key %q: the manifest knows source, [assets] ids, names, tags, all, scenes and [[target]] layout, dir, formats, link", k)}
+		return nil, &Error{File: file, Line: lines.first(k), Msg: fmt.Sprintf("unknown key %q: the manifest knows source, [assets] ids, names, tags, all, scenes and [[target]] layout, dir, formats, link, ids, scenes", k)}
 	}
 	sum := sha256.Sum256(data)
 	m := &Manifest{Path: file, Digest: hex.EncodeToString(sum[:]), Source: raw.Source}
@@ -173,7 +186,7 @@ func ParseManifest(file string, data []byte) (*Manifest, error) {
 		if err != nil {
 			return nil, bad("[[target]] %d: %v", i+1, err)
 		}
-		t := Target{Layout: l, Dir: dir, Link: link, Line: line}
+		t := Target{Layout: l, Dir: dir, Link: link, Line: line, IDs: rt.IDs, Scenes: rt.Scenes}
 		for _, s := range rt.Formats {
 			f, err := formats.Parse(s)
 			if err != nil {

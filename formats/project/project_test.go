@@ -166,6 +166,49 @@ func TestAddScene(t *testing.T) {
 	}
 }
 
+// TestAddTargetID: an id goes into the ids of the numbered [[target]] only
+// (the other targets and [assets] stay as they were), and the result
+// parses with the target listing it.
+func TestAddTargetID(t *testing.T) {
+	two := "[assets]\nids = [\"a\"]\n\n[[target]]\nlayout = \"isaac\"\ndir = \"i\"\n\n[[target]] # mine\nlayout = \"mujoco\"\ndir = \"m\"\n"
+	tests := []struct {
+		name, in string
+		n        int
+		want     string
+	}{
+		{"no ids key", two, 1, "[assets]\nids = [\"a\"]\n\n[[target]]\nlayout = \"isaac\"\ndir = \"i\"\n\n[[target]] # mine\nids = [\"ast_9\"]\nlayout = \"mujoco\"\ndir = \"m\"\n"},
+		{"first target", two, 0, "[assets]\nids = [\"a\"]\n\n[[target]]\nids = [\"ast_9\"]\nlayout = \"isaac\"\ndir = \"i\"\n\n[[target]] # mine\nlayout = \"mujoco\"\ndir = \"m\"\n"},
+		{"its ids", "[[target]]\nlayout = \"isaac\"\ndir = \"i\"\nids = [\"b\"]\n\n[[target]]\nlayout = \"mujoco\"\ndir = \"m\"\nids = [\"c\"]\n", 1,
+			"[[target]]\nlayout = \"isaac\"\ndir = \"i\"\nids = [\"b\"]\n\n[[target]]\nlayout = \"mujoco\"\ndir = \"m\"\nids = [\"c\", \"ast_9\"]\n"},
+		{"no such target", two, 2, two},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := AddTargetID([]byte(tt.in), tt.n, "ast_9")
+			if string(got) != tt.want {
+				t.Errorf("got\n%s\nwant\n%s", got, tt.want)
+			}
+			m, err := ParseManifest(ManifestFile, got)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, tg := range m.Targets {
+				if tg.Lists("ast_9") != (i == tt.n) {
+					t.Errorf("target %d lists ast_9: %v", i, tg.Lists("ast_9"))
+				}
+			}
+			if m.Assets.Lists("ast_9") {
+				t.Errorf("[assets] lists ast_9")
+			}
+		})
+	}
+	got := AddTargetScene([]byte(two), 1, "k3q9")
+	m, err := ParseManifest(ManifestFile, got)
+	if err != nil || !slices.Contains(m.Targets[1].Scenes, "k3q9") || m.Targets[0].Lists("k3q9") {
+		t.Errorf("AddTargetScene: %+v %v\n%s", m, err, got)
+	}
+}
+
 func TestEdit(t *testing.T) {
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, ManifestFile), StarterManifest([]layout.Layout{layout.MuJoCo}), 0o644); err != nil {

@@ -98,9 +98,18 @@ func (s *slow) selected(ctx context.Context) ([]string, error) {
 	// client fetches and exports it as one. A scene may be edited
 	// elsewhere, so it is always asked for (online): the cache drops its
 	// exports when its revision has changed, and they are exported again.
-	for _, id := range append(slices.Clone(sel.IDs), sel.Scenes...) {
+	// Then what a target lists for itself ('gizmo place --layout').
+	ids, scenes := append(slices.Clone(sel.IDs), sel.Scenes...), slices.Clone(sel.Scenes)
+	for _, t := range s.targets {
+		ids = append(append(ids, t.IDs...), t.Scenes...)
+		scenes = append(scenes, t.Scenes...)
+	}
+	for _, id := range ids {
+		if slices.Contains(out, id) {
+			continue
+		}
 		m, known := s.metas[id]
-		scene := m.Scene || slices.Contains(sel.Scenes, id)
+		scene := m.Scene || slices.Contains(scenes, id)
 		if !known || (scene || s.inListing != nil && !s.inListing[id]) && !s.o.Offline {
 			// Unknown to the cache, missing from the listing, or a scene: ask.
 			if err := s.get(ctx, id); err != nil {
@@ -152,6 +161,30 @@ func (s *slow) selected(ctx context.Context) ([]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// everywhere tells whether [assets] selects an asset, for every target.
+func (s *slow) everywhere(id string) bool {
+	sel := s.m.Assets
+	if sel.All || slices.Contains(sel.IDs, id) || slices.Contains(sel.Scenes, id) {
+		return true
+	}
+	a, ok := s.metas[id]
+	return ok && (slices.Contains(sel.Names, a.Name) || gsync.HasAnyTag(a.Tags, sel.Tags))
+}
+
+// elsewhere tells whether target t leaves out an asset another target lists
+// for itself and [assets] does not select.
+func (s *slow) elsewhere(t *target, id string) bool {
+	if t.Lists(id) || s.everywhere(id) {
+		return false
+	}
+	for _, o := range s.targets {
+		if o.Lists(id) {
+			return true
+		}
+	}
+	return false
 }
 
 // placeable keeps the selected assets that can be placed: those the lock
@@ -382,6 +415,9 @@ func (s *slow) wanted(ctx context.Context, selected []string) (wanted, []need, e
 	for i, t := range s.targets {
 		perTarget[i] = map[string][]formats.Format{}
 		for _, id := range selected {
+			if s.elsewhere(t, id) && !(s.pinned && s.lockPins(id)) {
+				continue // listed by another target only
+			}
 			fs, err := s.formatsFor(ctx, t, id)
 			if err != nil {
 				return nil, nil, err
