@@ -154,6 +154,8 @@ func scriptSetup(env *testscript.Env) error {
 	if dir := corpusDir(); dir != "" {
 		env.Setenv("GIZMO_CORPUS", dir)
 	}
+	// The repository's shared fixtures (testdata/hostile, ...).
+	env.Setenv("TESTDATA", filepath.Dir(testcorpus.HostileDir()))
 	env.Values[emuKey{}] = &emuHolder{t: env.T()}
 	return nil
 }
