@@ -346,6 +346,20 @@ func TestSlug(t *testing.T) {
 		{"snake_case Name", "snake_case-name"},
 		{"Robot\x00\x07 Arm", "robot-arm"},
 		{strings.Repeat("a", 100), strings.Repeat("a", MaxSlug)},
+		// Other scripts are transliterated, not dropped.
+		{"Робот", "robot"},
+		{"Робот-манипулятор 2", "robot-manipuliator-2"},
+		{"üüü", "uuu"},
+		{"Über-Greifer", "uber-greifer"},
+		{"Straße", "strasse"},
+		{"Ρομπότ", "rompot"},
+		{"机器人", "ji-qi-ren"},
+		{"ロボット", "robotsuto"},
+		{"로봇 팔", "robos-pal"},
+		{"رجل آلي", "rjl-aly"},
+		{"🤖🤖", "asset"},
+		{"Arm 🤖 v2", "arm-v2"},
+		{strings.Repeat("机", 100), strings.TrimSuffix(strings.Repeat("ji-", 16), "-")},
 	}
 	for _, tt := range tests {
 		if got := Slug(tt.name); got != tt.want {

@@ -5,6 +5,9 @@ import (
 	"encoding/hex"
 	"sort"
 	"strings"
+	"unicode/utf8"
+
+	"github.com/mozillazg/go-unidecode"
 )
 
 // MaxSlug is the longest slug Slug returns, in bytes.
@@ -20,22 +23,39 @@ var reserved = map[string]bool{
 }
 
 // Slug turns an asset name into a folder name: lowercase ASCII letters,
-// digits, '-' and '_'; every other run of characters becomes one '-'. The
-// result is never empty, never "." or "..", holds no separator and is at
-// most MaxSlug bytes, so it cannot name a path outside the target folder.
+// digits, '-' and '_'. Letters of other scripts are transliterated
+// (Unidecode's tables: "Робот" gives "robot", "Über-Greifer"
+// "uber-greifer", "机器人" "ji-qi-ren"); every other run of characters
+// becomes one '-'. The result is never empty, never "." or "..", holds no
+// separator and is at most MaxSlug bytes, so it cannot name a path outside
+// the target folder.
+//
+// ASCII, not the name's own letters, because the folder and file names end
+// up where not every reader takes more: MuJoCo opens files with fopen,
+// which on Windows reads a path in the ANSI code page; ROS package names
+// and package:// URIs are ASCII; USD before 24.03 takes ASCII identifiers
+// only; HFS+ stores names decomposed (NFD), so a name written composed does
+// not read back the same; shells and build scripts quote them badly. A
+// name with nothing to transliterate (emoji alone) gives "asset".
 func Slug(name string) string {
 	var b strings.Builder
 	dash := false
-	for _, r := range strings.ToLower(name) {
-		switch {
-		case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == '_':
-			b.WriteRune(r)
-			dash = false
-		default:
-			if !dash && b.Len() > 0 {
-				b.WriteByte('-')
+	for _, c := range name {
+		ascii := string(c)
+		if c >= utf8.RuneSelf {
+			ascii = unidecode.Unidecode(ascii)
+		}
+		for _, r := range strings.ToLower(ascii) {
+			switch {
+			case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == '_':
+				b.WriteRune(r)
+				dash = false
+			default:
+				if !dash && b.Len() > 0 {
+					b.WriteByte('-')
+				}
+				dash = true
 			}
-			dash = true
 		}
 		if b.Len() >= MaxSlug {
 			break
