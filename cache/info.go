@@ -12,8 +12,8 @@ import (
 type Info struct {
 	Root          string `json:"root"`
 	SchemaVersion uint64 `json:"schema_version"`
-	Assets        int    `json:"assets"`
-	Vanished      int    `json:"vanished"`
+	Assets        int    `json:"assets_cached"`
+	Vanished      int    `json:"assets_vanished"`
 	Entries       int    `json:"entries"`
 	Blobs         int    `json:"blobs"`
 	Trees         int    `json:"trees"`

@@ -43,7 +43,7 @@ const (
 // Problem is one inconsistency between the index and the disk.
 type Problem struct {
 	Kind     string `json:"kind"`
-	AssetID  string `json:"asset_id,omitempty"`
+	AssetID  string `json:"id,omitempty"`
 	Format   string `json:"format,omitempty"`
 	Path     string `json:"path,omitempty"`
 	Detail   string `json:"detail"`

@@ -1,6 +1,7 @@
 package sync
 
 import (
+	"encoding/json"
 	"time"
 
 	"github.com/antimlabs/gizmo/formats"
@@ -69,7 +70,7 @@ type Event struct {
 	Bytes    int64          `json:"bytes,omitempty"`
 	Size     int64          `json:"size,omitempty"`
 	SHA256   string         `json:"sha256,omitempty"`
-	Path     string         `json:"path,omitempty"`
+	Path     string         `json:"model,omitempty"` // the model file in the cache
 	Valid    *bool          `json:"valid,omitempty"`
 	Reason   string         `json:"reason,omitempty"`
 	Count    int            `json:"count,omitempty"`
@@ -101,12 +102,23 @@ type Summary struct {
 	UnknownFormats []formats.Format `json:"unknown_formats,omitempty"`
 	Bytes          int64            `json:"bytes"` // downloaded by this run
 
-	Duration time.Duration `json:"duration_ns"`
+	Duration time.Duration `json:"-"` // in the JSON form: duration_seconds
 	// Complete is false when the listing stopped early or changed under
 	// the run; vanished assets are then neither marked nor pruned.
 	Complete bool `json:"listing_complete"`
 	// Failures lists every failed file or asset with its reason.
 	Failures []Failure `json:"failures,omitempty"`
+}
+
+// MarshalJSON gives the summary's JSON form: every field, and the
+// duration in seconds (duration_seconds), as every duration of gizmo's
+// --json output is.
+func (s Summary) MarshalJSON() ([]byte, error) {
+	type fields Summary // without this method
+	return json.Marshal(struct {
+		fields
+		Seconds float64 `json:"duration_seconds"`
+	}{fields(s), s.Duration.Seconds()})
 }
 
 // OK reports whether everything wanted is in the cache: nothing failed.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/antimlabs/gizmo/cmd/gizmo/internal/ui"
 	"github.com/antimlabs/gizmo/internal/atomicfile"
 	"github.com/antimlabs/gizmo/internal/exitcode"
 	"github.com/antimlabs/gizmo/sync/agent"
@@ -76,6 +77,9 @@ func runAgentInstall(c *cli.Context) error {
 	}
 	if err := agent.WriteServiceFile(path, data, c.Bool("force")); err != nil {
 		return exitcode.With(exitcode.Usage, err)
+	}
+	if lineageBool(c, flagJSON) {
+		return ui.PrintJSON(c.App.Writer, agentInstallJSON{ServiceFile: path, KeyFile: keyFile, Enable: enable})
 	}
 	fmt.Fprintf(c.App.ErrWriter, "gizmo: wrote %s (API key read from %s)\n", path, keyFile)
 	fmt.Fprintln(c.App.Writer, enable)

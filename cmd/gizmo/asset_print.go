@@ -44,7 +44,7 @@ func toAssetJSON(a api.Asset) assetJSON {
 func printAsset(w io.Writer, a api.Asset, mode outputMode) error {
 	switch {
 	case mode.json:
-		return ui.PrintJSON(w, toAssetJSON(a))
+		return mode.printJSON(w, toAssetJSON(a))
 	case mode.quiet:
 		_, err := fmt.Fprintln(w, termtext.Clean(string(a.Status)))
 		return err

@@ -85,7 +85,7 @@ Exit status: 0; 9 another agent runs on this cache; 2 bad flags; with
 				Name:      "add",
 				Usage:     "register a project (a folder holding gizmo.toml) for the agent to keep ready",
 				ArgsUsage: "DIR",
-				Flags:     []cli.Flag{registryFlag()},
+				Flags:     []cli.Flag{registryFlag(), jsonFlag()},
 				Action: func(c *cli.Context) error {
 					dir, reg, err := agentDirAndRegistry(c)
 					if err != nil {
@@ -97,6 +97,9 @@ Exit status: 0; 9 another agent runs on this cache; 2 bad flags; with
 					}
 					if err != nil {
 						return err
+					}
+					if lineageBool(c, flagJSON) {
+						return ui.PrintJSON(c.App.Writer, agentProjectJSON{Project: abs, Registered: true, Added: added})
 					}
 					if added {
 						fmt.Fprintf(c.App.Writer, "registered %s\n", abs)
@@ -110,7 +113,7 @@ Exit status: 0; 9 another agent runs on this cache; 2 bad flags; with
 				Name:      "remove",
 				Usage:     "unregister a project (its files are left as they are)",
 				ArgsUsage: "DIR",
-				Flags:     []cli.Flag{registryFlag()},
+				Flags:     []cli.Flag{registryFlag(), jsonFlag()},
 				Action: func(c *cli.Context) error {
 					dir, reg, err := agentDirAndRegistry(c)
 					if err != nil {
@@ -122,6 +125,9 @@ Exit status: 0; 9 another agent runs on this cache; 2 bad flags; with
 					}
 					if err != nil {
 						return err
+					}
+					if lineageBool(c, flagJSON) {
+						return ui.PrintJSON(c.App.Writer, agentProjectJSON{Project: abs})
 					}
 					fmt.Fprintf(c.App.Writer, "unregistered %s\n", abs)
 					return nil
@@ -175,6 +181,7 @@ exists and differs (--force replaces it); 6 no API key.`,
 					&cli.BoolFlag{Name: "force", Usage: "replace a unit, plist or key file that differs"},
 					&cli.DurationFlag{Name: "interval", Usage: "the agent's --interval (default: the agent's default)"},
 					registryFlag(),
+					jsonFlag(),
 				},
 				Action: runAgentInstall,
 			},

@@ -185,9 +185,10 @@ type cacheRow struct {
 	Model    string `json:"model,omitempty"`
 	// Unpacked tells whether Model's tree is on disk yet ('gizmo cache
 	// path' unpacks it on first use).
-	Unpacked   bool              `json:"unpacked,omitempty"`
-	FetchedAt  *time.Time        `json:"fetched_at,omitempty"`
-	Validation *cache.Validation `json:"validation,omitempty"`
+	Unpacked       bool              `json:"unpacked,omitempty"`
+	FetchedAt      *time.Time        `json:"fetched_at,omitempty"`
+	Validation     *cache.Validation `json:"-"`
+	ValidationJSON *validationJSON   `json:"validation,omitempty"`
 }
 
 func runCacheLs(ch *cache.Cache, w io.Writer, mode outputMode) error {
@@ -211,7 +212,7 @@ func runCacheLs(ch *cache.Cache, w io.Writer, mode outputMode) error {
 		fetched := e.FetchedAt
 		rows = append(rows, cacheRow{ID: e.AssetID, Name: a.Name, Status: a.Status, Vanished: a.Vanished,
 			Format: e.Format, Kind: string(e.Kind), Size: e.Size, SHA256: e.Hash, Model: ch.ModelPath(e), Unpacked: isDir(ch.TreePath(e)),
-			FetchedAt: &fetched, Validation: e.Validation})
+			FetchedAt: &fetched, Validation: e.Validation, ValidationJSON: toValidationJSON(e.Validation)})
 	}
 	for _, a := range assets {
 		if !held[a.ID] {
@@ -433,7 +434,7 @@ func runCacheGC(ctx context.Context, ch *cache.Cache, w io.Writer, opts cache.GC
 		if res.Removed == nil {
 			res.Removed = []string{}
 		}
-		return ui.PrintJSON(w, map[string]any{"dry_run": opts.DryRun, "removed": res.Removed, "bytes": res.Bytes, "pruned": res.Pruned})
+		return ui.PrintJSON(w, map[string]any{"dry_run": opts.DryRun, "removed": nonNil(res.Removed), "bytes": res.Bytes, "pruned": nonNil(res.Pruned)})
 	}
 	verb := "removed"
 	if opts.DryRun {

@@ -189,7 +189,11 @@ func runExport(ctx context.Context, o exportOptions, d exportDeps) error {
 	}
 	switch {
 	case o.mode.json:
-		return ui.PrintJSON(d.stdout, res)
+		out, err := exportJSON(res)
+		if err != nil {
+			return err
+		}
+		return ui.PrintJSON(d.stdout, out)
 	case o.mode.quiet:
 		_, err := fmt.Fprintln(d.stdout, res.Path)
 		return err

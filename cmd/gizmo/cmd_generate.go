@@ -115,6 +115,14 @@ type generateOptions struct {
 	pipeline string
 }
 
+// assetStatusJSON is a status change of an asset generate --wait waits
+// for, in --json's stream.
+type assetStatusJSON struct {
+	Event  string `json:"event"` // "status"
+	ID     string `json:"id"`
+	Status string `json:"status"`
+}
+
 func runGenerate(ctx context.Context, client *api.Client, o generateOptions, stdout, stderr io.Writer) error {
 	a, err := client.Create(ctx, o.req)
 	if err != nil {
@@ -130,12 +138,17 @@ func runGenerate(ctx context.Context, client *api.Client, o generateOptions, std
 		return nil
 	}
 
+	o.mode.lines = true // the status changes, then the asset
 	start := time.Now()
 	spin := ui.StartSpinner(stderr, o.mode.tty, fmt.Sprintf("%s %s", a.ID, a.Status))
 	last := api.Status("")
 	final, err := client.WaitReady(ctx, a.ID, func(cur api.Asset) {
 		spin.Set(fmt.Sprintf("%s %s (%s)", cur.ID, cur.Status, time.Since(start).Round(time.Second)))
-		if cur.Status != last && !o.mode.tty && !o.mode.quiet && !o.mode.json {
+		switch {
+		case cur.Status == last:
+		case o.mode.json:
+			ui.PrintJSONLine(stdout, assetStatusJSON{Event: "status", ID: cur.ID, Status: string(cur.Status)})
+		case !o.mode.tty && !o.mode.quiet:
 			fmt.Fprintf(stderr, "%s: %s\n", cur.ID, cur.Status)
 		}
 		last = cur.Status

@@ -22,6 +22,17 @@ type jobJSON struct {
 	Error     string `json:"error,omitempty"`
 }
 
+// jobEventJSON is one event of a followed job in --json's stream; data is
+// the event as the server sent it.
+type jobEventJSON struct {
+	Event    string         `json:"event"`
+	Job      string         `json:"job"`
+	Seq      int            `json:"seq,omitempty"`
+	Stage    string         `json:"stage,omitempty"`
+	Terminal bool           `json:"terminal,omitempty"`
+	Data     map[string]any `json:"data,omitempty"`
+}
+
 // runGenerateCurrent creates a job of the current generation and, with
 // --wait, follows it to its end.
 func runGenerateCurrent(ctx context.Context, client *api.Client, o generateOptions, stdout, stderr io.Writer) error {
@@ -58,6 +69,7 @@ func followCreated(ctx context.Context, client *api.Client, acc *api.Accepted, k
 	if acc.JobID == "" {
 		return fmt.Errorf("the create's answer was lost and what it made carries no job id: check it with 'gizmo status %s'", ui.OrDash(acc.SceneID))
 	}
+	mode.lines = true // the job's events, then its result
 	start := time.Now()
 	spin := ui.StartSpinner(stderr, mode.tty, fmt.Sprintf("%s queued", acc.JobID))
 	job, err := client.FollowJob(ctx, acc.JobID, api.FollowOptions{OnEvent: func(e api.JobEvent) {
@@ -68,7 +80,7 @@ func followCreated(ctx context.Context, client *api.Client, acc *api.Accepted, k
 		spin.Set(fmt.Sprintf("%s %s (%s)", acc.JobID, label, time.Since(start).Round(time.Second)))
 		switch {
 		case mode.json:
-			ui.PrintJSON(stdout, e)
+			ui.PrintJSONLine(stdout, jobEventJSON{Event: e.Type, Job: acc.JobID, Seq: e.Seq, Stage: e.Stage, Terminal: e.Terminal, Data: e.Data})
 		case !mode.tty && !mode.quiet:
 			fmt.Fprintf(stderr, "%s: %s\n", acc.JobID, label)
 		}
@@ -82,7 +94,7 @@ func followCreated(ctx context.Context, client *api.Client, acc *api.Accepted, k
 	}
 	if job.Status != "succeeded" {
 		if mode.json {
-			ui.PrintJSON(stdout, jobJSON{Job: job.ID, Scene: job.SceneID, Asset: job.AssetID, Status: job.Status, Error: job.Error})
+			ui.PrintJSONLine(stdout, jobJSON{Job: job.ID, Scene: job.SceneID, Asset: job.AssetID, Status: job.Status, Error: job.Error})
 		}
 		reason := job.Error
 		if reason == "" {
@@ -116,7 +128,7 @@ func followCreated(ctx context.Context, client *api.Client, acc *api.Accepted, k
 func printScene(w io.Writer, s api.Scene, mode outputMode) error {
 	switch {
 	case mode.json:
-		return ui.PrintJSON(w, s)
+		return mode.printJSON(w, toSceneJSON(s))
 	case mode.quiet:
 		_, err := fmt.Fprintln(w, s.ID)
 		return err

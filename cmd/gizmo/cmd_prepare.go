@@ -186,10 +186,7 @@ func printPrepared(stdout, stderr io.Writer, dir string, res *prepare.Result, m 
 	}
 	switch {
 	case m.json:
-		return ui.PrintJSON(stdout, struct {
-			Project string `json:"project"`
-			*prepare.Result
-		}{abs, res})
+		return ui.PrintJSON(stdout, toPreparedJSON(abs, res))
 	case m.env:
 		fmt.Fprintf(stdout, "export GIZMO_PROJECT=%s\n", shellQuote(abs))
 		for _, l := range envLines(abs, res.Items) {

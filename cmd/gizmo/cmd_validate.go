@@ -171,7 +171,7 @@ func runValidate(ctx context.Context, o validateOptions, stdout, stderr io.Write
 	if o.json {
 		out := make([]jsonReport, 0, len(reports))
 		for _, r := range reports {
-			j := jsonReport{Path: r.Path, Format: string(r.Format), Valid: len(r.Errors) == 0,
+			j := jsonReport{Path: absPath(r.Path), Format: string(r.Format), Valid: len(r.Errors) == 0,
 				Errors: r.Errors, Warnings: r.Warnings, NotChecked: r.NotChecked}
 			if j.Errors == nil {
 				j.Errors = []validate.Problem{}

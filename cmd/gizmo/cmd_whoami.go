@@ -67,7 +67,7 @@ type whoamiJSON struct {
 	Generation api.Generation `json:"generation"`
 	Detected   string         `json:"detected"`
 	Whoami     map[string]any `json:"whoami,omitempty"`
-	Assets     int            `json:"assets"`
+	Assets     int            `json:"assets_total"`
 	RateLimit  *rateJSON      `json:"rate_limit,omitempty"`
 	FullSync   fullSyncJSON   `json:"full_sync"`
 }
@@ -80,7 +80,7 @@ type rateJSON struct {
 
 type fullSyncJSON struct {
 	Requests int     `json:"requests"`
-	Seconds  float64 `json:"seconds,omitempty"` // at the rate limit; 0 when none is known
+	Seconds  float64 `json:"duration_seconds,omitempty"` // at the rate limit; 0 when none is known
 }
 
 func runWhoami(ctx context.Context, client *api.Client, gen api.Generation, src string, mode outputMode, stdout io.Writer) error {

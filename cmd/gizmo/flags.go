@@ -1,6 +1,7 @@
 package main
 
 import (
+	"io"
 	"time"
 
 	"github.com/antimlabs/gizmo/cmd/gizmo/internal/ui"
@@ -49,6 +50,18 @@ func lineageDuration(c *cli.Context, name string) time.Duration {
 type outputMode struct {
 	json, quiet, verbose bool
 	tty                  bool // stderr is a terminal: spinners and progress bars
+	// lines prints JSON results as JSON Lines: set by commands that print
+	// a stream (generate --wait prints its job's events, then the result).
+	lines bool
+}
+
+// printJSON prints v as the command's JSON result: an indented object, or
+// one line in a stream (mode.lines).
+func (m outputMode) printJSON(w io.Writer, v any) error {
+	if m.lines {
+		return ui.PrintJSONLine(w, v)
+	}
+	return ui.PrintJSON(w, v)
 }
 
 func outputModeOf(c *cli.Context) outputMode {
