@@ -78,6 +78,7 @@ func TestJSONContract(t *testing.T) {
 		{cmd: "ls"},
 		{cmd: "whoami"},
 		{cmd: "status", args: []string{"{ID}"}},
+		{cmd: "sync", args: []string{"--dry-run"}, stream: true},
 		{cmd: "sync", args: []string{"--format", "mjcf"}, stream: true},
 		{cmd: "cache ls"},
 		{cmd: "cache path", args: []string{"{ID}", "--format", "mjcf"}},
