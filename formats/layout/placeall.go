@@ -35,6 +35,48 @@ const placeConcurrency = 4
 // first error; after an error the caller records nothing (the next run
 // finds the folders switched in and reuses them).
 func (t Target) PlaceAll(ctx context.Context, as []Asset) ([]Placed, error) {
+	ps, err := t.stage(ctx, as)
+	if err != nil || len(as) == 0 {
+		return nil, err
+	}
+
+	// 3. Switch, make the switches durable, collect.
+	var swapErr error
+	for i, a := range as {
+		prev, err := t.swap(a.Slug, ps[i].Version)
+		if err != nil {
+			swapErr = err
+			break
+		}
+		if prev != "" && prev != ps[i].Version {
+			t.supersede(prev)
+		}
+	}
+	if err := atomicfile.SyncDir(t.Dir); err != nil && swapErr == nil {
+		swapErr = fmt.Errorf("make the switches in %s durable: %w", t.Dir, err)
+	}
+	if swapErr != nil {
+		return nil, swapErr
+	}
+	for _, a := range as {
+		t.collect(a.Slug)
+	}
+	return ps, nil
+}
+
+// Stage does PlaceAll's first two steps and switches nothing: each
+// asset's version folder is found intact or built, and made durable. A
+// PlaceAll of the same assets then reuses those folders, so that a caller
+// can build outside a lock and hold it only for PlaceAll's switches. A
+// folder staged and never switched in is collected like any other.
+func (t Target) Stage(ctx context.Context, as []Asset) error {
+	_, err := t.stage(ctx, as)
+	return err
+}
+
+// stage checks as, then reuses or builds every version folder and makes
+// durable those about to be switched in (PlaceAll's steps 1 and 2).
+func (t Target) stage(ctx context.Context, as []Asset) ([]Placed, error) {
 	link := t.Link
 	if link == "" {
 		link = DefaultLink
@@ -88,28 +130,6 @@ func (t Target) PlaceAll(ctx context.Context, as []Asset) ([]Placed, error) {
 	}
 	if err := flushVersions(state, switching); err != nil {
 		return nil, fmt.Errorf("make the new versions in %s durable: %w (check free space and the disk)", state, err)
-	}
-
-	// 3. Switch, make the switches durable, collect.
-	var swapErr error
-	for i, a := range as {
-		prev, err := t.swap(a.Slug, ps[i].Version)
-		if err != nil {
-			swapErr = err
-			break
-		}
-		if prev != "" && prev != ps[i].Version {
-			t.supersede(prev)
-		}
-	}
-	if err := atomicfile.SyncDir(t.Dir); err != nil && swapErr == nil {
-		swapErr = fmt.Errorf("make the switches in %s durable: %w", t.Dir, err)
-	}
-	if swapErr != nil {
-		return nil, swapErr
-	}
-	for _, a := range as {
-		t.collect(a.Slug)
 	}
 	return ps, nil
 }

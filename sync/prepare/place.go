@@ -34,6 +34,43 @@ func sortItems(targets []*target, items []Item) {
 	})
 }
 
+// stage builds, before the targets' lock is taken, the version folders
+// that placing will switch in (layout.Target.Stage), from a plan on the
+// targets' states as they are now: under the lock, placing finds them
+// intact and only switches them in. A folder the plan under the lock no
+// longer wants is collected like any superseded one. A plan refused here
+// (LockedError) or a folder that cannot be built is left to the placing
+// under the lock, which meets it again; only ctx ending stops the run.
+func (s *slow) stage(ctx context.Context, r *readied) error {
+	for _, t := range s.targets {
+		t.state = layout.ReadState(t.lt.Dir)
+	}
+	p, err := s.plan(r.selected, r.wants, r.entries)
+	if err != nil {
+		return nil
+	}
+	for i, t := range s.targets {
+		var todo []layout.Asset
+		for _, a := range p.assets[i] {
+			if s.placed(t, a) {
+				continue // a repair, if any, is made under the lock
+			}
+			todo = append(todo, a)
+		}
+		if err := t.lt.Stage(ctx, todo); err != nil && ctx.Err() != nil {
+			return ctx.Err()
+		}
+	}
+	return nil
+}
+
+// placed tells whether the target's state has the asset placed from the
+// same sources under the same slug (its files are checked apart).
+func (s *slow) placed(t *target, a layout.Asset) bool {
+	p := t.state.Assets[a.ID]
+	return p != nil && p.Key == layout.VersionKey(t.Layout, t.Link, a.Sources) && p.Slug == a.Slug && p.Link == t.Link
+}
+
 // place places what is missing, changed or damaged in each target, removes
 // what is no longer selected, and records each target's state.
 func (s *slow) place(ctx context.Context, p *plan) error {
@@ -50,9 +87,8 @@ func (s *slow) placeTarget(ctx context.Context, t *target, assets []layout.Asset
 	var todo []layout.Asset
 	for _, a := range assets {
 		keep[a.ID] = true
-		key := layout.VersionKey(t.Layout, t.Link, a.Sources)
 		p := t.state.Assets[a.ID]
-		if p != nil && p.Key == key && p.Slug == a.Slug && p.Link == t.Link {
+		if s.placed(t, a) {
 			problems := t.lt.Check(*p, s.o.Verify)
 			if len(problems) == 0 {
 				continue

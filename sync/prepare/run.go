@@ -86,15 +86,21 @@ func (s *slow) api() (Remote, error) {
 
 // run is the slow prepare, phase by phase: what the manifest selects, the
 // exports each target needs, fetching what the cache lacks, unpacking and
-// validating it (all without the targets' lock: another prepare of the
-// project goes on meanwhile), then, holding the lock, the plan (and the
-// lock file it would write) and placing.
+// validating it, building the new version folders (all without the
+// targets' lock: another prepare of the project goes on meanwhile), then,
+// holding the lock, the plan (and the lock file it would write), switching
+// the placed versions and recording them.
 func (s *slow) run(ctx context.Context) (*Result, error) {
 	r, err := s.ready(ctx)
 	if err != nil {
 		return nil, err
 	}
 	if !s.held {
+		// The new version folders are built before the lock is taken:
+		// under it, placing only switches them in.
+		if err := s.stage(ctx, r); err != nil {
+			return nil, err
+		}
 		// One prepare at a time writes a target and gizmo.lock.
 		unlock, err := lockTargets(ctx, s.targets)
 		if err != nil {
