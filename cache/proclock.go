@@ -65,11 +65,22 @@ const keyWantName = "key.want"
 // gcWantName is the file a process waiting to take gc.lock alone (GC,
 // Remove, verify --repair, RepairIndex) holds shared. gc.lock is shared
 // by every store of a process while it publishes, and a busy process (the
-// agent's sync with eight downloads in flight, each publishing and
-// validating in turn) would otherwise hold it without a break: a process
-// that has held it shared for stripeHoldMax while someone waits for it
-// lets go in the same way as a key stripe.
+// agent's sync with eight downloads in flight, each publishing in turn)
+// would otherwise hold it without a break: a process that holds it while
+// someone waits for it lets new holders wait until the current ones are
+// done, lets go, and stays away for stripeGap, as for a key stripe.
 const gcWantName = "gc.want"
+
+// sharedHoldMax is how long a process keeps the lock file path, shared among
+// its holders, while another process waits for it: stripeHoldMax for a
+// key stripe; none for gc.lock, which GC and its kin, rare and short,
+// get as soon as the publishes under way are done.
+func sharedHoldMax(path string) time.Duration {
+	if filepath.Base(path) == gcLockName {
+		return 0
+	}
+	return stripeHoldMax
+}
 
 // wantPath is the file whose shared lock announces a wait for the lock
 // file path.
@@ -123,7 +134,7 @@ func holdLock(ctx context.Context, path, key string, exclusive bool) (release fu
 		var wait <-chan struct{}
 		var gap time.Duration
 		switch {
-		case p.n > 0 && (p.drain != nil || time.Since(p.since) >= stripeHoldMax && lockWanted(path)):
+		case p.n > 0 && (p.drain != nil || time.Since(p.since) >= sharedHoldMax(path) && lockWanted(path)):
 			// Another process waits for this lock file (a key stripe, or
 			// gc.lock alone): let it go once the holders are done.
 			if p.drain == nil {

@@ -36,7 +36,8 @@ func (c *Cache) Store(ctx context.Context, id, format string, fetch FetchFunc) (
 type Check func(ctx context.Context, e Entry, files *archive.Overlay) *Validation
 
 // StoreChecked is Store that also runs check on a new download, once it is
-// in place and before its index record is written, and keeps the verdict
+// whole and before it is published (read from its temp file, so that
+// gc.lock is not held across the check), and keeps the verdict
 // in that record (Entry.Validation): one index write instead of two. An
 // entry that was already stored is returned as it is, with the verdict it
 // has, if any.
@@ -198,7 +199,7 @@ func (c *Cache) fetchAndPublish(ctx context.Context, id, format, kh string, fetc
 	case formats.KindURDF, formats.KindMJCF, formats.KindUSDA, formats.KindUSDC, formats.KindSDF:
 		model := singleName[kind]
 		e.Files, e.Model, e.ModelKind = []string{model}, model, kind
-		shown = archive.NewFileOverlay(c.TreePath(e), model, c.blobPath(sum), n)
+		shown = archive.NewFileOverlay(c.TreePath(e), model, partName, n)
 	default:
 		return Entry{}, fmt.Errorf("%s is neither a zip archive nor a URDF, MJCF or USD file (it starts with %q): %w",
 			name, preview(sw.head), ErrNoModel)
@@ -207,6 +208,12 @@ func (c *Cache) fetchAndPublish(ctx context.Context, id, format, kh string, fetc
 	// shared with the other stores running now).
 	if err := c.durable(partName); err != nil {
 		return Entry{}, err
+	}
+
+	// Checked before publishing (the download read where it lies), so that
+	// gc.lock is not held across validation: GC waits for a publish only.
+	if check != nil {
+		e.Validation = check(ctx, e, shown)
 	}
 
 	// Publish: the blob, then the index record, with gc.lock shared so
@@ -253,9 +260,6 @@ func (c *Cache) fetchAndPublish(ctx context.Context, id, format, kh string, fetc
 			return Entry{}, err
 		}
 		testhook.Reached(ctx, testhook.Published)
-	}
-	if check != nil {
-		e.Validation = check(ctx, e, shown)
 	}
 	v, err := json.Marshal(e)
 	if err != nil {
