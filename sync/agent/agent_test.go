@@ -18,17 +18,32 @@ import (
 	"github.com/antimlabs/gizmo/sync/emulator/emulatortest"
 )
 
-// testAgent is an agent on a real emulator, cache and project folders, with
-// the real clock.
-func testAgent(t *testing.T, cfg Config, projects ...string) (*Agent, *syncBuffer) {
+// generations are the API generations the emulator speaks: the tests of
+// the agent against an emulator run against each (forGenerations).
+var generations = []string{emulator.APIAlpha, emulator.APICurrent}
+
+// forGenerations runs test against each API generation, as parallel
+// subtests named for it.
+func forGenerations(t *testing.T, test func(t *testing.T, gen string)) {
+	for _, gen := range generations {
+		t.Run(gen, func(t *testing.T) {
+			t.Parallel()
+			test(t, gen)
+		})
+	}
+}
+
+// testAgent is an agent on a real emulator speaking the API generation
+// gen, a cache and project folders, with the real clock.
+func testAgent(t *testing.T, gen string, cfg Config, projects ...string) (*Agent, *syncBuffer) {
 	t.Helper()
-	a, logs, _ := testAgentEmulator(t, cfg, projects...)
+	a, logs, _ := testAgentEmulator(t, gen, cfg, projects...)
 	return a, logs
 }
 
-func testAgentEmulator(t *testing.T, cfg Config, projects ...string) (*Agent, *syncBuffer, *emulator.Server) {
+func testAgentEmulator(t *testing.T, gen string, cfg Config, projects ...string) (*Agent, *syncBuffer, *emulator.Server) {
 	t.Helper()
-	srv, url := emulatortest.StartTest(t, emulator.Config{Assets: 4, Seed: 7})
+	srv, url := emulatortest.StartTest(t, emulator.Config{API: gen, Assets: 4, Seed: 7})
 	if cfg.CacheDir == "" {
 		cfg.CacheDir = t.TempDir()
 	}
@@ -37,7 +52,7 @@ func testAgentEmulator(t *testing.T, cfg Config, projects ...string) (*Agent, *s
 	a := New(cfg, Deps{
 		OpenCache: func() (*cache.Cache, error) { return cache.Open(cfg.CacheDir) },
 		Remote: func() (Remote, error) {
-			return api.New(api.Options{BaseURL: url, APIKey: emulator.DefaultAPIKey})
+			return api.New(api.Options{BaseURL: url, APIKey: emulator.DefaultAPIKey, Generation: api.Generation(gen)})
 		},
 		Log: slog.New(slog.NewTextHandler(logs, nil)),
 	})
@@ -89,8 +104,12 @@ func placedModel(t *testing.T, a *Agent, dir string) string {
 // When the OS refuses watches (the inotify limit), the agent says how to
 // raise it, keeps running, and checks the project by rescans instead.
 func TestWatchLimitFallsBackToRescans(t *testing.T) {
+	forGenerations(t, testWatchLimitFallsBackToRescans)
+}
+
+func testWatchLimitFallsBackToRescans(t *testing.T, gen string) {
 	dir := newProjectDir(t, t.TempDir(), "p")
-	a, logs := testAgent(t, Config{Interval: time.Hour, Fallback: 200 * time.Millisecond}, dir)
+	a, logs := testAgent(t, gen, Config{Interval: time.Hour, Fallback: 200 * time.Millisecond}, dir)
 	var refused atomic.Int64
 	a.wrapAdd = func(add func(string) error) func(string) error {
 		return func(p string) error {
@@ -127,9 +146,11 @@ func TestWatchLimitFallsBackToRescans(t *testing.T) {
 }
 
 // An unwatched change is also found by the periodic full rescan.
-func TestRescanFindsLostEvents(t *testing.T) {
+func TestRescanFindsLostEvents(t *testing.T) { forGenerations(t, testRescanFindsLostEvents) }
+
+func testRescanFindsLostEvents(t *testing.T, gen string) {
 	dir := newProjectDir(t, t.TempDir(), "p")
-	a, _ := testAgent(t, Config{Interval: time.Hour, Rescan: 300 * time.Millisecond}, dir)
+	a, _ := testAgent(t, gen, Config{Interval: time.Hour, Rescan: 300 * time.Millisecond}, dir)
 	// Every event is lost: the watcher sees nothing of the project.
 	a.wrapAdd = func(add func(string) error) func(string) error {
 		return func(p string) error {
@@ -155,8 +176,12 @@ func TestRescanFindsLostEvents(t *testing.T) {
 // project (gizmo prepare's fast path) instead of updating it; a change in
 // the listing updates it.
 func TestPassUpdatesOnlyWhenTheListingChanged(t *testing.T) {
+	forGenerations(t, testPassUpdatesOnlyWhenTheListingChanged)
+}
+
+func testPassUpdatesOnlyWhenTheListingChanged(t *testing.T, gen string) {
 	dir := newProjectDir(t, t.TempDir(), "p")
-	a, _, srv := testAgentEmulator(t, Config{}, dir)
+	a, _, srv := testAgentEmulator(t, gen, Config{}, dir)
 	ctx := context.Background()
 	a.loadProjects()
 	if err := a.pass(ctx); err != nil {
