@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/antimlabs/gizmo/internal/lockedfile"
+	"github.com/antimlabs/gizmo/internal/testhook"
 )
 
 // A lock file is taken once per process for all the process's holders
@@ -108,6 +109,9 @@ func procLockOf(path string) *procLock {
 func holdLock(ctx context.Context, path, key string, exclusive bool) (release func(), err error) {
 	p := procLockOf(path)
 	waiting := lockWaitOf(ctx)
+	if key != "" && testhook.LoggingLocks() {
+		ctx = testhook.WithLockKey(ctx, key)
+	}
 	if key != "" {
 		if err := p.claim(ctx, key, waiting); err != nil {
 			return nil, err
@@ -186,9 +190,16 @@ func holdLock(ctx context.Context, path, key string, exclusive bool) (release fu
 	}
 	p.n++
 	<-p.turn
+	var since time.Time // of the key's hold, when holds are logged
+	if key != "" && testhook.LoggingHolds() {
+		since = time.Now()
+	}
 	var once sync.Once
 	return func() {
 		once.Do(func() {
+			if !since.IsZero() {
+				testhook.Held(path, "exclusive", key, since, time.Since(since))
+			}
 			p.turn <- struct{}{}
 			if p.n--; p.n == 0 {
 				p.lk.Unlock()

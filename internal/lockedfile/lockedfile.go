@@ -44,7 +44,7 @@ func (l *Lock) Unlock() error {
 	}
 	l.held = false
 	if !l.since.IsZero() {
-		testhook.Held(l.path, l.mode, l.since, time.Since(l.since))
+		testhook.Held(l.path, l.mode, "", l.since, time.Since(l.since))
 	}
 	// Closing the descriptor drops the flock.
 	if err := unix.Close(l.fd); err != nil {
@@ -91,7 +91,7 @@ func Acquire(ctx context.Context, path string, exclusive bool) (*Lock, error) {
 		if err == nil {
 			if timer != nil {
 				timer.Stop()
-				testhook.Waited(path, modeName(exclusive), start, time.Since(start))
+				testhook.Waited(path, modeName(exclusive), testhook.LockKey(ctx), start, time.Since(start))
 			}
 			return newLock(f, path, exclusive), nil
 		}

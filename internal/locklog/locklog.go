@@ -17,13 +17,14 @@ import (
 )
 
 // Line is one wait or hold: the lock file, its mode ("shared" or
-// "exclusive"), the process (its first argument and PID), when it started
-// and how long it took.
+// "exclusive"), the key it was for when one lock file serves many ("" for
+// a hold of the file itself), the process (its first argument and PID),
+// when it started and how long it took.
 type Line struct {
-	Path, Mode, Command string
-	PID                 int
-	Start               time.Time
-	Took                time.Duration
+	Path, Mode, Key, Command string
+	PID                      int
+	Start                    time.Time
+	Took                     time.Duration
 }
 
 // End is when the wait or hold ended.
@@ -48,11 +49,15 @@ func Read(path string) ([]Line, error) {
 	return out, nil
 }
 
-// parse reads "LOCK:MODE MILLISECONDS COMMAND PID START_UNIX_NANO PATH".
+// parse reads "LOCK:MODE MILLISECONDS COMMAND PID START_UNIX_NANO KEY PATH".
 func parse(line string) (Line, bool) {
-	f := strings.SplitN(line, " ", 6)
-	if len(f) < 6 {
+	f := strings.SplitN(line, " ", 7)
+	if len(f) < 7 {
 		return Line{}, false
+	}
+	key := f[5]
+	if key == "-" {
+		key = ""
 	}
 	i := strings.LastIndexByte(f[0], ':')
 	ms, err1 := strconv.ParseFloat(f[1], 64)
@@ -61,7 +66,7 @@ func parse(line string) (Line, bool) {
 	if i < 0 || err1 != nil || err2 != nil || err3 != nil {
 		return Line{}, false
 	}
-	return Line{Path: f[5], Mode: f[0][i+1:], Command: f[2], PID: pid,
+	return Line{Path: f[6], Mode: f[0][i+1:], Key: key, Command: f[2], PID: pid,
 		Start: time.Unix(0, ns), Took: time.Duration(ms * float64(time.Millisecond))}, true
 }
 
@@ -69,20 +74,32 @@ func parse(line string) (Line, bool) {
 // the lock against it.
 type Blamed struct {
 	Wait Line
-	Held time.Duration // within the wait, under the holder's conflicting holds
+	// Held is the time within the wait under the holder's conflicting
+	// holds, but for SameKey.
+	Held time.Duration
+	// SameKey is the time within the wait during which the holder held
+	// the very key the wait was for (storing the same file): the wait
+	// stands for the work the waiter would otherwise do itself.
+	SameKey time.Duration
 }
 
 // Blame returns, for every wait of a process other than pid, the time
 // within the wait during which pid held the same lock file in a
 // conflicting mode (an exclusive hold, or any hold against an exclusive
-// wait); waits that pid never stood in the way of are left out. Held is
+// wait), split into the time pid held the key the wait was for and the
+// rest; waits that pid never stood in the way of are left out. Both are
 // at most the wait and at most pid's holds: a wait that a loaded machine
 // stretches for other reasons does not count against pid.
 func Blame(waits, holds []Line, pid int) []Blamed {
-	byPath := map[string][]Line{}
+	files := map[string][]Line{} // holds of lock files, by path
+	keys := map[string][]Line{}  // holds of keys, by path and key
 	for _, h := range holds {
-		if h.PID == pid {
-			byPath[h.Path] = append(byPath[h.Path], h)
+		switch {
+		case h.PID != pid:
+		case h.Key == "":
+			files[h.Path] = append(files[h.Path], h)
+		default:
+			keys[h.Path+"\x00"+h.Key] = append(keys[h.Path+"\x00"+h.Key], h)
 		}
 	}
 	var out []Blamed
@@ -90,43 +107,69 @@ func Blame(waits, holds []Line, pid int) []Blamed {
 		if w.PID == pid {
 			continue
 		}
-		var spans [][2]time.Time
-		for _, h := range byPath[w.Path] {
-			if w.Mode != "exclusive" && h.Mode != "exclusive" {
-				continue
-			}
-			from, to := later(w.Start, h.Start), earlier(w.End(), h.End())
-			if to.After(from) {
-				spans = append(spans, [2]time.Time{from, to})
+		var held []span
+		for _, h := range files[w.Path] {
+			if w.Mode == "exclusive" || h.Mode == "exclusive" {
+				held = append(held, span{h.Start, h.End()})
 			}
 		}
-		if d := union(spans); d > 0 {
-			out = append(out, Blamed{Wait: w, Held: d})
+		held = clip(merge(held), w.Start, w.End())
+		var same []span
+		if w.Key != "" {
+			for _, h := range keys[w.Path+"\x00"+w.Key] {
+				same = append(same, span{h.Start, h.End()})
+			}
+		}
+		sameKey := length(intersect(held, merge(same)))
+		if all := length(held); all > 0 {
+			out = append(out, Blamed{Wait: w, Held: all - sameKey, SameKey: sameKey})
 		}
 	}
 	return out
 }
 
-// union is the length of the union of the spans.
-func union(spans [][2]time.Time) time.Duration {
-	slices.SortFunc(spans, func(a, b [2]time.Time) int { return a[0].Compare(b[0]) })
-	var total time.Duration
-	var cur [2]time.Time
-	for i, s := range spans {
-		switch {
-		case i == 0:
-			cur = s
-		case !s[0].After(cur[1]):
-			cur[1] = later(cur[1], s[1])
-		default:
-			total += cur[1].Sub(cur[0])
-			cur = s
+type span struct{ from, to time.Time }
+
+// merge sorts spans and joins those that overlap.
+func merge(spans []span) []span {
+	slices.SortFunc(spans, func(a, b span) int { return a.from.Compare(b.from) })
+	var out []span
+	for _, s := range spans {
+		if n := len(out); n > 0 && !s.from.After(out[n-1].to) {
+			out[n-1].to = later(out[n-1].to, s.to)
+			continue
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// clip keeps the parts of merged spans between from and to.
+func clip(spans []span, from, to time.Time) []span {
+	var out []span
+	for _, s := range spans {
+		if s = (span{later(s.from, from), earlier(s.to, to)}); s.to.After(s.from) {
+			out = append(out, s)
 		}
 	}
-	if len(spans) > 0 {
-		total += cur[1].Sub(cur[0])
+	return out
+}
+
+// intersect is the overlap of two lists of merged spans.
+func intersect(a, b []span) []span {
+	var out []span
+	for _, x := range a {
+		out = append(out, clip(b, x.from, x.to)...)
 	}
-	return total
+	return out
+}
+
+func length(spans []span) time.Duration {
+	var d time.Duration
+	for _, s := range spans {
+		d += s.to.Sub(s.from)
+	}
+	return d
 }
 
 func later(a, b time.Time) time.Time {

@@ -76,16 +76,18 @@ func Reached(ctx context.Context, p string) {
 // for a file lock held by another process, for the load test of `make
 // stress` and the agent's lock test (package locklog reads it):
 //
-//	LOCK:MODE MILLISECONDS COMMAND PID START_UNIX_NANO PATH
+//	LOCK:MODE MILLISECONDS COMMAND PID START_UNIX_NANO KEY PATH
 //
 // LOCK is the lock file's base name, MODE shared or exclusive, COMMAND
-// the process's first argument.
+// the process's first argument, KEY what the lock was wanted for when one
+// lock file serves many (a cache key: WithLockKey), else "-".
 const LockLogEnv = "GIZMO_TEST_LOCK_LOG"
 
 // HoldLogEnv names a file to which a process appends one line, in the
 // same shape, per hold of a file lock (from taking it to letting it go),
-// so that a test can tell which process the waits logged through
-// LockLogEnv waited for, and for how long.
+// and one per hold of a key under a lock file that many keys share, so
+// that a test can tell which process the waits logged through LockLogEnv
+// waited for, for how long, and whether for the same key.
 const HoldLogEnv = "GIZMO_TEST_HOLD_LOG"
 
 var (
@@ -98,13 +100,10 @@ func loadLockLogs() {
 	lockLog, holdLog = os.Getenv(LockLogEnv), os.Getenv(HoldLogEnv)
 }
 
-// Waited records that the process waited d, from start, for the lock file
-// at path in mode ("shared" or "exclusive").
-func Waited(path, mode string, start time.Time, d time.Duration) {
+// LoggingLocks tells whether the process logs its lock waits or holds.
+func LoggingLocks() bool {
 	lockLogOnce.Do(loadLockLogs)
-	if lockLog != "" {
-		appendLockLine(lockLog, path, mode, start, d)
-	}
+	return lockLog != "" || holdLog != ""
 }
 
 // LoggingHolds tells whether the process logs its lock holds (HoldLogEnv):
@@ -114,16 +113,39 @@ func LoggingHolds() bool {
 	return holdLog != ""
 }
 
-// Held records that the process held the lock file at path in mode from
-// start for d.
-func Held(path, mode string, start time.Time, d time.Duration) {
+type lockKeyKey struct{}
+
+// WithLockKey returns a context whose lock waits are logged as being for
+// key (callers check LoggingLocks first).
+func WithLockKey(ctx context.Context, key string) context.Context {
+	return context.WithValue(ctx, lockKeyKey{}, key)
+}
+
+// LockKey is the key of WithLockKey, or "".
+func LockKey(ctx context.Context) string {
+	k, _ := ctx.Value(lockKeyKey{}).(string)
+	return k
+}
+
+// Waited records that the process waited d, from start, for the lock file
+// at path in mode ("shared" or "exclusive"), for key ("" when none).
+func Waited(path, mode, key string, start time.Time, d time.Duration) {
 	lockLogOnce.Do(loadLockLogs)
-	if holdLog != "" {
-		appendLockLine(holdLog, path, mode, start, d)
+	if lockLog != "" {
+		appendLockLine(lockLog, path, mode, key, start, d)
 	}
 }
 
-func appendLockLine(log, path, mode string, start time.Time, d time.Duration) {
+// Held records that the process held the lock file at path in mode from
+// start for d; with a key, that it held that key under the lock file.
+func Held(path, mode, key string, start time.Time, d time.Duration) {
+	lockLogOnce.Do(loadLockLogs)
+	if holdLog != "" {
+		appendLockLine(holdLog, path, mode, key, start, d)
+	}
+}
+
+func appendLockLine(log, path, mode, key string, start time.Time, d time.Duration) {
 	f, err := os.OpenFile(log, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
 	if err != nil {
 		return
@@ -133,7 +155,10 @@ func appendLockLine(log, path, mode string, start time.Time, d time.Duration) {
 	if len(os.Args) > 1 {
 		cmd = os.Args[1]
 	}
+	if key == "" {
+		key = "-"
+	}
 	// One write, so that lines of processes appending at once stay whole.
-	line := fmt.Sprintf("%s:%s %.3f %s %d %d %s\n", filepath.Base(path), mode, float64(d.Microseconds())/1000, cmd, os.Getpid(), start.UnixNano(), path)
+	line := fmt.Sprintf("%s:%s %.3f %s %d %d %s %s\n", filepath.Base(path), mode, float64(d.Microseconds())/1000, cmd, os.Getpid(), start.UnixNano(), key, path)
 	f.Write([]byte(line))
 }
