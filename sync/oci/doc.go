@@ -31,10 +31,14 @@
 // OCI image config (rootfs.diff_ids) and one more layer holding the bundle
 // as /gizmo-bundle.json, which a Kubernetes image volume can mount.
 //
-// Pull checks every blob against its digest while streaming it to a temp
-// file under the cache, checks the download inside each layer against the
-// SHA-256 the bundle records, and stores it through the cache's usual
-// protocol (hostile-archive checks, validation): a tampered blob is refused
-// and nothing of it is kept. The registry protocol is oras-go's; this
+// Pull streams each layer from the registry once, checking its digest as it
+// reads, copies the download inside it into the cache's temp file and
+// checks it (and every file the bundle lists) against the SHA-256 the
+// bundle records, then stores it through the cache's usual protocol
+// (hostile-archive checks, validation). The layer is read to its end before
+// the cache may publish anything, and a digest mismatch decides over any
+// other error: a tampered blob is refused by name and nothing of it is
+// kept. For prepare --from, Pull also unpacks each export's tree as it
+// goes (PullOptions.Unpack). The registry protocol is oras-go's; this
 // package writes no registry HTTP of its own.
 package oci

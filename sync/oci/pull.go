@@ -11,8 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"sync"
 	"time"
 
@@ -26,7 +24,6 @@ import (
 
 // PullCache is what Pull needs from the cache; *cache.Cache satisfies it.
 type PullCache interface {
-	Root() string
 	RecordAssets(seen []cache.AssetMeta, complete bool) error
 	StoreChecked(ctx context.Context, id, format string, fetch cache.FetchFunc, check cache.Check) (cache.Entry, error)
 	Unpack(ctx context.Context, e cache.Entry) (string, error)
@@ -109,10 +106,6 @@ func Pull(ctx context.Context, repo *remote.Repository, ref Ref, o PullOptions) 
 	for _, l := range man.Layers {
 		layers[l.Digest.String()] = l
 	}
-	tmp := filepath.Join(o.Cache.Root(), "tmp")
-	if err := os.MkdirAll(tmp, 0o755); err != nil {
-		return nil, err
-	}
 	var metas []cache.AssetMeta
 	created, _ := time.Parse(time.RFC3339, b.Created)
 	formatsOf := map[string][]string{}
@@ -140,7 +133,7 @@ func Pull(ctx context.Context, repo *remote.Repository, ref Ref, o PullOptions) 
 			fetched := false
 			ce, err := o.Cache.StoreChecked(gctx, e.ID, e.Format, func(ctx context.Context, w cache.Writer) (string, error) {
 				fetched = true
-				n, err := storeFromLayer(ctx, repo, ref, tmp, ldesc, e, w)
+				n, err := storeFromLayer(ctx, repo, ref, ldesc, e, w)
 				mu.Lock()
 				res.Bytes += n
 				mu.Unlock()
@@ -245,41 +238,42 @@ func singleFile(gz []byte, name string) ([]byte, error) {
 	}
 }
 
-// storeFromLayer fetches a layer into a temp file, checking its digest as
-// it streams, then copies the entry's download out of it into w, checking
-// it against the bundle's SHA-256 and every listed file against its own.
-// It returns the layer bytes fetched.
-func storeFromLayer(ctx context.Context, repo *remote.Repository, ref Ref, tmp string, ldesc ocispec.Descriptor, e BundleEntry, w io.Writer) (int64, error) {
-	f, err := os.CreateTemp(tmp, "oci-*.layer")
-	if err != nil {
-		return 0, err
-	}
-	defer func() {
-		f.Close()
-		os.Remove(f.Name())
-	}()
+// storeFromLayer streams a layer from the registry, checking its digest as
+// it goes, and copies the entry's download out of it into w, checking it
+// against the bundle's SHA-256 and every listed file against its own. The
+// layer is read to its end whatever happens, and its digest decides first:
+// a layer that does not match is refused as tampered with (ErrDigest)
+// whatever else went wrong in it. w is the cache's temp file, which the
+// cache publishes only if this returns no error, so nothing of a refused
+// layer is kept. It returns the layer bytes fetched.
+func storeFromLayer(ctx context.Context, repo *remote.Repository, ref Ref, ldesc ocispec.Descriptor, e BundleEntry, w io.Writer) (int64, error) {
 	rc, err := repo.Fetch(ctx, ldesc)
 	if err != nil {
 		return 0, explain(ref, "fetch layer "+ldesc.Digest.String(), err)
 	}
+	defer rc.Close()
 	vr := content.NewVerifyReader(rc, ldesc)
-	n, err := io.Copy(f, vr)
+	cr := &countReader{r: vr}
+	xerr := copyDownload(cr, ldesc, e, w)
+	_, err = io.Copy(io.Discard, cr)
 	if err == nil {
 		err = vr.Verify()
 	}
-	rc.Close()
 	if err != nil {
 		if errors.Is(err, content.ErrMismatchedDigest) || errors.Is(err, content.ErrTrailingData) || errors.Is(err, io.ErrUnexpectedEOF) {
-			return n, fmt.Errorf("layer %s: %w: the registry's copy is corrupt or was tampered with; nothing was kept", ldesc.Digest, ErrDigest)
+			return cr.n, fmt.Errorf("layer %s: %w: the registry's copy is corrupt or was tampered with; nothing was kept", ldesc.Digest, ErrDigest)
 		}
-		return n, explain(ref, "fetch layer "+ldesc.Digest.String(), err)
+		return cr.n, explain(ref, "fetch layer "+ldesc.Digest.String(), err)
 	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return n, err
-	}
-	zr, err := gzip.NewReader(f)
+	return cr.n, xerr
+}
+
+// copyDownload reads a layer's gzip'd tar, copies the entry's download into
+// w and checks it and every file the entry lists against their SHA-256.
+func copyDownload(r io.Reader, ldesc ocispec.Descriptor, e BundleEntry, w io.Writer) error {
+	zr, err := gzip.NewReader(r)
 	if err != nil {
-		return n, fmt.Errorf("layer %s: %v", ldesc.Digest, err)
+		return fmt.Errorf("layer %s: %v", ldesc.Digest, err)
 	}
 	want := map[string]BundleFile{}
 	for _, bf := range e.Files {
@@ -293,7 +287,7 @@ func storeFromLayer(ctx context.Context, repo *remote.Repository, ref Ref, tmp s
 			break
 		}
 		if err != nil {
-			return n, fmt.Errorf("layer %s: %v", ldesc.Digest, err)
+			return fmt.Errorf("layer %s: %v", ldesc.Digest, err)
 		}
 		if h.Typeflag != tar.TypeReg {
 			continue
@@ -310,22 +304,34 @@ func storeFromLayer(ctx context.Context, repo *remote.Repository, ref Ref, tmp s
 			found = true
 		}
 		if _, err := io.Copy(dst, tr); err != nil {
-			return n, err
+			return fmt.Errorf("layer %s: %s: %w", ldesc.Digest, h.Name, err)
 		}
 		got := hex.EncodeToString(sum.Sum(nil))
 		if listed && got != bf.SHA256 {
-			return n, fmt.Errorf("layer %s: %s: %w (SHA-256 %.12s, the bundle has %.12s)", ldesc.Digest, h.Name, ErrDigest, got, bf.SHA256)
+			return fmt.Errorf("layer %s: %s: %w (SHA-256 %.12s, the bundle has %.12s)", ldesc.Digest, h.Name, ErrDigest, got, bf.SHA256)
 		}
 		if isDownload && got != e.SHA256 {
-			return n, fmt.Errorf("layer %s: download %s: %w (SHA-256 %.12s, the bundle has %.12s)", ldesc.Digest, h.Name, ErrDigest, got, e.SHA256)
+			return fmt.Errorf("layer %s: download %s: %w (SHA-256 %.12s, the bundle has %.12s)", ldesc.Digest, h.Name, ErrDigest, got, e.SHA256)
 		}
 		delete(want, h.Name)
 	}
 	if !found {
-		return n, fmt.Errorf("layer %s holds no %s", ldesc.Digest, e.Download)
+		return fmt.Errorf("layer %s holds no %s", ldesc.Digest, e.Download)
 	}
 	if len(want) > 0 {
-		return n, fmt.Errorf("layer %s lacks %d of the files its bundle lists", ldesc.Digest, len(want))
+		return fmt.Errorf("layer %s lacks %d of the files its bundle lists", ldesc.Digest, len(want))
 	}
-	return n, nil
+	return nil
+}
+
+// countReader counts the bytes read through it.
+type countReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
 }
