@@ -7,7 +7,11 @@
 #     (fetch, digest checks, validation, store, place), with the Gizmo API URL
 #     pointing at a closed port;
 #   - oras pull of the same artifact into an empty folder (fetch and unpack);
-#   - gizmo pull alone into an empty cache (the registry part of the above).
+#   - gizmo pull alone into an empty cache (the registry part of the above);
+#   - oras pull, then a copy of what it wrote (cp -r) and sync(1): the least
+#     file system work of a tool that keeps a cache and places a stand-alone
+#     copy of every file in the project, durably, as gizmo does (every file
+#     created twice, then flushed).
 # It prints each run's wall time and the ratio of the medians (goal <= 1.5),
 # and the ratio against oras pull followed by sync(1), since gizmo makes its
 # files durable before it reports success and oras does not,
@@ -71,9 +75,9 @@ echo "bundle $digest: $exports placed exports of $(jq -r '.assets' <(curl -s "$a
 
 before=$(curl -s "$api/_emulator/stats" | jq '[.list.requests,.get.requests,.create.requests,.export.requests,.download.requests]|add')
 now() { date +%s.%N; }
-g=(); o=(); od=(); p=()
+g=(); o=(); od=(); p=(); oc=()
 for i in $(seq 1 "$RUNS"); do
-	rm -rf "$work/node" "$work/nodecache" "$work/oras"
+	rm -rf "$work/node" "$work/nodecache" "$work/oras" "$work/orascopy"
 	mkdir -p "$work/node" "$work/oras"
 	cp "$work/manifest.toml" "$work/node/gizmo.toml"
 	sync
@@ -92,8 +96,17 @@ for i in $(seq 1 "$RUNS"); do
 	GIZMO_API_URL=http://127.0.0.1:1 GIZMO_CACHE_DIR=$work/pullcache "$GIZMO" -q pull "oci://$ref" >/dev/null
 	t6=$(now)
 	p+=("$(echo "$t6 - $t5" | bc)")
+	rm -rf "$work/oras" "$work/orascopy"
+	mkdir -p "$work/oras"
+	sync
+	t7=$(now)
+	"$ORAS" pull --plain-http -o "$work/oras" "$ref" >/dev/null
+	cp -r "$work/oras" "$work/orascopy"
+	sync
+	t8=$(now)
+	oc+=("$(echo "$t8 - $t7" | bc)")
 	g+=("$(echo "$t1 - $t0" | bc)"); o+=("$(echo "$t3 - $t2" | bc)"); od+=("$(echo "$t4 - $t2" | bc)")
-	printf 'run %d: gizmo prepare --from %.3f s, gizmo pull %.3f s, oras pull %.3f s, oras pull + sync %.3f s\n' "$i" "${g[-1]}" "${p[-1]}" "${o[-1]}" "${od[-1]}"
+	printf 'run %d: gizmo prepare --from %.3f s, gizmo pull %.3f s, oras pull %.3f s, oras pull + sync %.3f s, oras pull + cp -r + sync %.3f s\n' "$i" "${g[-1]}" "${p[-1]}" "${o[-1]}" "${od[-1]}" "${oc[-1]}"
 done
 after=$(curl -s "$api/_emulator/stats" | jq '[.list.requests,.get.requests,.create.requests,.export.requests,.download.requests]|add')
 median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
@@ -102,6 +115,8 @@ printf '\nmedian: gizmo prepare --from %.3f s | oras pull %.3f s | ratio %.2f (g
 # gizmo makes what it stores and places durable (fsync, syncfs) before it
 # reports success; oras does not. The second ratio gives oras the same.
 printf 'median: oras pull + sync(1) %.3f s | ratio %.2f\n' "$mod" "$(echo "$mg / $mod" | bc -l)"
+moc=$(median "${oc[@]}")
+printf 'median: oras pull + cp -r + sync(1) %.3f s | ratio %.2f (the floor of a cache plus a project copy)\n' "$moc" "$(echo "$mg / $moc" | bc -l)"
 mp=$(median "${p[@]}")
 printf 'median: gizmo pull alone (fetch, digest checks, validation, store) %.3f s | %.2f x oras pull\n' "$mp" "$(echo "$mp / $mo" | bc -l)"
 echo "requests to the Gizmo API while $RUNS nodes prepared: $((after - before)) (goal 0)"
