@@ -15,9 +15,10 @@
 //	                          shared; a new reader lets it go first (100 ms at most)
 //	  blobs/<h[:2]>/<h>       every download, stored once by its SHA-256 <h>; read-only
 //	  trees/<h>/...           the download unpacked, on first use (Unpack): a zip's
-//	                          files, or the single model file as model.urdf|model.xml|
-//	                          model.usda|model.usdc; renamed into place complete, then
-//	                          never changed (read-only)
+//	                          files, or the single model file under the server's name
+//	                          for it (arm_1.usda; model.urdf|.xml|.usda|.usdc without
+//	                          one, and in trees stored before); renamed into place
+//	                          complete, then never changed (read-only)
 //	  tmp/<k>-*.part|.tree    downloads and extractions in progress for key <k>
 //	  locks/key-<k[:3]>.lock  per-(asset, format) lock, shared by the keys whose
 //	                          <k> starts alike (4,096 files); <k> = first 16 bytes

@@ -9,19 +9,82 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"unicode"
 
 	"github.com/antimlabs/gizmo/formats"
+	"github.com/antimlabs/gizmo/formats/layout"
 	"github.com/antimlabs/gizmo/internal/archive"
 )
 
-// singleName is the file name a single-file download gets in its tree: the
-// extension simulators and importers expect.
+// singleName is the file name a single-file download gets in its tree
+// when the server gave no usable name for it: the extension simulators and
+// importers expect. (Trees stored before single files were named after
+// the download keep it: an entry records its model's name.)
 var singleName = map[formats.Kind]string{
 	formats.KindURDF: "model.urdf",
 	formats.KindMJCF: "model.xml",
 	formats.KindUSDA: "model.usda",
 	formats.KindUSDC: "model.usdc",
 	formats.KindSDF:  "model.sdf",
+}
+
+// singleExts are the extensions a single model file of a kind may keep
+// (USD reads .usd as either encoding).
+var singleExts = map[formats.Kind][]string{
+	formats.KindURDF: {".urdf"},
+	formats.KindMJCF: {".xml"},
+	formats.KindUSDA: {".usda", ".usd"},
+	formats.KindUSDC: {".usdc", ".usd"},
+	formats.KindSDF:  {".sdf"},
+}
+
+// singleFileName is the name a single-file download of kind gets in its
+// tree: the server's filename hint (arm_1.usda), as a zip's model keeps
+// the name Gizmo gave it, when the hint is a plain ASCII file name; else
+// the hint made one (layout.Slug: "Робот.usda" gives robot.usda); with an
+// extension that fits the content (arm_1.usda for a hint arm_1.bin). With
+// no usable hint: singleName.
+func singleFileName(hint string, kind formats.Kind) string {
+	exts := singleExts[kind]
+	if len(exts) == 0 {
+		return singleName[kind]
+	}
+	base := path.Base(strings.ReplaceAll(hint, `\`, "/"))
+	ext := strings.ToLower(path.Ext(base))
+	stem := strings.TrimSuffix(base, path.Ext(base))
+	keep := false
+	for _, e := range exts {
+		keep = keep || ext == e
+	}
+	if !keep {
+		ext = exts[0]
+	}
+	if !plainStem(stem) {
+		if !strings.ContainsFunc(stem, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }) {
+			return singleName[kind]
+		}
+		stem = layout.Slug(stem)
+	}
+	return stem + ext
+}
+
+// plainStem reports whether s is a file name's stem every file system and
+// simulator takes as it is: ASCII letters, digits, '_', '-' and inner
+// dots, starting with a letter or digit, at most 100 bytes, and no Windows
+// device name (con.usda cannot be made there; layout.Slug renames it).
+func plainStem(s string) bool {
+	if s == "" || len(s) > 100 || windowsDevice(s) {
+		return false
+	}
+	for i, r := range s {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9':
+		case i > 0 && (r == '_' || r == '-' || r == '.'):
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 func preview(b []byte) string {
@@ -146,4 +209,15 @@ func overlayHead(o *archive.Overlay) func(name string) ([]byte, error) {
 		defer f.Close()
 		return io.ReadAll(io.LimitReader(f, modelHead))
 	}
+}
+
+// windowsDevice reports whether stem is a device name Windows reserves in
+// every folder (CON, NUL, COM1, ...), whatever the extension.
+func windowsDevice(stem string) bool {
+	s := strings.ToLower(stem)
+	switch s {
+	case "con", "prn", "aux", "nul":
+		return true
+	}
+	return len(s) == 4 && (strings.HasPrefix(s, "com") || strings.HasPrefix(s, "lpt")) && s[3] >= '1' && s[3] <= '9'
 }

@@ -197,7 +197,7 @@ func (c *Cache) fetchAndPublish(ctx context.Context, id, format, kh string, fetc
 			return Entry{}, fmt.Errorf("%s: %w", name, err)
 		}
 	case formats.KindURDF, formats.KindMJCF, formats.KindUSDA, formats.KindUSDC, formats.KindSDF:
-		model := singleName[kind]
+		model := singleFileName(sw.name, kind)
 		e.Files, e.Model, e.ModelKind = []string{model}, model, kind
 		shown = archive.NewFileOverlay(c.TreePath(e), model, partName, n)
 	default:
