@@ -18,12 +18,17 @@
 // nothing, asks for no asset and marks nothing vanished, and needs only
 // FileRemote and FileStore. Run fetches every file through the same code.
 //
-// The files: mirror.go plans a Run (list, merge with the index, resolve,
-// plan, vanished); fetch.go gets one file (export URL, download, ETag
-// check, restarts) for Run and Fetch alike; verdict.go validates;
-// tally.go adds up the Summary and sends the events; remote.go, store.go
-// and validator.go are what the engine needs from the API, the cache and
-// the validators; record.go merges a listed asset with the cache's record.
+// FetchFile is the same fetch for one file, returning its entry or the
+// error of its last try (gizmo export).
+//
+// The files: mirror.go plans a Run (merge with the index, resolve, plan,
+// vanished); listing.go reads the account's list (List, also prepare's);
+// fetch.go gets one file (export URL, download, ETag check, restarts) for
+// Run, Fetch and FetchFile alike; verdict.go validates; tally.go adds up
+// the Summary and sends the events; remote.go, store.go and validator.go
+// are what the engine needs from the API, the cache (whose cache.Writer a
+// download writes into) and the validators; record.go merges a listed
+// asset with the cache's record.
 //
 // # Request economy
 //
