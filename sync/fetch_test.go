@@ -2,12 +2,16 @@ package sync_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"strings"
 	stdsync "sync"
 	"testing"
 	"time"
 
 	"github.com/antimlabs/gizmo/formats"
 	gsync "github.com/antimlabs/gizmo/sync"
+	"github.com/antimlabs/gizmo/sync/api"
 	"github.com/antimlabs/gizmo/sync/emulator"
 )
 
@@ -127,4 +131,62 @@ func TestFetch(t *testing.T) {
 			t.Errorf("stats %+v: a dry run sent requests", d)
 		}
 	})
+}
+
+// TestFetchFile: the one-file fetch (gizmo export's) returns the stored
+// entry with its verdict, or the error of its last try with the API's
+// sentinel for callers to branch on; refused fresh URLs end in a hint
+// about the clock.
+func TestFetchFile(t *testing.T) {
+	f := formats.MuJoCo
+	valid := func(context.Context, string, gsync.Files) gsync.Validation { return gsync.Validation{Valid: true} }
+	tests := []struct {
+		name    string
+		cfg     emulator.Config
+		status  api.Status // of the asset asked for; "" for a missing one
+		wantErr error
+		hint    string // in the error
+		exports int64  // export requests sent
+	}{
+		{name: "ready", cfg: emulator.Config{Seed: 61}, status: api.StatusReady, exports: 1},
+		{name: "missing", cfg: emulator.Config{Seed: 62}, wantErr: api.ErrNotFound, exports: 1},
+		{name: "pending", cfg: emulator.Config{Seed: 63}, status: api.StatusPending, wantErr: api.ErrNotReady, exports: 1},
+		{name: "refused URLs", cfg: emulator.Config{Seed: 64, URLTTL: time.Nanosecond}, status: api.StatusReady,
+			wantErr: api.ErrURLExpired, hint: "check the computer's clock", exports: 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, tt.cfg)
+			id := "ast_missing"
+			if tt.status != "" {
+				a, err := e.srv.AddAsset("A 6-DOF robotic arm", "", nil, tt.status)
+				if err != nil {
+					t.Fatal(err)
+				}
+				id = a.ID
+			}
+			before := e.srv.Stats()
+			entry, err := gsync.FetchFile(context.Background(), e.client, e.cache, gsync.Item{ID: id, Format: f},
+				gsync.Options{Validator: valid, Attempts: 3})
+			if d := statsDelta(before, e.srv.Stats()); d.Export.Requests != tt.exports {
+				t.Errorf("%d export requests, want %d", d.Export.Requests, tt.exports)
+			}
+			if tt.wantErr != nil {
+				if !errors.Is(err, tt.wantErr) || !strings.Contains(fmt.Sprint(err), tt.hint) {
+					t.Fatalf("err = %v, want %v with %q", err, tt.wantErr, tt.hint)
+				}
+				if _, err := e.cache.Stored(id, string(f)); err == nil {
+					t.Error("a failed fetch left the file stored")
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if entry.Validation == nil || !entry.Validation.Valid {
+				t.Errorf("entry's verdict = %+v, want valid", entry.Validation)
+			}
+			e.checkCached(t, []string{id}, []formats.Format{f})
+		})
+	}
 }
