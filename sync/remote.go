@@ -25,12 +25,11 @@ type Remote interface {
 type FileRemote interface {
 	// Export mints a download URL for an asset in a format.
 	Export(ctx context.Context, id string, f formats.Format) (*api.Export, error)
-	// Download streams a download URL's body into w; api.ErrURLExpired on a
-	// refused URL, api.ErrTruncated on a body cut short.
-	Download(ctx context.Context, url string, w io.Writer, progress func(done, total int64)) (*api.Download, error)
-	// DownloadFrom is Download that asks only for what w lacks when
-	// from.Offset > 0 (Range with If-Range), and starts over through
-	// from.Rewind when the server sends the whole body.
+	// DownloadFrom streams a download URL's body into w, asking only for
+	// what w lacks when from.Offset > 0 (Range with If-Range), and starting
+	// over through from.Rewind when the server sends the whole body;
+	// api.ErrURLExpired on a refused URL, api.ErrTruncated on a body cut
+	// short.
 	DownloadFrom(ctx context.Context, url string, w io.Writer, from api.Resume, progress func(done, total int64)) (*api.Download, error)
 }
 
