@@ -80,7 +80,10 @@ type Event struct {
 
 // Summary is the outcome of a Run. Files are (asset, format) pairs.
 type Summary struct {
-	Seen      int `json:"assets_seen"`       // distinct assets listed
+	Seen int `json:"assets_seen"` // distinct assets listed
+	// Scenes counts the scenes listed (Options.Scenes); the counts below
+	// count them with the assets.
+	Scenes    int `json:"scenes_seen,omitempty"`
 	Ready     int `json:"assets_ready"`      // of them, ready
 	Pending   int `json:"assets_pending"`    // pending or processing, left for the next sync
 	GenFailed int `json:"generation_failed"` // whose generation failed
@@ -106,6 +109,9 @@ type Summary struct {
 	// Complete is false when the listing stopped early or changed under
 	// the run; vanished assets are then neither marked nor pruned.
 	Complete bool `json:"listing_complete"`
+	// ScenePages counts the pages of the scene listing read (for the
+	// request count of a full sync).
+	ScenePages int `json:"-"`
 	// Failures lists every failed file or asset with its reason.
 	Failures []Failure `json:"failures,omitempty"`
 }

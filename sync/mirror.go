@@ -61,6 +61,9 @@ func (m *mirror) run(ctx context.Context) error {
 	if listErr != nil {
 		m.fail("", "", fmt.Sprintf("%v (listing stopped early: assets after it were not synced; run gizmo sync again)", listErr))
 	}
+	assetCount := len(listed)
+	scenes, scenesListed := m.listScenes(ctx)
+	listed = append(listed, scenes...)
 	knownList, err := m.store.Assets()
 	if err != nil {
 		return fmt.Errorf("read the cache index: %w", err)
@@ -93,14 +96,32 @@ func (m *mirror) run(ctx context.Context) error {
 		inList[a.ID] = true
 		prev, ok := known[a.ID]
 		rec := mergeRecord(a, prev, ok)
+		if editedScene(rec, prev, ok) {
+			// Edited since its exports were cached: fetch them again.
+			for k := range m.cached {
+				if m.cached[k].AssetID == a.ID {
+					delete(m.cached, k)
+				}
+			}
+		}
 		records = append(records, rec)
 		metas = append(metas, rec.meta)
 	}
-	m.count(func(s *Summary) { s.Seen = len(listed); s.Complete = complete })
+	m.count(func(s *Summary) { s.Seen = assetCount; s.Complete = complete })
 	m.emit(Event{Type: EventListed, Count: len(listed), Complete: complete})
 
+	// Scenes not listed this time are not taken as gone: they are kept
+	// out of the vanished ones, and the cache is not told the listing is
+	// complete when it knows scenes (it would mark them vanished).
+	if !scenesListed {
+		for _, a := range knownList {
+			if a.Scene {
+				inList[a.ID] = true
+			}
+		}
+	}
 	if !m.opts.DryRun {
-		if err := m.store.RecordAssets(metas, complete); err != nil {
+		if err := m.store.RecordAssets(metas, complete && (scenesListed || !knowsScenes(knownList))); err != nil {
 			return fmt.Errorf("record asset metadata in the cache: %w", err)
 		}
 	}
@@ -154,6 +175,16 @@ func (m *mirror) run(ctx context.Context) error {
 func (m *mirror) list(ctx context.Context) (assets []api.Asset, complete bool, pages int, err error) {
 	l, err := List(ctx, m.remote)
 	return l.Assets, l.Complete, l.Pages, err
+}
+
+// knowsScenes tells whether the cache knows a scene.
+func knowsScenes(known []cache.AssetMeta) bool {
+	for _, a := range known {
+		if a.Scene {
+			return true
+		}
+	}
+	return false
 }
 
 // unseen counts the assets whose ids are not in seen.

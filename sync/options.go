@@ -39,6 +39,12 @@ type Options struct {
 	MaxWait time.Duration
 	// Prune removes vanished assets from the cache (after a complete listing).
 	Prune bool
+	// Scenes mirrors the account's scenes too, when the remote lists them
+	// (a SceneLister of the current generation): each scene is recorded,
+	// planned and fetched as an asset is, its export being the whole
+	// scene. A remote without scenes (the alpha generation) mirrors assets
+	// only.
+	Scenes bool
 	// DryRun reports what would be fetched and changes nothing: no export, no
 	// download, no write to the cache.
 	DryRun bool

@@ -33,5 +33,15 @@ type FileRemote interface {
 	DownloadFrom(ctx context.Context, url string, w io.Writer, from api.Resume, progress func(done, total int64)) (*api.Download, error)
 }
 
+// SceneLister is a Remote that lists scenes (the current generation):
+// Options.Scenes mirrors them. AllScenes fails with api.ErrNotInGeneration
+// against a server without scenes.
+type SceneLister interface {
+	AllScenes(ctx context.Context) ([]api.Scene, error)
+}
+
 // The project's client fits.
-var _ Remote = (*api.Client)(nil)
+var (
+	_ Remote      = (*api.Client)(nil)
+	_ SceneLister = (*api.Client)(nil)
+)

@@ -27,10 +27,16 @@ import (
 func init() {
 	register(&cli.Command{
 		Name:  "sync",
-		Usage: "mirror every ready asset of the account into the cache",
+		Usage: "mirror every ready asset (and scene) of the account into the cache",
 		Description: `Lists every asset of the account, records their metadata in the cache, then
 exports, downloads, verifies and stores each wanted format of each ready asset
 that the cache lacks. URDF and MJCF models are validated as they are stored.
+
+In the current generation of the API the account's scenes are mirrored too
+(--scenes=false: assets only): each ready scene's export (the whole scene) is
+stored as an asset's is, and a scene edited since its export was cached (its
+revision changed) is exported again. The alpha generation has no scenes:
+--scenes against it exits 2.
 
 Pending and processing assets are picked up by the next sync (or waited for
 with --wait); failed generations are shown with their reason. Assets gone from
@@ -52,6 +58,7 @@ run.`,
 			&cli.IntFlag{Name: "concurrency", Aliases: []string{"j"}, Value: gsync.DefaultConcurrency, Usage: "`N` downloads in flight at once (metadata requests are bounded by N too)"},
 			&cli.BoolFlag{Name: "wait", Aliases: []string{"w"}, Usage: "wait for pending and processing assets to settle (each at most 30m; polls from 1s up to every 30s), and fetch those that become ready"},
 			&cli.BoolFlag{Name: "prune", Usage: "remove assets that are gone from the account from the cache"},
+			&cli.BoolFlag{Name: "scenes", Value: true, Usage: "mirror the account's scenes too (current generation; --scenes=false: assets only)"},
 			&cli.BoolFlag{Name: "dry-run", Aliases: []string{"n"}, Usage: "say what would be fetched; fetch and change nothing"},
 			&cli.BoolFlag{Name: "no-validate", Usage: "do not validate URDF and MJCF models as they are stored"},
 			&cli.BoolFlag{Name: flagJSON, Usage: "one JSON event per line on stdout"},
@@ -67,6 +74,9 @@ run.`,
 			client, err := newClient(c)
 			if err != nil {
 				return err
+			}
+			if c.IsSet("scenes") && opts.engine.Scenes && client.Generation() != api.GenerationCurrent {
+				return exitcode.With(exitcode.Usage, fmt.Errorf("sync --scenes: %w: the alpha generation of the API (which %s speaks) has no scenes: gizmo sync mirrors its assets", api.ErrNotInGeneration, client.BaseURL()))
 			}
 			// Opened once the account is listed: a sync that cannot
 			// reach the API creates no cache folder.
@@ -123,6 +133,7 @@ func syncOptionsFrom(c *cli.Context) (syncOptions, error) {
 	o.engine.Concurrency = c.Int("concurrency")
 	o.engine.Wait = c.Bool("wait")
 	o.engine.Prune = c.Bool("prune")
+	o.engine.Scenes = c.Bool("scenes")
 	o.engine.DryRun = c.Bool("dry-run")
 	return o, nil
 }

@@ -16,8 +16,8 @@ type rateWindower interface {
 }
 
 // reportRate says, after a sync against a rate-limited server, how many
-// requests a full sync of the account takes (the list pages, one export
-// per file) and how long that is at the server's rate.
+// requests a full sync of the account takes (the list pages of assets and
+// of scenes, one export per file) and how long that is at the server's rate.
 func reportRate(w io.Writer, remote gsync.Remote, sum *gsync.Summary) {
 	rw, ok := remote.(rateWindower)
 	if !ok || sum == nil {
@@ -28,7 +28,7 @@ func reportRate(w io.Writer, remote gsync.Remote, sum *gsync.Summary) {
 		return
 	}
 	files := sum.New + sum.Skipped + sum.Failed
-	requests := (sum.Seen+api.PageSize-1)/api.PageSize + files
+	requests := (sum.Seen+api.PageSize-1)/api.PageSize + sum.ScenePages + files
 	d := time.Duration(float64(requests) / float64(limit) * float64(window)).Round(time.Second)
 	fmt.Fprintf(w, "rate limit: %d requests per %s; a full sync of these %d files takes %d requests, about %s at that rate\n",
 		limit, window, files, requests, d)

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -94,6 +95,9 @@ type Client struct {
 	maxDownload  int64 // 0: no bound
 	gen          Generation
 	pace         pacer // paces requests from the X-RateLimit-* headers (pace.go)
+	// scenes holds the ids this client has seen as scenes (listed or
+	// read): their exports go straight to the scene route.
+	scenes sync.Map
 }
 
 // New returns a Client for o.BaseURL.

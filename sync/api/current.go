@@ -226,12 +226,17 @@ const exportPath = "/export"
 // currentExport makes no request: the current generation answers an
 // export with the ZIP itself, so the "download URL" is the export route,
 // which Download calls (one request per file, no separate download). It
-// never expires.
+// never expires. An id this client has seen as a scene's (listed or read)
+// goes to the scene route; any other is tried as an asset's, then as a
+// scene's.
 func (c *Client) currentExport(id string, f formats.Format) (*Export, error) {
 	wire, ok := WireFormat(f)
 	if !ok {
 		return nil, fmt.Errorf("export %s/%s: %w: the current generation of the API exports mjcf, usd and sdf, not %s; ask for one of those (--format mjcf, usd or sdf)",
 			id, f, ErrNotInGeneration, f.Short())
+	}
+	if _, scene := c.scenes.Load(id); scene {
+		return &Export{URL: c.base + "/v1/scenes/" + url.PathEscape(id) + exportPath + "?format=" + wire}, nil
 	}
 	return &Export{URL: c.base + "/v1/assets/" + url.PathEscape(id) + exportPath + "?format=" + wire}, nil
 }

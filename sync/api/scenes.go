@@ -129,7 +129,11 @@ func (c *Client) ListScenes(ctx context.Context, limit, offset int) ([]Scene, in
 	}
 	out := make([]Scene, 0, len(items))
 	for _, w := range items {
-		out = append(out, w.scene())
+		s := w.scene()
+		if s.ID != "" {
+			c.scenes.Store(s.ID, true)
+		}
+		out = append(out, s)
 	}
 	total := -1
 	if ans.Total != nil {
@@ -186,6 +190,7 @@ func (c *Client) GetScene(ctx context.Context, id string) (*Scene, error) {
 	if s.ID == "" {
 		s.ID = id
 	}
+	c.scenes.Store(id, true)
 	return &s, nil
 }
 

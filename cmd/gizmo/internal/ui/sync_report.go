@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/antimlabs/gizmo/internal/plural"
 	"github.com/antimlabs/gizmo/internal/termtext"
 	gsync "github.com/antimlabs/gizmo/sync"
 )
@@ -241,7 +242,11 @@ func SyncSummary(s *gsync.Summary) string {
 
 func summaryText(s *gsync.Summary) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "assets: %d seen, %d ready, %d pending, %d generation failed", s.Seen, s.Ready, s.Pending, s.GenFailed)
+	fmt.Fprintf(&b, "assets: %d seen", s.Seen)
+	if s.Scenes > 0 {
+		fmt.Fprintf(&b, " and %s", plural.Count(s.Scenes, "scene", "scenes"))
+	}
+	fmt.Fprintf(&b, ", %d ready, %d pending, %d generation failed", s.Ready, s.Pending, s.GenFailed)
 	if s.Vanished > 0 {
 		fmt.Fprintf(&b, ", %d vanished", s.Vanished)
 		if s.Pruned > 0 {
