@@ -2,13 +2,17 @@ package main
 
 import (
 	"io"
+	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/antimlabs/gizmo/internal/exitcode"
+	"github.com/antimlabs/gizmo/sync/emulator"
+	"github.com/antimlabs/gizmo/sync/emulator/emulatortest"
 )
 
 func TestReorderArgs(t *testing.T) {
@@ -149,6 +153,102 @@ func TestShortFlagsOneMeaning(t *testing.T) {
 		}
 		if f := findFlag(c.Flags, "wait"); f != nil && findFlag(c.Flags, "w") == nil {
 			t.Errorf("gizmo %s has --wait without -w", strings.Join(path, " "))
+		}
+	}
+}
+
+// grammarNotRun are the commands TestGrammarFlagsTakeEffect does not run,
+// with why.
+var grammarNotRun = map[string]string{
+	"emulator": "serves until interrupted; TestGrammarEveryCommand checks its flags, and the tests start it with flags after the command name throughout",
+}
+
+// TestGrammarFlagsTakeEffect runs every command (a gizmo process) against
+// the emulator with its flags after its arguments and global flags after
+// the command name, and checks that each flag did what it says: a cache
+// named by --cache-dir after the command (GIZMO_CACHE_DIR points
+// elsewhere), --strict after the file, -q after the id, --json after
+// everything. Every command must have a case or a reason in grammarNotRun.
+func TestGrammarFlagsTakeEffect(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs every command end to end (-short)")
+	}
+	_, url := emulatortest.StartTest(t, emulator.Config{Assets: 3, Seed: 7, API: emulator.APICurrent})
+	work := t.TempDir()
+	c, p, r := filepath.Join(work, "cache"), filepath.Join(work, "project"), filepath.Join(work, "agent-projects")
+	if err := os.Mkdir(p, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	warn := `<robot name="r"><link name="a"><inertial><mass value="0"/><inertia ixx="1" iyy="1" izz="1" ixy="0" ixz="0" iyz="0"/></inertial></link></robot>`
+	if err := os.WriteFile(filepath.Join(work, "w.urdf"), []byte(warn), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// The environment's cache is a decoy: the commands that print paths
+	// show theirs come from --cache-dir after the command name.
+	g := newGizmoEnv(t, url, filepath.Join(work, "decoy-cache"))
+	g.env = append(g.env, "XDG_CONFIG_HOME="+filepath.Join(work, "config"))
+	vars := strings.NewReplacer("$C", c, "$P", p, "$R", r, "$W", work)
+	re := strings.NewReplacer("$C", regexp.QuoteMeta(c), "$P", regexp.QuoteMeta(p))
+	cases := []struct {
+		cmd            string // the command's path, as leafCommands gives it
+		args           []string
+		code           int
+		stdout, stderr string // regexps; "" checks nothing
+	}{
+		{"whoami", []string{"whoami", "--json", "--verbose"}, 0, `"generation": "current"`, `gizmo api.*op=whoami`},
+		{"ls", []string{"ls", "--cache-dir", "$C", "--limit", "1", "-q"}, 0, `\Aast_[a-z0-9]+\n\z`, ""},
+		{"status", []string{"status", "ast_he71kcar", "-q", "--verbose"}, 0, `\Aready\n\z`, `op="get ast_he71kcar"`},
+		{"sync", []string{"sync", "--cache-dir", "$C", "-f", "mjcf", "-n", "--json"}, 0, `"mujoco_mjcf"`, ""},
+		{"sync", []string{"sync", "--cache-dir", "$C", "-f", "mjcf", "-q", "-j", "2"}, 0, `\A\z`, ""},
+		{"cache ls", []string{"cache", "ls", "--cache-dir", "$C", "--json"}, 0, `"mujoco_mjcf"`, ""},
+		{"cache path", []string{"cache", "path", "arm 1", "--cache-dir", "$C", "-f", "mjcf"}, 0, `\A$C/trees/[0-9a-f]+/arm_1\.xml\n\z`, ""},
+		{"cache verify", []string{"cache", "verify", "--cache-dir", "$C", "--json"}, 0, `"problems": \[\]`, ""},
+		{"cache gc", []string{"cache", "gc", "--cache-dir", "$C", "-n"}, 0, `would remove`, ""},
+		{"cache info", []string{"cache", "info", "--cache-dir", "$C", "--json"}, 0, `"root": "$C"`, ""},
+		{"export", []string{"export", "gripper 2", "-f", "mjcf", "--cache-dir", "$C", "-q"}, 0, `\A$C/trees/[0-9a-f]+/gripper_2\.xml\n\z`, ""},
+		{"cache rm", []string{"cache", "rm", "gripper 2", "--cache-dir", "$C", "--json"}, 0, `"removed": \[\s*"ast_0466r7mw"`, ""},
+		{"validate", []string{"validate", "$W/w.urdf"}, 0, `warning: .*\[urdf-mass\]`, ""},
+		{"validate", []string{"validate", "$W/w.urdf", "--strict"}, 4, `error: .*\[urdf-mass\]`, ""},
+		{"tree", []string{"tree", "$W/w.urdf", "--dot"}, 0, `\Adigraph`, ""},
+		{"init", []string{"init", "--json", "-C", "$P", "--layout", "mujoco", "--verbose"}, 0, `"layouts": \[\s*"mujoco"`, ""},
+		{"place", []string{"place", "arm 1", "-C", "$P", "--cache-dir", "$C", "--json"}, 0, `"project": "$P"`, ""},
+		{"prepare", []string{"prepare", "-C", "$P", "--cache-dir", "$C", "--offline", "-q"}, 0, `arm-1\.xml`, ""},
+		{"generate", []string{"generate", "a small gripper", "--json", "--verbose"}, 0, `\A\{`, `gizmo api`},
+		{"edit", []string{"edit", "nosuchscene", "add a belt", "--json"}, 3, "", `\A\{"error":\{"code":"not_found"`},
+		{"completion", []string{"completion", "bash", "--verbose"}, 0, `complete`, ""},
+		{"help", []string{"help", "cache", "--verbose"}, 0, `--cache-dir`, ""},
+		{"agent add", []string{"agent", "add", "$P", "--registry", "$R"}, 0, `registered`, ""},
+		{"agent list", []string{"agent", "list", "--registry", "$R", "--json"}, 0, `"projects": \[\s*"$P"`, ""},
+		{"agent status", []string{"agent", "status", "--json", "--cache-dir", "$C"}, 8, "", `"code":"not_running".*$C`},
+		{"agent run", []string{"agent", "run", "--once", "--registry", "$R", "--cache-dir", "$C"}, 0, `1 model in place`, ""},
+		{"agent remove", []string{"agent", "remove", "$P", "--registry", "$R"}, 0, `unregistered`, ""},
+		{"agent install", []string{"agent", "install", "--systemd", "-o", "$W/unit.service", "--force"}, 0, "", `wrote .*unit\.service`},
+		{"push", []string{"push", "oci://127.0.0.1:1/x:v1", "-C", "$P", "--cache-dir", "$C", "--plain-http"}, 1, "", `127\.0\.0\.1:1`},
+		{"pull", []string{"pull", "oci://127.0.0.1:1/x:v1", "--plain-http", "--cache-dir", "$C"}, 1, "", `cannot reach the registry`},
+	}
+	covered := map[string]bool{}
+	for _, tc := range cases {
+		covered[tc.cmd] = true
+		args := make([]string, len(tc.args))
+		for i, a := range tc.args {
+			args[i] = vars.Replace(a)
+		}
+		code, stdout, stderr := g.run(work, args...)
+		line := "gizmo " + strings.Join(args, " ")
+		if code != tc.code {
+			t.Errorf("%s: exit %d, want %d\nstdout:\n%s\nstderr:\n%s", line, code, tc.code, stdout, stderr)
+			continue
+		}
+		for _, chk := range []struct{ name, pat, out string }{{"stdout", tc.stdout, stdout}, {"stderr", tc.stderr, stderr}} {
+			if chk.pat != "" && !regexp.MustCompile(re.Replace(chk.pat)).MatchString(chk.out) {
+				t.Errorf("%s: %s does not match %s:\n%s", line, chk.name, re.Replace(chk.pat), chk.out)
+			}
+		}
+	}
+	for _, path := range leafCommands(newApp(io.Discard, io.Discard).Commands, nil) {
+		name := strings.Join(path, " ")
+		if !covered[name] && grammarNotRun[name] == "" {
+			t.Errorf("gizmo %s has no case in TestGrammarFlagsTakeEffect (nor a reason in grammarNotRun)", name)
 		}
 	}
 }
