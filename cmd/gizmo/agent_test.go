@@ -153,7 +153,18 @@ type agentProc struct {
 
 func (e *agentEnv) startAgent(env []string, args ...string) *agentProc {
 	e.t.Helper()
-	cmd := e.command(env, append([]string{"agent", "run"}, args...)...)
+	return e.startProc(e.command(env, append([]string{"agent", "run"}, args...)...))
+}
+
+// startAgentEnv starts gizmo agent run with args in the environment env
+// alone (none of the test's).
+func (e *agentEnv) startAgentEnv(env []string, args ...string) *agentProc {
+	e.t.Helper()
+	return e.startProc(&exec.Cmd{Path: e.exe, Args: append([]string{"gizmo", "agent", "run"}, args...), Env: env})
+}
+
+func (e *agentEnv) startProc(cmd *exec.Cmd) *agentProc {
+	e.t.Helper()
 	p := &agentProc{e: e, cmd: cmd, log: &lockedBuffer{}, done: make(chan struct{}), client: &agent.Client{CacheDir: e.cache}}
 	cmd.Stdout, cmd.Stderr = p.log, p.log
 	if err := cmd.Start(); err != nil {
