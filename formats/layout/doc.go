@@ -19,7 +19,8 @@
 //	<dir>/.gizmo/<slug>@<key>.<rand>.json what it holds (to reuse it), and when
 //	                               it stopped being current
 //	<dir>/.gizmo/state.json        what was placed: every file's size, mtime, sha256
-//	<dir>/.gizmo/prepare.lock      held by gizmo prepare while it writes the target
+//	<dir>/.gizmo/prepare.lock      held by gizmo prepare while it switches versions
+//	                               in and writes state.json
 //
 // A new version is written beside the old one and switched in with one
 // rename of a symlink, which is atomic on POSIX. A version folder is never
