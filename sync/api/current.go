@@ -287,6 +287,7 @@ func (c *Client) exportStream(ctx context.Context, ex exportReq, w io.Writer, pr
 	op := "export " + strings.TrimPrefix(ex.path, "/v1/")
 	body, _ := json.Marshal(map[string]string{"format": ex.wire})
 	var last error
+	var assetErr *Error // the asset route's 404, when the scene route was tried next
 	timeouts := 0
 	for attempt := 1; ; attempt++ {
 		if err := c.gate.wait(ctx, c.retry); err != nil {
@@ -334,8 +335,12 @@ func (c *Client) exportStream(ctx context.Context, ex exportReq, w io.Writer, pr
 			case resp.StatusCode == http.StatusPaymentRequired:
 				apiErr.Hint = "the account has no credits left for exports: add credits, then run the command again"
 				return nil, apiErr
+			case resp.StatusCode == http.StatusNotFound && assetErr != nil:
+				// Neither an asset nor a scene: the asset's 404 says it.
+				return nil, assetErr
 			case resp.StatusCode == http.StatusNotFound && apiErr.Code == "asset_not_found" && strings.HasPrefix(ex.path, "/v1/assets/"):
 				// No such asset: the id may be a scene's, exported the same way.
+				assetErr = apiErr
 				ex.url = strings.Replace(ex.url, c.base+"/v1/assets/", c.base+"/v1/scenes/", 1)
 				ex.path = strings.Replace(ex.path, "/v1/assets/", "/v1/scenes/", 1)
 				op = "export " + strings.TrimPrefix(ex.path, "/v1/")
