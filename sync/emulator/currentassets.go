@@ -213,7 +213,8 @@ func (s *Server) handleCurrentCreate(w http.ResponseWriter, r *http.Request) {
 	rec, _ := s.record(a.ID)
 	c.mu.Lock()
 	sid := b.SceneID
-	if sid == "" {
+	made := sid == ""
+	if made {
 		sc := &scene{ID: c.newSceneIDLocked(), Prompt: prompt, Name: defaultName("", prompt), CreatedAt: rec.CreatedAt}
 		c.addSceneLocked(sc)
 		sid = sc.ID
@@ -223,6 +224,9 @@ func (s *Server) handleCurrentCreate(w http.ResponseWriter, r *http.Request) {
 	c.sceneOf[a.ID] = sid
 	j := c.newJobLocked("asset", sid, a.ID, prompt, rec, s.now())
 	c.jobOf[a.ID] = j.ID
+	if made {
+		sc.Job = j.ID // a scene made for the asset is generated with it
+	}
 	c.mu.Unlock()
 	if !s.saved(w) {
 		return
