@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -418,8 +419,15 @@ func TestSceneAsAsset(t *testing.T) {
 	if st := f.srv.Stats(); st.Export.Requests != 3 || st.Export.Errors != 1 {
 		t.Errorf("exports %+v: want the scene route only, once the scene is known", st.Export)
 	}
-	// An id that is neither keeps the asset's 404.
+	// An id that is neither keeps the asset's 404, read or exported.
 	if _, err := f.client.Get(ctx, "nothing"); !errors.Is(err, api.ErrNotFound) || !strings.Contains(err.Error(), "asset_not_found") {
 		t.Errorf("neither: %v", err)
+	}
+	ex, err := f.client.Export(ctx, "nothing", formats.MuJoCo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.client.Download(ctx, ex.URL, io.Discard, nil); !errors.Is(err, api.ErrNotFound) || !strings.Contains(err.Error(), "asset_not_found") {
+		t.Errorf("neither, exported: %v", err)
 	}
 }
