@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -81,5 +82,29 @@ func TestWriteReaderFailureLeavesTarget(t *testing.T) {
 	}
 	if ents, _ := os.ReadDir(dir); len(ents) != 1 {
 		t.Errorf("left behind: %v", ents)
+	}
+}
+
+// TestSyncFS: where there is syncfs (Linux, not FUSE) SyncFS flushes the
+// folder's file system; elsewhere it says so with ErrNoSyncFS, and SyncEach
+// fsyncs the paths instead. A folder that does not exist is an error.
+func TestSyncFS(t *testing.T) {
+	dir := t.TempDir()
+	name := filepath.Join(dir, "f")
+	if err := os.WriteFile(name, []byte("data"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := SyncFS(dir); err != nil && !errors.Is(err, ErrNoSyncFS) {
+		t.Fatalf("SyncFS: %v", err)
+	}
+	if err := SyncEach([]string{name, dir, name}); err != nil {
+		t.Fatalf("SyncEach: %v", err)
+	}
+	missing := filepath.Join(dir, "missing")
+	if err := SyncFS(missing); err == nil || (runtime.GOOS == "linux" && errors.Is(err, ErrNoSyncFS)) {
+		t.Errorf("SyncFS of a missing folder: %v, want an error", err)
+	}
+	if err := SyncEach([]string{missing}); err == nil {
+		t.Error("SyncEach of a missing file succeeded")
 	}
 }
