@@ -75,11 +75,14 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 	cmds := append([]*cli.Command(nil), commands...)
 	cmds = append(cmds, helpCommand())
 	sort.Slice(cmds, func(i, j int) bool { return cmds[i].Name < cmds[j].Name })
+	// Flags: urfave/cli adds --help only when the app has no help command
+	// of its own, and gizmo has one (gizmo help TOPIC).
 	return &cli.App{
 		Name:                 "gizmo",
 		Usage:                "bring Gizmo's generated robot assets into Isaac Sim and MuJoCo",
+		UsageText:            "gizmo [global options] command [subcommand] [options and arguments, in any order] [-- arguments]",
 		Version:              version,
-		Flags:                globalFlags(),
+		Flags:                append(globalFlags(), cli.HelpFlag),
 		Commands:             cmds,
 		Writer:               stdout,
 		ErrWriter:            stderr,

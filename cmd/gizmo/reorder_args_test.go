@@ -114,6 +114,18 @@ func TestGrammarEveryCommand(t *testing.T) {
 	}
 }
 
+// TestAppHelp checks that gizmo --help and -h print gizmo's help, with
+// the grammar in its usage line.
+func TestAppHelp(t *testing.T) {
+	g := newGizmoEnv(t, "http://127.0.0.1:1", filepath.Join(t.TempDir(), "cache"))
+	for _, args := range [][]string{{"--help"}, {"-h"}, {"--verbose", "--help"}} {
+		code, stdout, stderr := g.run(t.TempDir(), args...)
+		if code != exitcode.OK || !strings.Contains(stdout, "[options and arguments, in any order]") || !strings.Contains(stdout, "COMMANDS:") {
+			t.Errorf("gizmo %s: exit %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), code, stdout, stderr)
+		}
+	}
+}
+
 // TestShortFlagsOneMeaning checks that a one-letter flag means the same
 // long flag in every command that has it, and that a command's own short
 // flag never hides a global one of another meaning.
