@@ -189,8 +189,8 @@ exists and differs (--force replaces it); 6 no API key.`,
 				Name:  "status",
 				Usage: "show the running agent's state (exit 8 when none runs on this cache)",
 				Description: `Reads the agent's control API (agent.sock in the cache directory). --json
-prints it as the agent gives it: pid, version, ready, last_sync, next_sync,
-queue, downloads, projects (with manifest_error and models), errors.
+prints it in the README's JSON glossary names: pid, version, ready, last_sync,
+next_sync, queue, downloads, projects (with manifest_error and models), errors.
 Exit status: 0; 8 no agent runs on this cache.`,
 				Flags: []cli.Flag{jsonFlag()},
 				Action: func(c *cli.Context) error {
@@ -206,7 +206,7 @@ Exit status: 0; 8 no agent runs on this cache.`,
 						return err
 					}
 					if lineageBool(c, flagJSON) {
-						return ui.PrintJSON(c.App.Writer, st)
+						return ui.PrintJSON(c.App.Writer, toAgentStatusJSON(st))
 					}
 					printAgentStatus(c.App.Writer, st)
 					return nil

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -30,6 +31,7 @@ type jsonStep struct {
 	stream bool     // JSON Lines, not one object
 	exit   int      // the exit status expected
 	dir    string   // run in this folder ({PROJECT}, {WORK}); default {WORK}
+	agent  bool     // start gizmo agent run first and wait until it answers
 }
 
 // jsonExempt are the commands that print no result, and why.
@@ -96,6 +98,7 @@ func TestJSONContract(t *testing.T) {
 		{cmd: "agent add", args: []string{"{PROJECT}"}},
 		{cmd: "agent list"},
 		{cmd: "agent status", exit: 8},
+		{cmd: "agent status", agent: true},
 		{cmd: "agent install", args: []string{"--systemd", "-o", "{WORK}/gizmo-agent.service"}},
 		{cmd: "agent remove", args: []string{"{PROJECT}"}},
 		{cmd: "generate", args: []string{"--scene", "a small kitchen"}},
@@ -116,6 +119,9 @@ func TestJSONContract(t *testing.T) {
 			model = strings.TrimSpace(g.mustRun(work, "cache", "path", id, "--format", "mjcf"))
 		}
 		r := strings.NewReplacer("{ID}", id, "{PROJECT}", project, "{WORK}", work, "{MODEL}", model, "{SCENE}", scene)
+		if s.agent {
+			startJSONAgent(t, g, work)
+		}
 		args := append(strings.Fields(s.cmd), "--json")
 		for _, a := range s.args {
 			args = append(args, r.Replace(a))
@@ -333,6 +339,41 @@ func TestJSONContractOCI(t *testing.T) {
 		}
 		for _, p := range checkJSONFields(values[0], "") {
 			t.Errorf("gizmo %s: %s", name, p)
+		}
+	}
+}
+
+// startJSONAgent starts gizmo agent run, stopped when the test ends, and
+// waits (at most a minute) until agent status answers.
+func startJSONAgent(t *testing.T, g *gizmoEnv, dir string) {
+	t.Helper()
+	var log lockedBuffer
+	cmd := &exec.Cmd{Path: g.exe, Args: []string{"gizmo", "agent", "run", "--interval", "1h"}, Env: g.env, Dir: dir, Stdout: &log, Stderr: &log}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	t.Cleanup(func() {
+		cmd.Process.Signal(os.Interrupt)
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			cmd.Process.Kill()
+			<-done
+		}
+	})
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(100 * time.Millisecond) {
+		select {
+		case <-done:
+			t.Fatalf("gizmo agent run exited:\n%s", log.String())
+		default:
+		}
+		if code, _, _ := g.run(dir, "agent", "status"); code == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("gizmo agent run did not answer within a minute:\n%s", log.String())
 		}
 	}
 }

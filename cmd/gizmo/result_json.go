@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/antimlabs/gizmo/cache"
+	"github.com/antimlabs/gizmo/sync/agent"
 	"github.com/antimlabs/gizmo/sync/api"
 	"github.com/antimlabs/gizmo/sync/prepare"
 )
@@ -173,4 +174,87 @@ func toSceneJSON(s api.Scene) sceneJSON {
 		j.Formats = append(j.Formats, string(f))
 	}
 	return j
+}
+
+// agentStatusJSON is agent status --json: the control API's answer in the
+// glossary's names (project folders as project, counts named by what they
+// count, the interval in seconds, placed models by their absolute path).
+type agentStatusJSON struct {
+	PID             int                  `json:"pid"`
+	Version         string               `json:"version"`
+	Started         time.Time            `json:"started"`
+	Ready           bool                 `json:"ready"`
+	CacheDir        string               `json:"cache_dir"`
+	Registry        string               `json:"registry,omitempty"`
+	IntervalSeconds float64              `json:"interval_seconds"`
+	LastSync        *agentSyncJSON       `json:"last_sync,omitempty"`
+	NextSync        *time.Time           `json:"next_sync,omitempty"`
+	Syncing         bool                 `json:"syncing"`
+	Queue           int                  `json:"queue"`
+	Downloads       []string             `json:"downloads"`
+	Watches         int                  `json:"watches"`
+	Projects        []agentProjectStatus `json:"projects"`
+	Errors          []agent.ErrorEntry   `json:"errors"`
+}
+
+type agentSyncJSON struct {
+	Started     time.Time `json:"started"`
+	Finished    time.Time `json:"finished"`
+	OK          bool      `json:"ok"`
+	Error       string    `json:"error,omitempty"`
+	AssetsSeen  int       `json:"assets_seen"`
+	FilesNew    int       `json:"files_new"`
+	FilesFailed int       `json:"files_failed"`
+	Bytes       int64     `json:"bytes"`
+}
+
+type agentProjectStatus struct {
+	Project       string               `json:"project"`
+	OK            bool                 `json:"ok"`
+	Error         string               `json:"error,omitempty"`
+	ManifestError *agent.ManifestError `json:"manifest_error,omitempty"`
+	ModelsPlaced  int                  `json:"models_placed"`
+	LastRun       *time.Time           `json:"last_run,omitempty"`
+	Restores      int64                `json:"restores"`
+	Watched       bool                 `json:"watched"`
+	Models        []agentModelJSON     `json:"models"`
+}
+
+type agentModelJSON struct {
+	ID     string `json:"id"`
+	Name   string `json:"name"`
+	Format string `json:"format"`
+	Model  string `json:"model"`
+}
+
+func toAgentStatusJSON(st *agent.Status) agentStatusJSON {
+	out := agentStatusJSON{
+		PID: st.PID, Version: st.Version, Started: st.Started, Ready: st.Ready, CacheDir: absPath(st.CacheDir),
+		Registry: absPath(st.Registry), Syncing: st.Syncing, Queue: st.Queue, Downloads: nonNil(st.Downloads),
+		Watches: st.Watches, Projects: []agentProjectStatus{}, Errors: nonNil(st.Errors),
+	}
+	if d, err := time.ParseDuration(st.Interval); err == nil {
+		out.IntervalSeconds = d.Seconds()
+	}
+	if !st.NextSync.IsZero() {
+		out.NextSync = &st.NextSync
+	}
+	if s := st.LastSync; s != nil {
+		out.LastSync = &agentSyncJSON{Started: s.Started, Finished: s.Finished, OK: s.OK, Error: s.Error,
+			AssetsSeen: s.Assets, FilesNew: s.New, FilesFailed: s.Failed, Bytes: s.Bytes}
+	}
+	for _, p := range st.Projects {
+		dir := absPath(p.Dir)
+		ps := agentProjectStatus{Project: dir, OK: p.OK, Error: p.Error, ManifestError: p.ManifestError,
+			ModelsPlaced: p.Placed, Restores: p.Restores, Watched: p.Watched, Models: []agentModelJSON{}}
+		if !p.LastRun.IsZero() {
+			ps.LastRun = &p.LastRun
+		}
+		for _, m := range p.Items {
+			ps.Models = append(ps.Models, agentModelJSON{ID: m.ID, Name: m.Name, Format: m.Format,
+				Model: filepath.Join(dir, filepath.FromSlash(m.Path))})
+		}
+		out.Projects = append(out.Projects, ps)
+	}
+	return out
 }
