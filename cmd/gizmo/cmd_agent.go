@@ -102,9 +102,9 @@ Exit status: 0; 9 another agent runs on this cache; 2 bad flags; with
 						return ui.PrintJSON(c.App.Writer, agentProjectJSON{Project: abs, Registered: true, Added: added})
 					}
 					if added {
-						fmt.Fprintf(c.App.Writer, "registered %s\n", abs)
+						fmt.Fprintf(c.App.Writer, "registered %s\n", dir) // as given; --json gives it absolute
 					} else {
-						fmt.Fprintf(c.App.Writer, "%s is registered already\n", abs)
+						fmt.Fprintf(c.App.Writer, "%s is registered already\n", dir)
 					}
 					return nil
 				},
@@ -129,7 +129,7 @@ Exit status: 0; 9 another agent runs on this cache; 2 bad flags; with
 					if lineageBool(c, flagJSON) {
 						return ui.PrintJSON(c.App.Writer, agentProjectJSON{Project: abs})
 					}
-					fmt.Fprintf(c.App.Writer, "unregistered %s\n", abs)
+					fmt.Fprintf(c.App.Writer, "unregistered %s\n", dir)
 					return nil
 				},
 			},
