@@ -440,7 +440,7 @@ func testAgentEndToEnd(t *testing.T, gen string) {
 
 	// gizmo agent status --json shows all of it.
 	out := e.mustRun("agent", "status", "--json")
-	var st agent.Status
+	var st agentStatusJSON
 	if err := json.Unmarshal([]byte(out), &st); err != nil {
 		t.Fatalf("status --json: %v\n%s", err, out)
 	}
@@ -453,13 +453,13 @@ func testAgentEndToEnd(t *testing.T, gen string) {
 		t.Errorf("status does not show the manifest error with its line: %+v", ps.ManifestError)
 	}
 	placed := map[string]bool{}
-	for _, m := range ps.Items {
+	for _, m := range ps.Models {
 		placed[m.ID] = true
 	}
 	// Three damages were repaired above, each counted before the next was
 	// done, and nothing since: the agent's own writes repair nothing.
-	if ps.Restores != 3 || ps.Restores != restores || !placed[first.ID] || !placed[extra.ID] || len(ps.Items) != ps.Placed || !ps.Watched {
-		t.Errorf("project status: %d restores (want 3), models %v (want %s and %s among them), watched %v", ps.Restores, ps.Items, first.ID, extra.ID, ps.Watched)
+	if ps.Restores != 3 || ps.Restores != restores || !placed[first.ID] || !placed[extra.ID] || len(ps.Models) != ps.ModelsPlaced || !ps.Watched {
+		t.Errorf("project status: %d restores (want 3), models %v (want %s and %s among them), watched %v", ps.Restores, ps.Models, first.ID, extra.ID, ps.Watched)
 	}
 	text := e.mustRun("agent", "status")
 	if !strings.Contains(text, "gizmo.toml:3:") || !strings.Contains(text, "last good") {

@@ -266,7 +266,7 @@ func (f jsonField) check(v any) string {
 	}
 	s, _ := v.(string)
 	switch {
-	case f.typ == jsonPath && s != "" && !filepath.IsAbs(s):
+	case f.typ == jsonPath && s != "" && s != "<stdin>" && !filepath.IsAbs(s):
 		return fmt.Sprintf("path %q is not absolute (--json prints absolute paths)", s)
 	case f.typ == jsonTime && s != "":
 		if _, err := time.Parse(time.RFC3339Nano, s); err != nil {

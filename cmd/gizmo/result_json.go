@@ -136,11 +136,11 @@ type agentInstallJSON struct {
 	Enable      string `json:"enable"`       // the shell command that starts it
 }
 
-// absPath is p made absolute for --json, which prints absolute paths; ""
-// and "-" (standard input) stay as they are, as does a path whose absolute
+// absPath is p made absolute for --json, which prints absolute paths; "",
+// and "-" and "<stdin>" (standard input) stay as they are, as does a path whose absolute
 // form cannot be had (no working directory).
 func absPath(p string) string {
-	if p == "" || p == "-" || filepath.IsAbs(p) {
+	if p == "" || p == "-" || p == "<stdin>" || filepath.IsAbs(p) {
 		return p
 	}
 	if abs, err := filepath.Abs(p); err == nil {
