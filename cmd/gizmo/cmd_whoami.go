@@ -28,9 +28,9 @@ seen in the X-RateLimit-* headers; for the alpha one, that the key lists the
 account. It also says how many requests a full sync takes, and how long at the
 current rate limit.
 
---json prints {"api_url", "generation", "detected", "whoami", "assets",
+--json prints {"api_url", "generation", "detected", "whoami", "assets_total",
 "rate_limit": {"limit", "remaining", "reset"}, "full_sync": {"requests",
-"seconds"}}. Exit status: 6 when the key is refused; 1 when the server speaks
+"duration_seconds"}}. Exit status: 6 when the key is refused; 1 when the server speaks
 no known generation.`,
 		Flags: []cli.Flag{
 			jsonFlag("print what the server tells as JSON"),
