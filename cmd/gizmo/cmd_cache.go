@@ -36,7 +36,8 @@ processes may use it at once.`,
 				Description: `One row per cached (asset, format), plus the known assets that have no
 format cached. --json prints an array of objects with id, name, status,
 vanished, format, kind, size, sha256, model (absolute path), fetched_at and
-validation.`,
+validation. -q prints only the ids of the assets with a format cached,
+one per line.`,
 				Flags: []cli.Flag{jsonFlag()},
 				Action: func(c *cli.Context) error {
 					return withCache(c, func(ch *cache.Cache) error {
@@ -230,6 +231,18 @@ func runCacheLs(ch *cache.Cache, w io.Writer, mode outputMode) error {
 	})
 	if mode.json {
 		return ui.PrintJSON(w, rows)
+	}
+	if mode.quiet {
+		// The ids of the assets with a format cached, once each, as
+		// 'gizmo ls -q' prints the account's.
+		seen := map[string]bool{}
+		for _, r := range rows {
+			if r.Format != "" && !seen[r.ID] {
+				seen[r.ID] = true
+				fmt.Fprintln(w, r.ID)
+			}
+		}
+		return nil
 	}
 	if len(rows) == 0 {
 		if !mode.quiet {

@@ -213,6 +213,7 @@ func TestGrammarFlagsTakeEffect(t *testing.T) {
 		{"sync", []string{"sync", "--cache-dir", "$C", "-f", "mjcf", "-n", "--json"}, 0, `"mujoco_mjcf"`, ""},
 		{"sync", []string{"sync", "--cache-dir", "$C", "-f", "mjcf", "-q", "-j", "2"}, 0, `\A\z`, ""},
 		{"cache ls", []string{"cache", "ls", "--cache-dir", "$C", "--json"}, 0, `"mujoco_mjcf"`, ""},
+		{"cache ls", []string{"cache", "ls", "-q", "--cache-dir", "$C"}, 0, `\A(\w+\n){3,}\z`, ""},
 		{"cache path", []string{"cache", "path", "arm 1", "--cache-dir", "$C", "-f", "mjcf"}, 0, `\A$C/trees/[0-9a-f]+/arm_1\.xml\n\z`, ""},
 		{"cache verify", []string{"cache", "verify", "--cache-dir", "$C", "--json"}, 0, `"problems": \[\]`, ""},
 		{"cache gc", []string{"cache", "gc", "--cache-dir", "$C", "-n"}, 0, `would remove`, ""},
