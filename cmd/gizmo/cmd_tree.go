@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/antimlabs/gizmo/cmd/gizmo/internal/ui"
 	"github.com/antimlabs/gizmo/formats"
 	"github.com/antimlabs/gizmo/internal/exitcode"
 	"github.com/antimlabs/gizmo/validate"
@@ -110,10 +110,7 @@ func runTree(ctx context.Context, o treeOptions, stdout io.Writer) error {
 			return fmt.Errorf("tree %s: the tree is %d levels deep, deeper than --json prints (%d; most JSON readers refuse more); use the text output or --dot", o.path, d, maxJSONDepth)
 		}
 		w := bufio.NewWriter(stdout)
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		enc.SetEscapeHTML(false)
-		if err := enc.Encode(root); err != nil {
+		if err := ui.PrintJSON(w, root); err != nil {
 			return err
 		}
 		return w.Flush()

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/antimlabs/gizmo/cmd/gizmo/internal/ui"
 	"github.com/antimlabs/gizmo/internal/exitcode"
 	"github.com/antimlabs/gizmo/validate"
 	"github.com/antimlabs/gizmo/validate/validator"
@@ -184,10 +184,7 @@ func runValidate(ctx context.Context, o validateOptions, stdout, stderr io.Write
 			}
 			out = append(out, j)
 		}
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		enc.SetEscapeHTML(false)
-		if err := enc.Encode(out); err != nil {
+		if err := ui.PrintJSON(stdout, out); err != nil {
 			return err
 		}
 	} else if err := validate.WriteText(stdout, reports, o.quiet); err != nil {

@@ -45,7 +45,9 @@ func NewSyncReporter(w io.Writer, mode ReportMode, quiet, verbose bool) Reporter
 	switch mode {
 	case ReportJSON:
 		b := newBatched(w)
-		return &jsonReporter{b: b, enc: json.NewEncoder(b)}
+		enc := json.NewEncoder(b)
+		enc.SetEscapeHTML(false) // as every --json output: names keep their < > &
+		return &jsonReporter{b: b, enc: enc}
 	case ReportTerminal:
 		t := &termReporter{w: w, quiet: quiet, verbose: verbose, active: map[string]*active{}, done: make(chan struct{}), now: time.Now}
 		t.start = t.now()
