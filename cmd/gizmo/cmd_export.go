@@ -38,7 +38,7 @@ match the body, and a URDF or MJCF model is validated, the verdict recorded
 in the cache (a model with errors is kept, and said so). The asset is
 given by its id or its name, found as 'gizmo place' finds it: in the cache,
 else on Gizmo (an id the API knows, else a name in the account's listing);
-a name several assets carry is refused (use an id).
+a name several assets carry is refused (exit 3, as place does: use an id).
 
 The download is stored in the cache (see 'gizmo cache'), unpacked when it is
 a zip, and the absolute path of the model file in the cache is printed: a

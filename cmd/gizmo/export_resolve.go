@@ -18,8 +18,8 @@ import (
 // id, so exporting by id costs no more requests than it did.
 
 // exportCachedID is the id of the cached asset whose id or name is arg, or
-// "" when the cache has none. A name several cached assets carry is a
-// usage error: the user must pick an id.
+// "" when the cache has none. A name several cached assets carry is
+// refused with exit 3, as place refuses it: the user must pick an id.
 func exportCachedID(store *cache.Cache, arg string) (string, error) {
 	a, err := store.Asset(arg)
 	switch {
@@ -28,7 +28,7 @@ func exportCachedID(store *cache.Cache, arg string) (string, error) {
 	case errors.Is(err, cache.ErrNotFound):
 		return "", nil
 	}
-	return "", exitcode.With(exitcode.Usage, err)
+	return "", exitcode.With(exitcode.NotFound, err)
 }
 
 // exportResolveName is the id of the asset named name on Gizmo, looked up
