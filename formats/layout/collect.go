@@ -5,7 +5,6 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strings"
 	"time"
 )
 
@@ -23,7 +22,10 @@ func (t Target) supersede(version string) {
 // ago, except the current one and the one it replaced (the one superseded
 // last). A version with no record of when it was superseded (left by an
 // interrupted run or an older gizmo) is recorded as superseded now.
-func (t Target) collect(slug string) {
+func (t Target) collect(slug string) { t.collectVersions(slug, t.versions(slug)) }
+
+// collectVersions is collect among the slug's versions as listed.
+func (t Target) collectVersions(slug string, versions []string) {
 	state := filepath.Join(t.Dir, stateDir)
 	cur := t.current(slug)
 	now := t.now()
@@ -32,7 +34,7 @@ func (t Target) collect(slug string) {
 		at      time.Time
 	}
 	var olds []old
-	for _, v := range t.versions(slug) {
+	for _, v := range versions {
 		if v == cur {
 			continue
 		}
@@ -58,18 +60,9 @@ func (t Target) collect(slug string) {
 // were superseded more than Grace ago (see Grace), including those of
 // assets removed since. gizmo prepare calls it after placing.
 func (t Target) Collect() {
-	ents, err := os.ReadDir(filepath.Join(t.Dir, stateDir))
-	if err != nil {
-		return
-	}
-	seen := map[string]bool{}
-	for _, e := range ents {
-		slug, _, ok := strings.Cut(e.Name(), "@")
-		if !ok || seen[slug] || validSlug(slug) == "" {
-			continue
-		}
-		seen[slug] = true
-		t.collect(slug)
+	vl := t.readVersions()
+	for _, slug := range vl.slugs() {
+		t.collectVersions(slug, vl[slug])
 	}
 }
 
@@ -94,21 +87,4 @@ func (t Target) Remove(slug string) error {
 	}
 	t.collect(slug)
 	return nil
-}
-
-// removeStale removes leftovers of interrupted runs (older than an hour, so
-// that a concurrent run's folder is left alone).
-func removeStale(dir, prefix string) {
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		return
-	}
-	for _, e := range ents {
-		if !strings.HasPrefix(e.Name(), prefix) {
-			continue
-		}
-		if fi, err := e.Info(); err == nil && time.Since(fi.ModTime()) > time.Hour {
-			os.RemoveAll(filepath.Join(dir, e.Name()))
-		}
-	}
 }

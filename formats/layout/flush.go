@@ -63,7 +63,7 @@ func writeNewSidecar(state, slug, version string, s sidecar) error {
 		return err
 	}
 	// A temp name that versions() does not take for a version, and that
-	// removeStale sweeps if a run stops here.
+	// sweepStale removes if a run stops here.
 	tmp := filepath.Join(state, "tmp-"+slug+"-"+randSuffix()+".json")
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {

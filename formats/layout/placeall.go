@@ -58,8 +58,9 @@ func (t Target) PlaceAll(ctx context.Context, as []Asset) ([]Placed, error) {
 	if swapErr != nil {
 		return nil, swapErr
 	}
+	vl := t.readVersions()
 	for _, a := range as {
-		t.collect(a.Slug)
+		t.collectVersions(a.Slug, vl[a.Slug])
 	}
 	return ps, nil
 }
@@ -103,6 +104,7 @@ func (t Target) stage(ctx context.Context, as []Asset) ([]Placed, error) {
 	}
 
 	// 1. Reuse or build every version folder.
+	vl := t.readVersions()
 	ps := make([]Placed, len(as))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(placeConcurrency)
@@ -111,7 +113,7 @@ func (t Target) stage(ctx context.Context, as []Asset) ([]Placed, error) {
 			if err := gctx.Err(); err != nil {
 				return err
 			}
-			p, err := t.prepareVersion(a, link)
+			p, err := t.prepareVersion(a, link, vl[a.Slug])
 			ps[i] = p
 			return err
 		})
@@ -134,16 +136,15 @@ func (t Target) stage(ctx context.Context, as []Asset) ([]Placed, error) {
 	return ps, nil
 }
 
-// prepareVersion finds or builds the version folder that will show a.
-func (t Target) prepareVersion(a Asset, link LinkMode) (Placed, error) {
+// prepareVersion finds among the slug's versions, or builds, the version
+// folder that will show a.
+func (t Target) prepareVersion(a Asset, link LinkMode, versions []string) (Placed, error) {
 	p := Placed{ID: a.ID, Name: a.Name, Slug: a.Slug, Link: link, Key: VersionKey(t.Layout, link, a.Sources)}
 	state := filepath.Join(t.Dir, stateDir)
-	removeStale(state, "tmp-"+a.Slug+"-")
-	removeStale(state, "link-"+a.Slug+"-")
 	// The same sources give the same folder: switching back to an intact
 	// one is one rename. A folder is reused as it stands, never rebuilt in
 	// place, so a reader inside it keeps reading the same files.
-	if v, sc, ok := t.reusable(a.Slug, p.Key, len(a.Sources)); ok {
+	if v, sc, ok := t.reusable(a.Slug, p.Key, len(a.Sources), versions); ok {
 		p.Version, p.Models, p.Files = v, sc.Models, sc.Files
 		if sc.Superseded != nil { // current again: no longer due for removal
 			sc.Superseded = nil

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/antimlabs/gizmo/internal/atomicfile"
 )
@@ -188,6 +189,46 @@ func TestPlaceAllCanceled(t *testing.T) {
 	for _, a := range as {
 		if _, err := os.Lstat(tg.Path(a.Slug)); err == nil {
 			t.Errorf("%s switched in by a canceled batch", a.Slug)
+		}
+	}
+}
+
+// TestPlaceAllSweepsStale: what interrupted runs left in <dir>/.gizmo (a
+// temp version folder, a temp sidecar, a temp link) is removed by the next
+// placing once older than an hour, of any slug; the same left by a run
+// going on beside it (recent) is kept.
+func TestPlaceAllSweepsStale(t *testing.T) {
+	as := batchAssets(t, MuJoCo, 1)
+	tg := Target{Dir: t.TempDir(), Layout: MuJoCo}
+	state := filepath.Join(tg.Dir, stateDir)
+	if err := os.MkdirAll(filepath.Join(state, "tmp-gone-0123456789ab", "assets"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// A temp link is a symlink; a file stands for it (no portable lutimes).
+	for _, name := range []string{"tmp-gone-0123456789ab.json", "link-gone-0123456789ab", "tmp-robot-a-recent0000000", "tmp-robot-a-recent0000000.json"} {
+		if err := os.WriteFile(filepath.Join(state, name), []byte("{"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old := time.Now().Add(-2 * time.Hour)
+	for _, name := range []string{"tmp-gone-0123456789ab", "tmp-gone-0123456789ab.json", "link-gone-0123456789ab"} {
+		if err := os.Chtimes(filepath.Join(state, name), old, old); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := tg.PlaceAll(context.Background(), as); err != nil {
+		t.Fatal(err)
+	}
+	for name, kept := range map[string]bool{
+		"tmp-gone-0123456789ab":          false,
+		"tmp-gone-0123456789ab.json":     false,
+		"link-gone-0123456789ab":         false,
+		"tmp-robot-a-recent0000000":      true,
+		"tmp-robot-a-recent0000000.json": true,
+	} {
+		_, err := os.Lstat(filepath.Join(state, name))
+		if there := err == nil; there != kept {
+			t.Errorf("%s: there %v after placing, want %v", name, there, kept)
 		}
 	}
 }

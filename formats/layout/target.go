@@ -272,12 +272,12 @@ func (t Target) build(a Asset, p *Placed) error {
 }
 
 // reusable finds an intact version folder of the slug built from sources
-// with the given key, the current one first.
-func (t Target) reusable(slug, key string, sources int) (string, sidecar, bool) {
+// with the given key, the current one first, among the slug's versions.
+func (t Target) reusable(slug, key string, sources int, versions []string) (string, sidecar, bool) {
 	state := filepath.Join(t.Dir, stateDir)
 	cur := t.current(slug)
 	var cands []string
-	for _, v := range t.versions(slug) {
+	for _, v := range versions {
 		if v != slug+"@"+key && !strings.HasPrefix(v, slug+"@"+key+".") {
 			continue
 		}
@@ -329,23 +329,14 @@ func (t Target) current(slug string) string {
 }
 
 // versions lists the slug's version folders, and sidecars left without
-// their folder, by name.
+// their folder, by name. Work on many slugs reads them all at once
+// (readVersions).
 func (t Target) versions(slug string) []string {
 	ents, err := os.ReadDir(filepath.Join(t.Dir, stateDir))
 	if err != nil {
 		return nil
 	}
-	seen := map[string]bool{}
-	var out []string
-	for _, e := range ents {
-		v := strings.TrimSuffix(e.Name(), ".json")
-		if !validVersion(v, slug) || seen[v] {
-			continue
-		}
-		seen[v] = true
-		out = append(out, v)
-	}
-	return out
+	return groupVersions(ents)[slug]
 }
 
 // recordFiles lists every file of a version folder with its size, mtime and
