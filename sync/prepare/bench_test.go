@@ -140,3 +140,48 @@ func gizmoBinary() string {
 		dir = parent
 	}
 }
+
+// BenchmarkPrepareFromCache is the slow path without the network: a fresh
+// project of 50 assets (MuJoCo and Isaac URDF targets) prepared --offline
+// from a cache that holds, unpacked and validated, every export it needs.
+// It times resolving from the cache, planning, building the version
+// folders and switching them in.
+func BenchmarkPrepareFromCache(b *testing.B) {
+	srv, url := emulatortest.StartTest(b, emulator.Config{Assets: 0})
+	n := 50
+	for i := 0; i < n; i++ {
+		if _, err := srv.AddAsset(prompts[i%len(prompts)], fmt.Sprintf("robot %d", i), []string{"bench"}, api.StatusReady); err != nil {
+			b.Fatal(err)
+		}
+	}
+	cdir := b.TempDir()
+	manifest := "[assets]\ntags = [\"bench\"]\n\n[[target]]\nlayout = \"mujoco\"\ndir = \"sim/mujoco\"\n\n[[target]]\nlayout = \"isaac\"\ndir = \"sim/isaac\"\nformats = [\"urdf\"]\n"
+	options := func(proj string, offline bool) Options {
+		if err := os.WriteFile(filepath.Join(proj, "gizmo.toml"), []byte(manifest), 0o644); err != nil {
+			b.Fatal(err)
+		}
+		return Options{
+			Dir:       proj,
+			Offline:   offline,
+			OpenCache: func() (Cache, error) { return cache.Open(cdir) },
+			Remote: func() (Remote, error) {
+				return api.New(api.Options{BaseURL: url, APIKey: emulator.DefaultAPIKey})
+			},
+		}
+	}
+	ctx := context.Background()
+	// Fill the cache (and the asset list) once.
+	if res, err := Run(ctx, options(b.TempDir(), false)); err != nil || len(res.Items) != 2*n {
+		b.Fatalf("first prepare: %v", err)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		o := options(b.TempDir(), true)
+		b.StartTimer()
+		res, err := Run(ctx, o)
+		if err != nil || len(res.Items) != 2*n || res.Placed != 2*n {
+			b.Fatalf("prepare from the cache: %+v %v", res, err)
+		}
+	}
+}
