@@ -437,7 +437,7 @@ func TestInvalidModel(t *testing.T) {
 	if !errors.As(err, &ie) {
 		t.Fatalf("err = %v, want an InvalidError", err)
 	}
-	if !strings.Contains(err.Error(), a.ID) || !regexp.MustCompile(`model\.urdf:4:\d+: error: `).MatchString(err.Error()) {
+	if !strings.Contains(err.Error(), a.ID) || !regexp.MustCompile(`/broken\.urdf:4:\d+: error: `).MatchString(err.Error()) {
 		t.Errorf("the error does not name the asset and file:line: %v", err)
 	}
 	if _, err := os.Stat(filepath.Join(e.project, "i", "broken")); !os.IsNotExist(err) {
