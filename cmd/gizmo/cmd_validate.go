@@ -171,7 +171,7 @@ func runValidate(ctx context.Context, o validateOptions, stdout, stderr io.Write
 	if o.json {
 		out := make([]jsonReport, 0, len(reports))
 		for _, r := range reports {
-			j := jsonReport{Path: reportPath(r.Path), Format: string(r.Format), Valid: len(r.Errors) == 0,
+			j := jsonReport{Path: absPath(r.Path), Format: string(r.Format), Valid: len(r.Errors) == 0,
 				Errors: r.Errors, Warnings: r.Warnings, NotChecked: r.NotChecked}
 			if j.Errors == nil {
 				j.Errors = []validate.Problem{}
@@ -260,14 +260,4 @@ func jsonOutput(c *cli.Context) bool {
 		}
 	}
 	return false
-}
-
-// reportPath is a report's path as --json prints it: absolute, but for a
-// model read from standard input, which is named <stdin> (a name, not a
-// path in the current folder).
-func reportPath(p string) string {
-	if p == validator.StdinName || strings.HasPrefix(p, validator.StdinName+"!/") {
-		return p
-	}
-	return absPath(p)
 }

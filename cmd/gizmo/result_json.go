@@ -9,6 +9,7 @@ import (
 	"github.com/antimlabs/gizmo/sync/agent"
 	"github.com/antimlabs/gizmo/sync/api"
 	"github.com/antimlabs/gizmo/sync/prepare"
+	"github.com/antimlabs/gizmo/validate/validator"
 )
 
 // preparedJSON is the --json result of place and prepare, in the glossary's
@@ -137,10 +138,11 @@ type agentInstallJSON struct {
 }
 
 // absPath is p made absolute for --json, which prints absolute paths; "",
-// and "-" and "<stdin>" (standard input) stay as they are, as does a path whose absolute
-// form cannot be had (no working directory).
+// "-" and "<stdin>" (standard input, and "<stdin>!/robot.urdf" in a zip
+// read from it) stay as they are, as does a path whose absolute form
+// cannot be had (no working directory).
 func absPath(p string) string {
-	if p == "" || p == "-" || p == "<stdin>" || filepath.IsAbs(p) {
+	if p == "" || p == "-" || p == validator.StdinName || strings.HasPrefix(p, validator.StdinName+"!/") || filepath.IsAbs(p) {
 		return p
 	}
 	if abs, err := filepath.Abs(p); err == nil {
