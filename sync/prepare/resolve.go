@@ -300,7 +300,7 @@ func (s *slow) get(ctx context.Context, id string) error {
 		return &NotFoundError{What: fmt.Sprintf("%s: asset %s is not in the cache (offline: run without --offline or 'gizmo sync')", s.m.Path, id)}
 	}
 	s.asked[id] = true
-	a, err := r.Get(ctx, id)
+	a, err := getAsset(ctx, r, id, s.metas[id].Scene)
 	if errors.Is(err, api.ErrNotFound) {
 		if _, known := s.metas[id]; known || s.lock != nil && (s.lockPins(id) || s.lockUnplaced(id)) {
 			s.gone[id] = true
@@ -433,4 +433,24 @@ func (s *slow) wanted(ctx context.Context, selected []string) (wanted, []need, e
 		}
 	}
 	return perTarget, needs, nil
+}
+
+// sceneGetter is a Remote that reads a scene by its own route (the current
+// generation's client).
+type sceneGetter interface {
+	GetScene(ctx context.Context, id string) (*api.Scene, error)
+}
+
+// getAsset reads an asset, or a scene the cache knows as one straight from
+// the scene route (one request; Get would try the asset route first).
+func getAsset(ctx context.Context, r Remote, id string, scene bool) (*api.Asset, error) {
+	if sg, ok := r.(sceneGetter); ok && scene {
+		sc, err := sg.GetScene(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		a := sc.AsAsset()
+		return &a, nil
+	}
+	return r.Get(ctx, id)
 }
