@@ -16,6 +16,8 @@ EMU=$!
 for _ in $(seq 1 100); do [ -s "$work/emu.out" ] && break; sleep 0.05; done
 URL=$(head -n1 "$work/emu.out")
 export GIZMO_API_URL=$URL GIZMO_API_KEY=dev GIZMO_CACHE_DIR=$work/cache GIZMO_API_GENERATION=current
+# The rate budget lives in the user's cache directory: keep it in the run's.
+export XDG_CACHE_HOME=$work/xdg
 start=$(date +%s.%N)
 "$GIZMO" --quiet sync
 end=$(date +%s.%N)
