@@ -78,14 +78,16 @@ func (f *File) Update(ctx context.Context, fn func(*api.PaceState)) error {
 	}
 	defer l.Unlock()
 	var s api.PaceState
-	if b, err := os.ReadFile(f.path); err == nil {
-		if json.Unmarshal(b, &s) != nil {
-			s = api.PaceState{}
-		}
+	b, err := os.ReadFile(f.path)
+	existed := err == nil
+	if existed && json.Unmarshal(b, &s) != nil {
+		s = api.PaceState{}
 	}
 	fn(&s)
-	b, err := json.Marshal(s)
-	if err != nil {
+	if !existed && s == (api.PaceState{}) {
+		return nil // nothing to share yet: no state file
+	}
+	if b, err = json.Marshal(s); err != nil {
 		return err
 	}
 	// Written in place under the lock: a torn write (a crash) reads as an

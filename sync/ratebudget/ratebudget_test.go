@@ -88,15 +88,22 @@ func TestSharedBudget(t *testing.T) {
 // makes the directory and the file, which the next process reads.
 func TestNoTrace(t *testing.T) {
 	for _, tc := range []struct {
-		name  string
-		fn    func(*api.PaceState)
-		trace bool
+		name   string
+		fn     func(*api.PaceState)
+		trace  bool
+		hasDir bool // the directory exists beforehand (another key's budget)
 	}{
-		{"nothing known", func(*api.PaceState) {}, false},
-		{"a window seen", func(s *api.PaceState) { s.Known, s.Limit, s.Remaining = true, 10, 9 }, true},
+		{"nothing known", func(*api.PaceState) {}, false, false},
+		{"nothing known, the directory there", func(*api.PaceState) {}, false, true},
+		{"a window seen", func(s *api.PaceState) { s.Known, s.Limit, s.Remaining = true, 10, 9 }, true, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir() + "/user/gizmo/api"
+			if tc.hasDir {
+				if err := os.MkdirAll(dir, 0o755); err != nil {
+					t.Fatal(err)
+				}
+			}
 			b := ratebudget.New(dir, "http://127.0.0.1:1/v1", "k")
 			if err := b.Update(context.Background(), tc.fn); err != nil {
 				t.Fatal(err)
@@ -105,7 +112,7 @@ func TestNoTrace(t *testing.T) {
 			if got := err == nil; got != tc.trace {
 				t.Fatalf("budget file present %v, want %v (%v)", got, tc.trace, err)
 			}
-			if _, err := os.Stat(dir); !tc.trace && !os.IsNotExist(err) {
+			if _, err := os.Stat(dir); !tc.trace && !tc.hasDir && !os.IsNotExist(err) {
 				t.Errorf("the budget directory was made with nothing to keep (%v)", err)
 			}
 			var seen api.PaceState
