@@ -52,6 +52,7 @@ func (t Target) collectVersions(slug string, versions []string) {
 		// The folder first: a sidecar left alone is collected next time.
 		if os.RemoveAll(filepath.Join(state, o.version)) == nil {
 			os.Remove(filepath.Join(state, o.version+".json"))
+			flushed.Delete(flushKey(state, o.version))
 		}
 	}
 }

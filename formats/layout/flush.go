@@ -6,12 +6,22 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sync"
 
 	"github.com/antimlabs/gizmo/internal/atomicfile"
 )
 
 // syncFS flushes the file system holding a folder; tests swap it.
 var syncFS = atomicfile.SyncFS
+
+// flushed holds the version folders this process made durable, by
+// absolute path. A version folder is never changed once named and its name
+// is never given to another, so a second flush of it would only wait for
+// other programs' writes: after Stage, the PlaceAll that switches the same
+// folders in under the project's lock flushes nothing, and the lock is not
+// held across a syncfs whose length other programs decide. Entries go when
+// their folder is collected.
+var flushed sync.Map
 
 // flushVersions makes version folders durable before they are switched in:
 // their files and folders, their sidecars and their names in <dir>/.gizmo.
@@ -21,9 +31,35 @@ var syncFS = atomicfile.SyncFS
 // data on the project's file system. Elsewhere every file and folder is
 // fsynced, contents before the folders that hold them.
 func flushVersions(state string, versions []string) error {
-	if len(versions) == 0 {
+	var todo []string
+	for _, v := range versions {
+		if _, ok := flushed.Load(flushKey(state, v)); !ok {
+			todo = append(todo, v)
+		}
+	}
+	if len(todo) == 0 {
 		return nil
 	}
+	if err := flushEach(state, todo); err != nil {
+		return err
+	}
+	for _, v := range todo {
+		flushed.Store(flushKey(state, v), true)
+	}
+	return nil
+}
+
+// flushKey names a version folder in flushed.
+func flushKey(state, version string) string {
+	if abs, err := filepath.Abs(state); err == nil {
+		state = abs
+	}
+	return filepath.Join(state, version)
+}
+
+// flushEach makes the version folders durable: one syncfs, or an fsync of
+// every file and folder.
+func flushEach(state string, versions []string) error {
 	err := syncFS(state)
 	if !errors.Is(err, atomicfile.ErrNoSyncFS) {
 		return err

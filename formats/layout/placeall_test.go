@@ -232,3 +232,49 @@ func TestPlaceAllSweepsStale(t *testing.T) {
 		}
 	}
 }
+
+// TestPlaceAllAfterStage: the folders Stage made durable are not flushed
+// again by the PlaceAll that switches them in (under the project's lock, a
+// syncfs would wait for other programs' writes), but a folder this process
+// did not flush (staged by another run) is.
+func TestPlaceAllAfterStage(t *testing.T) {
+	as := batchAssets(t, MuJoCo, 2)
+	tg := Target{Dir: t.TempDir(), Layout: MuJoCo}
+	state := filepath.Join(tg.Dir, stateDir)
+	flushes := 0
+	withSyncFS(t, func(dir string) error {
+		if dir == state {
+			flushes++
+		}
+		return atomicfile.SyncFS(dir)
+	})
+	ctx := context.Background()
+	if err := tg.Stage(ctx, as); err != nil {
+		t.Fatal(err)
+	}
+	if flushes != 1 {
+		t.Fatalf("Stage flushed %d times, want 1", flushes)
+	}
+	if _, err := tg.PlaceAll(ctx, as[:1]); err != nil {
+		t.Fatal(err)
+	}
+	if flushes != 1 {
+		t.Errorf("PlaceAll flushed the folder Stage had made durable (%d flushes, want 1)", flushes)
+	}
+	// As if another run had staged the second folder: not known as durable.
+	vs := tg.versions(as[1].Slug)
+	if len(vs) != 1 {
+		t.Fatalf("versions of %s: %v", as[1].Slug, vs)
+	}
+	flushed.Delete(flushKey(state, vs[0]))
+	ps, err := tg.PlaceAll(ctx, as[1:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ps[0].Version != vs[0] {
+		t.Errorf("placed %s, want the staged %s", ps[0].Version, vs[0])
+	}
+	if flushes != 2 {
+		t.Errorf("a folder another run staged was switched in with %d flushes in all, want 2 (it is flushed first)", flushes)
+	}
+}
