@@ -451,12 +451,11 @@ func (m *mirror) plan(rec record, q *queue) {
 	if !m.selected(rec) {
 		return
 	}
-	want := rec.Formats
+	var want []formats.Format
 	if len(m.opts.Formats) == 0 {
 		// By default the formats gizmo checks and places; the others
 		// (gazebo_sdf, or one a newer server lists) get one note in the
 		// summary, and are mirrored when Formats names them.
-		want = nil
 		for _, f := range rec.Formats {
 			if f.Known() {
 				want = append(want, f)
@@ -470,7 +469,6 @@ func (m *mirror) plan(rec record, q *queue) {
 			})
 		}
 	} else {
-		want = nil
 		for _, f := range m.opts.Formats {
 			if slices.Contains(rec.Formats, f) {
 				want = append(want, f)

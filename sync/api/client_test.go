@@ -525,10 +525,9 @@ func TestDownloadTruncated(t *testing.T) {
 // fakeClock is a settable clock for the emulator.
 type fakeClock struct{ t atomic.Int64 }
 
-func (c *fakeClock) Now() time.Time             { return time.Unix(0, c.t.Load()) }
-func (c *fakeClock) Add(d time.Duration)        { c.t.Add(int64(d)) }
-func newClock(t time.Time) *fakeClock           { c := &fakeClock{}; c.t.Store(t.UnixNano()); return c }
-func (c *fakeClock) set(t time.Time) *fakeClock { c.t.Store(t.UnixNano()); return c }
+func (c *fakeClock) Now() time.Time      { return time.Unix(0, c.t.Load()) }
+func (c *fakeClock) Add(d time.Duration) { c.t.Add(int64(d)) }
+func newClock(t time.Time) *fakeClock    { c := &fakeClock{}; c.t.Store(t.UnixNano()); return c }
 
 func TestDownloadURLExpired(t *testing.T) {
 	clock := newClock(time.Now())

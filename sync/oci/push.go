@@ -49,8 +49,6 @@ type PushOptions struct {
 	Source, Revision string
 	// Mountable writes the image-shaped variant (see the package doc).
 	Mountable bool
-	// Log receives progress lines; nil discards them.
-	Log func(format string, args ...any)
 }
 
 // Export is one (asset, format) that gizmo.lock names, with the hash of its
@@ -77,10 +75,6 @@ const pushConcurrency = 4
 // Push publishes the exports the lock names, from the cache, as one
 // artifact at ref, and tags it when ref has a tag.
 func Push(ctx context.Context, repo *remote.Repository, ref Ref, o PushOptions) (*PushResult, error) {
-	logf := o.Log
-	if logf == nil {
-		logf = func(string, ...any) {}
-	}
 	keys := map[string]Export{}
 	for _, e := range o.Exports {
 		keys[e.ID+"\x00"+string(e.Format)] = e

@@ -286,13 +286,10 @@ func TestOffline(t *testing.T) {
 func TestHostileNames(t *testing.T) {
 	e := newEnv(t, 0)
 	names := []string{"../../etc", "a/b/../../../c", "Robot\x00\x1b[2J", strings.Repeat("long ", 60), "Gripper", "gripper", "GRIPPER", "..", ""}
-	var ids []string
 	for _, n := range names {
-		a, err := e.srv.AddAsset("a two finger gripper", n, []string{"hostile"}, api.StatusReady)
-		if err != nil {
+		if _, err := e.srv.AddAsset("a two finger gripper", n, []string{"hostile"}, api.StatusReady); err != nil {
 			t.Fatal(err)
 		}
-		ids = append(ids, a.ID)
 	}
 	e.manifest("[assets]\ntags = [\"hostile\"]\n\n[[target]]\nlayout = \"mujoco\"\ndir = \"models\"\n")
 	res, err := Run(context.Background(), e.options())
