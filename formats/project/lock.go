@@ -126,8 +126,16 @@ func (l *Lock) Write(dir string) error {
 }
 
 // Diff lists, one line per asset, how other (what would be placed) differs
-// from l: an export whose hash changed, one that is new, one that is gone.
-func (l *Lock) Diff(other *Lock) []string {
+// from l: an export whose hash changed, one that moved, one that is new, one
+// that is gone. With fill, an export of an asset l lists as not placed is
+// not counted as new: a pinned prepare fills those in once they can be.
+func (l *Lock) Diff(other *Lock, fill bool) []string {
+	filled := map[string]bool{}
+	if fill {
+		for _, u := range l.Unplaced {
+			filled[u.ID] = true
+		}
+	}
 	have := map[string]Entry{}
 	for _, e := range l.Entries {
 		have[e.Key()] = e
@@ -138,11 +146,11 @@ func (l *Lock) Diff(other *Lock) []string {
 		seen[e.Key()] = true
 		old, ok := have[e.Key()]
 		switch {
-		case !ok:
+		case !ok && !filled[e.ID]:
 			out = append(out, fmt.Sprintf("asset %s (%s) %s in %s: would be placed, but gizmo.lock does not list it", e.ID, e.Name, e.Format.Short(), e.Target))
-		case old.Hash != e.Hash:
+		case ok && old.Hash != e.Hash:
 			out = append(out, fmt.Sprintf("asset %s (%s) %s in %s: gizmo.lock has hash %s, would place %s", e.ID, e.Name, e.Format.Short(), e.Target, short(old.Hash), short(e.Hash)))
-		case old.Path != e.Path:
+		case ok && old.Path != e.Path:
 			out = append(out, fmt.Sprintf("asset %s (%s) %s in %s: gizmo.lock places it at %s, would place it at %s", e.ID, e.Name, e.Format.Short(), e.Target, old.Path, e.Path))
 		}
 	}

@@ -257,14 +257,14 @@ func TestLock(t *testing.T) {
 	if !reflect.DeepEqual(got, l) {
 		t.Errorf("round trip:\n got %+v\nwant %+v", got, l)
 	}
-	if d := l.Diff(got); len(d) != 0 {
+	if d := l.Diff(got, false); len(d) != 0 {
 		t.Errorf("diff of equal locks: %v", d)
 	}
 	other := &Lock{Entries: []Entry{
 		{ID: "ast_2", Name: "Arm", Format: formats.MuJoCo, Hash: "h2-new", Target: "m", Path: "m/arm/arm.xml"},
 		{ID: "ast_3", Name: "Hand", Format: formats.MuJoCo, Hash: "h3", Target: "m", Path: "m/hand/hand.xml"},
 	}}
-	d := l.Diff(other)
+	d := l.Diff(other, false)
 	if len(d) != 3 || !strings.Contains(strings.Join(d, "\n"), "ast_1") || !strings.Contains(strings.Join(d, "\n"), "ast_2") || !strings.Contains(strings.Join(d, "\n"), "ast_3") {
 		t.Errorf("diff names every changed asset: %q", d)
 	}

@@ -2,9 +2,7 @@ package prepare
 
 import (
 	"bytes"
-	"fmt"
 	"path"
-	"sort"
 
 	"github.com/antimlabs/gizmo/cache"
 	"github.com/antimlabs/gizmo/formats/layout"
@@ -68,7 +66,7 @@ func (s *slow) plan(selected []string, wants wanted, entries map[need]cache.Entr
 		// The lock is not rewritten without --update (only filled in with
 		// assets it listed as not placed): a pin the cache and Gizmo
 		// cannot honour is refused.
-		if diff := pinDiff(s.lock, newLock); len(diff) > 0 && !s.o.Locked {
+		if diff := s.lock.Diff(newLock, true); len(diff) > 0 && !s.o.Locked {
 			return nil, &LockedError{Diff: diff, Pinned: true}
 		}
 		old, _ := s.lock.Marshal()
@@ -76,44 +74,9 @@ func (s *slow) plan(selected []string, wants wanted, entries map[need]cache.Entr
 		p.writeLock = p.writeLock && !bytes.Equal(old, now)
 	}
 	if s.lock != nil && s.o.Locked {
-		if diff := s.lock.Diff(newLock); len(diff) > 0 {
+		if diff := s.lock.Diff(newLock, false); len(diff) > 0 {
 			return nil, &LockedError{Diff: diff}
 		}
 	}
 	return p, nil
-}
-
-// pinDiff lists how what a pinned prepare would place differs from what the
-// lock pins, leaving out the assets the lock lists as not placed (filled in
-// once they can be).
-func pinDiff(lock, now *project.Lock) []string {
-	fill := map[string]bool{}
-	for _, u := range lock.Unplaced {
-		fill[u.ID] = true
-	}
-	pinned := map[string]project.Entry{}
-	for _, e := range lock.Entries {
-		pinned[e.Key()] = e
-	}
-	var out []string
-	seen := map[string]bool{}
-	for _, e := range now.Entries {
-		seen[e.Key()] = true
-		old, ok := pinned[e.Key()]
-		switch {
-		case !ok && !fill[e.ID]:
-			out = append(out, fmt.Sprintf("asset %s (%s) %s in %s: would be placed, but gizmo.lock does not pin it", e.ID, e.Name, e.Format.Short(), e.Target))
-		case ok && old.Hash != e.Hash:
-			out = append(out, fmt.Sprintf("asset %s (%s) %s in %s: gizmo.lock pins hash %s, the cache and Gizmo have %s", e.ID, e.Name, e.Format.Short(), e.Target, old.Hash, e.Hash))
-		case ok && old.Path != e.Path:
-			out = append(out, fmt.Sprintf("asset %s (%s) %s in %s: gizmo.lock places it at %s, it would go to %s", e.ID, e.Name, e.Format.Short(), e.Target, old.Path, e.Path))
-		}
-	}
-	for _, e := range lock.Entries {
-		if !seen[e.Key()] {
-			out = append(out, fmt.Sprintf("asset %s (%s) %s in %s: pinned by gizmo.lock, but would not be placed", e.ID, e.Name, e.Format.Short(), e.Target))
-		}
-	}
-	sort.Strings(out)
-	return out
 }
