@@ -16,7 +16,6 @@ package main
 
 import (
 	"bufio"
-	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -111,24 +110,7 @@ func testAgentSystemdUnitRuns(t *testing.T, gen string) {
 		}
 	}
 
-	sock := filepath.Join(e.work, "notify.sock")
-	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: sock, Net: "unixgram"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	msgs := make(chan string, 100)
-	go func() {
-		buf := make([]byte, 4096)
-		for {
-			n, _, err := conn.ReadFromUnix(buf)
-			if err != nil {
-				close(msgs)
-				return
-			}
-			msgs <- string(buf[:n])
-		}
-	}()
+	sock, msgs := listenNotify(t, e.work)
 	// What a user manager gives a service: its own few variables, the
 	// unit's Environment=, NOTIFY_SOCKET and WATCHDOG_USEC. The test's
 	// GIZMO_* variables (the key among them) are not passed.

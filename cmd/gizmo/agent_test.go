@@ -822,27 +822,36 @@ func testAgentRegistryAndReload(t *testing.T, gen string) {
 // its first pass, WATCHDOG=1 as WATCHDOG_USEC asks, STOPPING=1 at the end.
 func TestAgentSystemdNotify(t *testing.T) { forGenerations(t, true, testAgentSystemdNotify) }
 
-func testAgentSystemdNotify(t *testing.T, gen string) {
-	e := newAgentEnv(t, emulator.Config{API: gen, Assets: 4, Seed: 7})
-	proj := e.project("proj", "[assets]\nall = true\n\n[[target]]\nlayout = \"mujoco\"\ndir = \"sim\"\n")
-	sock := filepath.Join(e.work, "notify.sock")
+// listenNotify is a NOTIFY_SOCKET in dir, as a service manager holds it:
+// each datagram sent to sock arrives on msgs, closed with the socket when
+// the test ends.
+func listenNotify(t *testing.T, dir string) (sock string, msgs <-chan string) {
+	t.Helper()
+	sock = filepath.Join(dir, "notify.sock")
 	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: sock, Net: "unixgram"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close()
-	msgs := make(chan string, 100)
+	t.Cleanup(func() { conn.Close() })
+	ch := make(chan string, 100)
 	go func() {
 		buf := make([]byte, 4096)
 		for {
 			n, _, err := conn.ReadFromUnix(buf)
 			if err != nil {
-				close(msgs)
+				close(ch)
 				return
 			}
-			msgs <- string(buf[:n])
+			ch <- string(buf[:n])
 		}
 	}()
+	return sock, ch
+}
+
+func testAgentSystemdNotify(t *testing.T, gen string) {
+	e := newAgentEnv(t, emulator.Config{API: gen, Assets: 4, Seed: 7})
+	proj := e.project("proj", "[assets]\nall = true\n\n[[target]]\nlayout = \"mujoco\"\ndir = \"sim\"\n")
+	sock, msgs := listenNotify(t, e.work)
 	p := e.startAgent([]string{"NOTIFY_SOCKET=" + sock, "WATCHDOG_USEC=400000"}, "--project", proj, "--interval", "1h")
 	seen := map[string]int{}
 	deadline := time.After(30 * time.Second)
