@@ -8,8 +8,8 @@
 // reports. The per-format checkers live below it
 // (validate/urdf, validate/mjcf, validate/usd, validate/sdf), and the front
 // door that takes a path (a file, a folder, a zip), detects each file's
-// format and hands it to its checker is validate/validator: callers that
-// have a path use validator; a checker uses validate.
+// format and hands it to its checker is validate/check: callers that
+// have a path use check (check.Path); a checker uses validate.
 //
 // internal/xmlpos recovers line numbers that etree does not keep;
 // internal/reference runs the simulators' own parsers (urdfdom's check_urdf,

@@ -9,13 +9,13 @@ import (
 	"testing"
 
 	"github.com/antimlabs/gizmo/validate"
-	"github.com/antimlabs/gizmo/validate/validator"
+	"github.com/antimlabs/gizmo/validate/check"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 // TestGoldenText pins the human output of gizmo validate (validate.WriteText
-// over validator.Path) for the URDF conformance variants: every rule's
+// over check.Path) for the URDF conformance variants: every rule's
 // message, position and rule id. Run with -update to rewrite, then rerun to
 // check it is stable.
 func TestGoldenText(t *testing.T) {
@@ -29,7 +29,7 @@ func TestGoldenText(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.golden, func(t *testing.T) {
-			reports, err := validator.Path(context.Background(), filepath.Join("urdf", "testdata", "conformance"), tt.opts)
+			reports, err := check.Path(context.Background(), filepath.Join("urdf", "testdata", "conformance"), tt.opts)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -21,7 +21,7 @@ import (
 	gsync "github.com/antimlabs/gizmo/sync"
 	"github.com/antimlabs/gizmo/sync/api"
 	"github.com/antimlabs/gizmo/validate"
-	"github.com/antimlabs/gizmo/validate/validator"
+	"github.com/antimlabs/gizmo/validate/check"
 )
 
 func init() {
@@ -215,7 +215,7 @@ func prepareValidator(ctx context.Context, path string, files gsync.Files) gsync
 // (all when negative). A model that cannot be checked at all is invalid,
 // with the reason in Summary and Err.
 func checkModel(ctx context.Context, path string, files gsync.Files, maxLines int) gsync.Validation {
-	reps, err := validator.Path(ctx, path, validate.Options{FS: files})
+	reps, err := check.Path(ctx, path, validate.Options{FS: files})
 	if err != nil {
 		return gsync.Validation{Valid: false, Errors: 1, Summary: []string{err.Error()}, Err: err}
 	}

@@ -17,9 +17,9 @@ import (
 	"github.com/antimlabs/gizmo/formats"
 	"github.com/antimlabs/gizmo/internal/exitcode"
 	"github.com/antimlabs/gizmo/validate"
+	"github.com/antimlabs/gizmo/validate/check"
 	"github.com/antimlabs/gizmo/validate/mjcf"
 	"github.com/antimlabs/gizmo/validate/urdf"
-	"github.com/antimlabs/gizmo/validate/validator"
 )
 
 func init() {
@@ -87,7 +87,7 @@ func runTree(ctx context.Context, o treeOptions, stdout io.Writer) error {
 	case !fi.Mode().IsRegular():
 		return exitcode.With(exitcode.Usage, fmt.Errorf("tree %s: %s, not a model file; name a URDF or MJCF file", o.path, validate.DescribeMode(fi.Mode())))
 	}
-	kind, utf16, err := validator.Detect(o.path, validate.Options{})
+	kind, utf16, err := check.Detect(o.path, validate.Options{})
 	if err != nil {
 		return fmt.Errorf("tree %s: %w", o.path, err)
 	}

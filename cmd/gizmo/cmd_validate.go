@@ -12,7 +12,7 @@ import (
 	"github.com/antimlabs/gizmo/cmd/gizmo/internal/ui"
 	"github.com/antimlabs/gizmo/internal/exitcode"
 	"github.com/antimlabs/gizmo/validate"
-	"github.com/antimlabs/gizmo/validate/validator"
+	"github.com/antimlabs/gizmo/validate/check"
 )
 
 func init() {
@@ -116,7 +116,7 @@ type jsonReport struct {
 
 // validatePath validates one path; tests replace it to stand for a read
 // that never returns.
-var validatePath = validator.Validate
+var validatePath = check.Validate
 
 // maxSkipNotes bounds the "skipped" notes printed for one run.
 const maxSkipNotes = 20
@@ -128,11 +128,11 @@ const maxSkipNotes = 20
 // if a read is stuck.
 func runValidate(ctx context.Context, o validateOptions, stdout, stderr io.Writer) error {
 	var reports []validate.Report
-	var skipped []validator.Skipped
+	var skipped []check.Skipped
 	missing, special, empty := 0, 0, 0
 	for _, p := range o.paths {
 		res, err := validateOne(ctx, p, o.check, o.stdin)
-		if errors.Is(err, validator.ErrNotFound) {
+		if errors.Is(err, check.ErrNotFound) {
 			missing++
 			r := validate.Report{Path: p}
 			r.Add(validate.Problem{Severity: validate.Error, Rule: "path-not-found", File: p,
@@ -210,17 +210,17 @@ func runValidate(ctx context.Context, o validateOptions, stdout, stderr io.Write
 
 // validateOne runs validatePath in a goroutine of its own and gives up on
 // it when ctx ends: a read stuck in the kernel cannot hold Ctrl-C.
-func validateOne(ctx context.Context, path string, opts validate.Options, stdin io.Reader) (validator.Result, error) {
+func validateOne(ctx context.Context, path string, opts validate.Options, stdin io.Reader) (check.Result, error) {
 	type result struct {
-		res validator.Result
+		res check.Result
 		err error
 	}
 	done := make(chan result, 1)
 	go func() {
-		var res validator.Result
+		var res check.Result
 		var err error
 		if path == "-" {
-			res, err = validator.Reader(ctx, validator.StdinName, stdin, opts)
+			res, err = check.Reader(ctx, check.StdinName, stdin, opts)
 		} else {
 			res, err = validatePath(ctx, path, opts)
 		}
@@ -230,13 +230,13 @@ func validateOne(ctx context.Context, path string, opts validate.Options, stdin 
 	case r := <-done:
 		return r.res, r.err
 	case <-ctx.Done():
-		return validator.Result{}, ctx.Err()
+		return check.Result{}, ctx.Err()
 	}
 }
 
 // writeSkipped prints a note for each file a walk skipped, at most
 // maxSkipNotes of them and then their count.
-func writeSkipped(w io.Writer, skipped []validator.Skipped) error {
+func writeSkipped(w io.Writer, skipped []check.Skipped) error {
 	var b strings.Builder
 	for i, s := range skipped {
 		if i == maxSkipNotes {

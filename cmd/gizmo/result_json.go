@@ -9,7 +9,7 @@ import (
 	"github.com/antimlabs/gizmo/sync/agent"
 	"github.com/antimlabs/gizmo/sync/api"
 	"github.com/antimlabs/gizmo/sync/prepare"
-	"github.com/antimlabs/gizmo/validate/validator"
+	"github.com/antimlabs/gizmo/validate/check"
 )
 
 // preparedJSON is the --json result of place and prepare, in the glossary's
@@ -142,7 +142,7 @@ type agentInstallJSON struct {
 // read from it) stay as they are, as does a path whose absolute form
 // cannot be had (no working directory).
 func absPath(p string) string {
-	if p == "" || p == "-" || p == validator.StdinName || strings.HasPrefix(p, validator.StdinName+"!/") || filepath.IsAbs(p) {
+	if p == "" || p == "-" || p == check.StdinName || strings.HasPrefix(p, check.StdinName+"!/") || filepath.IsAbs(p) {
 		return p
 	}
 	if abs, err := filepath.Abs(p); err == nil {

@@ -14,7 +14,7 @@ import (
 
 	"github.com/antimlabs/gizmo/internal/exitcode"
 	"github.com/antimlabs/gizmo/validate"
-	"github.com/antimlabs/gizmo/validate/validator"
+	"github.com/antimlabs/gizmo/validate/check"
 )
 
 // TestValidateHostilePaths runs gizmo validate over paths that are no
@@ -72,12 +72,12 @@ func TestValidateInterrupted(t *testing.T) {
 	release := make(chan struct{})
 	defer close(release)
 	started := make(chan struct{})
-	validatePath = func(context.Context, string, validate.Options) (validator.Result, error) {
+	validatePath = func(context.Context, string, validate.Options) (check.Result, error) {
 		close(started)
 		<-release
-		return validator.Result{}, nil
+		return check.Result{}, nil
 	}
-	defer func() { validatePath = validator.Validate }()
+	defer func() { validatePath = check.Validate }()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {

@@ -21,7 +21,7 @@ var update = flag.Bool("update", false, "rewrite the hostile zip fixtures in the
 const fixtureModel = `<robot name="r"><link name="base"/></robot>` + "\n"
 
 // hostileFixtures are the zips of testdata/hostile, shared by every package
-// that opens an archive (this one, validate/validator, cache): each holds
+// that opens an archive (this one, validate/check, cache): each holds
 // robot.urdf and one entry the extractor must refuse, named by the refusal.
 var hostileFixtures = []struct {
 	file    string

@@ -219,7 +219,7 @@ func TestRulesCatch(t *testing.T) {
 		{"formats imports validate", map[string][]string{"formats/layout": {"validate"}, "validate": nil}, "formats may import only"},
 		{"validate imports cache", map[string][]string{"validate/mjcf": {"cache"}, "cache": nil}, "validate may import only"},
 		{"cache imports sync", map[string][]string{"cache": {"sync"}, "sync": nil}, "cache may import only"},
-		{"sync imports validate", map[string][]string{"sync/oci": {"validate/validator"}, "validate/validator": nil}, "sync may import only"},
+		{"sync imports validate", map[string][]string{"sync/oci": {"validate/check"}, "validate/check": nil}, "sync may import only"},
 		{"sync imports cmd", map[string][]string{"sync": {"cmd/gizmo"}, "cmd/gizmo": nil}, "sync may import only"},
 		{"prepare imports the agent", map[string][]string{"sync/prepare": {"sync/agent"}, "sync/agent": nil}, "sync/prepare must not depend on sync/agent"},
 		{"the engine imports the agent", map[string][]string{"sync/api": {"sync/agent"}, "sync/agent": nil}, "only cmd may import sync/agent"},
@@ -241,9 +241,9 @@ func TestRulesCatch(t *testing.T) {
 	}
 	// The module's own shape passes.
 	ok := map[string][]string{
-		"cmd/gizmo": {"sync/agent", "validate/validator", "cache"}, "sync/agent": {"sync/prepare"},
+		"cmd/gizmo": {"sync/agent", "validate/check", "cache"}, "sync/agent": {"sync/prepare"},
 		"sync/prepare": {"sync", "formats/layout"}, "sync": {"cache", "internal/backoff"}, "cache": {"formats", "internal/archive"},
-		"validate/validator": {"validate", "formats", "internal/archive"}, "validate": {"internal/xmlpos"},
+		"validate/check": {"validate", "formats", "internal/archive"}, "validate": {"internal/xmlpos"},
 		"formats/layout": {"formats", "internal/xmlpos"}, "formats": nil, "internal/archive": nil, "internal/backoff": nil, "internal/xmlpos": nil,
 	}
 	if got := violations(ok); len(got) != 0 {

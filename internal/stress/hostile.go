@@ -14,7 +14,7 @@ import (
 // hostile runs the hostile-server and hostile-input tests, when the
 // packages have them.
 func (s *stress) hostile() []row {
-	pkgs := []string{"./sync/api/", "./validate/validator/"}
+	pkgs := []string{"./sync/api/", "./validate/check/"}
 	var have []string
 	for _, p := range pkgs {
 		if grepDir(p, "func TestHostile") {

@@ -22,7 +22,7 @@ import (
 	"github.com/antimlabs/gizmo/sync/emulator"
 	"github.com/antimlabs/gizmo/sync/emulator/emulatortest"
 	"github.com/antimlabs/gizmo/validate"
-	"github.com/antimlabs/gizmo/validate/validator"
+	"github.com/antimlabs/gizmo/validate/check"
 )
 
 // env is a project, a cache and an emulator for one test.
@@ -507,7 +507,7 @@ func TestFetchThroughEngine(t *testing.T) {
 // checkModel is the validators behind prepare's Validator interface, as the
 // command wires them: every error line kept.
 func checkModel(ctx context.Context, p string, files gsync.Files) gsync.Validation {
-	reps, err := validator.Path(ctx, p, validate.Options{FS: files})
+	reps, err := check.Path(ctx, p, validate.Options{FS: files})
 	if err != nil {
 		return gsync.Validation{Errors: 1, Summary: []string{err.Error()}, Err: err}
 	}

@@ -1,11 +1,11 @@
-// Package validator is the front door of validation: it takes a path (a
+// Package check is the front door of validation: it checks a path (a
 // model file, a folder of them, or a zip archive as Gizmo exports them),
 // detects each file's format from its bytes, and hands it to the checker
 // for that format (validate/urdf, validate/mjcf, validate/usd, validate/sdf).
 // It is what a command with a path calls; the shared types it returns
 // (validate.Report, validate.Options) live in the parent package validate,
 // which checks nothing by itself.
-package validator
+package check
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package validator
+package check
 
 import (
 	"archive/zip"
@@ -54,7 +54,7 @@ func syncModels(tb testing.TB, n int, f formats.Format) []syncModel {
 }
 
 // BenchmarkSyncProcgen validates procedural URDF and MJCF exports the way
-// gizmo sync does (validator.Path on the model file, read through an
+// gizmo sync does (check.Path on the model file, read through an
 // overlay of the downloaded zip). One op is one model; MB/s counts model
 // XML.
 func BenchmarkSyncProcgen(b *testing.B) {
