@@ -23,7 +23,7 @@ import (
 // into a fresh cache:
 //
 //   - req/min: requests sent by the first sync divided by the minimum
-//     (ceil(N/100) list + N get + N·F export + N·F download); goal 1.00;
+//     (ListPages(N) list + N get + N·F export + N·F download); goal 1.00;
 //   - first-s: wall time of the first sync;
 //   - curl-s: wall time of curl --parallel (same concurrency) downloading
 //     the same files into a directory, the physical-limit baseline;
@@ -48,7 +48,7 @@ func BenchmarkSync(b *testing.B) {
 			}
 		}
 	}
-	minReq := int64((n+gsync.PageSize-1)/gsync.PageSize + n + 2*n*f)
+	minReq := int64(gsync.ListPages(n) + n + 2*n*f)
 	var first, noop time.Duration
 	var sent, noopSent int64
 	b.ResetTimer()

@@ -32,7 +32,7 @@
 //
 // # Request economy
 //
-// A first sync of N ready assets in F formats sends ceil(N/100) list
+// A first sync of N ready assets in F formats sends ListPages(N) list
 // requests, at most N get requests (only for assets the cache does not know
 // as ready with their formats), N×F export requests and N×F downloads. A
 // second sync with nothing new sends only the list requests. Export URLs

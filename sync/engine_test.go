@@ -131,10 +131,8 @@ func statsDelta(a, b emulator.Stats) emulator.Stats {
 		DownloadAuthorization: b.DownloadAuthorization - a.DownloadAuthorization}
 }
 
-func ceilDiv(a, b int) int { return (a + b - 1) / b }
-
 // TestRequestEconomy: a first sync of N ready assets in F formats sends
-// ceil(N/100) list, at most N get, N×F export and N×F download requests; a
+// ListPages(N) list, at most N get, N×F export and N×F download requests; a
 // second sends only the list requests.
 func TestRequestEconomy(t *testing.T) {
 	bogus := formats.Format("obj") // offered by no asset: listing and gets only
@@ -159,7 +157,7 @@ func TestRequestEconomy(t *testing.T) {
 			files := tc.n * tc.fetched
 			sum, _ := e.sync(t, gsync.Options{Formats: tc.formats})
 			st := e.srv.Stats()
-			pages := max(1, ceilDiv(tc.n, gsync.PageSize))
+			pages := gsync.ListPages(tc.n)
 			if st.List.Requests != int64(pages) || st.Get.Requests > int64(tc.n) ||
 				st.Export.Requests != int64(files) || st.Download.Requests != int64(files) || st.Create.Requests != 0 {
 				t.Errorf("first sync sent list %d get %d export %d download %d create %d; want list %d, get ≤ %d, export %d, download %d, create 0",

@@ -1,13 +1,20 @@
 package sync_test
 
 import (
+	"context"
+	"errors"
 	"slices"
+	"strings"
+	stdsync "sync"
 	"testing"
+	"time"
 
 	"github.com/antimlabs/gizmo/cache"
 	"github.com/antimlabs/gizmo/formats"
 	gsync "github.com/antimlabs/gizmo/sync"
 	"github.com/antimlabs/gizmo/sync/api"
+	"github.com/antimlabs/gizmo/sync/api/hostile"
+	"github.com/antimlabs/gizmo/sync/emulator"
 )
 
 // TestMergeAsset: what a list page leaves out is kept from the cache's
@@ -69,6 +76,177 @@ func TestHasAnyTag(t *testing.T) {
 	for _, tt := range tests {
 		if got := gsync.HasAnyTag(tt.have, tt.want); got != tt.ok {
 			t.Errorf("HasAnyTag(%q, %q) = %v", tt.have, tt.want, got)
+		}
+	}
+}
+
+// TestListPages: 250 assets are three pages that overlap by one asset
+// (offsets 0, 99 and 198), each asset listed once, in the server's order.
+func TestListPages(t *testing.T) {
+	e := newEnv(t, emulator.Config{Assets: 250, Seed: 1})
+	e.srv.ResetStats()
+	l, err := gsync.List(context.Background(), e.client)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(l.Assets) != 250 || !l.Complete || l.Pages != 3 {
+		t.Fatalf("listed %d assets in %d pages (complete %v), want 250 in 3, complete", len(l.Assets), l.Pages, l.Complete)
+	}
+	seen := map[string]bool{}
+	for _, a := range l.Assets {
+		if seen[a.ID] {
+			t.Fatalf("asset %s listed twice", a.ID)
+		}
+		seen[a.ID] = true
+	}
+	if n := e.srv.Stats().List.Requests; n != 3 {
+		t.Errorf("%d list requests, want 3", n)
+	}
+	p, err := e.client.List(context.Background(), 100, 200)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Assets[49].ID != l.Assets[249].ID {
+		t.Errorf("order differs from the server's: last %s, want %s", l.Assets[249].ID, p.Assets[49].ID)
+	}
+}
+
+// changingLister is the real client with a hook run once, after the first
+// page was read.
+type changingLister struct {
+	*api.Client
+	change func()
+	once   stdsync.Once
+}
+
+func (c *changingLister) List(ctx context.Context, limit, offset int) (*api.Page, error) {
+	p, err := c.Client.List(ctx, limit, offset)
+	c.once.Do(c.change)
+	return p, err
+}
+
+// TestListToleratesChanges: assets deleted from the first page and assets
+// created while the listing is read: none is listed twice, none present
+// all along is missed, and a listing that changed is not complete. "both"
+// deletes as many as it creates, so that the totals agree: pages that only
+// abut would miss the assets shifted across their boundaries.
+func TestListToleratesChanges(t *testing.T) {
+	cases := []struct {
+		name    string
+		deletes int // assets deleted from the start after the first page was read
+		adds    int
+	}{
+		{"vanish", 5, 0},
+		{"appear", 0, 7},
+		{"both", 3, 3},
+		{"vanish more than a page", 120, 0},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, emulator.Config{Assets: 250, Seed: 3})
+			ctx := context.Background()
+			before, err := gsync.List(ctx, e.client)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(before.Assets) != 250 || !before.Complete {
+				t.Fatalf("first listing: %d assets, complete %v", len(before.Assets), before.Complete)
+			}
+			deleted := map[string]bool{}
+			r := &changingLister{Client: e.client, change: func() {
+				for _, a := range before.Assets[:tc.deletes] {
+					e.srv.Delete(a.ID)
+					deleted[a.ID] = true
+				}
+				if err := e.srv.Seed(tc.adds); err != nil {
+					t.Error(err)
+				}
+			}}
+			l, err := gsync.List(ctx, r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if l.Complete {
+				t.Errorf("a listing the account changed under is complete")
+			}
+			seen := map[string]int{}
+			for _, a := range l.Assets {
+				seen[a.ID]++
+			}
+			for id, k := range seen {
+				if k > 1 {
+					t.Errorf("asset %s listed %d times", id, k)
+				}
+			}
+			for _, a := range before.Assets {
+				if !deleted[a.ID] && seen[a.ID] == 0 {
+					t.Errorf("asset %s present all along was missed", a.ID)
+				}
+			}
+		})
+	}
+}
+
+// TestListHostile: a server that keeps the listing going, or lies about
+// its total, ends the listing with an error that says so, within a bound.
+func TestListHostile(t *testing.T) {
+	for _, tc := range []struct {
+		mode        hostile.Mode
+		want        error
+		text        string
+		maxRequests int64
+	}{
+		{hostile.LyingTotal, api.ErrNotAPI, "says the account has 1000 assets but sent 30 at offset 0", 1},
+		{hostile.Repeat, gsync.ErrEndlessList, "no asset not already listed", 5},
+		{hostile.Endless, gsync.ErrEndlessList, "read 17 pages", 17},
+		{hostile.HTML, api.ErrNotAPI, "HTML page, not JSON; check --api-url", 5},
+		{hostile.AnyObject, api.ErrNotAPI, "without an assets list", 6},
+	} {
+		t.Run(string(tc.mode), func(t *testing.T) {
+			srv := hostile.Start(t, tc.mode)
+			c, err := api.New(api.Options{BaseURL: srv.URL, APIKey: hostile.APIKey,
+				BaseBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond,
+				RequestTimeout: 300 * time.Millisecond})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			_, err = gsync.List(ctx, c)
+			if !errors.Is(err, tc.want) || !strings.Contains(err.Error(), tc.text) {
+				t.Errorf("error %v, want %v with %q", err, tc.want, tc.text)
+			}
+			if errors.Is(err, context.DeadlineExceeded) {
+				t.Errorf("error %q is taken for the caller's deadline", err)
+			}
+			if n := srv.Requests.Load(); n > tc.maxRequests {
+				t.Errorf("%d requests, want at most %d", n, tc.maxRequests)
+			}
+		})
+	}
+}
+
+// BenchmarkList lists 1000 assets (11 pages) per iteration.
+func BenchmarkList(b *testing.B) {
+	e := newEnv(b, emulator.Config{Assets: 1000, Seed: 1})
+	ctx := context.Background()
+	for b.Loop() {
+		l, err := gsync.List(ctx, e.client)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(l.Assets) != 1000 || l.Pages != 11 {
+			b.Fatalf("listed %d in %d pages", len(l.Assets), l.Pages)
+		}
+	}
+}
+
+func TestListPagesCount(t *testing.T) {
+	for _, tc := range []struct{ n, pages int }{
+		{0, 1}, {1, 1}, {100, 1}, {101, 2}, {199, 2}, {200, 3}, {250, 3}, {298, 3}, {299, 4}, {1000, 11},
+	} {
+		if got := gsync.ListPages(tc.n); got != tc.pages {
+			t.Errorf("ListPages(%d) = %d, want %d", tc.n, got, tc.pages)
 		}
 	}
 }

@@ -187,17 +187,6 @@ func knowsScenes(known []cache.AssetMeta) bool {
 	return false
 }
 
-// unseen counts the assets whose ids are not in seen.
-func unseen(assets []api.Asset, seen map[string]bool) int {
-	n := 0
-	for _, a := range assets {
-		if !seen[a.ID] {
-			n++
-		}
-	}
-	return n
-}
-
 // vanished reports the assets the cache knows that the (complete) listing
 // did not show, and removes them with Prune (one removed meanwhile by
 // another process is fine; one that cannot be removed is a failure).

@@ -28,6 +28,7 @@ import (
 	"github.com/antimlabs/gizmo/internal/exitcode"
 	"github.com/antimlabs/gizmo/internal/locklog"
 	"github.com/antimlabs/gizmo/internal/testhook"
+	gsync "github.com/antimlabs/gizmo/sync"
 	"github.com/antimlabs/gizmo/sync/agent"
 	"github.com/antimlabs/gizmo/sync/api"
 	"github.com/antimlabs/gizmo/sync/emulator"
@@ -401,10 +402,11 @@ func testAgentEndToEnd(t *testing.T, gen string) {
 
 	// An edited manifest (saved by rename, as editors do) adds an id.
 	var extra api.Asset
-	for a, err := range mustClient(t, e.url, e.gen).All(context.Background()) {
-		if err != nil {
-			t.Fatal(err)
-		}
+	listing, err := gsync.List(context.Background(), mustClient(t, e.url, e.gen))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range listing.Assets {
 		if a.Status == api.StatusReady && !strings.Contains(strings.Join(a.Tags, ","), "warehouse") {
 			extra = a
 			break
@@ -565,10 +567,11 @@ func testAgentBesideOtherCommands(t *testing.T, gen string) {
 	agentProjs := []string{e.project("agent-isaac", manifest("isaac")), e.project("agent-mujoco", manifest("mujoco"))}
 	p := e.startAgent([]string{testhook.HoldLogEnv + "=" + holdLog}, "--project", agentProjs[0], "--project", agentProjs[1], "--interval", "1h", "--concurrency", "8")
 	var ready []string
-	for a, err := range mustClient(t, e.url, e.gen).All(context.Background()) {
-		if err != nil {
-			t.Fatal(err)
-		}
+	listing, err := gsync.List(context.Background(), mustClient(t, e.url, e.gen))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range listing.Assets {
 		if a.Status == api.StatusReady {
 			ready = append(ready, a.ID)
 		}

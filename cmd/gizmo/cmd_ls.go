@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -14,6 +13,7 @@ import (
 	"github.com/antimlabs/gizmo/internal/exitcode"
 	"github.com/antimlabs/gizmo/internal/plural"
 	"github.com/antimlabs/gizmo/internal/termtext"
+	gsync "github.com/antimlabs/gizmo/sync"
 	"github.com/antimlabs/gizmo/sync/api"
 )
 
@@ -96,15 +96,7 @@ func (o lsOptions) keep(a api.Asset) bool {
 	if o.status != "" && a.Status != o.status {
 		return false
 	}
-	if len(o.tags) == 0 {
-		return true
-	}
-	for _, t := range o.tags {
-		if slices.Contains(a.Tags, t) {
-			return true
-		}
-	}
-	return false
+	return len(o.tags) == 0 || gsync.HasAnyTag(a.Tags, o.tags)
 }
 
 // lsJSON is the --json output of gizmo ls.
@@ -118,19 +110,19 @@ type lsJSON struct {
 func runLs(ctx context.Context, client *api.Client, o lsOptions, stdout, stderr io.Writer) error {
 	out := lsJSON{Assets: []assetJSON{}, Offset: o.offset, Limit: o.limit}
 	var shown []api.Asset
-	read := 0
+	read, changed := 0, false
 	if o.all {
 		out.Offset, out.Limit = 0, 0
-		for a, err := range client.All(ctx) {
-			if err != nil {
-				return exitForAPI(err)
-			}
-			read++
+		l, err := gsync.List(ctx, client)
+		if err != nil {
+			return exitForAPI(err)
+		}
+		for _, a := range l.Assets {
 			if o.keep(a) {
 				shown = append(shown, a)
 			}
 		}
-		out.Total = read
+		read, out.Total, changed = len(l.Assets), len(l.Assets), !l.Complete
 	} else {
 		p, err := client.List(ctx, o.limit, o.offset)
 		if err != nil {
@@ -171,6 +163,8 @@ func runLs(ctx context.Context, client *api.Client, o lsOptions, stdout, stderr 
 		}
 	}
 	switch {
+	case o.all && changed:
+		fmt.Fprintf(stderr, "%d of %s (the account changed while it was listed)\n", len(shown), plural.Count(read, "asset", "assets"))
 	case o.all:
 		fmt.Fprintf(stderr, "%d of %s\n", len(shown), plural.Count(read, "asset", "assets"))
 	case read == 0:

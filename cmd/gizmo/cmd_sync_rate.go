@@ -6,7 +6,6 @@ import (
 	"time"
 
 	gsync "github.com/antimlabs/gizmo/sync"
-	"github.com/antimlabs/gizmo/sync/api"
 )
 
 // rateWindower is a remote that knows the server's rate limit (*api.Client
@@ -28,7 +27,7 @@ func reportRate(w io.Writer, remote gsync.Remote, sum *gsync.Summary) {
 		return
 	}
 	files := sum.New + sum.Skipped + sum.Failed
-	requests := (sum.Seen+api.PageSize-1)/api.PageSize + sum.ScenePages + files
+	requests := gsync.ListPages(sum.Seen) + sum.ScenePages + files
 	d := time.Duration(float64(requests) / float64(limit) * float64(window)).Round(time.Second)
 	fmt.Fprintf(w, "rate limit: %d requests per %s; a full sync of these %d files takes %d requests, about %s at that rate\n",
 		limit, window, files, requests, d)

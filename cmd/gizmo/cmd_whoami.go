@@ -13,6 +13,7 @@ import (
 
 	"github.com/antimlabs/gizmo/cmd/gizmo/internal/ui"
 	"github.com/antimlabs/gizmo/internal/exitcode"
+	gsync "github.com/antimlabs/gizmo/sync"
 	"github.com/antimlabs/gizmo/sync/api"
 )
 
@@ -104,7 +105,7 @@ func runWhoami(ctx context.Context, client *api.Client, gen api.Generation, src 
 	if gen == api.GenerationAlpha {
 		perAsset = 1 + 3*2
 	}
-	out.FullSync.Requests = (out.Assets+api.PageSize-1)/api.PageSize + out.Assets*perAsset
+	out.FullSync.Requests = gsync.ListPages(out.Assets) + out.Assets*perAsset
 	limit, remaining, reset, ok := client.Pace()
 	if ok {
 		out.RateLimit = &rateJSON{Limit: limit, Remaining: remaining, Reset: reset.UTC().Truncate(time.Second)}

@@ -36,6 +36,7 @@ import (
 	"github.com/antimlabs/gizmo/cache"
 	"github.com/antimlabs/gizmo/formats"
 	"github.com/antimlabs/gizmo/internal/exitcode"
+	gsync "github.com/antimlabs/gizmo/sync"
 	"github.com/antimlabs/gizmo/sync/api"
 	"github.com/antimlabs/gizmo/sync/emulator"
 	"github.com/antimlabs/gizmo/sync/emulator/emulatortest"
@@ -231,10 +232,11 @@ func newCrashHarness(t *testing.T) *crashHarness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for a, err := range c.All(context.Background()) {
-		if err != nil {
-			t.Fatal(err)
-		}
+	listing, err := gsync.List(context.Background(), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range listing.Assets {
 		if a.Status != api.StatusReady {
 			continue
 		}

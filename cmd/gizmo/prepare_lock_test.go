@@ -24,6 +24,7 @@ import (
 	"github.com/antimlabs/gizmo/formats"
 	"github.com/antimlabs/gizmo/formats/project"
 	"github.com/antimlabs/gizmo/internal/testhook"
+	gsync "github.com/antimlabs/gizmo/sync"
 	"github.com/antimlabs/gizmo/sync/api"
 	"github.com/antimlabs/gizmo/sync/emulator"
 	"github.com/antimlabs/gizmo/sync/emulator/emulatortest"
@@ -44,10 +45,11 @@ func TestPrepareLockNotHeldForDownloads(t *testing.T) {
 		t.Fatal(err)
 	}
 	ready, smallest := 0, int64(-1)
-	for a, err := range c.All(context.Background()) {
-		if err != nil {
-			t.Fatal(err)
-		}
+	listing, err := gsync.List(context.Background(), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range listing.Assets {
 		if a.Status != api.StatusReady {
 			continue
 		}

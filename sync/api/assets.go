@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"iter"
 	"net/http"
 	"net/url"
 	"time"
@@ -70,85 +69,8 @@ func (c *Client) List(ctx context.Context, limit, offset int) (*Page, error) {
 	return &page, nil
 }
 
-// PageSize is the page size All asks for: the API's maximum.
+// PageSize is the largest page the API serves.
 const PageSize = 100
-
-// maxStepsBack bounds how often All steps back a page because assets
-// vanished under it; each step waits a backoff first.
-const maxStepsBack = 20
-
-// All yields every asset of the account once, paging by PageSize, and stops
-// when it reaches the latest total or an empty page.
-//
-// Assets may appear or vanish while it lists. An asset is never yielded
-// twice, and none present all along is skipped: each page after the first
-// starts one place before where the previous one ended, and must begin with
-// an asset already seen; if it does not, assets vanished and shifted the
-// rest towards the start, so All steps back a page and reads again. On an
-// error it yields (Asset{}, err) once and stops.
-func (c *Client) All(ctx context.Context) iter.Seq2[Asset, error] {
-	return func(yield func(Asset, error) bool) {
-		seen := make(map[string]bool)
-		offset, stepsBack, overlapped := 0, 0, false
-		var bound ListBound
-		for {
-			page, err := c.List(ctx, PageSize, offset)
-			if err != nil {
-				yield(Asset{}, err)
-				return
-			}
-			gap := overlapped && offset > 0 && page.Total > 0 &&
-				(len(page.Assets) == 0 || !seen[page.Assets[0].ID])
-			if gap {
-				// The page does not join the part already read: assets
-				// vanished before it. Step back and read again.
-				if stepsBack++; stepsBack > maxStepsBack {
-					yield(Asset{}, fmt.Errorf("list assets: the listing keeps changing under the client (stepped back %d times); try again", stepsBack-1))
-					return
-				}
-				offset = max(0, min(offset-PageSize, page.Total-1))
-				if err := c.retry.sleep(ctx, c.retry.backoff(stepsBack)); err != nil {
-					yield(Asset{}, fmt.Errorf("list assets: %w", err))
-					return
-				}
-				continue
-			}
-			fresh := 0
-			for _, a := range page.Assets {
-				if !seen[a.ID] {
-					fresh++
-				}
-			}
-			if err := bound.Page(page, fresh, PageSize); err != nil {
-				yield(Asset{}, err)
-				return
-			}
-			if len(page.Assets) == 0 {
-				return
-			}
-			for _, a := range page.Assets {
-				if a.ID == "" || seen[a.ID] {
-					continue
-				}
-				seen[a.ID] = true
-				if !yield(a, nil) {
-					return
-				}
-			}
-			next := offset + len(page.Assets)
-			if next >= page.Total {
-				return
-			}
-			// Overlap one asset so the next page can prove it joins this
-			// one (a page of one asset cannot overlap and still advance).
-			overlapped = len(page.Assets) > 1
-			offset = next
-			if overlapped {
-				offset--
-			}
-		}
-	}
-}
 
 // Export asks for a download URL (POST /assets/{id}/export). The URL is
 // pre-signed and expires; request a new one when Download says ErrURLExpired.

@@ -21,24 +21,6 @@ func benchClient(b *testing.B, cfg emulator.Config) (*emulator.Server, *api.Clie
 	return srv, c
 }
 
-// BenchmarkAll lists 1000 assets (10 pages) per iteration.
-func BenchmarkAll(b *testing.B) {
-	_, c := benchClient(b, emulator.Config{Assets: 1000, Seed: 1})
-	ctx := context.Background()
-	for b.Loop() {
-		n := 0
-		for _, err := range c.All(ctx) {
-			if err != nil {
-				b.Fatal(err)
-			}
-			n++
-		}
-		if n != 1000 {
-			b.Fatalf("listed %d", n)
-		}
-	}
-}
-
 // BenchmarkExportDownload is one export call and one download through the
 // client, from a warm emulator cache.
 func BenchmarkExportDownload(b *testing.B) {

@@ -146,101 +146,6 @@ func TestEndpoints(t *testing.T) {
 	}
 }
 
-func TestPagination250(t *testing.T) {
-	f := start(t, emulator.Config{Assets: 250, Seed: 1}, nil)
-	f.srv.ResetStats()
-	seen := map[string]bool{}
-	var order []string
-	for a, err := range f.client.All(context.Background()) {
-		if err != nil {
-			t.Fatal(err)
-		}
-		if seen[a.ID] {
-			t.Fatalf("asset %s yielded twice", a.ID)
-		}
-		seen[a.ID] = true
-		order = append(order, a.ID)
-	}
-	if len(order) != 250 {
-		t.Fatalf("All yielded %d assets, want 250", len(order))
-	}
-	p, err := f.client.List(context.Background(), 100, 200)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if p.Assets[49].ID != order[249] {
-		t.Errorf("order differs from the server's: last %s, want %s", order[249], p.Assets[49].ID)
-	}
-	if n := f.srv.Stats().List.Requests; n != 4 { // 3 pages by All, 1 above
-		t.Errorf("%d list requests, want 4", n)
-	}
-}
-
-func TestAllToleratesChanges(t *testing.T) {
-	cases := []struct {
-		name    string
-		deletes int // assets deleted from the first page after it was read
-		adds    int
-	}{
-		{"vanish", 5, 0},
-		{"appear", 0, 7},
-		{"both", 3, 3},
-		{"vanish more than a page", 120, 0},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			f := start(t, emulator.Config{Assets: 250, Seed: 3}, nil)
-			before := map[string]bool{}
-			for a, err := range f.client.All(context.Background()) {
-				if err != nil {
-					t.Fatal(err)
-				}
-				before[a.ID] = true
-			}
-			deleted := map[string]bool{}
-			seen := map[string]int{}
-			n := 0
-			for a, err := range f.client.All(context.Background()) {
-				if err != nil {
-					t.Fatal(err)
-				}
-				seen[a.ID]++
-				n++
-				if n == 100 { // the first page is read: change the account
-					p, err := f.client.List(context.Background(), 100, 0)
-					if err != nil {
-						t.Fatal(err)
-					}
-					for i := 0; i < tc.deletes && i < len(p.Assets); i++ {
-						f.srv.Delete(p.Assets[i].ID)
-						deleted[p.Assets[i].ID] = true
-					}
-					if tc.deletes > 100 {
-						p, _ := f.client.List(context.Background(), tc.deletes-100, 0)
-						for _, a := range p.Assets {
-							f.srv.Delete(a.ID)
-							deleted[a.ID] = true
-						}
-					}
-					if err := f.srv.Seed(tc.adds); err != nil {
-						t.Fatal(err)
-					}
-				}
-			}
-			for id, k := range seen {
-				if k > 1 {
-					t.Errorf("asset %s yielded %d times", id, k)
-				}
-			}
-			for id := range before {
-				if !deleted[id] && seen[id] == 0 {
-					t.Errorf("asset %s present all along was skipped", id)
-				}
-			}
-		})
-	}
-}
-
 func TestErrorStatuses(t *testing.T) {
 	f := start(t, emulator.Config{Seed: 2, ReadOnlyAPIKey: "read-only"}, nil)
 	ctx := context.Background()
@@ -306,13 +211,11 @@ func TestErrorStatuses(t *testing.T) {
 func TestServerErrors(t *testing.T) {
 	t.Run("burst recovers", func(t *testing.T) {
 		f := start(t, emulator.Config{Assets: 20, Seed: 4, ErrorRate: 0.5}, func(o *api.Options) { o.MaxAttempts = 12 })
-		n := 0
-		for _, err := range f.client.All(context.Background()) {
-			if err != nil {
-				t.Fatal(err)
-			}
-			n++
+		p, err := f.client.List(context.Background(), 100, 0)
+		if err != nil {
+			t.Fatal(err)
 		}
+		n := len(p.Assets)
 		for i := 0; i < 20; i++ {
 			if _, err := f.client.List(context.Background(), 1, i); err != nil {
 				t.Fatal(err)
@@ -351,10 +254,11 @@ func TestRateLimit(t *testing.T) {
 	f := start(t, emulator.Config{Assets: 5, RateLimit: 4}, func(o *api.Options) { o.MaxAttempts = 8 })
 	ctx := context.Background()
 	ids := []string{}
-	for a, err := range f.client.All(ctx) {
-		if err != nil {
-			t.Fatal(err)
-		}
+	p, err := f.client.List(ctx, 100, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range p.Assets {
 		ids = append(ids, a.ID)
 	}
 	var wg sync.WaitGroup

@@ -107,17 +107,18 @@ func TestCurrentListGetExport(t *testing.T) {
 	f := startCurrent(t, emulator.Config{Assets: 7, Seed: 4}, func(o *api.Options) { o.BaseURL += "/v1" })
 	ctx := context.Background()
 	var ids []string
-	for a, err := range f.client.All(ctx) {
-		if err != nil {
-			t.Fatal(err)
-		}
+	p, err := f.client.List(ctx, 100, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range p.Assets {
 		ids = append(ids, a.ID)
 		if a.CreatedAt.Year() != 2026 || a.SceneID == "" {
 			t.Errorf("asset %+v: want its time from Unix seconds and its scene", a)
 		}
 	}
 	if len(ids) != 7 {
-		t.Fatalf("All yielded %d assets, want 7", len(ids))
+		t.Fatalf("listed %d assets, want 7", len(ids))
 	}
 	a, err := f.client.Get(ctx, ids[0])
 	if err != nil {

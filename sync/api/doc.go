@@ -18,8 +18,8 @@
 // answered completely (a timed-out attempt is retried once, then the call
 // fails with ErrTimeout); a download fails when it receives nothing for
 // Options.IdleTimeout, but has no total deadline; Options.MaxDownload bounds
-// its size (ErrTooLarge). Listing loops are bounded by ListBound
-// (ErrEndlessList).
+// its size (ErrTooLarge). The client reads one list page at a time; the
+// account's whole listing, bounded and tolerant of changes, is sync.List.
 //
 // Hostile servers: an answer that cannot be the API's (HTML, JSON of the
 // wrong types, a page contradicting its total, a 404 route_not_found) is

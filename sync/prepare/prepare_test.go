@@ -74,10 +74,11 @@ func (e *env) readyIDs() []api.Asset {
 		e.t.Fatal(err)
 	}
 	var out []api.Asset
-	for a, err := range c.All(context.Background()) {
-		if err != nil {
-			e.t.Fatal(err)
-		}
+	listing, err := gsync.List(context.Background(), c)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	for _, a := range listing.Assets {
 		if a.Status == api.StatusReady {
 			out = append(out, a)
 		}

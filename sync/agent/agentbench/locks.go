@@ -13,6 +13,7 @@ import (
 
 	"github.com/antimlabs/gizmo/internal/locklog"
 	"github.com/antimlabs/gizmo/internal/testhook"
+	gsync "github.com/antimlabs/gizmo/sync"
 	"github.com/antimlabs/gizmo/sync/agent"
 	"github.com/antimlabs/gizmo/sync/api"
 )
@@ -62,10 +63,11 @@ func lockFigure(dir string) error {
 		return err
 	}
 	var exportID string
-	for a, err := range client.All(context.Background()) {
-		if err != nil {
-			return err
-		}
+	listing, err := gsync.List(context.Background(), client)
+	if err != nil {
+		return err
+	}
+	for _, a := range listing.Assets {
 		if a.Status == api.StatusReady {
 			exportID = a.ID
 		}

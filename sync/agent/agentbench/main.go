@@ -31,6 +31,7 @@ import (
 	"syscall"
 	"time"
 
+	gsync "github.com/antimlabs/gizmo/sync"
 	"github.com/antimlabs/gizmo/sync/agent"
 	"github.com/antimlabs/gizmo/sync/api"
 )
@@ -177,10 +178,11 @@ func latencies(dir string) error {
 		return err
 	}
 	var ids []string
-	for a, err := range client.All(context.Background()) {
-		if err != nil {
-			return err
-		}
+	listing, err := gsync.List(context.Background(), client)
+	if err != nil {
+		return err
+	}
+	for _, a := range listing.Assets {
 		if a.Status == api.StatusReady && len(ids) < 20 {
 			ids = append(ids, strconv.Quote(a.ID))
 		}

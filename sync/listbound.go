@@ -1,8 +1,10 @@
-package api
+package sync
 
 import (
 	"errors"
 	"fmt"
+
+	"github.com/antimlabs/gizmo/sync/api"
 )
 
 // ErrEndlessList matches a listing that a server keeps going: pages that
@@ -10,28 +12,27 @@ import (
 var ErrEndlessList = errors.New("the asset list does not end")
 
 // maxListPages bounds every listing, whatever the server's total says: a
-// million assets at 100 a page.
-const maxListPages = 10_000
+// million assets at 99 new ones a page, with room to step back.
+const maxListPages = 11_000
 
 // maxStalePages is how many pages in a row may bring no new asset.
 const maxStalePages = 3
 
-// ListBound stops a loop that reads the asset list page by page when the
-// server keeps it going: every such loop (All, the sync engine's, prepare's)
-// calls Page once per page read. The zero value is ready to use.
-type ListBound struct {
+// listBound stops List when the server keeps the listing going: List calls
+// page once per page read. The zero value is ready to use.
+type listBound struct {
 	pages, stale int
 	firstTotal   int
 	pageSize     int
 }
 
-// Page accounts for one more page, of which fresh assets were not seen
+// page accounts for one more page, of which fresh assets were not seen
 // before, read with the given page size. It returns an error matching
 // ErrEndlessList once the server sent maxStalePages pages in a row with no
 // new asset, or about twice the pages the first page's total calls for
 // (assets created while the list is read are allowed for), or
 // maxListPages in all.
-func (b *ListBound) Page(p *Page, fresh, pageSize int) error {
+func (b *listBound) page(p *api.Page, fresh, pageSize int) error {
 	b.pages++
 	if b.pages == 1 {
 		b.firstTotal, b.pageSize = max(p.Total, 0), max(pageSize, 1)
