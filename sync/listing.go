@@ -29,9 +29,18 @@ type Listing struct {
 	Pages    int // the pages read, those read again included
 }
 
-// maxStepsBack bounds how often List steps back because assets vanished
-// under it; each step waits a backoff first (stepBackBase, doubling, full
-// jitter, at most stepBackMax).
+// SceneListing is the account's scene list as ListScenes read it; its
+// fields mean what Listing's do (a server that gives no total cannot
+// contradict one: its listing is complete unless List stepped back).
+type SceneListing struct {
+	Scenes   []api.Scene
+	Complete bool
+	Pages    int
+}
+
+// maxStepsBack bounds how often a listing steps back because items
+// vanished under it; each step waits a backoff first (stepBackBase,
+// doubling, full jitter, at most stepBackMax).
 const maxStepsBack = 20
 
 var (
@@ -39,8 +48,9 @@ var (
 	stepBackMax  = 5 * time.Second
 )
 
-// List reads every page of the account's listing, PageSize assets a page:
-// the one listing of gizmo (sync, prepare and `gizmo ls --all` read it).
+// List reads every page of the account's asset list, PageSize assets a
+// page: the one listing of gizmo (sync, prepare, the agent and `gizmo ls
+// --all` read the assets through it, and ListScenes the scenes).
 //
 // Assets may appear or vanish while it reads. None is listed twice, and
 // none present all along is missed: each page after the first starts one
@@ -54,63 +64,106 @@ var (
 // one that keeps it changing gives up after maxStepsBack steps back. On an
 // error the listing holds what the pages before it gave.
 func List(ctx context.Context, remote Lister) (Listing, error) {
-	var l Listing
+	read := func(ctx context.Context, limit, offset int) ([]api.Asset, int, error) {
+		p, err := remote.List(ctx, limit, offset)
+		if err != nil {
+			return nil, 0, err
+		}
+		return p.Assets, p.Total, nil
+	}
+	l, err := listAll(ctx, "assets", read, func(a api.Asset) string { return a.ID })
+	return Listing{Assets: l.items, Complete: l.complete, Pages: l.pages}, err
+}
+
+// ListScenes reads every page of the account's scene list as List reads
+// the assets (the current generation; api.ErrNotInGeneration otherwise).
+func ListScenes(ctx context.Context, remote SceneLister) (SceneListing, error) {
+	l, err := listAll(ctx, "scenes", remote.ListScenes, func(s api.Scene) string { return s.ID })
+	return SceneListing{Scenes: l.items, Complete: l.complete, Pages: l.pages}, err
+}
+
+// pager reads one page of a listing: its items and the total the server
+// gave with them (-1 when it gave none).
+type pager[T any] func(ctx context.Context, limit, offset int) (items []T, total int, err error)
+
+// listed is what listAll read.
+type listed[T any] struct {
+	items    []T
+	complete bool
+	pages    int
+}
+
+// listAll is List for any listing: what names it in errors ("assets"),
+// id gives an item's id (items without one are left out).
+func listAll[T any](ctx context.Context, what string, read pager[T], id func(T) string) (listed[T], error) {
+	var l listed[T]
 	seen := make(map[string]bool)
 	total, stable := -1, true
 	offset, stepsBack, overlapped := 0, 0, false
-	var bound listBound
+	bound := listBound{what: what}
 	for {
-		p, err := remote.List(ctx, PageSize, offset)
+		items, t, err := read(ctx, PageSize, offset)
 		if err != nil {
 			return l, err // the client names the page
 		}
-		l.Pages++
-		if total >= 0 && p.Total != total {
+		l.pages++
+		if l.pages > 1 && t != total {
 			stable = false
 		}
-		total = p.Total
-		gap := overlapped && offset > 0 && p.Total > 0 &&
-			(len(p.Assets) == 0 || !seen[p.Assets[0].ID])
+		total = t
+		gap := overlapped && offset > 0 && total != 0 &&
+			(len(items) == 0 || !seen[id(items[0])])
 		if gap {
-			// The page does not join the part already read: assets
+			// The page does not join the part already read: items
 			// vanished before it. Step back and read again.
 			stable = false
 			if stepsBack++; stepsBack > maxStepsBack {
-				return l, fmt.Errorf("list assets: the listing keeps changing while it is read (stepped back %d times); try again", maxStepsBack)
+				return l, fmt.Errorf("list %s: the listing keeps changing while it is read (stepped back %d times); try again", what, maxStepsBack)
 			}
-			offset = max(0, min(offset-PageSize, p.Total-1))
+			back := offset - PageSize
+			if total > 0 {
+				back = min(back, total-1)
+			}
+			offset = max(0, back)
 			d := backoff.Exponential(stepsBack, stepBackBase, stepBackMax, rand.Int64N)
 			if err := backoff.Sleep(ctx, d); err != nil {
-				return l, fmt.Errorf("list assets: %w", err)
+				return l, fmt.Errorf("list %s: %w", what, err)
 			}
 			continue
 		}
-		if err := bound.page(p, unseen(p.Assets, seen), PageSize); err != nil {
+		fresh := 0
+		for _, it := range items {
+			if !seen[id(it)] {
+				fresh++
+			}
+		}
+		if err := bound.page(len(items), total, fresh, PageSize); err != nil {
 			return l, err
 		}
-		if len(p.Assets) == 0 {
+		if len(items) == 0 {
 			break
 		}
-		for _, a := range p.Assets {
-			if a.ID == "" || seen[a.ID] {
+		for _, it := range items {
+			k := id(it)
+			if k == "" || seen[k] {
 				continue
 			}
-			seen[a.ID] = true
-			l.Assets = append(l.Assets, a)
+			seen[k] = true
+			l.items = append(l.items, it)
 		}
-		next := offset + len(p.Assets)
-		if next >= p.Total {
+		next := offset + len(items)
+		if total >= 0 && next >= total || total < 0 && len(items) < PageSize {
 			break
 		}
-		// Overlap one asset so that the next page can prove it joins this
-		// one (a page of one asset cannot overlap and still advance).
-		overlapped = len(p.Assets) > 1
+		// Overlap one item so that the next page can prove it joins this
+		// one (a page of one item cannot overlap and still advance).
+		overlapped = len(items) > 1
 		offset = next
 		if overlapped {
 			offset--
 		}
 	}
-	l.Complete = stable && len(l.Assets) == total
+	l.complete = stable && (total < 0 || len(l.items) == total)
 	return l, nil
 }
 
@@ -122,17 +175,6 @@ func ListPages(n int) int {
 		return 1
 	}
 	return 1 + (n-PageSize+PageSize-2)/(PageSize-1)
-}
-
-// unseen counts the assets whose ids are not in seen.
-func unseen(assets []api.Asset, seen map[string]bool) int {
-	n := 0
-	for _, a := range assets {
-		if !seen[a.ID] {
-			n++
-		}
-	}
-	return n
 }
 
 // MergeAsset is what the cache records of an asset the server answered

@@ -3,6 +3,7 @@ package sync_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	stdsync "sync"
@@ -197,7 +198,7 @@ func TestListHostile(t *testing.T) {
 		maxRequests int64
 	}{
 		{hostile.LyingTotal, api.ErrNotAPI, "says the account has 1000 assets but sent 30 at offset 0", 1},
-		{hostile.Repeat, gsync.ErrEndlessList, "no asset not already listed", 5},
+		{hostile.Repeat, gsync.ErrEndlessList, "nothing not already listed", 5},
 		{hostile.Endless, gsync.ErrEndlessList, "read 17 pages", 17},
 		{hostile.HTML, api.ErrNotAPI, "HTML page, not JSON; check --api-url", 5},
 		{hostile.AnyObject, api.ErrNotAPI, "without an assets list", 6},
@@ -248,5 +249,105 @@ func TestListPagesCount(t *testing.T) {
 		if got := gsync.ListPages(tc.n); got != tc.pages {
 			t.Errorf("ListPages(%d) = %d, want %d", tc.n, got, tc.pages)
 		}
+	}
+}
+
+// TestListScenes: the scene listing is the same pager: 250 scenes are
+// three overlapping pages, each scene once.
+func TestListScenes(t *testing.T) {
+	e := newCurrentEnv(t, emulator.Config{Assets: 1000, Seed: 9})
+	want := e.srv.SceneIDs()
+	if len(want) <= 2*gsync.PageSize {
+		t.Fatalf("%d seeded scenes: the test needs more than two pages", len(want))
+	}
+	before := e.srv.CurrentStats()
+	l, err := gsync.ListScenes(context.Background(), e.client)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]bool{}
+	for _, s := range l.Scenes {
+		if got[s.ID] {
+			t.Errorf("scene %s listed twice", s.ID)
+		}
+		got[s.ID] = true
+	}
+	for _, id := range want {
+		if !got[id] {
+			t.Errorf("scene %s missed", id)
+		}
+	}
+	if len(l.Scenes) != len(want) || !l.Complete || l.Pages != gsync.ListPages(len(want)) {
+		t.Errorf("%d scenes in %d pages (complete %v); want %d in %d, complete", len(l.Scenes), l.Pages, l.Complete, len(want), gsync.ListPages(len(want)))
+	}
+	if n := e.srv.CurrentStats().Scenes.Requests - before.Scenes.Requests; n != int64(l.Pages) {
+		t.Errorf("%d scene requests for %d pages", n, l.Pages)
+	}
+}
+
+// memScenes serves scenes from memory, with or without a total, and runs
+// change once, after the first page.
+type memScenes struct {
+	ids     []string
+	noTotal bool
+	change  func(*memScenes)
+	calls   int
+}
+
+func (m *memScenes) ListScenes(ctx context.Context, limit, offset int) ([]api.Scene, int, error) {
+	var page []api.Scene
+	for _, id := range m.ids[min(offset, len(m.ids)):min(offset+limit, len(m.ids))] {
+		page = append(page, api.Scene{ID: id})
+	}
+	total := len(m.ids)
+	if m.noTotal {
+		total = -1
+	}
+	if m.calls++; m.calls == 1 && m.change != nil {
+		m.change(m)
+	}
+	return page, total, nil
+}
+
+// TestListScenesWithoutTotal: a server that gives no total is read until a
+// short page; scenes deleted behind the listing shift the rest, and none
+// present all along is missed.
+func TestListScenesWithoutTotal(t *testing.T) {
+	ids := make([]string, 250)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("scn_%03d", i)
+	}
+	for _, tc := range []struct {
+		name         string
+		change       func(*memScenes)
+		wantComplete bool
+	}{
+		{"unchanged", nil, true},
+		{"three vanish, three appear", func(m *memScenes) {
+			m.ids = append(slices.Clone(m.ids[3:]), "scn_new1", "scn_new2", "scn_new3")
+		}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := &memScenes{ids: slices.Clone(ids), noTotal: true, change: tc.change}
+			l, err := gsync.ListScenes(context.Background(), m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := map[string]int{}
+			for _, s := range l.Scenes {
+				got[s.ID]++
+			}
+			for _, id := range ids[3:] {
+				if got[id] != 1 {
+					t.Errorf("scene %s listed %d times, want once", id, got[id])
+				}
+			}
+			if l.Complete != tc.wantComplete {
+				t.Errorf("complete %v, want %v", l.Complete, tc.wantComplete)
+			}
+			if tc.change == nil && (len(l.Scenes) != 250 || l.Pages != gsync.ListPages(250)) {
+				t.Errorf("%d scenes in %d pages, want 250 in %d", len(l.Scenes), l.Pages, gsync.ListPages(250))
+			}
+		})
 	}
 }

@@ -62,7 +62,7 @@ func (m *mirror) run(ctx context.Context) error {
 		m.fail("", "", fmt.Sprintf("%v (listing stopped early: assets after it were not synced; run gizmo sync again)", listErr))
 	}
 	assetCount := len(listed)
-	scenes, scenesListed := m.listScenes(ctx)
+	scenes, scenesComplete := m.listScenes(ctx)
 	listed = append(listed, scenes...)
 	knownList, err := m.store.Assets()
 	if err != nil {
@@ -110,10 +110,10 @@ func (m *mirror) run(ctx context.Context) error {
 	m.count(func(s *Summary) { s.Seen = assetCount; s.Complete = complete })
 	m.emit(Event{Type: EventListed, Count: len(listed), Complete: complete})
 
-	// Scenes not listed this time are not taken as gone: they are kept
+	// Scenes not listed whole this time are not taken as gone: they are kept
 	// out of the vanished ones, and the cache is not told the listing is
 	// complete when it knows scenes (it would mark them vanished).
-	if !scenesListed {
+	if !scenesComplete {
 		for _, a := range knownList {
 			if a.Scene {
 				inList[a.ID] = true
@@ -121,7 +121,7 @@ func (m *mirror) run(ctx context.Context) error {
 		}
 	}
 	if !m.opts.DryRun {
-		if err := m.store.RecordAssets(metas, complete && (scenesListed || !knowsScenes(knownList))); err != nil {
+		if err := m.store.RecordAssets(metas, complete && (scenesComplete || !knowsScenes(knownList))); err != nil {
 			return fmt.Errorf("record asset metadata in the cache: %w", err)
 		}
 	}

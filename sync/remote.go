@@ -34,10 +34,11 @@ type FileRemote interface {
 }
 
 // SceneLister is a Remote that lists scenes (the current generation):
-// Options.Scenes mirrors them. AllScenes fails with api.ErrNotInGeneration
-// against a server without scenes.
+// Options.Scenes mirrors them. ListScenes returns one page of scenes and
+// the total the server gave (-1 for none); it fails with
+// api.ErrNotInGeneration against a server without scenes.
 type SceneLister interface {
-	AllScenes(ctx context.Context) ([]api.Scene, error)
+	ListScenes(ctx context.Context, limit, offset int) ([]api.Scene, int, error)
 }
 
 // The project's client fits.

@@ -11,16 +11,16 @@ import (
 
 // listScenes reads the account's scenes (Options.Scenes), each as an
 // asset (api.Scene.AsAsset): recorded, planned and fetched as assets are.
-// listed is false when the scenes were not read: not asked for, a remote
-// without scenes (the alpha generation, which has none), or a listing that
-// failed (a failure, reported); the scenes the cache knows are then neither
-// marked vanished nor pruned.
-func (m *mirror) listScenes(ctx context.Context) (scenes []api.Asset, listed bool) {
+// complete is false when the scenes the cache knows but the listing lacks
+// may not be taken as gone: scenes not asked for, a remote without scenes
+// (the alpha generation, which has none), a listing that failed (a
+// failure, reported) or one that changed while it was read.
+func (m *mirror) listScenes(ctx context.Context) (scenes []api.Asset, complete bool) {
 	sl, ok := m.remote.(SceneLister)
 	if !m.opts.Scenes || !ok {
 		return nil, false
 	}
-	all, err := sl.AllScenes(ctx)
+	l, err := ListScenes(ctx, sl)
 	switch {
 	case errors.Is(err, api.ErrNotInGeneration):
 		return nil, false
@@ -30,17 +30,11 @@ func (m *mirror) listScenes(ctx context.Context) (scenes []api.Asset, listed boo
 		}
 		return nil, false
 	}
-	seen := make(map[string]bool, len(all))
-	for _, s := range all {
-		if s.ID == "" || seen[s.ID] {
-			continue
-		}
-		seen[s.ID] = true
+	for _, s := range l.Scenes {
 		scenes = append(scenes, s.AsAsset())
 	}
-	pages := (len(all) + PageSize - 1) / PageSize
-	m.count(func(s *Summary) { s.Scenes = len(scenes); s.ScenePages = max(1, pages) })
-	return scenes, true
+	m.count(func(s *Summary) { s.Scenes = len(scenes); s.ScenePages = l.Pages })
+	return scenes, l.Complete
 }
 
 // editedScene tells whether a scene's revision differs from the one the

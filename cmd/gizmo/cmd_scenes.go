@@ -10,6 +10,7 @@ import (
 	"github.com/antimlabs/gizmo/cmd/gizmo/internal/ui"
 	"github.com/antimlabs/gizmo/internal/exitcode"
 	"github.com/antimlabs/gizmo/internal/plural"
+	gsync "github.com/antimlabs/gizmo/sync"
 	"github.com/antimlabs/gizmo/sync/api"
 )
 
@@ -18,10 +19,11 @@ func runLsScenes(ctx context.Context, client *api.Client, mode outputMode, stdou
 	if client.Generation() != api.GenerationCurrent {
 		return exitcode.With(exitcode.Usage, fmt.Errorf("ls --scenes: %w: the alpha generation of the API (which %s speaks) has no scenes to list", api.ErrNotInGeneration, client.BaseURL()))
 	}
-	scenes, err := client.AllScenes(ctx)
+	l, err := gsync.ListScenes(ctx, client)
 	if err != nil {
 		return exitForAPI(err)
 	}
+	scenes := l.Scenes
 	switch {
 	case mode.json:
 		if scenes == nil {

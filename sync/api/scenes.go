@@ -142,34 +142,6 @@ func (c *Client) ListScenes(ctx context.Context, limit, offset int) ([]Scene, in
 	return out, total, nil
 }
 
-// AllScenes reads every scene, page after page, bounded: it stops on a
-// short, empty or repeated page, and after maxScenePages pages.
-func (c *Client) AllScenes(ctx context.Context) ([]Scene, error) {
-	var out []Scene
-	seen := map[string]bool{}
-	for page, offset := 0, 0; page < maxScenePages; page++ {
-		scenes, total, err := c.ListScenes(ctx, PageSize, offset)
-		if err != nil {
-			return out, err
-		}
-		fresh := 0
-		for _, s := range scenes {
-			if s.ID != "" && !seen[s.ID] {
-				seen[s.ID] = true
-				out = append(out, s)
-				fresh++
-			}
-		}
-		offset += len(scenes)
-		if fresh == 0 || len(scenes) < PageSize || total >= 0 && offset >= total {
-			return out, nil
-		}
-	}
-	return out, fmt.Errorf("list scenes: more than %d pages; stopped", maxScenePages)
-}
-
-const maxScenePages = 1000
-
 // GetScene reads GET /v1/scenes/{id}, with its assets.
 func (c *Client) GetScene(ctx context.Context, id string) (*Scene, error) {
 	if c.gen != GenerationCurrent {
