@@ -42,7 +42,7 @@ func (b *listBound) page(n, total, fresh, pageSize int) error {
 		b.stale = 0
 	}
 	if b.stale >= maxStalePages {
-		return fmt.Errorf("list %s: %w: the server sent %d pages in a row with nothing not already listed (it may ignore the offset); try again, or report it to the API's operators", b.what, ErrEndlessList, b.stale)
+		return fmt.Errorf("list %s: %w: the server sent %d pages in a row with nothing new on them (it may ignore the offset); try again, or report it to the API's operators", b.what, ErrEndlessList, b.stale)
 	}
 	limit := maxListPages
 	if b.firstTotal >= 0 {

@@ -198,7 +198,7 @@ func TestListHostile(t *testing.T) {
 		maxRequests int64
 	}{
 		{hostile.LyingTotal, api.ErrNotAPI, "says the account has 1000 assets but sent 30 at offset 0", 1},
-		{hostile.Repeat, gsync.ErrEndlessList, "nothing not already listed", 5},
+		{hostile.Repeat, gsync.ErrEndlessList, "3 pages in a row with nothing new on them", 5},
 		{hostile.Endless, gsync.ErrEndlessList, "read 17 pages", 17},
 		{hostile.HTML, api.ErrNotAPI, "HTML page, not JSON; check --api-url", 5},
 		{hostile.AnyObject, api.ErrNotAPI, "without an assets list", 6},
