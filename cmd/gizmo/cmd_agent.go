@@ -78,6 +78,7 @@ Exit status: 0; 9 another agent runs on this cache; 2 bad flags; with
 					&cli.StringSliceFlag{Name: "format", Aliases: []string{"f"}, Usage: "sync only `FORMAT` (usd, urdf, mjcf; repeatable; default: all)"},
 					&cli.StringSliceFlag{Name: "tag", Aliases: []string{"t"}, Usage: "sync only assets carrying `TAG` (repeatable); projects still get what they select"},
 					&cli.IntFlag{Name: "concurrency", Aliases: []string{"j"}, Value: 4, Usage: "`N` downloads at once"},
+					&cli.BoolFlag{Name: "scenes", Value: true, Usage: "mirror the account's scenes too, as gizmo sync does (current generation; --scenes=false: assets only)"},
 				},
 				Action: runAgentCommand,
 			},
@@ -293,6 +294,7 @@ func runAgentCommand(c *cli.Context) error {
 		Sync: gsync.Options{
 			Tags:        c.StringSlice("tag"),
 			Concurrency: c.Int("concurrency"),
+			Scenes:      c.Bool("scenes"),
 			Validator:   syncValidator,
 		},
 	}

@@ -139,7 +139,9 @@ func (s *slow) selected(ctx context.Context) ([]string, error) {
 	}
 	var rest, notReady []string
 	for id, a := range s.metas {
-		if a.Vanished || !(sel.All || gsync.HasAnyTag(a.Tags, sel.Tags)) {
+		// Scenes are selected under scenes only: all and tags select
+		// assets, whether or not a sync has mirrored the scenes.
+		if a.Vanished || a.Scene || !(sel.All || gsync.HasAnyTag(a.Tags, sel.Tags)) {
 			continue
 		}
 		if api.Status(a.Status) == api.StatusReady {
@@ -166,11 +168,14 @@ func (s *slow) selected(ctx context.Context) ([]string, error) {
 // everywhere tells whether [assets] selects an asset, for every target.
 func (s *slow) everywhere(id string) bool {
 	sel := s.m.Assets
-	if sel.All || slices.Contains(sel.IDs, id) || slices.Contains(sel.Scenes, id) {
+	if slices.Contains(sel.IDs, id) || slices.Contains(sel.Scenes, id) {
 		return true
 	}
 	a, ok := s.metas[id]
-	return ok && (slices.Contains(sel.Names, a.Name) || gsync.HasAnyTag(a.Tags, sel.Tags))
+	if ok && a.Scene {
+		return false // all and tags select assets, not scenes
+	}
+	return sel.All || ok && (slices.Contains(sel.Names, a.Name) || gsync.HasAnyTag(a.Tags, sel.Tags))
 }
 
 // elsewhere tells whether target t leaves out an asset another target lists
