@@ -172,10 +172,13 @@ func (s *slow) everywhere(id string) bool {
 		return true
 	}
 	a, ok := s.metas[id]
+	if ok && slices.Contains(sel.Names, a.Name) {
+		return true
+	}
 	if ok && a.Scene {
 		return false // all and tags select assets, not scenes
 	}
-	return sel.All || ok && (slices.Contains(sel.Names, a.Name) || gsync.HasAnyTag(a.Tags, sel.Tags))
+	return sel.All || ok && gsync.HasAnyTag(a.Tags, sel.Tags)
 }
 
 // elsewhere tells whether target t leaves out an asset another target lists
