@@ -22,19 +22,18 @@ type listBound struct {
 	what         string
 	pages, stale int
 	firstTotal   int // -1: the server gave no total
-	pageSize     int
 }
 
 // page accounts for one more page of n items, of which fresh were not seen
-// before, given with total (-1 for none) and read with the given page
-// size. It returns an error matching ErrEndlessList once the server sent
-// maxStalePages pages in a row with nothing new, or about twice the pages
-// the first page's total calls for (items created while the list is read
-// are allowed for), or maxListPages in all.
-func (b *listBound) page(n, total, fresh, pageSize int) error {
+// before, given with total (-1 for none). It returns an error matching
+// ErrEndlessList once the server sent maxStalePages pages in a row with
+// nothing new, or about twice the pages the first page's total calls for
+// (items created while the list is read are allowed for), or maxListPages
+// in all.
+func (b *listBound) page(n, total, fresh int) error {
 	b.pages++
 	if b.pages == 1 {
-		b.firstTotal, b.pageSize = total, max(pageSize, 1)
+		b.firstTotal = total
 	}
 	if n > 0 && fresh == 0 {
 		b.stale++
@@ -46,7 +45,7 @@ func (b *listBound) page(n, total, fresh, pageSize int) error {
 	}
 	limit := maxListPages
 	if b.firstTotal >= 0 {
-		limit = min(limit, 2*(b.firstTotal/b.pageSize+1)+10)
+		limit = min(limit, 2*(b.firstTotal/PageSize+1)+10)
 	}
 	if b.pages > limit {
 		return fmt.Errorf("list %s: %w: read %d pages for an account that had %d %s when the listing started; try again, or report it to the API's operators", b.what, ErrEndlessList, b.pages, max(b.firstTotal, 0), b.what)

@@ -62,7 +62,7 @@ var (
 //
 // A server that keeps the listing going is stopped (ErrEndlessList), and
 // one that keeps it changing gives up after maxStepsBack steps back. On an
-// error the listing holds what the pages before it gave.
+// error the listing holds what the pages read gave.
 func List(ctx context.Context, remote Lister) (Listing, error) {
 	read := func(ctx context.Context, limit, offset int) ([]api.Asset, int, error) {
 		p, err := remote.List(ctx, limit, offset)
@@ -133,23 +133,17 @@ func listAll[T any](ctx context.Context, what string, read pager[T], id func(T) 
 		}
 		fresh := 0
 		for _, it := range items {
-			if !seen[id(it)] {
+			if k := id(it); k != "" && !seen[k] {
+				seen[k] = true
+				l.items = append(l.items, it)
 				fresh++
 			}
 		}
-		if err := bound.page(len(items), total, fresh, PageSize); err != nil {
+		if err := bound.page(len(items), total, fresh); err != nil {
 			return l, err
 		}
 		if len(items) == 0 {
 			break
-		}
-		for _, it := range items {
-			k := id(it)
-			if k == "" || seen[k] {
-				continue
-			}
-			seen[k] = true
-			l.items = append(l.items, it)
 		}
 		next := offset + len(items)
 		if total >= 0 && next >= total || total < 0 && len(items) < PageSize {
@@ -174,7 +168,7 @@ func ListPages(n int) int {
 	if n <= PageSize {
 		return 1
 	}
-	return 1 + (n-PageSize+PageSize-2)/(PageSize-1)
+	return 1 + (n-2)/(PageSize-1)
 }
 
 // MergeAsset is what the cache records of an asset the server answered

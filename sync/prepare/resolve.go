@@ -139,9 +139,7 @@ func (s *slow) selected(ctx context.Context) ([]string, error) {
 	}
 	var rest, notReady []string
 	for id, a := range s.metas {
-		// Scenes are selected under scenes only: all and tags select
-		// assets, whether or not a sync has mirrored the scenes.
-		if a.Vanished || a.Scene || !(sel.All || gsync.HasAnyTag(a.Tags, sel.Tags)) {
+		if a.Vanished || !s.byRule(a) {
 			continue
 		}
 		if api.Status(a.Status) == api.StatusReady {
@@ -172,13 +170,18 @@ func (s *slow) everywhere(id string) bool {
 		return true
 	}
 	a, ok := s.metas[id]
-	if ok && slices.Contains(sel.Names, a.Name) {
-		return true
+	if !ok {
+		return sel.All
 	}
-	if ok && a.Scene {
-		return false // all and tags select assets, not scenes
-	}
-	return sel.All || ok && gsync.HasAnyTag(a.Tags, sel.Tags)
+	return slices.Contains(sel.Names, a.Name) || s.byRule(a)
+}
+
+// byRule tells whether all = true or a tag of [assets] selects an asset.
+// They select assets only: scenes are selected under scenes (or names),
+// whether or not a sync has mirrored them into the cache.
+func (s *slow) byRule(a cache.AssetMeta) bool {
+	sel := s.m.Assets
+	return !a.Scene && (sel.All || gsync.HasAnyTag(a.Tags, sel.Tags))
 }
 
 // elsewhere tells whether target t leaves out an asset another target lists
