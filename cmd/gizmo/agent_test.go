@@ -27,6 +27,7 @@ import (
 
 	"github.com/antimlabs/gizmo/internal/exitcode"
 	"github.com/antimlabs/gizmo/internal/locklog"
+	"github.com/antimlabs/gizmo/internal/testbuf"
 	"github.com/antimlabs/gizmo/internal/testhook"
 	gsync "github.com/antimlabs/gizmo/sync"
 	"github.com/antimlabs/gizmo/sync/agent"
@@ -124,29 +125,11 @@ func writeFile(t *testing.T, path, text string) {
 	}
 }
 
-// lockedBuffer collects a process's output while it runs.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // agentProc is a running gizmo agent run.
 type agentProc struct {
 	e      *agentEnv
 	cmd    *exec.Cmd
-	log    *lockedBuffer
+	log    *testbuf.Buffer
 	done   chan struct{}
 	err    error
 	client *agent.Client
@@ -166,7 +149,7 @@ func (e *agentEnv) startAgentEnv(env []string, args ...string) *agentProc {
 
 func (e *agentEnv) startProc(cmd *exec.Cmd) *agentProc {
 	e.t.Helper()
-	p := &agentProc{e: e, cmd: cmd, log: &lockedBuffer{}, done: make(chan struct{}), client: &agent.Client{CacheDir: e.cache}}
+	p := &agentProc{e: e, cmd: cmd, log: &testbuf.Buffer{}, done: make(chan struct{}), client: &agent.Client{CacheDir: e.cache}}
 	cmd.Stdout, cmd.Stderr = p.log, p.log
 	if err := cmd.Start(); err != nil {
 		e.t.Fatal(err)

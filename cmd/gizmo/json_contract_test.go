@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/antimlabs/gizmo/internal/testbuf"
 	"github.com/antimlabs/gizmo/sync/emulator"
 	"github.com/antimlabs/gizmo/sync/emulator/emulatortest"
 )
@@ -347,7 +348,7 @@ func TestJSONContractOCI(t *testing.T) {
 // waits (at most a minute) until agent status answers.
 func startJSONAgent(t *testing.T, g *gizmoEnv, dir string) {
 	t.Helper()
-	var log lockedBuffer
+	var log testbuf.Buffer
 	cmd := &exec.Cmd{Path: g.exe, Args: []string{"gizmo", "agent", "run", "--interval", "1h"}, Env: g.env, Dir: dir, Stdout: &log, Stderr: &log}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

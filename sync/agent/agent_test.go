@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/antimlabs/gizmo/cache"
+	"github.com/antimlabs/gizmo/internal/testbuf"
 	"github.com/antimlabs/gizmo/sync/api"
 	"github.com/antimlabs/gizmo/sync/emulator"
 	"github.com/antimlabs/gizmo/sync/emulator/emulatortest"
@@ -35,20 +36,20 @@ func forGenerations(t *testing.T, test func(t *testing.T, gen string)) {
 
 // testAgent is an agent on a real emulator speaking the API generation
 // gen, a cache and project folders, with the real clock.
-func testAgent(t *testing.T, gen string, cfg Config, projects ...string) (*Agent, *syncBuffer) {
+func testAgent(t *testing.T, gen string, cfg Config, projects ...string) (*Agent, *testbuf.Buffer) {
 	t.Helper()
 	a, logs, _ := testAgentEmulator(t, gen, cfg, projects...)
 	return a, logs
 }
 
-func testAgentEmulator(t *testing.T, gen string, cfg Config, projects ...string) (*Agent, *syncBuffer, *emulator.Server) {
+func testAgentEmulator(t *testing.T, gen string, cfg Config, projects ...string) (*Agent, *testbuf.Buffer, *emulator.Server) {
 	t.Helper()
 	srv, url := emulatortest.StartTest(t, emulator.Config{API: gen, Assets: 4, Seed: 7})
 	if cfg.CacheDir == "" {
 		cfg.CacheDir = t.TempDir()
 	}
 	cfg.Projects = projects
-	logs := &syncBuffer{}
+	logs := &testbuf.Buffer{}
 	a := New(cfg, Deps{
 		OpenCache: func() (*cache.Cache, error) { return cache.Open(cfg.CacheDir) },
 		Remote: func() (Remote, error) {

@@ -1,7 +1,6 @@
 package agent
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -11,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/antimlabs/gizmo/internal/testbuf"
 	"github.com/antimlabs/gizmo/sync/api"
 )
 
@@ -20,32 +20,15 @@ type loopHarness struct {
 	t      *testing.T
 	clk    *fakeClock
 	loop   *Loop
-	logs   *syncBuffer
+	logs   *testbuf.Buffer
 	errs   chan error
 	passes chan time.Time
 	stop   func()
 	done   chan error
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func newLoopHarness(t *testing.T, l *Loop) *loopHarness {
-	h := &loopHarness{t: t, clk: newFakeClock(), loop: l, logs: &syncBuffer{},
+	h := &loopHarness{t: t, clk: newFakeClock(), loop: l, logs: &testbuf.Buffer{},
 		errs: make(chan error), passes: make(chan time.Time, 100), done: make(chan error, 1)}
 	l.Clock = h.clk
 	l.Log = slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelInfo}))

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/antimlabs/gizmo/formats"
+	"github.com/antimlabs/gizmo/internal/testbuf"
 	"github.com/antimlabs/gizmo/sync/api"
 	"github.com/antimlabs/gizmo/sync/emulator"
 	"github.com/antimlabs/gizmo/sync/emulator/emulatortest"
@@ -25,30 +26,12 @@ import (
 
 const testKey = "sk-test-5ecret-key"
 
-// syncBuffer is a log sink safe for concurrent writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // fixture is an emulator plus a client with tiny backoffs and a log buffer.
 type fixture struct {
 	srv    *emulator.Server
 	url    string
 	client *api.Client
-	log    *syncBuffer
+	log    *testbuf.Buffer
 }
 
 func start(t *testing.T, cfg emulator.Config, tweak func(*api.Options)) *fixture {
@@ -57,7 +40,7 @@ func start(t *testing.T, cfg emulator.Config, tweak func(*api.Options)) *fixture
 		cfg.APIKey = testKey
 	}
 	srv, u := emulatortest.StartTest(t, cfg)
-	f := &fixture{srv: srv, url: u, log: &syncBuffer{}}
+	f := &fixture{srv: srv, url: u, log: &testbuf.Buffer{}}
 	o := api.Options{
 		BaseURL: u, APIKey: cfg.APIKey, UserAgent: "gizmo/test",
 		BaseBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond,
@@ -357,7 +340,7 @@ func TestKeyNeverReachesDownloadHost(t *testing.T) {
 	apiServer := httptest.NewServer(apiRec)
 	defer apiServer.Close()
 
-	logs := &syncBuffer{}
+	logs := &testbuf.Buffer{}
 	c, err := api.New(api.Options{BaseURL: apiServer.URL, APIKey: testKey, UserAgent: "gizmo/1.2.3",
 		Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	if err != nil {
@@ -577,7 +560,7 @@ func TestCreateRetriedOnlyWhenNotSent(t *testing.T) {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	logs := &syncBuffer{}
+	logs := &testbuf.Buffer{}
 	c, err := api.New(api.Options{BaseURL: "http://" + addr, APIKey: testKey, MaxAttempts: 3, BaseBackoff: time.Millisecond,
 		Logger: slog.New(slog.NewTextHandler(logs, nil))})
 	if err != nil {

@@ -6,12 +6,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/antimlabs/gizmo/cmd/gizmo/internal/ui"
 	"github.com/antimlabs/gizmo/formats"
+	"github.com/antimlabs/gizmo/internal/testbuf"
 	gsync "github.com/antimlabs/gizmo/sync"
 	"github.com/antimlabs/gizmo/sync/api"
 )
@@ -104,31 +104,13 @@ func TestReporterTerminal(t *testing.T) {
 	}
 }
 
-// lockedBuffer is a bytes.Buffer safe for a reporter's timer and the test.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // TestReporterBatches: the line and JSON reporters write their lines in
 // batches, yet every line is out shortly after its event without Close,
 // at once with the summary, and at Close.
 func TestReporterBatches(t *testing.T) {
 	done := gsync.Event{Type: gsync.EventDone, ID: "ast_2", Format: formats.MuJoCo, Size: 4096, Bytes: 4096}
 	for _, mode := range []ui.ReportMode{ui.ReportLines, ui.ReportJSON} {
-		var out lockedBuffer
+		var out testbuf.Buffer
 		r := ui.NewSyncReporter(&out, mode, false, false)
 		r.Event(done)
 		r.Event(done)
