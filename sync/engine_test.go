@@ -42,8 +42,12 @@ func newEnv(t testing.TB, cfg emulator.Config) *env {
 	t.Helper()
 	cfg.APIKey = testKey
 	srv, url := emulatortest.StartTest(t, cfg)
+	var gen api.Generation
+	if cfg.API == emulator.APICurrent {
+		gen = api.GenerationCurrent
+	}
 	client, err := api.New(api.Options{
-		BaseURL: url, APIKey: testKey,
+		BaseURL: url, APIKey: testKey, Generation: gen,
 		BaseBackoff: 5 * time.Millisecond, MaxBackoff: 50 * time.Millisecond, MaxRetryAfter: 50 * time.Millisecond,
 		MaxAttempts: 8, PollInterval: 20 * time.Millisecond, PollMax: 50 * time.Millisecond,
 	})

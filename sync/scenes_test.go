@@ -3,33 +3,18 @@ package sync_test
 import (
 	"context"
 	"testing"
-	"time"
 
-	"github.com/antimlabs/gizmo/cache"
 	"github.com/antimlabs/gizmo/formats"
 	gsync "github.com/antimlabs/gizmo/sync"
 	"github.com/antimlabs/gizmo/sync/api"
 	"github.com/antimlabs/gizmo/sync/emulator"
-	"github.com/antimlabs/gizmo/sync/emulator/emulatortest"
 )
 
 // newCurrentEnv is newEnv against the current generation.
 func newCurrentEnv(t *testing.T, cfg emulator.Config) *env {
 	t.Helper()
-	cfg.APIKey, cfg.API = testKey, emulator.APICurrent
-	srv, url := emulatortest.StartTest(t, cfg)
-	client, err := api.New(api.Options{BaseURL: url, APIKey: testKey, Generation: api.GenerationCurrent,
-		BaseBackoff: 5 * time.Millisecond, MaxBackoff: 50 * time.Millisecond, MaxAttempts: 8})
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	c, err := cache.Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	return &env{srv: srv, url: url, client: client, cache: c, dir: dir}
+	cfg.API = emulator.APICurrent
+	return newEnv(t, cfg)
 }
 
 // TestScenes: with Options.Scenes, a sync records the account's scenes as
