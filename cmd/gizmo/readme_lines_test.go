@@ -142,30 +142,7 @@ func TestReadmeEveryGizmoLine(t *testing.T) {
 	t.Logf("%d gizmo lines in %d shell blocks; %d run here, %d skipped, the rest by the tests that check their blocks", total, len(blocks), len(run), len(skipped))
 
 	_, url := emulatortest.StartTest(t, emulator.Config{Assets: 20, Seed: 7, API: emulator.APICurrent})
-	work := t.TempDir()
-	home := filepath.Join(work, "home")
-	proj := filepath.Join(home, "sim", "warehouse")
-	bin := filepath.Join(work, "bin")
-	for _, d := range []string{proj, bin} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	manifest := "[assets]\nnames = [\"arm 1\"]\n\n[[target]]\nlayout = \"mujoco\"\ndir = \"sim/mujoco\"\n"
-	if err := os.WriteFile(filepath.Join(proj, "gizmo.toml"), []byte(manifest), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	g := newGizmoEnv(t, url, filepath.Join(work, "cache"))
-	if err := os.Symlink(g.exe, filepath.Join(bin, "gizmo")); err != nil {
-		t.Fatal(err)
-	}
-	env := []string{"PATH=" + bin + string(os.PathListSeparator) + os.Getenv("PATH"),
-		"HOME=" + home, "XDG_CONFIG_HOME=" + filepath.Join(work, "config")}
-	for _, kv := range g.env {
-		if !strings.HasPrefix(kv, "PATH=") && !strings.HasPrefix(kv, "HOME=") {
-			env = append(env, kv)
-		}
-	}
+	proj, env := readmeShell(t, url)
 	for _, l := range run {
 		cmd := exec.Command(bash, "-euo", "pipefail", "-c", l.text)
 		cmd.Dir, cmd.Env = proj, env

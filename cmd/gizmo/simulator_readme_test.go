@@ -34,6 +34,41 @@ func readmeCheckedBlock(t *testing.T, name string) string {
 	return block
 }
 
+// readmeShell makes a place where README snippets run as a user's shell
+// runs them: a simulation project ~/sim/warehouse (the folder the agent
+// example names) whose gizmo.toml places "arm 1", HOME and
+// XDG_CONFIG_HOME in a temporary folder, and gizmo on PATH (this test
+// binary, started under that name) against the emulator at url. It returns
+// the project folder and the environment for bash.
+func readmeShell(t *testing.T, url string) (proj string, env []string) {
+	t.Helper()
+	work := t.TempDir()
+	home := filepath.Join(work, "home")
+	proj = filepath.Join(home, "sim", "warehouse")
+	bin := filepath.Join(work, "bin")
+	for _, d := range []string{proj, bin} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	manifest := "[assets]\nnames = [\"arm 1\"]\n\n[[target]]\nlayout = \"mujoco\"\ndir = \"sim/mujoco\"\n"
+	if err := os.WriteFile(filepath.Join(proj, "gizmo.toml"), []byte(manifest), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	g := newGizmoEnv(t, url, filepath.Join(work, "cache"))
+	if err := os.Symlink(g.exe, filepath.Join(bin, "gizmo")); err != nil {
+		t.Fatal(err)
+	}
+	env = []string{"PATH=" + bin + string(os.PathListSeparator) + os.Getenv("PATH"),
+		"HOME=" + home, "XDG_CONFIG_HOME=" + filepath.Join(work, "config")}
+	for _, kv := range g.env {
+		if !strings.HasPrefix(kv, "PATH=") && !strings.HasPrefix(kv, "HOME=") {
+			env = append(env, kv)
+		}
+	}
+	return proj, env
+}
+
 // TestReadmeSimulatorMuJoCo runs the README's "Use it from your simulator"
 // MuJoCo block as written, with bash, in a project placing the emulator's
 // "arm 1": gizmo prepare --print-env names the scene, and mujoco-compile
@@ -49,31 +84,7 @@ func TestReadmeSimulatorMuJoCo(t *testing.T) {
 	}
 	block := readmeCheckedBlock(t, "TestReadmeSimulatorMuJoCo")
 	_, url := emulatortest.StartTest(t, emulator.Config{Assets: 2, Seed: 7, API: emulator.APIAlpha})
-
-	work := t.TempDir()
-	proj := filepath.Join(work, "project")
-	bin := filepath.Join(work, "bin")
-	for _, d := range []string{proj, bin} {
-		if err := os.Mkdir(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	manifest := "[assets]\nnames = [\"arm 1\"]\n\n[[target]]\nlayout = \"mujoco\"\ndir = \"sim/mujoco\"\n"
-	if err := os.WriteFile(filepath.Join(proj, "gizmo.toml"), []byte(manifest), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	g := newGizmoEnv(t, url, filepath.Join(work, "cache"))
-	// The snippet calls gizmo by name: this test binary is gizmo when
-	// started under that name.
-	if err := os.Symlink(g.exe, filepath.Join(bin, "gizmo")); err != nil {
-		t.Fatal(err)
-	}
-	env := []string{"PATH=" + bin + string(os.PathListSeparator) + os.Getenv("PATH")}
-	for _, kv := range g.env {
-		if !strings.HasPrefix(kv, "PATH=") {
-			env = append(env, kv)
-		}
-	}
+	proj, env := readmeShell(t, url)
 	cmd := exec.Command(bash, "-euo", "pipefail", "-c", block)
 	cmd.Dir, cmd.Env = proj, env
 	out, err := cmd.CombinedOutput()
