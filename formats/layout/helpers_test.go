@@ -3,20 +3,14 @@ package layout
 import (
 	"archive/zip"
 	"bytes"
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
-	"time"
 
 	"github.com/antimlabs/gizmo/formats"
 	"github.com/antimlabs/gizmo/formats/procgen"
-	"github.com/antimlabs/gizmo/internal/reference"
-	"github.com/antimlabs/gizmo/internal/reference/reftest"
 	"github.com/antimlabs/gizmo/internal/testcorpus"
 )
 
@@ -77,44 +71,6 @@ func procgenSource(t testing.TB, id, name, prompt string, f formats.Format) Sour
 }
 
 func sha(b []byte) string { return hashBytes(b) }
-
-// mujocoCompile compiles file with MuJoCo 2.2.2's mujoco-compile from its
-// folder; success is the word Done (its exit code is 0 even on failure).
-// ran is false when mujoco-compile is not installed: the test goes on
-// without the check and is skipped at its end (see reftest.Have).
-func mujocoCompile(t *testing.T, file string) (ok bool, out string, ran bool) {
-	t.Helper()
-	if !reftest.Have(t, reference.ToolMuJoCo222) {
-		return false, "", false
-	}
-	bin, err := exec.LookPath("mujoco-compile")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, filepath.Base(file), filepath.Join(t.TempDir(), "out.mjb"))
-	cmd.Dir = filepath.Dir(file)
-	b, _ := cmd.CombinedOutput()
-	return strings.Contains(string(b), "Done"), strings.TrimSpace(string(b)), true
-}
-
-// checkURDF runs check_urdf; success is "Successfully Parsed XML". ran is
-// false when check_urdf is not installed, as for mujocoCompile.
-func checkURDF(t *testing.T, file string) (ok bool, out string, ran bool) {
-	t.Helper()
-	if !reftest.Have(t, reference.ToolCheckURDF) {
-		return false, "", false
-	}
-	bin, err := exec.LookPath("check_urdf")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	b, _ := exec.CommandContext(ctx, bin, file).CombinedOutput()
-	return strings.Contains(string(b), "Successfully Parsed XML"), strings.TrimSpace(string(b)), true
-}
 
 func hashBytes(b []byte) string {
 	h := sha256.Sum256(b)

@@ -11,6 +11,7 @@ import (
 	"github.com/beevik/etree"
 
 	"github.com/antimlabs/gizmo/formats"
+	"github.com/antimlabs/gizmo/internal/reference/reftest"
 )
 
 var prompts = []struct{ id, name, prompt string }{
@@ -44,7 +45,7 @@ func TestPlaceMuJoCoProcgen(t *testing.T) {
 				}
 			}
 			for _, m := range want {
-				ok, out, ran := mujocoCompile(t, filepath.Join(dir, m))
+				ok, out, ran := reftest.MuJoCo222(t, filepath.Join(dir, m))
 				if ran && !ok {
 					t.Errorf("%s does not compile: %s", m, out)
 				}
@@ -97,12 +98,12 @@ func TestPlaceMuJoCoCorpus(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			origOK, origOut, ran := mujocoCompile(t, m)
+			origOK, origOut, ran := reftest.MuJoCo222(t, m)
 			for _, f := range []string{placed.Models[0].Path, placed.Models[0].Scene} {
 				if !ran {
 					break
 				}
-				ok, out, _ := mujocoCompile(t, filepath.Join(dir, slug, f))
+				ok, out, _ := reftest.MuJoCo222(t, filepath.Join(dir, slug, f))
 				if origOK && !ok {
 					t.Errorf("%s compiles where it is, but not once placed: %s", m, out)
 				}
@@ -177,8 +178,8 @@ func TestPlaceIsaacCorpus(t *testing.T) {
 			if placed.Models[0].Path != "urdf/"+slug+".urdf" {
 				t.Errorf("placed at %s", placed.Models[0].Path)
 			}
-			if ok, _, _ := checkURDF(t, m); ok {
-				if ok, out, _ := checkURDF(t, urdf); !ok {
+			if ok, _, _ := reftest.CheckURDF(t, m); ok {
+				if ok, out, _ := reftest.CheckURDF(t, urdf); !ok {
 					t.Errorf("check_urdf rejects the placed URDF: %s", out)
 				}
 			}
@@ -216,7 +217,7 @@ func TestPlaceIsaacProcgen(t *testing.T) {
 		if len(placed.Models) != 2 || placed.Models[1].Path != slug+".usda" || placed.Models[0].Path != "urdf/"+slug+".urdf" {
 			t.Fatalf("models %+v", placed.Models)
 		}
-		if ok, out, ran := checkURDF(t, filepath.Join(dir, slug, "urdf", slug+".urdf")); ran && !ok {
+		if ok, out, ran := reftest.CheckURDF(t, filepath.Join(dir, slug, "urdf", slug+".urdf")); ran && !ok {
 			t.Errorf("check_urdf: %s", out)
 		}
 		if problems := tg.Check(placed, true); len(problems) > 0 {
@@ -272,7 +273,7 @@ func TestLinkModes(t *testing.T) {
 					t.Errorf("%s is not an independent copy", mesh)
 				}
 			}
-			if ok, out, ran := mujocoCompile(t, filepath.Join(dir, "arm", "scene.xml")); ran && !ok {
+			if ok, out, ran := reftest.MuJoCo222(t, filepath.Join(dir, "arm", "scene.xml")); ran && !ok {
 				t.Errorf("scene does not compile: %s", out)
 			}
 		})

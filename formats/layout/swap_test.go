@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/antimlabs/gizmo/formats"
+	"github.com/antimlabs/gizmo/internal/reference/reftest"
 )
 
 // swapFixture places three robots of different content as one asset and
@@ -484,7 +485,7 @@ func TestRepair(t *testing.T) {
 	if p := tg.Check(again, true); len(p) != 0 {
 		t.Fatalf("after repair: %v", p)
 	}
-	if ok, out, ran := mujocoCompile(t, filepath.Join(dir, "robot", "scene.xml")); ran && !ok {
+	if ok, out, ran := reftest.MuJoCo222(t, filepath.Join(dir, "robot", "scene.xml")); ran && !ok {
 		t.Errorf("repaired scene does not compile: %s", out)
 	}
 	// A folder gizmo did not place is never replaced.

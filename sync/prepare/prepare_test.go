@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -15,7 +14,6 @@ import (
 	"github.com/antimlabs/gizmo/cache"
 	"github.com/antimlabs/gizmo/formats"
 	"github.com/antimlabs/gizmo/formats/project"
-	"github.com/antimlabs/gizmo/internal/reference"
 	"github.com/antimlabs/gizmo/internal/reference/reftest"
 	gsync "github.com/antimlabs/gizmo/sync"
 	"github.com/antimlabs/gizmo/sync/api"
@@ -130,11 +128,11 @@ func TestPrepareEndToEnd(t *testing.T) {
 		}
 		switch {
 		case it.Scene != "":
-			if ok, out, ran := mujocoCompile(t, filepath.Join(e.project, it.Scene)); ran && !ok {
+			if ok, out, ran := reftest.MuJoCo222(t, filepath.Join(e.project, it.Scene)); ran && !ok {
 				t.Errorf("%s does not compile: %s", it.Scene, out)
 			}
 		case strings.HasSuffix(it.Path, ".urdf"):
-			if ok, out, ran := checkURDF(t, p); ran && !ok {
+			if ok, out, ran := reftest.CheckURDF(t, p); ran && !ok {
 				t.Errorf("check_urdf %s: %s", it.Path, out)
 			}
 		}
@@ -346,40 +344,6 @@ func TestManifestErrors(t *testing.T) {
 	if !errors.As(err, &nf) || !strings.Contains(err.Error(), "ast_nope") {
 		t.Fatalf("unknown asset: %v", err)
 	}
-}
-
-// mujocoCompile compiles file with MuJoCo 2.2.2's mujoco-compile from its
-// folder; success is the word Done. ran is false when mujoco-compile is not
-// installed: the test goes on without the check and is skipped at its end
-// (see reftest.Have), so its other assertions still run.
-func mujocoCompile(t *testing.T, file string) (ok bool, out string, ran bool) {
-	t.Helper()
-	if !reftest.Have(t, reference.ToolMuJoCo222) {
-		return false, "", false
-	}
-	bin, err := exec.LookPath("mujoco-compile")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, filepath.Base(file), filepath.Join(t.TempDir(), "out.mjb"))
-	cmd.Dir = filepath.Dir(file)
-	b, _ := cmd.CombinedOutput()
-	return strings.Contains(string(b), "Done"), string(b), true
-}
-
-// checkURDF runs check_urdf; success is "Successfully Parsed XML". ran is
-// false when check_urdf is not installed, as for mujocoCompile.
-func checkURDF(t *testing.T, file string) (ok bool, out string, ran bool) {
-	t.Helper()
-	if !reftest.Have(t, reference.ToolCheckURDF) {
-		return false, "", false
-	}
-	bin, err := exec.LookPath("check_urdf")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := exec.Command(bin, file).CombinedOutput()
-	return strings.Contains(string(b), "Successfully Parsed XML"), string(b), true
 }
 
 // TestConcurrentPrepare: two prepares of one project at once (two

@@ -3,7 +3,10 @@
 package reftest
 
 import (
+	"context"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/antimlabs/gizmo/internal/reference"
 	"github.com/antimlabs/gizmo/internal/testreq"
@@ -31,4 +34,37 @@ func Have(t testing.TB, tool string) bool {
 		testreq.MissingAtEnd(t, why)
 	}
 	return ok
+}
+
+// toolTimeout bounds one run of a reference parser from a test.
+const toolTimeout = time.Minute
+
+// MuJoCo222 compiles the MJCF at file with MuJoCo 2.2.2's mujoco-compile
+// (reference.MuJoCo222), for a test whose check with it is one step among
+// others: ran is false when mujoco-compile is not installed (see Have);
+// ok is its verdict and out what it printed.
+func MuJoCo222(t testing.TB, file string) (ok bool, out string, ran bool) {
+	t.Helper()
+	return run(t, reference.ToolMuJoCo222, reference.MuJoCo222, file)
+}
+
+// CheckURDF parses the URDF at file with urdfdom's check_urdf
+// (reference.CheckURDF), as MuJoCo222 does with mujoco-compile.
+func CheckURDF(t testing.TB, file string) (ok bool, out string, ran bool) {
+	t.Helper()
+	return run(t, reference.ToolCheckURDF, reference.CheckURDF, file)
+}
+
+func run(t testing.TB, tool string, check func(context.Context, string) (reference.Verdict, error), file string) (ok bool, out string, ran bool) {
+	t.Helper()
+	if !Have(t, tool) {
+		return false, "", false
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), toolTimeout)
+	defer cancel()
+	v, err := check(ctx, file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v.Accepted, strings.TrimSpace(v.Output), true
 }
