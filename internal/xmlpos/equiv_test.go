@@ -222,14 +222,7 @@ func parseTwoPass(data []byte) (*Doc, error) {
 			break
 		}
 		if err != nil {
-			l, c := dec.InputPos()
-			msg := err.Error()
-			var se *xml.SyntaxError
-			if errors.As(err, &se) {
-				msg = se.Msg
-				l = se.Line
-			}
-			return nil, &SyntaxError{Pos: Pos{l, c}, Msg: msg}
+			return nil, syntaxError(dec, err)
 		}
 		switch tok.(type) {
 		case xml.StartElement:

@@ -178,14 +178,7 @@ func parseSlow(data []byte) (*Doc, error) {
 			break
 		}
 		if err != nil {
-			l, c := dec.InputPos()
-			msg := err.Error()
-			var se *xml.SyntaxError
-			if errors.As(err, &se) {
-				msg = se.Msg
-				l = se.Line
-			}
-			return nil, &SyntaxError{Pos: Pos{l, c}, Msg: msg}
+			return nil, syntaxError(dec, err)
 		}
 		switch tok.(type) {
 		case xml.StartElement, xml.Comment, xml.ProcInst, xml.Directive:
@@ -332,3 +325,16 @@ func (d *Doc) Pos(e *etree.Element) Pos {
 
 // Line returns the line e starts on, or 0.
 func (d *Doc) Line(e *etree.Element) int { return d.Pos(e).Line }
+
+// syntaxError is the SyntaxError for an error of dec, at the decoder's
+// position (the line of an xml.SyntaxError, which it knows better).
+func syntaxError(dec *xml.Decoder, err error) error {
+	l, c := dec.InputPos()
+	msg := err.Error()
+	var se *xml.SyntaxError
+	if errors.As(err, &se) {
+		msg = se.Msg
+		l = se.Line
+	}
+	return &SyntaxError{Pos: Pos{l, c}, Msg: msg}
+}
